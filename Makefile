@@ -1,0 +1,152 @@
+# migrated: one non-recursive GNU Makefile.
+#
+#   make deps            install the Debian packages the project needs
+#   make                 build/migrated, build/migratectl
+#   make check           unit suites and integration tests
+#   make check SANITIZE=1   the same under ASan + UBSan (in build/san/)
+#   make bench           benchmarks, one "BENCH name value unit" line each
+#   make install         PREFIX (/usr/local) and DESTDIR honoured
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+
+VERSION	:= 0.1.0
+
+DEB_PACKAGES := build-essential pkg-config libevent-dev libjansson-dev \
+	libsqlite3-dev libssl-dev libcurl4-openssl-dev libmariadb-dev \
+	libinih-dev libsystemd-dev check libsubunit-dev mandoc sqlite3 \
+	mariadb-server mariadb-client libxml2-dev procps
+
+ifeq ($(SANITIZE),1)
+B	:= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+else
+B	:= build
+SANFLAGS :=
+endif
+
+PKGS	:= libevent jansson sqlite3 inih libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN	+= -Werror
+endif
+
+CFLAGS	?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
+	-DMIGRATED_VERSION='"$(VERSION)"' -Ilib -Iproto -Istate -Idaemon \
+	$(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+LIB_SRCS	:= $(wildcard lib/*.c)
+PROTO_SRCS	:= $(filter-out proto/migratectl.c,$(wildcard proto/*.c))
+STATE_SRCS	:= $(wildcard state/*.c)
+DAEMON_SRCS	:= $(wildcard daemon/*.c)
+CTL_SRCS	:= proto/migratectl.c
+UNIT_SRCS	:= $(wildcard tests/unit/check_*.c)
+BENCH_SRCS	:= $(wildcard tests/bench/*.c)
+
+CORE_OBJS	:= $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS) $(PROTO_SRCS) $(STATE_SRCS))
+DAEMON_OBJS	:= $(patsubst %.c,$(B)/obj/%.o,$(DAEMON_SRCS))
+CTL_OBJS	:= $(patsubst %.c,$(B)/obj/%.o,$(CTL_SRCS))
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+BENCH_BINS	:= $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+# Daemon objects except main(), for unit suites that test daemon modules.
+DAEMON_LIB_OBJS	:= $(filter-out $(B)/obj/daemon/migrated.o,$(DAEMON_OBJS))
+
+MANPAGES	:= daemon/migrated.8 proto/migratectl.8 state/migrated.conf.5
+
+.PHONY: all check unit integration bench install deps clean lint-man
+all: $(B)/migrated $(B)/migratectl
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(B)/libmig.a: $(CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libmigd.a: $(DAEMON_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/migrated: $(B)/obj/daemon/migrated.o $(B)/libmigd.a $(B)/libmig.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmigd.a $(B)/libmig.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lm
+
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libmig.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# Unit suites, then integration tests driving the real binaries.
+check: unit integration lint-man
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+		CK_DEFAULT_TIMEOUT=60 TESTDATA=tests/data $$t || fail=1; \
+	done; exit $$fail
+
+integration: all
+	@MIGRATED_BIN=$(B) bash tests/integration/run.sh
+
+lint-man:
+	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
+	@echo "man pages: 3 passed, 0 failed"
+
+bench: all $(BENCH_BINS)
+	@MIGRATED_BIN=$(B) bash tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/migrated/plans
+	install -m 755 $(B)/migrated $(DESTDIR)$(SBINDIR)/migrated
+	install -m 755 $(B)/migratectl $(DESTDIR)$(BINDIR)/migratectl
+	install -m 644 daemon/migrated.8 proto/migratectl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 state/migrated.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/migrated.service > \
+		$(DESTDIR)$(UNITDIR)/migrated.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/migrated.service
+	install -m 644 conf/migrated.conf $(DESTDIR)$(SYSCONFDIR)/migrated/migrated.conf.example
+	install -m 644 conf/plans/example.ini $(DESTDIR)$(SYSCONFDIR)/migrated/plans/example.ini.example
+
+# Idempotent: installs only what is missing, so it is a no-op (and needs no
+# root) on a machine that has everything.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		    grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+		    --no-install-recommends $$missing; \
+	else echo "deps: all installed"; fi
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
