@@ -40,6 +40,21 @@ typedef void (*conf_handler)(void *arg, const char *section, const char *key,
 int	conf_parse_text(const char *text, const char *file, conf_handler,
 	    void *arg, struct conf_errors *errs);
 
+/*
+ * Called at each "[section]" header with the header's line, before any key
+ * of that section is reported.
+ */
+typedef void (*conf_section_handler)(void *arg, const char *section,
+    int line);
+
+/* conf_parse_text that also reports section headers (sh may be NULL). */
+int	conf_parse_sections(const char *text, const char *file,
+	    conf_section_handler sh, conf_handler, void *arg,
+	    struct conf_errors *errs);
+
+/* Longest line accepted, newline excluded; longer lines are errors. */
+#define CONF_LINE_MAX	4096
+
 /* Read a whole file (malloc'd, NUL-terminated); NULL and errno on failure. */
 char	*conf_read_file(const char *path, size_t max);
 
@@ -58,8 +73,9 @@ int	conf_int(const char *, long long min, long long max, long long *,
 int	conf_double(const char *, double min, double max, double *,
 	    char *why, size_t);
 /*
- * Comma-separated list, items trimmed, empty items refused. *items is a
- * malloc'd NULL-terminated vector of malloc'd strings (conf_list_free).
+ * Comma-separated list, items trimmed, empty items refused ("a,,b"); a
+ * blank value is the empty list (*n 0). *items is a malloc'd
+ * NULL-terminated vector of malloc'd strings (conf_list_free).
  */
 int	conf_list(const char *, char ***items, int *n, char *why, size_t);
 void	conf_list_free(char **);
@@ -71,5 +87,19 @@ void	conf_duration_str(int64_t ms, char *buf, size_t);
  * exist, be a regular file and not be readable by group or others.
  */
 int	conf_secret_file_ok(const char *path, char *why, size_t);
+
+/*
+ * Make path absolute (malloc'd): a relative path is taken relative to the
+ * directory of file (itself relative to the working directory when it is
+ * relative); "." and ".." components are folded away. NULL on ENOMEM.
+ */
+char	*conf_path_resolve(const char *file, const char *path);
+
+/*
+ * Edit distance (insertions, deletions, substitutions, transpositions)
+ * from typed to known when it is small enough to suggest known as a
+ * correction ("did you mean ..."), else -1.
+ */
+int	conf_similar(const char *typed, const char *known);
 
 #endif

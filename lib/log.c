@@ -10,14 +10,11 @@
 
 #include "log.h"
 
-static const char	*log_procname = "migrated";
 static enum log_level	 log_max = LOG_LVL_INFO;
 
 void
-log_init(const char *progname, enum log_level max)
+log_init(enum log_level max)
 {
-	if (progname != NULL)
-		log_procname = progname;
 	log_max = max;
 }
 

@@ -16,8 +16,8 @@ enum log_level {
 	LOG_LVL_DEBUG = 7,
 };
 
-/* Set the program name and the most verbose level printed. */
-void	log_init(const char *progname, enum log_level max);
+/* Set the most verbose level printed. */
+void	log_init(enum log_level max);
 void	log_setlevel(enum log_level max);
 /* Parse "err", "warning", "notice", "info", "debug"; -1 if unknown. */
 int	log_level_parse(const char *name);

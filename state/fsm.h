@@ -22,7 +22,9 @@ struct store;
 
 /* A guard returns NULL when it holds, or a reason an operator can read. */
 typedef const char *(*fsm_guard)(const struct migration *);
-typedef void (*fsm_action)(struct migration *, enum phase from);
+/* An action edits the migration in memory only; detail is the event's text. */
+typedef void (*fsm_action)(struct migration *, enum phase from,
+    const char *detail);
 
 struct rule {
 	enum phase	 from;

@@ -1,0 +1,40 @@
+/*
+ * config: the daemon's own configuration file (INI, default
+ * /etc/migrated/migrated.conf): where the control socket and the state file
+ * live, who may use the socket, where plans are kept, how much to log.
+ * Plans themselves are read by state/plan.c.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include "conf.h"
+
+#define CONFIG_SOCKET		"/run/migrated/migrated.sock"
+#define CONFIG_SOCKET_MODE	0660
+#define CONFIG_STATE_DB		"/var/lib/migrated/state.db"
+#define CONFIG_PLAN_DIR		"/etc/migrated/plans"
+#define CONFIG_MAX_CLIENTS	1024
+
+struct config {
+	char	*file;		/* file read; NULL: built-in defaults */
+	char	*socket;	/* control socket path */
+	int	 socket_mode;	/* permission bits of the socket, 0660 */
+	char	*socket_group;	/* group owning the socket, or NULL */
+	char	*state_db;	/* SQLite state file */
+	char	*plan_dir;	/* plans checked by `migrated -t` */
+	int	 log_level;	/* enum log_level, info */
+	int	 max_clients;	/* control connections at once, 1024 */
+};
+
+/*
+ * Read the config at path. A file that does not exist gives the defaults
+ * when !must_exist. Returns NULL and fills errs ("file:line: message") when
+ * anything is wrong. Relative paths are taken from the file's directory.
+ */
+struct config	*config_load(const char *path, int must_exist,
+		    struct conf_errors *errs);
+/* The built-in defaults; NULL only when out of memory. */
+struct config	*config_defaults(void);
+void		 config_free(struct config *);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * migrated: the daemon's shared state. One struct daemon per process holds
+ * the event base, the configuration, the store, the control socket and the
+ * migrations; every daemon/ module is handed a pointer to it.
+ */
+#ifndef MIGRATED_H
+#define MIGRATED_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "fsm.h"
+#include "phase.h"
+
+struct event_base;
+struct event;
+struct config;
+struct store;
+struct control;
+struct migration;
+
+struct daemon {
+	struct event_base	*base;
+	struct config		*conf;
+	const char		*conf_path;
+	int			 conf_must_exist;
+	const char		*socket_override;	/* --socket */
+	const char		*state_override;	/* --state-db */
+
+	struct store		*store;
+	struct control		*control;
+	struct fsm_ops		 ops;
+
+	struct migration	**migs;		/* in creation order */
+	size_t			 nmigs;
+
+	uid_t			 uid;		/* our own: may change things */
+	int			 stopping;	/* SIGTERM seen: finish and exit */
+	int			 notify;	/* systemd is listening */
+
+	struct event		*ev_term, *ev_int, *ev_hup, *ev_chld;
+	struct event		*ev_watchdog, *ev_stop, *ev_status;
+};
+
+/* The effective socket and state paths (option over config). */
+const char	*daemon_socket_path(const struct daemon *);
+const char	*daemon_state_path(const struct daemon *);
+
+/* Migrations by name; NULL if none. */
+struct migration	*daemon_find(struct daemon *, const char *name);
+/* Take ownership of m (already in the store) and attach its runner. */
+void			 daemon_add(struct daemon *, struct migration *);
+/* Detach and free m (the caller deleted it from the store). */
+void			 daemon_remove(struct daemon *, struct migration *);
+
+/*
+ * Something about m changed (phase, step, observation): refresh systemd's
+ * STATUS= and wake `status --watch` clients. Cheap; coalesced per loop turn.
+ */
+void	daemon_changed(struct daemon *, struct migration *);
+
+/* SIGTERM path: exit once the running effects have finished. */
+void	daemon_stop_when_idle(struct daemon *);
+
+#endif

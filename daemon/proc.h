@@ -1,0 +1,41 @@
+/*
+ * proc: child processes run from the event loop (hooks now; dump tools
+ * later). A child gets /dev/null as stdin, its stdout and stderr captured
+ * into one bounded buffer, its own process group, and a timeout after which
+ * the group gets SIGTERM and, 2 seconds later, SIGKILL. The loop never
+ * waits: SIGCHLD reaps, and the callback runs once both the exit status and
+ * the end of output are in.
+ */
+#ifndef PROC_H
+#define PROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct event_base;
+struct proc;
+
+#define PROC_OUTPUT_MAX	8192	/* bytes of output kept: the tail */
+
+/*
+ * status: the exit code, or 128 + signal number when killed. timed_out is
+ * set when the timeout fired. output is the captured tail (NUL-terminated).
+ * The proc is freed after the callback returns.
+ */
+typedef void (*proc_done_cb)(void *arg, int status, int timed_out,
+    const char *output);
+
+/* Run `/bin/sh -c cmd` with env (NULL-terminated "K=V" strings). */
+struct proc	*proc_spawn(struct event_base *, const char *cmd, char **env,
+		    int64_t timeout_ms, proc_done_cb, void *arg);
+pid_t		 proc_pid(const struct proc *);
+/* Forget the callback (its owner is gone); the child is still reaped. */
+void		 proc_orphan(struct proc *);
+/* Reap exited children; call on SIGCHLD. */
+void		 proc_reap(void);
+/* Children still running. */
+int		 proc_running(void);
+/* SIGTERM every child's process group (shutdown). */
+void		 proc_kill_all(void);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * view: the JSON shapes of list and status. Values the daemon has not
+ * observed are null, never zero: "no data" must not read as "fine".
+ */
+#include <string.h>
+
+#include "fsm.h"
+#include "migrated.h"
+#include "migration.h"
+#include "plan.h"
+#include "runner.h"
+#include "view.h"
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+ecs_weight(const struct migration *m)
+{
+	const struct plan	*p = m->plan;
+
+	if (m->phase == PH_FULL_TRAFFIC || m->phase == PH_SOAK ||
+	    m->phase == PH_DECOMMISSION || m->phase == PH_DONE)
+		return json_integer(100);
+	if (p == NULL || m->step < 0 || m->step >= p->traffic.nsteps)
+		return m->phase == PH_PLANNED ? json_integer(0) : json_null();
+	if (m->phase == PH_SHIFTING || m->phase == PH_CUTOVER)
+		return json_integer(p->traffic.steps[m->step]);
+	return json_null();
+}
+
+json_t *
+view_accepts(const struct migration *m)
+{
+	static const struct {
+		enum mev	 ev;
+		const char	*cmd;
+	} verbs[] = {
+		{ MEV_START, "start" },
+		{ MEV_PAUSE, "pause" },
+		{ MEV_RESUME, "resume" },
+		{ MEV_PROMOTE, "promote" },
+		{ MEV_ABORT, "abort" },
+		{ MEV_APPROVE, "approve" },
+		{ MEV_RETRY, "retry" },
+	};
+	unsigned int	 mask = fsm_accepted(m->phase);
+	json_t		*a = json_array();
+	size_t		 i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (mask & (1u << verbs[i].ev))
+			json_array_append_new(a, json_string(verbs[i].cmd));
+	if (!phase_is_final(m->phase))
+		json_array_append_new(a, json_string("set"));
+	if (!phase_is_running(m->phase) && !runner_busy(m))
+		json_array_append_new(a, json_string("delete"));
+	return a;
+}
+
+json_t *
+view_summary(const struct migration *m)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:I, s:o}",
+	    "name", m->name,
+	    "phase", phase_name(m->phase),
+	    "step", (json_int_t)(m->step + 1),
+	    "nsteps", (json_int_t)(m->plan ? m->plan->traffic.nsteps : 0),
+	    "ecs_weight", ecs_weight(m),
+	    "since", (json_int_t)m->phase_since,
+	    "reason", str_or_null(m->reason));
+}
+
+static json_t *
+view_bake(const struct migration *m)
+{
+	int64_t	total, left;
+
+	if (m->phase != PH_SHIFTING || m->plan == NULL)
+		return json_null();
+	total = m->plan->traffic.bake;
+	left = m->phase_since + total - now_ms();
+	if (left < 0)
+		left = 0;
+	return json_pack("{s:I, s:I}", "total_ms", (json_int_t)total,
+	    "remaining_ms", (json_int_t)left);
+}
+
+static json_t *
+gate(json_t *value, double limit, json_t *ok)
+{
+	return json_pack("{s:o, s:f, s:o}", "value", value, "limit", limit,
+	    "ok", ok);
+}
+
+static json_t *
+view_gates(const struct migration *m)
+{
+	const struct plan	*p = m->plan;
+	json_t			*g = json_object();
+	int			 seen;
+
+	if (p == NULL)
+		return g;
+	/* Only the health gate has an observation in this build. */
+	seen = m->phase == PH_SHADOW || m->phase == PH_SHIFTING ||
+	    m->phase == PH_SOAK;
+	json_object_set_new(g, "min_healthy", gate(
+	    seen ? json_integer(m->obs.ecs_healthy) : json_null(),
+	    p->gates.min_healthy,
+	    seen ? json_boolean(m->obs.ecs_healthy >= p->gates.min_healthy &&
+	    m->obs.ecs_unhealthy == 0) : json_null()));
+	json_object_set_new(g, "max_5xx_rate", gate(json_null(),
+	    p->gates.max_5xx_rate, json_null()));
+	json_object_set_new(g, "max_p99_ms", gate(json_null(),
+	    (double)p->gates.max_p99, json_null()));
+	json_object_set_new(g, "max_lag_ms", gate(json_null(),
+	    (double)p->gates.max_lag, json_null()));
+	return g;
+}
+
+json_t *
+view_migration(struct daemon *d, const struct migration *m)
+{
+	const struct plan	*p = m->plan;
+	json_t			*o, *steps;
+	int			 i;
+
+	steps = json_array();
+	for (i = 0; p != NULL && i < p->traffic.nsteps; i++)
+		json_array_append_new(steps, json_integer(p->traffic.steps[i]));
+	o = view_summary(m);
+	json_object_update_new(o, json_pack(
+	    "{s:o, s:o, s:b, s:I, s:I, s:o, s:o, s:{s:n, s:n}, s:o, s:o, "
+	    "s:o}",
+	    "resume_to", m->resume_to == PH_NONE ? json_null() :
+		json_string(phase_name(m->resume_to)),
+	    "steps", steps,
+	    "approved", m->approved,
+	    "phase_since", (json_int_t)m->phase_since,
+	    "created", (json_int_t)m->created,
+	    "updated", m->updated ? json_integer(m->updated) : json_null(),
+	    "plan_path", str_or_null(m->plan_path),
+	    "lag", "replica_ms", "heartbeat_ms",
+	    "bake", view_bake(m),
+	    "gates", view_gates(m),
+	    "accepts", view_accepts(m)));
+	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
+	return o;
+}
+
+json_t *
+view_status(struct daemon *d, const char *name)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < d->nmigs; i++) {
+		if (name != NULL && strcmp(d->migs[i]->name, name) != 0)
+			continue;
+		json_array_append_new(a, view_migration(d, d->migs[i]));
+	}
+	if (name != NULL && json_array_size(a) == 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return json_pack("{s:o}", "migrations", a);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# run.sh: the benchmarks. Each prints "BENCH name value unit".
+#   ctl_status_rtt_us       p50 of 10,000 status round trips, one connection
+#   unix_echo_rtt_us        the same over a bare Unix-socket echo (target:
+#                           status at most 3x this)
+#   rss_kib_100_migrations  daemon RSS holding 100 migrations (<= 8 MiB)
+#   migratectl_status_ms    p50 of a whole `migratectl status` process (<= 3)
+. "$(dirname "$0")/../integration/lib.sh"
+
+write_config
+sed -i 's/^log_level = debug/log_level = notice/' "$T/migrated.conf"
+start_daemon
+make_plan shop
+ctl create "$T/plans/shop.ini" >/dev/null
+
+"$BIN/bench/bench_ctl" rtt "$SOCK" 10000 shop || fail "rtt bench"
+"$BIN/bench/bench_ctl" spawn 300 "$BIN/migratectl" -s "$SOCK" status shop \
+    || fail "spawn bench"
+
+# 99 more, each its own plan (distinct name, listener and databases).
+for i in $(seq 2 100); do
+	sed -e "s/^host = 127.0.0.1/host = 10.1.$((i / 250)).$((i % 250))/" \
+	    "$T/plans/shop.ini" > "$T/plans/m$i.ini"
+	ctl create "$T/plans/m$i.ini" >/dev/null || fail "create m$i"
+done
+n=$(ctl --json list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["migrations"]))')
+[ "$n" = 100 ] || fail "expected 100 migrations, have $n"
+ctl status >/dev/null
+echo "BENCH rss_kib_100_migrations $(awk '/^VmRSS:/ { print $2 }' /proc/$DPID/status) KiB"
+stop_daemon
+[ "$FAILS" -eq 0 ]
