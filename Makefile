@@ -110,7 +110,7 @@ unit: $(UNIT_BINS)
 	done; exit $$fail
 
 integration: all
-	@MIGRATED_BIN=$(B) bash tests/integration/run.sh
+	@MIGRATED_BIN=$(B) SANITIZED=$(SANITIZE) bash tests/integration/run.sh
 
 lint-man:
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done

@@ -10,15 +10,23 @@ script exits non-zero on the first surprise.
 import json
 import socket
 import sys
+import time
 
 path, rounds = sys.argv[1], int(sys.argv[2])
 
 
 def conn():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(path)
-    return s
+    # A full listen backlog answers EAGAIN; a real client tries again.
+    for _ in range(1000):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            time.sleep(0.005)
+    sys.exit("connect: backlog stayed full for 5 s")
 
 
 def readline(s):

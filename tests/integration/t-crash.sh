@@ -59,4 +59,5 @@ expect_match "preflight's own reason" "not in this build" \
 kill9_daemon
 start_daemon
 expect_eq "failed survives kill -9" failed "$(phase_of shop)"
+stop_daemon; expect_eq "clean exit, nothing leaked" 0 $?
 finish

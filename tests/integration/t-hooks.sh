@@ -28,7 +28,7 @@ ctl start slow >/dev/null
 ok "timed-out hook pauses" wait_for 10 phase_is slow paused
 expect_match "timeout named" "timed out" \
     "$(ctl --json status slow | jget migrations.0.reason)"
-ok "no sleep left behind" wait_for 5 sh -c "! pgrep -f 'sleep 30' >/dev/null"
+ok "no sleep left behind" wait_for 5 sh -c "! pgrep -f 'slee[p] 30' >/dev/null"
 
 ctl start term >/dev/null
 term_hook_running() { ctl --json status term | grep -q '"effect": *"hook'; }
