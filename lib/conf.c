@@ -424,8 +424,8 @@ fail:
  */
 
 /*
- * A non-negative decimal: digits with at most one '.', at least one digit.
- * Stores the integer part and the fraction as num / 10^scale.
+ * A non-negative decimal: digits, then optionally '.' and more digits.
+ * Stores the integer part, and the fraction as frac / 10^scale.
  */
 static int
 conf_decimal(const char *s, const char **end, uint64_t *ip, uint64_t *frac,
@@ -436,12 +436,15 @@ conf_decimal(const char *s, const char **end, uint64_t *ip, uint64_t *frac,
 
 	for (; isdigit((unsigned char)*s); s++, nd++) {
 		if (v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
+			v = UINT64_MAX;		/* saturate: "too large" */
+		else
+			v = v * 10 + (uint64_t)(*s - '0');
 	}
+	if (nd == 0)
+		return -1;
 	if (*s == '.') {
 		s++;
-		for (; isdigit((unsigned char)*s); s++, nd++) {
+		for (; isdigit((unsigned char)*s); s++) {
 			if (sc >= 9)
 				return -1;	/* finer than we ever need */
 			f = f * 10 + (uint64_t)(*s - '0');
@@ -450,8 +453,6 @@ conf_decimal(const char *s, const char **end, uint64_t *ip, uint64_t *frac,
 		if (sc == 0)
 			return -1;
 	}
-	if (nd == 0)
-		return -1;
 	*ip = v;
 	*frac = f;
 	*scale = sc;

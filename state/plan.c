@@ -69,11 +69,22 @@ static int	check_ip(const char *, char *, size_t);
 static int	check_url(const char *, char *, size_t);
 static int	check_header(const char *, char *, size_t);
 
-static const char *const kind_names[] = { "rds", "mysql", NULL };
-static const char *const seed_names[] = { "dump", "external", NULL };
-static const char *const writer_names[] = { "hook", "dns", "ecs-env", NULL };
-static const char *const breach_names[] = { "pause", "retry", NULL };
-static const char *const approval_names[] = { "required", "auto", NULL };
+static const char *const kind_names[] = {
+	[TARGET_RDS] = "rds", [TARGET_MYSQL] = "mysql", NULL
+};
+static const char *const seed_names[] = {
+	[SEED_DUMP] = "dump", [SEED_EXTERNAL] = "external", NULL
+};
+static const char *const writer_names[] = {
+	[WRITER_HOOK] = "hook", [WRITER_DNS] = "dns",
+	[WRITER_ECS_ENV] = "ecs-env", NULL
+};
+static const char *const breach_names[] = {
+	[BREACH_PAUSE] = "pause", [BREACH_RETRY] = "retry", NULL
+};
+static const char *const approval_names[] = {
+	[APPROVAL_REQUIRED] = "required", [APPROVAL_AUTO] = "auto", NULL
+};
 
 #define MS(n)		((int64_t)(n))
 #define SEC(n)		(MS(n) * 1000)
@@ -866,7 +877,10 @@ plan_key_cb(void *arg, const char *section, const char *key,
 			else
 				pp_error(pp, line, "unknown key '%s' before the "
 				    "first section (only name goes there)", key);
-		} else if (key_closest(key, section, near, sizeof(near)))
+		} else if (popt_find("", key, &idx) != NULL)
+			pp_error(pp, line, "unknown key '%s' in [%s]; %s goes "
+			    "before the first section", key, section, key);
+		else if (key_closest(key, section, near, sizeof(near)))
 			pp_error(pp, line, "unknown key '%s' in [%s]; did you "
 			    "mean '%s'?", key, section, near);
 		else if (key_elsewhere(key, sec, where, sizeof(where)))
@@ -939,97 +953,96 @@ arn_where(const char *arn, char *buf, size_t len)
 static int
 plan_check(const struct plan *p, struct pcheck *pc)
 {
-	const struct plan	*q = p;
 	char			 a[64], b[64], c[64];
 	int			 n0 = pc->n;
 
-	switch (q->cutover.writer) {
+	switch (p->cutover.writer) {
 	case WRITER_HOOK:
-		if (q->cutover.writer_hook == NULL)
+		if (p->cutover.writer_hook == NULL)
 			pc_error(pc, "cutover", "writer", "writer = hook needs "
 			    "writer_hook, the command that switches the "
 			    "application's writer");
 		break;
 	case WRITER_DNS:
-		if (q->cutover.dns_zone_id == NULL ||
-		    q->cutover.dns_record == NULL)
+		if (p->cutover.dns_zone_id == NULL ||
+		    p->cutover.dns_record == NULL)
 			pc_error(pc, "cutover", "writer", "writer = dns needs "
-			    "%s", q->cutover.dns_zone_id != NULL ?
-			    "dns_record" : q->cutover.dns_record != NULL ?
+			    "%s", p->cutover.dns_zone_id != NULL ?
+			    "dns_record" : p->cutover.dns_record != NULL ?
 			    "dns_zone_id" : "dns_zone_id and dns_record");
 		break;
 	case WRITER_ECS_ENV:
-		if (q->cutover.ecs_env_name == NULL)
+		if (p->cutover.ecs_env_name == NULL)
 			pc_error(pc, "cutover", "writer", "writer = ecs-env "
 			    "needs ecs_env_name, the task definition's "
 			    "variable that holds the database host");
 		break;
 	}
 
-	if (q->target.seed == SEED_EXTERNAL) {
-		if (q->target.seed_gtid != NULL &&
-		    (q->target.seed_file != NULL || q->target.seed_pos != 0))
+	if (p->target.seed == SEED_EXTERNAL) {
+		if (p->target.seed_gtid != NULL &&
+		    (p->target.seed_file != NULL || p->target.seed_pos != 0))
 			pc_error(pc, "target", "seed", "seed = external takes "
 			    "seed_file and seed_pos, or seed_gtid, not both");
-		else if (q->target.seed_gtid == NULL &&
-		    (q->target.seed_file == NULL || q->target.seed_pos == 0))
+		else if (p->target.seed_gtid == NULL &&
+		    (p->target.seed_file == NULL || p->target.seed_pos == 0))
 			pc_error(pc, "target", "seed", "seed = external needs "
 			    "the source coordinates of the import: seed_file "
 			    "and seed_pos, or seed_gtid");
-	} else if (q->target.seed_file != NULL || q->target.seed_pos != 0 ||
-	    q->target.seed_gtid != NULL)
+	} else if (p->target.seed_file != NULL || p->target.seed_pos != 0 ||
+	    p->target.seed_gtid != NULL)
 		pc_error(pc, "target", "seed", "seed_file, seed_pos and "
 		    "seed_gtid are only used with seed = external");
 
-	if (q->source.db.host != NULL && q->target.db.host != NULL &&
-	    strcasecmp(q->source.db.host, q->target.db.host) == 0 &&
-	    q->source.db.port == q->target.db.port)
+	if (p->source.db.host != NULL && p->target.db.host != NULL &&
+	    strcasecmp(p->source.db.host, p->target.db.host) == 0 &&
+	    p->source.db.port == p->target.db.port)
 		pc_error(pc, "target", "host", "target is the same server as "
-		    "source (%s:%d)", q->target.db.host, q->target.db.port);
+		    "source (%s:%d)", p->target.db.host, p->target.db.port);
 
-	if (q->traffic.droplet_tg_arn != NULL && q->traffic.ecs_tg_arn != NULL) {
-		if (strcmp(q->traffic.droplet_tg_arn,
-		    q->traffic.ecs_tg_arn) == 0)
+	if (p->traffic.droplet_tg_arn != NULL && p->traffic.ecs_tg_arn != NULL) {
+		if (strcmp(p->traffic.droplet_tg_arn,
+		    p->traffic.ecs_tg_arn) == 0)
 			pc_error(pc, "traffic", "ecs_target_group_arn",
 			    "ecs_target_group_arn is the same as "
 			    "droplet_target_group_arn");
 	}
-	if (q->traffic.listener_arn != NULL) {
-		arn_where(q->traffic.listener_arn, a, sizeof(a));
-		if (q->traffic.droplet_tg_arn != NULL && strcmp(a,
-		    arn_where(q->traffic.droplet_tg_arn, b, sizeof(b))) != 0)
+	if (p->traffic.listener_arn != NULL) {
+		arn_where(p->traffic.listener_arn, a, sizeof(a));
+		if (p->traffic.droplet_tg_arn != NULL && strcmp(a,
+		    arn_where(p->traffic.droplet_tg_arn, b, sizeof(b))) != 0)
 			pc_error(pc, "traffic", "droplet_target_group_arn",
 			    "droplet_target_group_arn is in %s but "
 			    "listener_arn is in %s", b, a);
-		if (q->traffic.ecs_tg_arn != NULL && strcmp(a,
-		    arn_where(q->traffic.ecs_tg_arn, c, sizeof(c))) != 0)
+		if (p->traffic.ecs_tg_arn != NULL && strcmp(a,
+		    arn_where(p->traffic.ecs_tg_arn, c, sizeof(c))) != 0)
 			pc_error(pc, "traffic", "ecs_target_group_arn",
 			    "ecs_target_group_arn is in %s but listener_arn "
 			    "is in %s", c, a);
-		if (q->traffic.region != NULL &&
-		    (strncmp(a, q->traffic.region, strlen(q->traffic.region))
-		    != 0 || a[strlen(q->traffic.region)] != ':'))
+		if (p->traffic.region != NULL &&
+		    (strncmp(a, p->traffic.region, strlen(p->traffic.region))
+		    != 0 || a[strlen(p->traffic.region)] != ':'))
 			pc_error(pc, "traffic", "region", "region is %s but "
-			    "listener_arn is in %.*s", q->traffic.region,
+			    "listener_arn is in %.*s", p->traffic.region,
 			    (int)strcspn(a, ":"), a);
 	}
 
-	if ((q->traffic.header_name == NULL) !=
-	    (q->traffic.header_value == NULL))
-		pc_error(pc, "traffic", q->traffic.header_name == NULL ?
+	if ((p->traffic.header_name == NULL) !=
+	    (p->traffic.header_value == NULL))
+		pc_error(pc, "traffic", p->traffic.header_name == NULL ?
 		    "header_value" : "header_name", "header_name and "
 		    "header_value go together");
 
-	if (q->traffic.poll_interval > q->traffic.bake) {
-		conf_duration_str(q->traffic.poll_interval, a, sizeof(a));
-		conf_duration_str(q->traffic.bake, b, sizeof(b));
+	if (p->traffic.poll_interval > p->traffic.bake) {
+		conf_duration_str(p->traffic.poll_interval, a, sizeof(a));
+		conf_duration_str(p->traffic.bake, b, sizeof(b));
 		pc_error(pc, "traffic", "poll_interval", "poll_interval (%s) "
 		    "is longer than bake (%s): a step would pass unwatched",
 		    a, b);
 	}
-	if (q->cutover.max_lag >= q->cutover.freeze_timeout) {
-		conf_duration_str(q->cutover.max_lag, a, sizeof(a));
-		conf_duration_str(q->cutover.freeze_timeout, b, sizeof(b));
+	if (p->cutover.max_lag >= p->cutover.freeze_timeout) {
+		conf_duration_str(p->cutover.max_lag, a, sizeof(a));
+		conf_duration_str(p->cutover.freeze_timeout, b, sizeof(b));
 		pc_error(pc, "cutover", "max_lag", "max_lag (%s) must be "
 		    "shorter than freeze_timeout (%s), or the drain cannot "
 		    "finish before the freeze times out", a, b);
