@@ -21,14 +21,22 @@ static json_t *
 ecs_weight(const struct migration *m)
 {
 	const struct plan	*p = m->plan;
+	enum phase		 ph = m->phase;
 
-	if (m->phase == PH_FULL_TRAFFIC || m->phase == PH_SOAK ||
-	    m->phase == PH_DECOMMISSION || m->phase == PH_DONE)
+	/* Stopped or rolling back: what counts is where it stopped. */
+	if ((ph == PH_PAUSED || ph == PH_FAILED || ph == PH_ROLLING_BACK) &&
+	    m->resume_to != PH_NONE)
+		ph = m->resume_to;
+	if (ph == PH_FULL_TRAFFIC || ph == PH_SOAK ||
+	    ph == PH_DECOMMISSION || ph == PH_DONE)
 		return json_integer(100);
-	if (p == NULL || m->step < 0 || m->step >= p->traffic.nsteps)
-		return m->phase == PH_PLANNED ? json_integer(0) : json_null();
-	if (m->phase == PH_SHIFTING || m->phase == PH_CUTOVER)
+	/* Nothing shifts before shifting, and a rollback shifts it back. */
+	if (ph < PH_SHIFTING || ph == PH_ROLLED_BACK)
+		return json_integer(0);
+	if (ph == PH_SHIFTING && m->phase == PH_SHIFTING && p != NULL &&
+	    m->step >= 0 && m->step < p->traffic.nsteps)
 		return json_integer(p->traffic.steps[m->step]);
+	/* Paused after a breach, or mid-cutover: read back from the ALB. */
 	return json_null();
 }
 
