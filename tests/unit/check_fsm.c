@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fsm.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"
@@ -373,6 +374,7 @@ main(void)
 	SRunner	*sr = srunner_create(fsm_suite());
 	int	 failed;
 
+	log_init(getenv("CHECK_VERBOSE") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
