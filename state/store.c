@@ -83,6 +83,16 @@ static const char *const upgrades[STORE_SCHEMA_VERSION] = {
 	"	value		REAL"
 	");"
 	"CREATE INDEX samples_mig ON samples(mig, series, ts);",
+
+	/* 1 -> 2: facts a driver records about the world (coordinates). */
+	"CREATE TABLE facts ("
+	"	mig		INTEGER NOT NULL"
+	"			REFERENCES migrations(id) ON DELETE CASCADE,"
+	"	key		TEXT NOT NULL,"
+	"	value		TEXT NOT NULL,"
+	"	updated		INTEGER NOT NULL,"
+	"	PRIMARY KEY (mig, key)"
+	");",
 };
 
 enum store_stmt {
@@ -100,6 +110,9 @@ enum store_stmt {
 	ST_EFFECTS_OPEN,
 	ST_HISTORY,
 	ST_SAMPLE,
+	ST_FACT_SET,
+	ST_FACT_DEL,
+	ST_FACT_GET,
 	ST__COUNT
 };
 
@@ -137,6 +150,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	    "ORDER BY id DESC LIMIT ?2) ORDER BY id",
 	[ST_SAMPLE] = "INSERT INTO samples (mig, ts, series, value) "
 	    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_FACT_SET] = "INSERT INTO facts (mig, key, value, updated) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mig, key) DO UPDATE SET "
+	    "value = excluded.value, updated = excluded.updated",
+	[ST_FACT_DEL] = "DELETE FROM facts WHERE mig = ?1 AND key = ?2",
+	[ST_FACT_GET] = "SELECT value FROM facts WHERE mig = ?1 AND key = ?2",
 };
 
 struct store {
@@ -1103,4 +1121,53 @@ store_sample(struct store *s, int64_t mig, const char *series, double value)
 	log_warnx("migration %lld: cannot record sample %s: %s",
 	    (long long)mig, series != NULL ? series : "(no series)", s->err);
 	return -1;
+}
+
+int
+store_fact_set(struct store *s, int64_t mig, const char *key,
+    const char *value)
+{
+	sqlite3_stmt	*st = s->stmt[value != NULL ? ST_FACT_SET : ST_FACT_DEL];
+
+	if (sqlite3_bind_int64(st, 1, mig) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (value != NULL && (sqlite3_bind_text(st, 3, value, -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now_ms()) != SQLITE_OK))) {
+		store_sqlerr(s);
+		store_reset(st);
+		log_warnx("migration %lld: cannot bind fact %s: %s",
+		    (long long)mig, key, s->err);
+		return -1;
+	}
+	if (store_run(s, st) == -1) {
+		log_warnx("migration %lld: cannot record fact %s: %s",
+		    (long long)mig, key, s->err);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+store_fact_get(struct store *s, int64_t mig, const char *key)
+{
+	sqlite3_stmt	*st = s->stmt[ST_FACT_GET];
+	char		*v = NULL;
+	int		 rc;
+
+	if (sqlite3_bind_int64(st, 1, mig) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		store_sqlerr(s);
+		store_reset(st);
+		return NULL;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = store_column_text(st, 0);
+	else if (rc != SQLITE_DONE) {
+		store_sqlerr(s);
+		log_warnx("migration %lld: cannot read fact %s: %s",
+		    (long long)mig, key, s->err);
+	}
+	store_reset(st);
+	return v;
 }

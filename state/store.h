@@ -3,7 +3,8 @@
  * user_version and upgraded in place. Tables: migrations (one row each),
  * journal (every transition, effect, operator command and hook output, in
  * order), effects (intent before, result after), samples (lag, health,
- * weights over time). A corrupt file, or one written by a newer schema, is
+ * weights over time), facts (what a driver learnt of the world and must
+ * not forget: binlog coordinates, positions at the freeze). A corrupt file, or one written by a newer schema, is
  * refused and never touched.
  */
 #ifndef STORE_H
@@ -14,7 +15,7 @@
 
 #include "phase.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store;
 struct migration;
@@ -88,5 +89,13 @@ int	store_history(struct store *, int64_t mig, int limit,
 /* A sample of a named series (lag_ms, ecs_healthy, weight_ecs, ...). */
 int	store_sample(struct store *, int64_t mig, const char *series,
 	    double value);
+
+/*
+ * Facts: one value per (migration, key), e.g. "seed.file". A NULL value
+ * removes the fact. store_fact_get returns a malloc'd copy, or NULL.
+ */
+int	store_fact_set(struct store *, int64_t mig, const char *key,
+	    const char *value);
+char	*store_fact_get(struct store *, int64_t mig, const char *key);
 
 #endif

@@ -910,6 +910,40 @@ START_TEST(test_samples)
 }
 END_TEST
 
+START_TEST(test_facts)
+{
+	struct store		*s;
+	struct migration	*m;
+	char			*v;
+
+	s = open_ok();
+	m = mig_bare("shop");
+	ck_assert_int_eq(store_mig_insert(s, m), 0);
+	ck_assert_ptr_null(store_fact_get(s, m->id, "seed.file"));
+	ck_assert_int_eq(store_fact_set(s, m->id, "seed.file", "bin.000003"),
+	    0);
+	ck_assert_int_eq(store_fact_set(s, m->id, "seed.pos", "4"), 0);
+	ck_assert_int_eq(store_fact_set(s, m->id, "seed.pos", "1234"), 0);
+	ck_assert_int_eq(store_fact_set(s, 9999, "x", "y"), -1);
+	store_close(s);
+
+	/* Facts survive a reopen; the newest value wins; NULL removes. */
+	s = open_ok();
+	v = store_fact_get(s, m->id, "seed.pos");
+	ck_assert_str_eq(v, "1234");
+	free(v);
+	v = store_fact_get(s, m->id, "seed.file");
+	ck_assert_str_eq(v, "bin.000003");
+	free(v);
+	ck_assert_int_eq(store_fact_set(s, m->id, "seed.file", NULL), 0);
+	ck_assert_ptr_null(store_fact_get(s, m->id, "seed.file"));
+	ck_assert_int_eq(store_mig_delete(s, m->id), 0);
+	store_close(s);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM facts"), 0);
+	migration_free(m);
+}
+END_TEST
+
 START_TEST(test_delete_cascade)
 {
 	struct store		*s;
@@ -974,6 +1008,7 @@ static const struct {
 	{ "journal", "id,mig,ts,kind,from_phase,to_phase,event,effect,text" },
 	{ "effects", "id,mig,kind,args,state,result,started,finished" },
 	{ "samples", "mig,ts,series,value" },
+	{ "facts", "mig,key,value,updated" },
 };
 
 static void
@@ -1030,6 +1065,36 @@ static const struct fixture {
 	    "CREATE TABLE t (x); DROP TABLE t;", 0 },
 	{ 0, "empty database in WAL mode",
 	    "PRAGMA journal_mode = WAL; CREATE TABLE t (x); DROP TABLE t;", 0 },
+	{ 1, "version 1 with two migrations, a journal and an effect",
+	    "CREATE TABLE migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE "
+	    "NOT NULL, plan_path TEXT, plan_text TEXT NOT NULL, overrides TEXT, "
+	    "phase TEXT NOT NULL, resume_to TEXT, step INTEGER NOT NULL, "
+	    "approved INTEGER NOT NULL, reason TEXT, phase_since INTEGER, "
+	    "created INTEGER, updated INTEGER);"
+	    "CREATE TABLE journal (id INTEGER PRIMARY KEY, mig INTEGER NOT NULL "
+	    "REFERENCES migrations(id) ON DELETE CASCADE, ts INTEGER NOT NULL, "
+	    "kind TEXT NOT NULL, from_phase TEXT, to_phase TEXT, event TEXT, "
+	    "effect INTEGER, text TEXT);"
+	    "CREATE INDEX journal_mig ON journal(mig, id);"
+	    "CREATE TABLE effects (id INTEGER PRIMARY KEY, mig INTEGER NOT NULL "
+	    "REFERENCES migrations(id) ON DELETE CASCADE, kind TEXT NOT NULL, "
+	    "args TEXT, state TEXT NOT NULL CHECK (state IN ('intent', 'done', "
+	    "'failed', 'reconciled')), result TEXT, started INTEGER NOT NULL, "
+	    "finished INTEGER);"
+	    "CREATE INDEX effects_mig ON effects(mig, state, id);"
+	    "CREATE TABLE samples (mig INTEGER NOT NULL REFERENCES "
+	    "migrations(id) ON DELETE CASCADE, ts INTEGER NOT NULL, series TEXT "
+	    "NOT NULL, value REAL);"
+	    "CREATE INDEX samples_mig ON samples(mig, series, ts);"
+	    "INSERT INTO migrations VALUES (1, 'alpha', NULL, '# plan', NULL, "
+	    "'shifting', NULL, 2, 0, NULL, 1, 1, 1);"
+	    "INSERT INTO migrations VALUES (2, 'apple', NULL, '# plan', NULL, "
+	    "'failed', 'preflight', -1, 0, 'why', 1, 1, 1);"
+	    "INSERT INTO journal VALUES (1, 1, 1, 'transition', 'planned', "
+	    "'preflight', 'start', NULL, NULL);"
+	    "INSERT INTO effects VALUES (1, 2, 'hook', '{}', 'intent', NULL, 1, "
+	    "NULL);"
+	    "PRAGMA application_id = 1835624306; PRAGMA user_version = 1;", 2 },
 };
 
 START_TEST(test_upgrade_covered)
@@ -1245,6 +1310,7 @@ store_suite(void)
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_upgrade_covered);
+	tcase_add_test(tc, test_facts);
 	tcase_add_loop_test(tc, test_upgrade, 0,
 	    sizeof(fixtures) / sizeof(fixtures[0]));
 	tcase_add_loop_test(tc, test_newer_refused, 0, 2);
