@@ -30,7 +30,7 @@ B	:= build
 SANFLAGS :=
 endif
 
-PKGS	:= libevent jansson sqlite3 inih libsystemd
+PKGS	:= libevent jansson sqlite3 inih libsystemd libmariadb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # migratectl starts fast: it links only what it uses.
@@ -109,7 +109,7 @@ unit: $(UNIT_BINS)
 		CK_DEFAULT_TIMEOUT=60 TESTDATA=tests/data $$t || fail=1; \
 	done; exit $$fail
 
-integration: all
+integration: all $(B)/bench/writer
 	@MIGRATED_BIN=$(B) SANITIZED=$(SANITIZE) bash tests/integration/run.sh
 
 lint-man:

@@ -16,10 +16,16 @@
 #include "log.h"
 #include "migrated.h"
 #include "migration.h"
+#include "repl.h"
+#include "seed.h"
+#include "sqlfx.h"
 #include "store.h"
 
 static const struct effect_kind *const kinds[] = {
 	&hook_effect,
+	&repl_effect,
+	&seed_effect,
+	&sql_effect,
 };
 
 static int	running;

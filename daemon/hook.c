@@ -65,7 +65,9 @@ hook_effect_run(struct effect *e)
 {
 	struct migration	*m = e->m;
 	struct proc		*p;
-	char			*env[16], buf[32];
+	char			*env[24], buf[32];
+	const struct plan_db	*w;
+	int			 to_target;
 	size_t			 n = 0, i;
 	const char		*cmd, *name;
 	int64_t			 timeout;
@@ -90,6 +92,21 @@ hook_effect_run(struct effect *e)
 		snprintf(buf, sizeof(buf), "%d", 0);
 	env_add(env, &n, "MIGRATED_ECS_WEIGHT", buf);
 	env_add(env, &n, "MIGRATED_REASON", m->reason);
+	if (m->plan != NULL) {
+		/* The writer is the target from the switch on. */
+		to_target = strcmp(name, "writer_switch") == 0 ||
+		    (m->phase >= PH_FULL_TRAFFIC && m->phase <= PH_DONE);
+		w = to_target ? &m->plan->target.db : &m->plan->source.db;
+		env_add(env, &n, "MIGRATED_SOURCE_HOST", m->plan->source.db.host);
+		snprintf(buf, sizeof(buf), "%d", m->plan->source.db.port);
+		env_add(env, &n, "MIGRATED_SOURCE_PORT", buf);
+		env_add(env, &n, "MIGRATED_TARGET_HOST", m->plan->target.db.host);
+		snprintf(buf, sizeof(buf), "%d", m->plan->target.db.port);
+		env_add(env, &n, "MIGRATED_TARGET_PORT", buf);
+		env_add(env, &n, "MIGRATED_WRITER_HOST", w->host);
+		snprintf(buf, sizeof(buf), "%d", w->port);
+		env_add(env, &n, "MIGRATED_WRITER_PORT", buf);
+	}
 	snprintf(buf, sizeof(buf), "%lld", (long long)e->id);
 	env_add(env, &n, "MIGRATED_EFFECT_ID", buf);
 	snprintf(buf, sizeof(buf), "%d", (int)getpid());
@@ -111,6 +128,13 @@ hook_effect_reconcile(struct effect *e)
 	const char	*name;
 
 	name = json_string_value(json_object_get(e->args, "hook"));
+	if (json_is_true(json_object_get(e->args, "rerun"))) {
+		snprintf(detail, sizeof(detail), "hook %s was interrupted by a "
+		    "restart; it is safe to repeat and runs again",
+		    name ? name : "?");
+		effect_reconciled(e, EFFECT_NOT_APPLIED, detail);
+		return;
+	}
 	snprintf(detail, sizeof(detail), "hook %s was interrupted by a restart "
 	    "of migrated and what it did cannot be checked; see what it did, "
 	    "then `migratectl retry %s`", name ? name : "?", e->m->name);
@@ -129,13 +153,13 @@ hook_call_done(struct effect *e, int ok, const char *result, void *arg)
 
 int
 hook_run(struct daemon *d, struct migration *m, const char *name,
-    const char *cmd, hook_done_cb done, void *arg)
+    const char *cmd, int flags, hook_done_cb done, void *arg)
 {
 	struct hook_call	*hc;
 	json_t			*args;
 
-	args = json_pack("{s:s, s:s, s:s}", "hook", name, "cmd", cmd,
-	    "phase", phase_name(m->phase));
+	args = json_pack("{s:s, s:s, s:s, s:b}", "hook", name, "cmd", cmd,
+	    "phase", phase_name(m->phase), "rerun", (flags & HOOK_RERUN) != 0);
 	if (args == NULL)
 		fatalx("json_pack");
 	if ((hc = calloc(1, sizeof(*hc))) == NULL ||

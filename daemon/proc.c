@@ -146,8 +146,16 @@ struct proc *
 proc_spawn(struct event_base *base, const char *cmd, char **env,
     int64_t timeout_ms, proc_done_cb cb, void *arg)
 {
+	return proc_spawn_io(base, cmd, env, -1, -1, timeout_ms, cb, arg);
+}
+
+struct proc *
+proc_spawn_io(struct event_base *base, const char *cmd, char **env,
+    int in_fd, int out_fd, int64_t timeout_ms, proc_done_cb cb, void *arg)
+{
 	struct proc	*p;
 	struct timeval	 tv;
+	sigset_t	 all;
 	int		 pfd[2], devnull;
 	pid_t		 pid;
 
@@ -164,17 +172,18 @@ proc_spawn(struct event_base *base, const char *cmd, char **env,
 	case 0:
 		/* Child: only async-signal-safe calls until exec. */
 		setpgid(0, 0);
-		if ((devnull = open("/dev/null", O_RDONLY)) != -1)
+		if (in_fd != -1)
+			dup2(in_fd, STDIN_FILENO);
+		else if ((devnull = open("/dev/null", O_RDONLY)) != -1)
 			dup2(devnull, STDIN_FILENO);
-		dup2(pfd[1], STDOUT_FILENO);
+		dup2(out_fd != -1 ? out_fd : pfd[1], STDOUT_FILENO);
 		dup2(pfd[1], STDERR_FILENO);
+		/* dup2 clears close-on-exec on the copies; make them blocking. */
+		fcntl(STDIN_FILENO, F_SETFL, 0);
+		fcntl(STDOUT_FILENO, F_SETFL, 0);
 		signal(SIGPIPE, SIG_DFL);
-		{
-			sigset_t	all;
-
-			sigemptyset(&all);
-			sigprocmask(SIG_SETMASK, &all, NULL);
-		}
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
 		execle("/bin/sh", "sh", "-c", cmd, (char *)NULL, env);
 		_exit(127);
 	}
@@ -215,6 +224,13 @@ proc_orphan(struct proc *p)
 {
 	p->cb = NULL;
 	p->arg = NULL;
+}
+
+void
+proc_kill(struct proc *p)
+{
+	if (!p->exited)
+		kill(-p->pid, SIGTERM);
 }
 
 void

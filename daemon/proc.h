@@ -28,9 +28,19 @@ typedef void (*proc_done_cb)(void *arg, int status, int timed_out,
 /* Run `/bin/sh -c cmd` with env (NULL-terminated "K=V" strings). */
 struct proc	*proc_spawn(struct event_base *, const char *cmd, char **env,
 		    int64_t timeout_ms, proc_done_cb, void *arg);
+/*
+ * The same with the child's stdin and stdout on the given descriptors
+ * (-1: /dev/null in, captured out). Only stderr is captured when stdout is
+ * given. The descriptors are the caller's; the child gets duplicates.
+ */
+struct proc	*proc_spawn_io(struct event_base *, const char *cmd,
+		    char **env, int in_fd, int out_fd, int64_t timeout_ms,
+		    proc_done_cb, void *arg);
 pid_t		 proc_pid(const struct proc *);
 /* Forget the callback (its owner is gone); the child is still reaped. */
 void		 proc_orphan(struct proc *);
+/* SIGTERM the child's process group now (its callback still comes). */
+void		 proc_kill(struct proc *);
 /* Reap exited children; call on SIGCHLD. */
 void		 proc_reap(void);
 /* Children still running. */

@@ -11,20 +11,28 @@
  * A failing before_<phase> hook holds the phase like a failed gate: the
  * migration pauses with the hook's output as the reason.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
+#include "cutover.h"
+#include "dbpair.h"
 #include "effect.h"
 #include "hook.h"
+#include "lag.h"
 #include "log.h"
 #include "migrated.h"
 #include "migration.h"
 #include "plan.h"
+#include "mydb.h"
 #include "preflight.h"
+#include "proof.h"
+#include "repl.h"
 #include "runner.h"
+#include "seed.h"
 #include "store.h"
 
 #define RUNNER_CHAIN_MAX	3
@@ -43,10 +51,19 @@ struct runner {
 	unsigned int		 chain_gen;
 	char			 activity[96];
 	struct event		*ev_kick;	/* start the driver, next turn */
+	void			*job;		/* the driver's state */
+	void			(*job_cancel)(void *);
+	struct dbpair		*db;
+	struct lag		*lag;
+	struct proof		*proof;		/* the checksum proof, running */
+	struct mydb		*proof_src, *proof_tgt;
+	struct event		*ev_proof_end;	/* free it from the loop */
+	char			 progress[160];
 };
 
 static void	runner_begin(struct runner *, enum phase from, enum mev);
 static void	runner_chain_next(struct runner *);
+static void	runner_proof_end_cb(evutil_socket_t, short, void *);
 
 /* Phase drivers present in this build. */
 
@@ -57,23 +74,87 @@ drive_preflight(struct runner *rt)
 }
 
 static void
+rolled_back(struct daemon *d, struct migration *m, int ok, const char *why)
+{
+	char	msg[256];
+
+	runner_fire(d, m, ok ? MEV_ROLLED_BACK : MEV_FAIL, why, msg,
+	    sizeof(msg));
+}
+
+/*
+ * Undo what the migration changed, newest first. The database: a cutover
+ * is undone, or after the writer switch the writes move back to the
+ * source through reverse replication. Replication into the target, when
+ * the migration stops before the cutover, is left running: the source
+ * stays the primary either way, and the operator's own undo is the
+ * on_rollback hook run on arrival in rolled_back.
+ */
+static void
 drive_rolling_back(struct runner *rt)
 {
-	char	why[256];
+	if (rt->m->plan == NULL) {
+		rolled_back(rt->d, rt->m, 1, "no plan: nothing to undo");
+		return;
+	}
+	cutover_rollback(rt->d, rt->m, rolled_back);
+}
 
-	/*
-	 * Undo what the migration changed, newest first. Of this build's
-	 * effects only hooks reach the world, and the operator's own undo
-	 * is the on_rollback hook run on arrival in rolled_back.
-	 */
-	runner_fire(rt->d, rt->m, MEV_ROLLED_BACK, "nothing this build "
-	    "changed needs undoing", why, sizeof(why));
+static void
+drive_cutover(struct runner *rt)
+{
+	cutover_run(rt->d, rt->m);
+}
+
+static void
+drive_seeding(struct runner *rt)
+{
+	seed_run(rt->d, rt->m);
+}
+
+static void
+drive_replicating(struct runner *rt)
+{
+	repl_run(rt->d, rt->m);
 }
 
 static void (*const drivers[PH__COUNT])(struct runner *) = {
 	[PH_PREFLIGHT] = drive_preflight,
+	[PH_SEEDING] = drive_seeding,
+	[PH_REPLICATING] = drive_replicating,
+	[PH_CUTOVER] = drive_cutover,
 	[PH_ROLLING_BACK] = drive_rolling_back,
 };
+
+/*
+ * The lag monitor runs while replication matters: from replicating to
+ * cutover, and while paused or failed in one of those phases.
+ */
+static void
+runner_lag_sync(struct runner *rt)
+{
+	struct migration	*m = rt->m;
+	enum phase		 ph = m->phase;
+	int			 want;
+
+	if ((ph == PH_PAUSED || ph == PH_FAILED) && m->resume_to != PH_NONE)
+		ph = m->resume_to;
+	want = m->plan != NULL && ph >= PH_REPLICATING && ph <= PH_CUTOVER;
+	if (want && rt->lag == NULL)
+		rt->lag = lag_new(rt->d, m);
+	else if (!want && rt->lag != NULL) {
+		lag_free(rt->lag);
+		rt->lag = NULL;
+	}
+}
+
+struct lag *
+runner_lag(const struct migration *m)
+{
+	const struct runner	*rt = m->runtime;
+
+	return rt != NULL ? rt->lag : NULL;
+}
 
 static void
 runner_kick_cb(evutil_socket_t fd, short what, void *arg)
@@ -106,9 +187,192 @@ runner_attach(struct daemon *d, struct migration *m)
 	rt->d = d;
 	rt->m = m;
 	rt->ev_kick = event_new(d->base, -1, 0, runner_kick_cb, rt);
-	if (rt->ev_kick == NULL)
+	rt->ev_proof_end = event_new(d->base, -1, 0, runner_proof_end_cb, rt);
+	if (rt->ev_kick == NULL || rt->ev_proof_end == NULL)
 		fatalx("event_new");
 	m->runtime = rt;
+}
+
+static void
+runner_job_cancel(struct runner *rt)
+{
+	void	*job = rt->job;
+
+	if (job == NULL)
+		return;
+	rt->job = NULL;
+	rt->job_cancel(job);
+}
+
+void
+runner_job(struct migration *m, void *job, void (*cancel)(void *))
+{
+	struct runner	*rt = m->runtime;
+
+	runner_job_cancel(rt);
+	rt->job = job;
+	rt->job_cancel = cancel;
+}
+
+void
+runner_job_done(struct migration *m, void *job)
+{
+	struct runner	*rt = m->runtime;
+
+	if (rt != NULL && rt->job == job)
+		rt->job = NULL;
+}
+
+struct dbpair *
+runner_db(struct daemon *d, struct migration *m, char *why, size_t whylen)
+{
+	struct runner	*rt = m->runtime;
+
+	if (rt->db == NULL)
+		rt->db = dbpair_new(d, m, why, whylen);
+	return rt->db;
+}
+
+void
+runner_progress(struct migration *m, const char *fmt, ...)
+{
+	struct runner	*rt = m->runtime;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rt->progress, sizeof(rt->progress), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+runner_progress_text(const struct migration *m)
+{
+	const struct runner	*rt = m->runtime;
+
+	return rt != NULL && rt->progress[0] != '\0' ? rt->progress : NULL;
+}
+
+/* The proof's snapshots end with their connections. */
+static void
+runner_proof_free(struct runner *rt)
+{
+	proof_free(rt->proof);
+	rt->proof = NULL;
+	mydb_free(rt->proof_src);
+	mydb_free(rt->proof_tgt);
+	rt->proof_src = rt->proof_tgt = NULL;
+}
+
+static void
+runner_proof_end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	runner_proof_free(arg);
+}
+
+static void
+runner_proof_done(void *arg, const struct proof_report *r)
+{
+	struct runner		*rt = arg;
+	struct migration	*m = rt->m;
+	struct store		*st = rt->d->store;
+	const struct proof_mismatch *x;
+	json_t			*j;
+	char			*text, detail[512];
+
+	j = proof_report_json(r);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (r->verdict == PROOF_OK)
+		snprintf(detail, sizeof(detail), "%zu tables, %llu chunks, %llu "
+		    "rows identical at the freeze point", r->tables,
+		    (unsigned long long)r->chunks, (unsigned long long)r->rows);
+	else if (r->verdict == PROOF_MISMATCH && r->nlisted > 0) {
+		x = &r->mismatches[0];
+		snprintf(detail, sizeof(detail), "%llu mismatch%s; first: %s "
+		    "%s in %s (%s, %s] (%llu rows on the source, %llu on the "
+		    "target)", (unsigned long long)r->nmismatches,
+		    r->nmismatches == 1 ? "" : "es", x->table,
+		    proof_what_name(x->what), x->key ? x->key : "the table",
+		    x->lo ? x->lo : "-inf", x->hi ? x->hi : "+inf",
+		    (unsigned long long)x->src_rows,
+		    (unsigned long long)x->tgt_rows);
+	} else
+		snprintf(detail, sizeof(detail), "%s", r->error ? r->error :
+		    "the proof failed");
+	store_fact_set(st, m->id, "proof.verdict",
+	    proof_verdict_name(r->verdict));
+	store_fact_set(st, m->id, "proof.detail", detail);
+	store_journal(st, m->id, r->verdict == PROOF_OK ? "info" : "warning",
+	    text != NULL ? text : detail);
+	free(text);
+	m->obs.proof_ok = r->verdict == PROOF_OK;
+	log_info("%s: checksum proof: %s: %s", m->name,
+	    proof_verdict_name(r->verdict), detail);
+	/* Not from inside its own callback's caller: next loop turn. */
+	event_active(rt->ev_proof_end, 0, 0);
+	daemon_changed(rt->d, m);
+}
+
+void
+runner_proof_start(struct daemon *d, struct migration *m, struct mydb *src,
+    struct mydb *tgt)
+{
+	struct runner	*rt = m->runtime;
+	const struct plan *p = m->plan;
+
+	runner_proof_free(rt);
+	rt->proof_src = src;
+	rt->proof_tgt = tgt;
+	store_fact_set(d->store, m->id, "proof.verdict", NULL);
+	store_fact_set(d->store, m->id, "proof.detail", NULL);
+	m->obs.proof_ok = 0;
+	rt->proof = proof_new(src, tgt, (const char *const *)p->source.schemas,
+	    (size_t)p->source.nschemas, 0, runner_proof_done, rt);
+	if (rt->proof == NULL) {
+		store_fact_set(d->store, m->id, "proof.verdict", "error");
+		store_fact_set(d->store, m->id, "proof.detail", "the proof "
+		    "could not start");
+		runner_proof_free(rt);
+		return;
+	}
+	log_info("%s: checksum proof started", m->name);
+}
+
+const char *
+runner_proof_text(const struct migration *m)
+{
+	const struct runner	*rt = m->runtime;
+
+	return rt != NULL && rt->proof != NULL && proof_report(rt->proof) ==
+	    NULL ? proof_progress(rt->proof) : NULL;
+}
+
+/*
+ * At restart: the proof's verdict comes back from the store; a proof the
+ * stop interrupted cannot be finished, since its snapshots are gone.
+ */
+static void
+runner_proof_resume(struct runner *rt)
+{
+	struct migration	*m = rt->m;
+	struct store		*st = rt->d->store;
+	char			*verdict, *switched;
+
+	verdict = store_fact_get(st, m->id, "proof.verdict");
+	switched = store_fact_get(st, m->id, CUT_FACT_SWITCHED);
+	m->obs.proof_ok = verdict != NULL && strcmp(verdict, "ok") == 0;
+	if (verdict == NULL && switched != NULL && m->plan != NULL &&
+	    m->plan->cutover.checksum) {
+		store_fact_set(st, m->id, "proof.verdict", "error");
+		store_fact_set(st, m->id, "proof.detail", "the daemon stopped "
+		    "before the checksum proof finished; its snapshot at the "
+		    "freeze point is gone, so the tables are unproven: compare "
+		    "them by hand before approving decommission");
+		store_journal(st, m->id, "warning", "checksum proof lost with "
+		    "the daemon's restart");
+	}
+	free(verdict);
+	free(switched);
 }
 
 void
@@ -118,6 +382,11 @@ runner_detach(struct migration *m)
 
 	if (rt == NULL)
 		return;
+	runner_job_cancel(rt);
+	runner_proof_free(rt);
+	event_free(rt->ev_proof_end);
+	lag_free(rt->lag);
+	dbpair_free(rt->db);
 	event_free(rt->ev_kick);
 	free(rt);
 	m->runtime = NULL;
@@ -187,7 +456,8 @@ runner_chain_next(struct runner *rt)
 		rt->ichain++;
 		snprintf(rt->activity, sizeof(rt->activity), "hook %s", name);
 		rt->busy = 1;
-		if (hook_run(rt->d, m, name, cmd, runner_hook_done, rt) == 0)
+		if (hook_run(rt->d, m, name, cmd, 0, runner_hook_done, rt) ==
+		    0)
 			return;
 		rt->busy = 0;
 		log_warnx("%s: hook %s could not be journaled; skipped",
@@ -243,6 +513,10 @@ runner_entered(void *arg, struct migration *m, enum phase from, enum mev ev)
 
 	daemon_changed(d, m);
 	rt->gen++;
+	/* The old phase's driver stops here, whatever it was waiting for. */
+	runner_job_cancel(rt);
+	rt->progress[0] = '\0';
+	runner_lag_sync(rt);
 	if (d->stopping)
 		return;
 	if (rt->busy) {
@@ -275,6 +549,7 @@ runner_reconciled(struct daemon *d, struct migration *m, int ok,
 	}
 	/* Re-entering a phase runs its driver again, not its hooks. */
 	rt->gen++;
+	runner_lag_sync(rt);
 	if (phase_is_running(m->phase)) {
 		log_info("%s: resuming %s", m->name, phase_name(m->phase));
 		runner_begin(rt, m->phase, MEV__COUNT);
@@ -284,5 +559,6 @@ runner_reconciled(struct daemon *d, struct migration *m, int ok,
 void
 runner_resume(struct daemon *d, struct migration *m)
 {
+	runner_proof_resume(m->runtime);
 	effect_reconcile_open(d, m, runner_reconciled);
 }

@@ -30,6 +30,40 @@ enum fsm_result	runner_fire(struct daemon *, struct migration *, enum mev,
 /* At start: reconcile m's open effects, then resume its phase. */
 void	runner_resume(struct daemon *, struct migration *);
 
+/*
+ * The current phase's driver keeps its state in a job: cancel(job) runs
+ * when the phase changes or the migration goes away, and must forget every
+ * pending callback. A driver that ends calls runner_job_done() first.
+ */
+void	runner_job(struct migration *, void *job, void (*cancel)(void *));
+void	runner_job_done(struct migration *, void *job);
+
+/* m's database connections, made on first use. NULL with why on failure. */
+struct dbpair	*runner_db(struct daemon *, struct migration *, char *why,
+		    size_t);
+
+/* A line for status ("copied 12.3 MiB"), kept until the phase changes. */
+void		 runner_progress(struct migration *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+const char	*runner_progress_text(const struct migration *);
+
+/* m's lag monitor, running from replicating to cutover; NULL otherwise. */
+struct lag	*runner_lag(const struct migration *);
+
+struct mydb;
+
+/*
+ * Start the checksum proof on two connections, each inside a consistent
+ * snapshot at the freeze point (the runner takes them over). It runs in
+ * the background through the phases after the cutover; its verdict is a
+ * fact and decommission waits for it.
+ */
+void		 runner_proof_start(struct daemon *, struct migration *,
+		    struct mydb *src, struct mydb *tgt);
+
+/* The proof's progress ("12 of 40 tables"), or NULL when none runs. */
+const char	*runner_proof_text(const struct migration *);
+
 /* What m is doing right now ("hook before_preflight"), or NULL. */
 const char	*runner_activity(const struct migration *);
 /* An effect of m is in flight (delete must wait). */

@@ -2,13 +2,17 @@
  * view: the JSON shapes of list and status. Values the daemon has not
  * observed are null, never zero: "no data" must not read as "fine".
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "cutover.h"
 #include "fsm.h"
+#include "lag.h"
 #include "migrated.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"
+#include "store.h"
 #include "view.h"
 
 static json_t *
@@ -98,6 +102,68 @@ view_bake(const struct migration *m)
 }
 
 static json_t *
+view_lag(const struct migration *m)
+{
+	const struct lagstat	*st;
+	struct lag		*l = runner_lag(m);
+
+	if (l == NULL)
+		return json_pack("{s:n, s:n}", "replica_ms", "heartbeat_ms");
+	st = lag_stat(l);
+	return json_pack("{s:o, s:o, s:b, s:b}",
+	    "replica_ms", st->replica_ms >= 0 ? json_integer(st->replica_ms) :
+		json_null(),
+	    "heartbeat_ms", st->known && st->heartbeat_ms >= 0 ?
+		json_integer(st->heartbeat_ms) : json_null(),
+	    "io_running", st->io_running,
+	    "sql_running", st->sql_running);
+}
+
+/* A fact as a number, or null. */
+static json_t *
+fact_num(struct daemon *d, const struct migration *m, const char *key)
+{
+	char	*v = store_fact_get(d->store, m->id, key);
+	json_t	*o = v != NULL ? json_integer(strtoll(v, NULL, 10)) : json_null();
+
+	free(v);
+	return o;
+}
+
+static json_t *
+fact_str(struct daemon *d, const struct migration *m, const char *key)
+{
+	char	*v = store_fact_get(d->store, m->id, key);
+	json_t	*o = v != NULL ? json_string(v) : json_null();
+
+	free(v);
+	return o;
+}
+
+/*
+ * The last cutover's figures and the proof's verdict, once there has been
+ * a cutover (the facts are read only then: status stays cheap before).
+ */
+static json_t *
+view_cutover(struct daemon *d, const struct migration *m)
+{
+	enum phase	ph = m->phase;
+
+	if (ph == PH_PAUSED || ph == PH_FAILED)
+		ph = m->resume_to;
+	if (ph < PH_CUTOVER && m->phase != PH_ROLLING_BACK &&
+	    m->phase != PH_ROLLED_BACK)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "final_position", fact_str(d, m, CUT_FACT_FINAL),
+	    "freeze_ms", fact_num(d, m, CUT_FACT_FREEZE_MS),
+	    "write_gap_ms", fact_num(d, m, CUT_FACT_GAP_MS),
+	    "proof", fact_str(d, m, "proof.verdict"),
+	    "proof_detail", fact_str(d, m, "proof.detail"),
+	    "proof_progress", str_or_null(runner_proof_text(m)));
+}
+
+static json_t *
 gate(json_t *value, double limit, json_t *ok)
 {
 	return json_pack("{s:o, s:f, s:o}", "value", value, "limit", limit,
@@ -109,6 +175,8 @@ view_gates(const struct migration *m)
 {
 	const struct plan	*p = m->plan;
 	json_t			*g = json_object();
+	struct lag		*l;
+	int64_t			 hb;
 	int			 seen;
 
 	if (p == NULL)
@@ -125,8 +193,11 @@ view_gates(const struct migration *m)
 	    p->gates.max_5xx_rate, json_null()));
 	json_object_set_new(g, "max_p99_ms", gate(json_null(),
 	    (double)p->gates.max_p99, json_null()));
-	json_object_set_new(g, "max_lag_ms", gate(json_null(),
-	    (double)p->gates.max_lag, json_null()));
+	l = runner_lag(m);
+	hb = l != NULL && lag_stat(l)->known ? lag_stat(l)->heartbeat_ms : -1;
+	json_object_set_new(g, "max_lag_ms", gate(hb >= 0 ? json_integer(hb) :
+	    json_null(), (double)p->gates.max_lag, hb >= 0 ?
+	    json_boolean(hb <= p->gates.max_lag) : json_null()));
 	return g;
 }
 
@@ -142,8 +213,7 @@ view_migration(struct daemon *d, const struct migration *m)
 		json_array_append_new(steps, json_integer(p->traffic.steps[i]));
 	o = view_summary(m);
 	json_object_update_new(o, json_pack(
-	    "{s:o, s:o, s:b, s:I, s:I, s:o, s:o, s:{s:n, s:n}, s:o, s:o, "
-	    "s:o}",
+	    "{s:o, s:o, s:b, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "resume_to", m->resume_to == PH_NONE ? json_null() :
 		json_string(phase_name(m->resume_to)),
 	    "steps", steps,
@@ -152,11 +222,14 @@ view_migration(struct daemon *d, const struct migration *m)
 	    "created", (json_int_t)m->created,
 	    "updated", m->updated ? json_integer(m->updated) : json_null(),
 	    "plan_path", str_or_null(m->plan_path),
-	    "lag", "replica_ms", "heartbeat_ms",
+	    "lag", view_lag(m),
 	    "bake", view_bake(m),
 	    "gates", view_gates(m),
 	    "accepts", view_accepts(m)));
+	json_object_set_new(o, "cutover", view_cutover(d, m));
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
+	json_object_set_new(o, "progress",
+	    str_or_null(runner_progress_text(m)));
 	return o;
 }
 

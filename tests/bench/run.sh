@@ -5,6 +5,7 @@
 #                           status at most 3x this)
 #   rss_kib_100_migrations  daemon RSS holding 100 migrations (<= 8 MiB)
 #   migratectl_status_ms    p50 of a whole `migratectl status` process (<= 3)
+# and the database's, in cutover.sh.
 . "$(dirname "$0")/../integration/lib.sh"
 
 write_config
@@ -28,4 +29,5 @@ n=$(ctl --json list | python3 -c 'import json,sys; print(len(json.load(sys.stdin
 ctl status >/dev/null
 echo "BENCH rss_kib_100_migrations $(awk '/^VmRSS:/ { print $2 }' /proc/$DPID/status) KiB"
 stop_daemon
-[ "$FAILS" -eq 0 ]
+[ "$FAILS" -eq 0 ] || exit 1
+bash "$(dirname "$0")/cutover.sh" || exit 1

@@ -23,7 +23,9 @@ cleanup() {
 		echo "--- daemon log ($LOG) ---" >&2
 		tail -n 40 "$LOG" >&2 2>/dev/null
 	fi
-	rm -rf "$T"
+	# Tests that start more (database servers, a writer) stop it here.
+	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 

@@ -1,0 +1,1771 @@
+/*
+ * cutover: freeze, drain to an exact position, promote, switch, see the
+ * first write; or undo all of it.
+ *
+ * The order is what makes it safe. Before the freeze nothing has changed,
+ * so every check that can fail (target reachable, lag small, no long
+ * writer on the source, snapshot connections open) runs first and a
+ * failure there postpones or aborts with the source untouched. From the
+ * freeze on, a budget timer (the plan's freeze_timeout) runs; until the
+ * writer switch begins, its expiry or any failure undoes the freeze. Once
+ * the switch has begun the way is forward only: the application may
+ * already write to the target, so the source stays frozen and the switch
+ * is completed, at restart too.
+ *
+ * Every step that changes a server is a journaled effect and leaves a fact
+ * behind; the undo does not trust the facts alone but reads the servers
+ * (is the source read-only, does it replicate from the target, does the
+ * target still replicate from the source) and puts back what is missing.
+ * That one undo serves a failed freeze, a SIGKILL during the freeze found
+ * at restart, and an operator's abort.
+ *
+ * Two extra connections are opened before the freeze: one waits for the
+ * position on the target (so a stalled wait can be cut off without
+ * touching the shared connection), and both then hold a consistent
+ * snapshot at the freeze point for the checksum proof, opened while the
+ * source is frozen and before any application write reaches the target.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "cutover.h"
+#include "dbpair.h"
+#include "effect.h"
+#include "hook.h"
+#include "lag.h"
+#include "log.h"
+#include "migrated.h"
+#include "migration.h"
+#include "mydb.h"
+#include "mydialect.h"
+#include "plan.h"
+#include "runner.h"
+#include "sqlfx.h"
+#include "store.h"
+
+#define CUT_RETRY_MS		500	/* precheck postponed: ask again */
+#define CUT_POSTPONE_MAX_MS	60000	/* then give up this attempt */
+#define CUT_LONG_WRITER_S	1	/* a write trx this old postpones */
+#define CUT_FIRST_POLL_MS	5	/* first-write poll on the target */
+#define CUT_UNDO_RETRY_MS	1000
+
+enum cut_mode { CUT_FORWARD, CUT_UNDO, CUT_BACK };
+
+/*
+ * An effect or hook in flight points at its job through a ref, so a
+ * cancelled job (the phase changed) is never touched by a late answer.
+ */
+struct cut_ref {
+	struct cut	*c;
+};
+
+struct cut {
+	struct daemon		*d;
+	struct migration	*m;
+	struct dbpair		*db;
+	enum cut_mode		 mode;
+	struct mydb		*wsrc, *wtgt;	/* snapshot / wait connections */
+	struct event		*ev_budget, *ev_tick, *ev_kill;
+	struct cut_ref		*ref;		/* effect or hook in flight */
+	int			 pending;	/* queries in flight */
+	int			 frozen, reset, reversed, switching;
+	int			 expired;	/* the budget ran out */
+	int			 undoing;	/* the undo has begun */
+	int			 first_seen;	/* a write on the target */
+	int			 killed;	/* source sessions ended */
+	int			 next;		/* step after the effect */
+	int64_t			 t_start_ms;	/* precheck began */
+	int64_t			 freeze_us;	/* unix us, freeze began */
+	int64_t			 deadline_ms;	/* rollback: wait bound */
+	char			 final_file[128];
+	uint64_t		 final_pos;
+	char			 rev_file[128];
+	uint64_t		 rev_pos;
+	char			 postpone[384];
+	char			 why[768];	/* abort reason */
+	int			 undo_tries;
+	int			 quiet_reads;	/* rollback: target binlog still */
+	void			 (*back_done)(struct daemon *,
+				    struct migration *, int, const char *);
+};
+
+static void	cut_precheck(struct cut *);
+static void	cut_freeze(struct cut *);
+static void	cut_undo(struct cut *);
+static void	cut_undo_step(struct cut *, int);
+static void	cut_switch(struct cut *);
+static void	cut_first_write_poll(struct cut *);
+static void	back_step(struct cut *, int);
+static void	cut_finish(struct cut *);
+
+static int64_t
+unix_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+tv_ms(struct timeval *tv, int64_t ms)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static void
+fact_set(struct cut *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+fact_set(struct cut *c, const char *key, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[256];
+
+	if (fmt == NULL) {
+		store_fact_set(c->d->store, c->m->id, key, NULL);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (store_fact_set(c->d->store, c->m->id, key, buf) == -1)
+		log_warnx("%s: fact %s not stored", c->m->name, key);
+}
+
+/* "file:pos" into its parts; -1 if it is not one. */
+static int
+parse_filepos(const char *s, char *file, size_t len, uint64_t *pos)
+{
+	const char	*colon;
+	char		*end;
+
+	if (s == NULL || (colon = strrchr(s, ':')) == NULL ||
+	    (size_t)(colon - s) >= len || colon == s)
+		return -1;
+	memcpy(file, s, colon - s);
+	file[colon - s] = '\0';
+	*pos = strtoull(colon + 1, &end, 10);
+	return *end == '\0' ? 0 : -1;
+}
+
+static struct cut_ref *
+cut_ref(struct cut *c)
+{
+	if ((c->ref = calloc(1, sizeof(*c->ref))) == NULL)
+		fatal("calloc");
+	c->ref->c = c;
+	return c->ref;
+}
+
+/* The ref's job, or NULL when it is gone; frees the ref. */
+static struct cut *
+cut_deref(void *arg)
+{
+	struct cut_ref	*ref = arg;
+	struct cut	*c;
+
+	if (ref == NULL)
+		return NULL;
+	c = ref->c;
+	free(ref);
+	if (c != NULL)
+		c->ref = NULL;
+	return c;
+}
+
+static void
+cut_free(struct cut *c)
+{
+	if (c->ref != NULL)
+		c->ref->c = NULL;
+	mydb_forget(c->db->src, c);
+	mydb_forget(c->db->tgt, c);
+	mydb_free(c->wsrc);
+	mydb_free(c->wtgt);
+	if (c->ev_budget != NULL)
+		event_free(c->ev_budget);
+	if (c->ev_tick != NULL)
+		event_free(c->ev_tick);
+	if (c->ev_kill != NULL)
+		event_free(c->ev_kill);
+	free(c);
+}
+
+static void
+cut_cancel(void *arg)
+{
+	struct cut	*c = arg;
+	struct lag	*l = runner_lag(c->m);
+
+	if (l != NULL)
+		lag_hold_writes(l, 0);
+	cut_free(c);
+}
+
+static void
+cut_fire(struct cut *c, enum mev ev, const char *detail)
+{
+	char	why[256];
+
+	runner_job_done(c->m, c);
+	if (runner_lag(c->m) != NULL)
+		lag_hold_writes(runner_lag(c->m), 0);
+	runner_fire(c->d, c->m, ev, detail, why, sizeof(why));
+	cut_free(c);
+}
+
+static void
+precheck_tick(evutil_socket_t fd, short what, void *arg)
+{
+	cut_precheck(arg);
+}
+
+static void
+first_write_tick(evutil_socket_t fd, short what, void *arg)
+{
+	cut_first_write_poll(arg);
+}
+
+static void
+cut_after(struct cut *c, int64_t ms, void (*fn)(evutil_socket_t, short,
+    void *))
+{
+	struct timeval	tv;
+
+	if (c->ev_tick != NULL)
+		event_free(c->ev_tick);
+	if ((c->ev_tick = evtimer_new(c->d->base, fn, c)) == NULL)
+		fatalx("evtimer_new");
+	tv_ms(&tv, ms);
+	evtimer_add(c->ev_tick, &tv);
+}
+
+/*
+ * Something went wrong. Before the freeze: back to shifting at once.
+ * After it and before the switch: undo (once the step in flight has
+ * answered: a SET GLOBAL read_only still waiting must not land after the
+ * unfreeze). After the switch began: never back.
+ */
+static void
+cut_abort(struct cut *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+cut_abort(struct cut *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	if (c->mode != CUT_FORWARD || c->switching) {
+		log_warnx("%s: cutover: %s (going on)", c->m->name, c->why);
+		return;
+	}
+	log_warnx("%s: cutover: %s", c->m->name, c->why);
+	if (c->freeze_us == 0) {
+		cut_fire(c, MEV_CUTOVER_ABORTED, c->why);
+		return;
+	}
+	c->mode = CUT_UNDO;
+	if (c->ev_budget != NULL)
+		evtimer_del(c->ev_budget);
+	/*
+	 * A position wait or snapshot in flight is cut off with its
+	 * connection; their callbacks answer with an error, and the last
+	 * answer starts the undo.
+	 */
+	if (c->wtgt != NULL)
+		mydb_reset(c->wtgt);
+	if (c->wsrc != NULL)
+		mydb_reset(c->wsrc);
+	if (c->ref == NULL && c->pending == 0 && !c->undoing)
+		cut_undo(c);
+}
+
+/* A step answered while an abort waited for it: the undo runs now. */
+static int
+cut_diverted(struct cut *c)
+{
+	if (c->mode != CUT_UNDO)
+		return 0;
+	if (c->ref == NULL && c->pending == 0 && !c->undoing)
+		cut_undo(c);
+	return 1;
+}
+
+/* Every step before the switch has answered. */
+static int
+cut_ready_to_switch(const struct cut *c)
+{
+	return c->mode == CUT_FORWARD && c->pending == 0 && c->ref == NULL &&
+	    c->reset && c->rev_file[0] != '\0' &&
+	    (c->reversed || !c->m->plan->cutover.reverse_replication);
+}
+
+static void
+cut_budget_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cut	*c = arg;
+
+	if (c->switching)
+		return;
+	c->expired = 1;
+	cut_abort(c, "the freeze exceeded its %lld ms budget; the source is "
+	    "unfrozen and replication kept",
+	    (long long)c->m->plan->cutover.freeze_timeout);
+}
+
+/* --- precheck: nothing is changed yet --- */
+
+static void
+cut_precheck_done(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+	struct lag		*l = runner_lag(c->m);
+	const struct lagstat	*st = l != NULL ? lag_stat(l) : NULL;
+	int64_t			 fresh, now = now_ms();
+
+	if (c->pending > 0 || c->mode != CUT_FORWARD)
+		return;
+	fresh = 3 * p->source.heartbeat_interval + 1000;
+	if (c->postpone[0] == '\0') {
+		if (st == NULL || !st->known || now - st->updated > fresh)
+			snprintf(c->postpone, sizeof(c->postpone), "no fresh "
+			    "heartbeat reading from the target");
+		else if (!st->io_running || !st->sql_running)
+			snprintf(c->postpone, sizeof(c->postpone), "the "
+			    "target's replication threads are not both "
+			    "running");
+		else if (st->heartbeat_ms > p->cutover.max_lag)
+			snprintf(c->postpone, sizeof(c->postpone), "heartbeat "
+			    "lag %lld ms is above cutover.max_lag %lld ms",
+			    (long long)st->heartbeat_ms,
+			    (long long)p->cutover.max_lag);
+	}
+	if (c->postpone[0] == '\0') {
+		cut_freeze(c);
+		return;
+	}
+	if (now - c->t_start_ms >= CUT_POSTPONE_MAX_MS) {
+		cut_abort(c, "postponed for %d s, giving up: %s",
+		    CUT_POSTPONE_MAX_MS / 1000, c->postpone);
+		return;
+	}
+	runner_progress(c->m, "cutover postponed: %s", c->postpone);
+	cut_after(c, CUT_RETRY_MS, precheck_tick);
+}
+
+static void
+pre_target_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*v;
+
+	c->pending--;
+	if (res->err != 0) {
+		cut_abort(c, "the target is unreachable (%s); nothing was "
+		    "frozen", res->error);
+		return;
+	}
+	if ((v = mydb_get(res, 0, "v")) != NULL &&
+	    mydialect_from_version(v, &c->db->td) == 0)
+		c->db->td_known = 1;
+	cut_precheck_done(c);
+}
+
+static void
+pre_source_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*v, *ro;
+
+	c->pending--;
+	if (res->err != 0) {
+		cut_abort(c, "the source is unreachable (%s); nothing was "
+		    "frozen", res->error);
+		return;
+	}
+	if ((v = mydb_get(res, 0, "v")) == NULL ||
+	    mydialect_from_version(v, &c->db->sd) == -1) {
+		cut_abort(c, "the source's version %s is not supported",
+		    v ? v : "(none)");
+		return;
+	}
+	c->db->sd_known = 1;
+	ro = mydb_get(res, 0, "ro");
+	if (ro != NULL && strcmp(ro, "0") != 0 && c->postpone[0] == '\0')
+		snprintf(c->postpone, sizeof(c->postpone), "the source is "
+		    "already read-only: someone else froze it");
+	cut_precheck_done(c);
+}
+
+static void
+pre_writers_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*n, *age, *what;
+
+	c->pending--;
+	if (res->err != 0) {
+		cut_abort(c, "could not look for long writers on the source "
+		    "(%s)", res->error);
+		return;
+	}
+	n = mydb_get(res, 0, "n");
+	if (n != NULL && strcmp(n, "0") != 0 && c->postpone[0] == '\0') {
+		age = mydb_get(res, 0, "age");
+		what = mydb_get(res, 0, "what");
+		snprintf(c->postpone, sizeof(c->postpone), "%s write "
+		    "transaction(s) open on the source, the oldest for %s s "
+		    "(%.120s): read_only would wait for them", n,
+		    age ? age : "?", what ? what : "no statement");
+	}
+	cut_precheck_done(c);
+}
+
+static void
+pre_conn_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+
+	c->pending--;
+	if (res->err != 0) {
+		cut_abort(c, "a second connection could not be opened (%s); "
+		    "nothing was frozen", res->error);
+		return;
+	}
+	cut_precheck_done(c);
+}
+
+/*
+ * Queue a query whose answer the job counts. A full queue (64 queries on
+ * one connection) cannot happen with the job's one-step-at-a-time use;
+ * should it, the step stays unanswered and the freeze budget or the
+ * undo's retry deals with it.
+ */
+static void
+cut_query(struct cut *c, struct mydb *db, const char *sql, mydb_cb cb)
+{
+	if (mydb_query(db, sql, cb, c) == 0)
+		c->pending++;
+	else
+		log_warnx("%s: cutover: %s: queue full", c->m->name,
+		    mydb_name(db));
+}
+
+static void
+cut_precheck(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+	char			 sql[640];
+
+	c->postpone[0] = '\0';
+	runner_progress(c->m, "cutover: checking before the freeze");
+	if (c->wsrc == NULL && p->cutover.checksum)
+		c->wsrc = dbpair_open(c->d, c->m, c->db, 0, "source snapshot");
+	if (c->wtgt == NULL)
+		c->wtgt = dbpair_open(c->d, c->m, c->db, 1, "target wait");
+	c->pending++;		/* held until every query is queued */
+	cut_query(c, c->db->tgt, "SELECT VERSION() AS v", pre_target_cb);
+	cut_query(c, c->db->src, "SELECT VERSION() AS v, @@global.read_only "
+	    "AS ro", pre_source_cb);
+	/*
+	 * SET GLOBAL read_only waits for every running write; a long one
+	 * would hold the freeze and stall the application without an
+	 * error. INNODB_TRX shows transactions that changed or locked rows.
+	 */
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) AS n, MAX(TIMESTAMPDIFF("
+	    "SECOND, trx_started, NOW())) AS age, MAX(LEFT(trx_query, 120)) "
+	    "AS what FROM information_schema.INNODB_TRX WHERE (trx_rows_"
+	    "modified > 0 OR trx_rows_locked > 0 OR trx_state = 'LOCK WAIT') "
+	    "AND trx_mysql_thread_id <> CONNECTION_ID() AND trx_started <= "
+	    "NOW() - INTERVAL %d SECOND", CUT_LONG_WRITER_S);
+	cut_query(c, c->db->src, sql, pre_writers_cb);
+	cut_query(c, c->wtgt, "SELECT 1", pre_conn_cb);
+	if (c->wsrc != NULL)
+		cut_query(c, c->wsrc, "SELECT 1", pre_conn_cb);
+	c->pending--;
+	cut_precheck_done(c);
+}
+
+/* --- the freeze --- */
+
+static void
+snap_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+
+	c->pending--;
+	if (cut_diverted(c))
+		return;
+	if (res->err != 0) {
+		cut_abort(c, "opening the proof's snapshot failed (%s)",
+		    res->error);
+		return;
+	}
+	if (cut_ready_to_switch(c))
+		cut_switch(c);
+}
+
+static void	cut_reset(struct cut *);
+
+static void
+pos_wait_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*w;
+
+	c->pending--;
+	if (cut_diverted(c))
+		return;
+	if (res->err != 0) {
+		cut_abort(c, "waiting on the target for %s:%" PRIu64 " failed "
+		    "(%s)", c->final_file, c->final_pos, res->error);
+		return;
+	}
+	w = res->nrows > 0 && res->ncols > 0 ? res->rows[0][0] : NULL;
+	if (w == NULL) {
+		cut_abort(c, "the target's replication SQL thread is not "
+		    "running, so it cannot reach %s:%" PRIu64, c->final_file,
+		    c->final_pos);
+		return;
+	}
+	if (strcmp(w, "-1") == 0) {
+		cut_abort(c, "the target did not reach %s:%" PRIu64 " within "
+		    "the freeze budget", c->final_file, c->final_pos);
+		return;
+	}
+	/* The target now holds exactly the frozen source: snapshot it. */
+	if (c->wsrc != NULL)
+		cut_query(c, c->wtgt, "START TRANSACTION WITH CONSISTENT "
+		    "SNAPSHOT, READ ONLY", snap_cb);
+	cut_reset(c);
+}
+
+static void
+final_pos_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*file, *pos;
+	char		*qf, sql[512];
+	int64_t		 left_ms;
+
+	c->pending--;
+	if (cut_diverted(c))
+		return;
+	file = res->err == 0 ? mydb_get(res, 0, "File") : NULL;
+	pos = res->err == 0 ? mydb_get(res, 0, "Position") : NULL;
+	if (file == NULL || pos == NULL) {
+		cut_abort(c, "reading the source's final binlog position "
+		    "failed (%s)", res->err ? res->error : "binary log off?");
+		return;
+	}
+	snprintf(c->final_file, sizeof(c->final_file), "%s", file);
+	c->final_pos = strtoull(pos, NULL, 10);
+	fact_set(c, CUT_FACT_FINAL, "%s:%" PRIu64, c->final_file, c->final_pos);
+	runner_progress(c->m, "cutover: source frozen at %s:%" PRIu64
+	    "; draining", c->final_file, c->final_pos);
+
+	/* The source's snapshot: frozen, so this is the freeze point. */
+	if (c->wsrc != NULL) {
+		cut_query(c, c->wsrc, "SET SESSION TRANSACTION ISOLATION "
+		    "LEVEL REPEATABLE READ", snap_cb);
+		cut_query(c, c->wsrc, "START TRANSACTION WITH CONSISTENT "
+		    "SNAPSHOT, READ ONLY", snap_cb);
+		cut_query(c, c->wtgt, "SET SESSION TRANSACTION ISOLATION "
+		    "LEVEL REPEATABLE READ", snap_cb);
+	}
+	/* An exact position, never "lag = 0"; bounded by the budget. */
+	/* Whole seconds: the budget timer cuts it off to the millisecond. */
+	left_ms = c->m->plan->cutover.freeze_timeout -
+	    (unix_us() - c->freeze_us) / 1000;
+	qf = mydb_quote(c->final_file);
+	snprintf(sql, sizeof(sql), "SELECT %s(%s, %" PRIu64 ", %lld)",
+	    c->db->td.pos_wait, qf, c->final_pos,
+	    (long long)(left_ms / 1000 + 1));
+	free(qf);
+	cut_query(c, c->wtgt, sql, pos_wait_cb);
+}
+
+static void
+marker_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+
+	c->pending--;
+	if (cut_diverted(c))
+		return;
+	if (res->err != 0)
+		cut_abort(c, "writing the freeze marker on the source failed "
+		    "(%s)", res->error);
+}
+
+static void
+cut_frozen(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+	char		 sql[256];
+
+	if (c == NULL)
+		return;
+	if (ok)
+		c->frozen = 1;
+	if (cut_diverted(c))
+		return;
+	if (!ok) {
+		cut_abort(c, "freezing the source failed: %s", result);
+		return;
+	}
+	/*
+	 * A marker after the freeze: the final position lies past the last
+	 * application write, and the target shows the marker when it is
+	 * there. Our account writes through read_only by its privilege.
+	 */
+	snprintf(sql, sizeof(sql), "INSERT INTO migrated.marker (note, at_us) "
+	    "VALUES ('cutover freeze', %" PRId64 ")", c->freeze_us);
+	cut_query(c, c->db->src, sql, marker_cb);
+	cut_query(c, c->db->src, c->db->sd.show_binlog_status, final_pos_cb);
+}
+
+static json_t *
+stmts(const char *first, ...)
+{
+	json_t		*a = json_array();
+	va_list		 ap;
+	const char	*s;
+
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *))
+		json_array_append_new(a, json_string(s));
+	va_end(ap);
+	return a;
+}
+
+static void
+cut_freeze(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+	struct lag		*l = runner_lag(c->m);
+	struct timeval		 tv;
+	json_t			*sql;
+
+	c->freeze_us = unix_us();
+	fact_set(c, CUT_FACT_ATTEMPT, "%" PRId64, c->freeze_us);
+	fact_set(c, CUT_FACT_FINAL, NULL);
+	/* The heartbeat would write through read_only: hold it. */
+	if (l != NULL)
+		lag_hold_writes(l, 1);
+	if ((c->ev_budget = evtimer_new(c->d->base, cut_budget_cb, c)) == NULL)
+		fatalx("evtimer_new");
+	tv_ms(&tv, p->cutover.freeze_timeout);
+	evtimer_add(c->ev_budget, &tv);
+	runner_progress(c->m, "cutover: freezing the source");
+	log_info("%s: cutover: freezing the source (budget %lld ms)",
+	    c->m->name, (long long)p->cutover.freeze_timeout);
+
+	/*
+	 * lock_wait_timeout bounds the SET: a write that slipped past the
+	 * precheck makes it fail in a second rather than hang.
+	 */
+	if (c->db->sd.super_read_only)
+		sql = stmts("SET SESSION lock_wait_timeout = 1",
+		    "SET GLOBAL super_read_only = ON", NULL);
+	else
+		sql = stmts("SET SESSION lock_wait_timeout = 1",
+		    "SET GLOBAL read_only = ON", NULL);
+	if (sqlfx_start(c->d, c->m, "freeze source", "source", sql,
+	    "SELECT @@global.read_only = 1", SQLFX_ONE, cut_frozen,
+	    cut_ref(c)) == -1) {
+		cut_deref(c->ref);
+		cut_abort(c, "the freeze could not be journaled");
+	}
+}
+
+/* --- promote the target --- */
+
+static void
+reversed_cb(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+
+	if (c == NULL)
+		return;
+	if (ok)
+		c->reversed = 1;
+	if (cut_diverted(c))
+		return;
+	if (!ok) {
+		cut_abort(c, "starting reverse replication on the source "
+		    "failed: %s", result);
+		return;
+	}
+	if (cut_ready_to_switch(c))
+		cut_switch(c);
+}
+
+static void
+cut_reverse(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+	const struct mydialect	*s = &c->db->sd;
+	char			*host, *user, *file, change[1024];
+	char			 filter[160];
+	json_t			*sql;
+
+	host = mydb_quote(p->target.db.host);
+	user = mydb_quote(p->target.db.user);
+	file = mydb_quote(c->rev_file);
+	snprintf(change, sizeof(change), "%s %s_HOST = %s, %s_PORT = %d, "
+	    "%s_USER = %s, %s_PASSWORD = {target_password}, %s_LOG_FILE = %s, "
+	    "%s_LOG_POS = %" PRIu64 "%s", s->change_source, s->source_kw, host,
+	    s->source_kw, p->target.db.port, s->source_kw, user, s->source_kw,
+	    s->source_kw, file, s->source_kw, c->rev_pos,
+	    p->target.db.ca_file == NULL ? "" : s->flavor == MYDB_MARIADB ?
+	    ", MASTER_SSL = 1" : ", SOURCE_SSL = 1");
+	free(host);
+	free(user);
+	free(file);
+	/* RDS writes its own tables in mysql.*; they are not ours to copy. */
+	if (s->flavor == MYDB_MARIADB)
+		snprintf(filter, sizeof(filter), "SET GLOBAL "
+		    "replicate_wild_ignore_table = 'mysql.%%'");
+	else
+		snprintf(filter, sizeof(filter), "CHANGE REPLICATION FILTER "
+		    "REPLICATE_WILD_IGNORE_TABLE = ('mysql.%%')");
+	sql = stmts(filter, change, s->start_replica, NULL);
+	runner_progress(c->m, "cutover: starting reverse replication");
+	if (sqlfx_start(c->d, c->m, "reverse replication", "source", sql,
+	    s->show_replica_status, SQLFX_ROWS, reversed_cb, cut_ref(c)) == -1) {
+		cut_deref(c->ref);
+		cut_abort(c, "reverse replication could not be journaled");
+	}
+}
+
+static void
+rev_pos_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*file, *pos;
+
+	c->pending--;
+	if (cut_diverted(c))
+		return;
+	file = res->err == 0 ? mydb_get(res, 0, "File") : NULL;
+	pos = res->err == 0 ? mydb_get(res, 0, "Position") : NULL;
+	if (file == NULL || pos == NULL) {
+		cut_abort(c, "reading the target's binlog position failed (%s)",
+		    res->err ? res->error : "binary log off on the target?");
+		return;
+	}
+	snprintf(c->rev_file, sizeof(c->rev_file), "%s", file);
+	c->rev_pos = strtoull(pos, NULL, 10);
+	fact_set(c, CUT_FACT_REVERSE, "%s:%" PRIu64, c->rev_file, c->rev_pos);
+	if (c->m->plan->cutover.reverse_replication)
+		cut_reverse(c);
+	else if (cut_ready_to_switch(c))
+		cut_switch(c);
+}
+
+static void
+reset_cb(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+
+	if (c == NULL)
+		return;
+	if (ok)
+		c->reset = 1;
+	if (cut_diverted(c))
+		return;
+	if (!ok) {
+		cut_abort(c, "stopping replication on the target failed: %s",
+		    result);
+		return;
+	}
+	cut_query(c, c->db->tgt, c->db->td.show_binlog_status, rev_pos_cb);
+}
+
+static void
+cut_reset(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+	const struct mydialect	*t = &c->db->td;
+	char			 stop[96], reset[96];
+	json_t			*sql;
+
+	if (p->target.kind == TARGET_RDS) {
+		snprintf(stop, sizeof(stop), "CALL %s", t->rds_stop);
+		snprintf(reset, sizeof(reset), "CALL %s", t->rds_reset_external);
+	} else {
+		snprintf(stop, sizeof(stop), "%s", t->stop_replica);
+		snprintf(reset, sizeof(reset), "%s", t->reset_replica_all);
+	}
+	sql = stmts(stop, reset, NULL);
+	runner_progress(c->m, "cutover: promoting the target");
+	if (sqlfx_start(c->d, c->m, "reset replication", "target", sql,
+	    dbpair_status_sql(c->db, p), SQLFX_NONE, reset_cb, cut_ref(c)) ==
+	    -1) {
+		cut_deref(c->ref);
+		cut_abort(c, "the replication reset could not be journaled");
+	}
+}
+
+/* --- the switch and the first write --- */
+
+static void
+kill_list_cb(void *arg, struct mydb_result *res)
+{
+	struct cut		*c = arg;
+	unsigned long long	 i;
+	const char		*id;
+	char			 sql[64];
+
+	c->pending--;
+	if (res->err != 0) {
+		log_warnx("%s: cutover: listing the application's sessions on "
+		    "the source failed: %s", c->m->name, res->error);
+		return;
+	}
+	for (i = 0; i < res->nrows; i++) {
+		if ((id = mydb_get(res, i, "ID")) == NULL)
+			continue;
+		snprintf(sql, sizeof(sql), "KILL CONNECTION %s", id);
+		mydb_query(c->db->src, sql, NULL, NULL);
+	}
+	if (res->nrows > 0)
+		store_journal(c->d->store, c->m->id, "info", "cutover: ended "
+		    "the application's sessions on the source so its pools "
+		    "reconnect to the target");
+	c->killed = 1;
+	if (c->first_seen)
+		cut_finish(c);
+}
+
+/* After kill_grace: the application's pools still on the source reconnect. */
+static void
+kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cut		*c = arg;
+	const struct plan	*p = c->m->plan;
+	char			*self, *repl, sql[768];
+
+	self = mydb_quote(p->source.db.user);
+	repl = mydb_quote(p->source.repl_user);
+	snprintf(sql, sizeof(sql), "SELECT ID FROM information_schema."
+	    "PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER NOT IN (%s, %s, "
+	    "'system user', 'event_scheduler', 'unauthenticated user') AND "
+	    "COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', "
+	    "'Slave_IO', 'Slave_SQL', 'Slave_worker')", self, repl);
+	free(self);
+	free(repl);
+	cut_query(c, c->db->src, sql, kill_list_cb);
+}
+
+static void
+first_write_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*file, *pos;
+	char		 detail[512];
+	int64_t		 gap_ms, waited;
+
+	c->pending--;
+	file = res->err == 0 ? mydb_get(res, 0, "File") : NULL;
+	pos = res->err == 0 ? mydb_get(res, 0, "Position") : NULL;
+	if (file == NULL || pos == NULL || (strcmp(file, c->rev_file) == 0 &&
+	    strtoull(pos, NULL, 10) <= c->rev_pos)) {
+		waited = (unix_us() - c->freeze_us) / 1000000;
+		if (waited >= 2)
+			runner_progress(c->m, "cutover: writer switched; "
+			    "waiting for the first application write on the "
+			    "target (%llds)", (long long)waited);
+		cut_after(c, CUT_FIRST_POLL_MS, first_write_tick);
+		return;
+	}
+	gap_ms = (unix_us() - c->freeze_us) / 1000;
+	fact_set(c, CUT_FACT_GAP_MS, "%" PRId64, gap_ms);
+	c->m->obs.first_write = 1;
+	c->first_seen = 1;
+	store_sample(c->d->store, c->m->id, "cutover_write_gap_ms",
+	    (double)gap_ms);
+	log_info("%s: cutover: first write on the target %lld ms after the "
+	    "freeze", c->m->name, (long long)gap_ms);
+	snprintf(detail, sizeof(detail), "first write on the target %lld ms "
+	    "after the freeze (target at %s:%s)", (long long)gap_ms, file, pos);
+	store_journal(c->d->store, c->m->id, "info", detail);
+	if (c->killed)
+		cut_finish(c);
+	else
+		runner_progress(c->m, "cutover: first write seen; ending the "
+		    "application's sessions on the source");
+}
+
+/* First write seen and the old sessions ended: the phase is done. */
+static void
+cut_finish(struct cut *c)
+{
+	char	*gap, *frz, detail[256];
+
+	if (c->wsrc != NULL) {
+		runner_proof_start(c->d, c->m, c->wsrc, c->wtgt);
+		c->wsrc = c->wtgt = NULL;
+	}
+	gap = store_fact_get(c->d->store, c->m->id, CUT_FACT_GAP_MS);
+	frz = store_fact_get(c->d->store, c->m->id, CUT_FACT_FREEZE_MS);
+	snprintf(detail, sizeof(detail), "writer on the target: source "
+	    "read-only %s ms before the switch, first write after %s ms",
+	    frz ? frz : "?", gap ? gap : "?");
+	free(gap);
+	free(frz);
+	cut_fire(c, MEV_WRITER_SWITCHED, detail);
+}
+
+static void
+cut_first_write_poll(struct cut *c)
+{
+	cut_query(c, c->db->tgt, c->db->td.show_binlog_status, first_write_cb);
+}
+
+static void
+cut_switched_now(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+	struct timeval		 tv;
+	int64_t			 now = unix_us(), frz;
+
+	if (c->ev_budget != NULL)
+		evtimer_del(c->ev_budget);
+	fact_set(c, CUT_FACT_SWITCHED, "%" PRId64, now);
+	frz = (now - c->freeze_us) / 1000;
+	fact_set(c, CUT_FACT_FREEZE_MS, "%" PRId64, frz);
+	store_sample(c->d->store, c->m->id, "cutover_freeze_ms", (double)frz);
+	c->m->obs.writer_switched = 1;
+	log_info("%s: cutover: writer switched %lld ms after the freeze",
+	    c->m->name, (long long)frz);
+	runner_progress(c->m, "cutover: writer switched; waiting for the "
+	    "first application write on the target");
+	if ((c->ev_kill = evtimer_new(c->d->base, kill_cb, c)) == NULL)
+		fatalx("evtimer_new");
+	tv_ms(&tv, p->cutover.kill_grace);
+	evtimer_add(c->ev_kill, &tv);
+	cut_first_write_poll(c);
+}
+
+static void
+switch_probe_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*file, *pos;
+
+	c->pending--;
+	file = res->err == 0 ? mydb_get(res, 0, "File") : NULL;
+	pos = res->err == 0 ? mydb_get(res, 0, "Position") : NULL;
+	if (file != NULL && pos != NULL && (strcmp(file, c->rev_file) != 0 ||
+	    strtoull(pos, NULL, 10) > c->rev_pos)) {
+		/* Writes reached the target: the switch happened anyway. */
+		store_journal(c->d->store, c->m->id, "warning", "cutover: the "
+		    "writer switch reported failure, but writes reach the "
+		    "target: going forward");
+		cut_switched_now(c);
+		return;
+	}
+	c->switching = 0;
+	fact_set(c, CUT_FACT_SWITCHING, NULL);
+	cut_abort(c, "%s", c->why);
+}
+
+static void
+switch_done(struct daemon *d, struct migration *m, const char *hook, int ok,
+    const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+
+	if (c == NULL)
+		return;
+	if (ok) {
+		cut_switched_now(c);
+		return;
+	}
+	/*
+	 * The hook failed. If no write reached the target the writer did
+	 * not move, and the freeze can be undone; else forward it is.
+	 */
+	snprintf(c->why, sizeof(c->why), "the writer switch failed (%s)",
+	    result);
+	cut_query(c, c->db->tgt, c->db->td.show_binlog_status,
+	    switch_probe_cb);
+}
+
+static void
+cut_switch(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+
+	if (c->mode != CUT_FORWARD || c->switching)
+		return;
+	if (c->expired) {
+		cut_abort(c, "the freeze budget ran out before the switch");
+		return;
+	}
+	c->switching = 1;
+	fact_set(c, CUT_FACT_SWITCHING, "%" PRId64, unix_us());
+	runner_progress(c->m, "cutover: switching the writer");
+	if (hook_run(c->d, c->m, "writer_switch", p->cutover.writer_hook,
+	    HOOK_RERUN, switch_done, cut_ref(c)) == -1) {
+		cut_deref(c->ref);
+		c->switching = 0;
+		fact_set(c, CUT_FACT_SWITCHING, NULL);
+		cut_abort(c, "the writer switch could not be started");
+	}
+}
+
+/* --- the undo: read the servers, put back what is missing --- */
+
+enum undo_step {
+	UNDO_UNFREEZE,
+	UNDO_REVERSE_READ,
+	UNDO_REVERSE_STOP,
+	UNDO_FORWARD_READ,
+	UNDO_FORWARD_RESTORE,
+	UNDO_DONE,
+};
+
+static void	undo_later(struct cut *, int);
+
+static void
+undo_fx_done(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+	int		 next;
+
+	if (c == NULL)
+		return;
+	next = c->next;
+	if (!ok) {
+		log_warnx("%s: cutover undo: %s", c->m->name, result);
+		undo_later(c, next - 1);
+		return;
+	}
+	cut_undo_step(c, next);
+}
+
+static void
+undo_fx(struct cut *c, const char *what, const char *on, json_t *sql,
+    const char *check, enum sqlfx_check expect, int next)
+{
+	c->next = next;
+	if (sqlfx_start(c->d, c->m, what, on, sql, check, expect, undo_fx_done,
+	    cut_ref(c)) == -1) {
+		cut_deref(c->ref);
+		log_warnx("%s: cutover undo: %s could not be journaled",
+		    c->m->name, what);
+		undo_later(c, next - 1);
+	}
+}
+
+static void
+undo_reverse_cb(void *arg, struct mydb_result *res)
+{
+	struct cut		*c = arg;
+	const struct plan	*p = c->m->plan;
+	const char		*host;
+
+	c->pending--;
+	if (res->err != 0) {
+		undo_later(c, UNDO_REVERSE_READ);
+		return;
+	}
+	host = res->nrows > 0 ? mydialect_status(res, 0, "Source_Host") : NULL;
+	if (host != NULL && strcmp(host, p->target.db.host) == 0)
+		cut_undo_step(c, UNDO_REVERSE_STOP);
+	else
+		cut_undo_step(c, UNDO_FORWARD_READ);
+}
+
+static void
+undo_forward_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+
+	c->pending--;
+	if (res->err != 0) {
+		undo_later(c, UNDO_FORWARD_READ);
+		return;
+	}
+	cut_undo_step(c, res->nrows > 0 ? UNDO_DONE : UNDO_FORWARD_RESTORE);
+}
+
+static void
+undo_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cut	*c = arg;
+	int		 step = c->undo_tries >> 8;
+
+	cut_undo_step(c, step);
+}
+
+static void
+undo_version_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*v;
+
+	c->pending--;
+	if (res->err == 0 && (v = mydb_get(res, 0, "v")) != NULL) {
+		if (mydb_get(res, 0, "src") != NULL &&
+		    mydialect_from_version(v, &c->db->sd) == 0)
+			c->db->sd_known = 1;
+		else if (mydb_get(res, 0, "src") == NULL &&
+		    mydialect_from_version(v, &c->db->td) == 0)
+			c->db->td_known = 1;
+	}
+	cut_undo(c);
+}
+
+static void
+undo_finish(struct cut *c)
+{
+	char	detail[1024];
+	int64_t	held;
+
+	held = c->freeze_us ? (unix_us() - c->freeze_us) / 1000 : 0;
+	fact_set(c, CUT_FACT_ATTEMPT, NULL);
+	fact_set(c, CUT_FACT_FINAL, NULL);
+	fact_set(c, CUT_FACT_REVERSE, NULL);
+	fact_set(c, CUT_FACT_SWITCHING, NULL);
+	snprintf(detail, sizeof(detail), "%s (source read-only for %lld ms; "
+	    "replication from the source kept)", c->why, (long long)held);
+	if (c->back_done != NULL) {
+		void	(*done)(struct daemon *, struct migration *, int,
+			    const char *) = c->back_done;
+		struct daemon		*d = c->d;
+		struct migration	*m = c->m;
+
+		runner_job_done(m, c);
+		if (runner_lag(m) != NULL)
+			lag_hold_writes(runner_lag(m), 0);
+		cut_free(c);
+		done(d, m, 1, detail);
+		return;
+	}
+	cut_fire(c, MEV_CUTOVER_ABORTED, detail);
+}
+
+static void
+cut_undo_step(struct cut *c, int step)
+{
+	const struct plan	*p = c->m->plan;
+	const struct mydialect	*s = &c->db->sd, *t = &c->db->td;
+	struct timeval		 tv;
+	char			*host, *user, *file, sql[1024], start[96];
+
+	if (step < 0)
+		step = 0;
+	if (c->ref != NULL || c->pending > 0) {
+		/* Something of ours is still answering: come back soon. */
+		c->undo_tries = (step << 8) | (c->undo_tries & 0xff);
+		if (c->ev_tick != NULL)
+			event_free(c->ev_tick);
+		if ((c->ev_tick = evtimer_new(c->d->base, undo_retry_cb,
+		    c)) == NULL)
+			fatalx("evtimer_new");
+		tv_ms(&tv, 20);
+		evtimer_add(c->ev_tick, &tv);
+		return;
+	}
+	switch (step) {
+	case UNDO_UNFREEZE:
+		runner_progress(c->m, "cutover: unfreezing the source");
+		if (s->super_read_only)
+			undo_fx(c, "unfreeze source", "source", stmts(
+			    "SET GLOBAL super_read_only = OFF",
+			    "SET GLOBAL read_only = OFF", NULL),
+			    "SELECT @@global.read_only = 0", SQLFX_ONE,
+			    UNDO_REVERSE_READ);
+		else
+			undo_fx(c, "unfreeze source", "source", stmts(
+			    "SET GLOBAL read_only = OFF", NULL),
+			    "SELECT @@global.read_only = 0", SQLFX_ONE,
+			    UNDO_REVERSE_READ);
+		return;
+	case UNDO_REVERSE_READ:
+		if (runner_lag(c->m) != NULL)
+			lag_hold_writes(runner_lag(c->m), 0);
+		cut_query(c, c->db->src, s->show_replica_status,
+		    undo_reverse_cb);
+		return;
+	case UNDO_REVERSE_STOP:
+		undo_fx(c, "stop reverse replication", "source", stmts(
+		    s->stop_replica, s->reset_replica_all, NULL),
+		    s->show_replica_status, SQLFX_NONE, UNDO_FORWARD_READ);
+		return;
+	case UNDO_FORWARD_READ:
+		cut_query(c, c->db->tgt, dbpair_status_sql(c->db, p),
+		    undo_forward_cb);
+		return;
+	case UNDO_FORWARD_RESTORE:
+		if (c->final_file[0] == '\0') {
+			snprintf(c->why + strlen(c->why), sizeof(c->why) -
+			    strlen(c->why), "; the target does not replicate "
+			    "and no final position is recorded: configure "
+			    "replication by hand");
+			undo_finish(c);
+			return;
+		}
+		host = mydb_quote(p->source.db.host);
+		user = mydb_quote(p->source.repl_user);
+		file = mydb_quote(c->final_file);
+		if (p->target.kind == TARGET_RDS) {
+			snprintf(sql, sizeof(sql), "CALL %s(%s, %d, %s, "
+			    "{repl_password}, %s, %" PRIu64 ", %d)",
+			    t->rds_set_external, host, p->source.db.port, user,
+			    file, c->final_pos, p->source.db.ca_file != NULL);
+			snprintf(start, sizeof(start), "CALL %s", t->rds_start);
+		} else {
+			snprintf(sql, sizeof(sql), "%s %s_HOST = %s, %s_PORT = "
+			    "%d, %s_USER = %s, %s_PASSWORD = {repl_password}, "
+			    "%s_LOG_FILE = %s, %s_LOG_POS = %" PRIu64 "%s",
+			    t->change_source, t->source_kw, host, t->source_kw,
+			    p->source.db.port, t->source_kw, user,
+			    t->source_kw, t->source_kw, file, t->source_kw,
+			    c->final_pos, p->source.db.ca_file == NULL ? "" :
+			    t->flavor == MYDB_MARIADB ? ", MASTER_SSL = 1" :
+			    ", SOURCE_SSL = 1");
+			snprintf(start, sizeof(start), "%s", t->start_replica);
+		}
+		free(host);
+		free(user);
+		free(file);
+		runner_progress(c->m, "cutover: restoring replication from "
+		    "%s:%" PRIu64, c->final_file, c->final_pos);
+		undo_fx(c, "restore replication", "target", stmts(sql, start,
+		    NULL), dbpair_status_sql(c->db, p), SQLFX_ROWS, UNDO_DONE);
+		return;
+	default:
+		undo_finish(c);
+		return;
+	}
+}
+
+/* A step failed: try it again in a while, within bounds. */
+static void
+undo_later(struct cut *c, int step)
+{
+	struct timeval	tv;
+
+	if (step < 0)
+		step = 0;
+	c->undo_tries = (step << 8) | (((c->undo_tries & 0xff) + 1) & 0xff);
+	if ((c->undo_tries & 0xff) > 30 && step != UNDO_UNFREEZE) {
+		/* The source is unfrozen; the rest is for an operator. */
+		snprintf(c->why + strlen(c->why), sizeof(c->why) -
+		    strlen(c->why), "; replication could not be checked or "
+		    "restored: see the journal");
+		undo_finish(c);
+		return;
+	}
+	if (c->ev_tick != NULL)
+		event_free(c->ev_tick);
+	if ((c->ev_tick = evtimer_new(c->d->base, undo_retry_cb, c)) == NULL)
+		fatalx("evtimer_new");
+	tv_ms(&tv, CUT_UNDO_RETRY_MS);
+	evtimer_add(c->ev_tick, &tv);
+}
+
+/* The undo starts by learning both dialects if it does not know them. */
+static void
+cut_undo(struct cut *c)
+{
+	char	*final;
+
+	c->undoing = 1;
+	c->mode = c->mode == CUT_FORWARD ? CUT_UNDO : c->mode;
+	if (c->final_file[0] == '\0' && (final = store_fact_get(c->d->store,
+	    c->m->id, CUT_FACT_FINAL)) != NULL) {
+		parse_filepos(final, c->final_file, sizeof(c->final_file),
+		    &c->final_pos);
+		free(final);
+	}
+	if (!c->db->sd_known) {
+		cut_query(c, c->db->src, "SELECT VERSION() AS v, 1 AS src",
+		    undo_version_cb);
+		return;
+	}
+	if (!c->db->td_known) {
+		cut_query(c, c->db->tgt, "SELECT VERSION() AS v",
+		    undo_version_cb);
+		return;
+	}
+	cut_undo_step(c, UNDO_UNFREEZE);
+}
+
+/* --- entry points --- */
+
+static struct cut *
+cut_new(struct daemon *d, struct migration *m, enum cut_mode mode)
+{
+	struct cut	*c;
+	char		 why[512], detail[600];
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->d = d;
+	c->m = m;
+	c->mode = mode;
+	if ((c->db = runner_db(d, m, why, sizeof(why))) == NULL) {
+		free(c);
+		runner_fire(d, m, MEV_FAIL, why, detail, sizeof(detail));
+		return NULL;
+	}
+	runner_job(m, c, cut_cancel);
+	return c;
+}
+
+static int64_t
+fact_i64(struct cut *c, const char *key)
+{
+	char	*v = store_fact_get(c->d->store, c->m->id, key);
+	int64_t	 n = v != NULL ? strtoll(v, NULL, 10) : 0;
+
+	free(v);
+	return n;
+}
+
+static void
+fact_filepos(struct cut *c, const char *key, char *file, size_t len,
+    uint64_t *pos)
+{
+	char	*v = store_fact_get(c->d->store, c->m->id, key);
+
+	if (parse_filepos(v, file, len, pos) == -1) {
+		file[0] = '\0';
+		*pos = 0;
+	}
+	free(v);
+}
+
+static void
+resume_version_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*v;
+
+	c->pending--;
+	if (res->err != 0 || (v = mydb_get(res, 0, "v")) == NULL ||
+	    mydialect_from_version(v, &c->db->td) == -1) {
+		/* Keep asking: the writer is on the target already. */
+		cut_after(c, CUT_UNDO_RETRY_MS, first_write_tick);
+		return;
+	}
+	c->db->td_known = 1;
+	if (c->switching && fact_i64(c, CUT_FACT_SWITCHED) == 0) {
+		c->switching = 0;
+		cut_switch(c);
+		return;
+	}
+	c->m->obs.writer_switched = 1;
+	c->killed = 1;		/* the grace is long past */
+	cut_first_write_poll(c);
+}
+
+void
+cutover_run(struct daemon *d, struct migration *m)
+{
+	const struct plan	*p = m->plan;
+	struct cut		*c;
+
+	if (p->cutover.writer != WRITER_HOOK) {
+		char	why[256];
+
+		runner_fire(d, m, MEV_CUTOVER_ABORTED, "the writer switch "
+		    "methods dns and ecs-env are not in this build; use "
+		    "cutover.writer = hook", why, sizeof(why));
+		return;
+	}
+	if ((c = cut_new(d, m, CUT_FORWARD)) == NULL)
+		return;
+	c->t_start_ms = now_ms();
+	c->freeze_us = fact_i64(c, CUT_FACT_ATTEMPT);
+	if (c->freeze_us == 0) {
+		cut_precheck(c);
+		return;
+	}
+	/* A cutover was under way when the daemon stopped. */
+	fact_filepos(c, CUT_FACT_FINAL, c->final_file, sizeof(c->final_file),
+	    &c->final_pos);
+	fact_filepos(c, CUT_FACT_REVERSE, c->rev_file, sizeof(c->rev_file),
+	    &c->rev_pos);
+	if (fact_i64(c, CUT_FACT_SWITCHING) != 0) {
+		/*
+		 * The switch had begun: the application may write to the
+		 * target. Forward only: switch again (the hook may run
+		 * twice), then wait for the first write.
+		 */
+		log_info("%s: cutover: resuming after the writer switch began",
+		    m->name);
+		c->switching = 1;
+		c->frozen = c->reset = 1;
+		cut_query(c, c->db->tgt, "SELECT VERSION() AS v",
+		    resume_version_cb);
+		return;
+	}
+	/* Frozen, not switched: undo. */
+	snprintf(c->why, sizeof(c->why), "the daemon stopped during the "
+	    "freeze; undone at restart");
+	log_warnx("%s: cutover: %s", m->name, c->why);
+	c->mode = CUT_UNDO;
+	cut_undo(c);
+}
+
+/* --- rollback after the switch: the writes go back to the source --- */
+
+enum back_step {
+	BACK_VERSIONS,
+	BACK_FENCE,
+	BACK_SWITCH,
+	BACK_KILL,
+	BACK_QUIET,
+	BACK_WAIT,
+	BACK_STOP_REVERSE,
+	BACK_UNFREEZE,
+	BACK_DONE,
+};
+
+static void
+back_fail(struct cut *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+back_fail(struct cut *c, const char *fmt, ...)
+{
+	void	(*done)(struct daemon *, struct migration *, int,
+		    const char *) = c->back_done;
+	struct daemon		*d = c->d;
+	struct migration	*m = c->m;
+	va_list			 ap;
+	char			 why[768];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	runner_job_done(m, c);
+	cut_free(c);
+	done(d, m, 0, why);
+}
+
+static void
+back_fx_done(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+	int		 next;
+
+	if (c == NULL)
+		return;
+	next = c->next;
+	if (!ok) {
+		back_fail(c, "rollback: %s", result);
+		return;
+	}
+	back_step(c, next);
+}
+
+static void
+back_fx(struct cut *c, const char *what, const char *on, json_t *sql,
+    const char *check, enum sqlfx_check expect, int next)
+{
+	c->next = next;
+	if (sqlfx_start(c->d, c->m, what, on, sql, check, expect, back_fx_done,
+	    cut_ref(c)) == -1) {
+		cut_deref(c->ref);
+		back_fail(c, "rollback: %s could not be journaled", what);
+	}
+}
+
+static void
+back_hook_done(struct daemon *d, struct migration *m, const char *hook,
+    int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+
+	if (c == NULL)
+		return;
+	if (!ok) {
+		back_fail(c, "rollback: switching the writer back to the "
+		    "source failed (%s); the writer may still be on the target",
+		    result);
+		return;
+	}
+	back_step(c, BACK_KILL);
+}
+
+static void
+back_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cut	*c = arg;
+
+	back_step(c, c->undo_tries);
+}
+
+static void
+back_later(struct cut *c, int step, int64_t ms)
+{
+	struct timeval	tv;
+
+	c->undo_tries = step;
+	if (c->ev_tick != NULL)
+		event_free(c->ev_tick);
+	if ((c->ev_tick = evtimer_new(c->d->base, back_tick_cb, c)) == NULL)
+		fatalx("evtimer_new");
+	tv_ms(&tv, ms);
+	evtimer_add(c->ev_tick, &tv);
+}
+
+static void
+back_versions_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*v;
+
+	c->pending--;
+	if (res->err != 0 || (v = mydb_get(res, 0, "v")) == NULL) {
+		if (now_ms() > c->deadline_ms)
+			back_fail(c, "rollback: a server does not answer (%s)",
+			    res->err ? res->error : "no version");
+		else
+			back_later(c, BACK_VERSIONS, CUT_UNDO_RETRY_MS);
+		return;
+	}
+	if (mydb_get(res, 0, "src") != NULL) {
+		if (mydialect_from_version(v, &c->db->sd) == 0)
+			c->db->sd_known = 1;
+	} else if (mydialect_from_version(v, &c->db->td) == 0)
+		c->db->td_known = 1;
+	if (c->pending == 0)
+		back_step(c, c->db->sd_known && c->db->td_known ? BACK_FENCE :
+		    BACK_VERSIONS);
+}
+
+static void
+back_kill_list_cb(void *arg, struct mydb_result *res)
+{
+	struct cut		*c = arg;
+	unsigned long long	 i;
+	const char		*id;
+	char			 sql[96];
+
+	c->pending--;
+	for (i = 0; res->err == 0 && i < res->nrows; i++) {
+		if ((id = mydb_get(res, i, "ID")) == NULL)
+			continue;
+		/* RDS lets its master user end sessions only this way. */
+		if (c->m->plan->target.kind == TARGET_RDS)
+			snprintf(sql, sizeof(sql), "CALL mysql.rds_kill(%s)",
+			    id);
+		else
+			snprintf(sql, sizeof(sql), "KILL CONNECTION %s", id);
+		mydb_query(c->db->tgt, sql, NULL, NULL);
+	}
+	back_later(c, BACK_QUIET, 0);
+}
+
+static void
+back_quiet_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*file, *pos;
+	uint64_t	 p;
+
+	c->pending--;
+	file = res->err == 0 ? mydb_get(res, 0, "File") : NULL;
+	pos = res->err == 0 ? mydb_get(res, 0, "Position") : NULL;
+	if (file == NULL || pos == NULL) {
+		back_fail(c, "rollback: reading the target's binlog position "
+		    "failed (%s)", res->err ? res->error : "no binary log");
+		return;
+	}
+	p = strtoull(pos, NULL, 10);
+	if (strcmp(file, c->rev_file) == 0 && p == c->rev_pos)
+		c->quiet_reads++;
+	else
+		c->quiet_reads = 0;
+	snprintf(c->rev_file, sizeof(c->rev_file), "%s", file);
+	c->rev_pos = p;
+	/*
+	 * Without read_only on the target (RDS's master user cannot set
+	 * it) the writes have stopped when the binlog stands still for
+	 * the kill grace after the writer moved and its sessions ended.
+	 */
+	if (c->quiet_reads * 50 >= c->m->plan->cutover.kill_grace &&
+	    c->quiet_reads >= 2)
+		back_step(c, BACK_WAIT);
+	else if (now_ms() > c->deadline_ms)
+		back_fail(c, "rollback: the target kept taking writes for %d s "
+		    "after the writer moved back; the writer is on the source, "
+		    "the source is still read-only", CUT_POSTPONE_MAX_MS / 1000);
+	else
+		back_later(c, BACK_QUIET, 50);
+}
+
+static void
+back_wait_cb(void *arg, struct mydb_result *res)
+{
+	struct cut	*c = arg;
+	const char	*w;
+
+	c->pending--;
+	w = res->err == 0 && res->nrows > 0 ? res->rows[0][0] : NULL;
+	if (w == NULL || strcmp(w, "-1") == 0) {
+		back_fail(c, "rollback: the source did not reach the target's "
+		    "last write %s:%" PRIu64 " through reverse replication "
+		    "(%s); the source stays read-only", c->rev_file,
+		    c->rev_pos, res->err ? res->error : w == NULL ?
+		    "its replication SQL thread is not running" : "timed out");
+		return;
+	}
+	back_step(c, BACK_STOP_REVERSE);
+}
+
+static void
+back_step(struct cut *c, int step)
+{
+	const struct plan	*p = c->m->plan;
+	const struct mydialect	*s = &c->db->sd, *t = &c->db->td;
+	char			*self, *file, sql[768];
+
+	switch (step) {
+	case BACK_VERSIONS:
+		runner_progress(c->m, "rollback: asking both servers");
+		cut_query(c, c->db->src, "SELECT VERSION() AS v, 1 AS src",
+		    back_versions_cb);
+		cut_query(c, c->db->tgt, "SELECT VERSION() AS v",
+		    back_versions_cb);
+		return;
+	case BACK_FENCE:
+		/* A self-managed target can be made read-only: do it. */
+		if (p->target.kind == TARGET_MYSQL) {
+			back_fx(c, "freeze target", "target", stmts(
+			    "SET SESSION lock_wait_timeout = 5",
+			    t->super_read_only ?
+			    "SET GLOBAL super_read_only = ON" :
+			    "SET GLOBAL read_only = ON", NULL),
+			    "SELECT @@global.read_only = 1", SQLFX_ONE,
+			    BACK_SWITCH);
+			return;
+		}
+		/* FALLTHROUGH */
+	case BACK_SWITCH:
+		runner_progress(c->m, "rollback: switching the writer back to "
+		    "the source");
+		if (hook_run(c->d, c->m, "writer_switch_back",
+		    p->cutover.writer_hook, HOOK_RERUN, back_hook_done,
+		    cut_ref(c)) == -1) {
+			cut_deref(c->ref);
+			back_fail(c, "rollback: the writer switch could not be "
+			    "started");
+		}
+		return;
+	case BACK_KILL:
+		c->deadline_ms = now_ms() + CUT_POSTPONE_MAX_MS;
+		self = mydb_quote(p->target.db.user);
+		snprintf(sql, sizeof(sql), "SELECT ID FROM information_schema."
+		    "PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER NOT IN "
+		    "(%s, 'system user', 'event_scheduler', 'rdsadmin', "
+		    "'unauthenticated user') AND COMMAND NOT IN ('Binlog Dump', "
+		    "'Binlog Dump GTID', 'Daemon')", self);
+		free(self);
+		runner_progress(c->m, "rollback: waiting for writes on the "
+		    "target to stop");
+		cut_query(c, c->db->tgt, sql, back_kill_list_cb);
+		return;
+	case BACK_QUIET:
+		cut_query(c, c->db->tgt, t->show_binlog_status, back_quiet_cb);
+		return;
+	case BACK_WAIT:
+		runner_progress(c->m, "rollback: the source catches up to "
+		    "%s:%" PRIu64, c->rev_file, c->rev_pos);
+		file = mydb_quote(c->rev_file);
+		snprintf(sql, sizeof(sql), "SELECT %s(%s, %" PRIu64 ", 60)",
+		    s->pos_wait, file, c->rev_pos);
+		free(file);
+		cut_query(c, c->db->src, sql, back_wait_cb);
+		return;
+	case BACK_STOP_REVERSE:
+		back_fx(c, "stop reverse replication", "source", stmts(
+		    s->stop_replica, s->reset_replica_all, NULL),
+		    s->show_replica_status, SQLFX_NONE, BACK_UNFREEZE);
+		return;
+	case BACK_UNFREEZE:
+		back_fx(c, "unfreeze source", "source", s->super_read_only ?
+		    stmts("SET GLOBAL super_read_only = OFF",
+		    "SET GLOBAL read_only = OFF", NULL) :
+		    stmts("SET GLOBAL read_only = OFF", NULL),
+		    "SELECT @@global.read_only = 0", SQLFX_ONE, BACK_DONE);
+		return;
+	default: {
+		void	(*done)(struct daemon *, struct migration *, int,
+			    const char *) = c->back_done;
+		struct daemon		*d = c->d;
+		struct migration	*m = c->m;
+		char			 detail[512];
+
+		snprintf(detail, sizeof(detail), "writes are back on the "
+		    "source; it had applied the target's writes up to %s:%"
+		    PRIu64, c->rev_file, c->rev_pos);
+		fact_set(c, CUT_FACT_ATTEMPT, NULL);
+		fact_set(c, CUT_FACT_SWITCHING, NULL);
+		fact_set(c, CUT_FACT_SWITCHED, NULL);
+		runner_job_done(m, c);
+		cut_free(c);
+		done(d, m, 1, detail);
+		return;
+	}
+	}
+}
+
+void
+cutover_rollback(struct daemon *d, struct migration *m,
+    void (*done)(struct daemon *, struct migration *, int, const char *))
+{
+	struct cut	*c;
+
+	if ((c = cut_new(d, m, CUT_BACK)) == NULL)
+		return;
+	c->back_done = done;
+	c->freeze_us = fact_i64(c, CUT_FACT_ATTEMPT);
+	if (c->freeze_us == 0) {
+		runner_job_done(m, c);
+		cut_free(c);
+		done(d, m, 1, "no cutover to undo");
+		return;
+	}
+	fact_filepos(c, CUT_FACT_FINAL, c->final_file, sizeof(c->final_file),
+	    &c->final_pos);
+	if (fact_i64(c, CUT_FACT_SWITCHING) == 0) {
+		/* The writer never moved: undo the freeze. */
+		snprintf(c->why, sizeof(c->why), "cutover undone by the "
+		    "rollback");
+		c->mode = CUT_UNDO;
+		cut_undo(c);
+		return;
+	}
+	if (!m->plan->cutover.reverse_replication) {
+		back_fail(c, "the writer is on the target and the plan has no "
+		    "reverse replication: moving back would lose the writes "
+		    "made since the cutover");
+		return;
+	}
+	fact_filepos(c, CUT_FACT_REVERSE, c->rev_file, sizeof(c->rev_file),
+	    &c->rev_pos);
+	c->deadline_ms = now_ms() + CUT_POSTPONE_MAX_MS;
+	back_step(c, BACK_VERSIONS);
+}

@@ -1,0 +1,42 @@
+/*
+ * cutover: the moment RDS becomes the primary. The source is frozen
+ * (read_only), its final binlog position recorded, the target waits until
+ * it has executed exactly that position, external replication is stopped
+ * and reset, reverse replication is started when the plan asks, and the
+ * application's writer is switched; the phase ends when the first
+ * application write commits on the target. Anything slower than the freeze
+ * timeout, or any failure before the switch, unfreezes the source, puts
+ * replication back, and returns to shifting.
+ *
+ * After the switch there is one way back: cutover_rollback() moves the
+ * writes to the source again through reverse replication.
+ */
+#ifndef CUTOVER_H
+#define CUTOVER_H
+
+struct daemon;
+struct migration;
+
+/* The cutover phase's driver. */
+void	cutover_run(struct daemon *, struct migration *);
+
+/*
+ * The rolling_back phase's part for the database: undo a cutover that did
+ * not switch the writer (unfreeze, restore replication), or move the
+ * writes back to the source after one that did. Calls done with ok 0 and
+ * a reason when it cannot. Without a cutover on record, done(ok 1) at once.
+ */
+void	cutover_rollback(struct daemon *, struct migration *,
+	    void (*done)(struct daemon *, struct migration *, int ok,
+	    const char *why));
+
+/* Facts the cutover records. */
+#define CUT_FACT_ATTEMPT	"cutover.attempt"	/* freeze began (unix us) */
+#define CUT_FACT_FINAL		"cutover.final"		/* file:pos frozen at */
+#define CUT_FACT_REVERSE	"cutover.reverse"	/* target file:pos */
+#define CUT_FACT_SWITCHING	"cutover.switching"	/* switch began */
+#define CUT_FACT_SWITCHED	"cutover.switched"	/* writer switched (us) */
+#define CUT_FACT_FREEZE_MS	"cutover.freeze_ms"	/* freeze -> switched */
+#define CUT_FACT_GAP_MS		"cutover.write_gap_ms"	/* freeze -> 1st write */
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * lag: the heartbeat writer, the heartbeat reader and the replica status
+ * poller of one migration, each a timer with at most one query in flight,
+ * so a slow server delays readings but never piles up queries. A failed
+ * query leaves the last reading's timestamp old; it never counts as good.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "dbpair.h"
+#include "lag.h"
+#include "log.h"
+#include "migrated.h"
+#include "migration.h"
+#include "mydb.h"
+#include "mydialect.h"
+#include "plan.h"
+#include "runner.h"
+#include "store.h"
+
+#define LAG_RING	256	/* acknowledged heartbeats remembered */
+
+struct lag {
+	struct daemon		*d;
+	struct migration	*m;
+	struct dbpair		*db;
+	struct event		*ev_beat;
+	struct event		*ev_status;
+	int			 write_busy, read_busy, status_busy;
+	int			 hold;
+	int64_t			 acked[LAG_RING];	/* values, rising */
+	int64_t			 writing;		/* value in flight */
+	unsigned int		 head, n;
+	int64_t			 last_sample;
+	struct lagstat		 st;
+};
+
+static int64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+lag_write_cb(void *arg, struct mydb_result *res)
+{
+	struct lag	*l = arg;
+	int64_t		 v;
+
+	l->write_busy = 0;
+	if (res->err != 0)
+		return;
+	v = l->writing;
+	l->acked[(l->head + l->n) % LAG_RING] = v;
+	l->n++;
+}
+
+static void
+lag_read_cb(void *arg, struct mydb_result *res)
+{
+	struct lag	*l = arg;
+	const char	*v;
+	int64_t		 seen, now = now_us(), lag = 0;
+
+	l->read_busy = 0;
+	if (res->err != 0 || (v = mydb_get(res, 0, "ts_us")) == NULL)
+		return;
+	seen = strtoll(v, NULL, 10);
+	/* Forget what the target has shown; the oldest left is waiting. */
+	while (l->n > 0 && l->acked[l->head] <= seen) {
+		l->head = (l->head + 1) % LAG_RING;
+		l->n--;
+	}
+	if (l->n > 0)
+		lag = now - l->acked[l->head];
+	l->st.known = 1;
+	l->st.heartbeat_ms = lag / 1000;
+	l->st.updated = now / 1000;
+	if (now / 1000 - l->last_sample >= 1000) {
+		l->last_sample = now / 1000;
+		store_sample(l->d->store, l->m->id, "heartbeat_lag_ms",
+		    (double)lag / 1000);
+	}
+}
+
+static void
+lag_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lag	*l = arg;
+	char		 sql[160];
+	int64_t		 v;
+
+	/*
+	 * A full ring stops the writes until the target catches up: a
+	 * heartbeat not remembered could make the lag read too small.
+	 */
+	if (!l->write_busy && !l->hold && l->n < LAG_RING) {
+		v = now_us();
+		snprintf(sql, sizeof(sql), "UPDATE migrated.heartbeat SET "
+		    "ts_us = %" PRId64 " WHERE id = 1", v);
+		if (mydb_query(l->db->src, sql, lag_write_cb, l) == 0) {
+			l->write_busy = 1;
+			l->writing = v;
+		}
+	}
+	if (!l->read_busy && mydb_query(l->db->tgt, "SELECT ts_us FROM "
+	    "migrated.heartbeat WHERE id = 1", lag_read_cb, l) == 0)
+		l->read_busy = 1;
+}
+
+static void
+copy_text(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static void
+lag_status_cb(void *arg, struct mydb_result *res)
+{
+	struct lag	*l = arg;
+	const char	*v;
+
+	l->status_busy = 0;
+	if (res->err != 0)
+		return;
+	l->st.status_known = 1;
+	l->st.configured = res->nrows > 0;
+	if (res->nrows == 0) {
+		l->st.io_running = l->st.sql_running = 0;
+		return;
+	}
+	v = mydialect_status(res, 0, "Replica_IO_Running");
+	l->st.io_running = v != NULL && strcmp(v, "Yes") == 0;
+	v = mydialect_status(res, 0, "Replica_SQL_Running");
+	l->st.sql_running = v != NULL && strcmp(v, "Yes") == 0;
+	v = mydialect_status(res, 0, "Seconds_Behind_Source");
+	l->st.replica_ms = v != NULL ? strtoll(v, NULL, 10) * 1000 : -1;
+	v = mydialect_status(res, 0, "Last_IO_Errno");
+	l->st.io_errno = v ? (unsigned)strtoul(v, NULL, 10) : 0;
+	v = mydialect_status(res, 0, "Last_SQL_Errno");
+	l->st.sql_errno = v ? (unsigned)strtoul(v, NULL, 10) : 0;
+	copy_text(l->st.io_error, sizeof(l->st.io_error),
+	    mydialect_status(res, 0, "Last_IO_Error"));
+	copy_text(l->st.sql_error, sizeof(l->st.sql_error),
+	    mydialect_status(res, 0, "Last_SQL_Error"));
+	copy_text(l->st.exec_file, sizeof(l->st.exec_file),
+	    mydialect_status(res, 0, "Relay_Source_Log_File"));
+	v = mydialect_status(res, 0, "Exec_Source_Log_Pos");
+	l->st.exec_pos = v ? strtoull(v, NULL, 10) : 0;
+	if (l->st.replica_ms >= 0)
+		store_sample(l->d->store, l->m->id, "replica_lag_ms",
+		    (double)l->st.replica_ms);
+	daemon_changed(l->d, l->m);
+}
+
+static void
+lag_status_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct lag	*l = arg;
+
+	if (l->status_busy || !l->db->td_known)
+		return;
+	if (mydb_query(l->db->tgt, dbpair_status_sql(l->db, l->m->plan),
+	    lag_status_cb, l) == 0)
+		l->status_busy = 1;
+}
+
+static void
+lag_version_cb(void *arg, struct mydb_result *res)
+{
+	struct lag	*l = arg;
+	const char	*v;
+
+	if (res->err == 0 && (v = mydb_get(res, 0, "v")) != NULL &&
+	    mydialect_from_version(v, &l->db->td) == 0)
+		l->db->td_known = 1;
+}
+
+struct lag *
+lag_new(struct daemon *d, struct migration *m)
+{
+	struct lag	*l;
+	struct timeval	 beat, poll;
+	char		 why[512];
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("calloc");
+	l->d = d;
+	l->m = m;
+	l->st.heartbeat_ms = l->st.replica_ms = -1;
+	if ((l->db = runner_db(d, m, why, sizeof(why))) == NULL) {
+		log_warnx("%s: lag: %s", m->name, why);
+		free(l);
+		return NULL;
+	}
+	if (!l->db->td_known)
+		mydb_query(l->db->tgt, "SELECT VERSION() AS v", lag_version_cb,
+		    l);
+	beat.tv_sec = m->plan->source.heartbeat_interval / 1000;
+	beat.tv_usec = (m->plan->source.heartbeat_interval % 1000) * 1000;
+	poll.tv_sec = m->plan->traffic.poll_interval / 1000;
+	poll.tv_usec = (m->plan->traffic.poll_interval % 1000) * 1000;
+	l->ev_beat = event_new(d->base, -1, EV_PERSIST, lag_beat_cb, l);
+	l->ev_status = event_new(d->base, -1, EV_PERSIST, lag_status_tick, l);
+	if (l->ev_beat == NULL || l->ev_status == NULL)
+		fatalx("event_new");
+	event_add(l->ev_beat, &beat);
+	event_add(l->ev_status, &poll);
+	lag_status_tick(-1, 0, l);
+	return l;
+}
+
+void
+lag_free(struct lag *l)
+{
+	if (l == NULL)
+		return;
+	mydb_forget(l->db->src, l);
+	mydb_forget(l->db->tgt, l);
+	event_free(l->ev_beat);
+	event_free(l->ev_status);
+	free(l);
+}
+
+const struct lagstat *
+lag_stat(const struct lag *l)
+{
+	return &l->st;
+}
+
+void
+lag_hold_writes(struct lag *l, int hold)
+{
+	l->hold = hold;
+}

@@ -1,0 +1,1515 @@
+/*
+ * proof: the chunked checksum comparison of the target with the frozen
+ * source, on two connections that each hold a consistent snapshot taken
+ * during the freeze. It owns the table metadata of both sides, the walk
+ * along each table's key, and the report. Each side has at most one query
+ * in flight: the source alternates between finding the next chunk's upper
+ * bound and checksumming the current chunk, the target only checksums, so
+ * the target's checksum of chunk k overlaps the source's search for the
+ * bound of chunk k+1. The chunks of a table are (-inf, b1], (b1, b2], ...,
+ * (bn, +inf) for bounds found on the source: whatever the bounds, they
+ * partition each side's rows, so a row is never left out, and the last
+ * chunk holds whatever the target has beyond the source's last key.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <mysqld_error.h>
+
+#include "log.h"
+#include "mydb.h"
+#include "proof.h"
+
+#define PROOF_CHUNK_ROWS	1000
+#define PROOF_SRC		0
+#define PROOF_TGT		1
+
+/* How a key column's values are written back into SQL. */
+enum proof_kind {
+	PROOF_K_NONE,		/* cannot bound a chunk: one chunk per table */
+	PROOF_K_NUM,		/* bare number */
+	PROOF_K_STR,		/* quoted string (text, dates and times) */
+	PROOF_K_BIN,		/* read as HEX(), written as X'...' */
+};
+
+struct proof_col {
+	char		*name;
+	char		*type;		/* DATA_TYPE, lower case */
+	char		*coll;		/* COLLATION_NAME or NULL */
+	int		 nullable;
+	long		 pos;
+};
+
+struct proof_idx {
+	char		*name;
+	char		**cols;		/* by SEQ_IN_INDEX - 1 */
+	size_t		 ncols;
+	int		 bad;		/* prefix or expression part */
+};
+
+/* A table as one side sees it. */
+struct proof_tab {
+	char			*schema, *name, *engine;
+	struct proof_col	*cols;
+	size_t			 ncols;
+	struct proof_idx	*idx;		/* unique indexes (source) */
+	size_t			 nidx;
+};
+
+struct proof_side {
+	struct mydb		*db;
+	const char		*label;		/* "source", "target" */
+	unsigned long		 tid;		/* the snapshot's session */
+	int			 step;		/* enum proof_step */
+	struct proof_tab	*tabs;		/* sorted by schema, name */
+	size_t			 ntabs;
+	char			*sum[3];	/* count and sums of a chunk */
+};
+
+struct proof_pair {
+	struct proof_tab	*s, *t;		/* NULL: not on that side */
+};
+
+struct proof {
+	struct proof_side	 side[2];
+	char			*in;		/* "'a', 'b'": the schemas */
+	size_t			 nschemas;
+	int			 chunk_rows;
+	proof_cb		 done;
+	void			*arg;
+	int			 listed;	/* sides with metadata read */
+	int			 finished;
+	int64_t			 t0_us;
+
+	struct proof_pair	*pairs;
+	size_t			 npairs, cur;
+
+	/* The table being compared. */
+	struct proof_tab	*tab;		/* the source's */
+	char			*full;		/* "schema.table" */
+	char			*keytext;	/* "id", "(a, b)" */
+	size_t			 nkey;
+	size_t			*key;		/* into the source's cols */
+	enum proof_kind		*kind;
+	char			*sum_head;	/* SELECT ... FROM t */
+	char			*bound_head;	/* SELECT key FROM t FORCE.. */
+	char			*bound_tail;	/* ORDER BY .. LIMIT 1 OFFSET */
+	char			**lo, **hi, **next;	/* NULL: open end */
+	int			 started;	/* the first chunk has begun */
+	int			 next_ready;
+	int			 sums;		/* checksums in flight */
+
+	struct proof_report	 rep;
+	char			 progress[160];
+};
+
+static void	proof_table_next(struct proof *);
+static void	proof_advance(struct proof *);
+
+static int64_t
+proof_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void *
+proof_calloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n ? n : 1, size)) == NULL)
+		fatal("calloc");
+	return p;
+}
+
+static void *
+proof_reallocarray(void *p, size_t n, size_t size)
+{
+	if ((p = reallocarray(p, n ? n : 1, size)) == NULL)
+		fatal("reallocarray");
+	return p;
+}
+
+static char *
+proof_strdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		fatal("strdup");
+	return p;
+}
+
+static char *
+proof_lower(const char *s)
+{
+	char	*p, *q;
+
+	p = proof_strdup(s != NULL ? s : "");
+	for (q = p; *q != '\0'; q++)
+		*q = tolower((unsigned char)*q);
+	return p;
+}
+
+static char * __attribute__((format(printf, 1, 2)))
+proof_asprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	return s;
+}
+
+/* A string built piece by piece; proof_sb_end() returns it. */
+static FILE *
+proof_sb(char **buf, size_t *len)
+{
+	FILE	*f;
+
+	if ((f = open_memstream(buf, len)) == NULL)
+		fatal("open_memstream");
+	return f;
+}
+
+static char *
+proof_sb_end(FILE *f, char **buf)
+{
+	if (fclose(f) != 0)
+		fatal("open_memstream");
+	return *buf;
+}
+
+/* `name`, backticks doubled. */
+static void
+proof_ident(FILE *f, const char *name)
+{
+	const char	*c;
+
+	fputc('`', f);
+	for (c = name; *c != '\0'; c++) {
+		if (*c == '`')
+			fputc('`', f);
+		fputc(*c, f);
+	}
+	fputc('`', f);
+}
+
+static int
+proof_is_number(const char *v)
+{
+	if (*v == '\0')
+		return 0;
+	for (; *v != '\0'; v++)
+		if (!isdigit((unsigned char)*v) && strchr("+-.eE", *v) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+proof_is_hex(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (!isxdigit((unsigned char)*v))
+			return 0;
+	return 1;
+}
+
+/* A key value as an SQL literal that compares the way the index sorts. */
+static void
+proof_literal(FILE *f, enum proof_kind kind, const char *v)
+{
+	char	*q;
+
+	if (kind == PROOF_K_NUM && proof_is_number(v)) {
+		fputs(v, f);
+		return;
+	}
+	if (kind == PROOF_K_BIN && proof_is_hex(v)) {
+		fprintf(f, "X'%s'", v);
+		return;
+	}
+	q = mydb_quote(v);
+	fputs(q, f);
+	free(q);
+}
+
+/* A key value for people: 42, 'text' (quotes doubled), 0x00ff. */
+static void
+proof_show(FILE *f, enum proof_kind kind, const char *v)
+{
+	const char	*c;
+
+	if (kind == PROOF_K_NUM) {
+		fputs(v, f);
+		return;
+	}
+	if (kind == PROOF_K_BIN) {
+		fprintf(f, "0x%s", v);
+		return;
+	}
+	fputc('\'', f);
+	for (c = v; *c != '\0'; c++) {
+		if (*c == '\'')
+			fputc('\'', f);
+		fputc(*c, f);
+	}
+	fputc('\'', f);
+}
+
+static enum proof_kind
+proof_kind_of(const char *type)
+{
+	static const char *const num[] = { "tinyint", "smallint",
+	    "mediumint", "int", "integer", "bigint", "decimal", "numeric",
+	    "float", "double", "real", "year", NULL };
+	static const char *const str[] = { "char", "varchar", "date",
+	    "datetime", "timestamp", "time", NULL };
+	static const char *const bin[] = { "binary", "varbinary", NULL };
+	size_t	i;
+
+	for (i = 0; num[i] != NULL; i++)
+		if (strcmp(type, num[i]) == 0)
+			return PROOF_K_NUM;
+	for (i = 0; str[i] != NULL; i++)
+		if (strcmp(type, str[i]) == 0)
+			return PROOF_K_STR;
+	for (i = 0; bin[i] != NULL; i++)
+		if (strcmp(type, bin[i]) == 0)
+			return PROOF_K_BIN;
+	return PROOF_K_NONE;
+}
+
+/* Long values are hashed on their own first: a short concatenation. */
+static int
+proof_is_long(const char *type)
+{
+	return strstr(type, "blob") != NULL || strstr(type, "text") != NULL ||
+	    strcmp(type, "json") == 0;
+}
+
+/* --- the report --- */
+
+static void
+proof_mismatch(struct proof *p, enum proof_what what, char *lo, char *hi,
+    uint64_t src_rows, uint64_t tgt_rows, char *detail)
+{
+	struct proof_report	*r = &p->rep;
+	struct proof_mismatch	*m;
+	char			 range[512] = "";
+	int			 chunk = what <= PROOF_EXTRA_ON_TARGET;
+
+	/* Counted always, listed and logged up to the cap. */
+	r->nmismatches++;
+	if (r->nlisted == PROOF_MISMATCH_MAX) {
+		free(lo);
+		free(hi);
+		free(detail);
+		return;
+	}
+	if (chunk)
+		snprintf(range, sizeof(range), " in %s (%s, %s], source %llu "
+		    "rows, target %llu", p->keytext != NULL ? p->keytext :
+		    "the whole table", lo != NULL ? lo : "-inf",
+		    hi != NULL ? hi : "+inf", (unsigned long long)src_rows,
+		    (unsigned long long)tgt_rows);
+	log_warnx("proof: %s: %s%s%s%s", p->full, proof_what_name(what), range,
+	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+	if (r->mismatches == NULL)
+		r->mismatches = proof_calloc(PROOF_MISMATCH_MAX,
+		    sizeof(*r->mismatches));
+	m = &r->mismatches[r->nlisted++];
+	m->what = what;
+	m->table = proof_strdup(p->full);
+	m->key = chunk ? proof_strdup(p->keytext) : NULL;
+	m->lo = lo;
+	m->hi = hi;
+	m->src_rows = src_rows;
+	m->tgt_rows = tgt_rows;
+	m->detail = detail;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+proof_note(struct proof *p, const char *fmt, ...)
+{
+	struct proof_report	*r = &p->rep;
+	va_list			 ap;
+	char			*s;
+
+	if (r->nnotes == PROOF_NOTE_MAX)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	log_info("proof: %s", s);
+	if (r->notes == NULL)
+		r->notes = proof_calloc(PROOF_NOTE_MAX, sizeof(*r->notes));
+	r->notes[r->nnotes++] = s;
+}
+
+/*
+ * The end, by success or failure: done is the last thing that touches p,
+ * since it may free it. Late answers to queries still in flight are
+ * forgotten.
+ */
+static void
+proof_finish(struct proof *p)
+{
+	struct proof_report	*r = &p->rep;
+
+	p->finished = 1;
+	mydb_forget(p->side[PROOF_SRC].db, p);
+	mydb_forget(p->side[PROOF_TGT].db, p);
+	r->elapsed_ms = (proof_now_us() - p->t0_us) / 1000;
+	if (r->error != NULL)
+		r->verdict = PROOF_ERROR;
+	else if (r->nmismatches > 0)
+		r->verdict = PROOF_MISMATCH;
+	else
+		r->verdict = PROOF_OK;
+	p->done(p->arg, r);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+proof_fail(struct proof *p, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p->rep.error, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	log_warnx("proof: %s", p->rep.error);
+	proof_finish(p);
+}
+
+/*
+ * Every answer goes through here. An error, or an answer from another
+ * session than the one given (mydb reconnects silently, outside the
+ * snapshot), ends the proof: returns -1 and p may be gone.
+ */
+static int
+proof_answer(struct proof *p, int s, struct mydb_result *res,
+    const char *doing)
+{
+	struct proof_side	*side = &p->side[s];
+	unsigned long		 tid = mydb_thread_id(side->db);
+
+	if (res->err == 0 && side->tid != 0 && tid == side->tid)
+		return 0;
+	if (res->err != 0)
+		proof_fail(p, "%s: %s failed: %s%s", side->label, doing,
+		    res->error, tid != side->tid ? " (connection lost: the "
+		    "snapshot is gone)" : "");
+	else if (side->tid == 0)
+		proof_fail(p, "%s: the connection was not open, so it held no "
+		    "snapshot", side->label);
+	else
+		proof_fail(p, "%s: the connection was lost and re-made while "
+		    "%s: the snapshot is gone", side->label, doing);
+	return -1;
+}
+
+/* Returns -1 when the proof has ended: p may be gone. */
+static int
+proof_query(struct proof *p, int s, const char *sql, mydb_cb cb)
+{
+	struct proof_side	*side = &p->side[s];
+
+	if (mydb_query(side->db, sql, cb, p) == 0)
+		return 0;
+	proof_fail(p, "%s: the connection's query queue is full",
+	    side->label);
+	return -1;
+}
+
+/* --- metadata --- */
+
+static int
+proof_tab_cmp(const void *a, const void *b)
+{
+	const struct proof_tab	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->schema, y->schema)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+static struct proof_tab *
+proof_tab_find(struct proof_side *side, const char *schema, const char *name)
+{
+	struct proof_tab	key;
+
+	if (schema == NULL || name == NULL)
+		return NULL;
+	key.schema = (char *)schema;
+	key.name = (char *)name;
+	return bsearch(&key, side->tabs, side->ntabs, sizeof(key),
+	    proof_tab_cmp);
+}
+
+static int
+proof_col_cmp(const void *a, const void *b)
+{
+	const struct proof_col	*x = a, *y = b;
+
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static struct proof_col *
+proof_col_find(struct proof_tab *t, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (strcasecmp(t->cols[i].name, name) == 0)
+			return &t->cols[i];
+	return NULL;
+}
+
+static void
+proof_tab_clear(struct proof_tab *t)
+{
+	size_t	i, j;
+
+	free(t->schema);
+	free(t->name);
+	free(t->engine);
+	for (i = 0; i < t->ncols; i++) {
+		free(t->cols[i].name);
+		free(t->cols[i].type);
+		free(t->cols[i].coll);
+	}
+	free(t->cols);
+	for (i = 0; i < t->nidx; i++) {
+		free(t->idx[i].name);
+		for (j = 0; j < t->idx[i].ncols; j++)
+			free(t->idx[i].cols[j]);
+		free(t->idx[i].cols);
+	}
+	free(t->idx);
+}
+
+static void
+proof_got_tables(struct proof_side *side, struct mydb_result *res)
+{
+	unsigned long long	 r;
+	struct proof_tab	*t;
+
+	side->tabs = proof_calloc(res->nrows, sizeof(*side->tabs));
+	for (r = 0; r < res->nrows; r++) {
+		if (mydb_get(res, r, "s") == NULL ||
+		    mydb_get(res, r, "t") == NULL)
+			continue;
+		t = &side->tabs[side->ntabs++];
+		t->schema = proof_strdup(mydb_get(res, r, "s"));
+		t->name = proof_strdup(mydb_get(res, r, "t"));
+		t->engine = proof_strdup(mydb_get(res, r, "e"));
+	}
+	qsort(side->tabs, side->ntabs, sizeof(*side->tabs), proof_tab_cmp);
+}
+
+static void
+proof_got_columns(struct proof_side *side, struct mydb_result *res)
+{
+	unsigned long long	 r;
+	struct proof_tab	*t;
+	struct proof_col	*c;
+	const char		*name, *n;
+	size_t			 i;
+
+	for (r = 0; r < res->nrows; r++) {
+		t = proof_tab_find(side, mydb_get(res, r, "s"),
+		    mydb_get(res, r, "t"));
+		if (t == NULL || (name = mydb_get(res, r, "c")) == NULL)
+			continue;
+		t->cols = proof_reallocarray(t->cols, t->ncols + 1,
+		    sizeof(*t->cols));
+		c = &t->cols[t->ncols++];
+		c->name = proof_strdup(name);
+		c->type = proof_lower(mydb_get(res, r, "d"));
+		c->coll = proof_strdup(mydb_get(res, r, "k"));
+		n = mydb_get(res, r, "n");
+		c->nullable = n == NULL || strcasecmp(n, "NO") != 0;
+		c->pos = mydb_get(res, r, "o") != NULL ?
+		    strtol(mydb_get(res, r, "o"), NULL, 10) : 0;
+	}
+	for (i = 0; i < side->ntabs; i++)
+		qsort(side->tabs[i].cols, side->tabs[i].ncols,
+		    sizeof(*side->tabs[i].cols), proof_col_cmp);
+}
+
+static void
+proof_got_indexes(struct proof_side *side, struct mydb_result *res)
+{
+	unsigned long long	 r;
+	struct proof_tab	*t;
+	struct proof_idx	*x;
+	const char		*name, *col, *q;
+	size_t			 i, seq;
+
+	for (r = 0; r < res->nrows; r++) {
+		t = proof_tab_find(side, mydb_get(res, r, "s"),
+		    mydb_get(res, r, "t"));
+		if (t == NULL || (name = mydb_get(res, r, "i")) == NULL)
+			continue;
+		for (i = 0; i < t->nidx; i++)
+			if (strcmp(t->idx[i].name, name) == 0)
+				break;
+		if (i == t->nidx) {
+			t->idx = proof_reallocarray(t->idx, t->nidx + 1,
+			    sizeof(*t->idx));
+			x = &t->idx[t->nidx++];
+			memset(x, 0, sizeof(*x));
+			x->name = proof_strdup(name);
+		}
+		x = &t->idx[i];
+		q = mydb_get(res, r, "q");
+		seq = q != NULL ? strtoul(q, NULL, 10) : 0;
+		col = mydb_get(res, r, "c");
+		if (seq == 0 || seq > 64 || col == NULL ||
+		    mydb_get(res, r, "p") != NULL) {
+			x->bad = 1;
+			continue;
+		}
+		if (seq > x->ncols) {
+			x->cols = proof_reallocarray(x->cols, seq,
+			    sizeof(*x->cols));
+			memset(x->cols + x->ncols, 0,
+			    (seq - x->ncols) * sizeof(*x->cols));
+			x->ncols = seq;
+		}
+		free(x->cols[seq - 1]);
+		x->cols[seq - 1] = proof_strdup(col);
+	}
+}
+
+/* Source and target tables side by side, both lists being sorted. */
+static void
+proof_pair_up(struct proof *p)
+{
+	struct proof_side	*s = &p->side[PROOF_SRC];
+	struct proof_side	*t = &p->side[PROOF_TGT];
+	size_t			 i = 0, j = 0;
+	int			 c;
+
+	p->pairs = proof_calloc(s->ntabs + t->ntabs, sizeof(*p->pairs));
+	while (i < s->ntabs || j < t->ntabs) {
+		if (i == s->ntabs)
+			c = 1;
+		else if (j == t->ntabs)
+			c = -1;
+		else
+			c = proof_tab_cmp(&s->tabs[i], &t->tabs[j]);
+		p->pairs[p->npairs].s = c <= 0 ? &s->tabs[i++] : NULL;
+		p->pairs[p->npairs].t = c >= 0 ? &t->tabs[j++] : NULL;
+		p->npairs++;
+	}
+	p->rep.tables_total = p->npairs;
+}
+
+/* What each side reads before the tables are compared, in order. */
+enum proof_step {
+	PROOF_M_SESSION,
+	PROOF_M_TRX,
+	PROOF_M_TABLES,
+	PROOF_M_COLUMNS,
+	PROOF_M_KEYS,		/* the source's only */
+	PROOF_M_DONE,
+};
+
+static const char *
+proof_meta_sql(struct proof *p, enum proof_step step, char *buf, size_t len)
+{
+	switch (step) {
+	case PROOF_M_SESSION:
+		/* Values rendered alike on both sides, whatever the servers'
+		 * defaults: TIMESTAMPs in UTC, CHAR not padded. */
+		return "SET SESSION time_zone = '+00:00', SESSION sql_mode = "
+		    "'NO_ENGINE_SUBSTITUTION'";
+	case PROOF_M_TRX:
+		/* MariaDB only; MySQL does not know the variable. */
+		return "SELECT @@in_transaction AS t";
+	case PROOF_M_TABLES:
+		snprintf(buf, len, "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, "
+		    "ENGINE AS e FROM information_schema.TABLES WHERE "
+		    "TABLE_SCHEMA IN (%s) AND TABLE_TYPE IN ('BASE TABLE', "
+		    "'SYSTEM VERSIONED')", p->in);
+		return buf;
+	case PROOF_M_COLUMNS:
+		snprintf(buf, len, "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, "
+		    "COLUMN_NAME AS c, ORDINAL_POSITION AS o, DATA_TYPE AS d, "
+		    "IS_NULLABLE AS n, COLLATION_NAME AS k FROM "
+		    "information_schema.COLUMNS WHERE TABLE_SCHEMA IN (%s)",
+		    p->in);
+		return buf;
+	case PROOF_M_KEYS:
+		snprintf(buf, len, "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, "
+		    "INDEX_NAME AS i, SEQ_IN_INDEX AS q, COLUMN_NAME AS c, "
+		    "SUB_PART AS p FROM information_schema.STATISTICS WHERE "
+		    "TABLE_SCHEMA IN (%s) AND NON_UNIQUE = 0", p->in);
+		return buf;
+	case PROOF_M_DONE:
+		break;
+	}
+	return NULL;
+}
+
+static void	proof_meta_src_cb(void *, struct mydb_result *);
+static void	proof_meta_tgt_cb(void *, struct mydb_result *);
+
+/* The next metadata query of side s; the target needs no keys. */
+static void
+proof_meta_next(struct proof *p, int s)
+{
+	struct proof_side	*side = &p->side[s];
+	char			*buf;
+	size_t			 len = strlen(p->in) + 512;
+
+	if (s == PROOF_TGT && side->step == PROOF_M_KEYS)
+		side->step = PROOF_M_DONE;
+	if (side->step != PROOF_M_DONE) {
+		buf = proof_calloc(1, len);
+		(void)proof_query(p, s, proof_meta_sql(p, side->step, buf, len),
+		    s == PROOF_SRC ? proof_meta_src_cb : proof_meta_tgt_cb);
+		free(buf);
+		return;
+	}
+	/* This side is listed. */
+	if (++p->listed < 2)
+		return;
+	proof_pair_up(p);
+	if (p->nschemas == 0) {
+		proof_fail(p, "no schemas to compare");
+		return;
+	}
+	proof_table_next(p);
+}
+
+static void
+proof_meta(struct proof *p, int s, struct mydb_result *res)
+{
+	struct proof_side	*side = &p->side[s];
+	const char		*t;
+	static const char *const doing[] = { "setting the session up",
+	    "checking for a transaction", "listing the tables",
+	    "listing the columns", "listing the keys" };
+
+	if (p->finished)
+		return;
+	/* A server that cannot tell (MySQL) is trusted. */
+	if (side->step == PROOF_M_TRX && res->err == ER_UNKNOWN_SYSTEM_VARIABLE)
+		res->err = 0;
+	if (proof_answer(p, s, res, doing[side->step]) == -1)
+		return;
+	switch (side->step) {
+	case PROOF_M_TRX:
+		t = mydb_get(res, 0, "t");
+		if (t != NULL && strcmp(t, "0") == 0) {
+			proof_fail(p, "%s: the connection is not inside a "
+			    "transaction, so it holds no snapshot",
+			    side->label);
+			return;
+		}
+		break;
+	case PROOF_M_TABLES:
+		proof_got_tables(side, res);
+		break;
+	case PROOF_M_COLUMNS:
+		proof_got_columns(side, res);
+		break;
+	case PROOF_M_KEYS:
+		proof_got_indexes(side, res);
+		break;
+	case PROOF_M_SESSION:
+	case PROOF_M_DONE:
+		break;
+	}
+	side->step++;
+	proof_meta_next(p, s);
+}
+
+static void
+proof_meta_src_cb(void *arg, struct mydb_result *res)
+{
+	proof_meta(arg, PROOF_SRC, res);
+}
+
+static void
+proof_meta_tgt_cb(void *arg, struct mydb_result *res)
+{
+	proof_meta(arg, PROOF_TGT, res);
+}
+
+/* --- one table --- */
+
+static void
+proof_keys_free(struct proof *p, char ***v)
+{
+	size_t	i;
+
+	if (*v == NULL)
+		return;
+	for (i = 0; i < p->nkey; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+}
+
+static void
+proof_table_clear(struct proof *p)
+{
+	proof_keys_free(p, &p->lo);
+	proof_keys_free(p, &p->hi);
+	proof_keys_free(p, &p->next);
+	free(p->full);
+	free(p->keytext);
+	free(p->key);
+	free(p->kind);
+	free(p->sum_head);
+	free(p->bound_head);
+	free(p->bound_tail);
+	p->full = p->keytext = p->sum_head = p->bound_head =
+	    p->bound_tail = NULL;
+	p->key = NULL;
+	p->kind = NULL;
+	p->tab = NULL;
+	p->nkey = 0;
+	p->started = p->next_ready = p->sums = 0;
+}
+
+/*
+ * The columns of both sides by name: a column on one side only is a
+ * mismatch and the data is not compared (the same query cannot run on
+ * both); a different order alone is a note, since columns are named.
+ */
+static int
+proof_columns_match(struct proof *p, struct proof_tab *s, struct proof_tab *t)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len, i, nsrc = 0, ntgt = 0;
+
+	f = proof_sb(&buf, &len);
+	if (s->ncols == 0)
+		fputs("no columns could be read on the source", f);
+	for (i = 0; i < s->ncols; i++) {
+		if (proof_col_find(t, s->cols[i].name) != NULL)
+			continue;
+		fputs(nsrc++ == 0 ? "on the source only: " : ", ", f);
+		fputs(s->cols[i].name, f);
+	}
+	for (i = 0; i < t->ncols; i++) {
+		if (proof_col_find(s, t->cols[i].name) != NULL)
+			continue;
+		if (ntgt++ > 0)
+			fputs(", ", f);
+		else
+			fputs(nsrc > 0 ? "; on the target only: " :
+			    "on the target only: ", f);
+		fputs(t->cols[i].name, f);
+	}
+	buf = proof_sb_end(f, &buf);
+	if (nsrc > 0 || ntgt > 0 || s->ncols == 0) {
+		proof_mismatch(p, PROOF_COLUMNS_DIFFER, NULL, NULL, 0, 0, buf);
+		return 0;
+	}
+	free(buf);
+	for (i = 0; i < s->ncols; i++)
+		if (strcasecmp(s->cols[i].name, t->cols[i].name) != 0) {
+			proof_note(p, "%s: the columns are in another order on "
+			    "the target (compared by name)", p->full);
+			break;
+		}
+	return 1;
+}
+
+/* Collations by name; utf8_ is what newer servers call utf8mb3_. */
+static int
+proof_coll_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (strncmp(a, "utf8mb3_", 8) == 0)
+		a += 7;
+	else if (strncmp(a, "utf8_", 5) == 0)
+		a += 4;
+	if (strncmp(b, "utf8mb3_", 8) == 0)
+		b += 7;
+	else if (strncmp(b, "utf8_", 5) == 0)
+		b += 4;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Why column name of s cannot be part of the key to walk, or NULL if it
+ * can: it must be NOT NULL, of a type whose values can be written back
+ * as literals that compare the way the index sorts, and of the same type
+ * and collation on the target, or the same range would hold other rows
+ * there (a false mismatch, never a missed row).
+ */
+static const char *
+proof_key_col_unfit(struct proof_tab *s, struct proof_tab *t,
+    const char *name)
+{
+	struct proof_col	*c, *tc;
+
+	if (name == NULL || (c = proof_col_find(s, name)) == NULL)
+		return "an expression";
+	if (c->nullable)
+		return "nullable";
+	if (proof_kind_of(c->type) == PROOF_K_NONE)
+		return "of a type that cannot bound a range";
+	if ((tc = proof_col_find(t, name)) == NULL ||
+	    strcmp(c->type, tc->type) != 0 || !proof_coll_eq(c->coll, tc->coll))
+		return "of another type or collation on the target";
+	return NULL;
+}
+
+/*
+ * The key to walk: the primary key, else the narrowest unique index, with
+ * no prefix part and every column fit. NULL (and a note) when there is
+ * none: the table is one chunk.
+ */
+static struct proof_idx *
+proof_pick_key(struct proof *p, struct proof_tab *s, struct proof_tab *t)
+{
+	struct proof_idx	*x, *best = NULL;
+	const char		*why = NULL, *w;	/* why: a column */
+	size_t			 i, j;
+
+	for (i = 0; i < s->nidx; i++) {
+		x = &s->idx[i];
+		if (x->bad || x->ncols == 0)
+			continue;
+		for (j = 0; j < x->ncols; j++) {
+			w = proof_key_col_unfit(s, t, x->cols[j]);
+			if (w != NULL && why == NULL)
+				why = x->cols[j];
+			if (w != NULL)
+				break;
+		}
+		if (j < x->ncols)
+			continue;
+		if (strcmp(x->name, "PRIMARY") == 0) {
+			best = x;
+			break;
+		}
+		if (best == NULL || x->ncols < best->ncols ||
+		    (x->ncols == best->ncols && strcmp(x->name,
+		    best->name) < 0))
+			best = x;
+	}
+	if (best != NULL)
+		return best;
+	if (why != NULL)
+		proof_note(p, "%s: no usable key (column %s is %s): compared "
+		    "as one chunk", p->full, why,
+		    proof_key_col_unfit(s, t, why));
+	else
+		proof_note(p, "%s: no primary key or unique NOT NULL key: "
+		    "compared as one chunk", p->full);
+	return NULL;
+}
+
+/*
+ * The per-chunk checksum, as pt-table-checksum does it: each row's columns
+ * joined with '#' and followed by their NULL flags (so NULL differs from
+ * ''), hashed with MD5; long values are hashed first. The two 64-bit
+ * halves are summed rather than XORed, so duplicate rows in a key-less
+ * table cannot cancel out.
+ */
+static char *
+proof_sum_head(struct proof *p, struct proof_tab *s)
+{
+	FILE	*f;
+	char	*buf = NULL, *row = NULL;
+	size_t	 len, rlen, i;
+
+	f = proof_sb(&row, &rlen);
+	fputs("MD5(CONCAT_WS('#'", f);
+	for (i = 0; i < s->ncols; i++) {
+		fputs(", ", f);
+		if (proof_is_long(s->cols[i].type)) {
+			fputs("MD5(", f);
+			proof_ident(f, s->cols[i].name);
+			fputc(')', f);
+		} else
+			proof_ident(f, s->cols[i].name);
+	}
+	fputs(", CONCAT(", f);
+	for (i = 0; i < s->ncols; i++) {
+		fputs(i ? ", ISNULL(" : "ISNULL(", f);
+		proof_ident(f, s->cols[i].name);
+		fputc(')', f);
+	}
+	fputs(")))", f);
+	row = proof_sb_end(f, &row);
+
+	f = proof_sb(&buf, &len);
+	fprintf(f, "SELECT COUNT(*) AS n, SUM(CAST(CONV(LEFT(%s, 16), 16, 10) "
+	    "AS UNSIGNED)) AS a, SUM(CAST(CONV(RIGHT(%s, 16), 16, 10) AS "
+	    "UNSIGNED)) AS b FROM ", row, row);
+	proof_ident(f, s->schema);
+	fputc('.', f);
+	proof_ident(f, s->name);
+	free(row);
+	return proof_sb_end(f, &buf);
+}
+
+static void
+proof_bound_sql(struct proof *p, struct proof_tab *s, struct proof_idx *x)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len, i;
+
+	f = proof_sb(&buf, &len);
+	fputs("SELECT ", f);
+	for (i = 0; i < p->nkey; i++) {
+		fputs(i ? ", " : "", f);
+		if (p->kind[i] == PROOF_K_BIN) {
+			fputs("HEX(", f);
+			proof_ident(f, s->cols[p->key[i]].name);
+			fputc(')', f);
+		} else
+			proof_ident(f, s->cols[p->key[i]].name);
+	}
+	fputs(" FROM ", f);
+	proof_ident(f, s->schema);
+	fputc('.', f);
+	proof_ident(f, s->name);
+	fputs(" FORCE INDEX (", f);
+	proof_ident(f, x->name);
+	fputc(')', f);
+	p->bound_head = proof_sb_end(f, &buf);
+
+	buf = NULL;
+	f = proof_sb(&buf, &len);
+	fputs(" ORDER BY ", f);
+	for (i = 0; i < p->nkey; i++) {
+		fputs(i ? ", " : "", f);
+		proof_ident(f, s->cols[p->key[i]].name);
+	}
+	fprintf(f, " LIMIT 1 OFFSET %d", p->chunk_rows - 1);
+	p->bound_tail = proof_sb_end(f, &buf);
+}
+
+/*
+ * key > v (strict) or key <= v, for a composite key written out as
+ * a > x OR (a = x AND b > y): the servers use the index for a range
+ * written so, and MariaDB does not for (a, b) > (x, y). The two are each
+ * other's negation, which is what makes the chunks a partition.
+ */
+static void
+proof_cmp(struct proof *p, FILE *f, char **v, int above)
+{
+	size_t	i, j;
+
+	fputc('(', f);
+	for (i = 0; i < p->nkey; i++) {
+		fputs(i ? " OR (" : "(", f);
+		for (j = 0; j < i; j++) {
+			proof_ident(f, p->tab->cols[p->key[j]].name);
+			fputs(" = ", f);
+			proof_literal(f, p->kind[j], v[j]);
+			fputs(" AND ", f);
+		}
+		proof_ident(f, p->tab->cols[p->key[i]].name);
+		fputs(above ? " > " : i + 1 < p->nkey ? " < " : " <= ", f);
+		proof_literal(f, p->kind[i], v[i]);
+		fputc(')', f);
+	}
+	fputc(')', f);
+}
+
+static char *
+proof_range_text(struct proof *p, char **v)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len, i;
+
+	if (v == NULL)
+		return NULL;
+	f = proof_sb(&buf, &len);
+	if (p->nkey > 1)
+		fputc('(', f);
+	for (i = 0; i < p->nkey; i++) {
+		fputs(i ? ", " : "", f);
+		proof_show(f, p->kind[i], v[i]);
+	}
+	if (p->nkey > 1)
+		fputc(')', f);
+	return proof_sb_end(f, &buf);
+}
+
+static void	proof_bound_cb(void *, struct mydb_result *);
+static void	proof_sum_src_cb(void *, struct mydb_result *);
+static void	proof_sum_tgt_cb(void *, struct mydb_result *);
+
+/* Ask the source for the upper bound of the chunk after from. Returns -1
+ * when the proof has ended. */
+static int
+proof_bound(struct proof *p, char **from)
+{
+	FILE	*f;
+	char	*sql = NULL;
+	size_t	 len;
+	int	 rc;
+
+	f = proof_sb(&sql, &len);
+	fputs(p->bound_head, f);
+	if (from != NULL) {
+		fputs(" WHERE ", f);
+		proof_cmp(p, f, from, 1);
+	}
+	fputs(p->bound_tail, f);
+	sql = proof_sb_end(f, &sql);
+	rc = proof_query(p, PROOF_SRC, sql, proof_bound_cb);
+	free(sql);
+	return rc;
+}
+
+/* Checksum (lo, hi] on both sides at once. */
+static void
+proof_chunk(struct proof *p)
+{
+	FILE	*f;
+	char	*sql = NULL;
+	size_t	 len;
+
+	f = proof_sb(&sql, &len);
+	fputs(p->sum_head, f);
+	if (p->lo != NULL || p->hi != NULL)
+		fputs(" WHERE ", f);
+	if (p->lo != NULL)
+		proof_cmp(p, f, p->lo, 1);
+	if (p->lo != NULL && p->hi != NULL)
+		fputs(" AND ", f);
+	if (p->hi != NULL)
+		proof_cmp(p, f, p->hi, 0);
+	sql = proof_sb_end(f, &sql);
+	p->sums = 2;
+	if (proof_query(p, PROOF_SRC, sql, proof_sum_src_cb) == 0)
+		proof_query(p, PROOF_TGT, sql, proof_sum_tgt_cb);
+	free(sql);
+}
+
+/* Set the table up and start on it. */
+static void
+proof_table_start(struct proof *p, struct proof_tab *s, struct proof_tab *t)
+{
+	struct proof_idx	*x;
+	FILE			*f;
+	char			*buf = NULL;
+	size_t			 len, i;
+
+	if (strcasecmp(s->engine ? s->engine : "", "InnoDB") != 0 ||
+	    strcasecmp(t->engine ? t->engine : "", "InnoDB") != 0)
+		proof_note(p, "%s: engine %s on the source, %s on the target: "
+		    "only InnoDB tables are inside the snapshot, so writes "
+		    "after the freeze can show as differences", p->full,
+		    s->engine ? s->engine : "?", t->engine ? t->engine : "?");
+	p->tab = s;
+	p->sum_head = proof_sum_head(p, s);
+	if ((x = proof_pick_key(p, s, t)) == NULL) {
+		p->started = 1;
+		proof_chunk(p);
+		return;
+	}
+	p->nkey = x->ncols;
+	p->key = proof_calloc(p->nkey, sizeof(*p->key));
+	p->kind = proof_calloc(p->nkey, sizeof(*p->kind));
+	f = proof_sb(&buf, &len);
+	if (p->nkey > 1)
+		fputc('(', f);
+	for (i = 0; i < p->nkey; i++) {
+		p->key[i] = proof_col_find(s, x->cols[i]) - s->cols;
+		p->kind[i] = proof_kind_of(s->cols[p->key[i]].type);
+		fprintf(f, "%s%s", i ? ", " : "", s->cols[p->key[i]].name);
+	}
+	if (p->nkey > 1)
+		fputc(')', f);
+	p->keytext = proof_sb_end(f, &buf);
+	proof_bound_sql(p, s, x);
+	(void)proof_bound(p, NULL);
+}
+
+/* The next table that needs queries, after recording those that do not. */
+static void
+proof_table_next(struct proof *p)
+{
+	struct proof_pair	*pr;
+
+	for (; p->cur < p->npairs; p->cur++) {
+		pr = &p->pairs[p->cur];
+		proof_table_clear(p);
+		p->full = pr->s != NULL ?
+		    proof_asprintf("%s.%s", pr->s->schema, pr->s->name) :
+		    proof_asprintf("%s.%s", pr->t->schema, pr->t->name);
+		if (pr->t == NULL)
+			proof_mismatch(p, PROOF_TABLE_MISSING, NULL, NULL, 0, 0,
+			    NULL);
+		else if (pr->s == NULL)
+			proof_mismatch(p, PROOF_TABLE_EXTRA, NULL, NULL, 0, 0,
+			    NULL);
+		else if (proof_columns_match(p, pr->s, pr->t)) {
+			proof_table_start(p, pr->s, pr->t);
+			return;
+		}
+		p->rep.tables++;
+	}
+	proof_table_clear(p);
+	proof_finish(p);
+}
+
+static int
+proof_keys_equal(struct proof *p, char **a, char **b)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nkey; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static void
+proof_bound_cb(void *arg, struct mydb_result *res)
+{
+	struct proof	*p = arg;
+	char		 doing[512];
+	size_t		 i;
+
+	snprintf(doing, sizeof(doing), "finding a chunk of %s", p->full);
+	if (p->finished || proof_answer(p, PROOF_SRC, res, doing) == -1)
+		return;
+	if (res->nrows > 0 && res->ncols == p->nkey) {
+		p->next = proof_calloc(p->nkey, sizeof(*p->next));
+		for (i = 0; i < p->nkey; i++)
+			p->next[i] = proof_strdup(res->rows[0][i] != NULL ?
+			    res->rows[0][i] : "");
+		/*
+		 * A bound that does not move (a value whose text does not
+		 * read back as itself): the rest is one last chunk, which
+		 * still covers every row.
+		 */
+		if (p->hi != NULL && proof_keys_equal(p, p->next, p->hi))
+			proof_keys_free(p, &p->next);
+	}
+	p->next_ready = 1;
+	proof_advance(p);
+}
+
+/* Start the next chunk once its bound is known and both sides are idle. */
+static void
+proof_advance(struct proof *p)
+{
+	if (p->sums > 0 || !p->next_ready)
+		return;
+	if (p->started) {
+		proof_keys_free(p, &p->lo);
+		p->lo = p->hi;
+	}
+	p->started = 1;
+	p->hi = p->next;
+	p->next = NULL;
+	p->next_ready = 0;
+	proof_chunk(p);
+}
+
+static int
+proof_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static void
+proof_chunk_done(struct proof *p)
+{
+	struct proof_side	*s = &p->side[PROOF_SRC];
+	struct proof_side	*t = &p->side[PROOF_TGT];
+	uint64_t		 ns, nt;
+	enum proof_what		 what;
+	size_t			 i;
+
+	ns = s->sum[0] != NULL ? strtoull(s->sum[0], NULL, 10) : 0;
+	nt = t->sum[0] != NULL ? strtoull(t->sum[0], NULL, 10) : 0;
+	p->rep.chunks++;
+	p->rep.rows += ns;
+	if (ns != nt || !proof_streq(s->sum[1], t->sum[1]) ||
+	    !proof_streq(s->sum[2], t->sum[2])) {
+		what = nt < ns ? PROOF_MISSING_ON_TARGET : nt > ns ?
+		    PROOF_EXTRA_ON_TARGET : PROOF_ROWS_DIFFER;
+		proof_mismatch(p, what, proof_range_text(p, p->lo),
+		    proof_range_text(p, p->hi), ns, nt, NULL);
+	}
+	for (i = 0; i < 3; i++) {
+		free(s->sum[i]);
+		free(t->sum[i]);
+		s->sum[i] = t->sum[i] = NULL;
+	}
+	if (p->hi != NULL) {
+		proof_advance(p);
+		return;
+	}
+	p->rep.tables++;
+	p->cur++;
+	proof_table_next(p);
+}
+
+static void
+proof_sum(struct proof *p, int s, struct mydb_result *res)
+{
+	struct proof_side	*side = &p->side[s];
+	char			 doing[512];
+	size_t			 i;
+
+	snprintf(doing, sizeof(doing), "checksumming a chunk of %s", p->full);
+	if (p->finished || proof_answer(p, s, res, doing) == -1)
+		return;
+	for (i = 0; i < 3; i++)
+		side->sum[i] = res->nrows > 0 && res->ncols == 3 ?
+		    proof_strdup(res->rows[0][i]) : NULL;
+	p->sums--;
+	/* The source is free: look for the next bound meanwhile. */
+	if (s == PROOF_SRC && p->hi != NULL && proof_bound(p, p->hi) == -1)
+		return;
+	if (p->sums == 0)
+		proof_chunk_done(p);
+}
+
+static void
+proof_sum_src_cb(void *arg, struct mydb_result *res)
+{
+	proof_sum(arg, PROOF_SRC, res);
+}
+
+static void
+proof_sum_tgt_cb(void *arg, struct mydb_result *res)
+{
+	proof_sum(arg, PROOF_TGT, res);
+}
+
+/* --- the interface --- */
+
+struct proof *
+proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
+    size_t nschemas, int chunk_rows, proof_cb done, void *arg)
+{
+	struct proof	*p;
+	FILE		*f;
+	const char	*sql;
+	char		*q;
+	size_t		 len, i;
+
+	p = proof_calloc(1, sizeof(*p));
+	p->side[PROOF_SRC].db = src;
+	p->side[PROOF_SRC].label = "source";
+	p->side[PROOF_TGT].db = tgt;
+	p->side[PROOF_TGT].label = "target";
+	/* The sessions given, each holding its snapshot. */
+	p->side[PROOF_SRC].tid = mydb_thread_id(src);
+	p->side[PROOF_TGT].tid = mydb_thread_id(tgt);
+	p->chunk_rows = chunk_rows > 0 ? chunk_rows : PROOF_CHUNK_ROWS;
+	p->nschemas = nschemas;
+	p->done = done;
+	p->arg = arg;
+	p->t0_us = proof_now_us();
+	f = proof_sb(&p->in, &len);
+	if (nschemas == 0)
+		fputs("NULL", f);
+	for (i = 0; i < nschemas; i++) {
+		q = mydb_quote(schemas[i]);
+		fprintf(f, "%s%s", i ? ", " : "", q);
+		free(q);
+	}
+	p->in = proof_sb_end(f, &p->in);
+	/* The first answers tell whether these are the sessions given. */
+	sql = proof_meta_sql(p, PROOF_M_SESSION, NULL, 0);
+	if (mydb_query(src, sql, proof_meta_src_cb, p) == -1 ||
+	    mydb_query(tgt, sql, proof_meta_tgt_cb, p) == -1) {
+		log_warnx("proof: a connection's query queue is full");
+		mydb_forget(src, p);
+		p->finished = 1;
+		proof_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+proof_free(struct proof *p)
+{
+	struct proof_report	*r;
+	size_t			 i, s;
+
+	if (p == NULL)
+		return;
+	if (!p->finished) {
+		mydb_forget(p->side[PROOF_SRC].db, p);
+		mydb_forget(p->side[PROOF_TGT].db, p);
+	}
+	proof_table_clear(p);
+	for (s = 0; s < 2; s++) {
+		for (i = 0; i < p->side[s].ntabs; i++)
+			proof_tab_clear(&p->side[s].tabs[i]);
+		free(p->side[s].tabs);
+		for (i = 0; i < 3; i++)
+			free(p->side[s].sum[i]);
+	}
+	free(p->pairs);
+	free(p->in);
+	r = &p->rep;
+	for (i = 0; i < r->nlisted; i++) {
+		free(r->mismatches[i].table);
+		free(r->mismatches[i].key);
+		free(r->mismatches[i].lo);
+		free(r->mismatches[i].hi);
+		free(r->mismatches[i].detail);
+	}
+	free(r->mismatches);
+	for (i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
+	free(r->error);
+	free(p);
+}
+
+const char *
+proof_progress(struct proof *p)
+{
+	if (p->finished)
+		snprintf(p->progress, sizeof(p->progress), "%s: %zu/%zu "
+		    "tables, %llu chunks, %llu rows, %llu mismatches",
+		    proof_verdict_name(p->rep.verdict), p->rep.tables,
+		    p->rep.tables_total, (unsigned long long)p->rep.chunks,
+		    (unsigned long long)p->rep.rows,
+		    (unsigned long long)p->rep.nmismatches);
+	else if (p->listed < 2)
+		snprintf(p->progress, sizeof(p->progress), "listing tables");
+	else
+		snprintf(p->progress, sizeof(p->progress), "%zu/%zu tables, "
+		    "%llu chunks, %llu rows, %llu mismatches", p->rep.tables,
+		    p->rep.tables_total, (unsigned long long)p->rep.chunks,
+		    (unsigned long long)p->rep.rows,
+		    (unsigned long long)p->rep.nmismatches);
+	return p->progress;
+}
+
+const struct proof_report *
+proof_report(const struct proof *p)
+{
+	return p->finished ? &p->rep : NULL;
+}
+
+const char *
+proof_verdict_name(enum proof_verdict v)
+{
+	switch (v) {
+	case PROOF_OK:
+		return "ok";
+	case PROOF_MISMATCH:
+		return "mismatch";
+	case PROOF_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+const char *
+proof_what_name(enum proof_what w)
+{
+	switch (w) {
+	case PROOF_ROWS_DIFFER:
+		return "rows differ";
+	case PROOF_MISSING_ON_TARGET:
+		return "missing on target";
+	case PROOF_EXTRA_ON_TARGET:
+		return "extra on target";
+	case PROOF_TABLE_MISSING:
+		return "table missing on target";
+	case PROOF_TABLE_EXTRA:
+		return "table extra on target";
+	case PROOF_COLUMNS_DIFFER:
+		return "columns differ";
+	}
+	return "?";
+}
+
+/* A JSON string, invalid UTF-8 bytes shown as '?'; null for NULL. */
+static json_t *
+proof_json_str(const char *s)
+{
+	json_t	*j;
+	char	*copy, *c;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	copy = proof_strdup(s);
+	for (c = copy; *c != '\0'; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+json_t *
+proof_report_json(const struct proof_report *r)
+{
+	const struct proof_mismatch	*m;
+	json_t				*o, *list, *notes;
+	size_t				 i;
+
+	list = json_array();
+	for (i = 0; i < r->nlisted; i++) {
+		m = &r->mismatches[i];
+		json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:o, "
+		    "s:o, s:I, s:I, s:o}",
+		    "table", proof_json_str(m->table),
+		    "what", proof_what_name(m->what),
+		    "key", proof_json_str(m->key),
+		    "lo", proof_json_str(m->lo),
+		    "hi", proof_json_str(m->hi),
+		    "src_rows", (json_int_t)m->src_rows,
+		    "tgt_rows", (json_int_t)m->tgt_rows,
+		    "detail", proof_json_str(m->detail)));
+	}
+	notes = json_array();
+	for (i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, proof_json_str(r->notes[i]));
+	o = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	    "verdict", proof_verdict_name(r->verdict),
+	    "error", proof_json_str(r->error),
+	    "tables", (json_int_t)r->tables,
+	    "tables_total", (json_int_t)r->tables_total,
+	    "chunks", (json_int_t)r->chunks,
+	    "rows", (json_int_t)r->rows,
+	    "elapsed_ms", (json_int_t)r->elapsed_ms,
+	    "mismatches", (json_int_t)r->nmismatches,
+	    "mismatch_list", list,
+	    "notes", notes);
+	return o;
+}

@@ -1,0 +1,103 @@
+/*
+ * proof: the checksum proof that the target holds exactly the frozen
+ * source. Given two connections, each already inside a consistent snapshot
+ * opened during the freeze (REPEATABLE READ, START TRANSACTION WITH
+ * CONSISTENT SNAPSHOT), it lists the base tables of the schemas on both
+ * sides and compares every table chunk by chunk along its primary key (or
+ * a unique NOT NULL key), like pt-table-checksum: the source's key is
+ * walked in chunks of chunk_rows, and the same query (row count and sums
+ * of a 128-bit hash of every row) runs on the source and the target for
+ * each key range, so a row that differs, is missing, or is extra on the
+ * target is named by table and range. All reads stay inside the snapshots,
+ * so the writes that follow the freeze are invisible and the freeze is not
+ * lengthened. The proof does not own the connections (they must outlive
+ * it): it sets their session's time_zone and sql_mode and leaves the
+ * transactions open for the caller to close.
+ */
+#ifndef PROOF_H
+#define PROOF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct mydb;
+struct proof;
+
+#define PROOF_MISMATCH_MAX	100	/* listed; all are counted */
+#define PROOF_NOTE_MAX		100
+
+/*
+ * PROOF_OK only when every table is on both sides with the same columns and
+ * every chunk matches. PROOF_MISMATCH: every table was checked and what
+ * differs is listed (up to PROOF_MISMATCH_MAX entries, all counted).
+ * PROOF_ERROR: a query failed, or a session was lost or re-made (its
+ * snapshot with it), or a connection held no transaction; the proof stops
+ * there, says why, and nothing found before counts as proof.
+ */
+enum proof_verdict {
+	PROOF_OK,
+	PROOF_MISMATCH,
+	PROOF_ERROR,
+};
+
+enum proof_what {
+	PROOF_ROWS_DIFFER,	/* same count, different content */
+	PROOF_MISSING_ON_TARGET,	/* fewer rows on the target */
+	PROOF_EXTRA_ON_TARGET,	/* more rows on the target */
+	PROOF_TABLE_MISSING,	/* table on the source only */
+	PROOF_TABLE_EXTRA,	/* table on the target only */
+	PROOF_COLUMNS_DIFFER,	/* column names differ; data not compared */
+};
+
+struct proof_mismatch {
+	enum proof_what	 what;
+	char		*table;		/* "schema.table" */
+	char		*key;		/* "id", "(a, b)"; NULL: no key */
+	char		*lo;		/* the chunk (lo, hi]: "42", "'x'", */
+	char		*hi;		/* "0x00ff", "(1, 'x')"; NULL: open */
+	uint64_t	 src_rows, tgt_rows;
+	char		*detail;	/* "on the target only: c", or NULL */
+};
+
+struct proof_report {
+	enum proof_verdict	 verdict;
+	char			*error;		/* verdict error: why */
+	size_t			 tables_total;	/* on either side */
+	size_t			 tables;	/* compared, or found apart */
+	uint64_t		 chunks;
+	uint64_t		 rows;		/* source rows compared */
+	int64_t			 elapsed_ms;
+	uint64_t		 nmismatches;	/* all of them */
+	struct proof_mismatch	*mismatches;	/* the first ones */
+	size_t			 nlisted;
+	char			**notes;	/* "shop.log: no key: ..." */
+	size_t			 nnotes;
+};
+
+typedef void (*proof_cb)(void *arg, const struct proof_report *);
+
+/*
+ * Start comparing the base tables of schemas on src and tgt, chunk_rows
+ * (<= 0: 1000) source rows per chunk. done is called once, from the loop,
+ * with a report valid until proof_free(); it may call proof_free().
+ * NULL if a connection's query queue is full.
+ */
+struct proof	*proof_new(struct mydb *src, struct mydb *tgt,
+		    const char *const *schemas, size_t nschemas, int chunk_rows,
+		    proof_cb done, void *arg);
+/* Cancel (forget pending callbacks) and free; proof_free(NULL) is a no-op. */
+void		 proof_free(struct proof *);
+/* For status: "12/40 tables, 3400 chunks, 3400000 rows, 0 mismatches",
+ * prefixed with the verdict once done. Valid until the next call. */
+const char	*proof_progress(struct proof *);
+/* The report, or NULL until done has been called. */
+const struct proof_report *proof_report(const struct proof *);
+/* A new JSON object for the journal and status. */
+json_t		*proof_report_json(const struct proof_report *);
+/* "ok", "mismatch", "error"; "rows differ", "missing on target", ... */
+const char	*proof_verdict_name(enum proof_verdict);
+const char	*proof_what_name(enum proof_what);
+
+#endif

@@ -1,0 +1,475 @@
+/*
+ * repl: configure replication on the target, start it, and watch it settle.
+ *
+ * Configuring is an effect: RDS refuses to configure a running replica, so
+ * an interrupted configuration is reconciled by reading the target's
+ * replica status (its source host and port say whether it happened). The
+ * password goes to the server in the statement, never into the journal:
+ * the effect's arguments name the host, port and coordinates only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "dbpair.h"
+#include "effect.h"
+#include "lag.h"
+#include "log.h"
+#include "migrated.h"
+#include "migration.h"
+#include "mydb.h"
+#include "mydialect.h"
+#include "plan.h"
+#include "repl.h"
+#include "runner.h"
+#include "seed.h"
+#include "store.h"
+
+struct repl {
+	struct daemon		*d;
+	struct migration	*m;
+	struct dbpair		*db;
+	struct effect		*e;
+	struct event		*ev_watch;
+	int64_t			 since;		/* in sync since (unix ms) */
+	int			 started;	/* start issued this entry */
+};
+
+static int	repl_effect_run(struct effect *);
+static void	repl_effect_reconcile(struct effect *);
+
+const struct effect_kind repl_effect = {
+	.name = "repl_configure",
+	.run = repl_effect_run,
+	.reconcile = repl_effect_reconcile,
+};
+
+static void
+repl_free(struct repl *r)
+{
+	if (r->ev_watch != NULL)
+		event_free(r->ev_watch);
+	free(r);
+}
+
+static void
+repl_cancel(void *arg)
+{
+	struct repl	*r = arg;
+
+	mydb_forget(r->db->tgt, r);
+	if (r->e != NULL) {
+		/* The effect's answer still comes; it must find no job. */
+		r->e->arg = NULL;
+	}
+	repl_free(r);
+}
+
+static void
+repl_fire(struct repl *r, enum mev ev, const char *detail)
+{
+	char	why[256];
+
+	runner_job_done(r->m, r);
+	runner_fire(r->d, r->m, ev, detail, why, sizeof(why));
+	repl_free(r);
+}
+
+/* The SQL that points the target at the source (password inside). */
+static char *
+repl_configure_sql(const struct repl *r, const char *file, const char *pos,
+    const char *gtid)
+{
+	const struct plan	*p = r->m->plan;
+	const struct mydialect	*t = &r->db->td;
+	char			*host, *user, *pw, *f = NULL, *g = NULL, *sql;
+	int			 ssl = p->source.db.ca_file != NULL, rc;
+
+	host = mydb_quote(p->source.db.host);
+	user = mydb_quote(p->source.repl_user);
+	pw = mydb_quote(r->db->repl_pw);
+	if (file != NULL)
+		f = mydb_quote(file);
+	if (gtid != NULL)
+		g = mydb_quote(gtid);
+	if (p->target.kind == TARGET_RDS) {
+		char	buf[2048];
+
+		/* Every argument each version's procedure takes. */
+		rc = mydialect_rds_set_external_sql(t, buf, sizeof(buf), host,
+		    p->source.db.port, user, pw, f,
+		    pos != NULL ? strtoull(pos, NULL, 10) : 0, g, ssl);
+		if (rc == 0 && (sql = strdup(buf)) == NULL)
+			fatal("strdup");
+		explicit_bzero(buf, sizeof(buf));
+		if (rc == -1)
+			fatalx("repl: RDS call does not fit");
+	} else if (gtid != NULL)
+		rc = asprintf(&sql, "%s %s_HOST = %s, %s_PORT = %d, "
+		    "%s_USER = %s, %s_PASSWORD = %s, %s",
+		    t->change_source, t->source_kw, host, t->source_kw,
+		    p->source.db.port, t->source_kw, user, t->source_kw, pw,
+		    t->flavor == MYDB_MARIADB ? "MASTER_USE_GTID = slave_pos" :
+		    "SOURCE_AUTO_POSITION = 1");
+	else
+		rc = asprintf(&sql, "%s %s_HOST = %s, %s_PORT = %d, "
+		    "%s_USER = %s, %s_PASSWORD = %s, %s_LOG_FILE = %s, "
+		    "%s_LOG_POS = %s%s", t->change_source, t->source_kw, host,
+		    t->source_kw, p->source.db.port, t->source_kw, user,
+		    t->source_kw, pw, t->source_kw, f, t->source_kw, pos,
+		    ssl ? (t->flavor == MYDB_MARIADB ? ", MASTER_SSL = 1" :
+		    ", SOURCE_SSL = 1") : "");
+	if (rc == -1)
+		fatal("asprintf");
+	free(host);
+	free(user);
+	free(pw);
+	free(f);
+	free(g);
+	return sql;
+}
+
+/* START SLAVE, or on RDS the procedure (into buf). */
+static const char *
+repl_start_sql(const struct repl *r, char *buf, size_t len)
+{
+	if (r->m->plan->target.kind != TARGET_RDS)
+		return r->db->td.start_replica;
+	snprintf(buf, len, "CALL %s", r->db->td.rds_start);
+	return buf;
+}
+
+static void
+repl_effect_step_cb(void *arg, struct mydb_result *res)
+{
+	struct effect	*e = arg;
+	char		 msg[600];
+	json_int_t	 left;
+
+	if (res->err != 0) {
+		snprintf(msg, sizeof(msg), "target refused: %s (error %u)",
+		    res->error, res->err);
+		/* The statements queued after this one must not call back. */
+		mydb_forget(e->priv, e);
+		effect_finish(e, 0, msg);
+		return;
+	}
+
+	/* Every statement is queued at once: the last answer ends it. */
+	left = json_integer_value(json_object_get(e->args, "left")) - 1;
+	json_object_set_new(e->args, "left", json_integer(left));
+	if (left == 0)
+		effect_finish(e, 1, "replication configured and started");
+}
+
+static void
+repl_configured(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct repl	*r = arg;
+	char		 detail[700];
+
+	if (r == NULL)
+		return;		/* the phase changed meanwhile */
+	r->e = NULL;
+	if (!ok) {
+		snprintf(detail, sizeof(detail), "configuring replication on "
+		    "the target: %s", result);
+		repl_fire(r, MEV_FAIL, detail);
+		return;
+	}
+	r->started = 1;
+	runner_progress(r->m, "replication started; waiting for it to settle");
+}
+
+static int
+repl_effect_run(struct effect *e)
+{
+	struct repl	*r = e->arg;
+	const char	*file, *pos, *gtid;
+	char		*sql, *pre = NULL, start[96];
+
+	file = json_string_value(json_object_get(e->args, "file"));
+	pos = json_string_value(json_object_get(e->args, "pos"));
+	gtid = json_string_value(json_object_get(e->args, "gtid"));
+	if (r == NULL || (gtid == NULL && (file == NULL || pos == NULL)))
+		return -1;
+	r->e = e;
+	e->priv = r->db->tgt;
+	json_object_set_new(e->args, "left", json_integer(2));
+	/* A self-managed MariaDB target starts from the GTID given. */
+	if (gtid != NULL && r->m->plan->target.kind == TARGET_MYSQL &&
+	    r->db->td.flavor == MYDB_MARIADB) {
+		char	*g = mydb_quote(gtid);
+
+		if (asprintf(&pre, "SET GLOBAL gtid_slave_pos = %s", g) == -1)
+			fatal("asprintf");
+		free(g);
+		mydb_query(r->db->tgt, pre, repl_effect_step_cb, e);
+		free(pre);
+		json_object_set_new(e->args, "left", json_integer(3));
+	}
+	sql = repl_configure_sql(r, file, pos, gtid);
+	mydb_query(r->db->tgt, sql, repl_effect_step_cb, e);
+	explicit_bzero(sql, strlen(sql));
+	free(sql);
+	mydb_query(r->db->tgt, repl_start_sql(r, start, sizeof(start)),
+	    repl_effect_step_cb, e);
+	return 0;
+}
+
+static void
+repl_reconcile_cb(void *arg, struct mydb_result *res)
+{
+	struct effect	*e = arg;
+	const char	*host, *want;
+
+	want = json_string_value(json_object_get(e->args, "host"));
+	if (res->err != 0) {
+		effect_reconciled(e, EFFECT_UNKNOWN, "the target could not be "
+		    "asked whether replication was configured");
+		return;
+	}
+	host = res->nrows > 0 ? mydialect_status(res, 0, "Source_Host") : NULL;
+	if (host != NULL && want != NULL && strcmp(host, want) == 0)
+		effect_reconciled(e, EFFECT_APPLIED, "the target replicates "
+		    "from the source");
+	else
+		effect_reconciled(e, EFFECT_NOT_APPLIED, "the target has no "
+		    "replication source");
+}
+
+static void
+repl_reconcile_version_cb(void *arg, struct mydb_result *res)
+{
+	struct effect	*e = arg;
+	struct dbpair	*db;
+	const char	*v;
+	char		 why[256];
+
+	if (res->err != 0 || (v = mydb_get(res, 0, "v")) == NULL ||
+	    (db = runner_db(e->d, e->m, why, sizeof(why))) == NULL ||
+	    mydialect_from_version(v, &db->td) == -1) {
+		effect_reconciled(e, EFFECT_UNKNOWN, "the target could not be "
+		    "reached to see whether replication was configured");
+		return;
+	}
+	db->td_known = 1;
+	mydb_query(e->priv, dbpair_status_sql(db, e->m->plan),
+	    repl_reconcile_cb, e);
+}
+
+static void
+repl_effect_reconcile(struct effect *e)
+{
+	struct dbpair	*db;
+	char		 why[512];
+
+	if ((db = runner_db(e->d, e->m, why, sizeof(why))) == NULL) {
+		effect_reconciled(e, EFFECT_UNKNOWN, why);
+		return;
+	}
+	e->priv = db->tgt;
+	mydb_query(db->tgt, "SELECT VERSION() AS v", repl_reconcile_version_cb,
+	    e);
+}
+
+/* The lag monitor's readings, judged every heartbeat interval. */
+static void
+repl_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl		*r = arg;
+	struct migration	*m = r->m;
+	const struct plan	*p = m->plan;
+	struct lag		*l = runner_lag(m);
+	const struct lagstat	*st;
+	char			 detail[1024];
+	int64_t			 now = now_ms(), fresh;
+
+	if (l == NULL || r->e != NULL)
+		return;
+	st = lag_stat(l);
+	if (!st->status_known)
+		return;
+	if (!st->sql_running && st->sql_errno != 0) {
+		snprintf(detail, sizeof(detail), "replica SQL thread stopped: "
+		    "error %u: %s (source position %s:%" PRIu64 "); fix the "
+		    "target, then `migratectl resume %s` (nothing is skipped)",
+		    st->sql_errno, st->sql_error, st->exec_file, st->exec_pos,
+		    m->name);
+		repl_fire(r, MEV_HALT, detail);
+		return;
+	}
+	/* Binlogs gone or access refused: retrying will not help. */
+	if (!st->io_running && (st->io_errno == 1236 || st->io_errno == 1045)) {
+		snprintf(detail, sizeof(detail), "replica IO thread stopped: "
+		    "error %u: %s", st->io_errno, st->io_error);
+		repl_fire(r, MEV_HALT, detail);
+		return;
+	}
+	fresh = 3 * p->source.heartbeat_interval + 1000;
+	if (st->io_running && st->sql_running && st->known &&
+	    now - st->updated <= fresh && st->heartbeat_ms >= 0 &&
+	    st->heartbeat_ms <= p->target.max_lag) {
+		if (r->since == 0)
+			r->since = now;
+	} else
+		r->since = 0;
+	m->obs.in_sync_ms = r->since ? now - r->since : 0;
+	runner_progress(m, "io %s, sql %s, heartbeat lag %s ms, in sync "
+	    "%llds of %llds", st->io_running ? "running" : "stopped",
+	    st->sql_running ? "running" : "stopped",
+	    st->heartbeat_ms >= 0 ? "" : "?",
+	    (long long)(m->obs.in_sync_ms / 1000),
+	    (long long)(p->target.settle / 1000));
+	if (st->heartbeat_ms >= 0)
+		runner_progress(m, "io %s, sql %s, heartbeat lag %lld ms, in "
+		    "sync %llds of %llds", st->io_running ? "running" :
+		    "stopped", st->sql_running ? "running" : "stopped",
+		    (long long)st->heartbeat_ms,
+		    (long long)(m->obs.in_sync_ms / 1000),
+		    (long long)(p->target.settle / 1000));
+	if (m->obs.in_sync_ms >= p->target.settle) {
+		snprintf(detail, sizeof(detail), "heartbeat lag %lld ms, in "
+		    "sync for %llds", (long long)st->heartbeat_ms,
+		    (long long)(m->obs.in_sync_ms / 1000));
+		repl_fire(r, MEV_IN_SYNC, detail);
+	}
+}
+
+static void
+repl_watch(struct repl *r)
+{
+	struct timeval	tv;
+	int64_t		iv = r->m->plan->source.heartbeat_interval;
+
+	tv.tv_sec = iv / 1000;
+	tv.tv_usec = (iv % 1000) * 1000;
+	r->ev_watch = event_new(r->d->base, -1, EV_PERSIST, repl_watch_cb, r);
+	if (r->ev_watch == NULL)
+		fatalx("event_new");
+	event_add(r->ev_watch, &tv);
+}
+
+static void
+repl_started_cb(void *arg, struct mydb_result *res)
+{
+	struct repl	*r = arg;
+	char		 detail[600];
+
+	if (res->err != 0) {
+		snprintf(detail, sizeof(detail), "starting replication on the "
+		    "target: %s (error %u)", res->error, res->err);
+		repl_fire(r, MEV_FAIL, detail);
+		return;
+	}
+	r->started = 1;
+}
+
+/* What the target says now: configured already, or to be configured. */
+static void
+repl_status_cb(void *arg, struct mydb_result *res)
+{
+	struct repl		*r = arg;
+	struct migration	*m = r->m;
+	const char		*host, *io, *sql;
+	char			*file, *pos, *gtid, detail[600], start[96];
+	json_t			*args;
+
+	if (res->err != 0) {
+		snprintf(detail, sizeof(detail), "target: %s (error %u)",
+		    res->error, res->err);
+		repl_fire(r, MEV_FAIL, detail);
+		return;
+	}
+	host = res->nrows > 0 ? mydialect_status(res, 0, "Source_Host") : NULL;
+	if (host != NULL && *host != '\0') {
+		if (strcmp(host, m->plan->source.db.host) != 0) {
+			snprintf(detail, sizeof(detail), "the target "
+			    "replicates from %s, not from the source", host);
+			repl_fire(r, MEV_FAIL, detail);
+			return;
+		}
+		/* Configured before (a restart, a resume): make it run. */
+		io = mydialect_status(res, 0, "Replica_IO_Running");
+		sql = mydialect_status(res, 0, "Replica_SQL_Running");
+		if (io == NULL || sql == NULL || strcmp(io, "No") == 0 ||
+		    strcmp(sql, "No") == 0) {
+			log_info("%s: starting replication on the target",
+			    m->name);
+			mydb_query(r->db->tgt, repl_start_sql(r, start,
+			    sizeof(start)),
+			    repl_started_cb, r);
+		} else
+			r->started = 1;
+		repl_watch(r);
+		return;
+	}
+
+	file = store_fact_get(r->d->store, m->id, SEED_FACT_FILE);
+	pos = store_fact_get(r->d->store, m->id, SEED_FACT_POS);
+	gtid = store_fact_get(r->d->store, m->id, SEED_FACT_GTID);
+	if (gtid == NULL && (file == NULL || pos == NULL)) {
+		free(file);
+		free(pos);
+		repl_fire(r, MEV_FAIL, "no source coordinates are recorded; "
+		    "abort and start again");
+		return;
+	}
+	args = json_pack("{s:s, s:i, s:s?, s:s?, s:s?}", "host",
+	    m->plan->source.db.host, "port", m->plan->source.db.port,
+	    "file", file, "pos", pos, "gtid", gtid);
+	free(file);
+	free(pos);
+	free(gtid);
+	runner_progress(m, "configuring replication on the target");
+	/* The watch waits while the effect runs (r->e is set). */
+	repl_watch(r);
+	if (effect_start(r->d, m, &repl_effect, args, repl_configured, r) ==
+	    -1)
+		repl_fire(r, MEV_FAIL, "the intent to configure replication "
+		    "could not be journaled");
+	/* r may be gone now: the effect can end, and fire, at once. */
+}
+
+static void
+repl_version_cb(void *arg, struct mydb_result *res)
+{
+	struct repl	*r = arg;
+	const char	*v;
+	char		 detail[600];
+
+	if (res->err != 0 || (v = mydb_get(res, 0, "v")) == NULL ||
+	    mydialect_from_version(v, &r->db->td) == -1) {
+		snprintf(detail, sizeof(detail), "target: %s",
+		    res->err ? res->error : "unsupported version");
+		repl_fire(r, MEV_FAIL, detail);
+		return;
+	}
+	r->db->td_known = 1;
+	mydb_query(r->db->tgt, dbpair_status_sql(r->db, r->m->plan), repl_status_cb,
+	    r);
+}
+
+void
+repl_run(struct daemon *d, struct migration *m)
+{
+	struct repl	*r;
+	char		 why[512], detail[512];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("calloc");
+	r->d = d;
+	r->m = m;
+	if ((r->db = runner_db(d, m, why, sizeof(why))) == NULL) {
+		free(r);
+		runner_fire(d, m, MEV_FAIL, why, detail, sizeof(detail));
+		return;
+	}
+	m->obs.in_sync_ms = 0;
+	runner_job(m, r, repl_cancel);
+	runner_progress(m, "asking the target");
+	mydb_query(r->db->tgt, "SELECT VERSION() AS v", repl_version_cb, r);
+}
