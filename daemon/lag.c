@@ -132,6 +132,7 @@ lag_status_cb(void *arg, struct mydb_result *res)
 	if (res->err != 0)
 		return;
 	l->st.status_known = 1;
+	l->st.status_updated = now_us() / 1000;
 	l->st.configured = res->nrows > 0;
 	if (res->nrows == 0) {
 		l->st.io_running = l->st.sql_running = 0;

@@ -29,7 +29,8 @@ struct lagstat {
 	char		 exec_file[128];	/* Relay_Source_Log_File */
 	uint64_t	 exec_pos;		/* Exec_Source_Log_Pos */
 	int		 configured;	/* the target has a replication source */
-	int64_t		 updated;	/* unix ms of the last reading */
+	int64_t		 updated;	/* unix ms of the last heartbeat read */
+	int64_t		 status_updated;	/* unix ms of the last status */
 };
 
 struct lag	*lag_new(struct daemon *, struct migration *);

@@ -54,15 +54,20 @@ pf_fail(struct pf *pf, const char *fmt, ...)
 {
 	va_list	ap;
 	size_t	len = strlen(pf->text);
+	char	msg[1024];
 
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pf->failed++;
+	/* Once is enough: every query of a dead server says the same. */
+	if (strstr(pf->text, msg) != NULL)
+		return;
 	if (len > 0 && len + 2 < sizeof(pf->text)) {
 		memcpy(pf->text + len, "; ", 3);
 		len += 2;
 	}
-	va_start(ap, fmt);
-	vsnprintf(pf->text + len, sizeof(pf->text) - len, fmt, ap);
-	va_end(ap);
-	pf->failed++;
+	snprintf(pf->text + len, sizeof(pf->text) - len, "%s", msg);
 }
 
 /* Local checks. */

@@ -36,6 +36,7 @@ struct repl {
 	struct event		*ev_watch;
 	int64_t			 since;		/* in sync since (unix ms) */
 	int			 started;	/* start issued this entry */
+	int64_t			 start_ms;	/* when: older readings are stale */
 };
 
 static int	repl_effect_run(struct effect *);
@@ -181,6 +182,7 @@ repl_configured(struct effect *e, int ok, const char *result, void *arg)
 		return;
 	}
 	r->started = 1;
+	r->start_ms = now_ms();
 	runner_progress(r->m, "replication started; waiting for it to settle");
 }
 
@@ -291,7 +293,8 @@ repl_watch_cb(evutil_socket_t fd, short what, void *arg)
 	if (l == NULL || r->e != NULL)
 		return;
 	st = lag_stat(l);
-	if (!st->status_known)
+	/* A reading from before replication was (re)started says nothing. */
+	if (!st->status_known || st->status_updated <= r->start_ms)
 		return;
 	if (!st->sql_running && st->sql_errno != 0) {
 		snprintf(detail, sizeof(detail), "replica SQL thread stopped: "
@@ -366,6 +369,7 @@ repl_started_cb(void *arg, struct mydb_result *res)
 		return;
 	}
 	r->started = 1;
+	r->start_ms = now_ms();
 }
 
 /* What the target says now: configured already, or to be configured. */
@@ -469,6 +473,7 @@ repl_run(struct daemon *d, struct migration *m)
 		return;
 	}
 	m->obs.in_sync_ms = 0;
+	r->start_ms = now_ms();
 	runner_job(m, r, repl_cancel);
 	runner_progress(m, "asking the target");
 	mydb_query(r->db->tgt, "SELECT VERSION() AS v", repl_version_cb, r);

@@ -67,9 +67,15 @@ static void	runner_proof_end_cb(evutil_socket_t, short, void *);
 
 /* Phase drivers present in this build. */
 
+/*
+ * Preflight starts from fresh connections: the operator may have fixed a
+ * password file or a server since the last try.
+ */
 static void
 drive_preflight(struct runner *rt)
 {
+	dbpair_free(rt->db);
+	rt->db = NULL;
 	preflight_run(rt->d, rt->m);
 }
 

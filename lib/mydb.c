@@ -538,7 +538,11 @@ mydb_kick(struct mydb *db)
 	event_active(db->ev_kick, EV_TIMEOUT, 0);
 }
 
-/* Connecting failed or timed out: fail the first query, back off. */
+/*
+ * Connecting failed or timed out: fail the queries that were waiting for
+ * it (they would all meet the same server), back off. Queries queued from
+ * their callbacks wait for the next attempt.
+ */
 static void
 mydb_connect_failed(struct mydb *db, unsigned int err, const char *sqlstate,
     const char *msg)
@@ -546,6 +550,7 @@ mydb_connect_failed(struct mydb *db, unsigned int err, const char *sqlstate,
 	struct mydb_q	*q;
 	struct timeval	 tv;
 	int64_t		 delay;
+	int		 n;
 
 	delay = db->backoff_ms != 0 ? db->backoff_ms : MYDB_BACKOFF_MIN;
 	if (delay > db->reconnect_max_ms)
@@ -559,15 +564,17 @@ mydb_connect_failed(struct mydb *db, unsigned int err, const char *sqlstate,
 	db->backing_off = 1;
 	tv = mydb_tv(delay);
 	evtimer_add(db->ev_backoff, &tv);
-	if ((q = TAILQ_FIRST(&db->queue)) == NULL)
-		return;
-	TAILQ_REMOVE(&db->queue, q, entry);
-	db->nqueued--;
-	q->res = mydb_calloc(1, sizeof(*q->res));
-	mydb_seterr(q->res, err, sqlstate, "%s", msg);
-	q->res->elapsed_us = mydb_now_us() - q->queued_us;
-	if (mydb_finish(db, q) == -1)
-		return;
+	for (n = db->nqueued; n > 0; n--) {
+		if ((q = TAILQ_FIRST(&db->queue)) == NULL)
+			return;
+		TAILQ_REMOVE(&db->queue, q, entry);
+		db->nqueued--;
+		q->res = mydb_calloc(1, sizeof(*q->res));
+		mydb_seterr(q->res, err, sqlstate, "%s", msg);
+		q->res->elapsed_us = mydb_now_us() - q->queued_us;
+		if (mydb_finish(db, q) == -1)
+			return;
+	}
 	mydb_kick(db);
 }
 

@@ -10,8 +10,8 @@
  * Callbacks run from the loop only, never from inside a mydb_* call; they
  * may call mydb_query, mydb_forget, mydb_reset and mydb_free on their own
  * connection. A query's deadline (query_timeout_ms) counts from mydb_query:
- * it covers waiting in the queue and for a connection. Connecting fails the
- * first queued query only; the others wait out the backoff. The process
+ * it covers waiting in the queue and for a connection. A failed connect
+ * fails every query waiting for it; later ones wait out the backoff. The process
  * must ignore SIGPIPE (a TLS session's writes can raise it). Two waits
  * happen inside Connector/C, not on the loop: resolving a host name
  * (getaddrinfo(); none for an address) and the TLS handshake, cut off at

@@ -14,8 +14,12 @@ cleanup_more() {
 		wait "$WPID" 2>/dev/null
 	fi
 	# A background session holding a lock (see hold_lock).
-	if [ -n "${HOLD_PID:-}" ]; then kill "$HOLD_PID" 2>/dev/null; fi
-	[ -d "$T/db" ] && mdb_stop "$T/db"
+	if [ -n "${HOLD_PID:-}" ]; then release_lock "$HOLD_NODE"; fi
+	if [ -n "${KEEP_DB:-}" ]; then
+		echo "servers left running: mariadb.sh stop $T/db" >&2
+	elif [ -d "$T/db" ]; then
+		mdb_stop "$T/db"
+	fi
 }
 
 # db_start: the pair, with its ports and passwords in the environment.
@@ -138,11 +142,21 @@ fact() {
 	sqlite3 "$STATE" "SELECT value FROM facts WHERE key = '$1'"
 }
 
-# hold_lock NODE TABLE SECONDS: a session that holds a write lock on TABLE.
+# hold_lock NODE TABLE SECONDS: a session that holds a write lock on
+# TABLE; release_lock NODE ends it (on the server: killing the client
+# alone could leave the session to finish its sleep).
 hold_lock() {
 	mdb_root "$T/db" "$1" -e "LOCK TABLES $2 WRITE; SELECT SLEEP($3)" \
 	    >/dev/null 2>&1 &
 	HOLD_PID=$!
+	HOLD_NODE=$1
+}
+release_lock() {
+	mdb_root "$T/db" "$1" -N -e "SELECT CONCAT('KILL ', ID, ';') FROM
+	    information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(%'" |
+	    mdb_root "$T/db" "$1" 2>/dev/null
+	wait "$HOLD_PID" 2>/dev/null
+	HOLD_PID=
 }
 
 # Conditions for wait_for (functions, not sh -c: they use the ones above).

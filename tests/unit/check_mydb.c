@@ -571,33 +571,64 @@ START_TEST(killed_by_server)
 }
 END_TEST
 
+/* A chain of queries, each queued from the previous one's callback. */
+static struct mydb	*chain_db;
+static struct rec	*chain_r;
+static int		 chain_n, chain_i;
+
+static void
+chain_cb(void *arg, struct mydb_result *res)
+{
+	rec_cb(arg, res);
+	if (++chain_i < chain_n)
+		ck_assert_int_eq(mydb_query(chain_db, "SELECT 1", chain_cb,
+		    &chain_r[chain_i]), 0);
+}
+
 START_TEST(refused_backs_off)
 {
 	struct mydb_opts	 o;
 	struct mydb		*db;
-	struct rec		 r[6];
+	struct rec		 r[6], q[3];
 	int64_t			 t0, gap[6];
 	int			 i;
 
 	memset(r, 0, sizeof(r));
+	memset(q, 0, sizeof(q));
 	opts_migrate(&o);
 	o.port = closed_port();
 	o.reconnect_max_ms = 400;
 	o.query_timeout_ms = 10000;
 	db = mydb_new(base, &o);
+
+	/* Queries waiting together share the failed attempt. */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(mydb_query(db, "SELECT 1", rec_cb, &q[i]), 0);
+	loop_until(&q[2].calls, 5000);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(q[i].calls, 1);
+		ck_assert_int_eq(q[i].seq, i + 1);
+	}
+	ck_assert_msg((q[2].at_us - q[0].at_us) / 1000 < 50,
+	    "one attempt failed all three");
+	mydb_free(db);
+
+	/* Each later attempt waits longer: 100, 200, 400 (the cap)... */
+	db = mydb_new(base, &o);
+	chain_db = db;
+	chain_r = r;
+	chain_n = 6;
+	chain_i = 0;
 	t0 = now_us();
-	for (i = 0; i < 6; i++)
-		ck_assert_int_eq(mydb_query(db, "SELECT 1", rec_cb, &r[i]), 0);
+	ck_assert_int_eq(mydb_query(db, "SELECT 1", chain_cb, &r[0]), 0);
 	loop_until(&r[5].calls, 5000);
 	for (i = 0; i < 6; i++) {
 		ck_assert_int_eq(r[i].calls, 1);
-		ck_assert_int_eq(r[i].seq, i + 1);
 		ck_assert_msg(r[i].res->err == CR_CONNECTION_ERROR ||
 		    r[i].res->err == CR_CONN_HOST_ERROR, "err %u %s",
 		    r[i].res->err, r[i].res->error);
 		gap[i] = (r[i].at_us - (i ? r[i - 1].at_us : t0)) / 1000;
 	}
-	/* One attempt per failure: 0, then 100, 200, 400 (the cap), 400... */
 	ck_assert_msg(gap[0] < 100, "first attempt after %lld ms",
 	    (long long)gap[0]);
 	ck_assert_msg(gap[1] >= 90 && gap[1] < 190, "gap %lld",
@@ -609,6 +640,8 @@ START_TEST(refused_backs_off)
 		    i, (long long)gap[i]);
 	for (i = 0; i < 6; i++)
 		rec_clear(&r[i]);
+	for (i = 0; i < 3; i++)
+		rec_clear(&q[i]);
 	mydb_free(db);
 }
 END_TEST
@@ -617,31 +650,33 @@ START_TEST(deadline_during_backoff)
 {
 	struct mydb_opts	 o;
 	struct mydb		*db;
-	struct rec		 r[3];
+	struct rec		 r[2];
 	int64_t			 t0, ms;
 	int			 i;
 
 	memset(r, 0, sizeof(r));
 	opts_migrate(&o);
 	o.port = closed_port();
-	o.query_timeout_ms = 250;
+	o.query_timeout_ms = 50;
 	db = mydb_new(base, &o);
+	chain_db = db;
+	chain_r = r;
+	chain_n = 2;
+	chain_i = 0;
 	t0 = now_us();
-	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(mydb_query(db, "SELECT 1", rec_cb, &r[i]), 0);
-	loop_until(&r[2].calls, 3000);
-	/* Refused at 0 and 100 ms; the next attempt (300) is past the
-	 * third query's deadline. */
-	for (i = 0; i < 2; i++)
-		ck_assert_msg(r[i].res->err == CR_CONNECTION_ERROR ||
-		    r[i].res->err == CR_CONN_HOST_ERROR, "err %u %s",
-		    r[i].res->err, r[i].res->error);
-	ck_assert_uint_eq(r[2].res->err, CR_SERVER_LOST);
-	ck_assert_ptr_nonnull(strstr(r[2].res->error, "timed out after 250"));
-	ms = (r[2].at_us - t0) / 1000;
-	ck_assert_msg(ms >= 240 && ms < 600, "timed out at %lld ms",
+	/* Refused at once; the second query, queued then, waits for the
+	 * next attempt (100 ms), past its own 50 ms deadline. */
+	ck_assert_int_eq(mydb_query(db, "SELECT 1", chain_cb, &r[0]), 0);
+	loop_until(&r[1].calls, 3000);
+	ck_assert_msg(r[0].res->err == CR_CONNECTION_ERROR ||
+	    r[0].res->err == CR_CONN_HOST_ERROR, "err %u %s",
+	    r[0].res->err, r[0].res->error);
+	ck_assert_uint_eq(r[1].res->err, CR_SERVER_LOST);
+	ck_assert_ptr_nonnull(strstr(r[1].res->error, "timed out after 50"));
+	ms = (r[1].at_us - t0) / 1000;
+	ck_assert_msg(ms >= 40 && ms < 100, "timed out at %lld ms",
 	    (long long)ms);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		rec_clear(&r[i]);
 	mydb_free(db);
 }
