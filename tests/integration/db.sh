@@ -160,11 +160,11 @@ release_lock() {
 }
 
 # Conditions for wait_for (functions, not sh -c: they use the ones above).
-# history_has PATTERN [N]: the history has N (default 1 or more) lines
-# matching PATTERN.
+# history_has PATTERN [N [NAME]]: the journal has N (default: 1 or more)
+# lines matching PATTERN.
 history_has() {
 	local n
-	n=$(journal | grep -c -- "$1")
+	n=$(journal "${3:-shop}" | grep -c -- "$1")
 	if [ -n "${2:-}" ]; then [ "$n" -eq "$2" ]; else [ "$n" -ge 1 ]; fi
 }
 # sql_is NODE SQL WANT: root's single value for SQL on NODE is WANT.

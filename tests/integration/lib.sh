@@ -46,6 +46,13 @@ expect_match() {
 	else fail "$1: '$3' does not match /$2/"; fi
 }
 finish() {
+	# A sanitized daemon reports errors and leaks into its log.
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG" \
+	    2>/dev/null; then
+		fail "sanitizer report in the daemon log"
+		grep -E -m3 -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		    "$LOG" >&2
+	fi
 	if [ "$FAILS" -eq 0 ]; then
 		echo "ok: $(basename "$0") ($CHECKS checks)"
 		exit 0
