@@ -919,6 +919,14 @@ cut_finish(struct cut *c)
 	if (c->wsrc != NULL) {
 		runner_proof_start(c->d, c->m, c->wsrc, c->wtgt);
 		c->wsrc = c->wtgt = NULL;
+	} else if (c->m->plan->cutover.checksum) {
+		/* Resumed after a restart: the freeze point's snapshots
+		 * went with the old process. */
+		fact_set(c, "proof.verdict", "error");
+		fact_set(c, "proof.detail", "the daemon stopped during the "
+		    "cutover; the snapshots at the freeze point are gone, so "
+		    "the tables are unproven: compare them by hand before "
+		    "approving decommission");
 	}
 	gap = store_fact_get(c->d->store, c->m->id, CUT_FACT_GAP_MS);
 	frz = store_fact_get(c->d->store, c->m->id, CUT_FACT_FREEZE_MS);

@@ -730,7 +730,7 @@ show_list(struct ctl_ctx *ctx)
 static void
 show_one(json_t *m)
 {
-	json_t		*v, *g, *steps, *bake, *lag;
+	json_t		*v, *g, *steps, *bake, *lag, *cut;
 	const char	*key;
 	size_t		 i;
 	long long	 step = 0;
@@ -772,6 +772,25 @@ show_one(json_t *m)
 	printf("lag:        replica %s, heartbeat %s\n",
 	    fmt_ms(json_object_get(lag, "replica_ms"), b1, sizeof(b1)),
 	    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2, sizeof(b2)));
+	if (jstr(m, "progress") != NULL)
+		printf("progress:   %s\n", vis(jstr(m, "progress")));
+	cut = json_object_get(m, "cutover");
+	if (json_is_object(cut)) {
+		printf("cutover:    at %s, read-only %s before the switch, "
+		    "first write after %s\n",
+		    vis(jstr(cut, "final_position")),
+		    fmt_ms(json_object_get(cut, "freeze_ms"), b1, sizeof(b1)),
+		    fmt_ms(json_object_get(cut, "write_gap_ms"), b2,
+		    sizeof(b2)));
+		if (jstr(cut, "proof") != NULL)
+			printf("proof:      %s: %s\n", vis(jstr(cut, "proof")),
+			    vis(jstr(cut, "proof_detail")));
+		else if (jstr(cut, "proof_progress") != NULL)
+			printf("proof:      running: %s\n",
+			    vis(jstr(cut, "proof_progress")));
+		else
+			printf("proof:      -\n");
+	}
 
 	g = json_object_get(m, "gates");
 	if (json_object_size(g) == 0)

@@ -53,6 +53,8 @@ expect_eq "source unfrozen? no: it stays read-only" 1 \
     "$(src_sql 'SELECT @@global.read_only')"
 expect_match "freeze measured" '^[0-9]+$' "$(fact cutover.freeze_ms)"
 expect_match "write gap measured" '^[0-9]+$' "$(fact cutover.write_gap_ms)"
+expect_eq "status shows the freeze" "$(fact cutover.freeze_ms)" \
+    "$(ctl --json status shop | jget migrations.0.cutover.freeze_ms)"
 expect_eq "external replication reset on the target" "" \
     "$(mdb_as "$T/db" replica admin -N -e 'CALL mysql.rds_replica_status')"
 reverse_runs() {
@@ -68,6 +70,8 @@ tmax=$(tgt_sql 'SELECT MAX(seq) FROM shop.writes')
 ok "reverse replication brought the new writes back to the source" \
     wait_for 10 sql_is source 'SELECT MAX(seq) FROM shop.writes' "$tmax"
 ok "the proof passed" wait_for 30 fact_is proof.verdict ok
+expect_match "status shows the proof" "^proof: +ok: 3 tables" \
+    "$(ctl status shop | grep '^proof:')"
 
 # Rollback after the cutover: writes go back to the source.
 writer_start 200 "$REPLICA_PORT"
