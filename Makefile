@@ -19,7 +19,7 @@ VERSION	:= 0.1.0
 DEB_PACKAGES := build-essential pkg-config libevent-dev libjansson-dev \
 	libsqlite3-dev libssl-dev libcurl4-openssl-dev libmariadb-dev \
 	libinih-dev libsystemd-dev check libsubunit-dev mandoc sqlite3 \
-	mariadb-server mariadb-client libxml2-dev procps
+	mariadb-server mariadb-client libxml2-dev procps openssl
 
 ifeq ($(SANITIZE),1)
 B	:= build/san
@@ -93,7 +93,9 @@ $(B)/migrated: $(B)/obj/daemon/migrated.o $(B)/libmigd.a $(B)/libmig.a
 $(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmigd.a $(B)/libmig.a
+# mdbpair.o: the MariaDB pair of the suites that need real servers.
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/obj/tests/unit/mdbpair.o \
+    $(B)/libmigd.a $(B)/libmig.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS) -lm
 

@@ -28,17 +28,10 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "mdbpair.h"
 #include "mydb.h"
 
-#define MDB_SH		"tests/mariadb/mariadb.sh"
 
-/* The servers, from DIR/env.sh. */
-static char		 mdb_dir[32];
-static char		 mdb_sh[512];
-static pid_t		 mdb_parent;
-static int		 source_port, replica_port;
-static char		 source_sock[128], replica_sock[128];
-static char		 migrate_pw[128], admin_pw[128], replica_ca[256];
 
 static struct event_base	*base;
 
@@ -194,9 +187,9 @@ opts_migrate(struct mydb_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->name = "test source";
 	o->host = "127.0.0.1";
-	o->port = source_port;
+	o->port = mdb.source_port;
 	o->user = "migrate";
-	o->password = migrate_pw;
+	o->password = mdb.migrate_pw;
 }
 
 /* A loopback TCP port nobody listens on (right now). */
@@ -314,7 +307,7 @@ START_TEST(dml_affected_rows)
 	struct mydb		*db;
 	struct rec		 r = { 0 };
 
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	db = mydb_new(base, &o);
 	ok(db, "CREATE DATABASE IF NOT EXISTS mydbtest", &r);
 	ok(db, "CREATE OR REPLACE TABLE mydbtest.dml (id INT AUTO_INCREMENT "
@@ -383,7 +376,7 @@ START_TEST(queued_run_in_order)
 
 	memset(r, 0, sizeof(r));
 	memset(many, 0, sizeof(many));
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	db = mydb_new(base, &o);
 	/* Fire and forget: no callback. */
 	ck_assert_int_eq(mydb_query(db, "CREATE DATABASE IF NOT EXISTS "
@@ -437,7 +430,7 @@ START_TEST(call_consumes_every_result)
 	struct rec		 r = { 0 };
 	unsigned long		 tid;
 
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	db = mydb_new(base, &o);
 	ok(db, "CREATE DATABASE IF NOT EXISTS mydbtest", &r);
 	tid = mydb_thread_id(db);
@@ -532,7 +525,7 @@ START_TEST(killed_by_server)
 
 	opts_migrate(&o);
 	db = mydb_new(base, &o);
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	killer = mydb_new(base, &o);
 	ok(db, "SELECT 1", &r);
 	ok(killer, "SELECT 1", &k);
@@ -761,7 +754,7 @@ START_TEST(forget_suppresses_callbacks)
 	struct counter		 a = { 0 }, b = { 0 }, c = { 0 };
 	struct rec		 r = { 0 };
 
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	db = mydb_new(base, &o);
 	ok(db, "CREATE DATABASE IF NOT EXISTS mydbtest", &r);
 	ok(db, "CREATE OR REPLACE TABLE mydbtest.fg (i INT)", &r);
@@ -828,7 +821,7 @@ START_TEST(free_inside_callback)
 	int			 ls, port;
 
 	/* After a result, with more queued. */
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	f.db = mydb_new(base, &o);
 	mydb_query(f.db, "SELECT 1", free_cb, &f);
 	mydb_query(f.db, "SELECT 2", rec_cb, &r2);
@@ -878,7 +871,7 @@ START_TEST(free_inside_callback)
 
 	/* Reset and queue again from a callback. */
 	memset(&f, 0, sizeof(f));
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	f.db = mydb_new(base, &o);
 	f.reset = 1;
 	f.then = &r4;
@@ -1002,7 +995,7 @@ roundtrip(int nbe)
 	char			*q;
 	size_t			 i;
 
-	opts_root(&o, source_sock);
+	opts_root(&o, mdb.source_sock);
 	db = mydb_new(base, &o);
 	ok(db, "CREATE DATABASE IF NOT EXISTS mydbtest", &r);
 	ok(db, "CREATE OR REPLACE PROCEDURE mydbtest.echo(s VARCHAR(200)) "
@@ -1072,9 +1065,9 @@ opts_tls(struct mydb_opts *o, const char *ca)
 	memset(o, 0, sizeof(*o));
 	o->name = "test replica";
 	o->host = "127.0.0.1";
-	o->port = replica_port;
+	o->port = mdb.replica_port;
 	o->user = "admin";
-	o->password = admin_pw;
+	o->password = mdb.admin_pw;
 	o->ca_file = ca;
 }
 
@@ -1089,7 +1082,7 @@ START_TEST(tls_verified)
 	const char		*v;
 	int			 ticks = 0;
 
-	opts_tls(&o, replica_ca);
+	opts_tls(&o, mdb.replica_ca);
 	o.query_timeout_ms = 2000;
 	db = mydb_new(base, &o);
 	ok(db, "SHOW STATUS LIKE 'Ssl_cipher'", &r);
@@ -1131,11 +1124,11 @@ START_TEST(tls_wrong_ca_refused)
 	char			 cmd[1024], ca[128];
 
 	/* A CA of our own that never signed the server's certificate. */
-	snprintf(ca, sizeof(ca), "%s/other-ca.pem", mdb_dir);
+	snprintf(ca, sizeof(ca), "%s/other-ca.pem", mdb.dir);
 	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt "
 	    "ec_paramgen_curve:prime256v1 -nodes -keyout %s/other-key.pem "
 	    "-out %s -days 1 -subj '/CN=mariadb.sh test CA' "
-	    ">/dev/null 2>&1", mdb_dir, ca);
+	    ">/dev/null 2>&1", mdb.dir, ca);
 	ck_assert_int_eq(system(cmd), 0);
 	opts_tls(&o, ca);
 	db = mydb_new(base, &o);
@@ -1149,7 +1142,7 @@ START_TEST(tls_wrong_ca_refused)
 
 	/* TLS asked of a server without it: refused, not sent in clear. */
 	opts_migrate(&o);
-	o.ca_file = replica_ca;
+	o.ca_file = mdb.replica_ca;
 	db = mydb_new(base, &o);
 	run(db, "SELECT 1", &r);
 	ck_assert_uint_ne(r.res->err, 0);
@@ -1218,7 +1211,7 @@ START_TEST(tls_handshake_stall_bounded)
 	ls = mute_listener(&port);
 	m.ev = event_new(base, ls, EV_READ, mute_tls_accept, &m);
 	event_add(m.ev, NULL);
-	opts_tls(&o, replica_ca);
+	opts_tls(&o, mdb.replica_ca);
 	o.port = port;
 	o.connect_timeout_ms = 300;
 	db = mydb_new(base, &o);
@@ -1271,7 +1264,7 @@ mydb_suite(void)
 	tcase_add_test(tq, quote_roundtrip_no_backslash_escapes);
 	suite_add_tcase(s, tq);
 
-	if (*replica_ca != '\0') {
+	if (*mdb.replica_ca != '\0') {
 		tcase_add_checked_fixture(tt, setup, teardown);
 		tcase_set_timeout(tt, 30);
 		tcase_add_test(tt, tls_verified);
@@ -1283,126 +1276,10 @@ mydb_suite(void)
 	return s;
 }
 
-/* fork/exec/waitpid only: also called from a signal handler. */
-static void
-servers_stop(void)
-{
-	pid_t	pid;
-	int	status;
-
-	if (*mdb_dir == '\0')
-		return;
-	if ((pid = fork()) == 0) {
-		execl("/bin/sh", "sh", "-c", "bash \"$0\" stop \"$1/db\" "
-		    ">/dev/null 2>&1 && rm -rf \"$1\"", mdb_sh, mdb_dir,
-		    (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-}
-
-static void
-on_signal(int sig)
-{
-	if (getpid() == mdb_parent)
-		servers_stop();
-	_exit(128 + sig);
-}
-
-static void
-env_value(const char *line, const char *name, char *out, size_t len)
-{
-	size_t	n = strlen(name);
-
-	if (strncmp(line, name, n) != 0 || line[n] != '=')
-		return;
-	snprintf(out, len, "%s", line + n + 1);
-	out[strcspn(out, "\n")] = '\0';
-}
-
-static int
-servers_start(void)
-{
-	char	 tmpl[] = "/tmp/mdbXXXXXX", cmd[1400], line[512], port[16];
-	FILE	*f;
-	int	 tls;
-
-	snprintf(mdb_sh, sizeof(mdb_sh), "%s", getenv("MARIADB_SH") != NULL ?
-	    getenv("MARIADB_SH") : MDB_SH);
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
-		return -1;
-	}
-	snprintf(mdb_dir, sizeof(mdb_dir), "%s", tmpl);
-	tls = system("command -v openssl >/dev/null 2>&1") == 0;
-	snprintf(cmd, sizeof(cmd), "MDB_TLS=%d bash %s start %s/db "
-	    ">%s/start.log 2>&1", tls, mdb_sh, mdb_dir, mdb_dir);
-	/* The servers' directory is DIR/db, other files go in DIR. Two
-	 * tries: mariadb-install-db's bootstrap shares /tmp with whatever
-	 * else runs on the machine and now and then trips over it. */
-	if (system(cmd) != 0 && system(cmd) != 0) {
-		snprintf(cmd, sizeof(cmd), "cat %s/start.log >&2", mdb_dir);
-		if (system(cmd) == -1)
-			perror("system");
-		return -1;
-	}
-	snprintf(cmd, sizeof(cmd), "%s/db/env.sh", mdb_dir);
-	if ((f = fopen(cmd, "r")) == NULL) {
-		perror(cmd);
-		return -1;
-	}
-	*port = '\0';
-	while (fgets(line, sizeof(line), f) != NULL) {
-		env_value(line, "SOURCE_PORT", port, sizeof(port));
-		if (*port != '\0' && source_port == 0)
-			source_port = atoi(port);
-		*port = '\0';
-		env_value(line, "REPLICA_PORT", port, sizeof(port));
-		if (*port != '\0')
-			replica_port = atoi(port);
-		*port = '\0';
-		env_value(line, "SOURCE_SOCK", source_sock,
-		    sizeof(source_sock));
-		env_value(line, "REPLICA_SOCK", replica_sock,
-		    sizeof(replica_sock));
-		env_value(line, "MIGRATE_PASSWORD", migrate_pw,
-		    sizeof(migrate_pw));
-		env_value(line, "ADMIN_PASSWORD", admin_pw, sizeof(admin_pw));
-		env_value(line, "REPLICA_CA", replica_ca, sizeof(replica_ca));
-	}
-	fclose(f);
-	if (source_port == 0 || replica_port == 0 || *source_sock == '\0' ||
-	    *migrate_pw == '\0') {
-		fprintf(stderr, "check_mydb: %s/db/env.sh: incomplete\n",
-		    mdb_dir);
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	/* Writes to a closed TLS session raise it; migrated ignores it too. */
-	signal(SIGPIPE, SIG_IGN);
-	mdb_parent = getpid();
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	if (servers_start() == -1) {
-		fprintf(stderr, "check_mydb: could not start MariaDB\n");
-		servers_stop();
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(mydb_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	servers_stop();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	/* The TLS tests need openssl to make their certificates. */
+	return mdbpair_main("check_mydb", mydb_suite,
+	    system("command -v openssl >/dev/null 2>&1") == 0);
 }

@@ -25,19 +25,13 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "mdbpair.h"
 #include "mydb.h"
 #include "proof.h"
 
-#define MDB_SH		"tests/mariadb/mariadb.sh"
 #define SRC		0
 #define TGT		1
 
-static char		 mdb_dir[32];
-static char		 mdb_sh[512];
-static pid_t		 mdb_parent;
-static int		 source_port, replica_port;
-static char		 source_sock[128], replica_sock[128];
-static char		 migrate_pw[128], admin_pw[128];
 
 static struct event_base	*base;
 static struct mydb		*root[2];	/* set-up, over the socket */
@@ -254,16 +248,16 @@ setup(void)
 	for (s = 0; s < 2; s++) {
 		memset(&o, 0, sizeof(o));
 		o.name = s == SRC ? "test source root" : "test target root";
-		o.unix_socket = s == SRC ? source_sock : replica_sock;
+		o.unix_socket = s == SRC ? mdb.source_sock : mdb.replica_sock;
 		o.user = "root";
 		root[s] = mydb_new(base, &o);
 		memset(&o, 0, sizeof(o));
 		o.name = s == SRC ? "test source snapshot" :
 		    "test target snapshot";
 		o.host = "127.0.0.1";
-		o.port = s == SRC ? source_port : replica_port;
+		o.port = s == SRC ? mdb.source_port : mdb.replica_port;
 		o.user = s == SRC ? "migrate" : "admin";
-		o.password = s == SRC ? migrate_pw : admin_pw;
+		o.password = s == SRC ? mdb.migrate_pw : mdb.admin_pw;
 		snap[s] = mydb_new(base, &o);
 	}
 	sql_both("SET SESSION sql_log_bin = 0");
@@ -805,9 +799,9 @@ nosnap_setup(void)
 	memset(&o, 0, sizeof(o));
 	o.name = "test source unopened";
 	o.host = "127.0.0.1";
-	o.port = source_port;
+	o.port = mdb.source_port;
 	o.user = "migrate";
-	o.password = migrate_pw;
+	o.password = mdb.migrate_pw;
 	snap[SRC] = mydb_new(base, &o);
 }
 
@@ -859,115 +853,8 @@ proof_suite(void)
 	return s;
 }
 
-/* fork/exec/waitpid only: also called from a signal handler. */
-static void
-servers_stop(void)
-{
-	pid_t	pid;
-	int	status;
-
-	if (*mdb_dir == '\0')
-		return;
-	if ((pid = fork()) == 0) {
-		execl("/bin/sh", "sh", "-c", "bash \"$0\" stop \"$1/db\" "
-		    ">/dev/null 2>&1; rm -rf \"$1\"", mdb_sh, mdb_dir,
-		    (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-}
-
-static void
-on_signal(int sig)
-{
-	if (getpid() == mdb_parent)
-		servers_stop();
-	_exit(128 + sig);
-}
-
-static void
-env_value(const char *line, const char *name, char *out, size_t len)
-{
-	size_t	n = strlen(name);
-
-	if (strncmp(line, name, n) != 0 || line[n] != '=')
-		return;
-	snprintf(out, len, "%s", line + n + 1);
-	out[strcspn(out, "\n")] = '\0';
-}
-
-static int
-servers_start(void)
-{
-	char	 tmpl[] = "/tmp/pfXXXXXX", cmd[1400], line[512];
-	char	 sport[16] = "", rport[16] = "";
-	FILE	*f;
-
-	snprintf(mdb_sh, sizeof(mdb_sh), "%s", getenv("MARIADB_SH") != NULL ?
-	    getenv("MARIADB_SH") : MDB_SH);
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
-		return -1;
-	}
-	snprintf(mdb_dir, sizeof(mdb_dir), "%s", tmpl);
-	snprintf(cmd, sizeof(cmd), "bash %s start %s/db >%s/start.log 2>&1",
-	    mdb_sh, mdb_dir, mdb_dir);
-	if (system(cmd) != 0) {
-		snprintf(cmd, sizeof(cmd), "cat %s/start.log >&2", mdb_dir);
-		if (system(cmd) == -1)
-			perror("system");
-		return -1;
-	}
-	snprintf(cmd, sizeof(cmd), "%s/db/env.sh", mdb_dir);
-	if ((f = fopen(cmd, "r")) == NULL) {
-		perror(cmd);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		env_value(line, "SOURCE_PORT", sport, sizeof(sport));
-		env_value(line, "REPLICA_PORT", rport, sizeof(rport));
-		env_value(line, "SOURCE_SOCK", source_sock,
-		    sizeof(source_sock));
-		env_value(line, "REPLICA_SOCK", replica_sock,
-		    sizeof(replica_sock));
-		env_value(line, "MIGRATE_PASSWORD", migrate_pw,
-		    sizeof(migrate_pw));
-		env_value(line, "ADMIN_PASSWORD", admin_pw, sizeof(admin_pw));
-	}
-	fclose(f);
-	source_port = atoi(sport);
-	replica_port = atoi(rport);
-	if (source_port == 0 || replica_port == 0 || *source_sock == '\0' ||
-	    *replica_sock == '\0' || *migrate_pw == '\0' || *admin_pw == '\0') {
-		fprintf(stderr, "check_proof: %s/db/env.sh: incomplete\n",
-		    mdb_dir);
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	signal(SIGPIPE, SIG_IGN);
-	mdb_parent = getpid();
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	if (servers_start() == -1) {
-		fprintf(stderr, "check_proof: could not start MariaDB\n");
-		servers_stop();
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(proof_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	servers_stop();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return mdbpair_main("check_proof", proof_suite, 0);
 }
