@@ -88,7 +88,7 @@ CONF
 # start_daemon [ARGS...]: start migrated and wait until it answers.
 start_daemon() {
 	[ -f "$T/migrated.conf" ] || write_config
-	"$BIN/migrated" --foreground --config "$T/migrated.conf" "$@" \
+	${DAEMON_WRAP:-} "$BIN/migrated" --foreground --config "$T/migrated.conf" "$@" \
 	    >>"$LOG" 2>&1 &
 	DPID=$!
 	if ! wait_for 10 ctl list; then
