@@ -263,14 +263,17 @@ static void
 cut_abort(struct cut *c, const char *fmt, ...)
 {
 	va_list	ap;
+	char	why[sizeof(c->why)];
 
 	va_start(ap, fmt);
-	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (c->mode != CUT_FORWARD || c->switching) {
-		log_warnx("%s: cutover: %s (going on)", c->m->name, c->why);
+		/* Undoing already, or past the point of no return. */
+		log_warnx("%s: cutover: %s (going on)", c->m->name, why);
 		return;
 	}
+	memcpy(c->why, why, sizeof(c->why));
 	log_warnx("%s: cutover: %s", c->m->name, c->why);
 	if (c->freeze_us == 0) {
 		cut_fire(c, MEV_CUTOVER_ABORTED, c->why);

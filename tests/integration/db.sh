@@ -43,7 +43,9 @@ db_plan() {
 	mkdir -p "$T/plans"
 	cat > "$T/switch.sh" <<HOOK
 #!/bin/sh
-# The writer switch: the application's database host, atomically.
+# The writer switch: the application's database host, atomically. A test
+# makes it fail by creating switch.fail.
+if [ -e "$T/switch.fail" ]; then echo "switch refused by the test" >&2; exit 1; fi
 printf '%s:%s\n' "\$MIGRATED_WRITER_HOST" "\$MIGRATED_WRITER_PORT" \
     > "$T/writer.host.tmp" && mv "$T/writer.host.tmp" "$T/writer.host"
 echo "\$MIGRATED_HOOK \$MIGRATED_WRITER_PORT" >> "$T/switch.log"

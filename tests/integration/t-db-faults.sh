@@ -81,6 +81,26 @@ ok "the restart unfreezes" wait_for 15 sql_is source 'SELECT @@global.read_only'
 ok "and returns to shifting" wait_for 15 history_has 'cutover -> shifting' 2
 expect_match "the journal says why" "stopped during the freeze" "$(journal)"
 
+# --- the writer switch fails after the target was promoted ---
+touch "$T/switch.fail"
+inject cutover
+start_daemon
+ok "cutover undone after the failed switch" wait_for 20 \
+    history_has 'cutover -> shifting' 3
+rm -f "$T/switch.fail"
+expect_match "the reason names the switch" "writer switch failed" \
+    "$(journal | grep 'cutover -> shifting' | tail -1)"
+expect_eq "the source is writable" 0 "$(src_sql 'SELECT @@global.read_only')"
+expect_eq "reverse replication is gone from the source" "" \
+    "$(src_sql 'SHOW SLAVE STATUS')"
+replicating_again() {
+	mdb_root "$T/db" replica -e 'SHOW SLAVE STATUS\G' |
+	    grep -q 'Slave_SQL_Running: Yes'
+}
+ok "the target replicates from the source again" wait_for 10 replicating_again
+expect_match "restored from the final position" "restore replication" \
+    "$(journal | grep 'intent sql' | tail -1)"
+
 # --- the target unreachable at the cutover ---
 rpid=$(mdb_pid "$T/db" replica)
 kill -STOP "$rpid"
@@ -88,7 +108,7 @@ inject cutover
 ( while :; do src_sql 'SELECT @@global.read_only' 2>/dev/null; sleep 0.05; done ) > "$T/ro.log" &
 ropid=$!
 start_daemon
-ok "abandoned without a freeze" wait_for 30 history_has 'cutover -> shifting' 3
+ok "abandoned without a freeze" wait_for 30 history_has 'cutover -> shifting' 4
 kill "$ropid"; wait "$ropid" 2>/dev/null
 kill -CONT "$rpid"
 expect_match "the reason says nothing was frozen" "nothing was frozen" \
