@@ -271,4 +271,21 @@ BEGIN
     SHOW SLAVE STATUS;
 END //
 
+-- RDS's way for the master user to end another user's session.
+DROP PROCEDURE IF EXISTS mysql.rds_kill //
+CREATE DEFINER = `root`@`localhost`
+PROCEDURE mysql.rds_kill(IN thread BIGINT UNSIGNED)
+    MODIFIES SQL DATA SQL SECURITY DEFINER
+    COMMENT 'test fixture after RDS: KILL CONNECTION thread'
+BEGIN
+    IF thread IS NULL THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+            'rds_kill: a thread id is required';
+    END IF;
+    SET @fixture_kill = CONCAT('KILL CONNECTION ', thread);
+    PREPARE fixture_kill FROM @fixture_kill;
+    EXECUTE fixture_kill;
+    DEALLOCATE PREPARE fixture_kill;
+END //
+
 DELIMITER ;
