@@ -30,7 +30,7 @@ B	:= build
 SANFLAGS :=
 endif
 
-PKGS	:= libevent jansson sqlite3 inih libsystemd libmariadb
+PKGS	:= libevent jansson sqlite3 inih libsystemd libmariadb libcurl libcrypto libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # migratectl starts fast: it links only what it uses.

@@ -6,6 +6,7 @@
 #   rss_kib_100_migrations  daemon RSS holding 100 migrations (<= 8 MiB)
 #   rss_anon_kib_100_migrations  the same without shared-library pages
 #   migratectl_status_ms    p50 of a whole `migratectl status` process (<= 3)
+#   sigv4_sign_ns           median of one SigV4 signature (bench_sigv4.c)
 # and the database's, in cutover.sh.
 . "$(dirname "$0")/../integration/lib.sh"
 
@@ -42,3 +43,4 @@ echo "BENCH rss_anon_kib_100_migrations $(awk '/^RssAnon:/ { print $2 }' /proc/$
 stop_daemon
 [ "$FAILS" -eq 0 ] || exit 1
 bash "$(dirname "$0")/cutover.sh" || exit 1
+"$BIN/bench/bench_sigv4" || exit 1
