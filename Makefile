@@ -19,7 +19,7 @@ VERSION	:= 0.1.0
 DEB_PACKAGES := build-essential pkg-config libevent-dev libjansson-dev \
 	libsqlite3-dev libssl-dev libcurl4-openssl-dev libmariadb-dev \
 	libinih-dev libsystemd-dev check libsubunit-dev mandoc sqlite3 \
-	mariadb-server mariadb-client libxml2-dev procps openssl
+	mariadb-server mariadb-client libxml2-dev procps openssl awscli
 
 ifeq ($(SANITIZE),1)
 B	:= build/san
@@ -68,7 +68,7 @@ DAEMON_LIB_OBJS	:= $(filter-out $(B)/obj/daemon/migrated.o,$(DAEMON_OBJS))
 
 MANPAGES	:= daemon/migrated.8 proto/migratectl.8 state/migrated.conf.5
 
-.PHONY: all check unit integration bench install deps clean lint-man
+.PHONY: all check unit integration fakes bench install deps clean lint-man
 all: $(B)/migrated $(B)/migratectl
 
 $(B)/obj/%.o: %.c
@@ -103,8 +103,9 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libmig.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-# Unit suites, then integration tests driving the real binaries.
-check: unit integration lint-man
+# Unit suites, then integration tests driving the real binaries, then the
+# AWS test endpoint judged by the aws CLI.
+check: unit integration fakes lint-man
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
@@ -113,6 +114,9 @@ unit: $(UNIT_BINS)
 
 integration: all $(B)/bench/writer
 	@MIGRATED_BIN=$(B) SANITIZED=$(SANITIZE) bash tests/integration/run.sh
+
+fakes:
+	@bash tests/fakes/test_fakeaws.sh
 
 lint-man:
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
