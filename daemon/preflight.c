@@ -163,7 +163,27 @@ pf_done(struct pf *pf)
 		pf_finish(pf);
 }
 
-/* A grant list contains a privilege (SHOW GRANTS text). */
+/*
+ * A privilege in a GRANT line as a whole item of its list: "REPLICATION
+ * SLAVE" is not found in "REPLICATION SLAVE ADMIN".
+ */
+static int
+grant_lists(const char *g, const char *priv)
+{
+	const char	*at, *end;
+	size_t		 len = strlen(priv);
+
+	for (at = g; (at = strcasestr(at, priv)) != NULL; at += len) {
+		end = at + len;
+		if (at > g && at[-1] != ' ' && at[-1] != ',')
+			continue;
+		if (*end == ',' || strncasecmp(end, " ON ", 4) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A grant list contains a privilege ON *.* (SHOW GRANTS text). */
 static int
 grants_have(const struct mydb_result *res, const char *priv)
 {
@@ -172,11 +192,10 @@ grants_have(const struct mydb_result *res, const char *priv)
 	for (r = 0; r < res->nrows; r++) {
 		const char	*g = res->rows[r][0];
 
-		if (g == NULL)
+		if (g == NULL || strcasestr(g, " ON *.*") == NULL)
 			continue;
 		if (strcasestr(g, "GRANT ALL PRIVILEGES ON *.*") != NULL ||
-		    (strcasestr(g, " ON *.*") != NULL &&
-		    strcasestr(g, priv) != NULL))
+		    grant_lists(g, priv))
 			return 1;
 	}
 	return 0;
