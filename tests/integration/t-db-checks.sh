@@ -9,7 +9,9 @@ db_start
 
 # --- preflight refuses what would lose writes or break replication ---
 src_sql "SET GLOBAL binlog_format = 'STATEMENT';
-    SET sql_log_bin = 0; GRANT READ_ONLY ADMIN ON *.* TO 'app'@'%'"
+    SET sql_log_bin = 0; GRANT READ_ONLY ADMIN ON *.* TO 'app'@'%';
+    REVOKE REPLICATION SLAVE ON *.* FROM 'repl'@'%';
+    GRANT REPLICATION SLAVE ADMIN ON *.* TO 'repl'@'%'"
 db_plan shop
 start_daemon
 ctl create "$T/plans/shop.ini" >/dev/null
@@ -20,8 +22,12 @@ expect_match "binlog_format named with its fix" \
     "binlog_format is STATEMENT; set" "$reason"
 expect_match "an application account that writes through read_only" \
     "account 'app'@'%' has READ_ONLY ADMIN.*REVOKE" "$reason"
+expect_match "a look-alike privilege is not the one needed" \
+    "repl lacks REPLICATION SLAVE ON" "$reason"
 src_sql "SET GLOBAL binlog_format = 'ROW';
-    SET sql_log_bin = 0; REVOKE READ_ONLY ADMIN ON *.* FROM 'app'@'%'"
+    SET sql_log_bin = 0; REVOKE READ_ONLY ADMIN ON *.* FROM 'app'@'%';
+    REVOKE REPLICATION SLAVE ADMIN ON *.* FROM 'repl'@'%';
+    GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'"
 ctl retry shop >/dev/null
 ok "preflight again" wait_for 20 phase_is shop failed
 reason=$(ctl --json status shop | jget migrations.0.reason)
