@@ -1,0 +1,1062 @@
+/*
+ * aws: one AWS API call on the event loop. A call walks a small cycle:
+ * credentials from aws-creds (deferred, shared with other calls), then a
+ * signed request through http, then a verdict on the answer: done (parsed
+ * body, or AWS's error), or another attempt after a backoff timer with full
+ * jitter. User callbacks run only from one event_active'd event per struct
+ * aws that delivers the finished calls, never from inside aws_* functions
+ * or another module's callback; so aws_cancel and aws_free may be called
+ * from anywhere, and the call whose callback is running (and the struct,
+ * if freed inside it) is freed by the deliverer when the callback returns.
+ * No header, body, key or signature is ever logged: one debug line per
+ * attempt names the service, the action, the status and the time taken.
+ */
+#include <sys/queue.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "aws-creds.h"
+#include "aws-sigv4.h"
+#include "aws.h"
+#include "http.h"
+#include "log.h"
+
+#define AWS_MAX_ATTEMPTS	5
+#define AWS_BACKOFF_BASE_MS	100
+#define AWS_BACKOFF_CAP_MS	20000
+#define AWS_TIMEOUT_MS		10000
+#define AWS_MAX_HEADERS		(4 + AWS_SIGV4_MAX_ADD + 1)
+
+const struct aws_service aws_elbv2 = {
+	.name = "elasticloadbalancing",
+	.endpoint_prefix = "elasticloadbalancing",
+	.protocol = AWS_QUERY,
+	.version = "2015-12-01",
+};
+
+const struct aws_service aws_ecs = {
+	.name = "ecs",
+	.endpoint_prefix = "ecs",
+	.protocol = AWS_JSON11,
+	.target_prefix = "AmazonEC2ContainerServiceV20141113",
+	.json_version = "1.1",
+};
+
+const struct aws_service aws_cloudwatch = {
+	.name = "monitoring",
+	.endpoint_prefix = "monitoring",
+	.protocol = AWS_QUERY,
+	.version = "2010-08-01",
+};
+
+const struct aws_service aws_sts = {
+	.name = "sts",
+	.endpoint_prefix = "sts",
+	.protocol = AWS_QUERY,
+	.version = "2011-06-15",
+};
+
+const struct aws_service aws_route53 = {
+	.name = "route53",
+	.endpoint_prefix = "route53",
+	.protocol = AWS_RESTXML,
+	.version = "2013-04-01",
+	.global = 1,
+	.path_prefix = "/2013-04-01/",
+};
+
+/* Codes that mean "slow down": retried, and counted as throttles. */
+static const char *const aws_throttle_codes[] = {
+	"Throttling", "ThrottlingException", "ThrottledException",
+	"RequestThrottledException", "RequestLimitExceeded",
+	"TooManyRequestsException", "RequestThrottled",
+	"PriorRequestNotComplete", "SlowDown", "Rate exceeded",
+	"EC2ThrottledException", "BandwidthLimitExceeded",
+	"ProvisionedThroughputExceededException",
+	"TransactionInProgressException", NULL
+};
+/* Other codes worth another attempt. */
+static const char *const aws_transient_codes[] = {
+	"RequestTimeout", "RequestTimeoutException", NULL
+};
+/* The credentials went stale: refreshed, and retried once. */
+static const char *const aws_expired_codes[] = {
+	"ExpiredToken", "ExpiredTokenException", "RequestExpired", NULL
+};
+
+enum aws_call_state {
+	CALL_CREDS,		/* waiting for credentials */
+	CALL_HTTP,		/* a request in flight */
+	CALL_SLEEP,		/* backoff timer armed */
+	CALL_DONE,		/* on the done list */
+	CALL_DELIVERING,	/* its callback is running */
+};
+
+struct aws_endpoint {
+	char	*name;		/* signing name */
+	char	*url;		/* scheme://host[:port][/path], no final / */
+	char	*host;		/* Host header: host[:port] */
+};
+
+struct aws_svc_stats {
+	LIST_ENTRY(aws_svc_stats) entry;
+	const char		*name;		/* the service's, static */
+	struct aws_stats	 st;
+};
+
+struct aws_call {
+	TAILQ_ENTRY(aws_call)	 entry;		/* on a->calls */
+	TAILQ_ENTRY(aws_call)	 dentry;	/* on a->done */
+	struct aws		*a;
+	const struct aws_service *svc;
+	struct aws_stats	*st;
+	enum aws_call_state	 state;
+	char			*action;	/* for logs and messages */
+	char			*method;
+	char			*path;		/* as sent */
+	char			*query;		/* raw; NULL */
+	char			*body;		/* NULL: none */
+	size_t			 bodylen;
+	const char		*ctype;		/* NULL: no body */
+	char			*target;	/* X-Amz-Target value; NULL */
+	aws_cb			 cb;
+	void			*arg;
+	void			(*release)(void *);
+	struct http_req		*req;
+	struct event		*ev_sleep;
+	int			 expired_retried;
+
+	/* The result, built up by the last attempt. */
+	struct aws_result	 res;
+	char			*code;
+	char			*message;
+	char			*request_id;
+};
+TAILQ_HEAD(aws_calls, aws_call);
+
+struct aws {
+	struct event_base	*base;
+	struct http		*http;
+	struct aws_creds_src	*creds;
+	char			*region;
+	char			*ca_file;
+	int			 max_attempts;
+	int64_t			 base_ms, cap_ms, timeout_ms;
+	struct aws_endpoint	*eps;
+	size_t			 neps;
+	struct aws_calls	 calls;		/* every live call */
+	struct aws_calls	 done;		/* to deliver */
+	struct event		*ev_done;
+	LIST_HEAD(, aws_svc_stats) stats;
+	int			 busy;		/* a callback is running */
+	int			 dying;		/* aws_free() inside it */
+};
+
+static void	aws_attempt(struct aws_call *);
+static void	aws_http_cb(void *, const struct http_response *);
+
+static char *
+aws_strdup(const char *s)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		fatal("aws: strdup");
+	return d;
+}
+
+static char *
+aws_asprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		fatal("aws: vasprintf");
+	return s;
+}
+
+static int
+aws_in(const char *const *list, const char *s)
+{
+	if (s == NULL)
+		return 0;
+	for (; *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Reset what one attempt left behind, before the next one. */
+static void
+aws_call_clear_result(struct aws_call *c)
+{
+	if (c->res.xml != NULL)
+		xmlFreeDoc(c->res.xml);
+	json_decref(c->res.json);
+	free(c->code);
+	free(c->message);
+	free(c->request_id);
+	c->code = c->message = c->request_id = NULL;
+	c->res.xml = NULL;
+	c->res.json = NULL;
+	c->res.ok = 0;
+	c->res.status = 0;
+	c->res.server_time = 0;
+}
+
+static void
+aws_call_free(struct aws_call *c)
+{
+	if (c == NULL)
+		return;
+	aws_call_clear_result(c);
+	if (c->ev_sleep != NULL)
+		event_free(c->ev_sleep);
+	free(c->action);
+	free(c->method);
+	free(c->path);
+	free(c->query);
+	free(c->body);
+	free(c->target);
+	free(c);
+}
+
+/*
+ * Stop whatever the call is waiting for and free it, without its callback
+ * (but with its release hook). Not for a call being delivered.
+ */
+static void
+aws_call_drop(struct aws_call *c)
+{
+	struct aws	*a = c->a;
+
+	switch (c->state) {
+	case CALL_CREDS:
+		aws_creds_forget(a->creds, c);
+		break;
+	case CALL_HTTP:
+		http_cancel(c->req);
+		c->req = NULL;
+		break;
+	case CALL_SLEEP:
+		evtimer_del(c->ev_sleep);
+		break;
+	case CALL_DONE:
+		TAILQ_REMOVE(&a->done, c, dentry);
+		break;
+	case CALL_DELIVERING:
+		return;
+	}
+	TAILQ_REMOVE(&a->calls, c, entry);
+	if (c->release != NULL)
+		c->release(c->arg);
+	aws_call_free(c);
+}
+
+static void
+aws_destroy(struct aws *a)
+{
+	struct aws_call		*c;
+	struct aws_svc_stats	*s;
+	size_t			 i;
+
+	while ((c = TAILQ_FIRST(&a->calls)) != NULL) {
+		if (c->state == CALL_DELIVERING) {
+			/* Only if its callback never returned (a longjmp out
+			 * of it): leave it rather than loop. */
+			TAILQ_REMOVE(&a->calls, c, entry);
+			continue;
+		}
+		aws_call_drop(c);
+	}
+	while ((s = LIST_FIRST(&a->stats)) != NULL) {
+		LIST_REMOVE(s, entry);
+		free(s);
+	}
+	for (i = 0; i < a->neps; i++) {
+		free(a->eps[i].name);
+		free(a->eps[i].url);
+		free(a->eps[i].host);
+	}
+	free(a->eps);
+	if (a->ev_done != NULL)
+		event_free(a->ev_done);
+	free(a->region);
+	free(a->ca_file);
+	free(a);
+}
+
+static void
+aws_deliver_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct aws	*a = arg;
+	struct aws_call	*c;
+
+	while ((c = TAILQ_FIRST(&a->done)) != NULL) {
+		TAILQ_REMOVE(&a->done, c, dentry);
+		c->state = CALL_DELIVERING;
+		c->res.code = c->code;
+		c->res.message = c->message;
+		c->res.request_id = c->request_id;
+		a->busy++;
+		c->cb(c->arg, &c->res);
+		a->busy--;
+		TAILQ_REMOVE(&a->calls, c, entry);
+		aws_call_free(c);
+		if (a->dying) {
+			aws_destroy(a);
+			return;
+		}
+	}
+}
+
+/* The call is over: count it and hand it to the deliverer. */
+static void
+aws_finish(struct aws_call *c)
+{
+	struct aws	*a = c->a;
+
+	if (!c->res.ok)
+		c->st->errors++;
+	c->state = CALL_DONE;
+	TAILQ_INSERT_TAIL(&a->done, c, dentry);
+	event_active(a->ev_done, EV_TIMEOUT, 0);
+}
+
+/* End the call with a local error. */
+static void
+aws_fail(struct aws_call *c, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatal("aws: vasprintf");
+	va_end(ap);
+	free(c->code);
+	free(c->message);
+	c->code = aws_strdup(code);
+	c->message = msg;
+	c->res.ok = 0;
+	aws_finish(c);
+}
+
+/* The endpoint of svc, override first: its URL and Host header. */
+static void
+aws_endpoint(struct aws *a, const struct aws_service *svc, char **url,
+    char **host)
+{
+	size_t	i;
+
+	for (i = 0; i < a->neps; i++)
+		if (strcmp(a->eps[i].name, svc->name) == 0) {
+			*url = aws_strdup(a->eps[i].url);
+			*host = aws_strdup(a->eps[i].host);
+			return;
+		}
+	if (svc->global)
+		*host = aws_asprintf("%s.amazonaws.com", svc->endpoint_prefix);
+	else
+		*host = aws_asprintf("%s.%s.amazonaws.com%s",
+		    svc->endpoint_prefix, a->region,
+		    strncmp(a->region, "cn-", 3) == 0 ? ".cn" : "");
+	*url = aws_asprintf("https://%s", *host);
+}
+
+/* Sign and send one attempt with these credentials. */
+static void
+aws_send(struct aws_call *c, const struct aws_creds *cr)
+{
+	struct aws		*a = c->a;
+	struct aws_sigv4_header	 sh[3];
+	struct aws_sigv4_request sr;
+	struct aws_sigv4_creds	 sc;
+	struct aws_sigv4_signed	 sig;
+	struct http_request	 hr;
+	const char		*headers[AWS_MAX_HEADERS];
+	char			*hdrs[AWS_MAX_HEADERS];
+	char			*url = NULL, *base = NULL, *host = NULL;
+	size_t			 i, n = 0, nsh = 0;
+
+	aws_endpoint(a, c->svc, &base, &host);
+	url = aws_asprintf("%s%s%s%s", base, c->path,
+	    c->query != NULL && c->query[0] != '\0' ? "?" : "",
+	    c->query != NULL ? c->query : "");
+	sh[nsh].name = "Host";
+	sh[nsh++].value = host;
+	if (c->ctype != NULL) {
+		sh[nsh].name = "Content-Type";
+		sh[nsh++].value = c->ctype;
+	}
+	if (c->target != NULL) {
+		sh[nsh].name = "X-Amz-Target";
+		sh[nsh++].value = c->target;
+	}
+	memset(&sr, 0, sizeof(sr));
+	sr.method = c->method;
+	sr.path = c->path;
+	sr.query = c->query;
+	sr.headers = sh;
+	sr.nheaders = nsh;
+	sr.payload = c->body != NULL ? c->body : "";
+	sr.payload_len = c->bodylen;
+	sr.region = c->svc->global ? "us-east-1" : a->region;
+	sr.service = c->svc->name;
+	sr.when = time(NULL);
+	sc.access_key_id = cr->access_key_id;
+	sc.secret_access_key = cr->secret_access_key;
+	sc.session_token = cr->session_token;
+	if (aws_sigv4_sign(&sr, &sc, &sig) == -1) {
+		aws_fail(c, "CredentialsError", "%s: cannot sign the request: "
+		    "%s", c->action, strerror(errno));
+		goto done;
+	}
+	for (i = 0; i < nsh; i++)
+		hdrs[n++] = aws_asprintf("%s: %s", sh[i].name, sh[i].value);
+	for (i = 0; i < sig.nadd; i++)
+		hdrs[n++] = aws_asprintf("%s: %s", sig.add[i].name,
+		    sig.add[i].value);
+	aws_sigv4_signed_clear(&sig);
+	for (i = 0; i < n; i++)
+		headers[i] = hdrs[i];
+	headers[n] = NULL;
+
+	memset(&hr, 0, sizeof(hr));
+	hr.method = c->method;
+	hr.url = url;
+	hr.headers = headers;
+	hr.body = c->body;
+	hr.bodylen = c->bodylen;
+	hr.timeout_ms = a->timeout_ms;
+	hr.ca_file = a->ca_file;
+	c->res.attempts++;
+	c->state = CALL_HTTP;
+	if ((c->req = http_start(a->http, &hr, aws_http_cb, c)) == NULL) {
+		/* Never a passing condition: a bad URL or header. */
+		aws_fail(c, "ConnectionError", "%s: cannot start a request to "
+		    "%s", c->action, host);
+		goto done;
+	}
+done:
+	/* The signature and token are in these: wipe them. */
+	for (i = 0; i < n; i++) {
+		explicit_bzero(hdrs[i], strlen(hdrs[i]));
+		free(hdrs[i]);
+	}
+	free(url);
+	free(base);
+	free(host);
+}
+
+static void
+aws_got_creds(void *arg, const struct aws_creds *cr, const char *err)
+{
+	struct aws_call	*c = arg;
+
+	if (cr == NULL) {
+		aws_fail(c, "CredentialsError", "%s", err != NULL ? err :
+		    "no AWS credentials");
+		return;
+	}
+	aws_send(c, cr);
+}
+
+/* One attempt: credentials first (always deferred by aws-creds). */
+static void
+aws_attempt(struct aws_call *c)
+{
+	c->state = CALL_CREDS;
+	aws_creds_get(c->a->creds, aws_got_creds, c);
+}
+
+static void
+aws_sleep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	aws_attempt(arg);
+}
+
+/* Trim surrounding white space of a libxml string into a copy. */
+static char *
+aws_trimdup(const char *s)
+{
+	size_t	len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	return strndup(s, len);
+}
+
+xmlNode *
+aws_xml_find(xmlDoc *doc, xmlNode *node, const char *name)
+{
+	xmlNode	*n, *f;
+
+	if (node == NULL) {
+		if (doc == NULL || (n = xmlDocGetRootElement(doc)) == NULL)
+			return NULL;
+		if (strcmp((const char *)n->name, name) == 0)
+			return n;
+		node = n;
+	}
+	for (n = node->children; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp((const char *)n->name, name) == 0)
+			return n;
+		if ((f = aws_xml_find(doc, n, name)) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+char *
+aws_xml_text(xmlDoc *doc, xmlNode *node, const char *name)
+{
+	xmlNode	*e;
+	xmlChar	*t;
+	char	*s;
+
+	if ((e = aws_xml_find(doc, node, name)) == NULL ||
+	    (t = xmlNodeGetContent(e)) == NULL)
+		return NULL;
+	s = aws_trimdup((const char *)t);
+	xmlFree(t);
+	return s;
+}
+
+static xmlDoc *
+aws_xml_parse(const struct http_response *resp)
+{
+	if (resp->bodylen == 0 || resp->bodylen > INT32_MAX)
+		return NULL;
+	return xmlReadMemory(resp->body, (int)resp->bodylen, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+	    XML_PARSE_NOWARNING);
+}
+
+/* "prefix#Code", "Code:http://internal..." -> "Code". */
+static char *
+aws_json_code(const char *s)
+{
+	const char	*p;
+
+	if ((p = strrchr(s, '#')) != NULL)
+		s = p + 1;
+	return strndup(s, strcspn(s, ":"));
+}
+
+/* AWS's error from an answer that is not 2xx, whatever its protocol. */
+static void
+aws_parse_error(struct aws_call *c, const struct http_response *resp)
+{
+	xmlDoc		*doc;
+	xmlNode		*err;
+	json_t		*j;
+	const char	*s, *hdr;
+
+	if ((hdr = http_header(resp, "x-amzn-ErrorType")) != NULL &&
+	    *hdr != '\0')
+		c->code = aws_json_code(hdr);
+	if (resp->bodylen > 0 && resp->body[0] == '{') {
+		if ((j = json_loadb(resp->body, resp->bodylen, 0, NULL)) !=
+		    NULL) {
+			if (c->code == NULL &&
+			    (((s = json_string_value(json_object_get(j,
+			    "__type"))) != NULL) ||
+			    (s = json_string_value(json_object_get(j,
+			    "code"))) != NULL ||
+			    (s = json_string_value(json_object_get(j,
+			    "Code"))) != NULL))
+				c->code = aws_json_code(s);
+			if ((s = json_string_value(json_object_get(j,
+			    "message"))) != NULL ||
+			    (s = json_string_value(json_object_get(j,
+			    "Message"))) != NULL)
+				c->message = aws_strdup(s);
+			json_decref(j);
+		}
+	} else if ((doc = aws_xml_parse(resp)) != NULL) {
+		/* <ErrorResponse><Error><Code/><Message/></Error>
+		 * <RequestId/></ErrorResponse>, or a bare <Error>. */
+		if ((err = aws_xml_find(doc, NULL, "Error")) != NULL) {
+			if (c->code == NULL)
+				c->code = aws_xml_text(doc, err, "Code");
+			if ((c->message = aws_xml_text(doc, err,
+			    "Message")) == NULL)
+				c->message = aws_xml_text(doc, err,
+				    "message");
+		}
+		if (c->request_id == NULL)
+			c->request_id = aws_xml_text(doc, NULL, "RequestId");
+		xmlFreeDoc(doc);
+	}
+	if (c->code == NULL || c->code[0] == '\0') {
+		/* As the SDKs do: the status is the code. */
+		free(c->code);
+		c->code = aws_asprintf("%d", resp->status);
+	}
+	if (c->message == NULL)
+		c->message = aws_asprintf("%s: HTTP %d%s", c->action,
+		    resp->status, resp->bodylen == 0 ? "" :
+		    " and no AWS error message");
+}
+
+/* A 2xx answer: its body parsed, or ParseError. */
+static void
+aws_parse_ok(struct aws_call *c, const struct http_response *resp)
+{
+	json_error_t	jerr;
+
+	memset(&jerr, 0, sizeof(jerr));
+	if (c->svc->protocol == AWS_JSON11) {
+		if (resp->bodylen == 0)
+			c->res.json = json_object();
+		else
+			c->res.json = json_loadb(resp->body, resp->bodylen, 0,
+			    &jerr);
+		if (c->res.json == NULL) {
+			c->code = aws_strdup("ParseError");
+			c->message = aws_asprintf("%s: the answer is not JSON "
+			    "(line %d: %s)", c->action, jerr.line, jerr.text);
+			return;
+		}
+		c->res.ok = 1;
+		return;
+	}
+	if (resp->bodylen == 0 && c->svc->protocol == AWS_RESTXML) {
+		c->res.ok = 1;		/* no body to parse: a 204 */
+		return;
+	}
+	if ((c->res.xml = aws_xml_parse(resp)) == NULL ||
+	    xmlDocGetRootElement(c->res.xml) == NULL) {
+		c->code = aws_strdup("ParseError");
+		c->message = aws_asprintf("%s: the answer is not XML",
+		    c->action);
+		return;
+	}
+	if (c->request_id == NULL)
+		c->request_id = aws_xml_text(c->res.xml, NULL, "RequestId");
+	c->res.ok = 1;
+}
+
+/* Full jitter: a uniform draw from [0, min(cap, base * 2^(attempts - 1))]. */
+static int64_t
+aws_backoff_ms(const struct aws *a, int attempts)
+{
+	int64_t	top = a->base_ms;
+	int	i;
+
+	for (i = 1; i < attempts && top < a->cap_ms; i++)
+		top *= 2;
+	if (top > a->cap_ms)
+		top = a->cap_ms;
+	if (top <= 0)
+		return 0;
+	if (top >= UINT32_MAX)
+		top = UINT32_MAX - 1;
+	return (int64_t)arc4random_uniform((uint32_t)top + 1);
+}
+
+static void
+aws_http_cb(void *arg, const struct http_response *resp)
+{
+	struct aws_call	*c = arg;
+	struct aws	*a = c->a;
+	struct timeval	 tv;
+	const char	*s;
+	int64_t		 ms;
+	int		 retry = 0, now = 0;
+
+	c->req = NULL;
+	aws_call_clear_result(c);
+	c->res.status = resp->status;
+	if (resp->error != 0) {
+		c->code = aws_strdup("ConnectionError");
+		c->message = aws_asprintf("%s: %s", c->action, resp->message);
+		retry = 1;
+	} else {
+		if ((s = http_header(resp, "Date")) != NULL) {
+			time_t	t = curl_getdate(s, NULL);
+
+			if (t > 0)
+				c->res.server_time = (int64_t)t;
+		}
+		if ((s = http_header(resp, "x-amzn-RequestId")) != NULL ||
+		    (s = http_header(resp, "x-amz-request-id")) != NULL)
+			c->request_id = aws_strdup(s);
+		if (resp->status >= 200 && resp->status < 300)
+			aws_parse_ok(c, resp);
+		else {
+			aws_parse_error(c, resp);
+			if (aws_in(aws_throttle_codes, c->code) ||
+			    (c->message != NULL &&
+			    strcmp(c->message, "Rate exceeded") == 0)) {
+				c->st->throttles++;
+				retry = 1;
+			} else if (resp->status >= 500 || resp->status == 429 ||
+			    aws_in(aws_transient_codes, c->code))
+				retry = 1;
+			else if (aws_in(aws_expired_codes, c->code) &&
+			    !c->expired_retried) {
+				c->expired_retried = 1;
+				aws_creds_invalidate(a->creds);
+				retry = now = 1;
+			}
+		}
+	}
+	log_debug("aws: %s %s: %d%s%s (%" PRId64 " ms, attempt %d)",
+	    c->svc->name, c->action, resp->status, c->code != NULL ? " " : "",
+	    c->code != NULL ? c->code : "", resp->elapsed_us / 1000,
+	    c->res.attempts);
+
+	if (!retry || c->res.attempts >= a->max_attempts) {
+		aws_finish(c);
+		return;
+	}
+	c->st->retries++;
+	ms = now ? 0 : aws_backoff_ms(a, c->res.attempts);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	c->state = CALL_SLEEP;
+	if (evtimer_add(c->ev_sleep, &tv) == -1)
+		aws_finish(c);
+}
+
+/* The endpoint overrides: "name=url". */
+static int
+aws_parse_endpoints(struct aws *a, const char *const *eps)
+{
+	const char *const	*ep;
+	const char		*eq;
+	struct aws_endpoint	*e;
+	CURLU			*u = NULL;
+	char			*scheme = NULL, *host = NULL, *port = NULL;
+	char			*path = NULL, *url = NULL;
+	size_t			 n = 0, len;
+	int			 rc = -1;
+
+	for (ep = eps; ep != NULL && *ep != NULL; ep++)
+		n++;
+	if (n == 0)
+		return 0;
+	if ((a->eps = calloc(n, sizeof(*a->eps))) == NULL)
+		return -1;
+	for (ep = eps; *ep != NULL; ep++) {
+		if ((eq = strchr(*ep, '=')) == NULL || eq == *ep) {
+			log_warnx("aws: endpoint \"%s\": not NAME=URL", *ep);
+			goto done;
+		}
+		if ((u = curl_url()) == NULL ||
+		    curl_url_set(u, CURLUPART_URL, eq + 1, 0) != CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) !=
+		    CURLUE_OK ||
+		    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+		    (strcmp(scheme, "http") != 0 &&
+		    strcmp(scheme, "https") != 0)) {
+			log_warnx("aws: endpoint for %.*s: not an http(s) URL",
+			    (int)(eq - *ep), *ep);
+			goto done;
+		}
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+			path = NULL;
+		e = &a->eps[a->neps++];
+		e->name = strndup(*ep, (size_t)(eq - *ep));
+		e->host = port != NULL ? aws_asprintf("%s:%s", host, port) :
+		    aws_strdup(host);
+		url = aws_asprintf("%s://%s%s", scheme, e->host,
+		    path != NULL ? path : "");
+		len = strlen(url);
+		while (len > 0 && url[len - 1] == '/')
+			url[--len] = '\0';
+		e->url = url;
+		url = NULL;
+		if (e->name == NULL)
+			goto done;
+		curl_free(scheme);
+		curl_free(host);
+		curl_free(port);
+		curl_free(path);
+		scheme = host = port = path = NULL;
+		curl_url_cleanup(u);
+		u = NULL;
+	}
+	rc = 0;
+done:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+struct aws *
+aws_new(struct event_base *base, struct http *http,
+    struct aws_creds_src *creds, const struct aws_opts *opts)
+{
+	struct aws	*a;
+	const char	*p;
+
+	if (opts == NULL || opts->region == NULL || opts->region[0] == '\0') {
+		log_warnx("aws: no region");
+		return NULL;
+	}
+	/* It becomes part of a host name. */
+	for (p = opts->region; *p != '\0'; p++)
+		if (!islower((unsigned char)*p) &&
+		    !isdigit((unsigned char)*p) && *p != '-') {
+			log_warnx("aws: region \"%s\": not a region name",
+			    opts->region);
+			return NULL;
+		}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->base = base;
+	a->http = http;
+	a->creds = creds;
+	TAILQ_INIT(&a->calls);
+	TAILQ_INIT(&a->done);
+	LIST_INIT(&a->stats);
+	a->region = aws_strdup(opts->region);
+	a->ca_file = aws_strdup(opts->ca_file);
+	a->max_attempts = opts->max_attempts > 0 ? opts->max_attempts :
+	    AWS_MAX_ATTEMPTS;
+	a->base_ms = opts->backoff_base_ms > 0 ? opts->backoff_base_ms :
+	    AWS_BACKOFF_BASE_MS;
+	a->cap_ms = opts->backoff_cap_ms > 0 ? opts->backoff_cap_ms :
+	    AWS_BACKOFF_CAP_MS;
+	a->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
+	    AWS_TIMEOUT_MS;
+	if (aws_parse_endpoints(a, opts->endpoints) == -1 ||
+	    (a->ev_done = event_new(base, -1, 0, aws_deliver_cb, a)) == NULL)
+		goto fail;
+	xmlInitParser();
+	return a;
+fail:
+	aws_destroy(a);
+	return NULL;
+}
+
+void
+aws_free(struct aws *a)
+{
+	struct aws_call	*c, *next;
+
+	if (a == NULL || a->dying)
+		return;
+	if (a->busy == 0) {
+		aws_destroy(a);
+		return;
+	}
+	/* Inside a callback: drop every other call now; aws_deliver_cb()
+	 * frees the one being delivered, then the struct. */
+	a->dying = 1;
+	for (c = TAILQ_FIRST(&a->calls); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state != CALL_DELIVERING)
+			aws_call_drop(c);
+	}
+}
+
+static struct aws_stats *
+aws_stats_get(struct aws *a, const struct aws_service *svc)
+{
+	struct aws_svc_stats	*s;
+
+	LIST_FOREACH(s, &a->stats, entry)
+		if (strcmp(s->name, svc->name) == 0)
+			return &s->st;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("aws: calloc");
+	s->name = svc->name;
+	LIST_INSERT_HEAD(&a->stats, s, entry);
+	return &s->st;
+}
+
+const struct aws_stats *
+aws_stats(const struct aws *a, const struct aws_service *svc)
+{
+	static const struct aws_stats	 none;
+	const struct aws_svc_stats	*s;
+
+	LIST_FOREACH(s, &a->stats, entry)
+		if (strcmp(s->name, svc->name) == 0)
+			return &s->st;
+	return &none;
+}
+
+/* A new call, not yet started. */
+static struct aws_call *
+aws_call_new(struct aws *a, const struct aws_service *svc, const char *action,
+    aws_cb cb, void *arg)
+{
+	struct aws_call	*c;
+
+	if (a->dying || svc == NULL || action == NULL || cb == NULL)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("aws: calloc");
+	if ((c->ev_sleep = evtimer_new(a->base, aws_sleep_cb, c)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->a = a;
+	c->svc = svc;
+	c->action = aws_strdup(action);
+	c->cb = cb;
+	c->arg = arg;
+	return c;
+}
+
+static struct aws_call *
+aws_call_start(struct aws_call *c)
+{
+	struct aws	*a = c->a;
+
+	c->st = aws_stats_get(a, c->svc);
+	c->st->calls++;
+	TAILQ_INSERT_TAIL(&a->calls, c, entry);
+	aws_attempt(c);
+	return c;
+}
+
+/* Append "&name=value", both encoded, to the body. */
+static void
+aws_form_add(char **body, const char *name, size_t namelen, const char *value)
+{
+	size_t	 vlen = strlen(value);
+	size_t	 nn = namelen * 3 + 1, vn = vlen * 3 + 1;
+	char	*en, *ev, *s;
+
+	if ((en = malloc(nn)) == NULL || (ev = malloc(vn)) == NULL)
+		fatal("aws: malloc");
+	aws_sigv4_uri_encode(en, nn, name, namelen, 1);
+	aws_sigv4_uri_encode(ev, vn, value, vlen, 1);
+	s = aws_asprintf("%s%s%s=%s", *body != NULL ? *body : "",
+	    *body != NULL ? "&" : "", en, ev);
+	free(en);
+	free(ev);
+	free(*body);
+	*body = s;
+}
+
+struct aws_call *
+aws_query(struct aws *a, const struct aws_service *svc, const char *action,
+    const char *const *params, aws_cb cb, void *arg)
+{
+	struct aws_call		*c;
+	const char *const	*pp;
+	const char		*eq;
+
+	if (svc == NULL || svc->protocol != AWS_QUERY ||
+	    (c = aws_call_new(a, svc, action, cb, arg)) == NULL)
+		return NULL;
+	c->method = aws_strdup("POST");
+	c->path = aws_strdup("/");
+	c->ctype = "application/x-www-form-urlencoded; charset=utf-8";
+	aws_form_add(&c->body, "Action", 6, action);
+	aws_form_add(&c->body, "Version", 7, svc->version);
+	for (pp = params; pp != NULL && *pp != NULL; pp++) {
+		if ((eq = strchr(*pp, '=')) != NULL)
+			aws_form_add(&c->body, *pp, (size_t)(eq - *pp),
+			    eq + 1);
+		else
+			aws_form_add(&c->body, *pp, strlen(*pp), "");
+	}
+	c->bodylen = strlen(c->body);
+	return aws_call_start(c);
+}
+
+struct aws_call *
+aws_json(struct aws *a, const struct aws_service *svc, const char *operation,
+    json_t *body, aws_cb cb, void *arg)
+{
+	struct aws_call	*c;
+
+	if (svc == NULL || svc->protocol != AWS_JSON11 ||
+	    (c = aws_call_new(a, svc, operation, cb, arg)) == NULL) {
+		json_decref(body);
+		return NULL;
+	}
+	c->method = aws_strdup("POST");
+	c->path = aws_strdup("/");
+	c->ctype = svc->json_version != NULL &&
+	    strcmp(svc->json_version, "1.0") == 0 ?
+	    "application/x-amz-json-1.0" : "application/x-amz-json-1.1";
+	c->target = aws_asprintf("%s.%s", svc->target_prefix, operation);
+	if (body == NULL)
+		c->body = aws_strdup("{}");
+	else if ((c->body = json_dumps(body, JSON_COMPACT)) == NULL)
+		fatal("aws: json_dumps");
+	json_decref(body);
+	c->bodylen = strlen(c->body);
+	return aws_call_start(c);
+}
+
+struct aws_call *
+aws_rest(struct aws *a, const struct aws_service *svc, const char *method,
+    const char *path, const char *query, const char *body,
+    const char *operation, aws_cb cb, void *arg)
+{
+	struct aws_call	*c;
+
+	if (svc == NULL || svc->protocol != AWS_RESTXML || method == NULL ||
+	    path == NULL ||
+	    (c = aws_call_new(a, svc, operation, cb, arg)) == NULL)
+		return NULL;
+	c->method = aws_strdup(method);
+	if (path[0] == '/' || svc->path_prefix == NULL)
+		c->path = aws_asprintf("%s%s", path[0] == '/' ? "" : "/",
+		    path);
+	else
+		c->path = aws_asprintf("%s%s", svc->path_prefix, path);
+	c->query = aws_strdup(query);
+	if (body != NULL) {
+		c->body = aws_strdup(body);
+		c->bodylen = strlen(body);
+		c->ctype = "application/xml";
+	}
+	return aws_call_start(c);
+}
+
+void
+aws_cancel(struct aws_call *c)
+{
+	if (c == NULL)
+		return;
+	aws_call_drop(c);
+}
+
+void
+aws_call_set_release(struct aws_call *c, void (*release)(void *))
+{
+	if (c != NULL)
+		c->release = release;
+}
