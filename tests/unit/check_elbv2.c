@@ -37,6 +37,7 @@
 #include "elbv2.h"
 #include "http.h"
 #include "log.h"
+#include "moto.h"
 
 #define ARN_MAX		256
 #define MAX_ITEMS	8
@@ -59,10 +60,6 @@ static struct aws_creds_src	*creds;
 static struct aws		*aws;
 static char			 home[64];
 
-static pid_t			 main_pid;
-static pid_t			 moto_pid = -1;
-static int			 moto_port;
-static char			 tmp_dir[64];
 
 /* The in-process server: answers in turn (the last repeats). */
 static struct evhttp		*srv;
@@ -89,145 +86,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- moto: the parent's only ---- */
-
-static void
-moto_stop(void)
-{
-	char	cmd[128];
-	int	i;
-
-	if (getpid() != main_pid)
-		return;
-	if (moto_pid > 0) {
-		kill(-moto_pid, SIGTERM);
-		for (i = 0; i < 50 && moto_pid > 0; i++) {
-			if (waitpid(moto_pid, NULL, WNOHANG) == moto_pid)
-				moto_pid = -1;
-			else
-				usleep(100000);
-		}
-		if (moto_pid > 0) {
-			kill(-moto_pid, SIGKILL);
-			waitpid(moto_pid, NULL, 0);
-			moto_pid = -1;
-		}
-	}
-	if (tmp_dir[0] != '\0') {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "check_elbv2: cannot remove %s\n",
-			    tmp_dir);
-		tmp_dir[0] = '\0';
-	}
-}
-
-static void
-on_signal(int sig)
-{
-	if (getpid() == main_pid && moto_pid > 0)
-		kill(-moto_pid, SIGKILL);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			fd, p;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
-}
-
-/* Does GET path on 127.0.0.1:p answer 200? Blocking: parent only. */
-static int
-http_ok(int p, const char *path)
-{
-	struct sockaddr_in	sin;
-	struct timeval		tv = { 1, 0 };
-	char			buf[64], req[256];
-	ssize_t			n;
-	int			fd, ok = 0;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return 0;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(p);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
-	    path);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
-	    (n = read(fd, buf, sizeof(buf) - 1)) > 12) {
-		buf[n] = '\0';
-		ok = strncmp(buf + 9, "200", 3) == 0;
-	}
-	close(fd);
-	return ok;
-}
-
-static void
-moto_start(void)
-{
-	char		 portstr[16], log[128];
-	char		*argv[] = { "moto_server", "-H", "127.0.0.1", "-p",
-			    portstr, NULL };
-	int64_t		 deadline;
-	int		 fd;
-
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/check_elbv2.XXXXXX");
-	if (mkdtemp(tmp_dir) == NULL) {
-		tmp_dir[0] = '\0';
-		return;
-	}
-	if ((moto_port = free_port()) == -1)
-		return;
-	snprintf(portstr, sizeof(portstr), "%d", moto_port);
-	snprintf(log, sizeof(log), "%s/moto.log", tmp_dir);
-	if ((moto_pid = fork()) == -1)
-		return;
-	if (moto_pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(moto_pid, moto_pid);
-	for (deadline = now_ms() + 20000; now_ms() < deadline;
-	    usleep(50000)) {
-		if (waitpid(moto_pid, NULL, WNOHANG) == moto_pid) {
-			moto_pid = -1;
-			break;
-		}
-		if (http_ok(moto_port, "/moto-api/"))
-			return;
-	}
-	fprintf(stderr, "check_elbv2: moto_server did not start (see %s)\n",
-	    log);
-	moto_stop();
 }
 
 /* ---- the in-process server ---- */
@@ -617,7 +475,7 @@ fixture_make(void)
 	char				 sub[2][64], tag[32];
 	struct got			 g = { 0 };
 
-	if (moto_pid <= 0)
+	if (moto_port == 0)
 		ck_abort_msg("moto_server is not running");
 	ck_assert_ptr_nonnull(aws = aws_at(moto_port));
 	snprintf(tag, sizeof(tag), "%d-%d", (int)getpid(), ++seq);
@@ -1636,12 +1494,7 @@ main(void)
 	int	 failed;
 
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGQUIT, on_signal);
-	main_pid = getpid();
-	atexit(moto_stop);
+	moto_init("check_elbv2");
 	log_init(getenv("ELBV2_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,18 @@
+/*
+ * moto: the AWS emulator (moto_server, in this machine image's Python) for
+ * a unit suite, on a free loopback port, started by the suite's parent
+ * process as check's unchecked fixture and killed at the end, at exit and
+ * on SIGINT, SIGTERM, SIGHUP and SIGQUIT, never by a forked test.
+ */
+#ifndef MOTO_H
+#define MOTO_H
+
+extern int	moto_port;	/* 0 until it answers */
+
+/* In main(), before running the suite: signals and atexit. */
+void	moto_init(const char *suite);
+/* Unchecked fixture pair; moto_port stays 0 if moto did not start. */
+void	moto_start(void);
+void	moto_stop(void);
+
+#endif
