@@ -1,0 +1,972 @@
+/*
+ * cloudwatch: CloudWatch requests built as query parameters and answers
+ * read by walking libxml2's tree child by child (a depth-first search
+ * would find a result's nested "member" where the list's was meant). A
+ * call owns one context: the operation, the callback, the lib/aws call in
+ * flight, the parameters (both operations page with NextToken) and what
+ * the pages read so far hold; it is freed after the callback, or by
+ * lib/aws's release hook when the call ends without one.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws.h"
+#include "cloudwatch.h"
+#include "log.h"
+
+/* More pages than this is a loop on a bad token, not a big answer. */
+#define CW_MAX_PAGES	100
+
+enum cw_kind {
+	K_METRICS,
+	K_ALARMS,
+};
+
+/* Query parameters "Name=value", NULL-ended. */
+struct params {
+	char	**v;
+	size_t	  n, cap;
+};
+
+struct cw_call {
+	struct aws		*aws;
+	const char		*op;
+	enum cw_kind		 kind;
+	union {
+		cw_alb_metrics_cb	 metrics;
+		cw_alarms_cb		 alarms;
+	} cb;
+	void			*arg;
+	struct aws_call		*call;
+	int			 delivering;
+	struct params		 base;
+	int			 pages;
+	struct cw_alb_metrics	*m;
+	/* DescribeAlarms: the names asked, and the alarms read so far. */
+	char			**names;
+	size_t			 nnames;
+	struct cw_alarms	*found;
+};
+
+static const char *const cw_metric_names[CW_NMETRICS] = {
+	[CW_M_5XX] = "HTTPCode_Target_5XX_Count",
+	[CW_M_REQUESTS] = "RequestCount",
+	[CW_M_P99] = "TargetResponseTime",
+};
+
+static const char *const cw_metric_stats[CW_NMETRICS] = {
+	[CW_M_5XX] = "Sum",
+	[CW_M_REQUESTS] = "Sum",
+	[CW_M_P99] = "p99",
+};
+
+static const char *const cw_ids[CW_NTG][CW_NMETRICS] = {
+	[CW_TG_DROPLET] = { "do_5xx", "do_req", "do_p99" },
+	[CW_TG_ECS] = { "ecs_5xx", "ecs_req", "ecs_p99" },
+};
+
+/* ---- small things ---- */
+
+static void *
+xcalloc(size_t n, size_t sz)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, sz)) == NULL)
+		fatal("cloudwatch: calloc");
+	return p;
+}
+
+static void *
+xgrow(void *p, size_t n, size_t sz)
+{
+	if ((p = reallocarray(p, n == 0 ? 1 : n, sz)) == NULL)
+		fatal("cloudwatch: reallocarray");
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*d;
+
+	if ((d = strdup(s)) == NULL)
+		fatal("cloudwatch: strdup");
+	return d;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+why_set(char *why, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (why == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+params_add(struct params *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("cloudwatch: vasprintf");
+	va_end(ap);
+	if (p->n + 2 > p->cap) {
+		p->cap = p->cap == 0 ? 32 : p->cap * 2;
+		p->v = xgrow(p->v, p->cap, sizeof(*p->v));
+	}
+	p->v[p->n++] = s;
+	p->v[p->n] = NULL;
+}
+
+static void
+params_clear(struct params *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/* "2024-05-01T12:00:00Z" for t. */
+static void
+iso8601(char *buf, size_t len, int64_t t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+/*
+ * "2024-05-01T12:00:00Z", with optional fractional seconds, "Z" or
+ * "+00:00": 0 with *out set, or -1.
+ */
+static int
+iso8601_parse(const char *s, int64_t *out)
+{
+	struct tm	 tm;
+	const char	*p;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0 &&
+	    strcmp(p, "") != 0)
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* ---- XML: direct children by local name ---- */
+
+static int
+x_is(const xmlNode *n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE &&
+	    strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNode *
+x_child(const xmlNode *n, const char *name)
+{
+	xmlNode	*c;
+
+	if (n == NULL)
+		return NULL;
+	for (c = n->children; c != NULL; c = c->next)
+		if (x_is(c, name))
+			return c;
+	return NULL;
+}
+
+static xmlNode *
+x_member(xmlNode *c)
+{
+	for (; c != NULL; c = c->next)
+		if (x_is(c, "member"))
+			return c;
+	return NULL;
+}
+
+#define X_MEMBERS(m, list)						\
+	for ((m) = x_member((list) != NULL ? (list)->children : NULL);	\
+	    (m) != NULL; (m) = x_member((m)->next))
+
+/* A node's text, trimmed, malloc'd. */
+static char *
+x_content(xmlNode *n)
+{
+	xmlChar		*t;
+	const char	*s, *e;
+	char		*d;
+
+	if ((t = xmlNodeGetContent(n)) == NULL)
+		return xstrdup("");
+	for (s = (const char *)t; *s == ' ' || *s == '\t' || *s == '\n' ||
+	    *s == '\r'; s++)
+		;
+	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+	    e[-1] == '\n' || e[-1] == '\r'); e--)
+		;
+	if ((d = strndup(s, (size_t)(e - s))) == NULL)
+		fatal("cloudwatch: strndup");
+	xmlFree(t);
+	return d;
+}
+
+static char *
+x_text(const xmlNode *n, const char *name)
+{
+	xmlNode	*c;
+
+	if ((c = x_child(n, name)) == NULL)
+		return NULL;
+	return x_content(c);
+}
+
+/* The root's *Result child (AWS names it after the action). */
+static xmlNode *
+x_result(xmlDoc *doc, char *why, size_t len)
+{
+	xmlNode	*root, *c;
+	size_t	 nl;
+
+	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
+		why_set(why, len, "no XML document");
+		return NULL;
+	}
+	for (c = root->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		nl = strlen((const char *)c->name);
+		if (nl > 6 && strcmp((const char *)c->name + nl - 6,
+		    "Result") == 0)
+			return c;
+	}
+	why_set(why, len, "%s has no *Result element",
+	    (const char *)root->name);
+	return NULL;
+}
+
+/* The result's NextToken, malloc'd, or NULL when none or empty. */
+static char *
+x_next_token(xmlNode *result)
+{
+	char	*t;
+
+	if ((t = x_text(result, "NextToken")) != NULL && t[0] == '\0') {
+		free(t);
+		t = NULL;
+	}
+	return t;
+}
+
+/* ---- names ---- */
+
+const char *
+cw_query_id(enum cw_tg tg, enum cw_metric m)
+{
+	if ((unsigned)tg >= CW_NTG || (unsigned)m >= CW_NMETRICS)
+		return "";
+	return cw_ids[tg][m];
+}
+
+const char *
+cw_metric_name(enum cw_metric m)
+{
+	return (unsigned)m < CW_NMETRICS ? cw_metric_names[m] : "";
+}
+
+const char *
+cw_metric_stat(enum cw_metric m)
+{
+	return (unsigned)m < CW_NMETRICS ? cw_metric_stats[m] : "";
+}
+
+enum cw_status
+cw_status_parse(const char *s)
+{
+	if (s == NULL)
+		return CW_ST_OTHER;
+	if (strcmp(s, "Complete") == 0)
+		return CW_ST_COMPLETE;
+	if (strcmp(s, "PartialData") == 0)
+		return CW_ST_PARTIAL;
+	if (strcmp(s, "InternalError") == 0)
+		return CW_ST_INTERNAL_ERROR;
+	if (strcmp(s, "Forbidden") == 0)
+		return CW_ST_FORBIDDEN;
+	return CW_ST_OTHER;
+}
+
+static const char *const cw_alarm_state_names[] = {
+	[CW_AL_OTHER] = "other",
+	[CW_AL_OK] = "OK",
+	[CW_AL_ALARM] = "ALARM",
+	[CW_AL_INSUFFICIENT_DATA] = "INSUFFICIENT_DATA",
+	[CW_AL_NOT_FOUND] = "not found",
+};
+
+enum cw_alarm_state
+cw_alarm_state_parse(const char *s)
+{
+	if (s == NULL)
+		return CW_AL_OTHER;
+	if (strcmp(s, "OK") == 0)
+		return CW_AL_OK;
+	if (strcmp(s, "ALARM") == 0)
+		return CW_AL_ALARM;
+	if (strcmp(s, "INSUFFICIENT_DATA") == 0)
+		return CW_AL_INSUFFICIENT_DATA;
+	return CW_AL_OTHER;
+}
+
+const char *
+cw_alarm_state_name(enum cw_alarm_state st)
+{
+	if ((unsigned)st >= sizeof(cw_alarm_state_names) /
+	    sizeof(cw_alarm_state_names[0]))
+		return "other";
+	return cw_alarm_state_names[st];
+}
+
+/* ---- metrics ---- */
+
+int
+cw_alb_query_check(const struct cw_alb_query *q, char *why, size_t len)
+{
+	int	i;
+
+	if (q == NULL) {
+		why_set(why, len, "no query");
+		return -1;
+	}
+	if (q->load_balancer == NULL ||
+	    strncmp(q->load_balancer, "app/", 4) != 0 ||
+	    q->load_balancer[4] == '\0') {
+		why_set(why, len, "the LoadBalancer dimension must be "
+		    "\"app/NAME/ID\", not \"%s\"",
+		    q->load_balancer != NULL ? q->load_balancer : "");
+		return -1;
+	}
+	if (q->tg[CW_TG_ECS] == NULL) {
+		why_set(why, len, "no ECS target group");
+		return -1;
+	}
+	for (i = 0; i < CW_NTG; i++) {
+		if (q->tg[i] == NULL)
+			continue;
+		if (strncmp(q->tg[i], "targetgroup/", 12) != 0 ||
+		    q->tg[i][12] == '\0') {
+			why_set(why, len, "the TargetGroup dimension must be "
+			    "\"targetgroup/NAME/ID\", not \"%s\"", q->tg[i]);
+			return -1;
+		}
+	}
+	if (!(q->period == 1 || q->period == 5 || q->period == 10 ||
+	    q->period == 30 || (q->period > 0 && q->period % 60 == 0))) {
+		why_set(why, len, "period %d s: CloudWatch takes 1, 5, 10, 30 "
+		    "or a multiple of 60", q->period);
+		return -1;
+	}
+	if (q->start < 0 || q->start >= q->end) {
+		why_set(why, len, "the start time must be before the end "
+		    "time");
+		return -1;
+	}
+	return 0;
+}
+
+struct cw_alb_metrics *
+cw_alb_metrics_new(const struct cw_alb_query *q)
+{
+	struct cw_alb_metrics	*m;
+	int			 t, k;
+
+	m = xcalloc(1, sizeof(*m));
+	for (t = 0; t < CW_NTG; t++) {
+		m->asked[t] = q == NULL || q->tg[t] != NULL;
+		if (!m->asked[t])
+			continue;
+		for (k = 0; k < CW_NMETRICS; k++)
+			m->s[t][k].id = xstrdup(cw_ids[t][k]);
+	}
+	return m;
+}
+
+void
+cw_alb_metrics_free(struct cw_alb_metrics *m)
+{
+	int	t, k;
+
+	if (m == NULL)
+		return;
+	for (t = 0; t < CW_NTG; t++)
+		for (k = 0; k < CW_NMETRICS; k++) {
+			free(m->s[t][k].id);
+			free(m->s[t][k].status);
+			free(m->s[t][k].v);
+		}
+	free(m);
+}
+
+int
+cw_series_latest(const struct cw_series *s, struct cw_point *p)
+{
+	if (s == NULL || s->n == 0)
+		return -1;
+	*p = s->v[0];
+	return 0;
+}
+
+static struct cw_series *
+series_by_id(struct cw_alb_metrics *m, const char *id)
+{
+	int	t, k;
+
+	for (t = 0; t < CW_NTG; t++)
+		for (k = 0; k < CW_NMETRICS; k++)
+			if (m->s[t][k].id != NULL &&
+			    strcmp(m->s[t][k].id, id) == 0)
+				return &m->s[t][k];
+	return NULL;
+}
+
+/* One MetricDataResult: its points appended to s, its status taken. */
+static int
+result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
+{
+	xmlNode		*ts, *vs, *a, *b;
+	char		*status, *t, *end;
+	size_t		 nts = 0, nvs = 0, i;
+	double		 v;
+	int64_t		 when;
+
+	if ((status = x_text(r, "StatusCode")) == NULL) {
+		why_set(why, len, "%s: no StatusCode", s->id);
+		return -1;
+	}
+	ts = x_child(r, "Timestamps");
+	vs = x_child(r, "Values");
+	X_MEMBERS(a, ts)
+		nts++;
+	X_MEMBERS(b, vs)
+		nvs++;
+	if (nts != nvs) {
+		why_set(why, len, "%s: %zu timestamps but %zu values", s->id,
+		    nts, nvs);
+		free(status);
+		return -1;
+	}
+	s->v = xgrow(s->v, s->n + nts, sizeof(*s->v));
+	i = s->n;
+	for (a = x_member(ts != NULL ? ts->children : NULL),
+	    b = x_member(vs != NULL ? vs->children : NULL);
+	    a != NULL && b != NULL;
+	    a = x_member(a->next), b = x_member(b->next)) {
+		t = x_content(a);
+		if (iso8601_parse(t, &when) == -1) {
+			why_set(why, len, "%s: bad timestamp \"%s\"", s->id, t);
+			free(t);
+			goto fail;
+		}
+		free(t);
+		t = x_content(b);
+		errno = 0;
+		v = strtod(t, &end);
+		if (t[0] == '\0' || *end != '\0' || errno != 0 ||
+		    !isfinite(v)) {
+			why_set(why, len, "%s: bad value \"%s\"", s->id, t);
+			free(t);
+			goto fail;
+		}
+		free(t);
+		s->v[i].ts = when;
+		s->v[i].value = v;
+		i++;
+	}
+	s->n = i;
+	free(s->status);
+	s->status = status;
+	s->st = cw_status_parse(status);
+	return 0;
+fail:
+	free(status);
+	return -1;
+}
+
+int
+cw_parse_metric_data(xmlDoc *doc, struct cw_alb_metrics *m,
+    char **next_token, char *why, size_t len)
+{
+	xmlNode			*res, *list, *r;
+	struct cw_series	*s;
+	char			*id;
+
+	if (next_token != NULL)
+		*next_token = NULL;
+	if ((res = x_result(doc, why, len)) == NULL)
+		return -1;
+	if ((list = x_child(res, "MetricDataResults")) == NULL) {
+		why_set(why, len, "%s has no MetricDataResults",
+		    (const char *)res->name);
+		return -1;
+	}
+	X_MEMBERS(r, list) {
+		if ((id = x_text(r, "Id")) == NULL) {
+			why_set(why, len, "a MetricDataResult has no Id");
+			return -1;
+		}
+		s = series_by_id(m, id);
+		free(id);
+		if (s == NULL)
+			continue;	/* not one of ours */
+		if (result_parse(r, s, why, len) == -1)
+			return -1;
+	}
+	if (next_token != NULL)
+		*next_token = x_next_token(res);
+	return 0;
+}
+
+static int
+point_newer_first(const void *a, const void *b)
+{
+	const struct cw_point	*pa = a, *pb = b;
+
+	return pa->ts > pb->ts ? -1 : pa->ts < pb->ts ? 1 : 0;
+}
+
+int
+cw_alb_metrics_finish(struct cw_alb_metrics *m, char *why, size_t len)
+{
+	int	t, k;
+
+	for (t = 0; t < CW_NTG; t++) {
+		if (!m->asked[t])
+			continue;
+		for (k = 0; k < CW_NMETRICS; k++) {
+			if (m->s[t][k].status == NULL) {
+				why_set(why, len, "no MetricDataResult for %s",
+				    m->s[t][k].id);
+				return -1;
+			}
+			if (m->s[t][k].n > 1)
+				qsort(m->s[t][k].v, m->s[t][k].n,
+				    sizeof(m->s[t][k].v[0]),
+				    point_newer_first);
+		}
+	}
+	return 0;
+}
+
+/* ---- alarms ---- */
+
+static void
+alarm_clear(struct cw_alarm *a)
+{
+	free(a->name);
+	free(a->state);
+	free(a->reason);
+}
+
+void
+cw_alarms_free(struct cw_alarms *as)
+{
+	size_t	i;
+
+	if (as == NULL)
+		return;
+	for (i = 0; i < as->n; i++)
+		alarm_clear(&as->v[i]);
+	free(as->v);
+	free(as);
+}
+
+static int
+alarms_parse_list(xmlNode *list, struct cw_alarms *as, char *why,
+    size_t len)
+{
+	xmlNode		*m;
+	struct cw_alarm	*a;
+
+	X_MEMBERS(m, list) {
+		as->v = xgrow(as->v, as->n + 1, sizeof(*as->v));
+		a = &as->v[as->n];
+		memset(a, 0, sizeof(*a));
+		if ((a->name = x_text(m, "AlarmName")) == NULL ||
+		    a->name[0] == '\0') {
+			free(a->name);
+			why_set(why, len, "an alarm has no AlarmName");
+			return -1;
+		}
+		as->n++;
+		if ((a->state = x_text(m, "StateValue")) == NULL) {
+			why_set(why, len, "%s has no StateValue", a->name);
+			return -1;
+		}
+		a->st = cw_alarm_state_parse(a->state);
+		a->reason = x_text(m, "StateReason");
+	}
+	return 0;
+}
+
+struct cw_alarms *
+cw_parse_alarms(xmlDoc *doc, char **next_token, char *why, size_t len)
+{
+	struct cw_alarms	*as;
+	xmlNode			*res, *ma, *ca;
+
+	if (next_token != NULL)
+		*next_token = NULL;
+	if ((res = x_result(doc, why, len)) == NULL)
+		return NULL;
+	ma = x_child(res, "MetricAlarms");
+	ca = x_child(res, "CompositeAlarms");
+	if (ma == NULL && ca == NULL) {
+		why_set(why, len, "%s has neither MetricAlarms nor "
+		    "CompositeAlarms", (const char *)res->name);
+		return NULL;
+	}
+	as = xcalloc(1, sizeof(*as));
+	if (alarms_parse_list(ma, as, why, len) == -1 ||
+	    alarms_parse_list(ca, as, why, len) == -1) {
+		cw_alarms_free(as);
+		return NULL;
+	}
+	if (next_token != NULL)
+		*next_token = x_next_token(res);
+	return as;
+}
+
+/* The answer in the order asked; names AWS does not know: NOT_FOUND. */
+static struct cw_alarms *
+alarms_as_asked(const struct cw_call *c)
+{
+	struct cw_alarms	*as;
+	const struct cw_alarm	*f;
+	size_t			 i, j;
+
+	as = xcalloc(1, sizeof(*as));
+	as->v = xcalloc(c->nnames, sizeof(*as->v));
+	for (i = 0; i < c->nnames; i++) {
+		for (f = NULL, j = 0; j < c->found->n; j++)
+			if (strcmp(c->found->v[j].name, c->names[i]) == 0) {
+				f = &c->found->v[j];
+				break;
+			}
+		as->v[i].name = xstrdup(c->names[i]);
+		as->v[i].st = CW_AL_NOT_FOUND;
+		if (f != NULL) {
+			as->v[i].st = f->st;
+			as->v[i].state = xstrdup(f->state);
+			if (f->reason != NULL)
+				as->v[i].reason = xstrdup(f->reason);
+		}
+		as->n++;
+	}
+	return as;
+}
+
+/* ---- calls ---- */
+
+static void
+call_free(struct cw_call *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	params_clear(&c->base);
+	cw_alb_metrics_free(c->m);
+	for (i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	cw_alarms_free(c->found);
+	free(c);
+}
+
+static void
+call_release(void *arg)
+{
+	call_free(arg);
+}
+
+static void
+deliver_err(struct cw_call *c, const char *code, const char *message,
+    int status)
+{
+	struct cw_err	 e;
+	char		*text;
+
+	memset(&e, 0, sizeof(e));
+	e.op = c->op;
+	e.code = code != NULL && code[0] != '\0' ? code : "Error";
+	e.message = message != NULL ? message : "no message";
+	e.status = status;
+	if (asprintf(&text, "%s: %s: %s", e.op, e.code, e.message) == -1)
+		fatal("cloudwatch: asprintf");
+	e.text = text;
+	switch (c->kind) {
+	case K_METRICS:
+		c->cb.metrics(c->arg, NULL, &e);
+		break;
+	case K_ALARMS:
+		c->cb.alarms(c->arg, NULL, &e);
+		break;
+	}
+	free(text);
+}
+
+static void	call_done(void *, const struct aws_result *);
+
+/* Send c->base (plus NextToken when given); 0, or -1 if aws refused. */
+static int
+call_send(struct cw_call *c, const char *token)
+{
+	struct params	 p;
+	size_t		 i;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < c->base.n; i++)
+		params_add(&p, "%s", c->base.v[i]);
+	if (token != NULL)
+		params_add(&p, "NextToken=%s", token);
+	c->call = aws_query(c->aws, &aws_cloudwatch, c->op,
+	    (const char *const *)p.v, call_done, c);
+	params_clear(&p);
+	if (c->call == NULL)
+		return -1;
+	aws_call_set_release(c->call, call_release);
+	return 0;
+}
+
+/*
+ * Ask for the next page: 1 when it is on its way, 0 when there is none,
+ * -1 when it cannot be asked for (the error is then delivered).
+ */
+static int
+call_next_page(struct cw_call *c, char *token)
+{
+	if (token == NULL)
+		return 0;
+	if (++c->pages >= CW_MAX_PAGES) {
+		free(token);
+		deliver_err(c, "UnexpectedAnswer", "too many pages: the "
+		    "NextToken does not end", 0);
+		return -1;
+	}
+	if (call_send(c, token) == -1) {
+		free(token);
+		deliver_err(c, "LocalError", "cannot ask for the next page",
+		    0);
+		return -1;
+	}
+	free(token);
+	return 1;
+}
+
+static void
+call_done(void *arg, const struct aws_result *res)
+{
+	struct cw_call		*c = arg;
+	struct cw_alarms	*as, *asked;
+	char			 why[256], *token = NULL;
+	size_t			 i;
+	int			 rc;
+
+	c->call = NULL;
+	c->delivering = 1;
+	why[0] = '\0';
+	if (!res->ok) {
+		deliver_err(c, res->code, res->message, res->status);
+		goto done;
+	}
+	switch (c->kind) {
+	case K_METRICS:
+		if (cw_parse_metric_data(res->xml, c->m, &token, why,
+		    sizeof(why)) == -1)
+			goto bad;
+		if ((rc = call_next_page(c, token)) == 1) {
+			c->delivering = 0;
+			return;		/* c goes on */
+		}
+		if (rc == -1)
+			break;
+		if (cw_alb_metrics_finish(c->m, why, sizeof(why)) == -1)
+			goto bad;
+		c->cb.metrics(c->arg, c->m, NULL);
+		break;
+	case K_ALARMS:
+		if ((as = cw_parse_alarms(res->xml, &token, why,
+		    sizeof(why))) == NULL)
+			goto bad;
+		/* Move this page's alarms to the ones found so far. */
+		c->found->v = xgrow(c->found->v, c->found->n + as->n,
+		    sizeof(*c->found->v));
+		for (i = 0; i < as->n; i++)
+			c->found->v[c->found->n++] = as->v[i];
+		as->n = 0;
+		cw_alarms_free(as);
+		if ((rc = call_next_page(c, token)) == 1) {
+			c->delivering = 0;
+			return;
+		}
+		if (rc == -1)
+			break;
+		asked = alarms_as_asked(c);
+		c->cb.alarms(c->arg, asked, NULL);
+		cw_alarms_free(asked);
+		break;
+	}
+	goto done;
+bad:
+	log_debug("cloudwatch: %s: unexpected answer: %s", c->op, why);
+	deliver_err(c, "UnexpectedAnswer", why, res->status);
+done:
+	call_free(c);
+}
+
+static struct cw_call *
+call_new(struct aws *a, const char *op, enum cw_kind kind, void *arg)
+{
+	struct cw_call	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->aws = a;
+	c->op = op;
+	c->kind = kind;
+	c->arg = arg;
+	return c;
+}
+
+/* Send c (its params in c->base); NULL, c freed, if it cannot start. */
+static struct cw_call *
+call_start(struct cw_call *c)
+{
+	if (call_send(c, NULL) == -1) {
+		log_warnx("cloudwatch: %s: cannot start the call", c->op);
+		call_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+cw_cancel(struct cw_call *c)
+{
+	if (c == NULL || c->delivering)
+		return;
+	/* lib/aws calls the release hook, which frees c. */
+	aws_cancel(c->call);
+}
+
+struct cw_call *
+cw_get_alb_metrics(struct aws *a, const struct cw_alb_query *q,
+    cw_alb_metrics_cb cb, void *arg)
+{
+	struct cw_call	*c;
+	char		 why[256], start[32], end[32];
+	int		 t, k, n = 0;
+
+	if (cw_alb_query_check(q, why, sizeof(why)) == -1) {
+		log_warnx("cloudwatch: GetMetricData: refused: %s", why);
+		return NULL;
+	}
+	c = call_new(a, "GetMetricData", K_METRICS, arg);
+	c->cb.metrics = cb;
+	c->m = cw_alb_metrics_new(q);
+	for (t = 0; t < CW_NTG; t++) {
+		if (q->tg[t] == NULL)
+			continue;
+		for (k = 0; k < CW_NMETRICS; k++) {
+			n++;
+			params_add(&c->base, "MetricDataQueries.member.%d.Id=%s",
+			    n, cw_ids[t][k]);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Metric.Namespace=AWS/ApplicationELB", n);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Metric.MetricName=%s", n,
+			    cw_metric_names[k]);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Metric.Dimensions.member.1."
+			    "Name=TargetGroup", n);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Metric.Dimensions.member.1.Value=%s",
+			    n, q->tg[t]);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Metric.Dimensions.member.2."
+			    "Name=LoadBalancer", n);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Metric.Dimensions.member.2.Value=%s",
+			    n, q->load_balancer);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Period=%d", n, q->period);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "MetricStat.Stat=%s", n, cw_metric_stats[k]);
+			params_add(&c->base, "MetricDataQueries.member.%d."
+			    "ReturnData=true", n);
+		}
+	}
+	iso8601(start, sizeof(start), q->start);
+	iso8601(end, sizeof(end), q->end);
+	params_add(&c->base, "StartTime=%s", start);
+	params_add(&c->base, "EndTime=%s", end);
+	params_add(&c->base, "ScanBy=TimestampDescending");
+	return call_start(c);
+}
+
+struct cw_call *
+cw_describe_alarms(struct aws *a, const char *const *names, size_t n,
+    cw_alarms_cb cb, void *arg)
+{
+	struct cw_call	*c;
+	size_t		 i;
+
+	if (n == 0 || n > CW_MAX_ALARMS || names == NULL) {
+		log_warnx("cloudwatch: DescribeAlarms: refused: %zu alarm "
+		    "names (1..%d)", n, CW_MAX_ALARMS);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (names[i] == NULL || names[i][0] == '\0') {
+			log_warnx("cloudwatch: DescribeAlarms: refused: alarm "
+			    "name %zu is empty", i + 1);
+			return NULL;
+		}
+	c = call_new(a, "DescribeAlarms", K_ALARMS, arg);
+	c->cb.alarms = cb;
+	c->found = xcalloc(1, sizeof(*c->found));
+	c->names = xcalloc(n, sizeof(*c->names));
+	for (i = 0; i < n; i++) {
+		c->names[i] = xstrdup(names[i]);
+		c->nnames++;
+		params_add(&c->base, "AlarmNames.member.%zu=%s", i + 1,
+		    names[i]);
+	}
+	/* Without AlarmTypes only metric alarms are described. */
+	params_add(&c->base, "AlarmTypes.member.1=MetricAlarm");
+	params_add(&c->base, "AlarmTypes.member.2=CompositeAlarm");
+	params_add(&c->base, "MaxRecords=100");
+	return call_start(c);
+}

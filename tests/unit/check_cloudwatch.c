@@ -1,0 +1,1196 @@
+/*
+ * check_cloudwatch: lib/cloudwatch.c. The parsers read answers written by
+ * hand after the CloudWatch API reference's examples (pages with
+ * PartialData and NextToken, Messages, alarms of both kinds). The calls
+ * run against tests/fakes/fakeaws.py in front of moto (started once by
+ * the parent process with --spawn-moto and stopped at the end, also on
+ * signals): it checks every signature, and its /_fake/metrics makes
+ * GetMetricData answer the values a test gives, which moto cannot. An
+ * in-process evhttp server answers what neither will: several pages, and
+ * odd XML; and it keeps what the client sent.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "aws-creds.h"
+#include "aws.h"
+#include "cloudwatch.h"
+#include "http.h"
+#include "log.h"
+
+#define LB	"app/shop/50dc6c495c0c9188"
+#define TG_DO	"targetgroup/do/73e2d6bc24d8a067"
+#define TG_ECS	"targetgroup/ecs/0123456789abcdef"
+#define MAX_PTS	16
+
+static const char *const env_test[] = {
+	"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+	"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+	"AWS_EC2_METADATA_DISABLED=true", NULL
+};
+
+static struct event_base	*base;
+static struct http		*h;
+static struct aws_creds_src	*creds;
+static struct aws		*aws;
+static char			 home[64];
+
+/* fakeaws.py and its moto: the parent's only. */
+static pid_t			 main_pid;
+static pid_t			 fake_pid = -1;
+static pid_t			 moto_pid = -1;	/* from the env file */
+static int			 fake_port;
+static char			 tmp_dir[64];
+
+/* The in-process server: answers in turn (the last repeats). */
+static struct evhttp		*srv;
+static int			 srv_port;
+static const char		*srv_answers[4];
+static int			 srv_nanswers;
+static int			 srv_n;
+static char			 srv_bodies[4][8192];
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- fakeaws.py: the parent's only ---- */
+
+/* Stop a process group we started; pid may not be our child (moto). */
+static void
+group_stop(pid_t *pid, int child)
+{
+	int	i;
+
+	if (*pid <= 0)
+		return;
+	kill(-*pid, SIGTERM);
+	for (i = 0; i < 50; i++) {
+		if (child ? waitpid(*pid, NULL, WNOHANG) == *pid :
+		    kill(-*pid, 0) == -1 && errno == ESRCH) {
+			*pid = -1;
+			return;
+		}
+		usleep(100000);
+	}
+	kill(-*pid, SIGKILL);
+	if (child)
+		waitpid(*pid, NULL, 0);
+	*pid = -1;
+}
+
+static void
+fake_stop(void)
+{
+	char	cmd[128];
+
+	if (getpid() != main_pid)
+		return;
+	/* fakeaws stops its moto on SIGTERM; moto is stopped anyway. */
+	group_stop(&fake_pid, 1);
+	group_stop(&moto_pid, 0);
+	fake_port = 0;
+	if (tmp_dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "check_cloudwatch: cannot remove %s\n",
+			    tmp_dir);
+		tmp_dir[0] = '\0';
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	if (getpid() == main_pid) {
+		if (fake_pid > 0)
+			kill(-fake_pid, SIGKILL);
+		if (moto_pid > 0)
+			kill(-moto_pid, SIGKILL);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Does GET path on 127.0.0.1:p answer 200? Blocking: parent only. */
+static int
+http_ok(int p, const char *path)
+{
+	struct sockaddr_in	sin;
+	struct timeval		tv = { 1, 0 };
+	char			buf[64], req[256];
+	ssize_t			n;
+	int			fd, ok = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+	    path);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 12) {
+		buf[n] = '\0';
+		ok = strncmp(buf + 9, "200", 3) == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+/* Unchecked fixture: fakeaws.py --spawn-moto, once, in the parent. */
+static void
+fake_start(void)
+{
+	char		 envf[96], log[96], mlog[96], line[128];
+	char		*argv[] = { "python3", "tests/fakes/fakeaws.py",
+			    "--spawn-moto", "--port", "0", "--env-file", envf,
+			    "--moto-log", mlog, NULL };
+	FILE		*f;
+	int64_t		 deadline;
+	int		 fd;
+
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/check_cloudwatch.XXXXXX");
+	if (mkdtemp(tmp_dir) == NULL) {
+		tmp_dir[0] = '\0';
+		return;
+	}
+	snprintf(envf, sizeof(envf), "%s/aws.env", tmp_dir);
+	snprintf(log, sizeof(log), "%s/fake.log", tmp_dir);
+	snprintf(mlog, sizeof(mlog), "%s/moto.log", tmp_dir);
+	if ((fake_pid = fork()) == -1)
+		return;
+	if (fake_pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(fake_pid, fake_pid);
+	for (deadline = now_ms() + 30000; now_ms() < deadline;
+	    usleep(100000)) {
+		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
+			fake_pid = -1;
+			break;
+		}
+		if ((f = fopen(envf, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (strncmp(line, "FAKEAWS_PORT=", 13) == 0)
+				fake_port = atoi(line + 13);
+			if (strncmp(line, "MOTO_PID=", 9) == 0)
+				moto_pid = atoi(line + 9);
+		}
+		fclose(f);
+		if (fake_port > 0 && http_ok(fake_port, "/_fake/health"))
+			return;
+	}
+	fprintf(stderr, "check_cloudwatch: fakeaws.py did not start (see "
+	    "%s)\n", log);
+	fake_port = 0;
+	group_stop(&fake_pid, 1);
+	group_stop(&moto_pid, 0);
+}
+
+/* ---- the in-process server ---- */
+
+static void
+srv_cb(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	struct evbuffer	*out;
+	const char	*a;
+	size_t		 len;
+	int		 k;
+
+	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
+	a = srv_nanswers > 0 ? srv_answers[k] : "";
+	if (srv_n < 4) {
+		len = evbuffer_get_length(in);
+		if (len >= sizeof(srv_bodies[0]))
+			len = sizeof(srv_bodies[0]) - 1;
+		evbuffer_copyout(in, srv_bodies[srv_n], len);
+		srv_bodies[srv_n][len] = '\0';
+	}
+	srv_n++;
+	out = evbuffer_new();
+	evbuffer_add(out, a, strlen(a));
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/xml");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+/* ---- fixtures ---- */
+
+static struct aws *
+aws_at(int p)
+{
+	struct aws_opts	 o;
+	char		 ep[96];
+	const char	*eps[2];
+
+	snprintf(ep, sizeof(ep), "monitoring=http://127.0.0.1:%d", p);
+	eps[0] = ep;
+	eps[1] = NULL;
+	memset(&o, 0, sizeof(o));
+	o.region = "us-east-1";
+	o.endpoints = eps;
+	o.max_attempts = 2;
+	o.backoff_base_ms = 10;
+	o.backoff_cap_ms = 50;
+	o.timeout_ms = 10000;
+	return aws_new(base, h, creds, &o);
+}
+
+static void
+setup(void)
+{
+	struct aws_creds_opts		 co;
+	struct evhttp_bound_socket	*bs;
+	struct sockaddr_in		 sin;
+	socklen_t			 len = sizeof(sin);
+
+	srv_n = srv_nanswers = 0;
+	memset(srv_bodies, 0, sizeof(srv_bodies));
+	snprintf(home, sizeof(home), "/tmp/check_cloudwatch_home.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(home));
+	ck_assert_ptr_nonnull(base = event_base_new());
+	ck_assert_ptr_nonnull(h = http_new(base));
+	memset(&co, 0, sizeof(co));
+	co.env = (char *const *)env_test;
+	co.home = home;
+	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
+	ck_assert_ptr_nonnull(srv = evhttp_new(base));
+	evhttp_set_gencb(srv, srv_cb, NULL);
+	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
+	    "127.0.0.1", 0));
+	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
+	    (struct sockaddr *)&sin, &len), 0);
+	srv_port = ntohs(sin.sin_port);
+	aws = NULL;
+}
+
+static void
+teardown(void)
+{
+	aws_free(aws);
+	aws = NULL;
+	aws_creds_free(creds);
+	http_free(h);
+	evhttp_free(srv);
+	event_base_free(base);
+	rmdir(home);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+/* Run the loop until *n reaches want, or ms pass. */
+static void
+run_until(int *n, int want, int64_t ms)
+{
+	struct event	*tick;
+	struct timeval	 tv = { 0, 10000 };
+	int64_t		 end = now_ms() + ms;
+
+	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
+	event_add(tick, &tv);
+	while ((n == NULL || *n < want) && now_ms() < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(tick);
+}
+
+static void
+post_cb(void *arg, const struct http_response *resp)
+{
+	*(int *)arg = resp->status != 0 ? resp->status : -1;
+}
+
+/* POST json to fakeaws's control API; it must answer 200. */
+static void
+fake_post(const char *path, const char *json)
+{
+	struct http_request	 r;
+	const char *const	 hdrs[] = { "Content-Type: application/json",
+				    NULL };
+	char			 url[128];
+	int			 status = 0;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", fake_port, path);
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = url;
+	r.headers = hdrs;
+	r.body = json;
+	r.bodylen = strlen(json);
+	ck_assert_ptr_nonnull(http_start(h, &r, post_cb, &status));
+	while (status == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_int_eq(status, 200);
+}
+
+/* ---- what the callbacks saw, copied ---- */
+
+struct got_series {
+	char		id[16];
+	char		status[32];
+	int		st;
+	size_t		n;
+	struct cw_point	v[MAX_PTS];
+};
+
+struct got {
+	int			n;
+	int			err;
+	char			op[64], code[64], text[512];
+	int			status;
+	int			asked[CW_NTG];
+	struct got_series	s[CW_NTG][CW_NMETRICS];
+	size_t			nalarms;
+	char			name[4][64];
+	char			state[4][32];
+	int			ast[4];
+	char			reason[4][128];
+};
+
+static void
+got_err(struct got *g, const struct cw_err *e)
+{
+	g->err = 1;
+	snprintf(g->op, sizeof(g->op), "%s", e->op);
+	snprintf(g->code, sizeof(g->code), "%s", e->code);
+	snprintf(g->text, sizeof(g->text), "%s", e->text);
+	g->status = e->status;
+}
+
+static void
+got_metrics(struct got *g, const struct cw_alb_metrics *m)
+{
+	const struct cw_series	*s;
+	struct got_series	*d;
+	int			 t, k;
+	size_t			 i;
+
+	for (t = 0; t < CW_NTG; t++) {
+		g->asked[t] = m->asked[t];
+		for (k = 0; k < CW_NMETRICS; k++) {
+			s = &m->s[t][k];
+			d = &g->s[t][k];
+			snprintf(d->id, sizeof(d->id), "%s",
+			    s->id != NULL ? s->id : "");
+			snprintf(d->status, sizeof(d->status), "%s",
+			    s->status != NULL ? s->status : "");
+			d->st = s->st;
+			d->n = s->n;
+			for (i = 0; i < s->n && i < MAX_PTS; i++)
+				d->v[i] = s->v[i];
+		}
+	}
+}
+
+static void
+metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct cw_err *e)
+{
+	struct got	*g = arg;
+
+	g->n++;
+	if (e != NULL) {
+		ck_assert_ptr_null(m);
+		got_err(g, e);
+		return;
+	}
+	got_metrics(g, m);
+}
+
+static void
+alarms_cb(void *arg, const struct cw_alarms *as, const struct cw_err *e)
+{
+	struct got	*g = arg;
+	size_t		 i;
+
+	g->n++;
+	if (e != NULL) {
+		ck_assert_ptr_null(as);
+		got_err(g, e);
+		return;
+	}
+	g->nalarms = as->n;
+	for (i = 0; i < as->n && i < 4; i++) {
+		snprintf(g->name[i], 64, "%s", as->v[i].name);
+		snprintf(g->state[i], 32, "%s",
+		    as->v[i].state != NULL ? as->v[i].state : "");
+		g->ast[i] = as->v[i].st;
+		snprintf(g->reason[i], 128, "%s",
+		    as->v[i].reason != NULL ? as->v[i].reason : "");
+	}
+}
+
+struct raw {
+	int	n;
+	int	ok;
+	char	code[64];
+	char	message[256];
+};
+
+static void
+raw_cb(void *arg, const struct aws_result *res)
+{
+	struct raw	*r = arg;
+
+	r->n++;
+	r->ok = res->ok;
+	snprintf(r->code, sizeof(r->code), "%s",
+	    res->code != NULL ? res->code : "");
+	snprintf(r->message, sizeof(r->message), "%s",
+	    res->message != NULL ? res->message : "");
+}
+
+/* ---- recorded answers ---- */
+
+/* After the API reference: page 1 of 2, PartialData, a Message. */
+static const char metric_page1_xml[] =
+    "<GetMetricDataResponse xmlns=\"http://monitoring.amazonaws.com/doc/"
+    "2010-08-01/\">\n"
+    "  <GetMetricDataResult>\n"
+    "    <MetricDataResults>\n"
+    "      <member>\n"
+    "        <Id>ecs_5xx</Id>\n"
+    "        <Label>HTTPCode_Target_5XX_Count</Label>\n"
+    "        <Timestamps>\n"
+    "          <member>2024-05-01T12:04:00Z</member>\n"
+    "          <member>2024-05-01T12:03:00Z</member>\n"
+    "        </Timestamps>\n"
+    "        <Values>\n"
+    "          <member>3.0</member>\n"
+    "          <member>0.0</member>\n"
+    "        </Values>\n"
+    "        <StatusCode>PartialData</StatusCode>\n"
+    "      </member>\n"
+    "      <member>\n"
+    "        <Id>ecs_req</Id>\n"
+    "        <Label>RequestCount</Label>\n"
+    "        <Timestamps>\n"
+    "          <member>2024-05-01T12:04:00.000Z</member>\n"
+    "        </Timestamps>\n"
+    "        <Values>\n"
+    "          <member>1250</member>\n"
+    "        </Values>\n"
+    "        <StatusCode>Complete</StatusCode>\n"
+    "      </member>\n"
+    "      <member>\n"
+    "        <Id>ecs_p99</Id>\n"
+    "        <Label>TargetResponseTime</Label>\n"
+    "        <Timestamps/>\n"
+    "        <Values/>\n"
+    "        <StatusCode>Complete</StatusCode>\n"
+    "      </member>\n"
+    "      <member>\n"
+    "        <Id>someone_else</Id>\n"
+    "        <Timestamps><member>2024-05-01T12:04:00Z</member></Timestamps>\n"
+    "        <Values><member>9</member></Values>\n"
+    "        <StatusCode>Complete</StatusCode>\n"
+    "      </member>\n"
+    "    </MetricDataResults>\n"
+    "    <NextToken>tok-2</NextToken>\n"
+    "    <Messages>\n"
+    "      <member><Code>MaxDatapointsExceeded</Code>"
+    "<Value>more to come</Value></member>\n"
+    "    </Messages>\n"
+    "  </GetMetricDataResult>\n"
+    "  <ResponseMetadata>\n"
+    "    <RequestId>a7c5b2e1-0d3f-4c8e-9b2a-1f6e3d9c8b7a</RequestId>\n"
+    "  </ResponseMetadata>\n"
+    "</GetMetricDataResponse>\n";
+
+/* Page 2: the rest of ecs_5xx (older), Complete; the others empty. */
+static const char metric_page2_xml[] =
+    "<GetMetricDataResponse xmlns=\"http://monitoring.amazonaws.com/doc/"
+    "2010-08-01/\">"
+    "<GetMetricDataResult><MetricDataResults>"
+    "<member><Id>ecs_5xx</Id><Label>HTTPCode_Target_5XX_Count</Label>"
+    "<Timestamps><member>2024-05-01T12:01:00Z</member>"
+    "<member>2024-05-01T12:02:00Z</member></Timestamps>"
+    "<Values><member>1.5</member><member>7</member></Values>"
+    "<StatusCode>Complete</StatusCode></member>"
+    "<member><Id>ecs_req</Id><Timestamps/><Values/>"
+    "<StatusCode>Complete</StatusCode></member>"
+    "<member><Id>ecs_p99</Id><Timestamps/><Values/>"
+    "<StatusCode>Complete</StatusCode></member>"
+    "</MetricDataResults><Messages/></GetMetricDataResult>"
+    "<ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata>"
+    "</GetMetricDataResponse>";
+
+/* After the API reference's DescribeAlarms answer, trimmed. */
+static const char alarms_xml[] =
+    "<DescribeAlarmsResponse xmlns=\"http://monitoring.amazonaws.com/doc/"
+    "2010-08-01/\">\n"
+    "  <DescribeAlarmsResult>\n"
+    "    <MetricAlarms>\n"
+    "      <member>\n"
+    "        <AlarmName>shop-5xx</AlarmName>\n"
+    "        <AlarmArn>arn:aws:cloudwatch:us-east-1:123456789012:alarm:"
+    "shop-5xx</AlarmArn>\n"
+    "        <StateValue>ALARM</StateValue>\n"
+    "        <StateReason>Threshold Crossed: 1 datapoint [12.0 "
+    "(01/05/24 12:04:00)] was greater than the threshold (5.0).</StateReason>\n"
+    "        <MetricName>HTTPCode_Target_5XX_Count</MetricName>\n"
+    "        <Namespace>AWS/ApplicationELB</Namespace>\n"
+    "        <Dimensions><member><Name>LoadBalancer</Name>"
+    "<Value>" LB "</Value></member></Dimensions>\n"
+    "      </member>\n"
+    "      <member>\n"
+    "        <AlarmName>shop-latency</AlarmName>\n"
+    "        <StateValue>INSUFFICIENT_DATA</StateValue>\n"
+    "        <StateReason>Unchecked: Initial alarm creation</StateReason>\n"
+    "      </member>\n"
+    "    </MetricAlarms>\n"
+    "    <CompositeAlarms>\n"
+    "      <member>\n"
+    "        <AlarmName>shop-any</AlarmName>\n"
+    "        <AlarmRule>ALARM(shop-5xx) OR ALARM(shop-latency)</AlarmRule>\n"
+    "        <StateValue>OK</StateValue>\n"
+    "      </member>\n"
+    "    </CompositeAlarms>\n"
+    "  </DescribeAlarmsResult>\n"
+    "  <ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata>\n"
+    "</DescribeAlarmsResponse>\n";
+
+static xmlDoc *
+doc_of(const char *xml)
+{
+	xmlDoc	*d;
+
+	d = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+	    XML_PARSE_NOWARNING);
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+static const struct cw_alb_query ecs_only = {
+	.load_balancer = LB,
+	.tg = { NULL, TG_ECS },
+	.period = 60,
+	.start = 1714564800,		/* 2024-05-01T12:00:00Z */
+	.end = 1714565100,
+};
+
+START_TEST(parse_recorded_metric_pages)
+{
+	struct cw_alb_metrics	*m;
+	struct cw_series	*s;
+	struct cw_point		 p;
+	xmlDoc			*d1, *d2;
+	char			*token, why[256];
+
+	d1 = doc_of(metric_page1_xml);
+	d2 = doc_of(metric_page2_xml);
+	m = cw_alb_metrics_new(&ecs_only);
+	ck_assert_int_eq(m->asked[CW_TG_DROPLET], 0);
+	ck_assert_int_eq(m->asked[CW_TG_ECS], 1);
+	ck_assert_int_eq(cw_parse_metric_data(d1, m, &token, why,
+	    sizeof(why)), 0);
+	ck_assert_str_eq(token, "tok-2");
+	free(token);
+	s = &m->s[CW_TG_ECS][CW_M_5XX];
+	ck_assert_int_eq(s->st, CW_ST_PARTIAL);
+	ck_assert_uint_eq(s->n, 2);
+	ck_assert_int_eq(cw_parse_metric_data(d2, m, &token, why,
+	    sizeof(why)), 0);
+	ck_assert_ptr_null(token);
+	ck_assert_int_eq(cw_alb_metrics_finish(m, why, sizeof(why)), 0);
+
+	/* Merged across the pages, newest first, whatever order came. */
+	ck_assert_str_eq(s->id, "ecs_5xx");
+	ck_assert_str_eq(s->status, "Complete");
+	ck_assert_int_eq(s->st, CW_ST_COMPLETE);
+	ck_assert_uint_eq(s->n, 4);
+	ck_assert_int_eq(s->v[0].ts, 1714565040);
+	ck_assert(s->v[0].value == 3.0);
+	ck_assert_int_eq(s->v[1].ts, 1714564980);
+	ck_assert(s->v[1].value == 0.0);
+	ck_assert_int_eq(s->v[2].ts, 1714564920);
+	ck_assert(s->v[2].value == 7.0);
+	ck_assert_int_eq(s->v[3].ts, 1714564860);
+	ck_assert(s->v[3].value == 1.5);
+	ck_assert_int_eq(cw_series_latest(s, &p), 0);
+	ck_assert(p.value == 3.0);
+
+	s = &m->s[CW_TG_ECS][CW_M_REQUESTS];
+	ck_assert_uint_eq(s->n, 1);
+	ck_assert_int_eq(s->v[0].ts, 1714565040);	/* fractional secs */
+	ck_assert(s->v[0].value == 1250.0);
+
+	/* No data stays no data: not a zero. */
+	s = &m->s[CW_TG_ECS][CW_M_P99];
+	ck_assert_uint_eq(s->n, 0);
+	ck_assert_int_eq(s->st, CW_ST_COMPLETE);
+	ck_assert_int_eq(cw_series_latest(s, &p), -1);
+	/* Not asked: nothing there. */
+	ck_assert_ptr_null(m->s[CW_TG_DROPLET][CW_M_5XX].id);
+	ck_assert_uint_eq(m->s[CW_TG_DROPLET][CW_M_5XX].n, 0);
+	cw_alb_metrics_free(m);
+	xmlFreeDoc(d1);
+	xmlFreeDoc(d2);
+}
+END_TEST
+
+START_TEST(parse_odd_metric_answers)
+{
+	struct cw_alb_metrics	*m;
+	xmlDoc			*d;
+	char			 why[256];
+	size_t			 i;
+	static const char *const bad[] = {
+		/* not a *Result */
+		"<GetMetricDataResponse><Nothing/></GetMetricDataResponse>",
+		/* no MetricDataResults */
+		"<R><GetMetricDataResult/></R>",
+		/* counts differ */
+		"<R><GetMetricDataResult><MetricDataResults><member>"
+		"<Id>ecs_5xx</Id><Timestamps><member>2024-05-01T12:00:00Z"
+		"</member></Timestamps><Values/><StatusCode>Complete"
+		"</StatusCode></member></MetricDataResults>"
+		"</GetMetricDataResult></R>",
+		/* bad timestamp */
+		"<R><GetMetricDataResult><MetricDataResults><member>"
+		"<Id>ecs_5xx</Id><Timestamps><member>yesterday</member>"
+		"</Timestamps><Values><member>1</member></Values><StatusCode>"
+		"Complete</StatusCode></member></MetricDataResults>"
+		"</GetMetricDataResult></R>",
+		/* bad value */
+		"<R><GetMetricDataResult><MetricDataResults><member>"
+		"<Id>ecs_5xx</Id><Timestamps><member>2024-05-01T12:00:00Z"
+		"</member></Timestamps><Values><member>NaN</member></Values>"
+		"<StatusCode>Complete</StatusCode></member>"
+		"</MetricDataResults></GetMetricDataResult></R>",
+		/* no StatusCode */
+		"<R><GetMetricDataResult><MetricDataResults><member>"
+		"<Id>ecs_5xx</Id><Timestamps/><Values/></member>"
+		"</MetricDataResults></GetMetricDataResult></R>",
+		/* no Id */
+		"<R><GetMetricDataResult><MetricDataResults><member>"
+		"<Timestamps/><Values/><StatusCode>Complete</StatusCode>"
+		"</member></MetricDataResults></GetMetricDataResult></R>",
+	};
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d = doc_of(bad[i]);
+		m = cw_alb_metrics_new(&ecs_only);
+		why[0] = '\0';
+		ck_assert_msg(cw_parse_metric_data(d, m, NULL, why,
+		    sizeof(why)) == -1, "answer %zu taken", i);
+		ck_assert_msg(why[0] != '\0', "answer %zu: no reason", i);
+		cw_alb_metrics_free(m);
+		xmlFreeDoc(d);
+	}
+
+	/* A query left unanswered is not "no data": finish refuses. */
+	d = doc_of("<R><GetMetricDataResult><MetricDataResults><member>"
+	    "<Id>ecs_5xx</Id><Timestamps/><Values/><StatusCode>Complete"
+	    "</StatusCode></member></MetricDataResults>"
+	    "</GetMetricDataResult></R>");
+	m = cw_alb_metrics_new(&ecs_only);
+	ck_assert_int_eq(cw_parse_metric_data(d, m, NULL, why, sizeof(why)),
+	    0);
+	ck_assert_int_eq(cw_alb_metrics_finish(m, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "ecs_req"));
+	cw_alb_metrics_free(m);
+	xmlFreeDoc(d);
+
+	/* Unknown status codes are told apart. */
+	ck_assert_int_eq(cw_status_parse("Forbidden"), CW_ST_FORBIDDEN);
+	ck_assert_int_eq(cw_status_parse("InternalError"),
+	    CW_ST_INTERNAL_ERROR);
+	ck_assert_int_eq(cw_status_parse("Sideways"), CW_ST_OTHER);
+	ck_assert_int_eq(cw_status_parse(NULL), CW_ST_OTHER);
+}
+END_TEST
+
+START_TEST(parse_recorded_alarms)
+{
+	struct cw_alarms	*as;
+	xmlDoc			*d;
+	char			*token, why[256];
+
+	d = doc_of(alarms_xml);
+	ck_assert_ptr_nonnull(as = cw_parse_alarms(d, &token, why,
+	    sizeof(why)));
+	ck_assert_ptr_null(token);
+	ck_assert_uint_eq(as->n, 3);
+	ck_assert_str_eq(as->v[0].name, "shop-5xx");
+	ck_assert_int_eq(as->v[0].st, CW_AL_ALARM);
+	ck_assert_ptr_nonnull(strstr(as->v[0].reason, "Threshold Crossed"));
+	ck_assert_str_eq(as->v[1].name, "shop-latency");
+	ck_assert_int_eq(as->v[1].st, CW_AL_INSUFFICIENT_DATA);
+	ck_assert_str_eq(as->v[2].name, "shop-any");
+	ck_assert_int_eq(as->v[2].st, CW_AL_OK);
+	ck_assert_ptr_null(as->v[2].reason);
+	cw_alarms_free(as);
+	xmlFreeDoc(d);
+
+	d = doc_of("<R><DescribeAlarmsResult/></R>");
+	ck_assert_ptr_null(cw_parse_alarms(d, NULL, why, sizeof(why)));
+	xmlFreeDoc(d);
+	d = doc_of("<R><DescribeAlarmsResult><MetricAlarms><member>"
+	    "<AlarmName>x</AlarmName></member></MetricAlarms>"
+	    "</DescribeAlarmsResult></R>");
+	ck_assert_ptr_null(cw_parse_alarms(d, NULL, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "StateValue"));
+	xmlFreeDoc(d);
+	ck_assert_str_eq(cw_alarm_state_name(CW_AL_INSUFFICIENT_DATA),
+	    "INSUFFICIENT_DATA");
+	ck_assert_int_eq(cw_alarm_state_parse("OK"), CW_AL_OK);
+	ck_assert_int_eq(cw_alarm_state_parse("ok"), CW_AL_OTHER);
+}
+END_TEST
+
+START_TEST(query_checks)
+{
+	struct cw_alb_query	q = ecs_only;
+	char			why[256];
+	const char		*names[] = { "a" };
+
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), 0);
+	q.tg[CW_TG_DROPLET] = TG_DO;
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), 0);
+	q.tg[CW_TG_DROPLET] = "arn:aws:elasticloadbalancing:x:targetgroup/do";
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "targetgroup/NAME/ID"));
+	q = ecs_only;
+	q.tg[CW_TG_ECS] = NULL;
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), -1);
+	q = ecs_only;
+	q.load_balancer = "shop";
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), -1);
+	q = ecs_only;
+	q.period = 45;
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), -1);
+	q.period = 300;
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), 0);
+	q.end = q.start;
+	ck_assert_int_eq(cw_alb_query_check(&q, why, sizeof(why)), -1);
+	ck_assert_int_eq(cw_alb_query_check(NULL, why, sizeof(why)), -1);
+
+	/* Refused calls send nothing and return NULL. */
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_null(cw_get_alb_metrics(aws, &q, metrics_cb, NULL));
+	ck_assert_ptr_null(cw_describe_alarms(aws, names, 0, alarms_cb,
+	    NULL));
+	ck_assert_ptr_null(cw_describe_alarms(aws, names, CW_MAX_ALARMS + 1,
+	    alarms_cb, NULL));
+	ck_assert_str_eq(cw_query_id(CW_TG_DROPLET, CW_M_P99), "do_p99");
+	ck_assert_str_eq(cw_metric_name(CW_M_5XX),
+	    "HTTPCode_Target_5XX_Count");
+	ck_assert_str_eq(cw_metric_stat(CW_M_P99), "p99");
+}
+END_TEST
+
+/* ---- the in-process server ---- */
+
+START_TEST(pages_followed_and_request_sent)
+{
+	struct cw_alb_query	q = ecs_only;
+	struct got		g = { 0 };
+
+	srv_answers[0] = metric_page1_xml;
+	srv_answers[1] = metric_page2_xml;
+	srv_nanswers = 2;
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
+	run_until(&g.n, 1, 5000);
+	ck_assert_msg(!g.err, "%s", g.text);
+	ck_assert_int_eq(srv_n, 2);
+	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_5XX].n, 4);
+	ck_assert_str_eq(g.s[CW_TG_ECS][CW_M_5XX].status, "Complete");
+	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_P99].n, 0);
+	ck_assert_int_eq(g.asked[CW_TG_DROPLET], 0);
+
+	/* What was sent: one query per metric, ISO times, descending. */
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "Action=GetMetricData"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "Version=2010-08-01"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.1.Id=ecs_5xx"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.3.Id=ecs_p99"));
+	ck_assert_ptr_null(strstr(srv_bodies[0], "MetricDataQueries.member.4"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.3.MetricStat.Stat=p99"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.1.MetricStat.Metric.Namespace="
+	    "AWS%2FApplicationELB"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.2.MetricStat.Metric.MetricName="
+	    "RequestCount"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.2.MetricStat.Metric.Dimensions.member.1."
+	    "Value=targetgroup%2Fecs%2F0123456789abcdef"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.2.MetricStat.Metric.Dimensions.member.2."
+	    "Value=app%2Fshop%2F50dc6c495c0c9188"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.1.MetricStat.Period=60"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "MetricDataQueries.member.1.ReturnData=true"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "StartTime=2024-05-01T12%3A00%3A00Z"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "EndTime=2024-05-01T12%3A05%3A00Z"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "ScanBy=TimestampDescending"));
+	ck_assert_ptr_null(strstr(srv_bodies[0], "NextToken"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "&NextToken=tok-2"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[1],
+	    "MetricDataQueries.member.3.Id=ecs_p99"));
+}
+END_TEST
+
+START_TEST(odd_answer_is_error)
+{
+	struct cw_alb_query	 q = ecs_only;
+	const char		*names[] = { "a" };
+	struct got		 g = { 0 }, a = { 0 };
+
+	srv_answers[0] = "<GetMetricDataResponse><Nothing/>"
+	    "</GetMetricDataResponse>";
+	srv_nanswers = 1;
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
+	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 1, alarms_cb,
+	    &a));
+	run_until(&g.n, 1, 5000);
+	run_until(&a.n, 1, 5000);
+	ck_assert_int_eq(g.err, 1);
+	ck_assert_str_eq(g.op, "GetMetricData");
+	ck_assert_str_eq(g.code, "UnexpectedAnswer");
+	ck_assert_msg(strncmp(g.text, "GetMetricData: UnexpectedAnswer: ",
+	    33) == 0, "%s", g.text);
+	ck_assert_int_eq(a.err, 1);
+	ck_assert_str_eq(a.op, "DescribeAlarms");
+	ck_assert_str_eq(a.code, "UnexpectedAnswer");
+}
+END_TEST
+
+START_TEST(cancel_calls_nothing)
+{
+	struct cw_alb_query	 q = ecs_only;
+	const char		*names[] = { "a", "b" };
+	struct cw_call		*c, *c2;
+	struct got		 g = { 0 }, a = { 0 };
+
+	srv_answers[0] = metric_page1_xml;
+	srv_nanswers = 1;
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(c = cw_get_alb_metrics(aws, &q, metrics_cb,
+	    &g));
+	ck_assert_ptr_nonnull(c2 = cw_describe_alarms(aws, names, 2,
+	    alarms_cb, &a));
+	cw_cancel(c);
+	cw_cancel(NULL);
+	/* The other call ends with aws_free(), without its callback. */
+	aws_free(aws);
+	aws = NULL;
+	run_until(NULL, 0, 300);
+	ck_assert_int_eq(g.n, 0);
+	ck_assert_int_eq(a.n, 0);
+	(void)c2;
+}
+END_TEST
+
+/* ---- fakeaws.py in front of moto ---- */
+
+START_TEST(fake_metrics_read_back)
+{
+	struct cw_alb_query	 q;
+	struct got		 g = { 0 };
+	struct got_series	*s;
+	int64_t			 end;
+	size_t			 i;
+
+	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
+	fake_post("/_fake/reset", "{}");
+	fake_post("/_fake/metrics", "{\"values\": {"
+	    "\"HTTPCode_Target_5XX_Count\": {\"" TG_ECS "\": [3, 0, null, 1],"
+	    " \"" TG_DO "\": [0, 0, 0]},"
+	    "\"RequestCount\": {\"" TG_ECS "\": [100, 90, 80, 70, 60],"
+	    " \"" TG_DO "\": [5000, 4900]},"
+	    "\"TargetResponseTime\": {\"" TG_ECS "\": {\"p95\": [0.2],"
+	    " \"p99\": [0.4, 0.25]}}}}");
+	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	end = (int64_t)time(NULL) / 60 * 60;
+	memset(&q, 0, sizeof(q));
+	q.load_balancer = LB;
+	q.tg[CW_TG_DROPLET] = TG_DO;
+	q.tg[CW_TG_ECS] = TG_ECS;
+	q.period = 60;
+	q.start = end - 600;
+	q.end = end;
+	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
+	run_until(&g.n, 1, 10000);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_msg(!g.err, "%s", g.text);
+
+	/* ECS 5xx: newest first, one period apart, the null missing. */
+	s = &g.s[CW_TG_ECS][CW_M_5XX];
+	ck_assert_str_eq(s->id, "ecs_5xx");
+	ck_assert_int_eq(s->st, CW_ST_COMPLETE);
+	ck_assert_uint_eq(s->n, 3);
+	ck_assert_int_eq(s->v[0].ts, end - 60);
+	ck_assert(s->v[0].value == 3.0);
+	ck_assert_int_eq(s->v[1].ts, end - 120);
+	ck_assert(s->v[1].value == 0.0);
+	ck_assert_int_eq(s->v[2].ts, end - 240);
+	ck_assert(s->v[2].value == 1.0);
+
+	s = &g.s[CW_TG_ECS][CW_M_REQUESTS];
+	ck_assert_str_eq(s->id, "ecs_req");
+	ck_assert_uint_eq(s->n, 5);
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(s->v[i].ts, end - 60 * (int64_t)(i + 1));
+		ck_assert(s->v[i].value == 100.0 - 10.0 * (double)i);
+	}
+
+	/* p99, not p95. */
+	s = &g.s[CW_TG_ECS][CW_M_P99];
+	ck_assert_str_eq(s->id, "ecs_p99");
+	ck_assert_uint_eq(s->n, 2);
+	ck_assert(s->v[0].value == 0.4);
+	ck_assert(s->v[1].value == 0.25);
+	ck_assert_int_eq(s->v[1].ts, end - 120);
+
+	s = &g.s[CW_TG_DROPLET][CW_M_5XX];
+	ck_assert_str_eq(s->id, "do_5xx");
+	ck_assert_uint_eq(s->n, 3);
+	ck_assert(s->v[2].value == 0.0);
+	s = &g.s[CW_TG_DROPLET][CW_M_REQUESTS];
+	ck_assert_str_eq(s->id, "do_req");
+	ck_assert_uint_eq(s->n, 2);
+	ck_assert(s->v[0].value == 5000.0);
+	ck_assert_int_eq(s->v[0].ts, end - 60);
+	/* Nothing injected for the droplets' latency: no data, not 0. */
+	s = &g.s[CW_TG_DROPLET][CW_M_P99];
+	ck_assert_str_eq(s->id, "do_p99");
+	ck_assert_str_eq(s->status, "Complete");
+	ck_assert_uint_eq(s->n, 0);
+	fake_post("/_fake/reset", "{}");
+}
+END_TEST
+
+START_TEST(fake_no_data)
+{
+	struct cw_alb_query	 q;
+	struct got		 g = { 0 };
+	int64_t			 end;
+	int			 t, k;
+
+	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
+	/* No values: GetMetricData goes to moto, which has none for ALBs. */
+	fake_post("/_fake/reset", "{}");
+	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	end = (int64_t)time(NULL) / 60 * 60;
+	memset(&q, 0, sizeof(q));
+	q.load_balancer = LB;
+	q.tg[CW_TG_DROPLET] = TG_DO;
+	q.tg[CW_TG_ECS] = TG_ECS;
+	q.period = 60;
+	q.start = end - 300;
+	q.end = end;
+	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
+	run_until(&g.n, 1, 10000);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_msg(!g.err, "%s", g.text);
+	for (t = 0; t < CW_NTG; t++) {
+		ck_assert_int_eq(g.asked[t], 1);
+		for (k = 0; k < CW_NMETRICS; k++) {
+			ck_assert_str_eq(g.s[t][k].id,
+			    cw_query_id((enum cw_tg)t, (enum cw_metric)k));
+			ck_assert_msg(g.s[t][k].n == 0, "%s: %zu points",
+			    g.s[t][k].id, g.s[t][k].n);
+		}
+	}
+}
+END_TEST
+
+START_TEST(fake_alarms)
+{
+	const char *const	 put[] = { "AlarmName=shop-5xx",
+				    "MetricName=HTTPCode_Target_5XX_Count",
+				    "Namespace=AWS/ApplicationELB",
+				    "Statistic=Sum", "Period=60",
+				    "EvaluationPeriods=1", "Threshold=5",
+				    "ComparisonOperator=GreaterThanThreshold",
+				    "Dimensions.member.1.Name=LoadBalancer",
+				    "Dimensions.member.1.Value=" LB, NULL };
+	const char *const	 put2[] = { "AlarmName=shop-latency",
+				    "MetricName=TargetResponseTime",
+				    "Namespace=AWS/ApplicationELB",
+				    "ExtendedStatistic=p99", "Period=60",
+				    "EvaluationPeriods=1", "Threshold=1",
+				    "ComparisonOperator=GreaterThanThreshold",
+				    NULL };
+	const char *const	 set[] = { "AlarmName=shop-5xx",
+				    "StateValue=ALARM",
+				    "StateReason=5xx over 5 & rising", NULL };
+	const char		*names[] = { "shop-5xx", "no-such-alarm",
+				    "shop-latency" };
+	struct raw		 r = { 0 }, r2 = { 0 }, r3 = { 0 };
+	struct got		 g = { 0 };
+
+	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
+	fake_post("/_fake/reset", "{}");
+	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
+	    "PutMetricAlarm", put, raw_cb, &r));
+	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
+	    "PutMetricAlarm", put2, raw_cb, &r2));
+	run_until(&r.n, 1, 10000);
+	run_until(&r2.n, 1, 10000);
+	ck_assert_msg(r.ok, "%s: %s", r.code, r.message);
+	ck_assert_msg(r2.ok, "%s: %s", r2.code, r2.message);
+	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
+	    "SetAlarmState", set, raw_cb, &r3));
+	run_until(&r3.n, 1, 10000);
+	ck_assert_msg(r3.ok, "%s: %s", r3.code, r3.message);
+
+	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 3, alarms_cb,
+	    &g));
+	run_until(&g.n, 1, 10000);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_msg(!g.err, "%s", g.text);
+	/* In the order asked, the unknown one said to be unknown. */
+	ck_assert_uint_eq(g.nalarms, 3);
+	ck_assert_str_eq(g.name[0], "shop-5xx");
+	ck_assert_int_eq(g.ast[0], CW_AL_ALARM);
+	ck_assert_str_eq(g.state[0], "ALARM");
+	ck_assert_str_eq(g.reason[0], "5xx over 5 & rising");
+	ck_assert_str_eq(g.name[1], "no-such-alarm");
+	ck_assert_int_eq(g.ast[1], CW_AL_NOT_FOUND);
+	ck_assert_str_eq(g.state[1], "");
+	ck_assert_str_eq(g.name[2], "shop-latency");
+	ck_assert_msg(g.ast[2] == CW_AL_OK ||
+	    g.ast[2] == CW_AL_INSUFFICIENT_DATA, "shop-latency: %s",
+	    g.state[2]);
+}
+END_TEST
+
+/* A signature fakeaws refuses: the error names the operation. */
+START_TEST(fake_error_names_operation)
+{
+	struct aws_creds_src	*saved = creds;
+	struct aws_creds_opts	 co;
+	const char *const	 env_wrong[] = { "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+				    "AWS_SECRET_ACCESS_KEY=not-the-secret",
+				    "AWS_EC2_METADATA_DISABLED=true", NULL };
+	struct cw_alb_query	 q = ecs_only;
+	struct got		 g = { 0 };
+
+	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
+	memset(&co, 0, sizeof(co));
+	co.env = (char *const *)env_wrong;
+	co.home = home;
+	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
+	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
+	run_until(&g.n, 1, 10000);
+	ck_assert_int_eq(g.err, 1);
+	ck_assert_str_eq(g.op, "GetMetricData");
+	ck_assert_str_eq(g.code, "SignatureDoesNotMatch");
+	ck_assert_int_eq(g.status, 403);
+	ck_assert_msg(strncmp(g.text, "GetMetricData: SignatureDoesNotMatch: ",
+	    38) == 0, "%s", g.text);
+	aws_free(aws);
+	aws = NULL;
+	aws_creds_free(creds);
+	creds = saved;
+}
+END_TEST
+
+static Suite *
+cloudwatch_suite(void)
+{
+	Suite	*s = suite_create("cloudwatch");
+	TCase	*tc = tcase_create("local");
+	TCase	*fake = tcase_create("fakeaws");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, parse_recorded_metric_pages);
+	tcase_add_test(tc, parse_odd_metric_answers);
+	tcase_add_test(tc, parse_recorded_alarms);
+	tcase_add_test(tc, query_checks);
+	tcase_add_test(tc, pages_followed_and_request_sent);
+	tcase_add_test(tc, odd_answer_is_error);
+	tcase_add_test(tc, cancel_calls_nothing);
+	suite_add_tcase(s, tc);
+
+	tcase_add_unchecked_fixture(fake, fake_start, fake_stop);
+	tcase_add_checked_fixture(fake, setup, teardown);
+	tcase_set_timeout(fake, 60);
+	tcase_add_test(fake, fake_metrics_read_back);
+	tcase_add_test(fake, fake_no_data);
+	tcase_add_test(fake, fake_alarms);
+	tcase_add_test(fake, fake_error_names_operation);
+	suite_add_tcase(s, fake);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(cloudwatch_suite());
+	int	 failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGQUIT, on_signal);
+	main_pid = getpid();
+	atexit(fake_stop);
+	log_init(getenv("CLOUDWATCH_DEBUG") != NULL ? LOG_LVL_DEBUG :
+	    LOG_LVL_ERR);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	fake_stop();
+	xmlCleanupParser();
+	curl_global_cleanup();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

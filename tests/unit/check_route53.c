@@ -1,0 +1,1054 @@
+/*
+ * check_route53: lib/route53.c. The parsers read answers written by hand
+ * after the Route 53 API reference's examples (a PENDING change, record
+ * sets with two values, an alias, a weighted set, an escaped wildcard
+ * name, a listing that starts past the name asked for); the change batch
+ * is read back with libxml2 to show it is escaped. The calls run against
+ * moto behind tests/fakes/fakeaws.py (started once by the parent process
+ * with --spawn-moto and stopped at the end, also on signals), which
+ * checks every signature, the query strings of GETs included; each test
+ * makes its own hosted zone through lib/aws. An in-process evhttp server
+ * answers odd XML and keeps what the client sent.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "aws-creds.h"
+#include "aws.h"
+#include "http.h"
+#include "log.h"
+#include "route53.h"
+
+static const char *const env_test[] = {
+	"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+	"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+	"AWS_EC2_METADATA_DISABLED=true", NULL
+};
+
+static struct event_base	*base;
+static struct http		*h;
+static struct aws_creds_src	*creds;
+static struct aws		*aws;
+static char			 home[64];
+
+/* fakeaws.py and its moto: the parent's only. */
+static pid_t			 main_pid;
+static pid_t			 fake_pid = -1;
+static pid_t			 moto_pid = -1;	/* from the env file */
+static int			 fake_port;
+static char			 tmp_dir[64];
+
+/* The in-process server: answers in turn (the last repeats). */
+static struct evhttp		*srv;
+static int			 srv_port;
+static const char		*srv_answers[4];
+static int			 srv_nanswers;
+static int			 srv_n;
+static char			 srv_bodies[4][8192];
+static char			 srv_uris[4][512];
+static int			 srv_methods[4];
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- fakeaws.py: the parent's only ---- */
+
+/* Stop a process group we started; pid may not be our child (moto). */
+static void
+group_stop(pid_t *pid, int child)
+{
+	int	i;
+
+	if (*pid <= 0)
+		return;
+	kill(-*pid, SIGTERM);
+	for (i = 0; i < 50; i++) {
+		if (child ? waitpid(*pid, NULL, WNOHANG) == *pid :
+		    kill(-*pid, 0) == -1 && errno == ESRCH) {
+			*pid = -1;
+			return;
+		}
+		usleep(100000);
+	}
+	kill(-*pid, SIGKILL);
+	if (child)
+		waitpid(*pid, NULL, 0);
+	*pid = -1;
+}
+
+static void
+fake_stop(void)
+{
+	char	cmd[128];
+
+	if (getpid() != main_pid)
+		return;
+	/* fakeaws stops its moto on SIGTERM; moto is stopped anyway. */
+	group_stop(&fake_pid, 1);
+	group_stop(&moto_pid, 0);
+	fake_port = 0;
+	if (tmp_dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "check_route53: cannot remove %s\n",
+			    tmp_dir);
+		tmp_dir[0] = '\0';
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	if (getpid() == main_pid) {
+		if (fake_pid > 0)
+			kill(-fake_pid, SIGKILL);
+		if (moto_pid > 0)
+			kill(-moto_pid, SIGKILL);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Does GET path on 127.0.0.1:p answer 200? Blocking: parent only. */
+static int
+http_ok(int p, const char *path)
+{
+	struct sockaddr_in	sin;
+	struct timeval		tv = { 1, 0 };
+	char			buf[64], req[256];
+	ssize_t			n;
+	int			fd, ok = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(p);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+	    path);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 12) {
+		buf[n] = '\0';
+		ok = strncmp(buf + 9, "200", 3) == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+/* Unchecked fixture: fakeaws.py --spawn-moto, once, in the parent. */
+static void
+fake_start(void)
+{
+	char		 envf[96], log[96], mlog[96], line[128];
+	char		*argv[] = { "python3", "tests/fakes/fakeaws.py",
+			    "--spawn-moto", "--port", "0", "--env-file", envf,
+			    "--moto-log", mlog, NULL };
+	FILE		*f;
+	int64_t		 deadline;
+	int		 fd;
+
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/check_route53.XXXXXX");
+	if (mkdtemp(tmp_dir) == NULL) {
+		tmp_dir[0] = '\0';
+		return;
+	}
+	snprintf(envf, sizeof(envf), "%s/aws.env", tmp_dir);
+	snprintf(log, sizeof(log), "%s/fake.log", tmp_dir);
+	snprintf(mlog, sizeof(mlog), "%s/moto.log", tmp_dir);
+	if ((fake_pid = fork()) == -1)
+		return;
+	if (fake_pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(fake_pid, fake_pid);
+	for (deadline = now_ms() + 30000; now_ms() < deadline;
+	    usleep(100000)) {
+		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
+			fake_pid = -1;
+			break;
+		}
+		if ((f = fopen(envf, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (strncmp(line, "FAKEAWS_PORT=", 13) == 0)
+				fake_port = atoi(line + 13);
+			if (strncmp(line, "MOTO_PID=", 9) == 0)
+				moto_pid = atoi(line + 9);
+		}
+		fclose(f);
+		if (fake_port > 0 && http_ok(fake_port, "/_fake/health"))
+			return;
+	}
+	fprintf(stderr, "check_route53: fakeaws.py did not start (see "
+	    "%s)\n", log);
+	fake_port = 0;
+	group_stop(&fake_pid, 1);
+	group_stop(&moto_pid, 0);
+}
+
+/* ---- the in-process server ---- */
+
+static void
+srv_cb(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	struct evbuffer	*out;
+	const char	*a;
+	size_t		 len;
+	int		 k;
+
+	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
+	a = srv_nanswers > 0 ? srv_answers[k] : "";
+	if (srv_n < 4) {
+		snprintf(srv_uris[srv_n], sizeof(srv_uris[0]), "%s",
+		    evhttp_request_get_uri(req));
+		srv_methods[srv_n] = evhttp_request_get_command(req);
+		len = evbuffer_get_length(in);
+		if (len >= sizeof(srv_bodies[0]))
+			len = sizeof(srv_bodies[0]) - 1;
+		evbuffer_copyout(in, srv_bodies[srv_n], len);
+		srv_bodies[srv_n][len] = '\0';
+	}
+	srv_n++;
+	out = evbuffer_new();
+	evbuffer_add(out, a, strlen(a));
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/xml");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+/* ---- fixtures ---- */
+
+static struct aws *
+aws_at(int p)
+{
+	struct aws_opts	 o;
+	char		 ep[96];
+	const char	*eps[2];
+
+	snprintf(ep, sizeof(ep), "route53=http://127.0.0.1:%d", p);
+	eps[0] = ep;
+	eps[1] = NULL;
+	memset(&o, 0, sizeof(o));
+	o.region = "us-east-1";
+	o.endpoints = eps;
+	o.max_attempts = 2;
+	o.backoff_base_ms = 10;
+	o.backoff_cap_ms = 50;
+	o.timeout_ms = 10000;
+	return aws_new(base, h, creds, &o);
+}
+
+static void
+setup(void)
+{
+	struct aws_creds_opts		 co;
+	struct evhttp_bound_socket	*bs;
+	struct sockaddr_in		 sin;
+	socklen_t			 len = sizeof(sin);
+
+	srv_n = srv_nanswers = 0;
+	memset(srv_bodies, 0, sizeof(srv_bodies));
+	snprintf(home, sizeof(home), "/tmp/check_route53_home.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(home));
+	ck_assert_ptr_nonnull(base = event_base_new());
+	ck_assert_ptr_nonnull(h = http_new(base));
+	memset(&co, 0, sizeof(co));
+	co.env = (char *const *)env_test;
+	co.home = home;
+	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
+	ck_assert_ptr_nonnull(srv = evhttp_new(base));
+	evhttp_set_gencb(srv, srv_cb, NULL);
+	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
+	    "127.0.0.1", 0));
+	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
+	    (struct sockaddr *)&sin, &len), 0);
+	srv_port = ntohs(sin.sin_port);
+	aws = NULL;
+}
+
+static void
+teardown(void)
+{
+	aws_free(aws);
+	aws = NULL;
+	aws_creds_free(creds);
+	http_free(h);
+	evhttp_free(srv);
+	event_base_free(base);
+	rmdir(home);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+/* Run the loop until *n reaches want, or ms pass. */
+static void
+run_until(int *n, int want, int64_t ms)
+{
+	struct event	*tick;
+	struct timeval	 tv = { 0, 10000 };
+	int64_t		 end = now_ms() + ms;
+
+	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
+	event_add(tick, &tv);
+	while ((n == NULL || *n < want) && now_ms() < end)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(tick);
+}
+
+/* ---- what the callbacks saw, copied ---- */
+
+struct got {
+	int	n;
+	int	err;
+	char	op[64], code[64], text[512];
+	int	status;
+	/* change */
+	char	id[64], chstatus[32];
+	int	st;
+	/* record */
+	int	found;
+	char	name[128], type[16];
+	long	ttl;
+	size_t	nvalues;
+	char	values[4][128];
+	int	alias;
+	char	set_id[64];
+};
+
+static void
+got_err(struct got *g, const struct r53_err *e)
+{
+	g->err = 1;
+	snprintf(g->op, sizeof(g->op), "%s", e->op);
+	snprintf(g->code, sizeof(g->code), "%s", e->code);
+	snprintf(g->text, sizeof(g->text), "%s", e->text);
+	g->status = e->status;
+}
+
+static void
+change_cb(void *arg, const struct r53_change *c, const struct r53_err *e)
+{
+	struct got	*g = arg;
+
+	g->n++;
+	if (e != NULL) {
+		ck_assert_ptr_null(c);
+		got_err(g, e);
+		return;
+	}
+	snprintf(g->id, sizeof(g->id), "%s", c->id);
+	snprintf(g->chstatus, sizeof(g->chstatus), "%s", c->status);
+	g->st = c->st;
+}
+
+static void
+record_cb(void *arg, const struct r53_record *r, const struct r53_err *e)
+{
+	struct got	*g = arg;
+	size_t		 i;
+
+	g->n++;
+	if (e != NULL) {
+		ck_assert_ptr_null(r);
+		got_err(g, e);
+		return;
+	}
+	g->found = r->found;
+	snprintf(g->name, sizeof(g->name), "%s", r->name);
+	snprintf(g->type, sizeof(g->type), "%s", r->type);
+	g->ttl = (long)r->ttl;
+	g->nvalues = r->nvalues;
+	for (i = 0; i < r->nvalues && i < 4; i++)
+		snprintf(g->values[i], sizeof(g->values[i]), "%s",
+		    r->values[i]);
+	g->alias = r->alias;
+	snprintf(g->set_id, sizeof(g->set_id), "%s",
+	    r->set_identifier != NULL ? r->set_identifier : "");
+}
+
+struct raw {
+	int	 n;
+	int	 ok;
+	char	 code[64];
+	char	 message[256];
+	char	 zone[64];
+};
+
+static void
+raw_cb(void *arg, const struct aws_result *res)
+{
+	struct raw	*r = arg;
+	xmlNode		*hz;
+	char		*id;
+
+	r->n++;
+	r->ok = res->ok;
+	snprintf(r->code, sizeof(r->code), "%s",
+	    res->code != NULL ? res->code : "");
+	snprintf(r->message, sizeof(r->message), "%s",
+	    res->message != NULL ? res->message : "");
+	if (res->ok && res->xml != NULL &&
+	    (hz = aws_xml_find(res->xml, NULL, "HostedZone")) != NULL &&
+	    (id = aws_xml_text(res->xml, hz, "Id")) != NULL) {
+		snprintf(r->zone, sizeof(r->zone), "%s", id);
+		free(id);
+	}
+}
+
+/* ---- recorded answers ---- */
+
+static const char change_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<ChangeResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/"
+    "doc/2013-04-01/\">\n"
+    "   <ChangeInfo>\n"
+    "      <Comment>writer to RDS</Comment>\n"
+    "      <Id>/change/C2682N5HXP0BZ4</Id>\n"
+    "      <Status>PENDING</Status>\n"
+    "      <SubmittedAt>2024-05-01T12:00:00.000Z</SubmittedAt>\n"
+    "   </ChangeInfo>\n"
+    "</ChangeResourceRecordSetsResponse>\n";
+
+static const char get_change_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<GetChangeResponse xmlns=\"https://route53.amazonaws.com/doc/"
+    "2013-04-01/\">\n"
+    "   <ChangeInfo>\n"
+    "      <Id>C2682N5HXP0BZ4</Id>\n"
+    "      <Status>INSYNC</Status>\n"
+    "      <SubmittedAt>2024-05-01T12:00:00.000Z</SubmittedAt>\n"
+    "   </ChangeInfo>\n"
+    "</GetChangeResponse>\n";
+
+static const char list_a_xml[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/"
+    "doc/2013-04-01/\">\n"
+    "   <ResourceRecordSets>\n"
+    "      <ResourceRecordSet>\n"
+    "         <Name>db.Example.com.</Name>\n"
+    "         <Type>A</Type>\n"
+    "         <TTL>5</TTL>\n"
+    "         <ResourceRecords>\n"
+    "            <ResourceRecord><Value>10.0.0.5</Value></ResourceRecord>\n"
+    "            <ResourceRecord><Value>10.0.0.6</Value></ResourceRecord>\n"
+    "         </ResourceRecords>\n"
+    "      </ResourceRecordSet>\n"
+    "   </ResourceRecordSets>\n"
+    "   <IsTruncated>true</IsTruncated>\n"
+    "   <MaxItems>1</MaxItems>\n"
+    "   <NextRecordName>www.example.com.</NextRecordName>\n"
+    "   <NextRecordType>A</NextRecordType>\n"
+    "</ListResourceRecordSetsResponse>\n";
+
+/* The listing starts past the name: what comes is the next record. */
+static const char list_next_xml[] =
+    "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/"
+    "doc/2013-04-01/\"><ResourceRecordSets><ResourceRecordSet>"
+    "<Name>www.example.com.</Name><Type>A</Type><TTL>300</TTL>"
+    "<ResourceRecords><ResourceRecord><Value>192.0.2.1</Value>"
+    "</ResourceRecord></ResourceRecords></ResourceRecordSet>"
+    "</ResourceRecordSets><IsTruncated>false</IsTruncated>"
+    "<MaxItems>1</MaxItems></ListResourceRecordSetsResponse>";
+
+static const char list_empty_xml[] =
+    "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/"
+    "doc/2013-04-01/\"><ResourceRecordSets/><IsTruncated>false"
+    "</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>";
+
+static const char list_alias_xml[] =
+    "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/"
+    "doc/2013-04-01/\"><ResourceRecordSets><ResourceRecordSet>"
+    "<Name>\\052.example.com.</Name><Type>A</Type>"
+    "<AliasTarget><HostedZoneId>Z35SXDOTRQ7X7K</HostedZoneId>"
+    "<DNSName>shop-123.us-east-1.elb.amazonaws.com.</DNSName>"
+    "<EvaluateTargetHealth>false</EvaluateTargetHealth></AliasTarget>"
+    "</ResourceRecordSet></ResourceRecordSets><IsTruncated>false"
+    "</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>";
+
+static const char list_weighted_xml[] =
+    "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/"
+    "doc/2013-04-01/\"><ResourceRecordSets><ResourceRecordSet>"
+    "<Name>db.example.com.</Name><Type>CNAME</Type>"
+    "<SetIdentifier>blue</SetIdentifier><Weight>100</Weight><TTL>60</TTL>"
+    "<ResourceRecords><ResourceRecord><Value>src.example.com</Value>"
+    "</ResourceRecord></ResourceRecords></ResourceRecordSet>"
+    "</ResourceRecordSets><IsTruncated>true</IsTruncated>"
+    "<MaxItems>1</MaxItems></ListResourceRecordSetsResponse>";
+
+static xmlDoc *
+doc_of(const char *xml)
+{
+	xmlDoc	*d;
+
+	d = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+	    XML_PARSE_NOWARNING);
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+START_TEST(parse_recorded_changes)
+{
+	struct r53_change	*c;
+	xmlDoc			*d;
+	char			 why[256];
+	size_t			 i;
+	static const char *const bad[] = {
+		"<ChangeResourceRecordSetsResponse/>",
+		"<GetChangeResponse><ChangeInfo><Status>INSYNC</Status>"
+		"</ChangeInfo></GetChangeResponse>",
+		"<GetChangeResponse><ChangeInfo><Id>/change/C1</Id>"
+		"</ChangeInfo></GetChangeResponse>",
+		"<GetChangeResponse><ChangeInfo><Id>../../hostedzone</Id>"
+		"<Status>INSYNC</Status></ChangeInfo></GetChangeResponse>",
+	};
+
+	d = doc_of(change_xml);
+	ck_assert_ptr_nonnull(c = r53_parse_change(d, why, sizeof(why)));
+	ck_assert_str_eq(c->id, "C2682N5HXP0BZ4");
+	ck_assert_str_eq(c->status, "PENDING");
+	ck_assert_int_eq(c->st, R53_CH_PENDING);
+	ck_assert_str_eq(c->submitted_at, "2024-05-01T12:00:00.000Z");
+	r53_change_free(c);
+	xmlFreeDoc(d);
+
+	d = doc_of(get_change_xml);
+	ck_assert_ptr_nonnull(c = r53_parse_change(d, why, sizeof(why)));
+	ck_assert_str_eq(c->id, "C2682N5HXP0BZ4");
+	ck_assert_int_eq(c->st, R53_CH_INSYNC);
+	r53_change_free(c);
+	xmlFreeDoc(d);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d = doc_of(bad[i]);
+		why[0] = '\0';
+		ck_assert_msg(r53_parse_change(d, why, sizeof(why)) == NULL,
+		    "answer %zu taken", i);
+		ck_assert_msg(why[0] != '\0', "answer %zu: no reason", i);
+		xmlFreeDoc(d);
+	}
+	ck_assert_ptr_null(r53_parse_change(NULL, why, sizeof(why)));
+	ck_assert_int_eq(r53_change_status_parse("DONE"), R53_CH_OTHER);
+	r53_change_free(NULL);
+	r53_record_free(NULL);
+}
+END_TEST
+
+START_TEST(parse_recorded_records)
+{
+	struct r53_record	*r;
+	xmlDoc			*d;
+	char			 why[256];
+
+	/* Name asked without the final dot, in another case. */
+	d = doc_of(list_a_xml);
+	ck_assert_ptr_nonnull(r = r53_parse_record(d, "DB.example.com", "A",
+	    why, sizeof(why)));
+	ck_assert_int_eq(r->found, 1);
+	ck_assert_str_eq(r->name, "db.Example.com.");
+	ck_assert_str_eq(r->type, "A");
+	ck_assert_int_eq(r->ttl, 5);
+	ck_assert_uint_eq(r->nvalues, 2);
+	ck_assert_str_eq(r->values[0], "10.0.0.5");
+	ck_assert_str_eq(r->values[1], "10.0.0.6");
+	ck_assert_int_eq(r->alias, 0);
+	ck_assert_ptr_null(r->set_identifier);
+	r53_record_free(r);
+	/* Same name, other type: not it. */
+	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com.",
+	    "AAAA", why, sizeof(why)));
+	ck_assert_int_eq(r->found, 0);
+	ck_assert_str_eq(r->name, "db.example.com.");
+	ck_assert_str_eq(r->type, "AAAA");
+	ck_assert_uint_eq(r->nvalues, 0);
+	r53_record_free(r);
+	xmlFreeDoc(d);
+
+	d = doc_of(list_next_xml);
+	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com", "A",
+	    why, sizeof(why)));
+	ck_assert_int_eq(r->found, 0);
+	ck_assert_int_eq(r->ttl, -1);
+	r53_record_free(r);
+	xmlFreeDoc(d);
+
+	d = doc_of(list_empty_xml);
+	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com", "A",
+	    why, sizeof(why)));
+	ck_assert_int_eq(r->found, 0);
+	r53_record_free(r);
+	xmlFreeDoc(d);
+
+	/* An alias: no TTL, no values; "\052" is '*'. */
+	d = doc_of(list_alias_xml);
+	ck_assert_ptr_nonnull(r = r53_parse_record(d, "*.example.com", "A",
+	    why, sizeof(why)));
+	ck_assert_int_eq(r->found, 1);
+	ck_assert_int_eq(r->alias, 1);
+	ck_assert_int_eq(r->ttl, -1);
+	ck_assert_uint_eq(r->nvalues, 0);
+	r53_record_free(r);
+	xmlFreeDoc(d);
+
+	d = doc_of(list_weighted_xml);
+	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com",
+	    "CNAME", why, sizeof(why)));
+	ck_assert_int_eq(r->found, 1);
+	ck_assert_str_eq(r->set_identifier, "blue");
+	ck_assert_int_eq(r->ttl, 60);
+	r53_record_free(r);
+	xmlFreeDoc(d);
+
+	/* Wrong shapes. */
+	d = doc_of("<GetChangeResponse/>");
+	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
+	xmlFreeDoc(d);
+	d = doc_of("<ListResourceRecordSetsResponse><IsTruncated>false"
+	    "</IsTruncated></ListResourceRecordSetsResponse>");
+	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
+	xmlFreeDoc(d);
+	d = doc_of("<ListResourceRecordSetsResponse><ResourceRecordSets>"
+	    "<ResourceRecordSet><Name>a.</Name><Type>A</Type><TTL>five</TTL>"
+	    "<ResourceRecords><ResourceRecord><Value>10.0.0.1</Value>"
+	    "</ResourceRecord></ResourceRecords></ResourceRecordSet>"
+	    "</ResourceRecordSets></ListResourceRecordSetsResponse>");
+	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "TTL"));
+	xmlFreeDoc(d);
+	d = doc_of("<ListResourceRecordSetsResponse><ResourceRecordSets>"
+	    "<ResourceRecordSet><Name>a.</Name><Type>A</Type><TTL>5</TTL>"
+	    "</ResourceRecordSet></ResourceRecordSets>"
+	    "</ListResourceRecordSetsResponse>");
+	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
+	xmlFreeDoc(d);
+}
+END_TEST
+
+START_TEST(change_batch_escaped)
+{
+	const char *const	 v[] = { "\"a<b & c>d\"", "\"x'y\"" };
+	xmlDoc			*d;
+	xmlNode			*root, *rrs, *recs, *rec;
+	char			*xml, *t;
+
+	ck_assert_ptr_nonnull(xml = r53_change_batch_xml("t&t.example.com.",
+	    "TXT", 5, v, 2));
+	ck_assert_ptr_nonnull(strstr(xml, "&lt;"));
+	ck_assert_ptr_nonnull(strstr(xml, "&amp;"));
+	ck_assert_ptr_null(strstr(xml, "a<b"));
+	d = doc_of(xml);
+	root = xmlDocGetRootElement(d);
+	ck_assert_str_eq((const char *)root->name,
+	    "ChangeResourceRecordSetsRequest");
+	ck_assert_ptr_nonnull(root->ns);
+	ck_assert_str_eq((const char *)root->ns->href, R53_XMLNS);
+	ck_assert_ptr_nonnull(aws_xml_find(d, NULL, "ChangeBatch"));
+	ck_assert_ptr_nonnull(aws_xml_find(d, NULL, "Changes"));
+	t = aws_xml_text(d, NULL, "Action");
+	ck_assert_str_eq(t, "UPSERT");
+	free(t);
+	ck_assert_ptr_nonnull(rrs = aws_xml_find(d, NULL,
+	    "ResourceRecordSet"));
+	t = aws_xml_text(d, rrs, "Name");
+	ck_assert_str_eq(t, "t&t.example.com.");
+	free(t);
+	t = aws_xml_text(d, rrs, "Type");
+	ck_assert_str_eq(t, "TXT");
+	free(t);
+	t = aws_xml_text(d, rrs, "TTL");
+	ck_assert_str_eq(t, "5");
+	free(t);
+	ck_assert_ptr_nonnull(recs = aws_xml_find(d, rrs, "ResourceRecords"));
+	rec = recs->children;
+	ck_assert_ptr_nonnull(rec);
+	t = aws_xml_text(d, rec, "Value");
+	ck_assert_str_eq(t, v[0]);
+	free(t);
+	ck_assert_ptr_nonnull(rec = rec->next);
+	t = aws_xml_text(d, rec, "Value");
+	ck_assert_str_eq(t, v[1]);
+	free(t);
+	ck_assert_ptr_null(rec->next);
+	xmlFreeDoc(d);
+	free(xml);
+}
+END_TEST
+
+START_TEST(checks)
+{
+	const char *const	 v[] = { "10.0.0.5", "" };
+	char			 why[256], longname[1100];
+
+	ck_assert_int_eq(r53_upsert_check("Z1D633PJN98FT9", "db.example.com",
+	    "A", 5, v, 1, why, sizeof(why)), 0);
+	ck_assert_int_eq(r53_upsert_check("/hostedzone/Z1D633PJN98FT9",
+	    "db.example.com", "A", 0, v, 1, why, sizeof(why)), 0);
+	ck_assert_int_eq(r53_upsert_check("Z1/../x", "db.example.com", "A",
+	    5, v, 1, why, sizeof(why)), -1);
+	ck_assert_int_eq(r53_upsert_check("", "db.example.com", "A", 5, v, 1,
+	    why, sizeof(why)), -1);
+	ck_assert_int_eq(r53_upsert_check("Z1", "", "A", 5, v, 1, why,
+	    sizeof(why)), -1);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert_int_eq(r53_upsert_check("Z1", longname, "A", 5, v, 1, why,
+	    sizeof(why)), -1);
+	ck_assert_int_eq(r53_upsert_check("Z1", "db.example.com", "a", 5, v,
+	    1, why, sizeof(why)), -1);
+	ck_assert_int_eq(r53_upsert_check("Z1", "db.example.com", "A", -1, v,
+	    1, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "TTL"));
+	ck_assert_int_eq(r53_upsert_check("Z1", "db.example.com", "A", 5, v,
+	    0, why, sizeof(why)), -1);
+	ck_assert_int_eq(r53_upsert_check("Z1", "db.example.com", "A", 5, v,
+	    2, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "value 2"));
+
+	ck_assert_int_eq(r53_name_equal("db.example.com", "DB.Example.COM."),
+	    1);
+	ck_assert_int_eq(r53_name_equal("\\052.example.com.", "*.example.com"),
+	    1);
+	ck_assert_int_eq(r53_name_equal("db.example.com", "db.example.co"), 0);
+	ck_assert_int_eq(r53_name_equal("db.example.com..", "db.example.com"),
+	    0);
+	ck_assert_int_eq(r53_name_equal(NULL, "a"), 0);
+
+	/* Refused calls send nothing and return NULL. */
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_null(r53_upsert(aws, "Z1", "db.example.com", "A", -5,
+	    v, 1, change_cb, NULL));
+	ck_assert_ptr_null(r53_get_change(aws, "/change/C1/../x", change_cb,
+	    NULL));
+	ck_assert_ptr_null(r53_get_record(aws, "Z1", "db.example.com", "a b",
+	    record_cb, NULL));
+	run_until(NULL, 0, 100);
+	ck_assert_int_eq(srv_n, 0);
+}
+END_TEST
+
+/* ---- the in-process server ---- */
+
+START_TEST(requests_sent)
+{
+	const char *const	 v[] = { "10.0.0.5" };
+	struct got		 g = { 0 }, c = { 0 }, r = { 0 };
+
+	srv_answers[0] = change_xml;
+	srv_answers[1] = get_change_xml;
+	srv_answers[2] = list_a_xml;
+	srv_nanswers = 3;
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(r53_upsert(aws, "/hostedzone/Z1D633PJN98FT9",
+	    "db.example.com", "A", 5, v, 1, change_cb, &g));
+	run_until(&g.n, 1, 5000);
+	ck_assert_msg(!g.err, "%s", g.text);
+	ck_assert_str_eq(g.id, "C2682N5HXP0BZ4");
+	ck_assert_int_eq(g.st, R53_CH_PENDING);
+	ck_assert_ptr_nonnull(r53_get_change(aws, "/change/C2682N5HXP0BZ4",
+	    change_cb, &c));
+	run_until(&c.n, 1, 5000);
+	ck_assert_msg(!c.err, "%s", c.text);
+	ck_assert_int_eq(c.st, R53_CH_INSYNC);
+	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1D633PJN98FT9",
+	    "db.example.com", "A", record_cb, &r));
+	run_until(&r.n, 1, 5000);
+	ck_assert_msg(!r.err, "%s", r.text);
+	ck_assert_int_eq(r.found, 1);
+	ck_assert_int_eq(r.ttl, 5);
+
+	ck_assert_int_eq(srv_n, 3);
+	ck_assert_int_eq(srv_methods[0], EVHTTP_REQ_POST);
+	ck_assert_str_eq(srv_uris[0], "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
+	    "rrset/");
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "<ChangeResourceRecordSetsRequest xmlns=\""
+	    "https://route53.amazonaws.com/doc/2013-04-01/\">"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "<Action>UPSERT</Action>"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "<Name>db.example.com</Name>"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "<TTL>5</TTL>"));
+	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	    "<ResourceRecord><Value>10.0.0.5</Value></ResourceRecord>"));
+	ck_assert_int_eq(srv_methods[1], EVHTTP_REQ_GET);
+	ck_assert_str_eq(srv_uris[1], "/2013-04-01/change/C2682N5HXP0BZ4");
+	ck_assert_int_eq(srv_methods[2], EVHTTP_REQ_GET);
+	ck_assert_str_eq(srv_uris[2], "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
+	    "rrset?maxitems=1&name=db.example.com&type=A");
+}
+END_TEST
+
+START_TEST(odd_answer_is_error)
+{
+	const char *const	 v[] = { "10.0.0.5" };
+	struct got		 g = { 0 }, r = { 0 };
+
+	srv_answers[0] = "<ChangeResourceRecordSetsResponse><Nothing/>"
+	    "</ChangeResourceRecordSetsResponse>";
+	srv_nanswers = 1;
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(r53_upsert(aws, "Z1", "db.example.com", "A", 5,
+	    v, 1, change_cb, &g));
+	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
+	    record_cb, &r));
+	run_until(&g.n, 1, 5000);
+	run_until(&r.n, 1, 5000);
+	ck_assert_int_eq(g.err, 1);
+	ck_assert_str_eq(g.op, "ChangeResourceRecordSets");
+	ck_assert_str_eq(g.code, "UnexpectedAnswer");
+	ck_assert_msg(strncmp(g.text, "ChangeResourceRecordSets: "
+	    "UnexpectedAnswer: ", 44) == 0, "%s", g.text);
+	ck_assert_int_eq(r.err, 1);
+	ck_assert_str_eq(r.op, "ListResourceRecordSets");
+	ck_assert_str_eq(r.code, "UnexpectedAnswer");
+}
+END_TEST
+
+START_TEST(cancel_calls_nothing)
+{
+	const char *const	 v[] = { "10.0.0.5" };
+	struct r53_call		*c;
+	struct got		 g = { 0 }, r = { 0 };
+
+	srv_answers[0] = change_xml;
+	srv_nanswers = 1;
+	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(c = r53_upsert(aws, "Z1", "db.example.com", "A",
+	    5, v, 1, change_cb, &g));
+	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
+	    record_cb, &r));
+	r53_cancel(c);
+	r53_cancel(NULL);
+	/* The other call ends with aws_free(), without its callback. */
+	aws_free(aws);
+	aws = NULL;
+	run_until(NULL, 0, 300);
+	ck_assert_int_eq(g.n, 0);
+	ck_assert_int_eq(r.n, 0);
+}
+END_TEST
+
+/* ---- moto, behind fakeaws.py ---- */
+
+/* A new hosted zone in moto; its id ("/hostedzone/...") into zone. */
+static void
+zone_create(const char *name, char *zone, size_t len)
+{
+	struct raw	r = { 0 };
+	char		body[512];
+
+	snprintf(body, sizeof(body), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<CreateHostedZoneRequest xmlns=\"" R53_XMLNS "\">"
+	    "<Name>%s</Name><CallerReference>check-%d-%s</CallerReference>"
+	    "</CreateHostedZoneRequest>", name, (int)getpid(), name);
+	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "POST",
+	    "hostedzone", NULL, body, "CreateHostedZone", raw_cb, &r));
+	run_until(&r.n, 1, 10000);
+	ck_assert_msg(r.ok, "CreateHostedZone: %s: %s", r.code, r.message);
+	ck_assert_msg(strncmp(r.zone, "/hostedzone/", 12) == 0, "zone %s",
+	    r.zone);
+	snprintf(zone, len, "%s", r.zone);
+}
+
+START_TEST(moto_upsert_and_read_back)
+{
+	const char *const	 v1[] = { "10.0.0.5" };
+	const char *const	 v2[] = { "10.0.1.7" };
+	char			 zone[64];
+	struct got		 g = { 0 }, c = { 0 }, r = { 0 }, g2 = { 0 },
+				 r2 = { 0 }, n = { 0 };
+
+	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
+	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	zone_create("shop-a.example.com.", zone, sizeof(zone));
+
+	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "db.shop-a.example.com",
+	    "A", 5, v1, 1, change_cb, &g));
+	run_until(&g.n, 1, 10000);
+	ck_assert_msg(!g.err, "%s", g.text);
+	ck_assert_str_ne(g.id, "");
+	ck_assert_ptr_null(strchr(g.id, '/'));
+
+	ck_assert_ptr_nonnull(r53_get_change(aws, g.id, change_cb, &c));
+	run_until(&c.n, 1, 10000);
+	ck_assert_msg(!c.err, "%s", c.text);
+	ck_assert_str_eq(c.chstatus, "INSYNC");
+	ck_assert_int_eq(c.st, R53_CH_INSYNC);
+
+	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
+	    "db.shop-a.example.com", "A", record_cb, &r));
+	run_until(&r.n, 1, 10000);
+	ck_assert_msg(!r.err, "%s", r.text);
+	ck_assert_int_eq(r.found, 1);
+	ck_assert_int_eq(r.ttl, 5);
+	ck_assert_uint_eq(r.nvalues, 1);
+	ck_assert_str_eq(r.values[0], "10.0.0.5");
+	ck_assert_int_eq(r.alias, 0);
+
+	/* Again with a new value: replaced, not added. */
+	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "db.shop-a.example.com.",
+	    "A", 5, v2, 1, change_cb, &g2));
+	run_until(&g2.n, 1, 10000);
+	ck_assert_msg(!g2.err, "%s", g2.text);
+	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
+	    "db.shop-a.example.com", "A", record_cb, &r2));
+	run_until(&r2.n, 1, 10000);
+	ck_assert_msg(!r2.err, "%s", r2.text);
+	ck_assert_int_eq(r2.found, 1);
+	ck_assert_int_eq(r2.ttl, 5);
+	ck_assert_uint_eq(r2.nvalues, 1);
+	ck_assert_str_eq(r2.values[0], "10.0.1.7");
+
+	/* A name the zone does not have. */
+	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
+	    "cache.shop-a.example.com", "A", record_cb, &n));
+	run_until(&n.n, 1, 10000);
+	ck_assert_msg(!n.err, "%s", n.text);
+	ck_assert_int_eq(n.found, 0);
+}
+END_TEST
+
+/* Values that need escaping go there and back as they were. */
+START_TEST(moto_txt_escaped)
+{
+	const char *const	 v[] = { "\"writer=rds & <primary>\"" };
+	char			 zone[64];
+	struct got		 g = { 0 }, r = { 0 };
+
+	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
+	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	zone_create("shop-b.example.com.", zone, sizeof(zone));
+	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "_writer.shop-b.example.com",
+	    "TXT", 60, v, 1, change_cb, &g));
+	run_until(&g.n, 1, 10000);
+	ck_assert_msg(!g.err, "%s", g.text);
+	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
+	    "_writer.shop-b.example.com", "TXT", record_cb, &r));
+	run_until(&r.n, 1, 10000);
+	ck_assert_msg(!r.err, "%s", r.text);
+	ck_assert_int_eq(r.found, 1);
+	ck_assert_int_eq(r.ttl, 60);
+	ck_assert_uint_eq(r.nvalues, 1);
+	ck_assert_str_eq(r.values[0], v[0]);
+}
+END_TEST
+
+START_TEST(moto_no_such_zone)
+{
+	const char *const	 v[] = { "10.0.0.5" };
+	struct got		 g = { 0 }, r = { 0 };
+
+	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
+	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(r53_upsert(aws, "ZNOSUCHZONE0000", "db.example.com",
+	    "A", 5, v, 1, change_cb, &g));
+	ck_assert_ptr_nonnull(r53_get_record(aws, "/hostedzone/ZNOSUCHZONE0000",
+	    "db.example.com", "A", record_cb, &r));
+	run_until(&g.n, 1, 10000);
+	run_until(&r.n, 1, 10000);
+	ck_assert_int_eq(g.err, 1);
+	ck_assert_str_eq(g.op, "ChangeResourceRecordSets");
+	ck_assert_str_eq(g.code, "NoSuchHostedZone");
+	ck_assert_int_eq(g.status, 404);
+	ck_assert_msg(strncmp(g.text, "ChangeResourceRecordSets: "
+	    "NoSuchHostedZone: ", 44) == 0, "%s", g.text);
+	ck_assert_int_eq(r.err, 1);
+	ck_assert_str_eq(r.op, "ListResourceRecordSets");
+	ck_assert_str_eq(r.code, "NoSuchHostedZone");
+}
+END_TEST
+
+static Suite *
+route53_suite(void)
+{
+	Suite	*s = suite_create("route53");
+	TCase	*tc = tcase_create("local");
+	TCase	*moto = tcase_create("moto");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, parse_recorded_changes);
+	tcase_add_test(tc, parse_recorded_records);
+	tcase_add_test(tc, change_batch_escaped);
+	tcase_add_test(tc, checks);
+	tcase_add_test(tc, requests_sent);
+	tcase_add_test(tc, odd_answer_is_error);
+	tcase_add_test(tc, cancel_calls_nothing);
+	suite_add_tcase(s, tc);
+
+	tcase_add_unchecked_fixture(moto, fake_start, fake_stop);
+	tcase_add_checked_fixture(moto, setup, teardown);
+	tcase_set_timeout(moto, 60);
+	tcase_add_test(moto, moto_upsert_and_read_back);
+	tcase_add_test(moto, moto_txt_escaped);
+	tcase_add_test(moto, moto_no_such_zone);
+	suite_add_tcase(s, moto);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(route53_suite());
+	int	 failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGQUIT, on_signal);
+	main_pid = getpid();
+	atexit(fake_stop);
+	log_init(getenv("ROUTE53_DEBUG") != NULL ? LOG_LVL_DEBUG :
+	    LOG_LVL_ERR);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	fake_stop();
+	xmlCleanupParser();
+	curl_global_cleanup();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
