@@ -1177,7 +1177,6 @@ cut_undo_step(struct cut *c, int step)
 {
 	const struct plan	*p = c->m->plan;
 	const struct mydialect	*s = &c->db->sd, *t = &c->db->td;
-	struct timeval		 tv;
 	char			*host, *user, *file, sql[1024], start[96];
 
 	if (step < 0)
@@ -1185,13 +1184,7 @@ cut_undo_step(struct cut *c, int step)
 	if (c->ref != NULL || c->pending > 0) {
 		/* Something of ours is still answering: come back soon. */
 		c->undo_tries = (step << 8) | (c->undo_tries & 0xff);
-		if (c->ev_tick != NULL)
-			event_free(c->ev_tick);
-		if ((c->ev_tick = evtimer_new(c->d->base, undo_retry_cb,
-		    c)) == NULL)
-			fatalx("evtimer_new");
-		tv_ms(&tv, 20);
-		evtimer_add(c->ev_tick, &tv);
+		cut_after(c, 20, undo_retry_cb);
 		return;
 	}
 	switch (step) {
@@ -1272,8 +1265,6 @@ cut_undo_step(struct cut *c, int step)
 static void
 undo_later(struct cut *c, int step)
 {
-	struct timeval	tv;
-
 	if (step < 0)
 		step = 0;
 	c->undo_tries = (step << 8) | (((c->undo_tries & 0xff) + 1) & 0xff);
@@ -1285,12 +1276,7 @@ undo_later(struct cut *c, int step)
 		undo_finish(c);
 		return;
 	}
-	if (c->ev_tick != NULL)
-		event_free(c->ev_tick);
-	if ((c->ev_tick = evtimer_new(c->d->base, undo_retry_cb, c)) == NULL)
-		fatalx("evtimer_new");
-	tv_ms(&tv, CUT_UNDO_RETRY_MS);
-	evtimer_add(c->ev_tick, &tv);
+	cut_after(c, CUT_UNDO_RETRY_MS, undo_retry_cb);
 }
 
 /* The undo starts by learning both dialects if it does not know them. */
@@ -1530,15 +1516,8 @@ back_tick_cb(evutil_socket_t fd, short what, void *arg)
 static void
 back_later(struct cut *c, int step, int64_t ms)
 {
-	struct timeval	tv;
-
 	c->undo_tries = step;
-	if (c->ev_tick != NULL)
-		event_free(c->ev_tick);
-	if ((c->ev_tick = evtimer_new(c->d->base, back_tick_cb, c)) == NULL)
-		fatalx("evtimer_new");
-	tv_ms(&tv, ms);
-	evtimer_add(c->ev_tick, &tv);
+	cut_after(c, ms, back_tick_cb);
 }
 
 static void
