@@ -110,13 +110,15 @@ view_lag(const struct migration *m)
 	if (l == NULL)
 		return json_pack("{s:n, s:n}", "replica_ms", "heartbeat_ms");
 	st = lag_stat(l);
-	return json_pack("{s:o, s:o, s:b, s:b}",
+	return json_pack("{s:o, s:o, s:o, s:o}",
 	    "replica_ms", st->replica_ms >= 0 ? json_integer(st->replica_ms) :
 		json_null(),
 	    "heartbeat_ms", st->known && st->heartbeat_ms >= 0 ?
 		json_integer(st->heartbeat_ms) : json_null(),
-	    "io_running", st->io_running,
-	    "sql_running", st->sql_running);
+	    "io_running", st->status_known ? json_boolean(st->io_running) :
+		json_null(),
+	    "sql_running", st->status_known ? json_boolean(st->sql_running) :
+		json_null());
 }
 
 /* A fact as a number, or null. */
