@@ -2,10 +2,9 @@
  * config: the daemon's configuration file. A table, copts[], names every
  * option (section, key, type, field, default) and one setter turns a value
  * into its field, for the defaults and for the file alike, so that a key
- * is added in one place. Sections other than [daemon] are refused for now;
- * [aws] (region, profile, endpoint overrides) and [metrics] (listen
- * address) come with the code that uses them, as new rows of copts[] and
- * new names in csections[].
+ * is added in one place. Sections: [daemon] and [aws] (region, profile,
+ * CA file, endpoint overrides); [metrics] (listen address) comes with the
+ * code that uses it, as new rows of copts[] and a new name in csections[].
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -31,6 +30,9 @@ enum copt_type {
 	CT_GROUP,	/* char *, a group that exists; blank: none */
 	CT_LOGLEVEL,	/* int, enum log_level */
 	CT_INT,		/* int in lo..hi */
+	CT_REGION,	/* char *, an AWS region name; blank: none */
+	CT_WORD,	/* char *, no blanks; blank: none */
+	CT_URL,		/* char *, http:// or https:// URL; blank: none */
 };
 
 struct copt {
@@ -56,11 +58,33 @@ static const struct copt copts[] = {
 	{ "daemon", "log_level", CT_LOGLEVEL, OFF(log_level), "info", 0, 0 },
 	{ "daemon", "max_clients", CT_INT, OFF(max_clients),
 	    STR(CONFIG_MAX_CLIENTS), 1, 65536 },
+	{ "aws", "region", CT_REGION, OFF(aws_region), NULL, 0, 0 },
+	{ "aws", "profile", CT_WORD, OFF(aws_profile), NULL, 0, 0 },
+	{ "aws", "ca_file", CT_PATH, OFF(aws_ca_file), NULL, 0, 0 },
+	{ "aws", "endpoint_elasticloadbalancing", CT_URL,
+	    OFF(aws_endpoint[CONFIG_EP_ELBV2]), NULL, 0, 0 },
+	{ "aws", "endpoint_ecs", CT_URL, OFF(aws_endpoint[CONFIG_EP_ECS]),
+	    NULL, 0, 0 },
+	{ "aws", "endpoint_monitoring", CT_URL,
+	    OFF(aws_endpoint[CONFIG_EP_MONITORING]), NULL, 0, 0 },
+	{ "aws", "endpoint_sts", CT_URL, OFF(aws_endpoint[CONFIG_EP_STS]),
+	    NULL, 0, 0 },
+	{ "aws", "endpoint_route53", CT_URL,
+	    OFF(aws_endpoint[CONFIG_EP_ROUTE53]), NULL, 0, 0 },
+};
+
+/* The services of the endpoint_* keys, as lib/aws names them. */
+const char *const config_ep_service[CONFIG_EP__COUNT] = {
+	[CONFIG_EP_ELBV2] = "elasticloadbalancing",
+	[CONFIG_EP_ECS] = "ecs",
+	[CONFIG_EP_MONITORING] = "monitoring",
+	[CONFIG_EP_STS] = "sts",
+	[CONFIG_EP_ROUTE53] = "route53",
 };
 
 #define NCOPTS	(sizeof(copts) / sizeof(copts[0]))
 
-static const char *const csections[] = { "daemon" };
+static const char *const csections[] = { "daemon", "aws" };
 
 #define NCSECTIONS	(sizeof(csections) / sizeof(csections[0]))
 
@@ -73,6 +97,38 @@ struct cparse {
 	int			 secline[NCSECTIONS];
 	int			 seen[NCOPTS];
 };
+
+/* What is wrong with a region, word or URL value, or NULL. */
+static const char *
+config_word_bad(enum copt_type type, const char *v)
+{
+	const char	*p;
+
+	switch (type) {
+	case CT_REGION:
+		/* "us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1" */
+		for (p = v; (*p >= 'a' && *p <= 'z') || (*p >= '0' &&
+		    *p <= '9') || *p == '-'; p++)
+			;
+		if (*p != '\0' || strchr(v, '-') == NULL || *v == '-' ||
+		    p[-1] == '-' || p - v > 32)
+			return "expected an AWS region like us-east-1";
+		return NULL;
+	case CT_URL:
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0)
+			return "expected an http:// or https:// URL";
+		if (v[strcspn(v, ":") + 3] == '\0' ||
+		    v[strcspn(v, ":") + 3] == '/')
+			return "expected a host after the scheme";
+		/* FALLTHROUGH */
+	default:
+		for (p = v; *p != '\0'; p++)
+			if (*p == ' ' || *p == '\t' || (unsigned char)*p < 0x20)
+				return "expected no blanks";
+		return NULL;
+	}
+}
 
 static int
 config_set(struct config *c, const struct copt *o, const char *value,
@@ -145,6 +201,22 @@ config_set(struct config *c, const struct copt *o, const char *value,
 		if (conf_int(value, o->lo, o->hi, &ll, why, len) == -1)
 			return -1;
 		*(int *)f = (int)ll;
+		return 0;
+	case CT_REGION:
+	case CT_WORD:
+	case CT_URL:
+		if (*value != '\0') {
+			if ((p = config_word_bad(o->type, value)) != NULL) {
+				snprintf(why, len, "%s, got '%s'", p, value);
+				return -1;
+			}
+			if ((s = strdup(value)) == NULL) {
+				snprintf(why, len, "out of memory");
+				return -1;
+			}
+		}
+		free(*(char **)f);
+		*(char **)f = s;
 		return 0;
 	}
 	snprintf(why, len, "unknown option type");
@@ -260,6 +332,43 @@ config_key_cb(void *arg, const char *section, const char *key,
 		config_error(cp, line, "%s: %s", key, why);
 }
 
+static int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
+int
+config_aws_equal(const struct config *a, const struct config *b)
+{
+	int	i;
+
+	if (!str_same(a->aws_region, b->aws_region) ||
+	    !str_same(a->aws_profile, b->aws_profile) ||
+	    !str_same(a->aws_ca_file, b->aws_ca_file))
+		return 0;
+	for (i = 0; i < CONFIG_EP__COUNT; i++)
+		if (!str_same(a->aws_endpoint[i], b->aws_endpoint[i]))
+			return 0;
+	return 1;
+}
+
+void
+config_aws_keep(struct config *to, struct config *from)
+{
+	char	*t;
+	int	 i;
+
+#define SWAP(a, b)	do { t = (a); (a) = (b); (b) = t; } while (0)
+	SWAP(to->aws_region, from->aws_region);
+	SWAP(to->aws_profile, from->aws_profile);
+	SWAP(to->aws_ca_file, from->aws_ca_file);
+	for (i = 0; i < CONFIG_EP__COUNT; i++)
+		SWAP(to->aws_endpoint[i], from->aws_endpoint[i]);
+#undef SWAP
+}
+
 struct config *
 config_defaults(void)
 {
@@ -324,6 +433,8 @@ config_load(const char *path, int must_exist, struct conf_errors *errs)
 void
 config_free(struct config *c)
 {
+	int	i;
+
 	if (c == NULL)
 		return;
 	free(c->file);
@@ -331,5 +442,10 @@ config_free(struct config *c)
 	free(c->socket_group);
 	free(c->state_db);
 	free(c->plan_dir);
+	free(c->aws_region);
+	free(c->aws_profile);
+	free(c->aws_ca_file);
+	for (i = 0; i < CONFIG_EP__COUNT; i++)
+		free(c->aws_endpoint[i]);
 	free(c);
 }

@@ -1,7 +1,8 @@
 /*
  * config: the daemon's own configuration file (INI, default
  * /etc/migrated/migrated.conf): where the control socket and the state file
- * live, who may use the socket, where plans are kept, how much to log.
+ * live, who may use the socket, where plans are kept, how much to log, and
+ * how the AWS APIs are reached ([aws]).
  * Plans themselves are read by state/plan.c.
  */
 #ifndef CONFIG_H
@@ -15,6 +16,19 @@
 #define CONFIG_PLAN_DIR		"/etc/migrated/plans"
 #define CONFIG_MAX_CLIENTS	1024
 
+/* The endpoint_* keys of [aws]. */
+enum config_ep {
+	CONFIG_EP_ELBV2,
+	CONFIG_EP_ECS,
+	CONFIG_EP_MONITORING,
+	CONFIG_EP_STS,
+	CONFIG_EP_ROUTE53,
+	CONFIG_EP__COUNT
+};
+
+/* Their services, as lib/aws names them: "elasticloadbalancing"... */
+extern const char *const config_ep_service[CONFIG_EP__COUNT];
+
 struct config {
 	char	*file;		/* file read; NULL: built-in defaults */
 	char	*socket;	/* control socket path */
@@ -24,6 +38,12 @@ struct config {
 	char	*plan_dir;	/* plans checked by `migrated -t` */
 	int	 log_level;	/* enum log_level, info */
 	int	 max_clients;	/* control connections at once, 1024 */
+
+	/* [aws] */
+	char	*aws_region;	/* NULL: each plan's traffic.region */
+	char	*aws_profile;	/* NULL: $AWS_PROFILE, else "default" */
+	char	*aws_ca_file;	/* NULL: the system's CA store */
+	char	*aws_endpoint[CONFIG_EP__COUNT];	/* NULL: AWS's own */
 };
 
 /*
@@ -36,5 +56,9 @@ struct config	*config_load(const char *path, int must_exist,
 /* The built-in defaults; NULL only when out of memory. */
 struct config	*config_defaults(void);
 void		 config_free(struct config *);
+/* Do two configs reach AWS the same way (every [aws] key)? */
+int		 config_aws_equal(const struct config *, const struct config *);
+/* Move from's [aws] settings into to (to's go to from, to be freed). */
+void		 config_aws_keep(struct config *to, struct config *from);
 
 #endif

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "awsctx.h"
 #include "config.h"
 #include "control.h"
 #include "effect.h"
@@ -188,7 +189,7 @@ daemon_reload_plans(struct daemon *d)
 {
 	struct migration	*m;
 	struct plan		*p;
-	const char		*diff;
+	const char		*diff = NULL;
 	char			*text;
 	size_t			 i;
 
@@ -258,6 +259,12 @@ daemon_reload(struct daemon *d)
 			log_warnx("reload: socket, state_db and max_clients "
 			    "changes take effect at the next restart");
 		log_setlevel(c->log_level);
+		if (d->aws != NULL && !config_aws_equal(c, d->conf)) {
+			/* The clients are made from the old [aws]: keep it. */
+			log_warnx("reload: [aws] changes take effect at the "
+			    "next restart");
+			config_aws_keep(c, d->conf);
+		}
 		config_free(d->conf);
 		d->conf = c;
 	}
@@ -393,6 +400,8 @@ daemon_free(struct daemon *d)
 		migration_free(d->migs[i]);
 	}
 	free(d->migs);
+	/* After the migrations: their jobs cancelled their AWS calls. */
+	awsctx_free(d);
 	store_close(d->store);
 	if (d->ev_term) {
 		event_free(d->ev_term);

@@ -18,6 +18,7 @@ struct config;
 struct store;
 struct control;
 struct migration;
+struct awsctx;
 
 struct daemon {
 	struct event_base	*base;
@@ -30,6 +31,7 @@ struct daemon {
 	struct store		*store;
 	struct control		*control;
 	struct fsm_ops		 ops;
+	struct awsctx		*aws;		/* AWS clients; see awsctx.h */
 
 	struct migration	**migs;		/* in creation order */
 	size_t			 nmigs;

@@ -6,10 +6,16 @@
  * Local checks (the plan, its secret files, conflicts with other
  * migrations) run first; the database checks are queries on the source,
  * the target and a connection as the replication user, all in flight at
- * once; the verdict is given when the last answer is in. The AWS and
- * DigitalOcean checks arrive with their clients; until then preflight says
- * so and fails, having changed nothing.
+ * once. The AWS checks run alongside them: STS first (credentials and
+ * clock), then, if it answered, the listener, the target groups, the ECS
+ * service, the gates' alarms and the writer's DNS record, all at once.
+ * When STS fails every other call would fail the same way, so only that
+ * failure is reported. The verdict is given when the last answer is in.
+ * The DigitalOcean checks arrive with their client; until then preflight
+ * says so and fails, having changed nothing.
  */
+#include <arpa/inet.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +23,14 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "aws.h"
+#include "awsctx.h"
+#include "cloudwatch.h"
 #include "conf.h"
+#include "config.h"
 #include "dbpair.h"
+#include "ecs.h"
+#include "elbv2.h"
 #include "log.h"
 #include "migrated.h"
 #include "migration.h"
@@ -26,7 +38,20 @@
 #include "mydialect.h"
 #include "plan.h"
 #include "preflight.h"
+#include "route53.h"
 #include "runner.h"
+#include "sts.h"
+
+/* SigV4 refuses requests this far from AWS's clock. */
+#define PF_MAX_SKEW_S	300
+/* The writer's record must expire this fast for the switch to be quick. */
+#define PF_MAX_DNS_TTL	5
+/*
+ * AWS's messages can be long: a signature mismatch's carries the canonical
+ * request, over several lines. Its first line, at most 300 bytes.
+ */
+#define PF_AWS_MSG	"%.*s"
+#define PF_AWS_ARG(s)	msg_len(s), (s)
 
 struct pf {
 	struct daemon		*d;
@@ -43,6 +68,15 @@ struct pf {
 	int			 src_ok, tgt_ok;
 	int			 rds_procs;	/* bit per needed procedure */
 	char			*rds_have;	/* routine names, comma-separated */
+
+	/* AWS calls in flight, cancelled with the job. */
+	struct aws		*aws;
+	struct aws_call		*sts;
+	struct elbv2_call	*lst, *tgs, *th;
+	struct ecs_call		*svc;
+	struct cw_call		*alarms;
+	struct r53_call		*rec;
+	int			 rec_a;		/* asked for A after CNAME */
 };
 
 static void
@@ -68,6 +102,17 @@ pf_fail(struct pf *pf, const char *fmt, ...)
 		len += 2;
 	}
 	snprintf(pf->text + len, sizeof(pf->text) - len, "%s", msg);
+}
+
+static int
+msg_len(const char *s)
+{
+	size_t	n = strcspn(s, "\r\n");
+
+	/* A message ending "...: " before its lines: drop the colon. */
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == ':'))
+		n--;
+	return n > 300 ? 300 : (int)n;
 }
 
 /* Local checks. */
@@ -520,6 +565,14 @@ pf_cancel(void *arg)
 {
 	struct pf	*pf = arg;
 
+	aws_cancel(pf->sts);
+	elbv2_cancel(pf->lst);
+	elbv2_cancel(pf->tgs);
+	elbv2_cancel(pf->th);
+	ecs_cancel(pf->svc);
+	cw_cancel(pf->alarms);
+	r53_cancel(pf->rec);
+
 	if (pf->db != NULL) {
 		mydb_forget(pf->db->src, pf);
 		mydb_forget(pf->db->tgt, pf);
@@ -534,9 +587,9 @@ pf_finish(struct pf *pf)
 	char			 why[256];
 
 	pf_cross(pf);
-	/* Named plainly: these checks need clients this build lacks. */
-	pf_fail(pf, "the AWS and DigitalOcean checks are not in this build "
-	    "of migrated; nothing was changed");
+	/* Named plainly: this check needs a client this build lacks. */
+	pf_fail(pf, "the DigitalOcean checks (droplets by tag) are not in "
+	    "this build of migrated; nothing was changed");
 	runner_job_done(m, pf);
 	if (pf->failed == 0)
 		runner_fire(pf->d, m, MEV_CHECKS_PASSED, "every check passed",
@@ -605,6 +658,396 @@ pf_databases(struct pf *pf)
 		    tgt_routines_cb);
 }
 
+/*
+ * AWS checks. Each callback clears its handle, judges its answer, and
+ * counts itself done like a database answer.
+ */
+
+static void
+pf_aws_done(struct pf *pf)
+{
+	pf->pending--;
+	pf_done(pf);
+}
+
+/* An IPv4 address on a range a VPN or peering reaches: RFC 1918, 100.64/10. */
+static int
+private_ipv4(const char *s)
+{
+	struct in_addr	a;
+	uint32_t	ip;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return 0;
+	ip = ntohl(a.s_addr);
+	return (ip >> 24) == 10 || (ip >> 20) == (172 << 4 | 1) ||
+	    (ip >> 16) == (192 << 8 | 168) || (ip >> 22) == (100 << 2 | 1);
+}
+
+static void
+pf_listener_cb(void *arg, const struct elbv2_listener *l,
+    const struct elbv2_err *err)
+{
+	struct pf		*pf = arg;
+	const struct plan	*p = pf->m->plan;
+	int			 in = 0;
+
+	pf->lst = NULL;
+	if (err != NULL) {
+		pf_fail(pf, "listener: " PF_AWS_MSG "; check "
+		    "traffic.listener_arn", PF_AWS_ARG(err->text));
+		goto done;
+	}
+	if (l->nactions > 1)
+		pf_fail(pf, "listener: it has %zu default actions (%s among "
+		    "them); setting weights replaces them all, so make its "
+		    "default action a single forward (move authentication to "
+		    "a listener rule)", l->nactions, l->action_type ?
+		    l->action_type : "?");
+	else if (!l->is_forward)
+		pf_fail(pf, "listener: its default action is %s, not forward; "
+		    "make it forward to traffic.droplet_target_group_arn",
+		    l->action_type ? l->action_type : "unknown");
+	if (!l->is_forward)
+		goto done;
+	if (elbv2_forward_weight(&l->forward, p->traffic.droplet_tg_arn) < 0)
+		pf_fail(pf, "listener: its forward action does not send to "
+		    "traffic.droplet_target_group_arn; point it at the "
+		    "droplets' target group (or fix the plan)");
+	in = elbv2_forward_weight(&l->forward, p->traffic.ecs_tg_arn) >= 0;
+	if (l->forward.ntgs + !in > ELBV2_MAX_FORWARD_TGS)
+		pf_fail(pf, "listener: its forward action has %zu target "
+		    "groups; with the ECS one it would have more than %d, "
+		    "AWS's limit; remove the others", l->forward.ntgs,
+		    ELBV2_MAX_FORWARD_TGS);
+done:
+	pf_aws_done(pf);
+}
+
+static void
+pf_health_cb(void *arg, const struct elbv2_target_healths *th,
+    const struct elbv2_err *err)
+{
+	struct pf	*pf = arg;
+	size_t		 i;
+
+	pf->th = NULL;
+	if (err != NULL)
+		pf_fail(pf, "droplet target group: " PF_AWS_MSG,
+		    PF_AWS_ARG(err->text));
+	else if (th->n == 0)
+		pf_fail(pf, "droplet target group: no targets registered; "
+		    "register the droplets' private IP addresses");
+	else
+		for (i = 0; i < th->n; i++)
+			if (!private_ipv4(th->v[i].id))
+				pf_fail(pf, "droplet target group: target %s "
+				    "is not on a private range (10/8, "
+				    "172.16/12, 192.168/16, 100.64/10); "
+				    "register the droplets' private addresses, "
+				    "reached over a VPN or peering",
+				    th->v[i].id);
+	pf_aws_done(pf);
+}
+
+static const struct elbv2_target_group *
+tg_find(const struct elbv2_target_groups *tgs, const char *arn)
+{
+	size_t	i;
+
+	for (i = 0; i < tgs->n; i++)
+		if (tgs->v[i].arn != NULL && strcmp(tgs->v[i].arn, arn) == 0)
+			return &tgs->v[i];
+	return NULL;
+}
+
+static void
+pf_tgs_cb(void *arg, const struct elbv2_target_groups *tgs,
+    const struct elbv2_err *err)
+{
+	struct pf			*pf = arg;
+	const struct plan		*p = pf->m->plan;
+	const struct elbv2_target_group	*dt, *et;
+
+	pf->tgs = NULL;
+	if (err != NULL) {
+		pf_fail(pf, "target groups: " PF_AWS_MSG "; check "
+		    "traffic.droplet_target_group_arn and "
+		    "traffic.ecs_target_group_arn", PF_AWS_ARG(err->text));
+		goto done;
+	}
+	if ((dt = tg_find(tgs, p->traffic.droplet_tg_arn)) == NULL)
+		pf_fail(pf, "droplet target group: not found; check "
+		    "traffic.droplet_target_group_arn");
+	if ((et = tg_find(tgs, p->traffic.ecs_tg_arn)) == NULL)
+		pf_fail(pf, "ECS target group: not found; check "
+		    "traffic.ecs_target_group_arn");
+	if (dt != NULL && et != NULL && (dt->vpc_id == NULL ||
+	    et->vpc_id == NULL || strcmp(dt->vpc_id, et->vpc_id) != 0))
+		pf_fail(pf, "the target groups are in different VPCs (%s, %s); "
+		    "one listener forwards to target groups of its own VPC",
+		    dt->vpc_id ? dt->vpc_id : "none",
+		    et->vpc_id ? et->vpc_id : "none");
+	if (dt == NULL)
+		goto done;
+	if (dt->target_type == NULL || strcmp(dt->target_type, "ip") != 0) {
+		pf_fail(pf, "droplet target group: its target type is %s; "
+		    "droplets can only be ip targets: create one with "
+		    "--target-type ip", dt->target_type ? dt->target_type :
+		    "unknown");
+		goto done;
+	}
+	pf->pending++;
+	if ((pf->th = elbv2_describe_target_health(pf->aws,
+	    p->traffic.droplet_tg_arn, NULL, 0, pf_health_cb, pf)) == NULL) {
+		pf->pending--;
+		pf_fail(pf, "droplet target group: cannot ask for its targets "
+		    "(see the log)");
+	}
+done:
+	pf_aws_done(pf);
+}
+
+static void
+pf_service_cb(void *arg, const struct ecs_service *s,
+    const struct ecs_err *err)
+{
+	struct pf		*pf = arg;
+	const struct plan	*p = pf->m->plan;
+	char			 why[512];
+	size_t			 i;
+	int			 found = 0;
+
+	pf->svc = NULL;
+	if (err != NULL) {
+		pf_fail(pf, "ECS service %s/%s: " PF_AWS_MSG "; check "
+		    "traffic.ecs_cluster and traffic.ecs_service",
+		    p->traffic.ecs_cluster, p->traffic.ecs_service,
+		    PF_AWS_ARG(err->text));
+		goto done;
+	}
+	if (s->status == NULL || strcmp(s->status, "ACTIVE") != 0)
+		pf_fail(pf, "ECS service %s/%s is %s, not ACTIVE; create it "
+		    "again or fix traffic.ecs_service", p->traffic.ecs_cluster,
+		    p->traffic.ecs_service, s->status ? s->status : "unknown");
+	if (!ecs_rolling_controller(s, why, sizeof(why)))
+		pf_fail(pf, "ECS service %s/%s: %s; use the rolling deployment "
+		    "controller (ECS, strategy ROLLING)",
+		    p->traffic.ecs_cluster, p->traffic.ecs_service, why);
+	for (i = 0; i < s->nlbs; i++)
+		if (s->lbs[i].target_group_arn != NULL &&
+		    strcmp(s->lbs[i].target_group_arn,
+		    p->traffic.ecs_tg_arn) == 0)
+			found = 1;
+	if (!found)
+		pf_fail(pf, "ECS service %s/%s does not register its tasks in "
+		    "traffic.ecs_target_group_arn; add it to the service's "
+		    "load balancers", p->traffic.ecs_cluster,
+		    p->traffic.ecs_service);
+done:
+	pf_aws_done(pf);
+}
+
+static void
+pf_alarms_cb(void *arg, const struct cw_alarms *al, const struct cw_err *err)
+{
+	struct pf	*pf = arg;
+	char		 firing[1024] = "";
+	size_t		 i, len = 0;
+
+	pf->alarms = NULL;
+	if (err != NULL) {
+		pf_fail(pf, "CloudWatch alarms: " PF_AWS_MSG "; check "
+		    "gates.alarms", PF_AWS_ARG(err->text));
+		goto done;
+	}
+	for (i = 0; i < al->n; i++) {
+		if (al->v[i].st == CW_AL_NOT_FOUND)
+			pf_fail(pf, "CloudWatch alarm %s does not exist; fix "
+			    "gates.alarms", al->v[i].name);
+		else if (al->v[i].st == CW_AL_ALARM && len < sizeof(firing))
+			len += snprintf(firing + len, sizeof(firing) - len,
+			    "%s%s", len ? ", " : "", al->v[i].name);
+	}
+	if (len > 0)
+		pf_fail(pf, "CloudWatch alarms already in ALARM: %s; the gates "
+		    "would stop the first step: resolve them first", firing);
+done:
+	pf_aws_done(pf);
+}
+
+static void	pf_record_cb(void *, const struct r53_record *,
+		    const struct r53_err *);
+
+static void
+pf_record_ask(struct pf *pf, const char *type)
+{
+	const struct plan	*p = pf->m->plan;
+
+	pf->pending++;
+	if ((pf->rec = r53_get_record(pf->aws, p->cutover.dns_zone_id,
+	    p->cutover.dns_record, type, pf_record_cb, pf)) == NULL) {
+		pf->pending--;
+		pf_fail(pf, "cutover.dns_record: cannot ask Route 53 for it "
+		    "(see the log)");
+	}
+}
+
+static void
+pf_record_cb(void *arg, const struct r53_record *r, const struct r53_err *err)
+{
+	struct pf		*pf = arg;
+	const struct plan	*p = pf->m->plan;
+
+	pf->rec = NULL;
+	if (err != NULL)
+		pf_fail(pf, "cutover.dns_record %s: " PF_AWS_MSG "; check "
+		    "cutover.dns_zone_id", p->cutover.dns_record,
+		    PF_AWS_ARG(err->text));
+	else if (!r->found && !pf->rec_a) {
+		/* A database host is a CNAME to RDS, or an A record. */
+		pf->rec_a = 1;
+		pf_record_ask(pf, "A");
+	} else if (!r->found)
+		pf_fail(pf, "cutover.dns_record %s: no CNAME or A record in "
+		    "zone %s; create it with a TTL of at most %d s",
+		    p->cutover.dns_record, p->cutover.dns_zone_id,
+		    PF_MAX_DNS_TTL);
+	else if (r->alias || r->ttl < 0)
+		pf_fail(pf, "cutover.dns_record %s is an alias record; make "
+		    "it a plain record with a TTL of at most %d s",
+		    p->cutover.dns_record, PF_MAX_DNS_TTL);
+	else if (r->ttl > PF_MAX_DNS_TTL)
+		pf_fail(pf, "cutover.dns_record %s has a TTL of %lld s; lower "
+		    "it to %d s or less, at least the old TTL before the "
+		    "cutover", p->cutover.dns_record, (long long)r->ttl,
+		    PF_MAX_DNS_TTL);
+	pf_aws_done(pf);
+}
+
+/* STS answered: everything else, at once. */
+static void
+pf_aws_resources(struct pf *pf)
+{
+	const struct plan	*p = pf->m->plan;
+	const char		*tgs[2];
+	size_t			 n;
+
+	pf->pending++;
+	if ((pf->lst = elbv2_describe_listener(pf->aws,
+	    p->traffic.listener_arn, pf_listener_cb, pf)) == NULL) {
+		pf->pending--;
+		pf_fail(pf, "listener: cannot ask for it (see the log); check "
+		    "traffic.listener_arn");
+	}
+	tgs[0] = p->traffic.droplet_tg_arn;
+	tgs[1] = p->traffic.ecs_tg_arn;
+	pf->pending++;
+	if ((pf->tgs = elbv2_describe_target_groups(pf->aws, tgs, 2,
+	    pf_tgs_cb, pf)) == NULL) {
+		pf->pending--;
+		pf_fail(pf, "target groups: cannot ask for them (see the log)");
+	}
+	pf->pending++;
+	if ((pf->svc = ecs_describe_service(pf->aws, p->traffic.ecs_cluster,
+	    p->traffic.ecs_service, pf_service_cb, pf)) == NULL) {
+		pf->pending--;
+		pf_fail(pf, "ECS service: cannot ask for it (see the log)");
+	}
+	for (n = 0; p->gates.alarms != NULL && p->gates.alarms[n] != NULL;
+	    n++)
+		;
+	if (n > CW_MAX_ALARMS) {
+		pf_fail(pf, "gates.alarms names %zu alarms; at most %d", n,
+		    CW_MAX_ALARMS);
+		n = CW_MAX_ALARMS;
+	}
+	if (n > 0) {
+		pf->pending++;
+		if ((pf->alarms = cw_describe_alarms(pf->aws,
+		    (const char *const *)p->gates.alarms, n, pf_alarms_cb,
+		    pf)) == NULL) {
+			pf->pending--;
+			pf_fail(pf, "CloudWatch alarms: cannot ask for them "
+			    "(see the log)");
+		}
+	}
+	if (p->cutover.writer == WRITER_DNS && p->cutover.dns_zone_id != NULL &&
+	    p->cutover.dns_record != NULL)
+		pf_record_ask(pf, "CNAME");
+}
+
+static void
+pf_sts_cb(void *arg, const struct sts_identity *id, const char *err)
+{
+	struct pf	*pf = arg;
+	int64_t		 skew;
+
+	pf->sts = NULL;
+	if (err != NULL) {
+		if (strstr(err, "ConnectionError") != NULL)
+			pf_fail(pf, "AWS: cannot reach STS: " PF_AWS_MSG "; "
+			    "check the network, and endpoint_sts in [aws] of "
+			    "%s", PF_AWS_ARG(err), pf->d->conf_path);
+		else
+			pf_fail(pf, "AWS credentials: " PF_AWS_MSG "; give "
+			    "migrated valid credentials (environment, [aws] "
+			    "profile, instance or task role)", PF_AWS_ARG(err));
+		goto done;
+	}
+	skew = id->skew_s < 0 ? -id->skew_s : id->skew_s;
+	if (id->server_time != 0 && skew >= PF_MAX_SKEW_S)
+		pf_fail(pf, "AWS: this machine's clock is %lld s %s AWS's; "
+		    "requests are refused past %d s: fix its time "
+		    "synchronisation (chrony, systemd-timesyncd)",
+		    (long long)skew, id->skew_s > 0 ? "behind" : "ahead of",
+		    PF_MAX_SKEW_S);
+	log_info("%s: preflight: AWS account %s as %s", pf->m->name,
+	    id->account ? id->account : "?", id->arn ? id->arn : "?");
+	pf_aws_resources(pf);
+done:
+	pf_aws_done(pf);
+}
+
+/* An ARN's region: "arn:aws:elasticloadbalancing:REGION:...". */
+static int
+arn_in_region(const char *arn, const char *region)
+{
+	const char	*p = arn;
+	int		 i;
+
+	for (i = 0; i < 3 && p != NULL; i++)
+		if ((p = strchr(p, ':')) != NULL)
+			p++;
+	return p == NULL || (strncmp(p, region, strlen(region)) == 0 &&
+	    p[strlen(region)] == ':');
+}
+
+static void
+pf_aws(struct pf *pf)
+{
+	const struct plan	*p = pf->m->plan;
+	const char		*region;
+	char			 why[512];
+
+	region = awsctx_region(pf->d, p);
+	if ((pf->aws = awsctx_get(pf->d, region, why, sizeof(why))) ==
+	    NULL) {
+		pf_fail(pf, "%s", why);
+		return;
+	}
+	if (!arn_in_region(p->traffic.listener_arn, region))
+		pf_fail(pf, "traffic.listener_arn is not in region %s, where "
+		    "the AWS calls go; set traffic.region in the plan",
+		    region);
+	pf->pending++;
+	if ((pf->sts = sts_get_caller_identity(pf->aws, pf_sts_cb, pf)) ==
+	    NULL) {
+		pf->pending--;
+		pf_fail(pf, "AWS: cannot ask STS who we are (see the log)");
+	}
+}
+
 void
 preflight_run(struct daemon *d, struct migration *m)
 {
@@ -623,7 +1066,8 @@ preflight_run(struct daemon *d, struct migration *m)
 	}
 	pf_local(pf);
 	pf_databases(pf);
-	runner_progress(m, "checking source and target");
+	pf_aws(pf);
+	runner_progress(m, "checking source, target and AWS");
 	if (pf->pending == 0)
 		pf_finish(pf);
 }

@@ -14,6 +14,19 @@ DPID=
 FAILS=0
 CHECKS=0
 
+# AWS: the daemon finds the test key pair in its environment and nothing
+# else (no ~/.aws, no instance metadata). Tests without an AWS endpoint of
+# their own point [aws] at a closed loopback port (AWS_TEST_URL), so
+# preflight's AWS checks fail at once, the same way on every machine.
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
+export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION \
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
+    AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
+AWS_TEST_URL=${AWS_TEST_URL:-http://127.0.0.1:9}
+
 cleanup() {
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -9 "$DPID" 2>/dev/null
@@ -81,6 +94,14 @@ socket_mode = ${SOCKET_MODE:-0660}
 state_db = $STATE
 plan_dir = $T/plans
 log_level = debug
+
+[aws]
+region = us-east-1
+endpoint_elasticloadbalancing = $AWS_TEST_URL
+endpoint_ecs = $AWS_TEST_URL
+endpoint_monitoring = $AWS_TEST_URL
+endpoint_sts = $AWS_TEST_URL
+endpoint_route53 = $AWS_TEST_URL
 CONF
 	mkdir -p "$T/plans"
 }

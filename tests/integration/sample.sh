@@ -23,7 +23,8 @@ say abort shop "sample run over"
 wait_for 10 phase_is shop rolled_back
 say list
 echo
-echo "The database, AWS and DigitalOcean drivers are not in this build, so"
-echo "preflight stops the migration in 'failed' with that reason (see README)."
+echo "No database or AWS endpoint answers here, and the DigitalOcean checks are"
+echo "not in this build, so preflight stops the migration in 'failed' and says"
+echo "why (see README)."
 stop_daemon
 finish

@@ -47,6 +47,11 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->plan_dir, "/etc/migrated/plans");
 	ck_assert_int_eq(c->log_level, LOG_LVL_INFO);
 	ck_assert_int_eq(c->max_clients, 1024);
+	ck_assert_ptr_null(c->aws_region);
+	ck_assert_ptr_null(c->aws_profile);
+	ck_assert_ptr_null(c->aws_ca_file);
+	for (int i = 0; i < CONFIG_EP__COUNT; i++)
+		ck_assert_ptr_null(c->aws_endpoint[i]);
 	config_free(c);
 	config_free(NULL);
 }
@@ -99,6 +104,24 @@ START_TEST(test_full)
 	ck_assert_str_eq(c->plan_dir, abs);
 	ck_assert_int_eq(c->log_level, LOG_LVL_DEBUG);
 	ck_assert_int_eq(c->max_clients, 16);
+	free(abs);
+	ck_assert_str_eq(c->aws_region, "eu-west-3");
+	ck_assert_str_eq(c->aws_profile, "migrator");
+	snprintf(path, sizeof(path), "%s/certs/ca.pem", confdir);
+	ck_assert_ptr_nonnull(abs = conf_path_resolve(NULL, path));
+	ck_assert_str_eq(c->aws_ca_file, abs);
+	ck_assert_str_eq(c->aws_endpoint[CONFIG_EP_ELBV2],
+	    "http://127.0.0.1:4566");
+	ck_assert_str_eq(c->aws_endpoint[CONFIG_EP_ECS],
+	    "http://127.0.0.1:4566/");
+	ck_assert_str_eq(c->aws_endpoint[CONFIG_EP_MONITORING],
+	    "https://monitoring.example:8443");
+	ck_assert_str_eq(c->aws_endpoint[CONFIG_EP_STS],
+	    "http://127.0.0.1:4566");
+	ck_assert_str_eq(c->aws_endpoint[CONFIG_EP_ROUTE53],
+	    "http://[::1]:4566");
+	ck_assert_str_eq(config_ep_service[CONFIG_EP_MONITORING],
+	    "monitoring");
 	free(abs);
 	free(e);
 	conf_errors_clear(&errs);
@@ -189,6 +212,70 @@ START_TEST(test_values)
 	ck_assert_ptr_nonnull(strstr(e, ":2: socket_mode: expected an octal "
 	    "mode like 0660, got '01777'"));
 	free(e);
+
+	/* [aws]: blank is unset; regions and URLs are checked. */
+	c = load_text("[aws]\nregion =\nprofile =\n"
+	    "endpoint_route53 = https://route53.example\n", &e);
+	ck_assert_msg(c != NULL, "%s", e);
+	ck_assert_ptr_null(c->aws_region);
+	ck_assert_ptr_null(c->aws_profile);
+	ck_assert_str_eq(c->aws_endpoint[CONFIG_EP_ROUTE53],
+	    "https://route53.example");
+	free(e);
+	config_free(c);
+
+	c = load_text("[aws]\nregion = us-gov-west-1\n", &e);
+	ck_assert_msg(c != NULL, "%s", e);
+	ck_assert_str_eq(c->aws_region, "us-gov-west-1");
+	free(e);
+	config_free(c);
+
+	c = load_text("[aws]\nregion = useast1\n", &e);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(e, ":2: region: expected an AWS region "
+	    "like us-east-1, got 'useast1'"));
+	free(e);
+
+	c = load_text("[aws]\nprofile = two words\n", &e);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(e, ":2: profile: expected no blanks"));
+	free(e);
+
+	c = load_text("[aws]\nendpoint_sts = 127.0.0.1:4566\n", &e);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(e, ":2: endpoint_sts: expected an "
+	    "http:// or https:// URL"));
+	free(e);
+
+	c = load_text("region = us-east-1\n", &e);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(e, ":1: key 'region' is outside any "
+	    "section; it belongs in [aws]"));
+	free(e);
+}
+END_TEST
+
+/* A reload keeps the [aws] the clients were made from. */
+START_TEST(test_aws_keep)
+{
+	struct config	*a, *b;
+	char		*e;
+
+	ck_assert_ptr_nonnull(a = load_text("[aws]\nregion = us-east-1\n"
+	    "endpoint_ecs = http://127.0.0.1:1\n", &e));
+	free(e);
+	ck_assert_ptr_nonnull(b = load_text("[aws]\nregion = eu-west-1\n",
+	    &e));
+	free(e);
+	ck_assert_int_eq(config_aws_equal(a, a), 1);
+	ck_assert_int_eq(config_aws_equal(a, b), 0);
+	config_aws_keep(b, a);
+	ck_assert_str_eq(b->aws_region, "us-east-1");
+	ck_assert_str_eq(b->aws_endpoint[CONFIG_EP_ECS], "http://127.0.0.1:1");
+	ck_assert_str_eq(a->aws_region, "eu-west-1");
+	ck_assert_ptr_null(a->aws_endpoint[CONFIG_EP_ECS]);
+	config_free(a);
+	config_free(b);
 }
 END_TEST
 
@@ -224,6 +311,10 @@ START_TEST(test_shipped)
 	ck_assert_str_eq(c->plan_dir, d->plan_dir);
 	ck_assert_int_eq(c->log_level, d->log_level);
 	ck_assert_int_eq(c->max_clients, d->max_clients);
+	/* [aws] is all examples: every key set, each one valid. */
+	ck_assert_str_eq(c->aws_region, "us-east-1");
+	for (int i = 0; i < CONFIG_EP__COUNT; i++)
+		ck_assert_ptr_nonnull(c->aws_endpoint[i]);
 	config_free(c);
 	config_free(d);
 	free(text);
@@ -243,6 +334,7 @@ config_suite(void)
 	tcase_add_test(tc, test_bad);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_shipped);
+	tcase_add_test(tc, test_aws_keep);
 	suite_add_tcase(s, tc);
 	return s;
 }
