@@ -93,8 +93,9 @@ $(B)/migrated: $(B)/obj/daemon/migrated.o $(B)/libmigd.a $(B)/libmig.a
 $(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-# mdbpair.o, moto.o: the real servers some suites need (MariaDB, moto).
-TEST_FIXTURES	:= $(B)/obj/tests/unit/mdbpair.o $(B)/obj/tests/unit/moto.o
+# The real servers some suites need: MariaDB, moto, moto behind fakeaws.py.
+TEST_FIXTURES	:= $(B)/obj/tests/unit/mdbpair.o $(B)/obj/tests/unit/moto.o \
+    $(B)/obj/tests/unit/fakeaws.o
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_FIXTURES) \
     $(B)/libmigd.a $(B)/libmig.a
 	@mkdir -p $(dir $@)
