@@ -549,6 +549,69 @@ aws_xml_text(xmlDoc *doc, xmlNode *node, const char *name)
 	return s;
 }
 
+static int
+aws_xml_is(const xmlNode *n, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE &&
+	    strcmp((const char *)n->name, name) == 0;
+}
+
+xmlNode *
+aws_xml_child(const xmlNode *node, const char *name)
+{
+	xmlNode	*c;
+
+	if (node == NULL)
+		return NULL;
+	for (c = node->children; c != NULL; c = c->next)
+		if (aws_xml_is(c, name))
+			return c;
+	return NULL;
+}
+
+xmlNode *
+aws_xml_member(xmlNode *c)
+{
+	for (; c != NULL; c = c->next)
+		if (aws_xml_is(c, "member"))
+			return c;
+	return NULL;
+}
+
+char *
+aws_xml_content(xmlNode *node)
+{
+	xmlChar		*t;
+	const char	*s, *e;
+	char		*d;
+
+	if ((t = xmlNodeGetContent(node)) == NULL) {
+		if ((d = strdup("")) == NULL)
+			fatal("aws: strdup");
+		return d;
+	}
+	for (s = (const char *)t; *s == ' ' || *s == '\t' || *s == '\n' ||
+	    *s == '\r'; s++)
+		;
+	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+	    e[-1] == '\n' || e[-1] == '\r'); e--)
+		;
+	if ((d = strndup(s, (size_t)(e - s))) == NULL)
+		fatal("aws: strndup");
+	xmlFree(t);
+	return d;
+}
+
+char *
+aws_xml_child_text(const xmlNode *node, const char *name)
+{
+	xmlNode	*c;
+
+	if ((c = aws_xml_child(node, name)) == NULL)
+		return NULL;
+	return aws_xml_content(c);
+}
+
 static xmlDoc *
 aws_xml_parse(const struct http_response *resp)
 {

@@ -110,6 +110,20 @@ void		 aws_call_set_release(struct aws_call *, void (*)(void *));
 xmlNode		*aws_xml_find(xmlDoc *, xmlNode *, const char *name);
 char		*aws_xml_text(xmlDoc *, xmlNode *, const char *name);
 
+/*
+ * Direct children, the way the service clients walk an answer's shape:
+ * the first child element of node with this local name, or NULL; the
+ * "member" elements of a list; a node's text, trimmed (malloc'd, "" when
+ * empty); the text of a child (malloc'd), or NULL when there is none.
+ */
+xmlNode		*aws_xml_child(const xmlNode *node, const char *name);
+xmlNode		*aws_xml_member(xmlNode *from);	/* from itself included */
+#define AWS_XML_MEMBERS(m, list)					\
+	for ((m) = aws_xml_member((list) != NULL ? (list)->children : NULL); \
+	    (m) != NULL; (m) = aws_xml_member((m)->next))
+char		*aws_xml_content(xmlNode *node);
+char		*aws_xml_child_text(const xmlNode *node, const char *name);
+
 /* Per-service counters, for metrics: calls, errors, throttles, retries. */
 struct aws_stats {
 	uint64_t	calls, errors, throttles, retries;

@@ -179,71 +179,6 @@ iso8601_parse(const char *s, int64_t *out)
 
 /* ---- XML: direct children by local name ---- */
 
-static int
-x_is(const xmlNode *n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE &&
-	    strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *
-x_child(const xmlNode *n, const char *name)
-{
-	xmlNode	*c;
-
-	if (n == NULL)
-		return NULL;
-	for (c = n->children; c != NULL; c = c->next)
-		if (x_is(c, name))
-			return c;
-	return NULL;
-}
-
-static xmlNode *
-x_member(xmlNode *c)
-{
-	for (; c != NULL; c = c->next)
-		if (x_is(c, "member"))
-			return c;
-	return NULL;
-}
-
-#define X_MEMBERS(m, list)						\
-	for ((m) = x_member((list) != NULL ? (list)->children : NULL);	\
-	    (m) != NULL; (m) = x_member((m)->next))
-
-/* A node's text, trimmed, malloc'd. */
-static char *
-x_content(xmlNode *n)
-{
-	xmlChar		*t;
-	const char	*s, *e;
-	char		*d;
-
-	if ((t = xmlNodeGetContent(n)) == NULL)
-		return xstrdup("");
-	for (s = (const char *)t; *s == ' ' || *s == '\t' || *s == '\n' ||
-	    *s == '\r'; s++)
-		;
-	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
-	    e[-1] == '\n' || e[-1] == '\r'); e--)
-		;
-	if ((d = strndup(s, (size_t)(e - s))) == NULL)
-		fatal("cloudwatch: strndup");
-	xmlFree(t);
-	return d;
-}
-
-static char *
-x_text(const xmlNode *n, const char *name)
-{
-	xmlNode	*c;
-
-	if ((c = x_child(n, name)) == NULL)
-		return NULL;
-	return x_content(c);
-}
-
 /* The root's *Result child (AWS names it after the action). */
 static xmlNode *
 x_result(xmlDoc *doc, char *why, size_t len)
@@ -274,7 +209,8 @@ x_next_token(xmlNode *result)
 {
 	char	*t;
 
-	if ((t = x_text(result, "NextToken")) != NULL && t[0] == '\0') {
+	t = aws_xml_child_text(result, "NextToken");
+	if (t != NULL && t[0] == '\0') {
 		free(t);
 		t = NULL;
 	}
@@ -462,15 +398,15 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	double		 v;
 	int64_t		 when;
 
-	if ((status = x_text(r, "StatusCode")) == NULL) {
+	if ((status = aws_xml_child_text(r, "StatusCode")) == NULL) {
 		why_set(why, len, "%s: no StatusCode", s->id);
 		return -1;
 	}
-	ts = x_child(r, "Timestamps");
-	vs = x_child(r, "Values");
-	X_MEMBERS(a, ts)
+	ts = aws_xml_child(r, "Timestamps");
+	vs = aws_xml_child(r, "Values");
+	AWS_XML_MEMBERS(a, ts)
 		nts++;
-	X_MEMBERS(b, vs)
+	AWS_XML_MEMBERS(b, vs)
 		nvs++;
 	if (nts != nvs) {
 		why_set(why, len, "%s: %zu timestamps but %zu values", s->id,
@@ -480,18 +416,18 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	}
 	s->v = xgrow(s->v, s->n + nts, sizeof(*s->v));
 	i = s->n;
-	for (a = x_member(ts != NULL ? ts->children : NULL),
-	    b = x_member(vs != NULL ? vs->children : NULL);
+	for (a = aws_xml_member(ts != NULL ? ts->children : NULL),
+	    b = aws_xml_member(vs != NULL ? vs->children : NULL);
 	    a != NULL && b != NULL;
-	    a = x_member(a->next), b = x_member(b->next)) {
-		t = x_content(a);
+	    a = aws_xml_member(a->next), b = aws_xml_member(b->next)) {
+		t = aws_xml_content(a);
 		if (iso8601_parse(t, &when) == -1) {
 			why_set(why, len, "%s: bad timestamp \"%s\"", s->id, t);
 			free(t);
 			goto fail;
 		}
 		free(t);
-		t = x_content(b);
+		t = aws_xml_content(b);
 		errno = 0;
 		v = strtod(t, &end);
 		if (t[0] == '\0' || *end != '\0' || errno != 0 ||
@@ -527,13 +463,13 @@ cw_parse_metric_data(xmlDoc *doc, struct cw_alb_metrics *m,
 		*next_token = NULL;
 	if ((res = x_result(doc, why, len)) == NULL)
 		return -1;
-	if ((list = x_child(res, "MetricDataResults")) == NULL) {
+	if ((list = aws_xml_child(res, "MetricDataResults")) == NULL) {
 		why_set(why, len, "%s has no MetricDataResults",
 		    (const char *)res->name);
 		return -1;
 	}
-	X_MEMBERS(r, list) {
-		if ((id = x_text(r, "Id")) == NULL) {
+	AWS_XML_MEMBERS(r, list) {
+		if ((id = aws_xml_child_text(r, "Id")) == NULL) {
 			why_set(why, len, "a MetricDataResult has no Id");
 			return -1;
 		}
@@ -610,23 +546,23 @@ alarms_parse_list(xmlNode *list, struct cw_alarms *as, char *why,
 	xmlNode		*m;
 	struct cw_alarm	*a;
 
-	X_MEMBERS(m, list) {
+	AWS_XML_MEMBERS(m, list) {
 		as->v = xgrow(as->v, as->n + 1, sizeof(*as->v));
 		a = &as->v[as->n];
 		memset(a, 0, sizeof(*a));
-		if ((a->name = x_text(m, "AlarmName")) == NULL ||
+		if ((a->name = aws_xml_child_text(m, "AlarmName")) == NULL ||
 		    a->name[0] == '\0') {
 			free(a->name);
 			why_set(why, len, "an alarm has no AlarmName");
 			return -1;
 		}
 		as->n++;
-		if ((a->state = x_text(m, "StateValue")) == NULL) {
+		if ((a->state = aws_xml_child_text(m, "StateValue")) == NULL) {
 			why_set(why, len, "%s has no StateValue", a->name);
 			return -1;
 		}
 		a->st = cw_alarm_state_parse(a->state);
-		a->reason = x_text(m, "StateReason");
+		a->reason = aws_xml_child_text(m, "StateReason");
 	}
 	return 0;
 }
@@ -641,8 +577,8 @@ cw_parse_alarms(xmlDoc *doc, char **next_token, char *why, size_t len)
 		*next_token = NULL;
 	if ((res = x_result(doc, why, len)) == NULL)
 		return NULL;
-	ma = x_child(res, "MetricAlarms");
-	ca = x_child(res, "CompositeAlarms");
+	ma = aws_xml_child(res, "MetricAlarms");
+	ca = aws_xml_child(res, "CompositeAlarms");
 	if (ma == NULL && ca == NULL) {
 		why_set(why, len, "%s has neither MetricAlarms nor "
 		    "CompositeAlarms", (const char *)res->name);

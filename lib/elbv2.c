@@ -136,73 +136,6 @@ params_list(const struct params *p)
 
 /* ---- XML: direct children by local name ---- */
 
-static int
-x_is(const xmlNode *n, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE &&
-	    strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *
-x_child(const xmlNode *n, const char *name)
-{
-	xmlNode	*c;
-
-	if (n == NULL)
-		return NULL;
-	for (c = n->children; c != NULL; c = c->next)
-		if (x_is(c, name))
-			return c;
-	return NULL;
-}
-
-/* The next "member" element from c on (c itself included). */
-static xmlNode *
-x_member(xmlNode *c)
-{
-	for (; c != NULL; c = c->next)
-		if (x_is(c, "member"))
-			return c;
-	return NULL;
-}
-
-#define X_MEMBERS(m, list)						\
-	for ((m) = x_member((list) != NULL ? (list)->children : NULL);	\
-	    (m) != NULL; (m) = x_member((m)->next))
-
-/* A node's text, trimmed, malloc'd. */
-static char *
-x_content(xmlNode *n)
-{
-	xmlChar		*t;
-	const char	*s, *e;
-	char		*d;
-
-	if ((t = xmlNodeGetContent(n)) == NULL)
-		return xstrdup("");
-	for (s = (const char *)t; *s == ' ' || *s == '\t' || *s == '\n' ||
-	    *s == '\r'; s++)
-		;
-	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
-	    e[-1] == '\n' || e[-1] == '\r'); e--)
-		;
-	if ((d = strndup(s, (size_t)(e - s))) == NULL)
-		fatal("elbv2: strndup");
-	xmlFree(t);
-	return d;
-}
-
-/* The text of n's child name, or NULL when there is no such child. */
-static char *
-x_text(const xmlNode *n, const char *name)
-{
-	xmlNode	*c;
-
-	if ((c = x_child(n, name)) == NULL)
-		return NULL;
-	return x_content(c);
-}
-
 /* 0: *out set; 1: no such child; -1: not an integer in lo..hi. */
 static int
 x_int(const xmlNode *n, const char *name, int lo, int hi, int *out)
@@ -211,7 +144,7 @@ x_int(const xmlNode *n, const char *name, int lo, int hi, int *out)
 	long	 v;
 	int	 rc = -1;
 
-	if ((s = x_text(n, name)) == NULL)
+	if ((s = aws_xml_child_text(n, name)) == NULL)
 		return 1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -232,7 +165,7 @@ x_bool(const xmlNode *n, const char *name, int *out)
 	int	 rc = 0;
 
 	*out = 0;
-	if ((s = x_text(n, name)) == NULL)
+	if ((s = aws_xml_child_text(n, name)) == NULL)
 		return 0;
 	if (strcmp(s, "true") == 0)
 		*out = 1;
@@ -269,7 +202,7 @@ x_result_list(xmlDoc *doc, const char *list, char *why, size_t len)
 		    (const char *)root->name);
 		return NULL;
 	}
-	if ((l = x_child(c, list)) == NULL) {
+	if ((l = aws_xml_child(c, list)) == NULL) {
 		why_set(why, len, "%s has no %s", (const char *)c->name,
 		    list);
 		return NULL;
@@ -286,7 +219,7 @@ x_next_marker(xmlDoc *doc)
 	if ((root = xmlDocGetRootElement(doc)) == NULL)
 		return NULL;
 	for (c = root->children; c != NULL; c = c->next) {
-		if ((m = x_text(c, "NextMarker")) == NULL)
+		if ((m = aws_xml_child_text(c, "NextMarker")) == NULL)
 			continue;
 		if (m[0] != '\0')
 			return m;
@@ -321,10 +254,10 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 	int	 w, rc;
 
 	memset(f, 0, sizeof(*f));
-	fc = x_child(action, "ForwardConfig");
-	tgs = x_child(fc, "TargetGroups");
-	X_MEMBERS(m, tgs) {
-		if ((arn = x_text(m, "TargetGroupArn")) == NULL ||
+	fc = aws_xml_child(action, "ForwardConfig");
+	tgs = aws_xml_child(fc, "TargetGroups");
+	AWS_XML_MEMBERS(m, tgs) {
+		if ((arn = aws_xml_child_text(m, "TargetGroupArn")) == NULL ||
 		    arn[0] == '\0') {
 			free(arn);
 			why_set(why, len, "a forward target group has no "
@@ -343,8 +276,8 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		f->ntgs++;
 	}
 	if (f->ntgs == 0) {
-		if ((arn = x_text(action, "TargetGroupArn")) == NULL ||
-		    arn[0] == '\0') {
+		arn = aws_xml_child_text(action, "TargetGroupArn");
+		if (arn == NULL || arn[0] == '\0') {
 			free(arn);
 			why_set(why, len, "a forward action has neither "
 			    "ForwardConfig.TargetGroups nor TargetGroupArn");
@@ -355,7 +288,7 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		f->tgs[0].weight = 1;
 		f->ntgs = 1;
 	}
-	if ((st = x_child(fc, "TargetGroupStickinessConfig")) != NULL) {
+	if ((st = aws_xml_child(fc, "TargetGroupStickinessConfig")) != NULL) {
 		if (x_bool(st, "Enabled", &f->stickiness.enabled) == -1 ||
 		    x_int(st, "DurationSeconds", 0, ELBV2_MAX_STICKY_S,
 		    &f->stickiness.duration_seconds) == -1) {
@@ -381,10 +314,10 @@ actions_parse(xmlNode *list, size_t *nactions, char **type, int *is_forward,
 	char	*t;
 
 	*nactions = 0;
-	X_MEMBERS(m, list) {
+	AWS_XML_MEMBERS(m, list) {
 		(*nactions)++;
 		last = m;
-		if ((t = x_text(m, "Type")) == NULL) {
+		if ((t = aws_xml_child_text(m, "Type")) == NULL) {
 			why_set(why, len, "an action has no Type");
 			return -1;
 		}
@@ -399,7 +332,7 @@ actions_parse(xmlNode *list, size_t *nactions, char **type, int *is_forward,
 		*type = xstrdup("forward");
 		return forward_parse(fwd, f, why, len);
 	}
-	*type = x_text(last, "Type");
+	*type = aws_xml_child_text(last, "Type");
 	return 0;
 }
 
@@ -565,24 +498,24 @@ elbv2_parse_listener(xmlDoc *doc, char *why, size_t len)
 
 	if ((list = x_result_list(doc, "Listeners", why, len)) == NULL)
 		return NULL;
-	X_MEMBERS(m, list)
+	AWS_XML_MEMBERS(m, list)
 		break;
 	if (m == NULL) {
 		why_set(why, len, "no listener in the answer");
 		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));
-	if ((l->arn = x_text(m, "ListenerArn")) == NULL) {
+	if ((l->arn = aws_xml_child_text(m, "ListenerArn")) == NULL) {
 		why_set(why, len, "the listener has no ListenerArn");
 		goto fail;
 	}
-	l->lb_arn = x_text(m, "LoadBalancerArn");
-	l->protocol = x_text(m, "Protocol");
+	l->lb_arn = aws_xml_child_text(m, "LoadBalancerArn");
+	l->protocol = aws_xml_child_text(m, "Protocol");
 	if (x_int(m, "Port", 1, 65535, &l->port) == -1) {
 		why_set(why, len, "%s: bad Port", l->arn);
 		goto fail;
 	}
-	if (actions_parse(x_child(m, "DefaultActions"), &l->nactions,
+	if (actions_parse(aws_xml_child(m, "DefaultActions"), &l->nactions,
 	    &l->action_type, &l->is_forward, &l->forward, why, len) == -1)
 		goto fail;
 	if (l->nactions == 0) {
@@ -635,29 +568,31 @@ tgs_parse_into(xmlDoc *doc, struct elbv2_target_groups *g, char *why,
 
 	if ((list = x_result_list(doc, "TargetGroups", why, len)) == NULL)
 		return -1;
-	X_MEMBERS(m, list) {
+	AWS_XML_MEMBERS(m, list) {
 		g->v = xgrow(g->v, g->n + 1, sizeof(*g->v));
 		t = &g->v[g->n++];
 		memset(t, 0, sizeof(*t));
-		if ((t->arn = x_text(m, "TargetGroupArn")) == NULL ||
-		    (t->name = x_text(m, "TargetGroupName")) == NULL) {
+		t->arn = aws_xml_child_text(m, "TargetGroupArn");
+		t->name = aws_xml_child_text(m, "TargetGroupName");
+		if (t->arn == NULL || t->name == NULL) {
 			why_set(why, len, "a target group has no "
 			    "TargetGroupArn or TargetGroupName");
 			return -1;
 		}
-		if ((t->target_type = x_text(m, "TargetType")) == NULL)
+		t->target_type = aws_xml_child_text(m, "TargetType");
+		if (t->target_type == NULL)
 			t->target_type = xstrdup("instance");
-		t->protocol = x_text(m, "Protocol");
-		t->vpc_id = x_text(m, "VpcId");
+		t->protocol = aws_xml_child_text(m, "Protocol");
+		t->vpc_id = aws_xml_child_text(m, "VpcId");
 		if (x_int(m, "Port", 1, 65535, &t->port) == -1) {
 			why_set(why, len, "%s: bad Port", t->arn);
 			return -1;
 		}
-		lb = x_child(m, "LoadBalancerArns");
-		X_MEMBERS(lb, lb) {
+		lb = aws_xml_child(m, "LoadBalancerArns");
+		AWS_XML_MEMBERS(lb, lb) {
 			t->lb_arns = xgrow(t->lb_arns, t->nlb_arns + 1,
 			    sizeof(*t->lb_arns));
-			t->lb_arns[t->nlb_arns++] = x_content(lb);
+			t->lb_arns[t->nlb_arns++] = aws_xml_content(lb);
 		}
 	}
 	return 0;
@@ -745,17 +680,17 @@ elbv2_parse_target_health(xmlDoc *doc, char *why, size_t len)
 	    len)) == NULL)
 		return NULL;
 	h = xcalloc(1, sizeof(*h));
-	X_MEMBERS(m, list) {
+	AWS_XML_MEMBERS(m, list) {
 		h->v = xgrow(h->v, h->n + 1, sizeof(*h->v));
 		t = &h->v[h->n++];
 		memset(t, 0, sizeof(*t));
-		tg = x_child(m, "Target");
-		th = x_child(m, "TargetHealth");
-		if ((t->id = x_text(tg, "Id")) == NULL) {
+		tg = aws_xml_child(m, "Target");
+		th = aws_xml_child(m, "TargetHealth");
+		if ((t->id = aws_xml_child_text(tg, "Id")) == NULL) {
 			why_set(why, len, "a target has no Target.Id");
 			goto fail;
 		}
-		if ((t->state = x_text(th, "State")) == NULL) {
+		if ((t->state = aws_xml_child_text(th, "State")) == NULL) {
 			why_set(why, len, "%s has no TargetHealth.State",
 			    t->id);
 			goto fail;
@@ -765,10 +700,10 @@ elbv2_parse_target_health(xmlDoc *doc, char *why, size_t len)
 			goto fail;
 		}
 		t->st = elbv2_target_state_parse(t->state);
-		t->az = x_text(tg, "AvailabilityZone");
-		t->health_check_port = x_text(m, "HealthCheckPort");
-		t->reason = x_text(th, "Reason");
-		t->description = x_text(th, "Description");
+		t->az = aws_xml_child_text(tg, "AvailabilityZone");
+		t->health_check_port = aws_xml_child_text(m, "HealthCheckPort");
+		t->reason = aws_xml_child_text(th, "Reason");
+		t->description = aws_xml_child_text(th, "Description");
 	}
 	return h;
 fail:
@@ -825,9 +760,9 @@ values_parse(xmlNode *values, struct elbv2_condition *c)
 	xmlNode	*m;
 	char	*k, *v, *s;
 
-	X_MEMBERS(m, values) {
-		if ((v = x_text(m, "Value")) != NULL) {
-			k = x_text(m, "Key");
+	AWS_XML_MEMBERS(m, values) {
+		if ((v = aws_xml_child_text(m, "Value")) != NULL) {
+			k = aws_xml_child_text(m, "Key");
 			if (k != NULL && k[0] != '\0') {
 				if (asprintf(&s, "%s=%s", k, v) == -1)
 					fatal("elbv2: asprintf");
@@ -836,7 +771,7 @@ values_parse(xmlNode *values, struct elbv2_condition *c)
 				s = v;
 			free(k);
 		} else
-			s = x_content(m);
+			s = aws_xml_content(m);
 		c->values = xgrow(c->values, c->nvalues + 1,
 		    sizeof(*c->values));
 		c->values[c->nvalues++] = s;
@@ -849,7 +784,7 @@ condition_parse(xmlNode *m, struct elbv2_condition *c, char *why, size_t len)
 	xmlNode		*k, *cfg = NULL;
 	size_t		 nl;
 
-	if ((c->field = x_text(m, "Field")) == NULL) {
+	if ((c->field = aws_xml_child_text(m, "Field")) == NULL) {
 		why_set(why, len, "a rule condition has no Field");
 		return -1;
 	}
@@ -864,11 +799,11 @@ condition_parse(xmlNode *m, struct elbv2_condition *c, char *why, size_t len)
 		}
 	}
 	if (cfg != NULL) {
-		c->header_name = x_text(cfg, "HttpHeaderName");
-		values_parse(x_child(cfg, "Values"), c);
+		c->header_name = aws_xml_child_text(cfg, "HttpHeaderName");
+		values_parse(aws_xml_child(cfg, "Values"), c);
 	}
 	if (c->nvalues == 0)
-		values_parse(x_child(m, "Values"), c);
+		values_parse(aws_xml_child(m, "Values"), c);
 	return 0;
 }
 
@@ -878,8 +813,8 @@ rule_parse(xmlNode *m, struct elbv2_rule *r, char *why, size_t len)
 	xmlNode	*cm;
 	int	 d;
 
-	if ((r->arn = x_text(m, "RuleArn")) == NULL ||
-	    (r->priority = x_text(m, "Priority")) == NULL) {
+	if ((r->arn = aws_xml_child_text(m, "RuleArn")) == NULL ||
+	    (r->priority = aws_xml_child_text(m, "Priority")) == NULL) {
 		why_set(why, len, "a rule has no RuleArn or Priority");
 		return -1;
 	}
@@ -894,7 +829,7 @@ rule_parse(xmlNode *m, struct elbv2_rule *r, char *why, size_t len)
 		    r->priority);
 		return -1;
 	}
-	X_MEMBERS(cm, x_child(m, "Conditions")) {
+	AWS_XML_MEMBERS(cm, aws_xml_child(m, "Conditions")) {
 		r->conds = xgrow(r->conds, r->nconds + 1, sizeof(*r->conds));
 		memset(&r->conds[r->nconds], 0, sizeof(*r->conds));
 		r->nconds++;
@@ -902,7 +837,7 @@ rule_parse(xmlNode *m, struct elbv2_rule *r, char *why, size_t len)
 		    len) == -1)
 			return -1;
 	}
-	return actions_parse(x_child(m, "Actions"), &r->nactions,
+	return actions_parse(aws_xml_child(m, "Actions"), &r->nactions,
 	    &r->action_type, &r->is_forward, &r->forward, why, len);
 }
 
@@ -913,7 +848,7 @@ rules_parse_into(xmlDoc *doc, struct elbv2_rules *rs, char *why, size_t len)
 
 	if ((list = x_result_list(doc, "Rules", why, len)) == NULL)
 		return -1;
-	X_MEMBERS(m, list) {
+	AWS_XML_MEMBERS(m, list) {
 		rs->v = xgrow(rs->v, rs->n + 1, sizeof(*rs->v));
 		memset(&rs->v[rs->n], 0, sizeof(*rs->v));
 		rs->n++;

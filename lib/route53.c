@@ -145,51 +145,6 @@ x_is(const xmlNode *n, const char *name)
 	    strcmp((const char *)n->name, name) == 0;
 }
 
-static xmlNode *
-x_child(const xmlNode *n, const char *name)
-{
-	xmlNode	*c;
-
-	if (n == NULL)
-		return NULL;
-	for (c = n->children; c != NULL; c = c->next)
-		if (x_is(c, name))
-			return c;
-	return NULL;
-}
-
-/* A node's text, trimmed, malloc'd. */
-static char *
-x_content(xmlNode *n)
-{
-	xmlChar		*t;
-	const char	*s, *e;
-	char		*d;
-
-	if ((t = xmlNodeGetContent(n)) == NULL)
-		return xstrdup("");
-	for (s = (const char *)t; *s == ' ' || *s == '\t' || *s == '\n' ||
-	    *s == '\r'; s++)
-		;
-	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
-	    e[-1] == '\n' || e[-1] == '\r'); e--)
-		;
-	if ((d = strndup(s, (size_t)(e - s))) == NULL)
-		fatal("route53: strndup");
-	xmlFree(t);
-	return d;
-}
-
-static char *
-x_text(const xmlNode *n, const char *name)
-{
-	xmlNode	*c;
-
-	if ((c = x_child(n, name)) == NULL)
-		return NULL;
-	return x_content(c);
-}
-
 /* The root element if it is called name. */
 static xmlNode *
 x_root(xmlDoc *doc, const char *name, char *why, size_t len)
@@ -397,13 +352,13 @@ r53_parse_change(xmlDoc *doc, char *why, size_t len)
 		why_set(why, len, "no XML document");
 		return NULL;
 	}
-	if ((ci = x_child(root, "ChangeInfo")) == NULL) {
+	if ((ci = aws_xml_child(root, "ChangeInfo")) == NULL) {
 		why_set(why, len, "%s has no ChangeInfo",
 		    (const char *)root->name);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
-	if ((id = x_text(ci, "Id")) == NULL ||
+	if ((id = aws_xml_child_text(ci, "Id")) == NULL ||
 	    (bare = bare_id(id, "/change/")) == NULL) {
 		why_set(why, len, "the ChangeInfo has no (valid) Id");
 		free(id);
@@ -411,12 +366,12 @@ r53_parse_change(xmlDoc *doc, char *why, size_t len)
 	}
 	c->id = xstrdup(bare);
 	free(id);
-	if ((c->status = x_text(ci, "Status")) == NULL) {
+	if ((c->status = aws_xml_child_text(ci, "Status")) == NULL) {
 		why_set(why, len, "change %s has no Status", c->id);
 		goto fail;
 	}
 	c->st = r53_change_status_parse(c->status);
-	c->submitted_at = x_text(ci, "SubmittedAt");
+	c->submitted_at = aws_xml_child_text(ci, "SubmittedAt");
 	return c;
 fail:
 	r53_change_free(c);
@@ -451,16 +406,16 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 	if ((root = x_root(doc, "ListResourceRecordSetsResponse", why,
 	    len)) == NULL)
 		return NULL;
-	if ((sets = x_child(root, "ResourceRecordSets")) == NULL) {
+	if ((sets = aws_xml_child(root, "ResourceRecordSets")) == NULL) {
 		why_set(why, len, "no ResourceRecordSets in the answer");
 		return NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->ttl = -1;
-	rs = x_child(sets, "ResourceRecordSet");
+	rs = aws_xml_child(sets, "ResourceRecordSet");
 	if (rs != NULL) {
-		r->name = x_text(rs, "Name");
-		r->type = x_text(rs, "Type");
+		r->name = aws_xml_child_text(rs, "Name");
+		r->type = aws_xml_child_text(rs, "Type");
 		if (r->name == NULL || r->type == NULL) {
 			why_set(why, len, "a record set has no Name or Type");
 			goto fail;
@@ -477,7 +432,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		return r;
 	}
 	r->found = 1;
-	if ((t = x_text(rs, "TTL")) != NULL) {
+	if ((t = aws_xml_child_text(rs, "TTL")) != NULL) {
 		errno = 0;
 		ttl = strtoll(t, &end, 10);
 		if (t[0] == '\0' || *end != '\0' || errno != 0 || ttl < 0 ||
@@ -490,14 +445,14 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		r->ttl = ttl;
 		free(t);
 	}
-	r->alias = x_child(rs, "AliasTarget") != NULL;
-	r->set_identifier = x_text(rs, "SetIdentifier");
-	recs = x_child(rs, "ResourceRecords");
+	r->alias = aws_xml_child(rs, "AliasTarget") != NULL;
+	r->set_identifier = aws_xml_child_text(rs, "SetIdentifier");
+	recs = aws_xml_child(rs, "ResourceRecords");
 	for (rec = recs != NULL ? recs->children : NULL; rec != NULL;
 	    rec = rec->next) {
 		if (!x_is(rec, "ResourceRecord"))
 			continue;
-		if ((v = x_text(rec, "Value")) == NULL) {
+		if ((v = aws_xml_child_text(rec, "Value")) == NULL) {
 			why_set(why, len, "%s %s: a ResourceRecord has no "
 			    "Value", r->name, r->type);
 			goto fail;
