@@ -50,7 +50,8 @@ fake's clock is "Signature expired" / "Signature not yet current".
 
 Control API, on the same port under /_fake/, never signed, JSON in and out:
     POST /_fake/faults      {"throttle_rate":0.3, "error_rate":0.1,
-                             "lost_reply_rate":0, "latency_ms":200,
+                             "lost_reply_rate":0, "garbage_rate":0,
+                             "unexpected_rate":0, "latency_ms":200,
                              "operations":["DescribeTargetHealth"],
                              "count":2, "seed":42, "clock_offset_s":0}
         replaces the fault settings (all optional). A matching request (its
@@ -59,7 +60,15 @@ Control API, on the same port under /_fake/, never signed, JSON in and out:
         ThrottlingException), with error_rate fails (500 InternalFailure or
         503 ServiceUnavailable; "error_status" forces one), with
         lost_reply_rate is carried out by moto but answered 500 (the effect
-        happened, the client cannot know). "count" stops injecting after that
+        happened, the client cannot know), with garbage_rate is not
+        forwarded and answered 200 with a document cut short that cannot be
+        parsed (query and rest-xml: <DescribeListenersResponse xmlns=...>
+        <Describe; JSON: {"services": [ ), with unexpected_rate is not
+        forwarded and answered 200 with a well-formed document of the wrong
+        shape (<Unexpected xmlns=...><Nothing/></Unexpected>; JSON:
+        {"unexpected": true}); both carry the Content-Type of the protocol,
+        and are drawn only when their rate is given, so that older seeded
+        sequences are unchanged. "count" stops injecting after that
         many faults. "seed" makes the draws repeatable. "clock_offset_s" moves
         the fake's clock: the expiry check and the Date header of replies.
     GET  /_fake/faults      the settings and how many faults were injected
@@ -274,7 +283,8 @@ class Fake:
         return time.time() + float(self.faults.get("clock_offset_s", 0))
 
     def set_faults(self, spec):
-        for key in ("throttle_rate", "error_rate", "lost_reply_rate"):
+        for key in ("throttle_rate", "error_rate", "lost_reply_rate",
+                    "garbage_rate", "unexpected_rate"):
             rate = float(spec.get(key, 0))
             if not 0 <= rate <= 1:
                 raise ValueError("%s must be within 0..1" % key)
@@ -305,6 +315,14 @@ class Fake:
                 fault = "internal" if status == 500 else "unavailable"
             elif self.rng.random() < float(f.get("lost_reply_rate", 0)):
                 fault = "lost_reply"
+            # Drawn only when asked for, so that the seeded sequences of
+            # the faults above stay what they were before these existed.
+            elif ("garbage_rate" in f and
+                  self.rng.random() < float(f["garbage_rate"])):
+                fault = "garbage"
+            elif ("unexpected_rate" in f and
+                  self.rng.random() < float(f["unexpected_rate"])):
+                fault = "unexpected"
             if fault:
                 self.injected += 1
             return latency, fault
@@ -514,6 +532,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return qstatus, [("Content-Type", "text/xml"),
                          ("x-amzn-RequestId", rid)], body.encode()
 
+    def bad_answer(self, proto, service, op, fault):
+        """A 200 the client cannot use, in the request's protocol: "garbage"
+        does not parse (cut off mid-document), "unexpected" parses but is
+        not the operation's answer. (status, headers, body)."""
+        rid = str(uuid.uuid4())
+        op = op or "Unknown"
+        if proto == "json":
+            ctype = self.headers.get("Content-Type") or "application/x-amz-json-1.1"
+            if fault == "garbage":
+                # The operation's first member, as the answer would start:
+                # DescribeServices -> {"services": [
+                noun = re.sub(r"^(Describe|List|Get)", "", op) or op
+                body = '{"%s": [' % (noun[:1].lower() + noun[1:])
+            else:
+                body = '{"unexpected": true}'
+            return 200, [("Content-Type", ctype),
+                         ("x-amzn-RequestId", rid)], body.encode()
+        xmlns = XMLNS.get(service)
+        if fault == "garbage":
+            body = "<%sResponse%s><%s" % (
+                op, ' xmlns="%s"' % xmlns if xmlns else "", op[:len(op) // 2])
+        else:
+            body = "<Unexpected%s><Nothing/></Unexpected>" % (
+                ' xmlns="%s"' % xmlns if xmlns else "")
+        return 200, [("Content-Type", "text/xml"),
+                     ("x-amzn-RequestId", rid)], body.encode()
+
     def check_signature(self, path, query, body):
         """Verify SigV4 as AWS does; return the parsed Authorization or raise
         AuthError."""
@@ -621,6 +666,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry["fault"] = fault
         if fault in ("throttle", "internal", "unavailable"):
             self.finish_aws(entry, *self.error(proto, service, fault))
+            return
+        if fault in ("garbage", "unexpected"):
+            self.finish_aws(entry, *self.bad_answer(proto, service, op, fault))
             return
 
         answer = None

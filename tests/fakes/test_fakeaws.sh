@@ -5,7 +5,8 @@
 # ECS service and Route 53 zone the daemon works on, reads each change back
 # with --query (the CLI accepts misspelled elements silently, so exit codes
 # alone prove nothing), and checks the fake's own parts: signatures, injected
-# target health, metric values, throttling, the clock, the request log.
+# target health, metric values, throttling, unusable answers, the clock,
+# the request log.
 # One line per check, then "N passed, M failed"; exit status 1 on any failure.
 set -u
 
@@ -336,6 +337,57 @@ print(" ".join("%s:%s:%d" % (e["operation"], e["fault"], e["status"])
 	    python3 -c '
 import json, sys
 print(sum(1 for e in json.load(sys.stdin) if not e["sig_ok"]))')"
+
+	# Answers that cannot be used, 200 all the same: cut short, or of the
+	# wrong shape. The CLI refuses the XML ones; a JSON 200 it takes as it
+	# comes (botocore reads a body that does not parse as {"message": ...}),
+	# so there the checks are that moto's service did not come through and
+	# what the raw reply was.
+	local f rc out since ops='"DescribeListeners", "DescribeServices", "ListHostedZones"'
+	since=$(curl -s "$FAKEAWS_URL/_fake/log" | python3 -c 'import json,sys;
+print(max([e["seq"] for e in json.load(sys.stdin)] + [0]))')
+	local raw n
+	for f in garbage unexpected; do
+		raw='{"services": ['; n=4
+		[ $f = garbage ] || { raw='{"unexpected": true}'; n=3; }
+		ctl POST /_fake/faults "{\"${f}_rate\": 1.0, \"operations\": [$ops]}" \
+		    >/dev/null
+		aws_ elbv2 describe-listeners --listener-arns "$listener" >/dev/null
+		rc=$?
+		if [ $f = garbage ]; then
+			check_match "$f: elbv2 describe-listeners fails, unparsable" \
+			    '^[1-9][0-9]* .*Unable to parse response.*invalid XML.*<DescribeListenersResponse xmlns=[^>]*><Describe' \
+			    "$rc $(tr '\n' ' ' <"$T/stderr")"
+			aws_ route53 list-hosted-zones >/dev/null
+			check_match "$f: route53 list-hosted-zones fails, unparsable" \
+			    '^[1-9][0-9]* .*Unable to parse response' \
+			    "$? $(tr '\n' ' ' <"$T/stderr")"
+		else
+			check_match "$f: elbv2 describe-listeners fails, no result" \
+			    "^[1-9][0-9]* .*'DescribeListenersResult'" \
+			    "$rc $(tr '\n' ' ' <"$T/stderr")"
+		fi
+		out=$(aws_ ecs describe-services --cluster shop --services web \
+		    --query 'services[0].serviceName')
+		check_match "$f: ecs describe-services, the service not read" \
+		    '^([1-9][0-9]* |0 None$)' "$? $out"
+		check "$f: the raw JSON reply" "200 application/x-amz-json-1.1 $raw" \
+		    "$(curl -s -o "$T/body" -w '%{http_code} %{content_type} ' \
+		    --aws-sigv4 aws:amz:us-east-1:ecs \
+		    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		    -H 'Content-Type: application/x-amz-json-1.1' \
+		    -H 'X-Amz-Target: AmazonEC2ContainerServiceV20141113.DescribeServices' \
+		    --data '{"cluster": "shop", "services": ["web"]}' \
+		    "$FAKEAWS_URL/" && cat "$T/body")"
+		check "$f: counted" "$n" "$(curl -s "$FAKEAWS_URL/_fake/faults" |
+		    python3 -c 'import json,sys; print(json.load(sys.stdin)["injected"])')"
+	done
+	check "log: unusable answers by the fake, not moto" \
+	    "DescribeListeners:garbage:200:fakeaws ListHostedZones:garbage:200:fakeaws DescribeServices:garbage:200:fakeaws DescribeServices:garbage:200:fakeaws DescribeListeners:unexpected:200:fakeaws DescribeServices:unexpected:200:fakeaws DescribeServices:unexpected:200:fakeaws" \
+	    "$(curl -s "$FAKEAWS_URL/_fake/log?since=$since" | python3 -c '
+import json, sys
+print(" ".join("%s:%s:%d:%s" % (e["operation"], e["fault"], e["status"],
+               e["answered_by"]) for e in json.load(sys.stdin)))')"
 	ctl POST /_fake/reset >/dev/null
 	check "reset clears faults and log" "0 {}" "$(curl -s \
 	    "$FAKEAWS_URL/_fake/log" | python3 -c 'import json,sys;

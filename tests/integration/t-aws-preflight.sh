@@ -8,107 +8,15 @@
 # ALARM, the clock, the listener, the TTL of the `dns` writer's record.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/db.sh"
+. "$(dirname "$0")/aws.sh"
 
-FPID=
-MOTO_PID=
-eval "db_cleanup_more() $(declare -f cleanup_more | tail -n +2)"
-cleanup_more() {
-	if [ -n "$FPID" ] && kill -0 "$FPID" 2>/dev/null; then
-		kill -TERM "$FPID" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$FPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$FPID" 2>/dev/null
-		wait "$FPID" 2>/dev/null
-	fi
-	# fakeaws stops its moto; if it could not, do it here.
-	if [ -n "$MOTO_PID" ] && kill -0 "$MOTO_PID" 2>/dev/null; then
-		kill -KILL -- "-$MOTO_PID" 2>/dev/null
-	fi
-	if [ "$FAILS" -ne 0 ]; then
-		echo "--- fakeaws stderr ---" >&2
-		tail -n 20 "$T/fakeaws.err" >&2 2>/dev/null
-	fi
-	db_cleanup_more
-}
-
-python3 "$TOP/tests/fakes/fakeaws.py" --spawn-moto --port 0 \
-    --env-file "$T/aws.env" >"$T/fakeaws.out" 2>"$T/fakeaws.err" &
-FPID=$!
-env_written() { [ -s "$T/aws.env" ] && grep -q '^MOTO_URL=' "$T/aws.env"; }
-if ! wait_for 60 env_written; then
-	fail "fakeaws did not start"
-	finish
-fi
-. "$T/aws.env"
-AWS_TEST_URL=$FAKEAWS_URL
-
-# aws_ ARGS...: the CLI against the fake, text output.
-aws_() {
-	AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 AWS_PAGER='' \
-	    aws --endpoint-url "$FAKEAWS_URL" --output text "$@" \
-	    2>>"$T/aws-cli.err"
-}
-fake() {
-	curl -sf -X "$1" -H 'Content-Type: application/json' \
-	    ${3:+--data "$3"} "$FAKEAWS_URL$2" >/dev/null
-}
-
-vpc=$(aws_ ec2 create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId)
-s1=$(aws_ ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.1.0/24 \
-    --availability-zone us-east-1a --query Subnet.SubnetId)
-s2=$(aws_ ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.2.0/24 \
-    --availability-zone us-east-1b --query Subnet.SubnetId)
-sg=$(aws_ ec2 create-security-group --group-name web --vpc-id "$vpc" \
-    --description web --query GroupId)
-lb=$(aws_ elbv2 create-load-balancer --name shop --type application \
-    --subnets "$s1" "$s2" --query 'LoadBalancers[0].LoadBalancerArn')
-tg_do=$(aws_ elbv2 create-target-group --name droplets --protocol HTTP \
-    --port 80 --vpc-id "$vpc" --target-type ip \
-    --query 'TargetGroups[0].TargetGroupArn')
-tg_ecs=$(aws_ elbv2 create-target-group --name ecs --protocol HTTP \
-    --port 80 --vpc-id "$vpc" --target-type ip \
-    --query 'TargetGroups[0].TargetGroupArn')
-aws_ elbv2 register-targets --target-group-arn "$tg_do" \
-    --targets Id=10.0.1.5,Port=80 Id=10.0.1.6,Port=80
-listener=$(aws_ elbv2 create-listener --load-balancer-arn "$lb" \
-    --protocol HTTP --port 80 --default-actions "[{\"Type\":\"forward\",
-    \"ForwardConfig\":{\"TargetGroups\":[
-    {\"TargetGroupArn\":\"$tg_do\",\"Weight\":100},
-    {\"TargetGroupArn\":\"$tg_ecs\",\"Weight\":0}]}}]" \
-    --query 'Listeners[0].ListenerArn')
-aws_ ecs create-cluster --cluster-name shop >/dev/null
-aws_ ecs register-task-definition --family web \
-    --requires-compatibilities FARGATE --network-mode awsvpc \
-    --cpu 256 --memory 512 --container-definitions \
-    '[{"name":"web","image":"nginx","portMappings":[{"containerPort":80}]}]' \
-    >/dev/null
-svc=$(aws_ ecs create-service --cluster shop --service-name web \
-    --task-definition web --desired-count 2 --launch-type FARGATE \
-    --deployment-controller type=ECS \
-    --network-configuration "awsvpcConfiguration={subnets=[$s1,$s2],securityGroups=[$sg],assignPublicIp=DISABLED}" \
-    --load-balancers "targetGroupArn=$tg_ecs,containerName=web,containerPort=80" \
-    --query service.serviceArn)
-aws_ cloudwatch put-metric-alarm --alarm-name shop-5xx \
-    --namespace AWS/ApplicationELB --metric-name HTTPCode_Target_5XX_Count \
-    --statistic Sum --period 60 --evaluation-periods 1 --threshold 10 \
-    --comparison-operator GreaterThanThreshold
-aws_ cloudwatch set-alarm-state --alarm-name shop-5xx --state-value OK \
-    --state-reason "test: fine"
-expect_match "fixture built" \
-    ':listener/app/shop/.*:targetgroup/droplets/.*:targetgroup/ecs/.*:service/shop/web$' \
-    "$listener $tg_do $tg_ecs $svc"
-
+aws_start
+aws_fixture
 db_start
-# plan NAME [LISTENER_ARN]: db.sh's plan with the fixture's ARNs and alarm.
+# plan NAME [LISTENER_ARN]: the fixture's plan, with its alarm.
 plan() {
-	db_plan "$1" "" "[gates]
-alarms = shop-5xx"
-	sed -i -e "s|^listener_arn = .*|listener_arn = ${2:-$listener}|" \
-	    -e "s|^droplet_target_group_arn = .*|droplet_target_group_arn = $tg_do|" \
-	    -e "s|^ecs_target_group_arn = .*|ecs_target_group_arn = $tg_ecs|" \
-	    "$T/plans/$1.ini"
+	aws_plan "$@"
+	printf '[gates]\nalarms = shop-5xx\n' >> "$T/plans/$1.ini"
 }
 reason_of() { ctl --json status "$1" | jget migrations.0.reason; }
 # again NAME: retry preflight and wait for its verdict.
