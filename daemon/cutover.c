@@ -48,6 +48,7 @@
 #include "runner.h"
 #include "sqlfx.h"
 #include "store.h"
+#include "writer.h"
 
 #define CUT_RETRY_MS		500	/* precheck postponed: ask again */
 #define CUT_POSTPONE_MAX_MS	60000	/* then give up this attempt */
@@ -79,6 +80,7 @@ struct cut {
 	int			 undoing;	/* the undo has begun */
 	int			 first_seen;	/* a write on the target */
 	int			 killed;	/* source sessions ended */
+	int			 switch_again;	/* after a failed switch */
 	int			 next;		/* step after the effect */
 	int64_t			 t_start_ms;	/* precheck began */
 	int64_t			 freeze_us;	/* unix us, freeze began */
@@ -100,6 +102,8 @@ static void	cut_freeze(struct cut *);
 static void	cut_undo(struct cut *);
 static void	cut_undo_step(struct cut *, int);
 static void	cut_switch(struct cut *);
+static void	switch_again_done(struct daemon *, struct migration *,
+		    const char *, int, const char *, void *);
 static void	cut_first_write_poll(struct cut *);
 static void	back_step(struct cut *, int);
 static void	cut_finish(struct cut *);
@@ -185,7 +189,11 @@ cut_deref(void *arg)
 static void
 cut_free(struct cut *c)
 {
-	if (c->ref != NULL)
+	/* A writer switch by AWS stops with the job; a hook or an effect
+	 * answers later and finds the ref empty. */
+	if (c->ref != NULL && writer_cancel(c->ref))
+		free(c->ref);
+	else if (c->ref != NULL)
 		c->ref->c = NULL;
 	mydb_forget(c->db->src, c);
 	mydb_forget(c->db->tgt, c);
@@ -987,12 +995,41 @@ switch_probe_cb(void *arg, struct mydb_result *res)
 		store_journal(c->d->store, c->m->id, "warning", "cutover: the "
 		    "writer switch reported failure, but writes reach the "
 		    "target: going forward");
+		/*
+		 * A dns or ecs-env switch that failed may have put the old
+		 * value back after the application saw the new one: point
+		 * it at the target again, whatever that answers.
+		 */
+		if (c->m->plan->cutover.writer != WRITER_HOOK &&
+		    !c->switch_again) {
+			c->switch_again = 1;
+			if (writer_switch(c->d, c->m, 1, "writer_switch",
+			    switch_again_done, cut_ref(c)) == 0)
+				return;
+			cut_deref(c->ref);
+		}
 		cut_switched_now(c);
 		return;
 	}
 	c->switching = 0;
 	fact_set(c, CUT_FACT_SWITCHING, NULL);
 	cut_abort(c, "%s", c->why);
+}
+
+static void
+switch_again_done(struct daemon *d, struct migration *m, const char *hook,
+    int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+
+	if (c == NULL)
+		return;
+	if (!ok)
+		store_journal(d->store, m->id, "warning", "cutover: pointing "
+		    "the writer at the target again failed; the application "
+		    "may still use the source, which stays read-only: switch "
+		    "it by hand");
+	cut_switched_now(c);
 }
 
 static void
@@ -1008,7 +1045,7 @@ switch_done(struct daemon *d, struct migration *m, const char *hook, int ok,
 		return;
 	}
 	/*
-	 * The hook failed. If no write reached the target the writer did
+	 * The switch failed. If no write reached the target the writer did
 	 * not move, and the freeze can be undone; else forward it is.
 	 */
 	snprintf(c->why, sizeof(c->why), "the writer switch failed (%s)",
@@ -1020,8 +1057,6 @@ switch_done(struct daemon *d, struct migration *m, const char *hook, int ok,
 static void
 cut_switch(struct cut *c)
 {
-	const struct plan	*p = c->m->plan;
-
 	if (c->mode != CUT_FORWARD || c->switching)
 		return;
 	if (c->expired) {
@@ -1031,8 +1066,8 @@ cut_switch(struct cut *c)
 	c->switching = 1;
 	fact_set(c, CUT_FACT_SWITCHING, "%" PRId64, unix_us());
 	runner_progress(c->m, "cutover: switching the writer");
-	if (hook_run(c->d, c->m, "writer_switch", p->cutover.writer_hook,
-	    HOOK_RERUN, switch_done, cut_ref(c)) == -1) {
+	if (writer_switch(c->d, c->m, 1, "writer_switch", switch_done,
+	    cut_ref(c)) == -1) {
 		cut_deref(c->ref);
 		c->switching = 0;
 		fact_set(c, CUT_FACT_SWITCHING, NULL);
@@ -1378,17 +1413,8 @@ resume_version_cb(void *arg, struct mydb_result *res)
 void
 cutover_run(struct daemon *d, struct migration *m)
 {
-	const struct plan	*p = m->plan;
 	struct cut		*c;
 
-	if (p->cutover.writer != WRITER_HOOK) {
-		char	why[256];
-
-		runner_fire(d, m, MEV_CUTOVER_ABORTED, "the writer switch "
-		    "methods dns and ecs-env are not in this build; use "
-		    "cutover.writer = hook", why, sizeof(why));
-		return;
-	}
 	if ((c = cut_new(d, m, CUT_FORWARD)) == NULL)
 		return;
 	c->t_start_ms = now_ms();
@@ -1656,9 +1682,8 @@ back_step(struct cut *c, int step)
 	case BACK_SWITCH:
 		runner_progress(c->m, "rollback: switching the writer back to "
 		    "the source");
-		if (hook_run(c->d, c->m, "writer_switch_back",
-		    p->cutover.writer_hook, HOOK_RERUN, back_hook_done,
-		    cut_ref(c)) == -1) {
+		if (writer_switch(c->d, c->m, 0, "writer_switch_back",
+		    back_hook_done, cut_ref(c)) == -1) {
 			cut_deref(c->ref);
 			back_fail(c, "rollback: the writer switch could not be "
 			    "started");
