@@ -33,7 +33,11 @@
 #include "repl.h"
 #include "runner.h"
 #include "seed.h"
+#include "shadow.h"
+#include "shift.h"
 #include "store.h"
+#include "traffic.h"
+#include "watch.h"
 
 #define RUNNER_CHAIN_MAX	3
 
@@ -41,6 +45,7 @@ struct runner {
 	struct daemon		*d;
 	struct migration	*m;
 	unsigned int		 gen;		/* bumped on every transition */
+	enum phase		 from;		/* the phase m came from */
 	int			 busy;		/* a hook is running */
 	int			 again;		/* phase changed while busy */
 	enum phase		 again_from;
@@ -55,6 +60,8 @@ struct runner {
 	void			(*job_cancel)(void *);
 	struct dbpair		*db;
 	struct lag		*lag;
+	struct traffic		*traffic;	/* the listener, made on use */
+	struct watch		*watch;		/* the job's gates, or NULL */
 	struct proof		*proof;		/* the checksum proof, running */
 	struct mydb		*proof_src, *proof_tgt;
 	struct event		*ev_proof_end;	/* free it from the loop */
@@ -88,13 +95,25 @@ rolled_back(struct daemon *d, struct migration *m, int ok, const char *why)
 	    sizeof(msg));
 }
 
+static void
+traffic_back(struct daemon *d, struct migration *m, int ok, const char *why)
+{
+	if (!ok) {
+		rolled_back(d, m, 0, why);
+		return;
+	}
+	cutover_rollback(d, m, rolled_back);
+}
+
 /*
- * Undo what the migration changed, newest first. The database: a cutover
+ * Undo what the migration changed. Users first: every one goes back to
+ * the droplets (weights, the Method B rule). Then the database: a cutover
  * is undone, or after the writer switch the writes move back to the
  * source through reverse replication. Replication into the target, when
  * the migration stops before the cutover, is left running: the source
  * stays the primary either way, and the operator's own undo is the
- * on_rollback hook run on arrival in rolled_back.
+ * on_rollback hook run on arrival in rolled_back. The ECS service keeps
+ * the tasks shadow gave it.
  */
 static void
 drive_rolling_back(struct runner *rt)
@@ -103,7 +122,44 @@ drive_rolling_back(struct runner *rt)
 		rolled_back(rt->d, rt->m, 1, "no plan: nothing to undo");
 		return;
 	}
-	cutover_rollback(rt->d, rt->m, rolled_back);
+	shift_rollback(rt->d, rt->m, traffic_back);
+}
+
+static void
+drive_shadow(struct runner *rt)
+{
+	shadow_run(rt->d, rt->m);
+}
+
+static void
+drive_shifting(struct runner *rt)
+{
+	/*
+	 * Back from a cutover that did not happen, a pause or a failure:
+	 * the step bakes again in full, watched from now on.
+	 */
+	if (rt->from == PH_CUTOVER || rt->from == PH_PAUSED ||
+	    rt->from == PH_FAILED)
+		store_fact_set(rt->d->store, rt->m->id, SHIFT_FACT_STEP, NULL);
+	shift_run(rt->d, rt->m);
+}
+
+static void
+drive_full_traffic(struct runner *rt)
+{
+	shift_full_run(rt->d, rt->m);
+}
+
+static void
+drive_soak(struct runner *rt)
+{
+	shift_soak_run(rt->d, rt->m);
+}
+
+static void
+drive_paused(struct runner *rt)
+{
+	shift_paused_run(rt->d, rt->m);
 }
 
 static void
@@ -128,7 +184,12 @@ static void (*const drivers[PH__COUNT])(struct runner *) = {
 	[PH_PREFLIGHT] = drive_preflight,
 	[PH_SEEDING] = drive_seeding,
 	[PH_REPLICATING] = drive_replicating,
+	[PH_SHADOW] = drive_shadow,
+	[PH_SHIFTING] = drive_shifting,
 	[PH_CUTOVER] = drive_cutover,
+	[PH_FULL_TRAFFIC] = drive_full_traffic,
+	[PH_SOAK] = drive_soak,
+	[PH_PAUSED] = drive_paused,
 	[PH_ROLLING_BACK] = drive_rolling_back,
 };
 
@@ -172,7 +233,13 @@ runner_kick_cb(evutil_socket_t fd, short what, void *arg)
 	if (drivers[m->phase] != NULL) {
 		snprintf(rt->activity, sizeof(rt->activity), "%s",
 		    phase_name(m->phase));
-		drivers[m->phase](rt);
+		if (m->plan != NULL || m->phase == PH_PREFLIGHT ||
+		    m->phase == PH_ROLLING_BACK)
+			drivers[m->phase](rt);
+		else if (phase_is_running(m->phase))
+			runner_fire(rt->d, m, MEV_FAIL, "the plan does not "
+			    "parse; fix it and reload (SIGHUP)", why,
+			    sizeof(why));
 		return;
 	}
 	if (!phase_is_running(m->phase))
@@ -204,6 +271,7 @@ runner_job_cancel(struct runner *rt)
 {
 	void	*job = rt->job;
 
+	rt->watch = NULL;
 	if (job == NULL)
 		return;
 	rt->job = NULL;
@@ -225,8 +293,44 @@ runner_job_done(struct migration *m, void *job)
 {
 	struct runner	*rt = m->runtime;
 
-	if (rt != NULL && rt->job == job)
+	if (rt != NULL && rt->job == job) {
 		rt->job = NULL;
+		rt->watch = NULL;
+	}
+}
+
+struct traffic *
+runner_traffic(struct daemon *d, struct migration *m)
+{
+	struct runner	*rt = m->runtime;
+
+	if (rt->traffic == NULL)
+		rt->traffic = traffic_new(d, m);
+	return rt->traffic;
+}
+
+const struct traffic *
+runner_traffic_peek(const struct migration *m)
+{
+	const struct runner	*rt = m->runtime;
+
+	return rt != NULL ? rt->traffic : NULL;
+}
+
+void
+runner_set_watch(struct migration *m, struct watch *w)
+{
+	struct runner	*rt = m->runtime;
+
+	rt->watch = w;
+}
+
+json_t *
+runner_watch_json(const struct migration *m)
+{
+	const struct runner	*rt = m->runtime;
+
+	return rt != NULL ? watch_json(rt->watch) : NULL;
 }
 
 struct dbpair *
@@ -367,6 +471,7 @@ runner_proof_resume(struct runner *rt)
 	verdict = store_fact_get(st, m->id, "proof.verdict");
 	switched = store_fact_get(st, m->id, CUT_FACT_SWITCHED);
 	m->obs.proof_ok = verdict != NULL && strcmp(verdict, "ok") == 0;
+	m->obs.soak_ok = store_fact_i64(st, m->id, SOAK_FACT_PASSED) == 1;
 	if (verdict == NULL && switched != NULL && m->plan != NULL &&
 	    m->plan->cutover.checksum) {
 		store_fact_set(st, m->id, "proof.verdict", "error");
@@ -390,6 +495,7 @@ runner_detach(struct migration *m)
 		return;
 	runner_job_cancel(rt);
 	runner_proof_free(rt);
+	traffic_free(rt->traffic);
 	event_free(rt->ev_proof_end);
 	lag_free(rt->lag);
 	dbpair_free(rt->db);
@@ -519,6 +625,7 @@ runner_entered(void *arg, struct migration *m, enum phase from, enum mev ev)
 
 	daemon_changed(d, m);
 	rt->gen++;
+	rt->from = from;
 	/* The old phase's driver stops here, whatever it was waiting for. */
 	runner_job_cancel(rt);
 	rt->progress[0] = '\0';
@@ -556,10 +663,10 @@ runner_reconciled(struct daemon *d, struct migration *m, int ok,
 	/* Re-entering a phase runs its driver again, not its hooks. */
 	rt->gen++;
 	runner_lag_sync(rt);
-	if (phase_is_running(m->phase)) {
+	if (phase_is_running(m->phase))
 		log_info("%s: resuming %s", m->name, phase_name(m->phase));
-		runner_begin(rt, m->phase, MEV__COUNT);
-	}
+	/* Paused has a driver too: a breach's cool-down. */
+	runner_begin(rt, m->phase, MEV__COUNT);
 }
 
 void

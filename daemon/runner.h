@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "fsm.h"
 #include "phase.h"
 
@@ -46,6 +48,19 @@ struct dbpair	*runner_db(struct daemon *, struct migration *, char *why,
 void		 runner_progress(struct migration *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 const char	*runner_progress_text(const struct migration *);
+
+/* m's listener (daemon/traffic.h), made on first use, kept until m goes. */
+struct traffic	*runner_traffic(struct daemon *, struct migration *);
+/* The same, or NULL when not made yet (status must not make it). */
+const struct traffic *runner_traffic_peek(const struct migration *);
+
+/*
+ * The current job's gate watcher, for status: set by the job, forgotten
+ * with the job. runner_watch_json: its last judgment, or NULL.
+ */
+struct watch;
+void		 runner_set_watch(struct migration *, struct watch *);
+json_t		*runner_watch_json(const struct migration *);
 
 /* m's lag monitor, running from replicating to cutover; NULL otherwise. */
 struct lag	*runner_lag(const struct migration *);

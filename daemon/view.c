@@ -2,6 +2,8 @@
  * view: the JSON shapes of list and status. Values the daemon has not
  * observed are null, never zero: "no data" must not read as "fine".
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,9 @@
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"
+#include "shift.h"
 #include "store.h"
+#include "traffic.h"
 #include "view.h"
 
 static json_t *
@@ -26,6 +30,7 @@ ecs_weight(const struct migration *m)
 {
 	const struct plan	*p = m->plan;
 	enum phase		 ph = m->phase;
+	int			 dw, ew, rule;
 
 	/* Stopped or rolling back: what counts is where it stopped. */
 	if ((ph == PH_PAUSED || ph == PH_FAILED || ph == PH_ROLLING_BACK) &&
@@ -37,10 +42,12 @@ ecs_weight(const struct migration *m)
 	/* Nothing shifts before shifting, and a rollback shifts it back. */
 	if (ph < PH_SHIFTING || ph == PH_ROLLED_BACK)
 		return json_integer(0);
+	/* Shifting, paused after a breach, mid-cutover: as last read. */
+	if (traffic_seen(runner_traffic_peek(m), &dw, &ew, &rule) == 0)
+		return json_integer(ew < 0 ? 0 : dw < 0 ? 100 : ew);
 	if (ph == PH_SHIFTING && m->phase == PH_SHIFTING && p != NULL &&
 	    m->step >= 0 && m->step < p->traffic.nsteps)
 		return json_integer(p->traffic.steps[m->step]);
-	/* Paused after a breach, or mid-cutover: read back from the ALB. */
 	return json_null();
 }
 
@@ -86,19 +93,49 @@ view_summary(const struct migration *m)
 	    "reason", str_or_null(m->reason));
 }
 
+/* The bake of the current step, or the soak, from when it began. */
 static json_t *
-view_bake(const struct migration *m)
+view_bake(struct daemon *d, const struct migration *m)
 {
-	int64_t	total, left;
+	int64_t	 total, left, k, since = 0;
+	char	*v;
 
-	if (m->phase != PH_SHIFTING || m->plan == NULL)
+	if (m->plan == NULL)
 		return json_null();
-	total = m->plan->traffic.bake;
-	left = m->phase_since + total - now_ms();
+	if (m->phase == PH_SHIFTING) {
+		total = m->plan->traffic.bake;
+		v = store_fact_get(d->store, m->id, SHIFT_FACT_STEP);
+		if (v == NULL || sscanf(v, "%" SCNd64 ":%" SCNd64, &k,
+		    &since) != 2 || k != m->step)
+			since = 0;
+		free(v);
+	} else if (m->phase == PH_SOAK) {
+		total = m->plan->traffic.soak;
+		since = store_fact_i64(d->store, m->id, SOAK_FACT_SINCE);
+	} else
+		return json_null();
+	if (since == 0)
+		return json_pack("{s:I, s:n}", "total_ms", (json_int_t)total,
+		    "remaining_ms");
+	left = since + total - now_ms();
 	if (left < 0)
 		left = 0;
 	return json_pack("{s:I, s:I}", "total_ms", (json_int_t)total,
 	    "remaining_ms", (json_int_t)left);
+}
+
+/* The listener as last read: weights (null: not in the forward), rule. */
+static json_t *
+view_traffic(const struct migration *m)
+{
+	int	dw, ew, rule;
+
+	if (traffic_seen(runner_traffic_peek(m), &dw, &ew, &rule) == -1)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o}",
+	    "droplets", dw >= 0 ? json_integer(dw) : json_null(),
+	    "ecs", ew >= 0 ? json_integer(ew) : json_null(),
+	    "rule", rule >= 0 ? json_boolean(rule) : json_null());
 }
 
 static json_t *
@@ -172,34 +209,71 @@ gate(json_t *value, double limit, json_t *ok)
 	    "ok", ok);
 }
 
+/* A value of the watcher's last judgment, or null. */
+static json_t *
+wval(json_t *w, const char *key)
+{
+	json_t	*v = w != NULL ? json_object_get(w, key) : NULL;
+
+	return v != NULL ? json_incref(v) : json_null();
+}
+
+static json_t *
+within(json_t *v, double limit)
+{
+	return json_is_number(v) ? json_boolean(json_number_value(v) <= limit) :
+	    json_null();
+}
+
+/*
+ * Each gate: its value as last judged, its limit, and whether it held
+ * (null: no data). verdict and detail: the whole judgment.
+ */
 static json_t *
 view_gates(const struct migration *m)
 {
 	const struct plan	*p = m->plan;
-	json_t			*g = json_object();
+	json_t			*g = json_object(), *w, *v, *u;
 	struct lag		*l;
 	int64_t			 hb;
-	int			 seen;
 
 	if (p == NULL)
 		return g;
-	/* Only the health gate has an observation in this build. */
-	seen = m->phase == PH_SHADOW || m->phase == PH_SHIFTING ||
-	    m->phase == PH_SOAK;
-	json_object_set_new(g, "min_healthy", gate(
-	    seen ? json_integer(m->obs.ecs_healthy) : json_null(),
-	    p->gates.min_healthy,
-	    seen ? json_boolean(m->obs.ecs_healthy >= p->gates.min_healthy &&
-	    m->obs.ecs_unhealthy == 0) : json_null()));
-	json_object_set_new(g, "max_5xx_rate", gate(json_null(),
-	    p->gates.max_5xx_rate, json_null()));
-	json_object_set_new(g, "max_p99_ms", gate(json_null(),
-	    (double)p->gates.max_p99, json_null()));
+	w = runner_watch_json(m);
+	if (w == NULL && m->phase == PH_SHADOW) {
+		v = json_integer(m->obs.ecs_healthy);
+		u = json_integer(m->obs.ecs_unhealthy);
+	} else {
+		v = wval(w, "ecs_healthy");
+		u = wval(w, "ecs_unhealthy");
+	}
+	json_object_set_new(g, "min_healthy", gate(json_incref(v),
+	    p->gates.min_healthy, json_is_integer(v) && json_is_integer(u) ?
+	    json_boolean(json_integer_value(v) >= p->gates.min_healthy &&
+	    json_integer_value(u) == 0) : json_null()));
+	json_object_set_new(g, "ecs_unhealthy", u);
+	json_decref(v);
+	v = wval(w, "ecs_5xx_rate");
+	json_object_set_new(g, "max_5xx_rate", gate(json_incref(v),
+	    p->gates.max_5xx_rate, within(v, p->gates.max_5xx_rate)));
+	json_decref(v);
+	v = wval(w, "ecs_p99_ms");
+	json_object_set_new(g, "max_p99_ms", gate(json_incref(v),
+	    (double)p->gates.max_p99, within(v, (double)p->gates.max_p99)));
+	json_decref(v);
+	json_object_set_new(g, "ecs_requests", wval(w, "ecs_requests"));
+	json_object_set_new(g, "droplets_5xx_rate",
+	    wval(w, "droplets_5xx_rate"));
+	json_object_set_new(g, "droplets_p99_ms", wval(w, "droplets_p99_ms"));
+	json_object_set_new(g, "alarms_firing", wval(w, "alarms_firing"));
 	l = runner_lag(m);
 	hb = l != NULL && lag_stat(l)->known ? lag_stat(l)->heartbeat_ms : -1;
 	json_object_set_new(g, "max_lag_ms", gate(hb >= 0 ? json_integer(hb) :
 	    json_null(), (double)p->gates.max_lag, hb >= 0 ?
 	    json_boolean(hb <= p->gates.max_lag) : json_null()));
+	json_object_set_new(g, "verdict", wval(w, "verdict"));
+	json_object_set_new(g, "detail", wval(w, "detail"));
+	json_decref(w);
 	return g;
 }
 
@@ -225,10 +299,11 @@ view_migration(struct daemon *d, const struct migration *m)
 	    "updated", m->updated ? json_integer(m->updated) : json_null(),
 	    "plan_path", str_or_null(m->plan_path),
 	    "lag", view_lag(m),
-	    "bake", view_bake(m),
+	    "bake", view_bake(d, m),
 	    "gates", view_gates(m),
 	    "accepts", view_accepts(m)));
 	json_object_set_new(o, "cutover", view_cutover(d, m));
+	json_object_set_new(o, "traffic", view_traffic(m));
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(runner_progress_text(m)));

@@ -810,6 +810,16 @@ aws_http_cb(void *arg, const struct http_response *resp)
 		aws_finish(c);
 }
 
+int
+aws_transient(int status, const char *code)
+{
+	if (code != NULL && (strcmp(code, "ConnectionError") == 0 ||
+	    aws_in(aws_throttle_codes, code) ||
+	    aws_in(aws_transient_codes, code)))
+		return 1;
+	return status >= 500 || status == 429;
+}
+
 /* The endpoint overrides: "name=url". */
 static int
 aws_parse_endpoints(struct aws *a, const char *const *eps)

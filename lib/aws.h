@@ -96,6 +96,12 @@ struct aws_call	*aws_rest(struct aws *, const struct aws_service *,
 		    const char *method, const char *path, const char *query,
 		    const char *body, const char *operation, aws_cb,
 		    void *arg);
+/*
+ * Would AWS's answer (HTTP status, code) have been retried: throttling, a
+ * 5xx, a 429, a timeout, no answer at all? Callers use it on the final
+ * error of a call to tell "AWS is busy" from "AWS said no".
+ */
+int		 aws_transient(int status, const char *code);
 /* Cancel a call; its callback is not called. */
 void		 aws_cancel(struct aws_call *);
 /*

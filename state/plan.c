@@ -508,10 +508,15 @@ popt_set(struct plan *p, const struct popt *o, int idx, const char *value,
 			return -1;
 		}
 		for (i = 0; i < n; i++) {
+			if (i == 0 && strcmp(items[i], "rule") == 0) {
+				steps[i] = PLAN_STEP_RULE;
+				continue;
+			}
 			if (conf_int(items[i], 1, 99, &ll, buf,
 			    sizeof(buf)) == -1) {
 				snprintf(why, len, "expected percentages from "
-				    "1 to 99, got '%s'", items[i]);
+				    "1 to 99 (the first may be 'rule'), got "
+				    "'%s'", items[i]);
 				conf_list_free(items);
 				return -1;
 			}
@@ -1033,6 +1038,24 @@ plan_check(const struct plan *p, struct pcheck *pc)
 		    "header_value" : "header_name", "header_name and "
 		    "header_value go together");
 
+	/*
+	 * Method B: requests matching the rule move first, as a step of
+	 * their own before the weighted ones (plan_parse() puts it in front
+	 * when steps does not name it).
+	 */
+	if (p->traffic.path_patterns != NULL ||
+	    p->traffic.header_name != NULL) {
+		if (p->traffic.steps[0] != PLAN_STEP_RULE &&
+		    p->traffic.nsteps == PLAN_STEPS_MAX)
+			pc_error(pc, "traffic", "steps", "at most %d steps "
+			    "with the rule step", PLAN_STEPS_MAX - 1);
+	} else if (p->traffic.steps[0] == PLAN_STEP_RULE)
+		pc_error(pc, "traffic", "steps", "the rule step needs "
+		    "path_patterns or header_name and header_value");
+	if (p->traffic.steps[0] == PLAN_STEP_RULE && p->traffic.nsteps == 1)
+		pc_error(pc, "traffic", "steps", "the rule step needs weighted "
+		    "steps after it");
+
 	if (p->traffic.poll_interval > p->traffic.bake) {
 		conf_duration_str(p->traffic.poll_interval, a, sizeof(a));
 		conf_duration_str(p->traffic.bake, b, sizeof(b));
@@ -1138,6 +1161,14 @@ plan_parse(const char *text, const char *file, struct conf_errors *errs)
 	}
 	if (pp->nerr > 0)
 		goto fail;
+	if ((p->traffic.path_patterns != NULL ||
+	    p->traffic.header_name != NULL) &&
+	    p->traffic.steps[0] != PLAN_STEP_RULE) {
+		memmove(&p->traffic.steps[1], &p->traffic.steps[0],
+		    (size_t)p->traffic.nsteps * sizeof(int));
+		p->traffic.steps[0] = PLAN_STEP_RULE;
+		p->traffic.nsteps++;
+	}
 	free(pp);
 	return p;
 fail:

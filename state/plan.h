@@ -14,6 +14,8 @@
 
 #define PLAN_NAME_MAX	63
 #define PLAN_STEPS_MAX	32
+/* A step that routes by request (Method B) rather than by weight. */
+#define PLAN_STEP_RULE	0
 
 enum plan_target_kind { TARGET_RDS, TARGET_MYSQL };
 enum plan_seed { SEED_DUMP, SEED_EXTERNAL };
@@ -64,7 +66,10 @@ struct plan {
 		char	*ecs_service;
 		int	 ecs_desired;		/* tasks in shadow, >= 1 */
 		char	*droplet_tag;		/* DigitalOcean tag of the fleet */
-		int	 steps[PLAN_STEPS_MAX];	/* ECS percent per step, rising, 1..99 */
+		/* ECS percent per step, rising, 1..99; steps[0] may be
+		 * PLAN_STEP_RULE, and is when path_patterns or header_name
+		 * is set */
+		int	 steps[PLAN_STEPS_MAX];
 		int	 nsteps;		/* default 1,5,10,25,50,75 */
 		int64_t	 bake;			/* ms per step, 5m */
 		int64_t	 poll_interval;		/* ms, 1s */

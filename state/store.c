@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1170,4 +1171,27 @@ store_fact_get(struct store *s, int64_t mig, const char *key)
 	}
 	store_reset(st);
 	return v;
+}
+
+int
+store_fact_setf(struct store *s, int64_t mig, const char *key,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return store_fact_set(s, mig, key, buf);
+}
+
+int64_t
+store_fact_i64(struct store *s, int64_t mig, const char *key)
+{
+	char	*v = store_fact_get(s, mig, key);
+	int64_t	 n = v != NULL ? strtoll(v, NULL, 10) : 0;
+
+	free(v);
+	return n;
 }

@@ -97,5 +97,9 @@ int	store_sample(struct store *, int64_t mig, const char *series,
 int	store_fact_set(struct store *, int64_t mig, const char *key,
 	    const char *value);
 char	*store_fact_get(struct store *, int64_t mig, const char *key);
+/* A fact from a format; and a fact read as an integer (0: absent). */
+int	store_fact_setf(struct store *, int64_t mig, const char *key,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int64_t	store_fact_i64(struct store *, int64_t mig, const char *key);
 
 #endif

@@ -310,9 +310,11 @@ START_TEST(test_full)
 	ck_assert_str_eq(p->traffic.ecs_service, "shop-web");
 	ck_assert_int_eq(p->traffic.ecs_desired, 4);
 	ck_assert_str_eq(p->traffic.droplet_tag, "shop-web");
-	ck_assert_int_eq(p->traffic.nsteps, 5);
-	ck_assert_int_eq(p->traffic.steps[0], 2);
-	ck_assert_int_eq(p->traffic.steps[4], 90);
+	/* Method B (path_patterns) puts the rule step first. */
+	ck_assert_int_eq(p->traffic.nsteps, 6);
+	ck_assert_int_eq(p->traffic.steps[0], PLAN_STEP_RULE);
+	ck_assert_int_eq(p->traffic.steps[1], 2);
+	ck_assert_int_eq(p->traffic.steps[5], 90);
 	ck_assert_int_eq(p->traffic.bake, 600000);
 	ck_assert_int_eq(p->traffic.poll_interval, 5000);
 	ck_assert_int_eq(p->traffic.soak, 3600000);

@@ -1,0 +1,637 @@
+/*
+ * shift: shifting, full_traffic and soak, and the traffic half of a
+ * rollback.
+ *
+ * A step: put its weights (or the Method B rule) on the listener and read
+ * them back, then bake. The bake's start is a fact, so a restart in the
+ * middle of a step finds the listener already showing the step's weights
+ * (traffic.c tells the daemon's own change from someone else's) and
+ * bakes on from where it was. The step ends when the bake time is over,
+ * the gates pass, and a datapoint from within the step has been judged:
+ * a minute of ALB metrics from before the step says nothing about it.
+ *
+ * Every judgment is acted on at once: a breach sends the weights back to
+ * the droplets with the last read's stickiness and without reading the
+ * listener first, then journals the values that broke and pauses. Between
+ * judgments the listener is read once per poll interval; weights that
+ * someone else changed pause the migration, untouched.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "log.h"
+#include "migrated.h"
+#include "migration.h"
+#include "plan.h"
+#include "runner.h"
+#include "shift.h"
+#include "store.h"
+#include "traffic.h"
+#include "watch.h"
+
+enum sh_kind { SH_STEP, SH_FULL, SH_SOAK };
+
+enum sh_state {
+	SH_SETTING,		/* the step's weights going on */
+	SH_BAKING,		/* watching */
+	SH_BACK,		/* a breach: weights going back */
+	SH_OVER,		/* an event was fired */
+};
+
+struct shift {
+	struct daemon		*d;
+	struct migration	*m;
+	enum sh_kind		 kind;
+	enum sh_state		 state;
+	struct traffic		*tr;
+	struct watch		*w;
+	int			 step;
+	int64_t			 since;		/* bake or soak start, unix ms */
+	int64_t			 checked;	/* listener last read, unix ms */
+	int			 checking;
+	int			 full_stage;	/* full_traffic: 0 then 1 */
+	char			 why[768];	/* the breach or error */
+	enum mev		 ev;		/* fired when the rollback ends */
+};
+
+int
+shift_step_pct(const struct migration *m, int k)
+{
+	const struct plan	*p = m->plan;
+
+	if (p == NULL || k < 0 || k >= p->traffic.nsteps)
+		return 0;
+	return p->traffic.steps[k];
+}
+
+/* The step's listener: its weights, and the rule once any step has it. */
+static void
+step_want(const struct migration *m, int k, struct traffic_want *want)
+{
+	const struct plan	*p = m->plan;
+
+	memset(want, 0, sizeof(*want));
+	want->ecs_pct = shift_step_pct(m, k);
+	want->rule = p->traffic.steps[0] == PLAN_STEP_RULE;
+}
+
+static void
+sh_free(struct shift *s)
+{
+	if (s == NULL)
+		return;
+	watch_free(s->w);
+	traffic_cancel(s->tr);
+	free(s);
+}
+
+static void
+sh_cancel(void *arg)
+{
+	sh_free(arg);
+}
+
+/* Fire ev and end the job (the transition cancels nothing of ours). */
+static void
+sh_fire(struct shift *s, enum mev ev, const char *detail)
+{
+	struct daemon		*d = s->d;
+	struct migration	*m = s->m;
+	char			 why[256];
+
+	s->state = SH_OVER;
+	runner_job_done(m, s);
+	sh_free(s);
+	if (runner_fire(d, m, ev, detail, why, sizeof(why)) != FSM_OK)
+		log_warnx("%s: %s refused: %s", m->name, mev_name(ev), why);
+}
+
+static void
+sh_progress(struct shift *s, const struct gate_result *r)
+{
+	const struct plan	*p = s->m->plan;
+	int64_t			 left, total;
+	const char		*what;
+
+	total = s->kind == SH_SOAK ? p->traffic.soak : p->traffic.bake;
+	left = s->since + total - now_ms();
+	if (left < 0)
+		left = 0;
+	what = s->kind == SH_SOAK ? "soak" : "bake";
+	if (s->kind == SH_STEP && shift_step_pct(s->m, s->step) == 0)
+		runner_progress(s->m, "step %d of %d (Method B rule): %s %lld s "
+		    "left; gates %s: %s", s->step + 1, p->traffic.nsteps, what,
+		    (long long)(left + 999) / 1000,
+		    gate_verdict_name(r->verdict), r->text);
+	else if (s->kind == SH_STEP)
+		runner_progress(s->m, "step %d of %d (ECS %d%%): %s %lld s "
+		    "left; gates %s: %s", s->step + 1, p->traffic.nsteps,
+		    shift_step_pct(s->m, s->step), what,
+		    (long long)(left + 999) / 1000,
+		    gate_verdict_name(r->verdict), r->text);
+	else
+		runner_progress(s->m, "soak: %lld s left; gates %s: %s",
+		    (long long)(left + 999) / 1000,
+		    gate_verdict_name(r->verdict), r->text);
+}
+
+/* The journal's record of a judgment: the reasons and every value. */
+static void
+sh_journal_values(struct shift *s, const char *kind, const char *what,
+    const struct gate_result *r)
+{
+	json_t	*j, *v;
+	char	*text;
+
+	v = runner_watch_json(s->m);
+	j = json_pack("{s:s, s:s, s:o}", "event", what, "reason", r->text,
+	    "values", v != NULL ? v : json_null());
+	if (s->kind == SH_STEP) {
+		json_object_set_new(j, "step", json_integer(s->step + 1));
+		json_object_set_new(j, "ecs_percent",
+		    json_integer(shift_step_pct(s->m, s->step)));
+	}
+	if ((text = json_dumps(j, JSON_COMPACT)) != NULL)
+		store_journal(s->d->store, s->m->id, kind, text);
+	free(text);
+	json_decref(j);
+}
+
+/* --- a breach or an error: the droplets take everything back --- */
+
+static void
+back_cb(void *arg, enum traffic_result r, const char *why)
+{
+	struct shift	*s = arg;
+	char		 detail[1024];
+
+	if (r == TRAFFIC_OK)
+		snprintf(detail, sizeof(detail), "%s; weights back on the "
+		    "droplets", s->why);
+	else {
+		snprintf(detail, sizeof(detail), "%s; the weights could NOT be "
+		    "put back on the droplets (%s): check the listener", s->why,
+		    why);
+		store_journal(s->d->store, s->m->id, "error", detail);
+	}
+	log_warnx("%s: %s", s->m->name, detail);
+	sh_fire(s, s->ev, detail);
+}
+
+static void
+sh_back(struct shift *s, enum mev ev)
+{
+	struct traffic_want	 want = { 0 };
+
+	s->state = SH_BACK;
+	s->ev = ev;
+	watch_free(s->w);
+	s->w = NULL;
+	if (traffic_set(s->tr, &want, TRAFFIC_FORCE | TRAFFIC_FAST, back_cb,
+	    s) == -1)
+		back_cb(s, TRAFFIC_ERROR, "no plan");
+}
+
+static void
+sh_breach(struct shift *s, const struct gate_result *r)
+{
+	const struct plan	*p = s->m->plan;
+	struct store		*st = s->d->store;
+	int64_t			 k, n = 1;
+	char			*v;
+
+	if (s->kind == SH_SOAK) {
+		snprintf(s->why, sizeof(s->why), "gate breach during the soak: "
+		    "%s (the listener is left on ECS; abort to roll back)",
+		    r->text);
+		sh_journal_values(s, "warning", "breach", r);
+		sh_fire(s, MEV_BREACH, s->why);
+		return;
+	}
+	/* How many times this step broke: retry only so often. */
+	if ((v = store_fact_get(st, s->m->id, SHIFT_FACT_BREACHES)) != NULL &&
+	    sscanf(v, "%" SCNd64 ":%" SCNd64, &k, &n) == 2 && k == s->step)
+		n++;
+	else
+		n = 1;
+	free(v);
+	store_fact_setf(st, s->m->id, SHIFT_FACT_BREACHES, "%d:%" PRId64,
+	    s->step, n);
+	if (p->traffic.on_breach == BREACH_RETRY && n < SHIFT_RETRIES_MAX) {
+		store_fact_setf(st, s->m->id, SHIFT_FACT_RETRY_AT, "%" PRId64,
+		    now_ms() + p->traffic.cooldown);
+		snprintf(s->why, sizeof(s->why), "gate breach at step %d: %s; "
+		    "retrying after the cool-down (breach %" PRId64 " of %d)",
+		    s->step + 1, r->text, n, SHIFT_RETRIES_MAX);
+	} else {
+		store_fact_set(st, s->m->id, SHIFT_FACT_RETRY_AT, NULL);
+		snprintf(s->why, sizeof(s->why), "gate breach at step %d: %s%s",
+		    s->step + 1, r->text, p->traffic.on_breach ==
+		    BREACH_RETRY ? " (retries used up)" : "");
+	}
+	sh_back(s, MEV_BREACH);
+	/* The rollback is on its way: now the record. */
+	sh_journal_values(s, "warning", "breach", r);
+}
+
+/* --- watching --- */
+
+static void
+check_cb(void *arg, enum traffic_result r, const char *why)
+{
+	struct shift	*s = arg;
+	char		 detail[768];
+
+	s->checking = 0;
+	if (r == TRAFFIC_OK || s->state != SH_BAKING)
+		return;
+	if (r == TRAFFIC_ERROR) {
+		/* A failed read: the next poll reads again. */
+		log_info("%s: listener read: %s", s->m->name, why);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "alert: %s; paused, the listener is "
+	    "left as found", why);
+	store_journal(s->d->store, s->m->id, "alert", detail);
+	log_warnx("%s: %s", s->m->name, detail);
+	sh_fire(s, MEV_HALT, detail);
+}
+
+static void
+sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
+    const char *error)
+{
+	struct shift		*s = arg;
+	const struct plan	*p = s->m->plan;
+	int64_t			 now = now_ms(), total;
+	char			 detail[768];
+
+	if (s->state != SH_BAKING)
+		return;
+	s->m->obs.gates_ok = r->verdict == GATE_PASS;
+	if (s->kind == SH_STEP)
+		s->m->obs.ecs_healthy = in->healthy;
+	sh_progress(s, r);
+	daemon_changed(s->d, s->m);
+	if (r->verdict == GATE_BREACH) {
+		sh_breach(s, r);
+		return;
+	}
+	if (error != NULL) {
+		snprintf(s->why, sizeof(s->why), "the gates cannot be read: %s",
+		    error);
+		if (s->kind == SH_SOAK)
+			sh_fire(s, MEV_FAIL, s->why);
+		else
+			sh_back(s, MEV_FAIL);
+		return;
+	}
+	total = s->kind == SH_SOAK ? p->traffic.soak : p->traffic.bake;
+	if (r->verdict == GATE_PASS && now - s->since >= total &&
+	    watch_point_end(s->w) > s->since) {
+		if (s->kind == SH_SOAK) {
+			s->m->obs.soak_ok = 1;
+			store_fact_set(s->d->store, s->m->id, SOAK_FACT_PASSED,
+			    "1");
+			sh_journal_values(s, "info", "soaked", r);
+			sh_fire(s, MEV_SOAKED, "the gates held for the soak");
+		} else {
+			snprintf(detail, sizeof(detail), "step %d baked: the "
+			    "gates held for %lld s", s->step + 1,
+			    (long long)(now - s->since) / 1000);
+			sh_journal_values(s, "info", "baked", r);
+			sh_fire(s, MEV_BAKED, detail);
+		}
+		return;
+	}
+	/* Between judgments, is the listener still ours? */
+	if (!s->checking && now - s->checked >= p->traffic.poll_interval) {
+		s->checked = now;
+		s->checking = 1;
+		if (traffic_check(s->tr, check_cb, s) == -1)
+			s->checking = 0;
+	}
+}
+
+static void
+sh_watch(struct shift *s)
+{
+	s->state = SH_BAKING;
+	s->checked = now_ms();
+	s->w = watch_new(s->d, s->m, s->kind == SH_STEP, s->kind == SH_STEP &&
+	    runner_lag(s->m) != NULL, sh_watch_cb, s);
+	runner_set_watch(s->m, s->w);
+}
+
+/* --- a step --- */
+
+static void
+step_set_cb(void *arg, enum traffic_result r, const char *why)
+{
+	struct shift	*s = arg;
+	struct store	*st = s->d->store;
+	char		*v, detail[768];
+	int64_t		 k, since;
+
+	if (r == TRAFFIC_DRIFT) {
+		snprintf(detail, sizeof(detail), "alert: %s; paused before "
+		    "step %d, the listener is left as found", why, s->step + 1);
+		store_journal(st, s->m->id, "alert", detail);
+		sh_fire(s, MEV_HALT, detail);
+		return;
+	}
+	if (r == TRAFFIC_ERROR) {
+		snprintf(s->why, sizeof(s->why), "step %d: %s", s->step + 1,
+		    why);
+		sh_back(s, MEV_FAIL);
+		return;
+	}
+	/* The same step after a restart bakes on from where it was. */
+	since = now_ms();
+	if ((v = store_fact_get(st, s->m->id, SHIFT_FACT_STEP)) != NULL &&
+	    sscanf(v, "%" SCNd64 ":%" SCNd64, &k, &since) == 2 &&
+	    k == s->step)
+		log_info("%s: step %d: baking on since %" PRId64, s->m->name,
+		    s->step + 1, since);
+	else {
+		since = now_ms();
+		store_fact_setf(st, s->m->id, SHIFT_FACT_STEP, "%d:%" PRId64,
+		    s->step, since);
+		snprintf(detail, sizeof(detail), "step %d of %d: %s",
+		    s->step + 1, s->m->plan->traffic.nsteps, why);
+		store_journal(st, s->m->id, "info", detail);
+		log_info("%s: %s", s->m->name, detail);
+	}
+	free(v);
+	s->since = since;
+	sh_watch(s);
+}
+
+static struct shift *
+sh_new(struct daemon *d, struct migration *m, enum sh_kind kind)
+{
+	struct shift	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("calloc");
+	s->d = d;
+	s->m = m;
+	s->kind = kind;
+	s->step = m->step;
+	s->tr = runner_traffic(d, m);
+	runner_job(m, s, sh_cancel);
+	return s;
+}
+
+void
+shift_run(struct daemon *d, struct migration *m)
+{
+	struct shift		*s;
+	struct traffic_want	 want;
+
+	m->obs.gates_ok = 0;
+	store_fact_set(d->store, m->id, SHIFT_FACT_RETRY_AT, NULL);
+	s = sh_new(d, m, SH_STEP);
+	if (m->step < 0 || m->step >= m->plan->traffic.nsteps) {
+		sh_fire(s, MEV_FAIL, "the step index is outside the plan's "
+		    "steps (was the plan reloaded with fewer?)");
+		return;
+	}
+	step_want(m, m->step, &want);
+	s->state = SH_SETTING;
+	runner_progress(m, "step %d of %d: setting the listener", m->step + 1,
+	    m->plan->traffic.nsteps);
+	if (traffic_set(s->tr, &want, 0, step_set_cb, s) == -1)
+		sh_fire(s, MEV_FAIL, "the listener cannot be set: no plan");
+}
+
+/* --- full traffic: 0/100, then ECS alone, the rule gone --- */
+
+static void
+full_cb(void *arg, enum traffic_result r, const char *why)
+{
+	struct shift		*s = arg;
+	struct traffic_want	 want = { .ecs_pct = 100, .ecs_only = 1 };
+	char			 detail[768];
+
+	if (r != TRAFFIC_OK) {
+		snprintf(detail, sizeof(detail), "%s%s", r == TRAFFIC_DRIFT ?
+		    "alert: " : "full traffic: ", why);
+		store_journal(s->d->store, s->m->id, r == TRAFFIC_DRIFT ?
+		    "alert" : "error", detail);
+		sh_fire(s, r == TRAFFIC_DRIFT ? MEV_HALT : MEV_FAIL, detail);
+		return;
+	}
+	store_journal(s->d->store, s->m->id, "info", why);
+	if (s->full_stage++ == 0) {
+		runner_progress(s->m, "full traffic: removing the droplets' "
+		    "target group from the listener");
+		if (traffic_set(s->tr, &want, 0, full_cb, s) == -1)
+			sh_fire(s, MEV_FAIL, "the listener cannot be set");
+		return;
+	}
+	sh_fire(s, MEV_LISTENER_SET, "the listener forwards to ECS alone");
+}
+
+void
+shift_full_run(struct daemon *d, struct migration *m)
+{
+	struct shift		*s;
+	struct traffic_want	 want = { .ecs_pct = 100, .rule = 1 };
+	char			*set;
+
+	s = sh_new(d, m, SH_FULL);
+	want.rule = m->plan->traffic.steps[0] == PLAN_STEP_RULE;
+	/* Resumed after the first stage: go on with the second. */
+	set = store_fact_get(d->store, m->id, TRAFFIC_FACT_SET);
+	if (set != NULL && strcmp(set, "ecs:1") == 0)
+		s->full_stage = 1;
+	free(set);
+	runner_progress(m, "full traffic: weights droplets 0 / ECS 100");
+	if (s->full_stage == 1) {
+		want.ecs_only = 1;
+		want.rule = 0;
+	}
+	if (traffic_set(s->tr, &want, 0, full_cb, s) == -1)
+		sh_fire(s, MEV_FAIL, "the listener cannot be set");
+}
+
+/* --- soak --- */
+
+static void
+soak_check_cb(void *arg, enum traffic_result r, const char *why)
+{
+	struct shift	*s = arg;
+	char		 detail[768];
+
+	if (r != TRAFFIC_OK) {
+		snprintf(detail, sizeof(detail), "%s%s", r == TRAFFIC_DRIFT ?
+		    "alert: " : "soak: ", why);
+		store_journal(s->d->store, s->m->id, r == TRAFFIC_DRIFT ?
+		    "alert" : "error", detail);
+		sh_fire(s, r == TRAFFIC_DRIFT ? MEV_HALT : MEV_FAIL, detail);
+		return;
+	}
+	sh_watch(s);
+}
+
+void
+shift_soak_run(struct daemon *d, struct migration *m)
+{
+	struct shift	*s;
+
+	s = sh_new(d, m, SH_SOAK);
+	m->obs.soak_ok = 0;
+	if ((s->since = store_fact_i64(d->store, m->id, SOAK_FACT_SINCE)) ==
+	    0) {
+		s->since = now_ms();
+		store_fact_setf(d->store, m->id, SOAK_FACT_SINCE, "%" PRId64,
+		    s->since);
+	}
+	runner_progress(m, "soak: reading the listener");
+	if (traffic_check(s->tr, soak_check_cb, s) == -1)
+		sh_fire(s, MEV_FAIL, "the listener cannot be read");
+}
+
+/* --- paused after a breach: the cool-down --- */
+
+struct cool {
+	struct daemon		*d;
+	struct migration	*m;
+	struct event		*ev;
+};
+
+static void
+cool_cancel(void *arg)
+{
+	struct cool	*c = arg;
+
+	event_free(c->ev);
+	free(c);
+}
+
+static void
+cool_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cool		*c = arg;
+	struct daemon		*d = c->d;
+	struct migration	*m = c->m;
+	char			 why[256], detail[128];
+
+	runner_job_done(m, c);
+	cool_cancel(c);
+	snprintf(detail, sizeof(detail), "cool-down over: retrying step %d",
+	    m->step + 1);
+	if (runner_fire(d, m, MEV_RESUME, detail, why, sizeof(why)) != FSM_OK)
+		log_warnx("%s: retry refused: %s", m->name, why);
+}
+
+void
+shift_paused_run(struct daemon *d, struct migration *m)
+{
+	struct cool	*c;
+	struct timeval	 tv;
+	int64_t		 at, left;
+
+	if (m->plan == NULL || m->resume_to != PH_SHIFTING ||
+	    m->plan->traffic.on_breach != BREACH_RETRY ||
+	    (at = store_fact_i64(d->store, m->id, SHIFT_FACT_RETRY_AT)) == 0)
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->d = d;
+	c->m = m;
+	if ((c->ev = evtimer_new(d->base, cool_cb, c)) == NULL)
+		fatalx("evtimer_new");
+	left = at - now_ms();
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	evtimer_add(c->ev, &tv);
+	runner_job(m, c, cool_cancel);
+	runner_progress(m, "cool-down: step %d is retried in %lld s",
+	    m->step + 1, (long long)(left + 999) / 1000);
+}
+
+/* --- the rollback's traffic part --- */
+
+struct back {
+	struct daemon		*d;
+	struct migration	*m;
+	struct traffic		*tr;
+	void			(*done)(struct daemon *, struct migration *,
+				    int, const char *);
+};
+
+static void
+back_cancel(void *arg)
+{
+	struct back	*b = arg;
+
+	traffic_cancel(b->tr);
+	free(b);
+}
+
+static void
+rollback_cb(void *arg, enum traffic_result r, const char *why)
+{
+	struct back		*b = arg;
+	struct daemon		*d = b->d;
+	struct migration	*m = b->m;
+	void			(*done)(struct daemon *, struct migration *,
+				    int, const char *) = b->done;
+	char			 detail[768];
+
+	runner_job_done(m, b);
+	free(b);
+	if (r != TRAFFIC_OK) {
+		snprintf(detail, sizeof(detail), "rollback: the users could not "
+		    "be put back on the droplets: %s", why);
+		done(d, m, 0, detail);
+		return;
+	}
+	store_journal(d->store, m->id, "info", "rollback: every user is back "
+	    "on the droplets");
+	done(d, m, 1, NULL);
+}
+
+void
+shift_rollback(struct daemon *d, struct migration *m,
+    void (*done)(struct daemon *, struct migration *, int, const char *))
+{
+	struct traffic_want	 want = { 0 };
+	struct back		*b;
+	char			*set, *setting, *rule;
+	int			 moved;
+
+	/* Untouched, or already back: nothing to do. */
+	set = store_fact_get(d->store, m->id, TRAFFIC_FACT_SET);
+	setting = store_fact_get(d->store, m->id, TRAFFIC_FACT_SETTING);
+	rule = store_fact_get(d->store, m->id, TRAFFIC_FACT_RULE);
+	moved = rule != NULL || setting != NULL || (set != NULL &&
+	    strcmp(set, "droplets:100,ecs:0") != 0);
+	free(set);
+	free(setting);
+	free(rule);
+	if (!moved) {
+		done(d, m, 1, NULL);
+		return;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal("calloc");
+	b->d = d;
+	b->m = m;
+	b->tr = runner_traffic(d, m);
+	b->done = done;
+	runner_job(m, b, back_cancel);
+	runner_progress(m, "rollback: putting every user back on the "
+	    "droplets");
+	if (traffic_set(b->tr, &want, TRAFFIC_FORCE, rollback_cb, b) == -1)
+		rollback_cb(b, TRAFFIC_ERROR, "no plan");
+}

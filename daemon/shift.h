@@ -1,0 +1,42 @@
+/*
+ * shift: the traffic phases' drivers. shifting moves the plan's steps
+ * onto ECS one at a time and bakes each under the gates; a breach sends
+ * the weights back to the droplets at once and pauses (or, with
+ * on_breach = retry, comes back after the cool-down). full_traffic
+ * leaves ECS alone on the listener; soak watches the gates for the soak
+ * time. The rollback's traffic part puts every user back on the droplets.
+ */
+#ifndef SHIFT_H
+#define SHIFT_H
+
+struct daemon;
+struct migration;
+
+/* The facts of a step and of the soak. */
+#define SHIFT_FACT_STEP		"shift.step"		/* "k:since_ms" */
+#define SHIFT_FACT_RETRY_AT	"shift.retry_at"	/* unix ms */
+#define SHIFT_FACT_BREACHES	"shift.breaches"	/* "k:count" */
+#define SOAK_FACT_SINCE		"soak.since"
+#define SOAK_FACT_PASSED	"soak.passed"
+
+/* Breaches of one step that on_breach = retry retries; then it pauses. */
+#define SHIFT_RETRIES_MAX	3
+
+void	shift_run(struct daemon *, struct migration *);
+void	shift_full_run(struct daemon *, struct migration *);
+void	shift_soak_run(struct daemon *, struct migration *);
+/* Paused after a breach with on_breach = retry: resume after cooldown. */
+void	shift_paused_run(struct daemon *, struct migration *);
+
+/*
+ * Put every user back on the droplets (weights 100/0, the Method B rule
+ * removed) if the migration ever moved any; then done(ok, why).
+ */
+void	shift_rollback(struct daemon *, struct migration *,
+	    void (*done)(struct daemon *, struct migration *, int ok,
+	    const char *why));
+
+/* ECS's share of step k: 0 for the rule step. */
+int	shift_step_pct(const struct migration *, int k);
+
+#endif

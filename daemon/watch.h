@@ -1,0 +1,47 @@
+/*
+ * watch: the gates' eyes. While a step bakes (and through the soak) it
+ * reads the ECS target group's health every poll interval, the ALB
+ * metrics of both target groups and the plan's alarms every
+ * WATCH_METRICS_MS, takes the heartbeat lag from the lag monitor, and
+ * hands each judgment (state/gate.h) to its owner.
+ */
+#ifndef WATCH_H
+#define WATCH_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gate.h"
+
+struct daemon;
+struct migration;
+struct watch;
+
+/* ALB metrics come once a minute: asking more often than this is waste. */
+#define WATCH_METRICS_MS	10000
+#define WATCH_PERIOD_S		60
+
+/*
+ * A judgment. error is not NULL when a read failed with an answer that
+ * retrying would not change (AWS's "OP: CODE: message"); busy, throttled
+ * or unreachable AWS only holds the gates.
+ */
+typedef void (*watch_cb)(void *arg, const struct gate_result *,
+    const struct gate_input *, const char *error);
+
+/*
+ * Start watching now. relative: compare with the droplets' target group;
+ * check_lag: the heartbeat lag is a gate.
+ */
+struct watch	*watch_new(struct daemon *, struct migration *, int relative,
+		    int check_lag, watch_cb, void *arg);
+void		 watch_free(struct watch *);
+
+/* The last judgment and its values, for status; NULL before the first. */
+json_t		*watch_json(const struct watch *);
+
+/* When the newest judged ECS datapoint's period ended, unix ms; 0: none. */
+int64_t		 watch_point_end(const struct watch *);
+
+#endif
