@@ -28,6 +28,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_retry_entry,
 	&cmd_set_entry,
 	&cmd_start_entry,
+	&cmd_stats_entry,
 	&cmd_status_entry,
 };
 

@@ -73,6 +73,7 @@ extern const struct cmd_entry	cmd_resume_entry;
 extern const struct cmd_entry	cmd_retry_entry;
 extern const struct cmd_entry	cmd_set_entry;
 extern const struct cmd_entry	cmd_start_entry;
+extern const struct cmd_entry	cmd_stats_entry;
 extern const struct cmd_entry	cmd_status_entry;
 
 #endif

@@ -20,6 +20,12 @@
 #include "view.h"
 
 static json_t *
+json_or_null(json_t *j)
+{
+	return j != NULL ? j : json_null();
+}
+
+static json_t *
 str_or_null(const char *s)
 {
 	return s != NULL ? json_string(s) : json_null();
@@ -227,7 +233,7 @@ within(json_t *v, double limit)
 
 /*
  * Each gate: its value as last judged, its limit, and whether it held
- * (null: no data). verdict and detail: the whole judgment.
+ * (null: no data).
  */
 static json_t *
 view_gates(const struct migration *m)
@@ -251,8 +257,8 @@ view_gates(const struct migration *m)
 	    p->gates.min_healthy, json_is_integer(v) && json_is_integer(u) ?
 	    json_boolean(json_integer_value(v) >= p->gates.min_healthy &&
 	    json_integer_value(u) == 0) : json_null()));
-	json_object_set_new(g, "ecs_unhealthy", u);
 	json_decref(v);
+	json_decref(u);
 	v = wval(w, "ecs_5xx_rate");
 	json_object_set_new(g, "max_5xx_rate", gate(json_incref(v),
 	    p->gates.max_5xx_rate, within(v, p->gates.max_5xx_rate)));
@@ -261,18 +267,11 @@ view_gates(const struct migration *m)
 	json_object_set_new(g, "max_p99_ms", gate(json_incref(v),
 	    (double)p->gates.max_p99, within(v, (double)p->gates.max_p99)));
 	json_decref(v);
-	json_object_set_new(g, "ecs_requests", wval(w, "ecs_requests"));
-	json_object_set_new(g, "droplets_5xx_rate",
-	    wval(w, "droplets_5xx_rate"));
-	json_object_set_new(g, "droplets_p99_ms", wval(w, "droplets_p99_ms"));
-	json_object_set_new(g, "alarms_firing", wval(w, "alarms_firing"));
 	l = runner_lag(m);
 	hb = l != NULL && lag_stat(l)->known ? lag_stat(l)->heartbeat_ms : -1;
 	json_object_set_new(g, "max_lag_ms", gate(hb >= 0 ? json_integer(hb) :
 	    json_null(), (double)p->gates.max_lag, hb >= 0 ?
 	    json_boolean(hb <= p->gates.max_lag) : json_null()));
-	json_object_set_new(g, "verdict", wval(w, "verdict"));
-	json_object_set_new(g, "detail", wval(w, "detail"));
 	json_decref(w);
 	return g;
 }
@@ -304,6 +303,8 @@ view_migration(struct daemon *d, const struct migration *m)
 	    "accepts", view_accepts(m)));
 	json_object_set_new(o, "cutover", view_cutover(d, m));
 	json_object_set_new(o, "traffic", view_traffic(m));
+	/* The gates' last judgment with every value read, or null. */
+	json_object_set_new(o, "judgment", json_or_null(runner_watch_json(m)));
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(runner_progress_text(m)));

@@ -39,6 +39,7 @@ struct watch {
 	struct elbv2_call	*th;
 	struct cw_call		*cw, *al;
 	int64_t			 next_metrics;	/* unix ms */
+	int64_t			 due_us;	/* when the tick should fire */
 
 	struct gate_input	 in;
 	char			 alarm_name[128];
@@ -50,6 +51,64 @@ struct watch {
 };
 
 static void	watch_judge(struct watch *);
+
+/* How late the ticks of every watcher fired: 1 ms buckets, the last open. */
+#define LATE_BUCKETS	1001
+static uint64_t	late_hist[LATE_BUCKETS];
+static uint64_t	late_n;
+static int64_t	late_max_us;
+
+static int64_t
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+late_add(int64_t us)
+{
+	int64_t	ms;
+
+	if (us < 0)
+		us = 0;
+	ms = us / 1000;
+	late_hist[ms < LATE_BUCKETS - 1 ? ms : LATE_BUCKETS - 1]++;
+	late_n++;
+	if (us > late_max_us)
+		late_max_us = us;
+}
+
+/* The q-quantile's bucket, in ms (the bucket's upper edge). */
+static double
+late_quantile(double q)
+{
+	uint64_t	want, seen = 0;
+	int		i;
+
+	if (late_n == 0)
+		return 0;
+	want = (uint64_t)(q * (double)late_n);
+	if (want >= late_n)
+		want = late_n - 1;
+	for (i = 0; i < LATE_BUCKETS; i++) {
+		seen += late_hist[i];
+		if (seen > want)
+			return i + 1;
+	}
+	return LATE_BUCKETS;
+}
+
+void
+watch_lateness(struct watch_lateness *l)
+{
+	l->ticks = late_n;
+	l->p50_ms = late_quantile(0.50);
+	l->p99_ms = late_quantile(0.99);
+	l->max_ms = (double)late_max_us / 1000.0;
+}
 
 /* "app/shop/50dc..." from a listener ARN; NULL if not one. */
 static const char *
@@ -256,9 +315,16 @@ watch_tick(evutil_socket_t fd, short what, void *arg)
 	struct aws		*aws;
 	int64_t			 now = now_ms(), every;
 
+	/* Due at due_us; the next one is due an interval after this one
+	 * was, so lateness does not pile up. */
+	if (w->due_us != 0)
+		late_add(mono_us() - w->due_us);
 	every = p->traffic.poll_interval;
-	tv.tv_sec = every / 1000;
-	tv.tv_usec = (every % 1000) * 1000;
+	w->due_us = (w->due_us != 0 ? w->due_us : mono_us()) + every * 1000;
+	if (w->due_us < mono_us())
+		w->due_us = mono_us();
+	tv.tv_sec = (w->due_us - mono_us()) / 1000000;
+	tv.tv_usec = (w->due_us - mono_us()) % 1000000;
 	evtimer_add(w->ev, &tv);
 	if ((aws = watch_aws(w)) == NULL) {
 		watch_judge(w);

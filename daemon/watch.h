@@ -44,4 +44,15 @@ json_t		*watch_json(const struct watch *);
 /* When the newest judged ECS datapoint's period ended, unix ms; 0: none. */
 int64_t		 watch_point_end(const struct watch *);
 
+/*
+ * How late the watchers' polls fired against their schedule, over every
+ * watcher since the daemon started: the loop's responsiveness under load.
+ */
+struct watch_lateness {
+	uint64_t	 ticks;
+	double		 p50_ms, p99_ms;	/* 1 ms resolution, upper edge */
+	double		 max_ms;
+};
+void		 watch_lateness(struct watch_lateness *);
+
 #endif

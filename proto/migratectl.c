@@ -91,6 +91,7 @@ static void	 show_set(struct ctl_ctx *);
 static void	 show_history(struct ctl_ctx *);
 static void	 show_plan(struct ctl_ctx *);
 static void	 show_deleted(struct ctl_ctx *);
+static void	 show_stats(struct ctl_ctx *);
 
 /*
  * The verbs. The order is the order of --help. Requests carry the names
@@ -135,6 +136,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  .help = "the journal: transitions and effects",
 	  .min = 1, .max = 1, .flags = CTL_F_LIMIT,
 	  .build = build_history, .show = show_history },
+	{ .name = "stats", .usage = "stats",
+	  .help = "the daemon's own figures (poll lateness)",
+	  .min = 0, .max = 0, .show = show_stats },
 	{ .name = "plan", .usage = "plan NAME",
 	  .help = "the steps, and the transitions possible from here",
 	  .min = 1, .max = 1, .build = build_name, .show = show_plan },
@@ -730,7 +734,7 @@ show_list(struct ctl_ctx *ctx)
 static void
 show_one(json_t *m)
 {
-	json_t		*v, *g, *steps, *bake, *lag, *cut;
+	json_t		*v, *g, *steps, *bake, *lag, *cut, *tr, *jd;
 	const char	*key;
 	size_t		 i;
 	long long	 step = 0;
@@ -759,7 +763,15 @@ show_one(json_t *m)
 		printf(")");
 	}
 	printf("\n");
-	printf("weights:    %s\n", fmt_weights(m, b1, sizeof(b1)));
+	printf("weights:    %s", fmt_weights(m, b1, sizeof(b1)));
+	tr = json_object_get(m, "traffic");
+	if (json_is_object(tr))
+		printf("  (listener read: droplets %s, ecs %s%s)",
+		    fmt_num(json_object_get(tr, "droplets"), b2, sizeof(b2)),
+		    fmt_num(json_object_get(tr, "ecs"), b3, sizeof(b3)),
+		    json_is_true(json_object_get(tr, "rule")) ?
+		    ", Method B rule" : "");
+	printf("\n");
 	bake = json_object_get(m, "bake");
 	if (json_is_object(bake))
 		printf("bake:       %s left of %s\n",
@@ -808,6 +820,11 @@ show_one(json_t *m)
 			    sizeof(b2)), gate_verdict(v));
 	}
 
+	jd = json_object_get(m, "judgment");
+	if (json_is_object(jd))
+		printf("judgment:   %s: %s (%s ago)\n",
+		    vis(jstr(jd, "verdict")), vis(jstr(jd, "detail")),
+		    fmt_age(json_object_get(jd, "at"), b1, sizeof(b1)));
 	printf("approved:   %s\n",
 	    json_is_true(json_object_get(m, "approved")) ? "yes" : "no");
 	printf("accepts:   ");
@@ -1015,6 +1032,21 @@ show_plan(struct ctl_ctx *ctx)
 			printf(" (%s)", vis(why));
 		printf("\n");
 	}
+}
+
+static void
+show_stats(struct ctl_ctx *ctx)
+{
+	json_t	*l = json_object_get(ctx->data, "poll_lateness");
+	char	 b1[32], b2[32], b3[32], b4[32];
+
+	printf("migrations:     %s\n", fmt_num(json_object_get(ctx->data,
+	    "migrations"), b1, sizeof(b1)));
+	printf("poll lateness:  p50 %s ms, p99 %s ms, max %s ms over %s "
+	    "polls\n", fmt_num(json_object_get(l, "p50_ms"), b1, sizeof(b1)),
+	    fmt_num(json_object_get(l, "p99_ms"), b2, sizeof(b2)),
+	    fmt_num(json_object_get(l, "max_ms"), b3, sizeof(b3)),
+	    fmt_num(json_object_get(l, "ticks"), b4, sizeof(b4)));
 }
 
 static void

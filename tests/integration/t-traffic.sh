@@ -58,7 +58,7 @@ rules() {
 }
 rules_are() { [ "$(rules)" = "$1" ]; }
 gates_are() {
-	[ "$(ctl --json status shop | jget migrations.0.gates.verdict)" = "$1" ]
+	[ "$(ctl --json status shop | jget migrations.0.judgment.verdict)" = "$1" ]
 }
 step_is() {
 	[ "$(ctl --json status shop | jget migrations.0.step)" = "$1" ] &&
@@ -103,8 +103,22 @@ expect_eq "rule step: after the operator's rules" 1 \
     "$(aws_moto elbv2 describe-rules --listener-arn "$listener" --query \
     "Rules[?Conditions[0].PathPatternConfig.Values[0]=='/api/*'].Priority | [0]")"
 expect_eq "rule step: weights unchanged" "100 0" "$(weights)"
-# The gates must hold before promote ends the bake.
+# A breach at the rule step, from the metrics: 5% of ECS answers are 5xx
+# (the metrics are read every 10 s: a datapoint is a minute).
 ok "rule step: gates pass" wait_for 10 gates_are pass
+metrics 50 0.2 0 0.2
+ok "rule step breach: paused" wait_for 15 phase_is shop paused
+expect_eq "rule step breach: the rule removed" 0 "$(rules)"
+expect_eq "rule step breach: weights untouched at 100/0" "100 0" "$(weights)"
+expect_match "rule step breach: the 5xx rate named" \
+    "gate breach at step 1: ECS 5xx rate 5\.00% above gates.max_5xx_rate 1\.00% \(50 of 1000 requests\)" \
+    "$(reason_of)"
+metrics 0 0.2 0 0.2
+ctl resume shop >/dev/null
+ok "rule step resumed: the rule is back" wait_for 10 rules_are 1
+
+# The gates must hold before promote ends the bake.
+ok "rule step: gates pass again" wait_for 15 gates_are pass
 ctl promote shop >/dev/null
 ok "promoted to step 2" wait_for 10 step_is 2
 ok "step 2: weights 90/10" wait_for 10 weights_are "90 10"
@@ -168,10 +182,19 @@ ok "restart: the bake goes on, not a new step" history_has \
 fake POST /_fake/faults '{"throttle_rate":0.3,"seed":3}'
 ctl set shop traffic.bake=2s >/dev/null
 ok "step 3: 50/50" wait_for 20 weights_are "50 50"
+# on_breach = retry: back on the droplets, then the step again after the
+# cool-down, three breaches at most; then it stays paused.
+ctl set shop traffic.on_breach=retry >/dev/null
+ctl set shop traffic.cooldown=1s >/dev/null
 unhealthy
-ok "breach at step 3: paused" wait_for 10 phase_is shop paused
+ok "breach at step 3: retried after the cool-down" wait_for 15 \
+    history_has 'cool-down over: retrying step 3' 2
+ok "breach at step 3: retries used up" wait_for 15 history_has \
+    'gate breach at step 3: .*(retries used up)'
+ok "breach at step 3: paused for good" phase_is shop paused
 expect_eq "breach at step 3: back on the droplets" "100 0" "$(weights)"
 healthy
+ctl set shop traffic.on_breach=pause >/dev/null
 ctl resume shop >/dev/null
 ok "cutover, with the writer" wait_for 60 history_has 'cutover -> full_traffic'
 ok "full traffic: ECS alone" wait_for 20 history_has 'full_traffic -> soak'
