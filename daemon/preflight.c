@@ -40,6 +40,7 @@
 #include "preflight.h"
 #include "route53.h"
 #include "runner.h"
+#include "store.h"
 #include "sts.h"
 
 /* SigV4 refuses requests this far from AWS's clock. */
@@ -181,6 +182,20 @@ pf_local(struct pf *pf)
 	check_readable(pf, "source.ca_file", p->source.db.ca_file);
 	check_readable(pf, "target.ca_file", p->target.db.ca_file);
 	check_conflicts(pf);
+	/* Not a failure, but the operator must know before it happens. */
+	if (p->cutover.writer == WRITER_ECS_ENV) {
+		char	msg[512];
+
+		snprintf(msg, sizeof(msg), "preflight: warning: with "
+		    "cutover.writer = ecs-env the application's writes fail "
+		    "from the freeze until ECS has replaced the service's "
+		    "tasks with the new task definition (minutes, not "
+		    "milliseconds); the droplets still write to the source, "
+		    "which is read-only then; use dns or a hook for a short "
+		    "write gap");
+		store_journal(pf->d->store, pf->m->id, "warning", msg);
+		log_warnx("%s: %s", pf->m->name, msg);
+	}
 }
 
 /* Database checks: each answer is judged as it arrives. */

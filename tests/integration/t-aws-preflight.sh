@@ -122,5 +122,19 @@ upsert 5
 again dns
 expect_eq "TTL 5 s is right" "$DO_ONLY" "$(reason_of dns)"
 
+# writer = ecs-env: not a failure, but a warning in the journal first.
+ctl abort dns "next case" >/dev/null
+ok "dns rolled back" wait_for 10 phase_is dns rolled_back
+plan env
+sed -i -e "s|^writer = hook|writer = ecs-env\necs_env_name = DB_HOST|" \
+    "$T/plans/env.ini"
+ctl create "$T/plans/env.ini" >/dev/null
+ctl start env >/dev/null
+ok "preflight of env ends" wait_for 30 phase_is env failed
+expect_eq "ecs-env: no failure of its own" "$DO_ONLY" "$(reason_of env)"
+expect_match "ecs-env: the write gap warned of" \
+    "warning: with cutover.writer = ecs-env the application's writes fail" \
+    "$(ctl history env)"
+
 stop_daemon; expect_eq "clean exit" 0 $?
 finish
