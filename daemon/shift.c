@@ -141,9 +141,8 @@ sh_progress(struct shift *s, const struct gate_result *r)
 }
 
 /* The journal's record of a judgment: the reasons and every value. */
-static void
-sh_journal_values(struct shift *s, const char *kind, const char *what,
-    const struct gate_result *r)
+static char *
+sh_values_text(struct shift *s, const char *what, const struct gate_result *r)
 {
 	json_t	*j, *v;
 	char	*text;
@@ -156,10 +155,20 @@ sh_journal_values(struct shift *s, const char *kind, const char *what,
 		json_object_set_new(j, "ecs_percent",
 		    json_integer(shift_step_pct(s->m, s->step)));
 	}
-	if ((text = json_dumps(j, JSON_COMPACT)) != NULL)
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return text;
+}
+
+static void
+sh_journal_values(struct shift *s, const char *kind, const char *what,
+    const struct gate_result *r)
+{
+	char	*text;
+
+	if ((text = sh_values_text(s, what, r)) != NULL)
 		store_journal(s->d->store, s->m->id, kind, text);
 	free(text);
-	json_decref(j);
 }
 
 /* --- a breach or an error: the droplets take everything back --- */
@@ -190,6 +199,7 @@ sh_back(struct shift *s, enum mev ev)
 
 	s->state = SH_BACK;
 	s->ev = ev;
+	runner_set_watch(s->m, NULL);
 	watch_free(s->w);
 	s->w = NULL;
 	if (traffic_set(s->tr, &want, TRAFFIC_FORCE | TRAFFIC_FAST, back_cb,
@@ -201,9 +211,10 @@ static void
 sh_breach(struct shift *s, const struct gate_result *r)
 {
 	const struct plan	*p = s->m->plan;
+	struct daemon		*d = s->d;
 	struct store		*st = s->d->store;
-	int64_t			 k, n = 1;
-	char			*v;
+	int64_t			 k, n = 1, mid = s->m->id;
+	char			*v, *text;
 
 	if (s->kind == SH_SOAK) {
 		snprintf(s->why, sizeof(s->why), "gate breach during the soak: "
@@ -234,9 +245,13 @@ sh_breach(struct shift *s, const struct gate_result *r)
 		    s->step + 1, r->text, p->traffic.on_breach ==
 		    BREACH_RETRY ? " (retries used up)" : "");
 	}
+	/* The record is made first, sent after: the weights go now. */
+	text = sh_values_text(s, "breach", r);
 	sh_back(s, MEV_BREACH);
-	/* The rollback is on its way: now the record. */
-	sh_journal_values(s, "warning", "breach", r);
+	/* s may be gone: only d and m from here. */
+	if (text != NULL)
+		store_journal(d->store, mid, "warning", text);
+	free(text);
 }
 
 /* --- watching --- */

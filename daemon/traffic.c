@@ -53,6 +53,7 @@ struct traffic {
 	int			 seen;
 	int			 seen_do, seen_ecs, seen_rule;
 	struct elbv2_stickiness	 sticky;
+	int			 sticky_known;
 	char			 rule_del[512];	/* a rule to delete, or "" */
 };
 
@@ -175,13 +176,17 @@ tr_seen(struct traffic *t, const struct elbv2_listener *l, char *why,
 {
 	const struct plan	*p = t->m->plan;
 
+	t->seen = 0;
+	if (l->is_forward) {
+		t->sticky = l->forward.stickiness;
+		t->sticky_known = 1;
+	}
 	if (!l->is_forward || l->nactions != 1) {
 		snprintf(why, len, "the listener's default action is %s%s, "
 		    "not a single forward", l->action_type ? l->action_type :
 		    "unknown", l->nactions > 1 ? " among others" : "");
 		return -1;
 	}
-	t->seen = 1;
 	t->seen_do = elbv2_forward_weight(&l->forward,
 	    p->traffic.droplet_tg_arn);
 	t->seen_ecs = elbv2_forward_weight(&l->forward, p->traffic.ecs_tg_arn);
@@ -191,7 +196,7 @@ tr_seen(struct traffic *t, const struct elbv2_listener *l, char *why,
 		    "groups, some not the plan's", l->forward.ntgs);
 		return -1;
 	}
-	t->sticky = l->forward.stickiness;
+	t->seen = 1;
 	return 0;
 }
 
@@ -233,7 +238,8 @@ read_cb(void *arg, const struct elbv2_listener *l,
 		tr_error(t, err);
 		return;
 	}
-	if (tr_seen(t, l, why, sizeof(why)) == -1) {
+	if (tr_seen(t, l, why, sizeof(why)) == -1 &&
+	    (t->checking || !(t->flags & TRAFFIC_FORCE))) {
 		tr_end(t, TRAFFIC_DRIFT, why);
 		return;
 	}
@@ -533,7 +539,7 @@ tr_next(struct traffic *t)
 		    text);
 		n = want_weights(t, w);
 		t->call = elbv2_set_weights(aws, p->traffic.listener_arn, w, n,
-		    t->seen ? &t->sticky : NULL, modify_cb, t);
+		    t->sticky_known ? &t->sticky : NULL, modify_cb, t);
 		break;
 	case TR_READBACK:
 		t->call = elbv2_describe_listener(aws, p->traffic.listener_arn,

@@ -315,6 +315,8 @@ watch_tick(evutil_socket_t fd, short what, void *arg)
 	struct aws		*aws;
 	int64_t			 now = now_ms(), every;
 
+	/* A final error is reported once, with the judgment after it. */
+	w->error[0] = '\0';
 	/* Due at due_us; the next one is due an interval after this one
 	 * was, so lateness does not pile up. */
 	if (w->due_us != 0)
