@@ -153,6 +153,9 @@ drive_full_traffic(struct runner *rt)
 static void
 drive_soak(struct runner *rt)
 {
+	/* After a pause (a breach) or a failure the soak starts over. */
+	if (rt->from == PH_PAUSED || rt->from == PH_FAILED)
+		store_fact_set(rt->d->store, rt->m->id, SOAK_FACT_SINCE, NULL);
 	shift_soak_run(rt->d, rt->m);
 }
 

@@ -195,11 +195,24 @@ ok "breach at step 3: paused for good" phase_is shop paused
 expect_eq "breach at step 3: back on the droplets" "100 0" "$(weights)"
 healthy
 ctl set shop traffic.on_breach=pause >/dev/null
+ctl set shop traffic.soak=60s >/dev/null
 ctl resume shop >/dev/null
 ok "cutover, with the writer" wait_for 60 history_has 'cutover -> full_traffic'
 ok "full traffic: ECS alone" wait_for 20 history_has 'full_traffic -> soak'
 expect_eq "full traffic: droplets out of the listener" "None 1" "$(weights)"
 expect_eq "full traffic: the rule removed" 0 "$(rules)"
+
+# An alarm firing during the soak: paused, the listener left on ECS.
+aws_moto cloudwatch set-alarm-state --alarm-name shop-5xx --state-value ALARM \
+    --state-reason "test: firing"
+ok "soak breach: paused" wait_for 15 phase_is shop paused
+expect_match "soak breach: the alarm named" \
+    "gate breach during the soak: 1 alarm in ALARM \(shop-5xx\)" "$(reason_of)"
+expect_eq "soak breach: the listener left on ECS" "None 1" "$(weights)"
+aws_moto cloudwatch set-alarm-state --alarm-name shop-5xx --state-value OK \
+    --state-reason "test: fine"
+ctl set shop traffic.soak=2s >/dev/null
+ctl resume shop >/dev/null
 ok "soaked" wait_for 30 history_has 'soak -> decommission'
 injected=$(curl -sf "$FAKEAWS_URL/_fake/faults" | jget injected)
 expect_match "throttling happened" '^[1-9][0-9]*$' "$injected"
