@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mydb.h"
 #include "proof.h"
+#include "xmalloc.h"
 
 #define PROOF_CHUNK_ROWS	1000
 #define PROOF_SRC		0
@@ -121,58 +122,15 @@ proof_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void *
-proof_calloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n ? n : 1, size)) == NULL)
-		fatal("calloc");
-	return p;
-}
-
-static void *
-proof_reallocarray(void *p, size_t n, size_t size)
-{
-	if ((p = reallocarray(p, n ? n : 1, size)) == NULL)
-		fatal("reallocarray");
-	return p;
-}
-
-static char *
-proof_strdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
-
 static char *
 proof_lower(const char *s)
 {
 	char	*p, *q;
 
-	p = proof_strdup(s != NULL ? s : "");
+	p = xstrdup(s != NULL ? s : "");
 	for (q = p; *q != '\0'; q++)
 		*q = tolower((unsigned char)*q);
 	return p;
-}
-
-static char * __attribute__((format(printf, 1, 2)))
-proof_asprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("vasprintf");
-	va_end(ap);
-	return s;
 }
 
 /* A string built piece by piece; proof_sb_end() returns it. */
@@ -330,12 +288,12 @@ proof_mismatch(struct proof *p, enum proof_what what, char *lo, char *hi,
 	log_warnx("proof: %s: %s%s%s%s", p->full, proof_what_name(what), range,
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	if (r->mismatches == NULL)
-		r->mismatches = proof_calloc(PROOF_MISMATCH_MAX,
+		r->mismatches = xcalloc(PROOF_MISMATCH_MAX,
 		    sizeof(*r->mismatches));
 	m = &r->mismatches[r->nlisted++];
 	m->what = what;
-	m->table = proof_strdup(p->full);
-	m->key = chunk ? proof_strdup(p->keytext) : NULL;
+	m->table = xstrdup(p->full);
+	m->key = chunk ? xstrdup(p->keytext) : NULL;
 	m->lo = lo;
 	m->hi = hi;
 	m->src_rows = src_rows;
@@ -358,7 +316,7 @@ proof_note(struct proof *p, const char *fmt, ...)
 	va_end(ap);
 	log_info("proof: %s", s);
 	if (r->notes == NULL)
-		r->notes = proof_calloc(PROOF_NOTE_MAX, sizeof(*r->notes));
+		r->notes = xcalloc(PROOF_NOTE_MAX, sizeof(*r->notes));
 	r->notes[r->nnotes++] = s;
 }
 
@@ -512,15 +470,15 @@ proof_got_tables(struct proof_side *side, struct mydb_result *res)
 	unsigned long long	 r;
 	struct proof_tab	*t;
 
-	side->tabs = proof_calloc(res->nrows, sizeof(*side->tabs));
+	side->tabs = xcalloc(res->nrows, sizeof(*side->tabs));
 	for (r = 0; r < res->nrows; r++) {
 		if (mydb_get(res, r, "s") == NULL ||
 		    mydb_get(res, r, "t") == NULL)
 			continue;
 		t = &side->tabs[side->ntabs++];
-		t->schema = proof_strdup(mydb_get(res, r, "s"));
-		t->name = proof_strdup(mydb_get(res, r, "t"));
-		t->engine = proof_strdup(mydb_get(res, r, "e"));
+		t->schema = xstrdup(mydb_get(res, r, "s"));
+		t->name = xstrdup(mydb_get(res, r, "t"));
+		t->engine = xstrdup(mydb_get(res, r, "e"));
 	}
 	qsort(side->tabs, side->ntabs, sizeof(*side->tabs), proof_tab_cmp);
 }
@@ -539,12 +497,12 @@ proof_got_columns(struct proof_side *side, struct mydb_result *res)
 		    mydb_get(res, r, "t"));
 		if (t == NULL || (name = mydb_get(res, r, "c")) == NULL)
 			continue;
-		t->cols = proof_reallocarray(t->cols, t->ncols + 1,
+		t->cols = xreallocarray(t->cols, t->ncols + 1,
 		    sizeof(*t->cols));
 		c = &t->cols[t->ncols++];
-		c->name = proof_strdup(name);
+		c->name = xstrdup(name);
 		c->type = proof_lower(mydb_get(res, r, "d"));
-		c->coll = proof_strdup(mydb_get(res, r, "k"));
+		c->coll = xstrdup(mydb_get(res, r, "k"));
 		n = mydb_get(res, r, "n");
 		c->nullable = n == NULL || strcasecmp(n, "NO") != 0;
 		c->pos = mydb_get(res, r, "o") != NULL ?
@@ -573,11 +531,11 @@ proof_got_indexes(struct proof_side *side, struct mydb_result *res)
 			if (strcmp(t->idx[i].name, name) == 0)
 				break;
 		if (i == t->nidx) {
-			t->idx = proof_reallocarray(t->idx, t->nidx + 1,
+			t->idx = xreallocarray(t->idx, t->nidx + 1,
 			    sizeof(*t->idx));
 			x = &t->idx[t->nidx++];
 			memset(x, 0, sizeof(*x));
-			x->name = proof_strdup(name);
+			x->name = xstrdup(name);
 		}
 		x = &t->idx[i];
 		q = mydb_get(res, r, "q");
@@ -589,14 +547,14 @@ proof_got_indexes(struct proof_side *side, struct mydb_result *res)
 			continue;
 		}
 		if (seq > x->ncols) {
-			x->cols = proof_reallocarray(x->cols, seq,
+			x->cols = xreallocarray(x->cols, seq,
 			    sizeof(*x->cols));
 			memset(x->cols + x->ncols, 0,
 			    (seq - x->ncols) * sizeof(*x->cols));
 			x->ncols = seq;
 		}
 		free(x->cols[seq - 1]);
-		x->cols[seq - 1] = proof_strdup(col);
+		x->cols[seq - 1] = xstrdup(col);
 	}
 }
 
@@ -609,7 +567,7 @@ proof_pair_up(struct proof *p)
 	size_t			 i = 0, j = 0;
 	int			 c;
 
-	p->pairs = proof_calloc(s->ntabs + t->ntabs, sizeof(*p->pairs));
+	p->pairs = xcalloc(s->ntabs + t->ntabs, sizeof(*p->pairs));
 	while (i < s->ntabs || j < t->ntabs) {
 		if (i == s->ntabs)
 			c = 1;
@@ -685,7 +643,7 @@ proof_meta_next(struct proof *p, int s)
 	if (s == PROOF_TGT && side->step == PROOF_M_KEYS)
 		side->step = PROOF_M_DONE;
 	if (side->step != PROOF_M_DONE) {
-		buf = proof_calloc(1, len);
+		buf = xcalloc(1, len);
 		(void)proof_query(p, s, proof_meta_sql(p, side->step, buf, len),
 		    s == PROOF_SRC ? proof_meta_src_cb : proof_meta_tgt_cb);
 		free(buf);
@@ -1135,8 +1093,8 @@ proof_table_start(struct proof *p, struct proof_tab *s, struct proof_tab *t)
 		return;
 	}
 	p->nkey = x->ncols;
-	p->key = proof_calloc(p->nkey, sizeof(*p->key));
-	p->kind = proof_calloc(p->nkey, sizeof(*p->kind));
+	p->key = xcalloc(p->nkey, sizeof(*p->key));
+	p->kind = xcalloc(p->nkey, sizeof(*p->kind));
 	f = proof_sb(&buf, &len);
 	if (p->nkey > 1)
 		fputc('(', f);
@@ -1162,8 +1120,8 @@ proof_table_next(struct proof *p)
 		pr = &p->pairs[p->cur];
 		proof_table_clear(p);
 		p->full = pr->s != NULL ?
-		    proof_asprintf("%s.%s", pr->s->schema, pr->s->name) :
-		    proof_asprintf("%s.%s", pr->t->schema, pr->t->name);
+		    xasprintf("%s.%s", pr->s->schema, pr->s->name) :
+		    xasprintf("%s.%s", pr->t->schema, pr->t->name);
 		if (pr->t == NULL)
 			proof_mismatch(p, PROOF_TABLE_MISSING, NULL, NULL, 0, 0,
 			    NULL);
@@ -1202,9 +1160,9 @@ proof_bound_cb(void *arg, struct mydb_result *res)
 	if (p->finished || proof_answer(p, PROOF_SRC, res, doing) == -1)
 		return;
 	if (res->nrows > 0 && res->ncols == p->nkey) {
-		p->next = proof_calloc(p->nkey, sizeof(*p->next));
+		p->next = xcalloc(p->nkey, sizeof(*p->next));
 		for (i = 0; i < p->nkey; i++)
-			p->next[i] = proof_strdup(res->rows[0][i] != NULL ?
+			p->next[i] = xstrdup(res->rows[0][i] != NULL ?
 			    res->rows[0][i] : "");
 		/*
 		 * A bound that does not move (a value whose text does not
@@ -1289,7 +1247,7 @@ proof_sum(struct proof *p, int s, struct mydb_result *res)
 		return;
 	for (i = 0; i < 3; i++)
 		side->sum[i] = res->nrows > 0 && res->ncols == 3 ?
-		    proof_strdup(res->rows[0][i]) : NULL;
+		    xstrdup(res->rows[0][i]) : NULL;
 	p->sums--;
 	/* The source is free: look for the next bound meanwhile. */
 	if (s == PROOF_SRC && p->hi != NULL && proof_bound(p, p->hi) == -1)
@@ -1322,7 +1280,7 @@ proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
 	char		*q;
 	size_t		 len, i;
 
-	p = proof_calloc(1, sizeof(*p));
+	p = xcalloc(1, sizeof(*p));
 	p->side[PROOF_SRC].db = src;
 	p->side[PROOF_SRC].label = "source";
 	p->side[PROOF_TGT].db = tgt;
@@ -1467,7 +1425,7 @@ proof_json_str(const char *s)
 		return json_null();
 	if ((j = json_string(s)) != NULL)
 		return j;
-	copy = proof_strdup(s);
+	copy = xstrdup(s);
 	for (c = copy; *c != '\0'; c++)
 		if ((unsigned char)*c >= 0x80)
 			*c = '?';

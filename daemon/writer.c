@@ -43,6 +43,7 @@
 #include "route53.h"
 #include "store.h"
 #include "writer.h"
+#include "xmalloc.h"
 
 #define WRITER_POLL_MS		250	/* GetChange */
 #define WRITER_BACK_MS		60000	/* bound of a switch back */
@@ -95,18 +96,6 @@ static void	writer_fail(struct writer *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	dns_ask(struct writer *);
 static void	put_back(struct writer *);
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
 
 static void
 writer_free(struct writer *w)
@@ -665,8 +654,7 @@ writer_switch(struct daemon *d, struct migration *m, int to_target,
 		return hook_run(d, m, name, p->cutover.writer_hook, HOOK_RERUN,
 		    done, arg);
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		fatal("calloc");
+	w = xcalloc(1, sizeof(*w));
 	w->d = d;
 	w->m = m;
 	w->to_target = to_target;

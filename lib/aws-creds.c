@@ -34,6 +34,7 @@
 #include "aws-sigv4.h"
 #include "http.h"
 #include "log.h"
+#include "xmalloc.h"
 
 extern char **environ;
 
@@ -183,46 +184,18 @@ creds_wipe(char *s)
 	free(s);
 }
 
-static char *
-creds_strdup(const char *s)
-{
-	char	*d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		fatal("aws-creds: strdup");
-	return d;
-}
-
-static char *
-creds_asprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r == -1)
-		fatal("aws-creds: vasprintf");
-	return s;
-}
-
 static struct creds_box *
 creds_box_new(const char *id, const char *secret, const char *token,
     int64_t expires, char *source)
 {
 	struct creds_box	*b;
 
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		fatal("aws-creds: calloc");
+	b = xcalloc(1, sizeof(*b));
 	b->refs = 1;
-	b->c.access_key_id = creds_strdup(id);
-	b->c.secret_access_key = creds_strdup(secret);
+	b->c.access_key_id = xstrdup(id);
+	b->c.secret_access_key = xstrdup(secret);
 	if (token != NULL && token[0] != '\0')
-		b->c.session_token = creds_strdup(token);
+		b->c.session_token = xstrdup(token);
 	b->c.expires = expires;
 	b->source = source;
 	b->c.source = source;
@@ -361,7 +334,7 @@ creds_finish(struct aws_creds_src *src, struct creds_box *box,
 		if (box != NULL)
 			w->box = creds_box_ref(box);
 		else
-			w->err = creds_strdup(err);
+			w->err = xstrdup(err);
 		TAILQ_INSERT_TAIL(&src->ready, w, entry);
 	}
 	src->refreshing = false;
@@ -383,7 +356,7 @@ creds_fail(struct aws_creds_src *src, const char *fmt, ...)
 		va_end(ap);
 		creds_why(src, "%s", msg);
 	}
-	err = creds_asprintf("no AWS credentials: %s", src->why);
+	err = xasprintf("no AWS credentials: %s", src->why);
 	creds_finish(src, NULL, err);
 	free(err);
 }
@@ -439,9 +412,9 @@ creds_expand(const char *path, const char *home)
 	if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
 		if (home == NULL)
 			return NULL;
-		return creds_asprintf("%s%s", home, path + 1);
+		return xasprintf("%s%s", home, path + 1);
 	}
-	return creds_strdup(path);
+	return xstrdup(path);
 }
 
 static bool
@@ -473,7 +446,7 @@ creds_from_env(struct aws_creds_src *src, struct creds_box **out)
 		return -1;
 	}
 	*out = creds_box_new(id, secret, creds_getenv(src, E_TOKEN), 0,
-	    creds_strdup("environment"));
+	    xstrdup("environment"));
 	return 1;
 }
 
@@ -548,15 +521,12 @@ creds_ini_handler(void *arg, const char *section, const char *key,
 	}
 	if (ini->n == ini->cap) {
 		ini->cap = ini->cap ? ini->cap * 2 : 16;
-		if ((e = reallocarray(ini->ents, ini->cap,
-		    sizeof(*e))) == NULL)
-			fatal("aws-creds: reallocarray");
-		ini->ents = e;
+		ini->ents = xreallocarray(ini->ents, ini->cap, sizeof(*e));
 	}
 	e = &ini->ents[ini->n++];
-	e->section = creds_strdup(name);
-	e->key = creds_strdup(key);
-	e->value = creds_strdup(value);
+	e->section = xstrdup(name);
+	e->key = xstrdup(key);
+	e->value = xstrdup(value);
 	return 1;
 }
 
@@ -704,11 +674,11 @@ creds_push_role(struct aws_creds_src *src, const char *arn,
 	if (src->nroles == CREDS_ROLES_MAX)
 		return -1;
 	r = &src->roles[src->nroles++];
-	r->arn = creds_strdup(arn);
-	r->session_name = creds_strdup(session_name != NULL ? session_name :
+	r->arn = xstrdup(arn);
+	r->session_name = xstrdup(session_name != NULL ? session_name :
 	    src->role_session_name != NULL ? src->role_session_name :
 	    CREDS_SESSION_NAME);
-	r->external_id = creds_strdup(external_id);
+	r->external_id = xstrdup(external_id);
 	r->duration = duration;
 	return 0;
 }
@@ -749,7 +719,7 @@ creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
 	struct creds_box	*b;
 
 	if ((v = creds_prof_get(fs, name, "region", NULL)) != NULL)
-		src->profile_region = creds_strdup(v);
+		src->profile_region = xstrdup(v);
 	for (depth = 0;; depth++) {
 		if (!creds_prof_has(fs, name)) {
 			if (depth > 0) {
@@ -854,7 +824,7 @@ creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
 		return -1;
 	}
 	b = creds_box_new(id, secret, creds_prof_get(fs, name,
-	    "aws_session_token", NULL), 0, creds_asprintf("%s profile %s",
+	    "aws_session_token", NULL), 0, xasprintf("%s profile %s",
 	    from_id->label, name));
 	creds_roles_reverse(src);
 	*out = b;
@@ -877,10 +847,10 @@ creds_from_files(struct aws_creds_src *src, struct creds_box **out,
 
 	p = creds_getenv(src, E_CREDS_FILE);
 	fs.f[0].path = p != NULL ? creds_expand(p, home) : home != NULL ?
-	    creds_asprintf("%s/.aws/credentials", home) : NULL;
+	    xasprintf("%s/.aws/credentials", home) : NULL;
 	p = creds_getenv(src, E_CONFIG_FILE);
 	fs.f[1].path = p != NULL ? creds_expand(p, home) : home != NULL ?
-	    creds_asprintf("%s/.aws/config", home) : NULL;
+	    xasprintf("%s/.aws/config", home) : NULL;
 	if (fs.f[0].path == NULL && fs.f[1].path == NULL) {
 		creds_why(src, "shared files: HOME not set");
 		r = 0;
@@ -1018,7 +988,7 @@ creds_parse_json(struct aws_creds_src *src, const char *what,
 	}
 	b = creds_box_new(json_string_value(id), json_string_value(secret),
 	    json_is_string(token) ? json_string_value(token) : NULL, expires,
-	    creds_strdup(source));
+	    xstrdup(source));
 done:
 	creds_json_wipe(secret);
 	creds_json_wipe(token);
@@ -1048,7 +1018,7 @@ creds_ecs_start(struct aws_creds_src *src)
 		return 0;
 	}
 	if (rel != NULL) {
-		url = creds_asprintf("%s%s%s", src->ecs_host, rel[0] == '/' ?
+		url = xasprintf("%s%s%s", src->ecs_host, rel[0] == '/' ?
 		    "" : "/", rel);
 	} else {
 		/*
@@ -1078,7 +1048,7 @@ creds_ecs_start(struct aws_creds_src *src)
 			    "address, not %s://%s", scheme, host);
 			goto done;
 		}
-		url = creds_strdup(full);
+		url = xstrdup(full);
 	}
 
 	tokfile = creds_getenv(src, E_ECS_TOKEN_FILE);
@@ -1099,16 +1069,16 @@ creds_ecs_start(struct aws_creds_src *src)
 			    "%d bytes", tokfile, CREDS_TOKEN_FILE_MAX);
 			goto done;
 		}
-		auth = creds_strdup(creds_trim(buf));
+		auth = xstrdup(creds_trim(buf));
 	} else if (tok != NULL)
-		auth = creds_strdup(tok);
+		auth = xstrdup(tok);
 	if (auth != NULL) {
 		if (creds_has_crlf(auth)) {
 			creds_why(src, "ecs-container: the authorization "
 			    "token has a line break");
 			goto done;
 		}
-		hdr = creds_asprintf("Authorization: %s", auth);
+		hdr = xasprintf("Authorization: %s", auth);
 		headers[0] = hdr;
 	}
 	if (creds_get(src, ST_ECS, "GET", url, headers, NULL, 0, 1000,
@@ -1162,7 +1132,7 @@ creds_imds_start(struct aws_creds_src *src)
 		creds_why(src, "imds: disabled by AWS_EC2_METADATA_DISABLED");
 		return 0;
 	}
-	if (creds_get(src, ST_IMDS_TOKEN, "PUT", creds_asprintf(
+	if (creds_get(src, ST_IMDS_TOKEN, "PUT", xasprintf(
 	    "%s/latest/api/token", src->imds_endpoint), headers, "", 0,
 	    1000, 2000) == -1) {
 		creds_why(src, "imds: cannot start a request to %s",
@@ -1191,12 +1161,12 @@ creds_imds_done(struct aws_creds_src *src, const struct http_response *resp)
 			creds_wipe_body(resp);
 			goto fail;
 		}
-		src->imds_token = creds_strdup(p);
+		src->imds_token = xstrdup(p);
 		creds_wipe_body(resp);
-		hdr = creds_asprintf("X-aws-ec2-metadata-token: %s",
+		hdr = xasprintf("X-aws-ec2-metadata-token: %s",
 		    src->imds_token);
 		headers[0] = hdr;
-		r = creds_get(src, ST_IMDS_ROLE, "GET", creds_asprintf("%s%s",
+		r = creds_get(src, ST_IMDS_ROLE, "GET", xasprintf("%s%s",
 		    src->imds_endpoint, CREDS_IMDS_CREDS_PATH), headers, NULL,
 		    0, 1000, 2000);
 		creds_wipe(hdr);
@@ -1226,11 +1196,11 @@ creds_imds_done(struct aws_creds_src *src, const struct http_response *resp)
 				    "with a forbidden character", src->url);
 				goto fail;
 			}
-		src->imds_role = creds_strdup(p);
-		hdr = creds_asprintf("X-aws-ec2-metadata-token: %s",
+		src->imds_role = xstrdup(p);
+		hdr = xasprintf("X-aws-ec2-metadata-token: %s",
 		    src->imds_token);
 		headers[0] = hdr;
-		r = creds_get(src, ST_IMDS_CREDS, "GET", creds_asprintf(
+		r = creds_get(src, ST_IMDS_CREDS, "GET", xasprintf(
 		    "%s%s%s", src->imds_endpoint, CREDS_IMDS_CREDS_PATH,
 		    src->imds_role), headers, NULL, 0, 1000, 2000);
 		creds_wipe(hdr);
@@ -1282,10 +1252,9 @@ creds_form_add(char **form, const char *name, const char *value)
 	size_t	 n = strlen(value) * 3 + 1;	/* every byte as %XX */
 	char	*enc, *s;
 
-	if ((enc = malloc(n)) == NULL)
-		fatal("aws-creds: malloc");
+	enc = xmalloc(n);
 	aws_sigv4_uri_encode(enc, n, value, strlen(value), 1);
-	s = creds_asprintf("%s%s%s=%s", *form != NULL ? *form : "",
+	s = xasprintf("%s%s%s=%s", *form != NULL ? *form : "",
 	    *form != NULL ? "&" : "", name, enc);
 	free(enc);
 	free(*form);
@@ -1313,9 +1282,9 @@ creds_sts_start(struct aws_creds_src *src, const struct creds_role *role)
 	memset(hdrs, 0, sizeof(hdrs));
 	memset(&sig, 0, sizeof(sig));
 	if (src->sts_endpoint != NULL)
-		url = creds_strdup(src->sts_endpoint);
+		url = xstrdup(src->sts_endpoint);
 	else
-		url = creds_asprintf("https://sts.%s.amazonaws.com%s/", region,
+		url = xasprintf("https://sts.%s.amazonaws.com%s/", region,
 		    strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
 	if ((u = curl_url()) == NULL ||
 	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -1329,8 +1298,8 @@ creds_sts_start(struct aws_creds_src *src, const struct creds_role *role)
 	/* Only an explicit port: it is what curl puts in Host. */
 	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
 		port = NULL;
-	hosthdr = port != NULL ? creds_asprintf("%s:%s", host, port) :
-	    creds_strdup(host);
+	hosthdr = port != NULL ? xasprintf("%s:%s", host, port) :
+	    xstrdup(host);
 
 	creds_form_add(&body, "Action", "AssumeRole");
 	snprintf(dur, sizeof(dur), "%d", role->duration);
@@ -1365,10 +1334,10 @@ creds_sts_start(struct aws_creds_src *src, const struct creds_role *role)
 		goto done;
 	}
 	signed_ok = 1;
-	hdrs[n++] = creds_asprintf("Host: %s", hosthdr);
-	hdrs[n++] = creds_asprintf("Content-Type: %s", ctype);
+	hdrs[n++] = xasprintf("Host: %s", hosthdr);
+	hdrs[n++] = xasprintf("Content-Type: %s", ctype);
 	for (i = 0; i < sig.nadd; i++)
-		hdrs[n++] = creds_asprintf("%s: %s", sig.add[i].name,
+		hdrs[n++] = xasprintf("%s: %s", sig.add[i].name,
 		    sig.add[i].value);
 	for (i = 0; i < n; i++)
 		headers[i] = hdrs[i];
@@ -1419,7 +1388,7 @@ creds_xml_text(xmlNode *n, const char *name)
 	if (n == NULL || (e = creds_xml_find(n->children, name)) == NULL ||
 	    (t = xmlNodeGetContent(e)) == NULL)
 		return NULL;
-	s = creds_strdup(creds_trim((char *)t));
+	s = xstrdup(creds_trim((char *)t));
 	explicit_bzero(t, strlen((char *)t));
 	xmlFree(t);
 	return s;
@@ -1494,7 +1463,7 @@ creds_sts_done(struct aws_creds_src *src, const struct http_response *resp)
 		goto done;
 	}
 	b = creds_box_new(id, secret, token, expires,
-	    creds_asprintf("assume-role %s", role->arn));
+	    xasprintf("assume-role %s", role->arn));
 	creds_box_unref(src->got);
 	src->got = b;
 	src->irole++;
@@ -1666,7 +1635,7 @@ creds_deliver_cb(evutil_socket_t fd, short what, void *arg)
 static char *
 creds_base_url(const char *s)
 {
-	char	*d = creds_strdup(s);
+	char	*d = xstrdup(s);
 	size_t	 n = strlen(d);
 
 	while (n > 0 && d[n - 1] == '/')
@@ -1702,26 +1671,26 @@ aws_creds_new(struct event_base *base, struct http *http,
 			if (strlen(creds_env_names[i]) == len &&
 			    strncmp(*ep, creds_env_names[i], len) == 0) {
 				creds_wipe(src->env[i]);
-				src->env[i] = creds_strdup(eq + 1);
+				src->env[i] = xstrdup(eq + 1);
 			}
 	}
 	if (opts->profile != NULL || src->env[E_PROFILE] != NULL) {
 		src->profile_explicit = true;
-		src->profile = creds_strdup(opts->profile != NULL ?
+		src->profile = xstrdup(opts->profile != NULL ?
 		    opts->profile : src->env[E_PROFILE]);
 	} else
-		src->profile = creds_strdup("default");
-	src->region = creds_strdup(opts->region);
-	src->home = creds_strdup(opts->home);
+		src->profile = xstrdup("default");
+	src->region = xstrdup(opts->region);
+	src->home = xstrdup(opts->home);
 	src->imds_endpoint = creds_base_url(opts->imds_endpoint != NULL ?
 	    opts->imds_endpoint : src->env[E_IMDS_ENDPOINT] != NULL ?
 	    src->env[E_IMDS_ENDPOINT] : CREDS_DEFAULT_IMDS);
 	src->ecs_host = creds_base_url(opts->ecs_host != NULL ?
 	    opts->ecs_host : CREDS_DEFAULT_ECS);
-	src->sts_endpoint = creds_strdup(opts->sts_endpoint);
-	src->role_arn = creds_strdup(opts->role_arn);
-	src->role_session_name = creds_strdup(opts->role_session_name);
-	src->ca_file = creds_strdup(opts->ca_file);
+	src->sts_endpoint = xstrdup(opts->sts_endpoint);
+	src->role_arn = xstrdup(opts->role_arn);
+	src->role_session_name = xstrdup(opts->role_session_name);
+	src->ca_file = xstrdup(opts->ca_file);
 	if ((src->ev_refresh = event_new(base, -1, 0, creds_refresh_cb,
 	    src)) == NULL ||
 	    (src->ev_deliver = event_new(base, -1, 0, creds_deliver_cb,
@@ -1751,8 +1720,7 @@ aws_creds_get(struct aws_creds_src *src, aws_creds_cb cb, void *arg)
 {
 	struct creds_waiter	*w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		fatal("aws-creds: calloc");
+	w = xcalloc(1, sizeof(*w));
 	w->cb = cb;
 	w->arg = arg;
 	if (!src->refreshing && creds_fresh(src->cur)) {

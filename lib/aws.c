@@ -34,6 +34,7 @@
 #include "aws.h"
 #include "http.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define AWS_MAX_ATTEMPTS	5
 #define AWS_BACKOFF_BASE_MS	100
@@ -168,33 +169,6 @@ struct aws {
 
 static void	aws_attempt(struct aws_call *);
 static void	aws_http_cb(void *, const struct http_response *);
-
-static char *
-aws_strdup(const char *s)
-{
-	char	*d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		fatal("aws: strdup");
-	return d;
-}
-
-static char *
-aws_asprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n == -1)
-		fatal("aws: vasprintf");
-	return s;
-}
 
 static int
 aws_in(const char *const *list, const char *s)
@@ -357,7 +331,7 @@ aws_fail(struct aws_call *c, const char *code, const char *fmt, ...)
 	va_end(ap);
 	free(c->code);
 	free(c->message);
-	c->code = aws_strdup(code);
+	c->code = xstrdup(code);
 	c->message = msg;
 	c->res.ok = 0;
 	aws_finish(c);
@@ -372,17 +346,17 @@ aws_endpoint(struct aws *a, const struct aws_service *svc, char **url,
 
 	for (i = 0; i < a->neps; i++)
 		if (strcmp(a->eps[i].name, svc->name) == 0) {
-			*url = aws_strdup(a->eps[i].url);
-			*host = aws_strdup(a->eps[i].host);
+			*url = xstrdup(a->eps[i].url);
+			*host = xstrdup(a->eps[i].host);
 			return;
 		}
 	if (svc->global)
-		*host = aws_asprintf("%s.amazonaws.com", svc->endpoint_prefix);
+		*host = xasprintf("%s.amazonaws.com", svc->endpoint_prefix);
 	else
-		*host = aws_asprintf("%s.%s.amazonaws.com%s",
+		*host = xasprintf("%s.%s.amazonaws.com%s",
 		    svc->endpoint_prefix, a->region,
 		    strncmp(a->region, "cn-", 3) == 0 ? ".cn" : "");
-	*url = aws_asprintf("https://%s", *host);
+	*url = xasprintf("https://%s", *host);
 }
 
 /* Sign and send one attempt with these credentials. */
@@ -401,7 +375,7 @@ aws_send(struct aws_call *c, const struct aws_creds *cr)
 	size_t			 i, n = 0, nsh = 0;
 
 	aws_endpoint(a, c->svc, &base, &host);
-	url = aws_asprintf("%s%s%s%s", base, c->path,
+	url = xasprintf("%s%s%s%s", base, c->path,
 	    c->query != NULL && c->query[0] != '\0' ? "?" : "",
 	    c->query != NULL ? c->query : "");
 	sh[nsh].name = "Host";
@@ -434,9 +408,9 @@ aws_send(struct aws_call *c, const struct aws_creds *cr)
 		goto done;
 	}
 	for (i = 0; i < nsh; i++)
-		hdrs[n++] = aws_asprintf("%s: %s", sh[i].name, sh[i].value);
+		hdrs[n++] = xasprintf("%s: %s", sh[i].name, sh[i].value);
 	for (i = 0; i < sig.nadd; i++)
-		hdrs[n++] = aws_asprintf("%s: %s", sig.add[i].name,
+		hdrs[n++] = xasprintf("%s: %s", sig.add[i].name,
 		    sig.add[i].value);
 	aws_sigv4_signed_clear(&sig);
 	for (i = 0; i < n; i++)
@@ -585,19 +559,15 @@ aws_xml_content(xmlNode *node)
 	const char	*s, *e;
 	char		*d;
 
-	if ((t = xmlNodeGetContent(node)) == NULL) {
-		if ((d = strdup("")) == NULL)
-			fatal("aws: strdup");
-		return d;
-	}
+	if ((t = xmlNodeGetContent(node)) == NULL)
+		return xstrdup("");
 	for (s = (const char *)t; *s == ' ' || *s == '\t' || *s == '\n' ||
 	    *s == '\r'; s++)
 		;
 	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
 	    e[-1] == '\n' || e[-1] == '\r'); e--)
 		;
-	if ((d = strndup(s, (size_t)(e - s))) == NULL)
-		fatal("aws: strndup");
+	d = xstrndup(s, (size_t)(e - s));
 	xmlFree(t);
 	return d;
 }
@@ -660,7 +630,7 @@ aws_parse_error(struct aws_call *c, const struct http_response *resp)
 			    "message"))) != NULL ||
 			    (s = json_string_value(json_object_get(j,
 			    "Message"))) != NULL)
-				c->message = aws_strdup(s);
+				c->message = xstrdup(s);
 			json_decref(j);
 		}
 	} else if ((doc = aws_xml_parse(resp)) != NULL) {
@@ -681,10 +651,10 @@ aws_parse_error(struct aws_call *c, const struct http_response *resp)
 	if (c->code == NULL || c->code[0] == '\0') {
 		/* As the SDKs do: the status is the code. */
 		free(c->code);
-		c->code = aws_asprintf("%d", resp->status);
+		c->code = xasprintf("%d", resp->status);
 	}
 	if (c->message == NULL)
-		c->message = aws_asprintf("%s: HTTP %d%s", c->action,
+		c->message = xasprintf("%s: HTTP %d%s", c->action,
 		    resp->status, resp->bodylen == 0 ? "" :
 		    " and no AWS error message");
 }
@@ -703,8 +673,8 @@ aws_parse_ok(struct aws_call *c, const struct http_response *resp)
 			c->res.json = json_loadb(resp->body, resp->bodylen, 0,
 			    &jerr);
 		if (c->res.json == NULL) {
-			c->code = aws_strdup("ParseError");
-			c->message = aws_asprintf("%s: the answer is not JSON "
+			c->code = xstrdup("ParseError");
+			c->message = xasprintf("%s: the answer is not JSON "
 			    "(line %d: %s)", c->action, jerr.line, jerr.text);
 			return;
 		}
@@ -717,8 +687,8 @@ aws_parse_ok(struct aws_call *c, const struct http_response *resp)
 	}
 	if ((c->res.xml = aws_xml_parse(resp)) == NULL ||
 	    xmlDocGetRootElement(c->res.xml) == NULL) {
-		c->code = aws_strdup("ParseError");
-		c->message = aws_asprintf("%s: the answer is not XML",
+		c->code = xstrdup("ParseError");
+		c->message = xasprintf("%s: the answer is not XML",
 		    c->action);
 		return;
 	}
@@ -759,8 +729,8 @@ aws_http_cb(void *arg, const struct http_response *resp)
 	aws_call_clear_result(c);
 	c->res.status = resp->status;
 	if (resp->error != 0) {
-		c->code = aws_strdup("ConnectionError");
-		c->message = aws_asprintf("%s: %s", c->action, resp->message);
+		c->code = xstrdup("ConnectionError");
+		c->message = xasprintf("%s: %s", c->action, resp->message);
 		retry = 1;
 	} else {
 		if ((s = http_header(resp, "Date")) != NULL) {
@@ -771,7 +741,7 @@ aws_http_cb(void *arg, const struct http_response *resp)
 		}
 		if ((s = http_header(resp, "x-amzn-RequestId")) != NULL ||
 		    (s = http_header(resp, "x-amz-request-id")) != NULL)
-			c->request_id = aws_strdup(s);
+			c->request_id = xstrdup(s);
 		if (resp->status >= 200 && resp->status < 300)
 			aws_parse_ok(c, resp);
 		else {
@@ -861,9 +831,9 @@ aws_parse_endpoints(struct aws *a, const char *const *eps)
 			path = NULL;
 		e = &a->eps[a->neps++];
 		e->name = strndup(*ep, (size_t)(eq - *ep));
-		e->host = port != NULL ? aws_asprintf("%s:%s", host, port) :
-		    aws_strdup(host);
-		url = aws_asprintf("%s://%s%s", scheme, e->host,
+		e->host = port != NULL ? xasprintf("%s:%s", host, port) :
+		    xstrdup(host);
+		url = xasprintf("%s://%s%s", scheme, e->host,
 		    path != NULL ? path : "");
 		len = strlen(url);
 		while (len > 0 && url[len - 1] == '/')
@@ -917,8 +887,8 @@ aws_new(struct event_base *base, struct http *http,
 	TAILQ_INIT(&a->calls);
 	TAILQ_INIT(&a->done);
 	LIST_INIT(&a->stats);
-	a->region = aws_strdup(opts->region);
-	a->ca_file = aws_strdup(opts->ca_file);
+	a->region = xstrdup(opts->region);
+	a->ca_file = xstrdup(opts->ca_file);
 	a->max_attempts = opts->max_attempts > 0 ? opts->max_attempts :
 	    AWS_MAX_ATTEMPTS;
 	a->base_ms = opts->backoff_base_ms > 0 ? opts->backoff_base_ms :
@@ -966,8 +936,7 @@ aws_stats_get(struct aws *a, const struct aws_service *svc)
 	LIST_FOREACH(s, &a->stats, entry)
 		if (strcmp(s->name, svc->name) == 0)
 			return &s->st;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("aws: calloc");
+	s = xcalloc(1, sizeof(*s));
 	s->name = svc->name;
 	LIST_INSERT_HEAD(&a->stats, s, entry);
 	return &s->st;
@@ -994,15 +963,14 @@ aws_call_new(struct aws *a, const struct aws_service *svc, const char *action,
 
 	if (a->dying || svc == NULL || action == NULL || cb == NULL)
 		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("aws: calloc");
+	c = xcalloc(1, sizeof(*c));
 	if ((c->ev_sleep = evtimer_new(a->base, aws_sleep_cb, c)) == NULL) {
 		free(c);
 		return NULL;
 	}
 	c->a = a;
 	c->svc = svc;
-	c->action = aws_strdup(action);
+	c->action = xstrdup(action);
 	c->cb = cb;
 	c->arg = arg;
 	return c;
@@ -1028,11 +996,11 @@ aws_form_add(char **body, const char *name, size_t namelen, const char *value)
 	size_t	 nn = namelen * 3 + 1, vn = vlen * 3 + 1;
 	char	*en, *ev, *s;
 
-	if ((en = malloc(nn)) == NULL || (ev = malloc(vn)) == NULL)
-		fatal("aws: malloc");
+	en = xmalloc(nn);
+	ev = xmalloc(vn);
 	aws_sigv4_uri_encode(en, nn, name, namelen, 1);
 	aws_sigv4_uri_encode(ev, vn, value, vlen, 1);
-	s = aws_asprintf("%s%s%s=%s", *body != NULL ? *body : "",
+	s = xasprintf("%s%s%s=%s", *body != NULL ? *body : "",
 	    *body != NULL ? "&" : "", en, ev);
 	free(en);
 	free(ev);
@@ -1051,8 +1019,8 @@ aws_query(struct aws *a, const struct aws_service *svc, const char *action,
 	if (svc == NULL || svc->protocol != AWS_QUERY ||
 	    (c = aws_call_new(a, svc, action, cb, arg)) == NULL)
 		return NULL;
-	c->method = aws_strdup("POST");
-	c->path = aws_strdup("/");
+	c->method = xstrdup("POST");
+	c->path = xstrdup("/");
 	c->ctype = "application/x-www-form-urlencoded; charset=utf-8";
 	aws_form_add(&c->body, "Action", 6, action);
 	aws_form_add(&c->body, "Version", 7, svc->version);
@@ -1078,14 +1046,14 @@ aws_json(struct aws *a, const struct aws_service *svc, const char *operation,
 		json_decref(body);
 		return NULL;
 	}
-	c->method = aws_strdup("POST");
-	c->path = aws_strdup("/");
+	c->method = xstrdup("POST");
+	c->path = xstrdup("/");
 	c->ctype = svc->json_version != NULL &&
 	    strcmp(svc->json_version, "1.0") == 0 ?
 	    "application/x-amz-json-1.0" : "application/x-amz-json-1.1";
-	c->target = aws_asprintf("%s.%s", svc->target_prefix, operation);
+	c->target = xasprintf("%s.%s", svc->target_prefix, operation);
 	if (body == NULL)
-		c->body = aws_strdup("{}");
+		c->body = xstrdup("{}");
 	else if ((c->body = json_dumps(body, JSON_COMPACT)) == NULL)
 		fatal("aws: json_dumps");
 	json_decref(body);
@@ -1104,15 +1072,15 @@ aws_rest(struct aws *a, const struct aws_service *svc, const char *method,
 	    path == NULL ||
 	    (c = aws_call_new(a, svc, operation, cb, arg)) == NULL)
 		return NULL;
-	c->method = aws_strdup(method);
+	c->method = xstrdup(method);
 	if (path[0] == '/' || svc->path_prefix == NULL)
-		c->path = aws_asprintf("%s%s", path[0] == '/' ? "" : "/",
+		c->path = xasprintf("%s%s", path[0] == '/' ? "" : "/",
 		    path);
 	else
-		c->path = aws_asprintf("%s%s", svc->path_prefix, path);
-	c->query = aws_strdup(query);
+		c->path = xasprintf("%s%s", svc->path_prefix, path);
+	c->query = xstrdup(query);
 	if (body != NULL) {
-		c->body = aws_strdup(body);
+		c->body = xstrdup(body);
 		c->bodylen = strlen(body);
 		c->ctype = "application/xml";
 	}

@@ -18,6 +18,7 @@
 #include "aws.h"
 #include "cloudwatch.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* More pages than this is a loop on a bad token, not a big answer. */
 #define CW_MAX_PAGES	100
@@ -72,34 +73,6 @@ static const char *const cw_ids[CW_NTG][CW_NMETRICS] = {
 
 /* ---- small things ---- */
 
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, sz)) == NULL)
-		fatal("cloudwatch: calloc");
-	return p;
-}
-
-static void *
-xgrow(void *p, size_t n, size_t sz)
-{
-	if ((p = reallocarray(p, n == 0 ? 1 : n, sz)) == NULL)
-		fatal("cloudwatch: reallocarray");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*d;
-
-	if ((d = strdup(s)) == NULL)
-		fatal("cloudwatch: strdup");
-	return d;
-}
-
 static void __attribute__((format(printf, 3, 4)))
 why_set(char *why, size_t len, const char *fmt, ...)
 {
@@ -124,7 +97,7 @@ params_add(struct params *p, const char *fmt, ...)
 	va_end(ap);
 	if (p->n + 2 > p->cap) {
 		p->cap = p->cap == 0 ? 32 : p->cap * 2;
-		p->v = xgrow(p->v, p->cap, sizeof(*p->v));
+		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
 	}
 	p->v[p->n++] = s;
 	p->v[p->n] = NULL;
@@ -414,7 +387,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 		free(status);
 		return -1;
 	}
-	s->v = xgrow(s->v, s->n + nts, sizeof(*s->v));
+	s->v = xreallocarray(s->v, s->n + nts, sizeof(*s->v));
 	i = s->n;
 	for (a = aws_xml_member(ts != NULL ? ts->children : NULL),
 	    b = aws_xml_member(vs != NULL ? vs->children : NULL);
@@ -547,7 +520,7 @@ alarms_parse_list(xmlNode *list, struct cw_alarms *as, char *why,
 	struct cw_alarm	*a;
 
 	AWS_XML_MEMBERS(m, list) {
-		as->v = xgrow(as->v, as->n + 1, sizeof(*as->v));
+		as->v = xreallocarray(as->v, as->n + 1, sizeof(*as->v));
 		a = &as->v[as->n];
 		memset(a, 0, sizeof(*a));
 		if ((a->name = aws_xml_child_text(m, "AlarmName")) == NULL ||
@@ -660,8 +633,7 @@ deliver_err(struct cw_call *c, const char *code, const char *message,
 	e.code = code != NULL && code[0] != '\0' ? code : "Error";
 	e.message = message != NULL ? message : "no message";
 	e.status = status;
-	if (asprintf(&text, "%s: %s: %s", e.op, e.code, e.message) == -1)
-		fatal("cloudwatch: asprintf");
+	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
 	e.text = text;
 	switch (c->kind) {
 	case K_METRICS:
@@ -758,7 +730,7 @@ call_done(void *arg, const struct aws_result *res)
 		    sizeof(why))) == NULL)
 			goto bad;
 		/* Move this page's alarms to the ones found so far. */
-		c->found->v = xgrow(c->found->v, c->found->n + as->n,
+		c->found->v = xreallocarray(c->found->v, c->found->n + as->n,
 		    sizeof(*c->found->v));
 		for (i = 0; i < as->n; i++)
 			c->found->v[c->found->n++] = as->v[i];

@@ -19,6 +19,7 @@
 #include "aws.h"
 #include "ecs.h"
 #include "log.h"
+#include "xmalloc.h"
 
 enum ecs_kind {
 	K_SERVICES,		/* DescribeServices */
@@ -54,26 +55,6 @@ static const char *const ecs_registrable[] = {
 };
 
 /* ---- small things ---- */
-
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, sz)) == NULL)
-		fatal("ecs: calloc");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*d;
-
-	if ((d = strdup(s)) == NULL)
-		fatal("ecs: strdup");
-	return d;
-}
 
 static void __attribute__((format(printf, 3, 4)))
 why_set(char *why, size_t len, const char *fmt, ...)
@@ -835,8 +816,7 @@ deliver_err(struct ecs_call *c, const char *code, const char *message,
 	e.code = code != NULL && code[0] != '\0' ? code : "Error";
 	e.message = message != NULL ? message : "no message";
 	e.status = status;
-	if (asprintf(&text, "%s: %s: %s", e.op, e.code, e.message) == -1)
-		fatal("ecs: asprintf");
+	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
 	e.text = text;
 	switch (c->kind) {
 	case K_SERVICES:

@@ -16,6 +16,7 @@
 #include "aws.h"
 #include "elbv2.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* More pages than this is a loop on a bad marker, not a big listener. */
 #define ELBV2_MAX_PAGES	100
@@ -59,34 +60,6 @@ struct elbv2_call {
 
 /* ---- small things ---- */
 
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, sz)) == NULL)
-		fatal("elbv2: calloc");
-	return p;
-}
-
-static void *
-xgrow(void *p, size_t n, size_t sz)
-{
-	if ((p = reallocarray(p, n, sz)) == NULL)
-		fatal("elbv2: reallocarray");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*d;
-
-	if ((d = strdup(s)) == NULL)
-		fatal("elbv2: strdup");
-	return d;
-}
-
 static void __attribute__((format(printf, 3, 4)))
 why_set(char *why, size_t len, const char *fmt, ...)
 {
@@ -111,7 +84,7 @@ params_add(struct params *p, const char *fmt, ...)
 	va_end(ap);
 	if (p->n + 2 > p->cap) {
 		p->cap = p->cap == 0 ? 16 : p->cap * 2;
-		p->v = xgrow(p->v, p->cap, sizeof(*p->v));
+		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
 	}
 	p->v[p->n++] = s;
 	p->v[p->n] = NULL;
@@ -270,7 +243,7 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 			free(arn);
 			goto fail;
 		}
-		f->tgs = xgrow(f->tgs, f->ntgs + 1, sizeof(*f->tgs));
+		f->tgs = xreallocarray(f->tgs, f->ntgs + 1, sizeof(*f->tgs));
 		f->tgs[f->ntgs].tg_arn = arn;
 		f->tgs[f->ntgs].weight = w;
 		f->ntgs++;
@@ -569,7 +542,7 @@ tgs_parse_into(xmlDoc *doc, struct elbv2_target_groups *g, char *why,
 	if ((list = x_result_list(doc, "TargetGroups", why, len)) == NULL)
 		return -1;
 	AWS_XML_MEMBERS(m, list) {
-		g->v = xgrow(g->v, g->n + 1, sizeof(*g->v));
+		g->v = xreallocarray(g->v, g->n + 1, sizeof(*g->v));
 		t = &g->v[g->n++];
 		memset(t, 0, sizeof(*t));
 		t->arn = aws_xml_child_text(m, "TargetGroupArn");
@@ -590,7 +563,7 @@ tgs_parse_into(xmlDoc *doc, struct elbv2_target_groups *g, char *why,
 		}
 		lb = aws_xml_child(m, "LoadBalancerArns");
 		AWS_XML_MEMBERS(lb, lb) {
-			t->lb_arns = xgrow(t->lb_arns, t->nlb_arns + 1,
+			t->lb_arns = xreallocarray(t->lb_arns, t->nlb_arns + 1,
 			    sizeof(*t->lb_arns));
 			t->lb_arns[t->nlb_arns++] = aws_xml_content(lb);
 		}
@@ -681,7 +654,7 @@ elbv2_parse_target_health(xmlDoc *doc, char *why, size_t len)
 		return NULL;
 	h = xcalloc(1, sizeof(*h));
 	AWS_XML_MEMBERS(m, list) {
-		h->v = xgrow(h->v, h->n + 1, sizeof(*h->v));
+		h->v = xreallocarray(h->v, h->n + 1, sizeof(*h->v));
 		t = &h->v[h->n++];
 		memset(t, 0, sizeof(*t));
 		tg = aws_xml_child(m, "Target");
@@ -764,15 +737,14 @@ values_parse(xmlNode *values, struct elbv2_condition *c)
 		if ((v = aws_xml_child_text(m, "Value")) != NULL) {
 			k = aws_xml_child_text(m, "Key");
 			if (k != NULL && k[0] != '\0') {
-				if (asprintf(&s, "%s=%s", k, v) == -1)
-					fatal("elbv2: asprintf");
+				s = xasprintf("%s=%s", k, v);
 				free(v);
 			} else
 				s = v;
 			free(k);
 		} else
 			s = aws_xml_content(m);
-		c->values = xgrow(c->values, c->nvalues + 1,
+		c->values = xreallocarray(c->values, c->nvalues + 1,
 		    sizeof(*c->values));
 		c->values[c->nvalues++] = s;
 	}
@@ -830,7 +802,8 @@ rule_parse(xmlNode *m, struct elbv2_rule *r, char *why, size_t len)
 		return -1;
 	}
 	AWS_XML_MEMBERS(cm, aws_xml_child(m, "Conditions")) {
-		r->conds = xgrow(r->conds, r->nconds + 1, sizeof(*r->conds));
+		r->conds = xreallocarray(r->conds, r->nconds + 1,
+		    sizeof(*r->conds));
 		memset(&r->conds[r->nconds], 0, sizeof(*r->conds));
 		r->nconds++;
 		if (condition_parse(cm, &r->conds[r->nconds - 1], why,
@@ -849,7 +822,7 @@ rules_parse_into(xmlDoc *doc, struct elbv2_rules *rs, char *why, size_t len)
 	if ((list = x_result_list(doc, "Rules", why, len)) == NULL)
 		return -1;
 	AWS_XML_MEMBERS(m, list) {
-		rs->v = xgrow(rs->v, rs->n + 1, sizeof(*rs->v));
+		rs->v = xreallocarray(rs->v, rs->n + 1, sizeof(*rs->v));
 		memset(&rs->v[rs->n], 0, sizeof(*rs->v));
 		rs->n++;
 		if (rule_parse(m, &rs->v[rs->n - 1], why, len) == -1)
@@ -1021,8 +994,7 @@ deliver_err(struct elbv2_call *c, const char *code, const char *message,
 	e.code = code != NULL && code[0] != '\0' ? code : "Error";
 	e.message = message != NULL ? message : "no message";
 	e.status = status;
-	if (asprintf(&text, "%s: %s: %s", e.op, e.code, e.message) == -1)
-		fatal("elbv2: asprintf");
+	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
 	e.text = text;
 	switch (c->kind) {
 	case K_LISTENER:

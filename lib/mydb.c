@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "mydb.h"
+#include "xmalloc.h"
 
 #define MYDB_QUEUE_MAX		64
 #define MYDB_CONNECT_TIMEOUT	5000	/* ms */
@@ -133,28 +134,6 @@ mydb_tv(int64_t ms)
 	return tv;
 }
 
-static char *
-mydb_strdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
-
-static void *
-mydb_calloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n ? n : 1, size)) == NULL)
-		fatal("calloc");
-	return p;
-}
-
 static void
 mydb_result_free(struct mydb_result *r)
 {
@@ -251,22 +230,20 @@ mydb_collect(struct mydb_result *r, MYSQL *my, MYSQL_RES *mres)
 	if (r->cols != NULL)
 		return;
 	r->ncols = mysql_num_fields(mres);
-	r->cols = mydb_calloc(r->ncols, sizeof(*r->cols));
+	r->cols = xcalloc(r->ncols, sizeof(*r->cols));
 	f = mysql_fetch_fields(mres);
 	for (c = 0; c < r->ncols; c++)
-		r->cols[c] = mydb_strdup(f[c].name);
+		r->cols[c] = xstrdup(f[c].name);
 	nrows = mysql_num_rows(mres);
-	r->rows = mydb_calloc(nrows, sizeof(*r->rows));
+	r->rows = xcalloc(nrows, sizeof(*r->rows));
 	/* A stored result: mysql_fetch_row() reads memory, not the socket. */
 	for (n = 0; n < nrows && (row = mysql_fetch_row(mres)) != NULL; n++) {
 		len = mysql_fetch_lengths(mres);
-		r->rows[n] = mydb_calloc(r->ncols, sizeof(**r->rows));
+		r->rows[n] = xcalloc(r->ncols, sizeof(**r->rows));
 		for (c = 0; c < r->ncols; c++) {
 			if (row[c] == NULL)
 				continue;
-			r->rows[n][c] = malloc(len[c] + 1);
-			if (r->rows[n][c] == NULL)
-				fatal("malloc");
+			r->rows[n][c] = xmalloc(len[c] + 1);
 			memcpy(r->rows[n][c], row[c], len[c]);
 			r->rows[n][c][len[c]] = '\0';
 		}
@@ -569,7 +546,7 @@ mydb_connect_failed(struct mydb *db, unsigned int err, const char *sqlstate,
 			return;
 		TAILQ_REMOVE(&db->queue, q, entry);
 		db->nqueued--;
-		q->res = mydb_calloc(1, sizeof(*q->res));
+		q->res = xcalloc(1, sizeof(*q->res));
 		mydb_seterr(q->res, err, sqlstate, "%s", msg);
 		q->res->elapsed_us = mydb_now_us() - q->queued_us;
 		if (mydb_finish(db, q) == -1)
@@ -595,7 +572,7 @@ mydb_connected(struct mydb *db)
 	if ((v = mysql_get_server_info(db->my)) == NULL)
 		v = "unknown version";
 	free(db->version);
-	db->version = mydb_strdup(v);
+	db->version = xstrdup(v);
 	db->thread_id = mysql_thread_id(db->my);
 	if (db->failures > 0)
 		log_notice("%s: connected to %s after %d failed attempts "
@@ -853,7 +830,7 @@ mydb_dispatch(struct mydb *db)
 	TAILQ_REMOVE(&db->queue, q, entry);
 	db->nqueued--;
 	db->running = q;
-	q->res = mydb_calloc(1, sizeof(*q->res));
+	q->res = xcalloc(1, sizeof(*q->res));
 	q->sent_us = mydb_now_us();
 	db->op = MYDB_OP_QUERY;
 	mydb_step(db, MYDB_START);
@@ -897,7 +874,7 @@ mydb_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	int64_t		 now = mydb_now_us();
 
 	mydb_result_free(q->res);
-	q->res = mydb_calloc(1, sizeof(*q->res));
+	q->res = xcalloc(1, sizeof(*q->res));
 	if (db->running == q) {
 		log_warnx("%s: query timed out after %lld ms; closing the "
 		    "connection to %s", db->name,
@@ -932,15 +909,15 @@ mydb_new(struct event_base *base, const struct mydb_opts *opts)
 			fatalx("mysql_library_init failed");
 		inited = 1;
 	}
-	db = mydb_calloc(1, sizeof(*db));
+	db = xcalloc(1, sizeof(*db));
 	db->base = base;
-	db->name = mydb_strdup(opts->name != NULL ? opts->name : "mysql");
-	db->host = mydb_strdup(opts->host != NULL ? opts->host : "localhost");
+	db->name = xstrdup(opts->name != NULL ? opts->name : "mysql");
+	db->host = xstrdup(opts->host != NULL ? opts->host : "localhost");
 	db->port = opts->port != 0 ? opts->port : 3306;
-	db->unix_socket = mydb_strdup(opts->unix_socket);
-	db->user = mydb_strdup(opts->user);
-	db->password = mydb_strdup(opts->password);
-	db->ca_file = mydb_strdup(opts->ca_file);
+	db->unix_socket = xstrdup(opts->unix_socket);
+	db->user = xstrdup(opts->user);
+	db->password = xstrdup(opts->password);
+	db->ca_file = xstrdup(opts->ca_file);
 	db->connect_timeout_ms = opts->connect_timeout_ms > 0 ?
 	    opts->connect_timeout_ms : MYDB_CONNECT_TIMEOUT;
 	db->query_timeout_ms = opts->query_timeout_ms > 0 ?
@@ -1004,9 +981,9 @@ mydb_query(struct mydb *db, const char *sql, mydb_cb cb, void *arg)
 
 	if (db->dying || db->nqueued + (db->running != NULL) >= MYDB_QUEUE_MAX)
 		return -1;
-	q = mydb_calloc(1, sizeof(*q));
+	q = xcalloc(1, sizeof(*q));
 	q->db = db;
-	q->sql = mydb_strdup(sql);
+	q->sql = xstrdup(sql);
 	q->len = strlen(sql);
 	q->cb = cb;
 	q->arg = arg;
@@ -1064,7 +1041,7 @@ mydb_reset(struct mydb *db)
 			continue;
 		evtimer_del(q->ev_deadline);
 		mydb_result_free(q->res);
-		q->res = mydb_calloc(1, sizeof(*q->res));
+		q->res = xcalloc(1, sizeof(*q->res));
 		mydb_seterr(q->res, CR_SERVER_LOST, "HY000", "connection to "
 		    "%s reset", db->where);
 		q->res->elapsed_us = mydb_now_us() - q->queued_us;
@@ -1131,12 +1108,10 @@ mydb_quote(const char *s)
 	size_t			 n = 0;
 
 	if (s == NULL)
-		return mydb_strdup("NULL");
+		return xstrdup("NULL");
 	if (strchr(s, '\\') != NULL) {
 		n = strlen(s);
-		out = o = malloc(sizeof("_utf8mb4 X''") + 2 * n);
-		if (out == NULL)
-			fatal("malloc");
+		out = o = xmalloc(sizeof("_utf8mb4 X''") + 2 * n);
 		o += sprintf(o, "_utf8mb4 X'");
 		for (p = (const unsigned char *)s; *p != '\0'; p++) {
 			*o++ = hex[*p >> 4];
@@ -1148,9 +1123,7 @@ mydb_quote(const char *s)
 	}
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
 		n += *p == '\'' ? 2 : 1;
-	out = o = malloc(n + 3);
-	if (out == NULL)
-		fatal("malloc");
+	out = o = xmalloc(n + 3);
 	*o++ = '\'';
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '\'')

@@ -20,6 +20,7 @@
 #include "aws.h"
 #include "log.h"
 #include "route53.h"
+#include "xmalloc.h"
 
 #define R53_MAX_NAME	1024
 
@@ -45,49 +46,6 @@ struct r53_call {
 
 /* ---- small things ---- */
 
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, sz)) == NULL)
-		fatal("route53: calloc");
-	return p;
-}
-
-static void *
-xgrow(void *p, size_t n, size_t sz)
-{
-	if ((p = reallocarray(p, n == 0 ? 1 : n, sz)) == NULL)
-		fatal("route53: reallocarray");
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*d;
-
-	if ((d = strdup(s)) == NULL)
-		fatal("route53: strdup");
-	return d;
-}
-
-static char * __attribute__((format(printf, 1, 2)))
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n == -1)
-		fatal("route53: vasprintf");
-	return s;
-}
-
 static void __attribute__((format(printf, 3, 4)))
 why_set(char *why, size_t len, const char *fmt, ...)
 {
@@ -107,8 +65,7 @@ uri_encode(const char *s)
 	size_t	 len = strlen(s), sz = len * 3 + 1;
 	char	*d;
 
-	if ((d = malloc(sz)) == NULL)
-		fatal("route53: malloc");
+	d = xmalloc(sz);
 	aws_sigv4_uri_encode(d, sz, s, len, 1);
 	return d;
 }
@@ -318,9 +275,8 @@ r53_change_batch_xml(const char *name, const char *type, long ttl,
 		    BAD_CAST values[i]) == NULL)
 			goto done;
 	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-	if (mem != NULL && size > 0 &&
-	    (out = strndup((const char *)mem, (size_t)size)) == NULL)
-		fatal("route53: strndup");
+	if (mem != NULL && size > 0)
+		out = xstrndup((const char *)mem, (size_t)size);
 done:
 	xmlFree(mem);
 	xmlFreeDoc(doc);
@@ -457,7 +413,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 			    "Value", r->name, r->type);
 			goto fail;
 		}
-		r->values = xgrow(r->values, r->nvalues + 1,
+		r->values = xreallocarray(r->values, r->nvalues + 1,
 		    sizeof(*r->values));
 		r->values[r->nvalues++] = v;
 	}
