@@ -139,8 +139,10 @@ drive_shifting(struct runner *rt)
 	 * the step bakes again in full, watched from now on.
 	 */
 	if (rt->from == PH_CUTOVER || rt->from == PH_PAUSED ||
-	    rt->from == PH_FAILED)
+	    rt->from == PH_FAILED) {
 		store_fact_set(rt->d->store, rt->m->id, SHIFT_FACT_STEP, NULL);
+		store_fact_set(rt->d->store, rt->m->id, SHIFT_FACT_BACK, NULL);
+	}
 	shift_run(rt->d, rt->m);
 }
 

@@ -192,11 +192,17 @@ back_cb(void *arg, enum traffic_result r, const char *why)
 	sh_fire(s, s->ev, detail);
 }
 
+/*
+ * The step stops: its reason is a fact before the weights go back, so a
+ * restart in between finishes the stop instead of resuming the step.
+ */
 static void
 sh_back(struct shift *s, enum mev ev)
 {
 	struct traffic_want	 want = { 0 };
 
+	store_fact_setf(s->d->store, s->m->id, SHIFT_FACT_BACK, "%s:%s",
+	    ev == MEV_BREACH ? "breach" : "fail", s->why);
 	s->state = SH_BACK;
 	s->ev = ev;
 	runner_set_watch(s->m, NULL);
@@ -408,6 +414,8 @@ shift_run(struct daemon *d, struct migration *m)
 {
 	struct shift		*s;
 	struct traffic_want	 want;
+	enum mev		 ev;
+	char			*back;
 
 	m->obs.gates_ok = 0;
 	store_fact_set(d->store, m->id, SHIFT_FACT_RETRY_AT, NULL);
@@ -415,6 +423,17 @@ shift_run(struct daemon *d, struct migration *m)
 	if (m->step < 0 || m->step >= m->plan->traffic.nsteps) {
 		sh_fire(s, MEV_FAIL, "the step index is outside the plan's "
 		    "steps (was the plan reloaded with fewer?)");
+		return;
+	}
+	/* Stopped by a breach or an error when the daemon went down. */
+	if ((back = store_fact_get(d->store, m->id, SHIFT_FACT_BACK)) != NULL) {
+		snprintf(s->why, sizeof(s->why), "%s", strchr(back, ':') ?
+		    strchr(back, ':') + 1 : back);
+		ev = strncmp(back, "breach:", 7) == 0 ? MEV_BREACH : MEV_FAIL;
+		free(back);
+		log_info("%s: finishing the stop of step %d", m->name,
+		    m->step + 1);
+		sh_back(s, ev);
 		return;
 	}
 	step_want(m, m->step, &want);

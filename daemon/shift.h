@@ -16,6 +16,8 @@ struct migration;
 #define SHIFT_FACT_STEP		"shift.step"		/* "k:since_ms" */
 #define SHIFT_FACT_RETRY_AT	"shift.retry_at"	/* unix ms */
 #define SHIFT_FACT_BREACHES	"shift.breaches"	/* "k:count" */
+/* A step being stopped: "breach:why" or "fail:why", until it is. */
+#define SHIFT_FACT_BACK		"shift.back"
 #define SOAK_FACT_SINCE		"soak.since"
 #define SOAK_FACT_PASSED	"soak.passed"
 

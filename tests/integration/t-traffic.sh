@@ -65,6 +65,7 @@ step_is() {
 	    phase_is shop shifting
 }
 reason_of() { ctl --json status shop | jget migrations.0.reason; }
+fact_exists() { [ -n "$(fact "$1")" ]; }
 # mods: how many ModifyListener calls the fake has seen.
 mods() {
 	curl -sf "$FAKEAWS_URL/_fake/log?operation=ModifyListener" |
@@ -138,6 +139,27 @@ ctl resume shop >/dev/null
 ok "resumed at step 2" wait_for 10 weights_are "90 10"
 expect_eq "resumed: rule back" 1 "$(rules)"
 
+# SIGKILL while a breach's rollback is on its way (ModifyListener slowed
+# down): the restart finishes the stop, even with the targets healthy
+# again, instead of resuming the step.
+ok "step 2 again: gates pass" wait_for 10 gates_are pass
+fake POST /_fake/faults '{"latency_ms":3000,"operations":["ModifyListener"]}'
+unhealthy
+ok "slow breach: the stop is recorded" wait_for 10 fact_exists shift.back
+kill9_daemon
+# The slowed ModifyListener still lands, as a request in flight at AWS
+# would: let it, before the restart reads the listener.
+sleep 3.5
+fake POST /_fake/faults '{}'
+healthy
+start_daemon
+ok "slow breach: paused after the restart" wait_for 10 phase_is shop paused
+expect_match "slow breach: the breach is the reason" \
+    "gate breach at step 2: 1 ECS target unhealthy" "$(reason_of)"
+expect_eq "slow breach: users back on the droplets" "100 0" "$(weights)"
+ctl resume shop >/dev/null
+ok "resumed at step 2 once more" wait_for 10 weights_are "90 10"
+
 # Weights changed by someone else: paused with an alert, left as found.
 aws_ elbv2 modify-listener --listener-arn "$listener" --default-actions \
     "[{\"Type\":\"forward\",\"ForwardConfig\":{\"TargetGroups\":[
@@ -180,7 +202,8 @@ ok "restart: the bake goes on, not a new step" history_has \
 
 # From here on AWS throttles 30% of the calls.
 fake POST /_fake/faults '{"throttle_rate":0.3,"seed":3}'
-ctl set shop traffic.bake=2s >/dev/null
+ok "step 2: gates pass under throttling" wait_for 20 gates_are pass
+ctl promote shop >/dev/null
 ok "step 3: 50/50" wait_for 20 weights_are "50 50"
 # on_breach = retry: back on the droplets, then the step again after the
 # cool-down, three breaches at most; then it stays paused.
@@ -196,6 +219,7 @@ expect_eq "breach at step 3: back on the droplets" "100 0" "$(weights)"
 healthy
 ctl set shop traffic.on_breach=pause >/dev/null
 ctl set shop traffic.soak=60s >/dev/null
+ctl set shop traffic.bake=2s >/dev/null
 ctl resume shop >/dev/null
 ok "cutover, with the writer" wait_for 60 history_has 'cutover -> full_traffic'
 ok "full traffic: ECS alone" wait_for 20 history_has 'full_traffic -> soak'
