@@ -25,6 +25,7 @@
 #include "runner.h"
 #include "shadow.h"
 #include "store.h"
+#include "xmalloc.h"
 
 struct shadow {
 	struct daemon		*d;
@@ -251,8 +252,7 @@ shadow_run(struct daemon *d, struct migration *m)
 	struct shadow		*s;
 	char			 why[256];
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("calloc");
+	s = xcalloc(1, sizeof(*s));
 	s->d = d;
 	s->m = m;
 	if ((s->ev = evtimer_new(d->base, sd_tick, s)) == NULL)

@@ -31,6 +31,7 @@
 #include "runner.h"
 #include "shift.h"
 #include "store.h"
+#include "xmalloc.h"
 #include "traffic.h"
 #include "watch.h"
 
@@ -398,8 +399,7 @@ sh_new(struct daemon *d, struct migration *m, enum sh_kind kind)
 {
 	struct shift	*s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("calloc");
+	s = xcalloc(1, sizeof(*s));
 	s->d = d;
 	s->m = m;
 	s->kind = kind;
@@ -576,8 +576,7 @@ shift_paused_run(struct daemon *d, struct migration *m)
 	    m->plan->traffic.on_breach != BREACH_RETRY ||
 	    (at = store_fact_i64(d->store, m->id, SHIFT_FACT_RETRY_AT)) == 0)
 		return;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("calloc");
+	c = xcalloc(1, sizeof(*c));
 	c->d = d;
 	c->m = m;
 	if ((c->ev = evtimer_new(d->base, cool_cb, c)) == NULL)
@@ -657,8 +656,7 @@ shift_rollback(struct daemon *d, struct migration *m,
 		done(d, m, 1, NULL);
 		return;
 	}
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		fatal("calloc");
+	b = xcalloc(1, sizeof(*b));
 	b->d = d;
 	b->m = m;
 	b->tr = runner_traffic(d, m);

@@ -27,6 +27,7 @@
 #include "migration.h"
 #include "plan.h"
 #include "store.h"
+#include "xmalloc.h"
 #include "traffic.h"
 
 enum tr_step {
@@ -64,8 +65,7 @@ traffic_new(struct daemon *d, struct migration *m)
 {
 	struct traffic	*t;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("calloc");
+	t = xcalloc(1, sizeof(*t));
 	t->d = d;
 	t->m = m;
 	t->seen_rule = -1;

@@ -28,6 +28,7 @@
 #include "plan.h"
 #include "runner.h"
 #include "watch.h"
+#include "xmalloc.h"
 
 struct watch {
 	struct daemon		*d;
@@ -375,8 +376,7 @@ watch_new(struct daemon *d, struct migration *m, int relative, int check_lag,
 {
 	struct watch	*w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		fatal("calloc");
+	w = xcalloc(1, sizeof(*w));
 	w->d = d;
 	w->m = m;
 	w->relative = relative;
