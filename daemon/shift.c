@@ -31,9 +31,9 @@
 #include "runner.h"
 #include "shift.h"
 #include "store.h"
-#include "xmalloc.h"
 #include "traffic.h"
 #include "watch.h"
+#include "xmalloc.h"
 
 enum sh_kind { SH_STEP, SH_FULL, SH_SOAK };
 

@@ -27,8 +27,8 @@
 #include "migration.h"
 #include "plan.h"
 #include "store.h"
-#include "xmalloc.h"
 #include "traffic.h"
+#include "xmalloc.h"
 
 enum tr_step {
 	TR_IDLE,
