@@ -30,6 +30,7 @@
 #include "proc.h"
 #include "runner.h"
 #include "store.h"
+#include "webhook.h"
 
 #define DEFAULT_CONFIG	"/etc/migrated/migrated.conf"
 #define STOP_DEADLINE	25	/* seconds to finish work after SIGTERM */
@@ -320,7 +321,8 @@ daemon_stop_when_idle(struct daemon *d)
 {
 	struct timeval	deadline = { STOP_DEADLINE, 0 };
 
-	if (effect_running() == 0) {
+	/* Effects end; messages already queued still go out. */
+	if (effect_running() == 0 && webhook_pending(d->webhook) == 0) {
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -402,6 +404,7 @@ daemon_free(struct daemon *d)
 	free(d->migs);
 	/* After the migrations: their jobs cancelled their AWS calls. */
 	awsctx_free(d);
+	webhook_free(d->webhook);
 	store_close(d->store);
 	if (d->ev_term) {
 		event_free(d->ev_term);
@@ -504,6 +507,7 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	d.ops.arg = &d;
 	d.ops.entered = runner_entered;
+	d.webhook = webhook_new(&d);
 
 	if ((d.store = store_open(daemon_state_path(&d), err,
 	    sizeof(err))) == NULL) {

@@ -19,6 +19,7 @@ struct store;
 struct control;
 struct migration;
 struct awsctx;
+struct webhook;
 
 struct daemon {
 	struct event_base	*base;
@@ -32,6 +33,7 @@ struct daemon {
 	struct control		*control;
 	struct fsm_ops		 ops;
 	struct awsctx		*aws;		/* AWS clients; see awsctx.h */
+	struct webhook		*webhook;	/* notifications; see webhook.h */
 
 	struct migration	**migs;		/* in creation order */
 	size_t			 nmigs;

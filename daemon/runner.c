@@ -38,6 +38,7 @@
 #include "store.h"
 #include "traffic.h"
 #include "watch.h"
+#include "webhook.h"
 
 #define RUNNER_CHAIN_MAX	3
 
@@ -623,12 +624,14 @@ runner_begin(struct runner *rt, enum phase from, enum mev ev)
 }
 
 void
-runner_entered(void *arg, struct migration *m, enum phase from, enum mev ev)
+runner_entered(void *arg, struct migration *m, enum phase from, enum mev ev,
+    const char *detail)
 {
 	struct daemon	*d = arg;
 	struct runner	*rt = m->runtime;
 
 	daemon_changed(d, m);
+	webhook_transition(d->webhook, m, from, ev, detail);
 	rt->gen++;
 	rt->from = from;
 	/* The old phase's driver stops here, whatever it was waiting for. */

@@ -23,7 +23,7 @@ void	runner_detach(struct migration *);
 
 /* fsm_ops.entered. */
 void	runner_entered(void *arg, struct migration *, enum phase from,
-	    enum mev);
+	    enum mev, const char *detail);
 
 /* Apply ev to m (see fsm_apply); the reply's sentence goes into why. */
 enum fsm_result	runner_fire(struct daemon *, struct migration *, enum mev,

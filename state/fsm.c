@@ -413,6 +413,6 @@ fsm_apply(struct store *st, const struct fsm_ops *ops, struct migration *m,
 		    detail ? detail : "");
 
 	if (ops != NULL && ops->entered != NULL)
-		ops->entered(ops->arg, m, from, ev);
+		ops->entered(ops->arg, m, from, ev, detail);
 	return FSM_OK;
 }

@@ -40,7 +40,7 @@ struct fsm_ops {
 	void	*arg;
 	/* The transition committed; start the work of m->phase. */
 	void	(*entered)(void *arg, struct migration *, enum phase from,
-		    enum mev);
+		    enum mev, const char *detail);
 };
 
 enum fsm_result {

@@ -24,7 +24,8 @@ static enum phase	 entered_from;
 static enum mev		 entered_ev;
 
 static void
-entered(void *arg, struct migration *m, enum phase from, enum mev ev)
+entered(void *arg, struct migration *m, enum phase from, enum mev ev,
+    const char *detail)
 {
 	entered_calls++;
 	entered_from = from;

@@ -1,0 +1,32 @@
+/*
+ * webhook: tells people what a migration is doing, one message per event,
+ * as Slack-compatible JSON ({"text": ...}) POSTed to the plan's
+ * notify.webhook_url. The events: a phase change, a breach, a rollback
+ * begun and ended, decommission waiting for approval, the approval, done.
+ * Steps within shifting and polls are not events.
+ *
+ * Messages go out in order, one at a time, each retried three times with
+ * backoff; one that cannot be delivered is journaled and dropped. The
+ * queue lives in memory: a message not yet delivered when the daemon
+ * stops is lost (the journal keeps the event).
+ */
+#ifndef WEBHOOK_H
+#define WEBHOOK_H
+
+#include "phase.h"
+
+struct daemon;
+struct migration;
+struct webhook;
+
+struct webhook	*webhook_new(struct daemon *);
+void		 webhook_free(struct webhook *);
+
+/* A committed transition of m (fsm_ops.entered's view of it). */
+void		 webhook_transition(struct webhook *, struct migration *,
+		    enum phase from, enum mev, const char *detail);
+
+/* Messages waiting or in flight. */
+int		 webhook_pending(const struct webhook *);
+
+#endif
