@@ -19,7 +19,8 @@ VERSION	:= 0.1.0
 DEB_PACKAGES := build-essential pkg-config libevent-dev libjansson-dev \
 	libsqlite3-dev libssl-dev libcurl4-openssl-dev libmariadb-dev \
 	libinih-dev libsystemd-dev check libsubunit-dev mandoc sqlite3 \
-	mariadb-server mariadb-client libxml2-dev procps openssl awscli
+	mariadb-server mariadb-client libxml2-dev procps openssl awscli \
+	prometheus
 
 ifeq ($(SANITIZE),1)
 B	:= build/san

@@ -122,6 +122,25 @@ awsctx_get(struct daemon *d, const char *region, char *why, size_t len)
 }
 
 void
+awsctx_stats(const struct daemon *d, const struct aws_service *svc,
+    struct aws_stats *sum)
+{
+	const struct awsctx	*x = d->aws;
+	const struct aws_stats	*st;
+	size_t			 i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; x != NULL && i < x->n; i++) {
+		if ((st = aws_stats(x->v[i].aws, svc)) == NULL)
+			continue;
+		sum->calls += st->calls;
+		sum->errors += st->errors;
+		sum->throttles += st->throttles;
+		sum->retries += st->retries;
+	}
+}
+
+void
 awsctx_free(struct daemon *d)
 {
 	struct awsctx	*x = d->aws;

@@ -26,6 +26,12 @@ const char	*awsctx_region(const struct daemon *, const struct plan *);
 struct aws	*awsctx_get(struct daemon *, const char *region, char *why,
 		    size_t len);
 
+/* The counters of one service, summed over every region's client. */
+struct aws_service;
+struct aws_stats;
+void		 awsctx_stats(const struct daemon *, const struct aws_service *,
+		    struct aws_stats *);
+
 /*
  * Free every client, then the credential chain, then the HTTP client:
  * calls in flight are cancelled without their callbacks. NULL-safe.

@@ -8,6 +8,8 @@
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -33,6 +35,7 @@ enum copt_type {
 	CT_REGION,	/* char *, an AWS region name; blank: none */
 	CT_WORD,	/* char *, no blanks; blank: none */
 	CT_URL,		/* char *, http:// or https:// URL; blank: none */
+	CT_LOOPBACK,	/* char *, a loopback ADDRESS:PORT; blank: none */
 };
 
 struct copt {
@@ -58,6 +61,7 @@ static const struct copt copts[] = {
 	{ "daemon", "log_level", CT_LOGLEVEL, OFF(log_level), "info", 0, 0 },
 	{ "daemon", "max_clients", CT_INT, OFF(max_clients),
 	    STR(CONFIG_MAX_CLIENTS), 1, 65536 },
+	{ "metrics", "listen", CT_LOOPBACK, OFF(metrics_listen), NULL, 0, 0 },
 	{ "aws", "region", CT_REGION, OFF(aws_region), NULL, 0, 0 },
 	{ "aws", "profile", CT_WORD, OFF(aws_profile), NULL, 0, 0 },
 	{ "aws", "ca_file", CT_PATH, OFF(aws_ca_file), NULL, 0, 0 },
@@ -84,7 +88,7 @@ const char *const config_ep_service[CONFIG_EP__COUNT] = {
 
 #define NCOPTS	(sizeof(copts) / sizeof(copts[0]))
 
-static const char *const csections[] = { "daemon", "aws" };
+static const char *const csections[] = { "daemon", "metrics", "aws" };
 
 #define NCSECTIONS	(sizeof(csections) / sizeof(csections[0]))
 
@@ -98,13 +102,57 @@ struct cparse {
 	int			 seen[NCOPTS];
 };
 
+int
+config_split_addr(const char *v, char *host, size_t len, int *port)
+{
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	const char	*colon;
+	char		*end;
+	long		 n;
+	size_t		 hl;
+
+	if (*v == '[') {
+		if ((colon = strstr(v, "]:")) == NULL)
+			return -1;
+		hl = (size_t)(colon - v - 1);
+		v++;
+		colon++;
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - v);
+	}
+	if (hl == 0 || hl >= len)
+		return -1;
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	n = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || n < 1 || n > 65535)
+		return -1;
+	*port = (int)n;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127 ? 0 : -1;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ? 0 : -1;
+	return -1;
+}
+
 /* What is wrong with a region, word or URL value, or NULL. */
 static const char *
 config_word_bad(enum copt_type type, const char *v)
 {
 	const char	*p;
+	char		 host[64];
+	int		 port;
 
 	switch (type) {
+	case CT_LOOPBACK:
+		if (config_split_addr(v, host, sizeof(host), &port) == -1)
+			return "expected a loopback address and port like "
+			    "127.0.0.1:9464 or [::1]:9464 (metrics are served "
+			    "without authentication)";
+		return NULL;
 	case CT_REGION:
 		/* "us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1" */
 		for (p = v; (*p >= 'a' && *p <= 'z') || (*p >= '0' &&
@@ -205,6 +253,7 @@ config_set(struct config *c, const struct copt *o, const char *value,
 	case CT_REGION:
 	case CT_WORD:
 	case CT_URL:
+	case CT_LOOPBACK:
 		if (*value != '\0') {
 			if ((p = config_word_bad(o->type, value)) != NULL) {
 				snprintf(why, len, "%s, got '%s'", p, value);
@@ -445,6 +494,7 @@ config_free(struct config *c)
 	free(c->aws_region);
 	free(c->aws_profile);
 	free(c->aws_ca_file);
+	free(c->metrics_listen);
 	for (i = 0; i < CONFIG_EP__COUNT; i++)
 		free(c->aws_endpoint[i]);
 	free(c);

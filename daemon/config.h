@@ -39,6 +39,9 @@ struct config {
 	int	 log_level;	/* enum log_level, info */
 	int	 max_clients;	/* control connections at once, 1024 */
 
+	/* [metrics] */
+	char	*metrics_listen;	/* "127.0.0.1:9464"; NULL: none */
+
 	/* [aws] */
 	char	*aws_region;	/* NULL: each plan's traffic.region */
 	char	*aws_profile;	/* NULL: $AWS_PROFILE, else "default" */
@@ -56,6 +59,12 @@ struct config	*config_load(const char *path, int must_exist,
 /* The built-in defaults; NULL only when out of memory. */
 struct config	*config_defaults(void);
 void		 config_free(struct config *);
+/*
+ * Split "127.0.0.1:9464" or "[::1]:9464" into host and port: 0 when it is
+ * a loopback address with a port, -1 otherwise.
+ */
+int		 config_split_addr(const char *, char *host, size_t len,
+		    int *port);
 /* Do two configs reach AWS the same way (every [aws] key)? */
 int		 config_aws_equal(const struct config *, const struct config *);
 /* Move from's [aws] settings into to (to's go to from, to be freed). */

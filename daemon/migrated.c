@@ -24,6 +24,7 @@
 #include "control.h"
 #include "effect.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrated.h"
 #include "migration.h"
 #include "plan.h"
@@ -256,9 +257,14 @@ daemon_reload(struct daemon *d)
 		if (strcmp(c->socket, d->conf->socket) != 0 ||
 		    strcmp(c->state_db, d->conf->state_db) != 0 ||
 		    c->socket_mode != d->conf->socket_mode ||
-		    c->max_clients != d->conf->max_clients)
-			log_warnx("reload: socket, state_db and max_clients "
-			    "changes take effect at the next restart");
+		    c->max_clients != d->conf->max_clients ||
+		    (c->metrics_listen == NULL) !=
+		    (d->conf->metrics_listen == NULL) ||
+		    (c->metrics_listen != NULL &&
+		    strcmp(c->metrics_listen, d->conf->metrics_listen) != 0))
+			log_warnx("reload: socket, state_db, max_clients and "
+			    "[metrics] changes take effect at the next "
+			    "restart");
 		log_setlevel(c->log_level);
 		if (d->aws != NULL && !config_aws_equal(c, d->conf)) {
 			/* The clients are made from the old [aws]: keep it. */
@@ -397,6 +403,7 @@ daemon_free(struct daemon *d)
 	size_t	i;
 
 	control_free(d->control);
+	metrics_free(d->metrics);
 	for (i = 0; i < d->nmigs; i++) {
 		runner_detach(d->migs[i]);
 		migration_free(d->migs[i]);
@@ -538,6 +545,11 @@ main(int argc, char *argv[])
 	if ((d.control = control_new(&d, daemon_socket_path(&d),
 	    d.conf->socket_mode, d.conf->socket_group,
 	    d.conf->max_clients)) == NULL) {
+		daemon_free(&d);
+		return 1;
+	}
+	if (d.conf->metrics_listen != NULL &&
+	    (d.metrics = metrics_new(&d, d.conf->metrics_listen)) == NULL) {
 		daemon_free(&d);
 		return 1;
 	}

@@ -20,6 +20,7 @@ struct control;
 struct migration;
 struct awsctx;
 struct webhook;
+struct metrics;
 
 struct daemon {
 	struct event_base	*base;
@@ -34,6 +35,7 @@ struct daemon {
 	struct fsm_ops		 ops;
 	struct awsctx		*aws;		/* AWS clients; see awsctx.h */
 	struct webhook		*webhook;	/* notifications; see webhook.h */
+	struct metrics		*metrics;	/* /metrics, or NULL; metrics.h */
 
 	struct migration	**migs;		/* in creation order */
 	size_t			 nmigs;

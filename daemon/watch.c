@@ -58,6 +58,7 @@ static void	watch_judge(struct watch *);
 static uint64_t	late_hist[LATE_BUCKETS];
 static uint64_t	late_n;
 static int64_t	late_max_us;
+static int64_t	late_sum_us;
 
 static int64_t
 mono_us(void)
@@ -78,6 +79,7 @@ late_add(int64_t us)
 	ms = us / 1000;
 	late_hist[ms < LATE_BUCKETS - 1 ? ms : LATE_BUCKETS - 1]++;
 	late_n++;
+	late_sum_us += us;
 	if (us > late_max_us)
 		late_max_us = us;
 }
@@ -109,6 +111,7 @@ watch_lateness(struct watch_lateness *l)
 	l->p50_ms = late_quantile(0.50);
 	l->p99_ms = late_quantile(0.99);
 	l->max_ms = (double)late_max_us / 1000.0;
+	l->sum_ms = (double)late_sum_us / 1000.0;
 }
 
 /* "app/shop/50dc..." from a listener ARN; NULL if not one. */

@@ -52,6 +52,7 @@ struct watch_lateness {
 	uint64_t	 ticks;
 	double		 p50_ms, p99_ms;	/* 1 ms resolution, upper edge */
 	double		 max_ms;
+	double		 sum_ms;
 };
 void		 watch_lateness(struct watch_lateness *);
 

@@ -1,0 +1,311 @@
+/*
+ * metrics: GET /metrics on the [metrics] listen address (loopback only),
+ * in Prometheus's text exposition format 0.0.4, served by libevent's
+ * evhttp from the loop.
+ *
+ * Each sample is read from what status shows (view.c), so the two never
+ * disagree; a value the daemon has not observed is left out, never
+ * written as 0. Names follow Prometheus's conventions: base units
+ * (seconds, ratios), _total for counters, one metric per meaning with
+ * labels for the rest.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "aws.h"
+#include "awsctx.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "migrated.h"
+#include "migration.h"
+#include "phase.h"
+#include "view.h"
+#include "watch.h"
+#include "xmalloc.h"
+
+struct metrics {
+	struct daemon		*d;
+	struct evhttp		*http;
+};
+
+struct family {
+	const char	*name;
+	const char	*type;		/* gauge, counter */
+	const char	*help;
+};
+
+static const struct family families[] = {
+	{ "migrated_migration_phase", "gauge",
+	    "The phase a migration is in (1 for its phase)." },
+	{ "migrated_migration_step", "gauge",
+	    "The traffic step, from 1; 0 before shifting." },
+	{ "migrated_weight_percent", "gauge",
+	    "Listener forward weight per target group, as last read." },
+	{ "migrated_lag_seconds", "gauge",
+	    "Replication lag: the replica's own figure, and the heartbeat's." },
+	{ "migrated_gate_value", "gauge",
+	    "The value each gate last judged (ratios as ratios, times in "
+	    "seconds)." },
+	{ "migrated_gate_limit", "gauge", "Each gate's bound." },
+	{ "migrated_gate_ok", "gauge",
+	    "1 when the gate held at its last judgment, 0 when it broke." },
+	{ "migrated_gates_verdict", "gauge",
+	    "The gates' last judgment (1 for pass, hold or breach)." },
+	{ "migrated_cutover_freeze_seconds", "gauge",
+	    "The last cutover: source read-only until the writer switched." },
+	{ "migrated_cutover_write_gap_seconds", "gauge",
+	    "The last cutover: the freeze until the first write on the "
+	    "target." },
+	{ "migrated_aws_requests_total", "counter",
+	    "AWS API calls by service." },
+	{ "migrated_aws_errors_total", "counter",
+	    "AWS API calls that ended in an error, by service." },
+	{ "migrated_aws_throttles_total", "counter",
+	    "Throttled AWS API answers, by service." },
+	{ "migrated_aws_retries_total", "counter",
+	    "AWS API attempts repeated, by service." },
+	{ "migrated_poll_lateness_seconds", "summary",
+	    "How late the gates' polls fired against their schedule." },
+	{ "migrated_poll_lateness_max_seconds", "gauge",
+	    "The latest any of the gates' polls fired." },
+};
+
+#define NFAMILIES	(sizeof(families) / sizeof(families[0]))
+
+static void out(struct evbuffer *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+out(struct evbuffer *b, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+/* A number from status, in the metric's unit; 0 when not observed. */
+static int
+num(json_t *o, const char *key, double scale, double *v)
+{
+	json_t	*x = o != NULL ? json_object_get(o, key) : NULL;
+
+	if (!json_is_number(x))
+		return 0;
+	*v = json_number_value(x) * scale;
+	return 1;
+}
+
+/* Samples of one family for every migration (names are [a-z0-9_-]). */
+static void
+family_samples(struct evbuffer *b, int fam, json_t *all)
+{
+	static const char *const gates[] = {
+		"min_healthy", "max_5xx_rate", "max_p99_ms", "max_lag_ms"
+	};
+	json_t		*m, *g, *v, *lag, *tr, *cut, *jd;
+	const char	*name, *gate;
+	size_t		 i, k;
+	double		 x, scale;
+	int		 ph;
+
+	json_array_foreach(all, i, m) {
+		name = json_string_value(json_object_get(m, "name"));
+		lag = json_object_get(m, "lag");
+		tr = json_object_get(m, "traffic");
+		cut = json_object_get(m, "cutover");
+		jd = json_object_get(m, "judgment");
+		switch (fam) {
+		case 0:
+			for (ph = 0; ph < PH__COUNT; ph++)
+				out(b, "migrated_migration_phase{migration=\"%s\","
+				    "phase=\"%s\"} %d\n", name, phase_name(ph),
+				    strcmp(phase_name(ph), json_string_value(
+				    json_object_get(m, "phase"))) == 0);
+			break;
+		case 1:
+			if (num(m, "step", 1, &x))
+				out(b, "migrated_migration_step{migration="
+				    "\"%s\"} %g\n", name, x);
+			break;
+		case 2:
+			if (num(tr, "droplets", 1, &x))
+				out(b, "migrated_weight_percent{migration=\"%s\","
+				    "target_group=\"droplets\"} %g\n", name, x);
+			if (num(tr, "ecs", 1, &x))
+				out(b, "migrated_weight_percent{migration=\"%s\","
+				    "target_group=\"ecs\"} %g\n", name, x);
+			break;
+		case 3:
+			if (num(lag, "replica_ms", 0.001, &x))
+				out(b, "migrated_lag_seconds{migration=\"%s\","
+				    "measure=\"replica\"} %g\n", name, x);
+			if (num(lag, "heartbeat_ms", 0.001, &x))
+				out(b, "migrated_lag_seconds{migration=\"%s\","
+				    "measure=\"heartbeat\"} %g\n", name, x);
+			break;
+		case 4:
+		case 5:
+		case 6:
+			for (k = 0; k < sizeof(gates) / sizeof(gates[0]); k++) {
+				gate = gates[k];
+				g = json_object_get(json_object_get(m, "gates"),
+				    gate);
+				scale = strstr(gate, "_ms") != NULL ? 0.001 : 1;
+				if (fam == 4 && num(g, "value", scale, &x))
+					out(b, "migrated_gate_value{migration="
+					    "\"%s\",gate=\"%s\"} %g\n", name,
+					    gate, x);
+				if (fam == 5 && num(g, "limit", scale, &x))
+					out(b, "migrated_gate_limit{migration="
+					    "\"%s\",gate=\"%s\"} %g\n", name,
+					    gate, x);
+				v = json_object_get(g, "ok");
+				if (fam == 6 && json_is_boolean(v))
+					out(b, "migrated_gate_ok{migration="
+					    "\"%s\",gate=\"%s\"} %d\n", name,
+					    gate, json_is_true(v));
+			}
+			break;
+		case 7:
+			if (!json_is_object(jd))
+				break;
+			for (k = 0; k < 3; k++) {
+				static const char *const vs[] = { "pass",
+				    "hold", "breach" };
+				out(b, "migrated_gates_verdict{migration=\"%s\","
+				    "verdict=\"%s\"} %d\n", name, vs[k],
+				    strcmp(vs[k], json_string_value(
+				    json_object_get(jd, "verdict"))) == 0);
+			}
+			break;
+		case 8:
+			if (num(cut, "freeze_ms", 0.001, &x))
+				out(b, "migrated_cutover_freeze_seconds{"
+				    "migration=\"%s\"} %g\n", name, x);
+			break;
+		case 9:
+			if (num(cut, "write_gap_ms", 0.001, &x))
+				out(b, "migrated_cutover_write_gap_seconds{"
+				    "migration=\"%s\"} %g\n", name, x);
+			break;
+		}
+	}
+}
+
+static void
+aws_samples(struct metrics *mx, struct evbuffer *b, int fam)
+{
+	static const struct aws_service *const svcs[] = {
+		&aws_elbv2, &aws_ecs, &aws_cloudwatch, &aws_sts, &aws_route53
+	};
+	struct aws_stats	 st;
+	uint64_t		 v;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
+		awsctx_stats(mx->d, svcs[i], &st);
+		v = fam == 10 ? st.calls : fam == 11 ? st.errors :
+		    fam == 12 ? st.throttles : st.retries;
+		out(b, "%s{service=\"%s\"} %llu\n", families[fam].name,
+		    svcs[i]->name, (unsigned long long)v);
+	}
+}
+
+static void
+metrics_cb(struct evhttp_request *req, void *arg)
+{
+	struct metrics		*mx = arg;
+	struct evbuffer		*b;
+	struct watch_lateness	 l;
+	json_t			*st, *all;
+	size_t			 f;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 405, "only GET");
+		return;
+	}
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	st = view_status(mx->d, NULL);
+	all = json_object_get(st, "migrations");
+	for (f = 0; f < NFAMILIES; f++) {
+		out(b, "# HELP %s %s\n# TYPE %s %s\n", families[f].name,
+		    families[f].help, families[f].name, families[f].type);
+		if (f < 10)
+			family_samples(b, (int)f, all);
+		else if (f < 14)
+			aws_samples(mx, b, (int)f);
+		else if (f == 14) {
+			watch_lateness(&l);
+			out(b, "%s{quantile=\"0.5\"} %g\n%s{quantile=\"0.99\"} "
+			    "%g\n%s_sum %g\n%s_count %llu\n", families[f].name,
+			    l.p50_ms / 1000, families[f].name, l.p99_ms / 1000,
+			    families[f].name, l.sum_ms / 1000,
+			    families[f].name, (unsigned long long)l.ticks);
+		} else {
+			watch_lateness(&l);
+			out(b, "%s %g\n", families[f].name, l.max_ms / 1000);
+		}
+	}
+	json_decref(st);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+other_cb(struct evhttp_request *req, void *arg)
+{
+	evhttp_send_error(req, 404, "only /metrics here");
+}
+
+struct metrics *
+metrics_new(struct daemon *d, const char *listen)
+{
+	struct metrics	*mx;
+	char		 host[64];
+	int		 port;
+
+	if (config_split_addr(listen, host, sizeof(host), &port) == -1) {
+		log_warnx("metrics: %s is not a loopback address and port",
+		    listen);
+		return NULL;
+	}
+	mx = xcalloc(1, sizeof(*mx));
+	mx->d = d;
+	if ((mx->http = evhttp_new(d->base)) == NULL)
+		fatalx("evhttp_new");
+	evhttp_set_allowed_methods(mx->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_timeout(mx->http, 10);
+	evhttp_set_cb(mx->http, "/metrics", metrics_cb, mx);
+	evhttp_set_gencb(mx->http, other_cb, mx);
+	if (evhttp_bind_socket(mx->http, host, (ev_uint16_t)port) == -1) {
+		log_warnx("metrics: cannot listen on %s", listen);
+		metrics_free(mx);
+		return NULL;
+	}
+	log_info("metrics: serving http://%s/metrics", listen);
+	return mx;
+}
+
+void
+metrics_free(struct metrics *mx)
+{
+	if (mx == NULL)
+		return;
+	evhttp_free(mx->http);
+	free(mx);
+}
