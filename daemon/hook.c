@@ -12,11 +12,14 @@
 
 #include "effect.h"
 #include "hook.h"
+#include "lag.h"
 #include "log.h"
 #include "migrated.h"
 #include "migration.h"
 #include "plan.h"
 #include "proc.h"
+#include "runner.h"
+#include "traffic.h"
 
 struct hook_call {
 	hook_done_cb	 done;
@@ -67,7 +70,8 @@ hook_effect_run(struct effect *e)
 	struct proc		*p;
 	char			*env[24], buf[32];
 	const struct plan_db	*w;
-	int			 to_target;
+	struct lag		*lag;
+	int			 to_target, dw, ew, rule;
 	size_t			 n = 0, i;
 	const char		*cmd, *name;
 	int64_t			 timeout;
@@ -85,12 +89,28 @@ hook_effect_run(struct effect *e)
 	env_add(env, &n, "MIGRATED_PHASE", phase_name(m->phase));
 	snprintf(buf, sizeof(buf), "%d", m->step + 1);
 	env_add(env, &n, "MIGRATED_STEP", buf);
-	if (m->plan != NULL && m->step >= 0 &&
-	    m->step < m->plan->traffic.nsteps)
-		snprintf(buf, sizeof(buf), "%d", m->plan->traffic.steps[m->step]);
-	else
-		snprintf(buf, sizeof(buf), "%d", 0);
+	/* The weights as the listener last showed them, else the step's. */
+	if (traffic_seen(runner_traffic_peek(m), &dw, &ew, &rule) == 0) {
+		ew = ew < 0 ? 0 : ew;
+		dw = dw < 0 ? 0 : dw;
+	} else if (m->plan != NULL && m->step >= 0 &&
+	    m->step < m->plan->traffic.nsteps &&
+	    (m->phase == PH_SHIFTING || m->phase == PH_CUTOVER)) {
+		ew = m->plan->traffic.steps[m->step];
+		dw = 100 - ew;
+	} else {
+		ew = m->phase > PH_CUTOVER && m->phase <= PH_DONE ? 100 : 0;
+		dw = 100 - ew;
+	}
+	snprintf(buf, sizeof(buf), "%d", ew);
 	env_add(env, &n, "MIGRATED_ECS_WEIGHT", buf);
+	snprintf(buf, sizeof(buf), "%d", dw);
+	env_add(env, &n, "MIGRATED_DROPLET_WEIGHT", buf);
+	if ((lag = runner_lag(m)) != NULL && lag_stat(lag)->known) {
+		snprintf(buf, sizeof(buf), "%lld",
+		    (long long)lag_stat(lag)->heartbeat_ms);
+		env_add(env, &n, "MIGRATED_LAG_MS", buf);
+	}
 	env_add(env, &n, "MIGRATED_REASON", m->reason);
 	if (m->plan != NULL) {
 		/* The writer is the target from the switch on. */

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "aws.h"
 #include "awsctx.h"
 #include "ecs.h"
 #include "elbv2.h"
@@ -34,7 +35,7 @@ struct shadow {
 	struct ecs_call		*svc;
 	struct elbv2_call	*th;
 	struct event		*ev;
-	int			 scaled;	/* desired count checked */
+	int			 first_again;	/* the first read, once more */
 	int			 pending;	/* reads out this round */
 	int			 deployed;	/* ECS says done */
 	char			 ecs_state[256];
@@ -144,6 +145,12 @@ sd_service_cb(void *arg, const struct ecs_service *svc,
 
 	s->svc = NULL;
 	s->deployed = 0;
+	if (err != NULL && !aws_transient(err->status, err->code)) {
+		/* AWS said no (the service gone, access denied): stop. */
+		snprintf(detail, sizeof(detail), "shadow: %s", err->text);
+		sd_fire(s, MEV_FAIL, detail);
+		return;
+	}
 	if (err != NULL) {
 		snprintf(s->ecs_state, sizeof(s->ecs_state), "ECS not read "
 		    "(%.200s)", err->text);
@@ -190,10 +197,19 @@ sd_round(struct shadow *s)
 		sd_fire(s, MEV_FAIL, "DescribeTargetHealth could not start");
 }
 
+static void	sd_first(struct shadow *);
+
 static void
 sd_tick(evutil_socket_t fd, short what, void *arg)
 {
-	sd_round(arg);
+	struct shadow	*s = arg;
+
+	if (s->first_again) {
+		s->first_again = 0;
+		sd_first(s);
+		return;
+	}
+	sd_round(s);
 }
 
 static void
@@ -225,6 +241,13 @@ sd_first_cb(void *arg, const struct ecs_service *svc,
 	char			 detail[768];
 
 	s->svc = NULL;
+	if (err != NULL && aws_transient(err->status, err->code)) {
+		/* AWS busy: ask again after a poll interval. */
+		log_info("%s: shadow: %s", s->m->name, err->text);
+		s->first_again = 1;
+		sd_later(s);
+		return;
+	}
 	if (err != NULL) {
 		snprintf(detail, sizeof(detail), "shadow: %s", err->text);
 		sd_fire(s, MEV_FAIL, detail);
@@ -264,6 +287,14 @@ shadow_run(struct daemon *d, struct migration *m)
 		return;
 	}
 	runner_progress(m, "shadow: reading the ECS service");
+	sd_first(s);
+}
+
+static void
+sd_first(struct shadow *s)
+{
+	const struct plan	*p = s->m->plan;
+
 	if ((s->svc = ecs_describe_service(s->aws, p->traffic.ecs_cluster,
 	    p->traffic.ecs_service, sd_first_cb, s)) == NULL)
 		sd_fire(s, MEV_FAIL, "DescribeServices could not start");

@@ -156,10 +156,15 @@ static void
 watch_err(struct watch *w, int status, const char *code, const char *text,
     int *failed)
 {
-	*failed = 1;
 	if (!aws_transient(status, code))
 		snprintf(w->error, sizeof(w->error), "%s", text);
-	log_info("%s: gates: %s", w->m->name, text);
+	/* Loud once per streak of failures: the gates hold meanwhile. */
+	if (!*failed)
+		log_warnx("%s: gates: %s; the gates hold until it answers",
+		    w->m->name, text);
+	else
+		log_debug("%s: gates: %s", w->m->name, text);
+	*failed = 1;
 }
 
 static void

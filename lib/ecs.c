@@ -295,10 +295,16 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 		why_set(why, len, "%s: a field is not a string", s->arn);
 		goto fail;
 	}
-	if (j_int(o, "desiredCount", 0, INT_MAX, &s->desired_count) == -1 ||
-	    j_int(o, "runningCount", 0, INT_MAX, &s->running_count) == -1 ||
-	    j_int(o, "pendingCount", 0, INT_MAX, &s->pending_count) == -1) {
-		why_set(why, len, "%s: bad task count", s->arn);
+	if (j_int(o, "desiredCount", 0, INT_MAX, &s->desired_count) == -1) {
+		why_set(why, len, "%s: desiredCount is not a count", s->arn);
+		goto fail;
+	}
+	if (j_int(o, "runningCount", 0, INT_MAX, &s->running_count) == -1) {
+		why_set(why, len, "%s: runningCount is not a count", s->arn);
+		goto fail;
+	}
+	if (j_int(o, "pendingCount", 0, INT_MAX, &s->pending_count) == -1) {
+		why_set(why, len, "%s: pendingCount is not a count", s->arn);
 		goto fail;
 	}
 	if ((dc = json_object_get(o, "deploymentController")) != NULL &&
