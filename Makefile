@@ -94,9 +94,10 @@ $(B)/migrated: $(B)/obj/daemon/migrated.o $(B)/libmigd.a $(B)/libmig.a
 $(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-# The real servers some suites need: MariaDB, moto, moto behind fakeaws.py.
+# The real servers some suites need: MariaDB, moto, moto behind fakeaws.py,
+# fakedo.py.
 TEST_FIXTURES	:= $(B)/obj/tests/unit/mdbpair.o $(B)/obj/tests/unit/moto.o \
-    $(B)/obj/tests/unit/fakeaws.o
+    $(B)/obj/tests/unit/fakeaws.o $(B)/obj/tests/unit/fakedo.o
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_FIXTURES) \
     $(B)/libmigd.a $(B)/libmig.a
 	@mkdir -p $(dir $@)
@@ -120,6 +121,7 @@ integration: all $(B)/bench/writer
 
 fakes:
 	@bash tests/fakes/test_fakeaws.sh
+	@bash tests/fakes/test_fakedo.sh
 
 lint-man:
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done

@@ -7,7 +7,13 @@
 #   rss_anon_kib_100_migrations  the same without shared-library pages
 #   migratectl_status_ms    p50 of a whole `migratectl status` process (<= 3)
 #   sigv4_sign_ns           median of one SigV4 signature (bench_sigv4.c)
-# and the database's, in cutover.sh.
+# and the database's, in cutover.sh; and the gates', in traffic.sh (AWS
+# through fakeaws):
+#   rollback_reaction_ms, rollback_reaction_p50_ms  a breach -> the
+#                           ModifyListener that puts the weights back
+#                           (poll_interval 1s; worst of 10 <= 1100)
+#   poll_lateness_p99_ms, poll_lateness_max_ms  200 migrations polling
+#                           every second: how late the timers fired (<= 50)
 . "$(dirname "$0")/../integration/lib.sh"
 
 write_config
@@ -43,4 +49,5 @@ echo "BENCH rss_anon_kib_100_migrations $(awk '/^RssAnon:/ { print $2 }' /proc/$
 stop_daemon
 [ "$FAILS" -eq 0 ] || exit 1
 bash "$(dirname "$0")/cutover.sh" || exit 1
+bash "$(dirname "$0")/traffic.sh" || exit 1
 "$BIN/bench/bench_sigv4" || exit 1
