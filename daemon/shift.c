@@ -331,8 +331,13 @@ sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
 		}
 		return;
 	}
-	/* Between judgments, is the listener still ours? */
-	if (!s->checking && now - s->checked >= p->traffic.poll_interval) {
+	/*
+	 * Between judgments, is the listener still ours? Every few seconds:
+	 * ELBv2's API quota is shared by the whole account.
+	 */
+	if (!s->checking && now - s->checked >= (p->traffic.poll_interval >
+	    SHIFT_DRIFT_CHECK_MS ? p->traffic.poll_interval :
+	    SHIFT_DRIFT_CHECK_MS)) {
 		s->checked = now;
 		s->checking = 1;
 		if (traffic_check(s->tr, check_cb, s) == -1)

@@ -21,6 +21,9 @@ struct migration;
 #define SOAK_FACT_SINCE		"soak.since"
 #define SOAK_FACT_PASSED	"soak.passed"
 
+/* How often the listener is read for drift between changes, at least. */
+#define SHIFT_DRIFT_CHECK_MS	5000
+
 /* Breaches of one step that on_breach = retry retries; then it pauses. */
 #define SHIFT_RETRIES_MAX	3
 

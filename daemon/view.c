@@ -311,6 +311,21 @@ view_migration(struct daemon *d, const struct migration *m)
 	return o;
 }
 
+/*
+ * All migrations at once must fit a protocol line (64 KiB): the summary,
+ * what is happening and the bake, about 250 bytes each.
+ */
+json_t *
+view_brief(const struct migration *m)
+{
+	json_t	*o = view_summary(m);
+
+	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
+	json_object_set_new(o, "progress",
+	    str_or_null(runner_progress_text(m)));
+	return o;
+}
+
 json_t *
 view_status(struct daemon *d, const char *name)
 {
@@ -320,7 +335,8 @@ view_status(struct daemon *d, const char *name)
 	for (i = 0; i < d->nmigs; i++) {
 		if (name != NULL && strcmp(d->migs[i]->name, name) != 0)
 			continue;
-		json_array_append_new(a, view_migration(d, d->migs[i]));
+		json_array_append_new(a, name != NULL ?
+		    view_migration(d, d->migs[i]) : view_brief(d->migs[i]));
 	}
 	if (name != NULL && json_array_size(a) == 0) {
 		json_decref(a);

@@ -11,9 +11,14 @@
 struct daemon;
 struct migration;
 
-/* {"migrations":[...]} for one migration (name) or all (NULL); NULL if
- * name is given and unknown. */
+/*
+ * {"migrations":[...]}: one migration in full (name), or all of them in
+ * brief (NULL: a whole status would not fit a protocol line); NULL if
+ * name is given and unknown.
+ */
 json_t	*view_status(struct daemon *, const char *name);
+/* The summary plus what the migration is doing now. */
+json_t	*view_brief(const struct migration *);
 /* The full status object of one migration. */
 json_t	*view_migration(struct daemon *, const struct migration *);
 /* The one-line summary `list` shows. */

@@ -322,20 +322,21 @@ watch_tick(evutil_socket_t fd, short what, void *arg)
 	const struct plan	*p = w->m->plan;
 	struct timeval		 tv;
 	struct aws		*aws;
-	int64_t			 now = now_ms(), every;
+	int64_t			 now = now_ms(), every, mono;
 
 	/* A final error is reported once, with the judgment after it. */
 	w->error[0] = '\0';
 	/* Due at due_us; the next one is due an interval after this one
 	 * was, so lateness does not pile up. */
+	mono = mono_us();
 	if (w->due_us != 0)
-		late_add(mono_us() - w->due_us);
+		late_add(mono - w->due_us);
 	every = p->traffic.poll_interval;
-	w->due_us = (w->due_us != 0 ? w->due_us : mono_us()) + every * 1000;
-	if (w->due_us < mono_us())
-		w->due_us = mono_us();
-	tv.tv_sec = (w->due_us - mono_us()) / 1000000;
-	tv.tv_usec = (w->due_us - mono_us()) % 1000000;
+	w->due_us = (w->due_us != 0 ? w->due_us : mono) + every * 1000;
+	if (w->due_us < mono)
+		w->due_us = mono;
+	tv.tv_sec = (w->due_us - mono) / 1000000;
+	tv.tv_usec = (w->due_us - mono) % 1000000;
 	evtimer_add(w->ev, &tv);
 	if ((aws = watch_aws(w)) == NULL) {
 		watch_judge(w);

@@ -900,11 +900,16 @@ show_live(json_t *data)
 			printf("  reason: %s\n", vis(jstr(m, "reason")));
 		if (jstr(m, "effect") != NULL)
 			printf("  effect: %s\n", vis(jstr(m, "effect")));
+		if (jstr(m, "progress") != NULL)
+			printf("  %s\n", vis(jstr(m, "progress")));
+		/* One migration watched: its lag and gates too. */
 		lag = json_object_get(m, "lag");
-		printf("  lag: replica %s, heartbeat %s\n",
-		    fmt_ms(json_object_get(lag, "replica_ms"), b1, sizeof(b1)),
-		    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2,
-		    sizeof(b2)));
+		if (json_is_object(lag))
+			printf("  lag: replica %s, heartbeat %s\n",
+			    fmt_ms(json_object_get(lag, "replica_ms"), b1,
+			    sizeof(b1)),
+			    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2,
+			    sizeof(b2)));
 		g = json_object_get(m, "gates");
 		w = 4;
 		json_object_foreach(g, key, v)
