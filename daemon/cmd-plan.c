@@ -54,8 +54,11 @@ cmd_plan_steps(const struct migration *m)
 			state = "current";
 		else
 			state = "next";
-		json_array_append_new(a, json_pack("{s:i, s:i, s:I, s:s}",
-		    "index", i + 1, "ecs_percent", p->traffic.steps[i],
+		/* The rule step (Method B) routes by request, not weight. */
+		json_array_append_new(a, json_pack("{s:i, s:o, s:I, s:s}",
+		    "index", i + 1, "ecs_percent", p->traffic.steps[i] ==
+		    PLAN_STEP_RULE ? json_string("rule") :
+		    json_integer(p->traffic.steps[i]),
 		    "bake_ms", (json_int_t)p->traffic.bake, "state", state));
 	}
 	return a;

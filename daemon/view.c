@@ -285,7 +285,9 @@ view_migration(struct daemon *d, const struct migration *m)
 
 	steps = json_array();
 	for (i = 0; p != NULL && i < p->traffic.nsteps; i++)
-		json_array_append_new(steps, json_integer(p->traffic.steps[i]));
+		json_array_append_new(steps, p->traffic.steps[i] ==
+		    PLAN_STEP_RULE ? json_string("rule") :
+		    json_integer(p->traffic.steps[i]));
 	o = view_summary(m);
 	json_object_update_new(o, json_pack(
 	    "{s:o, s:o, s:b, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",

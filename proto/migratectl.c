@@ -642,6 +642,8 @@ fmt_num(json_t *v, char *buf, size_t len)
 		    json_integer_value(v));
 	else if (json_is_real(v))
 		snprintf(buf, len, "%.4g", json_real_value(v));
+	else if (json_is_string(v))
+		snprintf(buf, len, "%s", vis(json_string_value(v)));
 	else
 		snprintf(buf, len, "-");
 	return buf;
