@@ -62,6 +62,7 @@ static const struct copt copts[] = {
 	{ "daemon", "max_clients", CT_INT, OFF(max_clients),
 	    STR(CONFIG_MAX_CLIENTS), 1, 65536 },
 	{ "metrics", "listen", CT_LOOPBACK, OFF(metrics_listen), NULL, 0, 0 },
+	{ "digitalocean", "endpoint", CT_URL, OFF(do_endpoint), NULL, 0, 0 },
 	{ "aws", "region", CT_REGION, OFF(aws_region), NULL, 0, 0 },
 	{ "aws", "profile", CT_WORD, OFF(aws_profile), NULL, 0, 0 },
 	{ "aws", "ca_file", CT_PATH, OFF(aws_ca_file), NULL, 0, 0 },
@@ -88,7 +89,8 @@ const char *const config_ep_service[CONFIG_EP__COUNT] = {
 
 #define NCOPTS	(sizeof(copts) / sizeof(copts[0]))
 
-static const char *const csections[] = { "daemon", "metrics", "aws" };
+static const char *const csections[] = { "daemon", "metrics", "aws",
+	"digitalocean" };
 
 #define NCSECTIONS	(sizeof(csections) / sizeof(csections[0]))
 
@@ -495,6 +497,7 @@ config_free(struct config *c)
 	free(c->aws_profile);
 	free(c->aws_ca_file);
 	free(c->metrics_listen);
+	free(c->do_endpoint);
 	for (i = 0; i < CONFIG_EP__COUNT; i++)
 		free(c->aws_endpoint[i]);
 	free(c);

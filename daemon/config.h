@@ -39,6 +39,9 @@ struct config {
 	int	 log_level;	/* enum log_level, info */
 	int	 max_clients;	/* control connections at once, 1024 */
 
+	/* [digitalocean] */
+	char	*do_endpoint;		/* NULL: DigitalOcean's own API */
+
 	/* [metrics] */
 	char	*metrics_listen;	/* "127.0.0.1:9464"; NULL: none */
 

@@ -22,6 +22,7 @@
 #include "awsctx.h"
 #include "config.h"
 #include "control.h"
+#include "doctx.h"
 #include "effect.h"
 #include "log.h"
 #include "metrics.h"
@@ -411,6 +412,7 @@ daemon_free(struct daemon *d)
 	free(d->migs);
 	/* After the migrations: their jobs cancelled their AWS calls. */
 	awsctx_free(d);
+	doctx_free(d);
 	webhook_free(d->webhook);
 	store_close(d->store);
 	if (d->ev_term) {

@@ -20,6 +20,7 @@ struct control;
 struct migration;
 struct awsctx;
 struct webhook;
+struct doctx;
 struct metrics;
 
 struct daemon {
@@ -34,6 +35,7 @@ struct daemon {
 	struct control		*control;
 	struct fsm_ops		 ops;
 	struct awsctx		*aws;		/* AWS clients; see awsctx.h */
+	struct doctx		*dox;		/* DigitalOcean; see doctx.h */
 	struct webhook		*webhook;	/* notifications; see webhook.h */
 	struct metrics		*metrics;	/* /metrics, or NULL; metrics.h */
 

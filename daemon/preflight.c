@@ -29,6 +29,8 @@
 #include "conf.h"
 #include "config.h"
 #include "dbpair.h"
+#include "digitalocean.h"
+#include "doctx.h"
 #include "ecs.h"
 #include "elbv2.h"
 #include "log.h"
@@ -42,6 +44,7 @@
 #include "runner.h"
 #include "store.h"
 #include "sts.h"
+#include "xmalloc.h"
 
 /* SigV4 refuses requests this far from AWS's clock. */
 #define PF_MAX_SKEW_S	300
@@ -78,6 +81,16 @@ struct pf {
 	struct cw_call		*alarms;
 	struct r53_call		*rec;
 	int			 rec_a;		/* asked for A after CNAME */
+
+	/* The fleet: the droplet target group's targets, the tagged
+	 * droplets, compared once both are in. */
+	struct do_call		*dol;
+	char			**tg_ips;
+	size_t			 ntg_ips;
+	int			 have_tg;
+	char			**do_names, **do_ips, **do_public;
+	size_t			 ndo;
+	int			 have_do;
 };
 
 static void
@@ -201,6 +214,7 @@ pf_local(struct pf *pf)
 /* Database checks: each answer is judged as it arrives. */
 
 static void	pf_finish(struct pf *);
+static void	pf_fleet(struct pf *);
 static void	pf_query(struct pf *, struct mydb *, const char *, mydb_cb);
 static void	tgt_replica_cb(void *, struct mydb_result *);
 
@@ -567,10 +581,24 @@ pf_cross(struct pf *pf)
 }
 
 static void
+strv_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
 pf_free(struct pf *pf)
 {
 	mydb_free(pf->repl);
 	free(pf->rds_have);
+	strv_free(pf->tg_ips, pf->ntg_ips);
+	strv_free(pf->do_names, pf->ndo);
+	strv_free(pf->do_ips, pf->ndo);
+	strv_free(pf->do_public, pf->ndo);
 	free(pf);
 }
 
@@ -587,6 +615,7 @@ pf_cancel(void *arg)
 	ecs_cancel(pf->svc);
 	cw_cancel(pf->alarms);
 	r53_cancel(pf->rec);
+	do_cancel(pf->dol);
 
 	if (pf->db != NULL) {
 		mydb_forget(pf->db->src, pf);
@@ -602,9 +631,7 @@ pf_finish(struct pf *pf)
 	char			 why[256];
 
 	pf_cross(pf);
-	/* Named plainly: this check needs a client this build lacks. */
-	pf_fail(pf, "the DigitalOcean checks (droplets by tag) are not in "
-	    "this build of migrated; nothing was changed");
+	pf_fleet(pf);
 	runner_job_done(m, pf);
 	if (pf->failed == 0)
 		runner_fire(pf->d, m, MEV_CHECKS_PASSED, "every check passed",
@@ -753,8 +780,11 @@ pf_health_cb(void *arg, const struct elbv2_target_healths *th,
 	else if (th->n == 0)
 		pf_fail(pf, "droplet target group: no targets registered; "
 		    "register the droplets' private IP addresses");
-	else
-		for (i = 0; i < th->n; i++)
+	else {
+		pf->have_tg = 1;
+		pf->tg_ips = xcalloc(th->n, sizeof(*pf->tg_ips));
+		for (i = 0; i < th->n; i++) {
+			pf->tg_ips[pf->ntg_ips++] = xstrdup(th->v[i].id);
 			if (!private_ipv4(th->v[i].id))
 				pf_fail(pf, "droplet target group: target %s "
 				    "is not on a private range (10/8, "
@@ -762,6 +792,8 @@ pf_health_cb(void *arg, const struct elbv2_target_healths *th,
 				    "register the droplets' private addresses, "
 				    "reached over a VPN or peering",
 				    th->v[i].id);
+		}
+	}
 	pf_aws_done(pf);
 }
 
@@ -1063,6 +1095,115 @@ pf_aws(struct pf *pf)
 	}
 }
 
+/* --- DigitalOcean: the droplets decommission will act on --- */
+
+static void
+pf_droplets_cb(void *arg, const struct do_droplets *ds,
+    const struct do_err *err)
+{
+	struct pf		*pf = arg;
+	const struct plan	*p = pf->m->plan;
+	size_t			 i;
+
+	pf->dol = NULL;
+	if (err != NULL)
+		pf_fail(pf, "DigitalOcean: " PF_AWS_MSG "; check "
+		    "decommission.do_token_file and traffic.droplet_tag",
+		    PF_AWS_ARG(err->text));
+	else if (ds->n == 0)
+		pf_fail(pf, "DigitalOcean: no droplet has the tag %s; check "
+		    "traffic.droplet_tag", p->traffic.droplet_tag);
+	else {
+		pf->have_do = 1;
+		pf->do_names = xcalloc(ds->n, sizeof(char *));
+		pf->do_ips = xcalloc(ds->n, sizeof(char *));
+		pf->do_public = xcalloc(ds->n, sizeof(char *));
+		for (i = 0; i < ds->n; i++) {
+			pf->do_names[i] = xstrdup(ds->v[i].name);
+			pf->do_ips[i] = xstrdup(ds->v[i].private_ip);
+			pf->do_public[i] = xstrdup(ds->v[i].public_ip);
+		}
+		pf->ndo = ds->n;
+	}
+	pf_aws_done(pf);
+}
+
+static int
+strv_has(char **v, size_t n, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (v[i] != NULL && strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The tag decides what decommission deletes, the target group what
+ * serves: they must name the same machines, and not the source
+ * database's.
+ */
+static void
+pf_fleet(struct pf *pf)
+{
+	const struct plan	*p = pf->m->plan;
+	const char		*tag = p->traffic.droplet_tag;
+	size_t			 i;
+
+	if (!pf->have_do)
+		return;
+	for (i = 0; i < pf->ndo; i++) {
+		if (pf->do_ips[i] == NULL)
+			pf_fail(pf, "DigitalOcean: droplet %s has tag %s but no "
+			    "private address, so it cannot be an ALB target; "
+			    "remove the tag or enable VPC networking",
+			    pf->do_names[i], tag);
+		else if (pf->have_tg && !strv_has(pf->tg_ips, pf->ntg_ips,
+		    pf->do_ips[i]))
+			pf_fail(pf, "DigitalOcean: droplet %s (%s) has tag %s "
+			    "but is not a target of the droplet target group: "
+			    "decommission would delete it; remove the tag or "
+			    "register it", pf->do_names[i], pf->do_ips[i], tag);
+		if (strv_has(&pf->do_ips[i], 1, p->source.db.host) ||
+		    strv_has(&pf->do_public[i], 1, p->source.db.host))
+			pf_fail(pf, "DigitalOcean: droplet %s has tag %s and is "
+			    "the source database (%s): decommission would "
+			    "delete it; remove the tag", pf->do_names[i], tag,
+			    p->source.db.host);
+	}
+	for (i = 0; pf->have_tg && i < pf->ntg_ips; i++)
+		if (!strv_has(pf->do_ips, pf->ndo, pf->tg_ips[i]))
+			pf_fail(pf, "droplet target group: target %s is no "
+			    "droplet with tag %s, so decommission would leave "
+			    "it running; tag it or deregister it",
+			    pf->tg_ips[i], tag);
+}
+
+static void
+pf_do(struct pf *pf)
+{
+	const struct plan	*p = pf->m->plan;
+	struct do_client	*c;
+	char			 why[512];
+
+	/* No tag: the droplets are not the daemon's to touch. */
+	if (p->traffic.droplet_tag == NULL)
+		return;
+	if ((c = doctx_get(pf->d, p->decommission.do_token_file, why,
+	    sizeof(why))) == NULL) {
+		pf_fail(pf, "%s", why);
+		return;
+	}
+	pf->pending++;
+	if ((pf->dol = do_droplets_by_tag(c, p->traffic.droplet_tag,
+	    pf_droplets_cb, pf)) == NULL) {
+		pf->pending--;
+		pf_fail(pf, "DigitalOcean: cannot list the droplets (see the "
+		    "log)");
+	}
+}
+
 void
 preflight_run(struct daemon *d, struct migration *m)
 {
@@ -1082,7 +1223,8 @@ preflight_run(struct daemon *d, struct migration *m)
 	pf_local(pf);
 	pf_databases(pf);
 	pf_aws(pf);
-	runner_progress(m, "checking source, target and AWS");
+	pf_do(pf);
+	runner_progress(m, "checking source, target, AWS and DigitalOcean");
 	if (pf->pending == 0)
 		pf_finish(pf);
 }

@@ -20,6 +20,7 @@
 
 #include "cutover.h"
 #include "dbpair.h"
+#include "decom.h"
 #include "effect.h"
 #include "hook.h"
 #include "lag.h"
@@ -163,6 +164,12 @@ drive_soak(struct runner *rt)
 }
 
 static void
+drive_decommission(struct runner *rt)
+{
+	decom_run(rt->d, rt->m);
+}
+
+static void
 drive_paused(struct runner *rt)
 {
 	shift_paused_run(rt->d, rt->m);
@@ -195,6 +202,7 @@ static void (*const drivers[PH__COUNT])(struct runner *) = {
 	[PH_CUTOVER] = drive_cutover,
 	[PH_FULL_TRAFFIC] = drive_full_traffic,
 	[PH_SOAK] = drive_soak,
+	[PH_DECOMMISSION] = drive_decommission,
 	[PH_PAUSED] = drive_paused,
 	[PH_ROLLING_BACK] = drive_rolling_back,
 };

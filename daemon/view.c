@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cutover.h"
+#include "decom.h"
 #include "fsm.h"
 #include "lag.h"
 #include "migrated.h"
@@ -305,6 +306,7 @@ view_migration(struct daemon *d, const struct migration *m)
 	    "accepts", view_accepts(m)));
 	json_object_set_new(o, "cutover", view_cutover(d, m));
 	json_object_set_new(o, "traffic", view_traffic(m));
+	json_object_set_new(o, "decommission", json_or_null(decom_json(d, m)));
 	/* The gates' last judgment with every value read, or null. */
 	json_object_set_new(o, "judgment", json_or_null(runner_watch_json(m)));
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));

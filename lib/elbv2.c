@@ -1398,3 +1398,17 @@ elbv2_delete_rule(struct aws *a, const char *rule_arn, elbv2_done_cb cb,
 	params_add(&c->base, "RuleArn=%s", rule_arn);
 	return call_start(c);
 }
+
+struct elbv2_call *
+elbv2_delete_target_group(struct aws *a, const char *tg_arn,
+    elbv2_done_cb cb, void *arg)
+{
+	struct elbv2_call	*c;
+
+	if (!arg_ok("DeleteTargetGroup", "target group ARN", tg_arn))
+		return NULL;
+	c = call_new(a, "DeleteTargetGroup", K_DONE, arg);
+	c->cb.done = cb;
+	params_add(&c->base, "TargetGroupArn=%s", tg_arn);
+	return call_start(c);
+}

@@ -252,6 +252,13 @@ struct elbv2_call	*elbv2_deregister_targets(struct aws *,
 			    const char *tg_arn, const struct elbv2_target *,
 			    size_t n, elbv2_done_cb, void *arg);
 
+/*
+ * DeleteTargetGroup. AWS refuses it (ResourceInUse) while a listener or
+ * rule forwards to the group; a group already gone is TargetGroupNotFound.
+ */
+struct elbv2_call	*elbv2_delete_target_group(struct aws *,
+			    const char *tg_arn, elbv2_done_cb, void *arg);
+
 /* DescribeRules of a listener, the default rule included, all pages. */
 struct elbv2_call	*elbv2_describe_rules(struct aws *,
 			    const char *listener_arn, elbv2_rules_cb,

@@ -79,6 +79,7 @@ droplet_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:t
 ecs_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ecs/943f017f100becff
 ecs_cluster = shop
 ecs_service = web
+droplet_tag = shop-web
 poll_interval = 200ms
 
 [cutover]

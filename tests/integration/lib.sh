@@ -26,6 +26,8 @@ unset AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION \
     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
     AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
 AWS_TEST_URL=${AWS_TEST_URL:-http://127.0.0.1:9}
+# The same for DigitalOcean: a test with tests/fakes/fakedo.py sets it.
+DO_TEST_URL=${DO_TEST_URL:-http://127.0.0.1:9}
 
 cleanup() {
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
@@ -102,6 +104,9 @@ endpoint_ecs = $AWS_TEST_URL
 endpoint_monitoring = $AWS_TEST_URL
 endpoint_sts = $AWS_TEST_URL
 endpoint_route53 = $AWS_TEST_URL
+
+[digitalocean]
+endpoint = $DO_TEST_URL
 CONF
 	mkdir -p "$T/plans"
 }
@@ -181,6 +186,7 @@ droplet_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:t
 ecs_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ecs/943f017f100becff
 ecs_cluster = shop
 ecs_service = web
+droplet_tag = shop-web
 steps = 1, 5, 10, 25, 50, 75
 bake = 5m
 

@@ -23,8 +23,7 @@ say abort shop "sample run over"
 wait_for 10 phase_is shop rolled_back
 say list
 echo
-echo "No database or AWS endpoint answers here, and the DigitalOcean checks are"
-echo "not in this build, so preflight stops the migration in 'failed' and says"
-echo "why (see README)."
+echo "No database, AWS or DigitalOcean endpoint answers here, so preflight stops"
+echo "the migration in 'failed' and says why; make demo runs the real thing."
 stop_daemon
 finish

@@ -24,14 +24,14 @@ again() {
 	ctl retry "$1" >/dev/null || fail "retry $1"
 	wait_for 30 phase_is "$1" failed || fail "$1: preflight did not end"
 }
-DO_ONLY="the DigitalOcean checks (droplets by tag) are not in this build of migrated; nothing was changed"
+DO_ONLY="^DigitalOcean: ListDroplets: ConnectionError: .*; check decommission.do_token_file and traffic.droplet_tag$"
 
 plan shop
 start_daemon
 ctl create "$T/plans/shop.ini" >/dev/null
 ctl start shop >/dev/null
 ok "preflight ends" wait_for 30 phase_is shop failed
-expect_eq "everything right: only DigitalOcean is left" "$DO_ONLY" \
+expect_match "everything right: only DigitalOcean is left" "$DO_ONLY" \
     "$(reason_of shop)"
 ok "preflight asked STS" grep -q "AWS account 123456789012" "$LOG"
 
@@ -42,7 +42,7 @@ again shop
 r=$(reason_of shop)
 expect_match "wrong secret named" \
     "AWS credentials: .*(SignatureDoesNotMatch|InvalidClientTokenId)" "$r"
-expect_match "and only it, with DigitalOcean" "^AWS credentials: [^;]*; [^;]*; the DigitalOcean" "$r"
+expect_match "and only it, with DigitalOcean" "^AWS credentials: [^;]*; [^;]*; DigitalOcean: ListDroplets" "$r"
 stop_daemon
 AWS_ACCESS_KEY_ID=AKIDUNKNOWN start_daemon
 again shop
@@ -83,7 +83,7 @@ expect_match "clock skew named" \
 fake POST /_fake/faults '{}'
 
 again shop
-expect_eq "all right again" "$DO_ONLY" "$(reason_of shop)"
+expect_match "all right again" "$DO_ONLY" "$(reason_of shop)"
 
 # A listener that does not exist, in a migration of its own.
 ctl abort shop "next case" >/dev/null
@@ -120,7 +120,7 @@ expect_match "DNS TTL named" \
     "cutover.dns_record db.shop.internal has a TTL of 60 s" "$(reason_of dns)"
 upsert 5
 again dns
-expect_eq "TTL 5 s is right" "$DO_ONLY" "$(reason_of dns)"
+expect_match "TTL 5 s is right" "$DO_ONLY" "$(reason_of dns)"
 
 # writer = ecs-env: not a failure, but a warning in the journal first.
 ctl abort dns "next case" >/dev/null
@@ -131,7 +131,7 @@ sed -i -e "s|^writer = hook|writer = ecs-env\necs_env_name = DB_HOST|" \
 ctl create "$T/plans/env.ini" >/dev/null
 ctl start env >/dev/null
 ok "preflight of env ends" wait_for 30 phase_is env failed
-expect_eq "ecs-env: no failure of its own" "$DO_ONLY" "$(reason_of env)"
+expect_match "ecs-env: no failure of its own" "$DO_ONLY" "$(reason_of env)"
 expect_match "ecs-env: the write gap warned of" \
     "warning: with cutover.writer = ecs-env the application's writes fail" \
     "$(ctl history env)"

@@ -53,7 +53,7 @@ expect_eq "hook ran a second time" 2 "$(wc -l < "$T/hook.log")"
 expect_eq "second run journaled done" 1 \
     "$(sqlite3 "$STATE" "select count(*) from effects where state='done'")"
 expect_match "preflight's own reason" \
-    "DigitalOcean checks \(droplets by tag\) are not in this build" \
+    "DigitalOcean: ListDroplets: ConnectionError" \
     "$(ctl --json status shop | jget migrations.0.reason)"
 
 # kill -9 with no effect open: the phase is read back as it was.

@@ -25,9 +25,9 @@ ctl start shop >/dev/null
 ok "preflight ends" wait_for 20 phase_is shop failed
 reason=$(ctl --json status shop | jget migrations.0.reason)
 # The database checks pass; AWS is a closed port here (t-aws-preflight
-# has the real one) and the DigitalOcean checks are not built.
-expect_match "preflight: the DigitalOcean checks are missing" \
-    "DigitalOcean checks \(droplets by tag\) are not in this build" "$reason"
+# has the real one), and so is DigitalOcean (t-decom has its test endpoint).
+expect_match "preflight: DigitalOcean unreachable, named" \
+    "DigitalOcean: ListDroplets: ConnectionError" "$reason"
 expect_match "preflight: AWS unreachable, named" "cannot reach STS" "$reason"
 if printf '%s' "$reason" | grep -Eq 'source:|target:'; then
 	fail "preflight's database checks: $reason"

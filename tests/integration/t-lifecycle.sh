@@ -41,7 +41,7 @@ ctl start shop >/dev/null; ok "start" test $? -eq 0
 ok "preflight ends in failed" wait_for 10 phase_is shop failed
 reason=$(ctl --json status shop | jget migrations.0.reason)
 expect_match "reason names what is missing" \
-    "DigitalOcean checks \(droplets by tag\) are not in this build" "$reason"
+    "DigitalOcean: ListDroplets: ConnectionError" "$reason"
 expect_eq "resume_to is preflight" preflight \
     "$(ctl --json status shop | jget migrations.0.resume_to)"
 

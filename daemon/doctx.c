@@ -1,0 +1,86 @@
+/*
+ * doctx: DigitalOcean clients by token file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "digitalocean.h"
+#include "doctx.h"
+#include "http.h"
+#include "migrated.h"
+#include "xmalloc.h"
+
+struct doctx_client {
+	char			*token_file;
+	struct do_client	*c;
+};
+
+struct doctx {
+	struct http		*http;
+	struct doctx_client	*v;
+	size_t			 n;
+};
+
+struct do_client *
+doctx_get(struct daemon *d, const char *token_file, char *why, size_t len)
+{
+	struct doctx		*x = d->dox;
+	struct do_client	*c;
+	char			*token, err[256];
+	size_t			 i;
+
+	if (token_file == NULL) {
+		snprintf(why, len, "decommission.do_token_file is not set");
+		return NULL;
+	}
+	if (x == NULL) {
+		x = xcalloc(1, sizeof(*x));
+		if ((x->http = http_new(d->base)) == NULL) {
+			free(x);
+			snprintf(why, len, "DigitalOcean: cannot start the HTTP "
+			    "client");
+			return NULL;
+		}
+		d->dox = x;
+	}
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->v[i].token_file, token_file) == 0)
+			return x->v[i].c;
+	if (do_token_read(token_file, &token, err, sizeof(err)) == -1) {
+		snprintf(why, len, "decommission.do_token_file: %s", err);
+		return NULL;
+	}
+	c = do_new(d->base, x->http, d->conf->do_endpoint, token);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	if (c == NULL) {
+		snprintf(why, len, "DigitalOcean: the token or [digitalocean] "
+		    "endpoint cannot be used");
+		return NULL;
+	}
+	x->v = xreallocarray(x->v, x->n + 1, sizeof(*x->v));
+	x->v[x->n].token_file = xstrdup(token_file);
+	x->v[x->n].c = c;
+	x->n++;
+	return c;
+}
+
+void
+doctx_free(struct daemon *d)
+{
+	struct doctx	*x = d->dox;
+	size_t		 i;
+
+	if (x == NULL)
+		return;
+	for (i = 0; i < x->n; i++) {
+		do_free(x->v[i].c);
+		free(x->v[i].token_file);
+	}
+	free(x->v);
+	http_free(x->http);
+	free(x);
+	d->dox = NULL;
+}

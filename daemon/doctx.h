@@ -1,0 +1,26 @@
+/*
+ * doctx: the daemon's way to DigitalOcean. One HTTP client for the
+ * process and one lib/digitalocean client per token file (the rate limit
+ * is the token's), made on first use from the config's [digitalocean]
+ * endpoint and kept until exit.
+ */
+#ifndef DOCTX_H
+#define DOCTX_H
+
+#include <stddef.h>
+
+struct daemon;
+struct do_client;
+
+/*
+ * The client for the token in token_file, made on first use. NULL, with
+ * a sentence in why, when the file cannot be read or is readable by
+ * others, or the client cannot be made.
+ */
+struct do_client	*doctx_get(struct daemon *, const char *token_file,
+			    char *why, size_t len);
+
+/* Free every client, then the HTTP client; calls are cancelled. */
+void			 doctx_free(struct daemon *);
+
+#endif
