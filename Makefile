@@ -5,6 +5,7 @@
 #   make check           unit suites and integration tests
 #   make check SANITIZE=1   the same under ASan + UBSan (in build/san/)
 #   make bench           benchmarks, one "BENCH name value unit" line each
+#   make demo            the rehearsal: a whole migration on this machine
 #   make install         PREFIX (/usr/local) and DESTDIR honoured
 
 PREFIX	?= /usr/local
@@ -69,7 +70,7 @@ DAEMON_LIB_OBJS	:= $(filter-out $(B)/obj/daemon/migrated.o,$(DAEMON_OBJS))
 
 MANPAGES	:= daemon/migrated.8 proto/migratectl.8 state/migrated.conf.5
 
-.PHONY: all check unit integration fakes bench install deps clean lint-man
+.PHONY: all check unit integration fakes bench demo install deps clean lint-man
 all: $(B)/migrated $(B)/migratectl
 
 $(B)/obj/%.o: %.c
@@ -129,6 +130,13 @@ lint-man:
 
 bench: all $(BENCH_BINS)
 	@MIGRATED_BIN=$(B) bash tests/bench/run.sh
+
+# The rehearsal: a whole migration on this machine, from create to done,
+# against local MariaDB servers and the AWS and DigitalOcean test
+# endpoints. Installs what it needs first.
+demo: deps
+	@$(MAKE) --no-print-directory all $(B)/bench/writer
+	@MIGRATED_BIN=$(B) bash tests/integration/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
