@@ -212,9 +212,8 @@ tr_ours(struct traffic *t, char *why, size_t len)
 	set = store_fact_get(st, t->m->id, TRAFFIC_FACT_SET);
 	setting = store_fact_get(st, t->m->id, TRAFFIC_FACT_SETTING);
 	/* Nothing set yet: the listener is the operator's, as preflight
-	 * found it; the droplets take everything. */
-	ok = (set == NULL && (strcmp(now, "droplets:100,ecs:0") == 0 ||
-	    (t->seen_ecs < 0 && t->seen_do >= 0))) ||
+	 * found it, the droplets taking everything (whatever their weight). */
+	ok = (set == NULL && t->seen_do > 0 && t->seen_ecs <= 0) ||
 	    (set != NULL && strcmp(now, set) == 0) ||
 	    (setting != NULL && strcmp(now, setting) == 0);
 	if (!ok)
