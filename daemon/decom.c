@@ -875,7 +875,10 @@ decom_run(struct daemon *d, struct migration *m)
 		dc_check(c);
 		return;
 	}
-	if (p->traffic.droplet_tag != NULL &&
+	if ((p->traffic.droplet_tag != NULL ||
+	    p->decommission.load_balancers != NULL ||
+	    p->decommission.firewalls != NULL ||
+	    p->decommission.reserved_ips != NULL) &&
 	    (c->dc = doctx_get(d, p->decommission.do_token_file, why,
 	    sizeof(why))) == NULL) {
 		dc_halt(c, "decommission: %s", why);
