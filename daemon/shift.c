@@ -103,12 +103,14 @@ sh_fire(struct shift *s, enum mev ev, const char *detail)
 {
 	struct daemon		*d = s->d;
 	struct migration	*m = s->m;
-	char			 why[256];
+	char			 why[256], text[1024];
 
+	/* detail may live in s (s->why): copy it before s goes. */
+	snprintf(text, sizeof(text), "%s", detail);
 	s->state = SH_OVER;
 	runner_job_done(m, s);
 	sh_free(s);
-	if (runner_fire(d, m, ev, detail, why, sizeof(why)) != FSM_OK)
+	if (runner_fire(d, m, ev, text, why, sizeof(why)) != FSM_OK)
 		log_warnx("%s: %s refused: %s", m->name, mev_name(ev), why);
 }
 
