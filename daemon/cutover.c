@@ -930,9 +930,15 @@ cut_finish(struct cut *c)
 	if (c->wsrc != NULL) {
 		runner_proof_start(c->d, c->m, c->wsrc, c->wtgt);
 		c->wsrc = c->wtgt = NULL;
-	} else if (c->m->plan->cutover.checksum) {
+	} else if (c->m->plan->cutover.checksum &&
+	    c->m->plan->cutover.reverse_replication) {
 		/* Resumed after a restart: the freeze point's snapshots
-		 * went with the old process. */
+		 * went with the old process; the runner proves at a new
+		 * point through reverse replication (daemon/reproof.c). */
+		fact_set(c, "proof.verdict", NULL);
+	} else if (c->m->plan->cutover.checksum) {
+		/* Resumed after a restart, and no reverse replication to
+		 * find a new point with. */
 		fact_set(c, "proof.verdict", "error");
 		fact_set(c, "proof.detail", "the daemon stopped during the "
 		    "cutover; the snapshots at the freeze point are gone, so "

@@ -42,6 +42,8 @@
 #include "store.h"
 #include "xmalloc.h"
 
+#define DC_PROOF_POLL_MS	1000	/* a running proof: look again */
+
 enum dc_step {
 	DC_CHECK,
 	DC_FLEET,
@@ -225,6 +227,15 @@ dc_check(struct decom *c)
 	switched = store_fact_get(st, m->id, CUT_FACT_SWITCHED);
 	verdict = store_fact_get(st, m->id, "proof.verdict");
 	why[0] = '\0';
+	if (switched != NULL && p->cutover.checksum && verdict == NULL &&
+	    runner_proof_text(m) != NULL) {
+		/* A proof still running (a re-proof after a restart): wait. */
+		runner_progress(m, "decommission waits for the checksum proof "
+		    "(%s)", runner_proof_text(m));
+		free(switched);
+		dc_later(c, DC_PROOF_POLL_MS);
+		return;
+	}
 	if (switched == NULL)
 		snprintf(why, sizeof(why), "the cutover has no record of the "
 		    "writer switching to the target");

@@ -32,6 +32,7 @@
 #include "preflight.h"
 #include "proof.h"
 #include "repl.h"
+#include "reproof.h"
 #include "runner.h"
 #include "seed.h"
 #include "shadow.h"
@@ -67,12 +68,17 @@ struct runner {
 	struct proof		*proof;		/* the checksum proof, running */
 	struct mydb		*proof_src, *proof_tgt;
 	struct event		*ev_proof_end;	/* free it from the loop */
+	char			 proof_point[192];	/* "at the freeze point" */
+	struct reproof		*reproof;	/* a new point, being found */
+	struct event		*ev_reproof_end;	/* free it from the loop */
+	int			 reproof_due;	/* at restart, once reconciled */
 	char			 progress[160];
 };
 
 static void	runner_begin(struct runner *, enum phase from, enum mev);
 static void	runner_chain_next(struct runner *);
 static void	runner_proof_end_cb(evutil_socket_t, short, void *);
+static void	runner_reproof_end_cb(evutil_socket_t, short, void *);
 
 /* Phase drivers present in this build. */
 
@@ -275,7 +281,10 @@ runner_attach(struct daemon *d, struct migration *m)
 	rt->m = m;
 	rt->ev_kick = event_new(d->base, -1, 0, runner_kick_cb, rt);
 	rt->ev_proof_end = event_new(d->base, -1, 0, runner_proof_end_cb, rt);
-	if (rt->ev_kick == NULL || rt->ev_proof_end == NULL)
+	rt->ev_reproof_end = event_new(d->base, -1, 0, runner_reproof_end_cb,
+	    rt);
+	if (rt->ev_kick == NULL || rt->ev_proof_end == NULL ||
+	    rt->ev_reproof_end == NULL)
 		fatalx("event_new");
 	m->runtime = rt;
 }
@@ -401,28 +410,32 @@ runner_proof_done(void *arg, const struct proof_report *r)
 	struct store		*st = rt->d->store;
 	const struct proof_mismatch *x;
 	json_t			*j;
-	char			*text, detail[512];
+	char			*text, detail[768];
+	int			 n;
 
 	j = proof_report_json(r);
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (r->verdict == PROOF_OK)
-		snprintf(detail, sizeof(detail), "%zu tables, %llu chunks, %llu "
-		    "rows identical at the freeze point", r->tables,
-		    (unsigned long long)r->chunks, (unsigned long long)r->rows);
+		n = snprintf(detail, sizeof(detail), "%zu tables, %llu chunks, "
+		    "%llu rows identical %s", r->tables,
+		    (unsigned long long)r->chunks, (unsigned long long)r->rows,
+		    rt->proof_point);
 	else if (r->verdict == PROOF_MISMATCH && r->nlisted > 0) {
 		x = &r->mismatches[0];
-		snprintf(detail, sizeof(detail), "%llu mismatch%s; first: %s "
-		    "%s in %s (%s, %s] (%llu rows on the source, %llu on the "
-		    "target)", (unsigned long long)r->nmismatches,
-		    r->nmismatches == 1 ? "" : "es", x->table,
+		n = snprintf(detail, sizeof(detail), "%llu mismatch%s %s; "
+		    "first: %s %s in %s (%s, %s] (%llu rows on the source, "
+		    "%llu on the target)", (unsigned long long)r->nmismatches,
+		    r->nmismatches == 1 ? "" : "es", rt->proof_point, x->table,
 		    proof_what_name(x->what), x->key ? x->key : "the table",
 		    x->lo ? x->lo : "-inf", x->hi ? x->hi : "+inf",
 		    (unsigned long long)x->src_rows,
 		    (unsigned long long)x->tgt_rows);
 	} else
-		snprintf(detail, sizeof(detail), "%s", r->error ? r->error :
-		    "the proof failed");
+		n = snprintf(detail, sizeof(detail), "%s (%s)", r->error ?
+		    r->error : "the proof failed", rt->proof_point);
+	if (n < 0 || (size_t)n >= sizeof(detail))
+		memcpy(detail + sizeof(detail) - 4, "...", 4);
 	store_fact_set(st, m->id, "proof.verdict",
 	    proof_verdict_name(r->verdict));
 	store_fact_set(st, m->id, "proof.detail", detail);
@@ -437,14 +450,17 @@ runner_proof_done(void *arg, const struct proof_report *r)
 	daemon_changed(rt->d, m);
 }
 
-void
-runner_proof_start(struct daemon *d, struct migration *m, struct mydb *src,
-    struct mydb *tgt)
+/* The proof on src and tgt, both at the point that point names. */
+static void
+runner_proof_begin(struct runner *rt, struct mydb *src, struct mydb *tgt,
+    const char *point)
 {
-	struct runner	*rt = m->runtime;
-	const struct plan *p = m->plan;
+	struct daemon		*d = rt->d;
+	struct migration	*m = rt->m;
+	const struct plan	*p = m->plan;
 
 	runner_proof_free(rt);
+	snprintf(rt->proof_point, sizeof(rt->proof_point), "%s", point);
 	rt->proof_src = src;
 	rt->proof_tgt = tgt;
 	store_fact_set(d->store, m->id, "proof.verdict", NULL);
@@ -462,42 +478,160 @@ runner_proof_start(struct daemon *d, struct migration *m, struct mydb *src,
 	log_info("%s: checksum proof started", m->name);
 }
 
+void
+runner_proof_start(struct daemon *d, struct migration *m, struct mydb *src,
+    struct mydb *tgt)
+{
+	runner_proof_begin(m->runtime, src, tgt, "at the freeze point");
+}
+
 const char *
 runner_proof_text(const struct migration *m)
 {
 	const struct runner	*rt = m->runtime;
 
-	return rt != NULL && rt->proof != NULL && proof_report(rt->proof) ==
-	    NULL ? proof_progress(rt->proof) : NULL;
+	if (rt == NULL)
+		return NULL;
+	if (rt->reproof != NULL && reproof_progress(rt->reproof) != NULL)
+		return reproof_progress(rt->reproof);
+	return rt->proof != NULL && proof_report(rt->proof) == NULL ?
+	    proof_progress(rt->proof) : NULL;
+}
+
+/* --- the re-proof: a new consistent point after a restart --- */
+
+static void
+runner_reproof_end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runner	*rt = arg;
+
+	reproof_free(rt->reproof);
+	rt->reproof = NULL;
+}
+
+static void
+runner_reproof_done(void *arg, int ok, struct mydb *src, struct mydb *tgt,
+    const char *point, const char *why)
+{
+	struct runner		*rt = arg;
+	struct migration	*m = rt->m;
+	struct store		*st = rt->d->store;
+	char			 buf[1024];
+
+	/* Free it next turn: its callback is running. */
+	event_active(rt->ev_reproof_end, 0, 0);
+	if (point == NULL) {
+		/* Repair only: replication is running again, or why not. */
+		if (!ok)
+			log_warnx("%s: %s", m->name, why);
+		return;
+	}
+	if (ok) {
+		snprintf(buf, sizeof(buf), "checksum proof restarted at target "
+		    "position %s after the daemon's restart (the freeze "
+		    "point's snapshots were lost)", point);
+		store_journal(st, m->id, "info", buf);
+		log_info("%s: %s", m->name, buf);
+		snprintf(buf, sizeof(buf), "at target position %s (re-proof "
+		    "after the daemon's restart)", point);
+		runner_proof_begin(rt, src, tgt, buf);
+		daemon_changed(rt->d, m);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "the daemon stopped before the checksum "
+	    "proof finished and no new consistent point could be had: %s; "
+	    "the tables are unproven: compare them by hand before approving "
+	    "decommission", why);
+	store_fact_set(st, m->id, "proof.verdict", "error");
+	store_fact_set(st, m->id, "proof.detail", buf);
+	store_journal(st, m->id, "warning", buf);
+	log_warnx("%s: checksum proof: error: %s", m->name, buf);
+	m->obs.proof_ok = 0;
+	daemon_changed(rt->d, m);
+}
+
+/* The phases after the cutover in which reverse replication runs. */
+static int
+runner_after_cutover(const struct migration *m)
+{
+	enum phase	ph = m->phase;
+
+	if ((ph == PH_PAUSED || ph == PH_FAILED) && m->resume_to != PH_NONE)
+		ph = m->resume_to;
+	return ph == PH_FULL_TRAFFIC || ph == PH_SOAK ||
+	    ph == PH_DECOMMISSION;
+}
+
+/* Start the re-proof (or the repair) that the restart found due. */
+static void
+runner_reproof_start(struct runner *rt)
+{
+	struct migration	*m = rt->m;
+	enum reproof_mode	 mode;
+
+	if (!rt->reproof_due || rt->reproof != NULL)
+		return;
+	mode = rt->reproof_due == 1 ? REPROOF_PROVE : REPROOF_REPAIR;
+	rt->reproof_due = 0;
+	if (!runner_after_cutover(m))
+		return;
+	if (mode == REPROOF_PROVE) {
+		/* Unproven while it runs: approve and decommission wait. */
+		store_fact_set(rt->d->store, m->id, "proof.verdict", NULL);
+		store_fact_set(rt->d->store, m->id, "proof.detail", NULL);
+		m->obs.proof_ok = 0;
+		log_info("%s: the checksum proof was lost with the daemon's "
+		    "restart; looking for a new consistent point", m->name);
+	}
+	rt->reproof = reproof_new(rt->d, m, mode, runner_reproof_done, rt);
 }
 
 /*
- * At restart: the proof's verdict comes back from the store; a proof the
- * stop interrupted cannot be finished, since its snapshots are gone.
+ * At restart: the proof's verdict comes back from the store. A proof the
+ * stop interrupted cannot be finished, since its snapshots are gone; after
+ * the cutover, with reverse replication, a new proof runs at a new
+ * consistent point (daemon/reproof.c) once the open effects are
+ * reconciled. Without reverse replication there is no such point.
  */
 static void
 runner_proof_resume(struct runner *rt)
 {
 	struct migration	*m = rt->m;
 	struct store		*st = rt->d->store;
-	char			*verdict, *switched;
+	const struct plan	*p = m->plan;
+	char			*verdict, *switched, *paused;
+	int			 lost;
 
 	verdict = store_fact_get(st, m->id, "proof.verdict");
 	switched = store_fact_get(st, m->id, CUT_FACT_SWITCHED);
+	paused = store_fact_get(st, m->id, REPROOF_FACT_PAUSED);
 	m->obs.proof_ok = verdict != NULL && strcmp(verdict, "ok") == 0;
 	m->obs.soak_ok = store_fact_i64(st, m->id, SOAK_FACT_PASSED) == 1;
-	if (verdict == NULL && switched != NULL && m->plan != NULL &&
-	    m->plan->cutover.checksum) {
+	lost = verdict == NULL && switched != NULL && p != NULL &&
+	    p->cutover.checksum;
+	if (lost && p->cutover.reverse_replication && runner_after_cutover(m))
+		rt->reproof_due = 1;
+	else if (lost) {
 		store_fact_set(st, m->id, "proof.verdict", "error");
-		store_fact_set(st, m->id, "proof.detail", "the daemon stopped "
+		store_fact_set(st, m->id, "proof.detail", p->cutover.
+		    reverse_replication ? "the daemon stopped before the "
+		    "checksum proof finished; its snapshot at the freeze point "
+		    "is gone, so the tables are unproven: compare them by hand "
+		    "before approving decommission" : "the daemon stopped "
 		    "before the checksum proof finished; its snapshot at the "
-		    "freeze point is gone, so the tables are unproven: compare "
+		    "freeze point is gone, and without reverse replication "
+		    "(cutover.reverse_replication) there is no new consistent "
+		    "point to prove at, so the tables are unproven: compare "
 		    "them by hand before approving decommission");
 		store_journal(st, m->id, "warning", "checksum proof lost with "
 		    "the daemon's restart");
-	}
+	} else if (paused != NULL && switched != NULL && p != NULL &&
+	    p->cutover.reverse_replication && runner_after_cutover(m))
+		/* A re-proof stopped while it held replication paused. */
+		rt->reproof_due = 2;
 	free(verdict);
 	free(switched);
+	free(paused);
 }
 
 void
@@ -509,6 +643,9 @@ runner_detach(struct migration *m)
 		return;
 	runner_job_cancel(rt);
 	runner_proof_free(rt);
+	/* A source left paused is resumed by the next start's repair. */
+	reproof_free(rt->reproof);
+	event_free(rt->ev_reproof_end);
 	traffic_free(rt->traffic);
 	event_free(rt->ev_proof_end);
 	lag_free(rt->lag);
@@ -646,6 +783,21 @@ runner_entered(void *arg, struct migration *m, enum phase from, enum mev ev,
 	runner_job_cancel(rt);
 	rt->progress[0] = '\0';
 	runner_lag_sync(rt);
+	/* Rolling back stops reverse replication: the re-proof gives way. */
+	if (rt->reproof != NULL && !runner_after_cutover(m))
+		reproof_cancel(rt->reproof, "the migration left the phases "
+		    "after the cutover");
+	/*
+	 * A cutover resumed after a restart has no freeze-point snapshots:
+	 * it leaves the verdict unset, and the proof runs at a new point.
+	 */
+	if (from == PH_CUTOVER && m->phase == PH_FULL_TRAFFIC &&
+	    rt->proof == NULL && m->plan != NULL && m->plan->cutover.checksum &&
+	    m->plan->cutover.reverse_replication &&
+	    !store_fact_exists(d->store, m->id, "proof.verdict")) {
+		rt->reproof_due = 1;
+		runner_reproof_start(rt);
+	}
 	if (d->stopping)
 		return;
 	if (rt->busy) {
@@ -664,6 +816,8 @@ runner_reconciled(struct daemon *d, struct migration *m, int ok,
 	struct runner	*rt = m->runtime;
 	char		 msg[256];
 
+	/* Effects reconciled: the re-proof may touch the source now. */
+	runner_reproof_start(rt);
 	if (!ok) {
 		if (runner_fire(d, m, MEV_FAIL, why, msg, sizeof(msg)) ==
 		    FSM_OK)

@@ -1195,3 +1195,13 @@ store_fact_i64(struct store *s, int64_t mig, const char *key)
 	free(v);
 	return n;
 }
+
+int
+store_fact_exists(struct store *s, int64_t mig, const char *key)
+{
+	char	*v = store_fact_get(s, mig, key);
+	int	 have = v != NULL;
+
+	free(v);
+	return have;
+}

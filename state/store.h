@@ -101,5 +101,6 @@ char	*store_fact_get(struct store *, int64_t mig, const char *key);
 int	store_fact_setf(struct store *, int64_t mig, const char *key,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int64_t	store_fact_i64(struct store *, int64_t mig, const char *key);
+int	store_fact_exists(struct store *, int64_t mig, const char *key);
 
 #endif

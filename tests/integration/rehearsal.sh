@@ -106,7 +106,7 @@ rh_drive() {
 	    ctl create "$T/plans/shop.ini" >/dev/null
 	[ "$(phase_of shop 2>/dev/null)" = planned ] && ctl start shop >/dev/null
 	while [ "$(date +%s)" -lt "$deadline" ]; do
-		[ -n "${2:-}" ] && "$2"
+		[ -z "${2:-}" ] || "$2"
 		ph=$(phase_of shop 2>/dev/null)
 		case $ph in
 		done) return 0 ;;
@@ -119,7 +119,7 @@ rh_drive() {
 				:
 			fi ;;
 		esac
-		sleep 0.5
+		sleep "${RH_TICK:-0.5}"
 	done
 	return 1
 }

@@ -1,0 +1,726 @@
+/*
+ * reproof: the checksum proof's new consistent point after a restart.
+ *
+ * The order is what makes the point exact. The source's replication from
+ * the target stops first; only then does the target open its snapshot and
+ * say which binlog position it is consistent with (p). Everything the
+ * source had executed was in the target's binlog before the stop, so it
+ * is at or before p, never past it. START SLAVE UNTIL p then takes the
+ * source to p and stops it there; once its status shows the SQL thread
+ * stopped with exactly p executed, the source opens its own snapshot, and
+ * replication is started again. A position other than p (an event that
+ * is not a transaction boundary, say) is tried again from a new snapshot.
+ *
+ * The three changes to the source (stop, until, start) are journaled
+ * effects. While the source is paused the fact reproof.paused is set; a
+ * daemon that stops in between finds it at restart and restarts
+ * replication (REPROOF_REPAIR), and so does any failure here: reverse
+ * replication is the way back to the source and is never left stopped.
+ *
+ * Work runs on connections of its own: the source's control and wait
+ * connection (its MASTER_POS_WAIT blocks it), the source's snapshot, the
+ * target's snapshot. The effects run on the migration's shared source
+ * connection, like every sqlfx effect.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "dbpair.h"
+#include "log.h"
+#include "migrated.h"
+#include "migration.h"
+#include "mydb.h"
+#include "mydialect.h"
+#include "plan.h"
+#include "reproof.h"
+#include "runner.h"
+#include "sqlfx.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define RP_WAIT_MS		60000	/* the source reaches p within */
+#define RP_WAIT_CHUNK_S		20	/* one MASTER_POS_WAIT (< query
+					   timeout) */
+#define RP_POLL_MS		200	/* status again after an early wait */
+#define RP_ATTEMPTS		3	/* points tried */
+#define RP_RESUME_TRIES		30	/* START SLAVE, 2 s apart */
+#define RP_RESUME_RETRY_MS	2000
+
+enum rp_step {
+	RP_VERSIONS,
+	RP_STATUS,
+	RP_STOP,
+	RP_TSNAP,
+	RP_UNTIL,
+	RP_WAIT,
+	RP_CHECK,
+	RP_SSNAP,
+	RP_RESUME,
+	RP_DONE,
+};
+
+/* An effect in flight points here; a freed reproof leaves it NULL. */
+struct rp_ref {
+	struct reproof	*rp;
+};
+
+struct reproof {
+	struct daemon		*d;
+	struct migration	*m;
+	enum reproof_mode	 mode;
+	reproof_cb		 cb;
+	void			*arg;
+	struct mydb		*ctl, *ssnap, *tsnap;
+	struct mydialect	 sd, td;
+	int			 sd_known, td_known;
+	struct event		*ev;		/* next step, later */
+	enum rp_step		 step, later;
+	struct rp_ref		*ref;		/* effect in flight */
+	int			 pending;	/* queries in flight */
+	char			 qerr[256];	/* first failed query */
+	int			 paused;	/* we stopped replication */
+	int			 snapped;	/* both snapshots open */
+	int			 cancelled, failed, finished;
+	int			 attempt, resume_tries;
+	int64_t			 deadline_ms;
+	char			 file[128];
+	uint64_t		 pos;
+	char			 point[160];
+	char			 progress[224];
+	char			 why[640];
+};
+
+static void	rp_step(struct reproof *, enum rp_step);
+static void	rp_fail(struct reproof *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+rp_progress(struct reproof *rp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+rp_progress(struct reproof *rp, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rp->progress, sizeof(rp->progress), fmt, ap);
+	va_end(ap);
+}
+
+static void
+rp_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct reproof	*rp = arg;
+
+	if (rp->later == RP_DONE) {
+		/* The callee may free rp from its next loop turn. */
+		rp->finished = 1;
+		if (rp->mode == REPROOF_REPAIR)
+			rp->cb(rp->arg, !rp->failed, NULL, NULL, NULL, rp->why);
+		else
+			rp->cb(rp->arg, !rp->failed && rp->snapped, rp->ssnap,
+			    rp->tsnap, rp->point, rp->why);
+		return;
+	}
+	rp_step(rp, rp->later);
+}
+
+static void
+rp_after(struct reproof *rp, enum rp_step step, int64_t ms)
+{
+	struct timeval	tv;
+
+	rp->later = step;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(rp->ev, &tv);
+}
+
+/* --- queries on our own connections --- */
+
+/*
+ * A step queues its queries back to back and acts on the last answer;
+ * the ones before only record the first error.
+ */
+static void
+rp_query(struct reproof *rp, struct mydb *db, const char *sql, mydb_cb cb)
+{
+	if (mydb_query(db, sql, cb, rp) == 0)
+		rp->pending++;
+	else if (rp->qerr[0] == '\0')
+		snprintf(rp->qerr, sizeof(rp->qerr), "%s: query queue full",
+		    mydb_name(db));
+}
+
+/* One answer in; 1 when the step's last answer is in and all went well. */
+static int
+rp_answer(struct reproof *rp, struct mydb_result *res)
+{
+	rp->pending--;
+	if (res->err != 0 && rp->qerr[0] == '\0')
+		snprintf(rp->qerr, sizeof(rp->qerr), "%s", res->error != NULL ?
+		    res->error : "query failed");
+	if (rp->pending > 0)
+		return 0;
+	if (rp->cancelled) {
+		rp_fail(rp, "%s", rp->why);
+		return 0;
+	}
+	if (rp->qerr[0] != '\0') {
+		rp_fail(rp, "%s", rp->qerr);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+rp_prep_cb(void *arg, struct mydb_result *res)
+{
+	struct reproof	*rp = arg;
+
+	rp->pending--;
+	if (res->err != 0 && rp->qerr[0] == '\0')
+		snprintf(rp->qerr, sizeof(rp->qerr), "%s", res->error != NULL ?
+		    res->error : "query failed");
+}
+
+/* --- effects on the source --- */
+
+static struct rp_ref *
+rp_ref(struct reproof *rp)
+{
+	rp->ref = xcalloc(1, sizeof(*rp->ref));
+	rp->ref->rp = rp;
+	return rp->ref;
+}
+
+static struct reproof *
+rp_deref(void *arg)
+{
+	struct rp_ref	*ref = arg;
+	struct reproof	*rp = ref->rp;
+
+	free(ref);
+	if (rp != NULL)
+		rp->ref = NULL;
+	return rp;
+}
+
+static json_t *
+rp_stmts(const char *first, ...)
+{
+	json_t		*a = json_array();
+	va_list		 ap;
+	const char	*s;
+
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *))
+		json_array_append_new(a, json_string(s));
+	va_end(ap);
+	return a;
+}
+
+static int
+rp_fx(struct reproof *rp, const char *what, json_t *sql,
+    void (*done)(struct effect *, int, const char *, void *))
+{
+	if (sqlfx_start(rp->d, rp->m, what, "source", sql,
+	    rp->sd.show_replica_status, SQLFX_ROWS, done, rp_ref(rp)) == -1) {
+		rp_deref(rp->ref);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- the end --- */
+
+static void
+rp_finish(struct reproof *rp)
+{
+	rp->step = RP_DONE;
+	rp->progress[0] = '\0';
+	rp_after(rp, RP_DONE, 0);
+}
+
+static void
+rp_fail(struct reproof *rp, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!rp->failed) {
+		rp->failed = 1;
+		snprintf(rp->why, sizeof(rp->why), "%s", buf);
+	}
+	log_warnx("%s: re-proof: %s", rp->m->name, buf);
+	/* Reverse replication is the way back: never leave it paused. */
+	if (rp->paused && rp->step != RP_RESUME)
+		rp_step(rp, RP_RESUME);
+	else if (rp->step != RP_RESUME)
+		rp_finish(rp);
+}
+
+static void
+rp_resumed(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct reproof	*rp = rp_deref(arg);
+	char		 buf[640];
+
+	if (rp == NULL)
+		return;
+	if (ok) {
+		rp->paused = 0;
+		store_fact_set(rp->d->store, rp->m->id, REPROOF_FACT_PAUSED,
+		    NULL);
+		rp_finish(rp);
+		return;
+	}
+	if (++rp->resume_tries < RP_RESUME_TRIES) {
+		rp_progress(rp, "re-proof: starting reverse replication on "
+		    "the source again (try %d failed: %s)", rp->resume_tries,
+		    result);
+		rp_after(rp, RP_RESUME, RP_RESUME_RETRY_MS);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "reverse replication on the source could "
+	    "not be started again (%s): it is stopped; start it by hand "
+	    "(%s) or restart the daemon", result, rp->sd.start_replica);
+	store_journal(rp->d->store, rp->m->id, "error", buf);
+	log_warnx("%s: re-proof: %s", rp->m->name, buf);
+	if (!rp->failed || rp->mode == REPROOF_REPAIR) {
+		rp->failed = 1;
+		snprintf(rp->why, sizeof(rp->why), "%s", buf);
+	}
+	rp_finish(rp);
+}
+
+/* --- the steps --- */
+
+static void
+rp_versions_cb(void *arg, struct mydb_result *res)
+{
+	struct reproof	*rp = arg;
+	const char	*v = res->err == 0 ? mydb_get(res, 0, "v") : NULL;
+
+	if (v != NULL) {
+		if (mydb_get(res, 0, "src") != NULL)
+			rp->sd_known = mydialect_from_version(v, &rp->sd) == 0;
+		else
+			rp->td_known = mydialect_from_version(v, &rp->td) == 0;
+	}
+	if (!rp_answer(rp, res))
+		return;
+	if (!rp->sd_known || (rp->mode == REPROOF_PROVE && !rp->td_known)) {
+		rp_fail(rp, "a server's version is not one migrated knows");
+		return;
+	}
+	if (rp->mode == REPROOF_PROVE && rp->td.flavor != MYDB_MARIADB) {
+		rp_fail(rp, "the target is MySQL (%s), which has no binlog "
+		    "position consistent with a snapshot (MariaDB's "
+		    "Binlog_snapshot_file), so no new consistent point can be "
+		    "found", mydb_server_version(rp->tsnap) != NULL ?
+		    mydb_server_version(rp->tsnap) : "?");
+		return;
+	}
+	rp_step(rp, RP_STATUS);
+}
+
+static int
+rp_until_set(const struct mydb_result *res)
+{
+	const char	*u = mydb_get(res, 0, "Until_Condition");
+
+	return u != NULL && *u != '\0' && strcasecmp(u, "None") != 0;
+}
+
+static void
+rp_status_cb(void *arg, struct mydb_result *res)
+{
+	struct reproof	*rp = arg;
+	char		*fact;
+	int		 left;
+
+	if (res->err == 0 && res->nrows == 0) {
+		rp->pending--;
+		rp_fail(rp, "the source does not replicate from the target "
+		    "(no replica status), so it cannot be stopped at a "
+		    "point of the target's");
+		return;
+	}
+	left = res->err == 0 && rp_until_set(res);
+	if (!rp_answer(rp, res))
+		return;
+	fact = store_fact_get(rp->d->store, rp->m->id, REPROOF_FACT_PAUSED);
+	if (fact != NULL || left) {
+		/* Ours: the daemon stopped while the source was paused. */
+		rp->paused = 1;
+		store_journal(rp->d->store, rp->m->id, "info", "reverse "
+		    "replication on the source was left paused by an "
+		    "interrupted re-proof; starting it again");
+	}
+	free(fact);
+	if (rp->mode == REPROOF_REPAIR) {
+		if (rp->paused)
+			rp_step(rp, RP_RESUME);
+		else
+			rp_finish(rp);
+		return;
+	}
+	rp_step(rp, RP_STOP);
+}
+
+static void
+rp_stopped(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct reproof	*rp = rp_deref(arg);
+
+	if (rp == NULL)
+		return;
+	if (rp->cancelled) {
+		rp_fail(rp, "%s", rp->why);
+		return;
+	}
+	if (!ok) {
+		rp_fail(rp, "stopping reverse replication on the source "
+		    "failed: %s", result);
+		return;
+	}
+	rp_step(rp, RP_TSNAP);
+}
+
+static void
+rp_tsnap_cb(void *arg, struct mydb_result *res)
+{
+	struct reproof		*rp = arg;
+	const char		*name, *val, *file = NULL, *pos = NULL;
+	unsigned long long	 i;
+
+	for (i = 0; res->err == 0 && i < res->nrows; i++) {
+		name = mydb_get(res, i, "Variable_name");
+		val = mydb_get(res, i, "Value");
+		if (name == NULL)
+			continue;
+		if (strcasecmp(name, "Binlog_snapshot_file") == 0)
+			file = val;
+		else if (strcasecmp(name, "Binlog_snapshot_position") == 0)
+			pos = val;
+	}
+	if (file != NULL && pos != NULL) {
+		snprintf(rp->file, sizeof(rp->file), "%s", file);
+		rp->pos = strtoull(pos, NULL, 10);
+	} else
+		rp->file[0] = '\0';
+	if (!rp_answer(rp, res))
+		return;
+	if (rp->file[0] == '\0') {
+		rp_fail(rp, "the target shows no binlog position for its "
+		    "snapshot (Binlog_snapshot_file: binary log off?)");
+		return;
+	}
+	snprintf(rp->point, sizeof(rp->point), "%s:%" PRIu64, rp->file,
+	    rp->pos);
+	rp_step(rp, RP_UNTIL);
+}
+
+static void
+rp_until_done(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct reproof	*rp = rp_deref(arg);
+
+	if (rp == NULL)
+		return;
+	if (rp->cancelled) {
+		rp_fail(rp, "%s", rp->why);
+		return;
+	}
+	if (!ok) {
+		rp_fail(rp, "starting reverse replication until %s failed: %s",
+		    rp->point, result);
+		return;
+	}
+	rp->deadline_ms = now_ms() + RP_WAIT_MS;
+	rp_step(rp, RP_WAIT);
+}
+
+/*
+ * MASTER_POS_WAIT answers NULL when the SQL thread is not running, which
+ * is also what the UNTIL stop looks like: whatever it says, the status
+ * decides.
+ */
+static void
+rp_wait_cb(void *arg, struct mydb_result *res)
+{
+	struct reproof	*rp = arg;
+
+	if (!rp_answer(rp, res))
+		return;
+	rp_step(rp, RP_CHECK);
+}
+
+static void
+rp_check_cb(void *arg, struct mydb_result *res)
+{
+	struct reproof	*rp = arg;
+	const char	*run, *file, *pos, *err;
+	char		 at[200], sqlerr[256];
+	int		 there = 0, stopped = 0;
+
+	at[0] = sqlerr[0] = '\0';
+	if (res->err == 0 && res->nrows > 0) {
+		run = mydialect_status(res, 0, "Replica_SQL_Running");
+		file = mydialect_status(res, 0, "Relay_Source_Log_File");
+		pos = mydialect_status(res, 0, "Exec_Source_Log_Pos");
+		err = mydialect_status(res, 0, "Last_SQL_Error");
+		stopped = run != NULL && strcasecmp(run, "Yes") != 0;
+		there = file != NULL && pos != NULL &&
+		    strcmp(file, rp->file) == 0 &&
+		    strtoull(pos, NULL, 10) == rp->pos;
+		snprintf(at, sizeof(at), "%s:%s", file ? file : "?",
+		    pos ? pos : "?");
+		if (err != NULL && *err != '\0')
+			snprintf(sqlerr, sizeof(sqlerr), ": %s", err);
+	} else if (res->err == 0)
+		snprintf(rp->qerr, sizeof(rp->qerr), "the source's replica "
+		    "status is gone");
+	if (!rp_answer(rp, res))
+		return;
+	if (stopped && there) {
+		rp_step(rp, RP_SSNAP);
+		return;
+	}
+	if (stopped && sqlerr[0] != '\0') {
+		rp_fail(rp, "the source's replication stopped at %s before "
+		    "%s%s", at, rp->point, sqlerr);
+		return;
+	}
+	if (stopped) {
+		/* Not a transaction boundary, or past it: a new point. */
+		if (++rp->attempt < RP_ATTEMPTS) {
+			log_info("%s: re-proof: the source stopped at %s, not "
+			    "%s; trying a new point", rp->m->name, at,
+			    rp->point);
+			mydb_reset(rp->tsnap);
+			rp_step(rp, RP_STOP);
+			return;
+		}
+		rp_fail(rp, "the source's replication stopped at %s, not at "
+		    "the target's snapshot position %s", at, rp->point);
+		return;
+	}
+	if (now_ms() >= rp->deadline_ms) {
+		rp_fail(rp, "the source did not reach the target's position "
+		    "%s within %d s (it is at %s)", rp->point,
+		    RP_WAIT_MS / 1000, at);
+		return;
+	}
+	rp_progress(rp, "re-proof: the source replicates up to %s (at %s)",
+	    rp->point, at);
+	rp_after(rp, RP_WAIT, RP_POLL_MS);
+}
+
+static void
+rp_ssnap_cb(void *arg, struct mydb_result *res)
+{
+	struct reproof	*rp = arg;
+
+	if (!rp_answer(rp, res))
+		return;
+	rp->snapped = 1;
+	rp_step(rp, RP_RESUME);
+}
+
+static void
+rp_step(struct reproof *rp, enum rp_step step)
+{
+	const struct mydialect	*s = &rp->sd;
+	char			*qf, sql[512];
+	int64_t			 left;
+
+	rp->step = step;
+	rp->qerr[0] = '\0';
+	if (rp->cancelled && step != RP_RESUME && step != RP_DONE) {
+		rp_fail(rp, "%s", rp->why);
+		return;
+	}
+	switch (step) {
+	case RP_VERSIONS:
+		rp_progress(rp, "re-proof: asking both servers");
+		rp_query(rp, rp->ctl, "SELECT VERSION() AS v, 1 AS src",
+		    rp_versions_cb);
+		if (rp->mode == REPROOF_PROVE)
+			rp_query(rp, rp->tsnap, "SELECT VERSION() AS v",
+			    rp_versions_cb);
+		break;
+	case RP_STATUS:
+		rp_query(rp, rp->ctl, s->show_replica_status, rp_status_cb);
+		break;
+	case RP_STOP:
+		rp_progress(rp, "re-proof: pausing reverse replication on the "
+		    "source");
+		store_fact_set(rp->d->store, rp->m->id, REPROOF_FACT_PAUSED,
+		    "1");
+		/* Counted as paused from the intent on: undo it whatever. */
+		rp->paused = 1;
+		if (rp_fx(rp, "pause reverse replication for the re-proof",
+		    rp_stmts(s->stop_replica, NULL), rp_stopped) == -1)
+			rp_fail(rp, "pausing reverse replication could not be "
+			    "journaled");
+		return;
+	case RP_TSNAP:
+		rp_progress(rp, "re-proof: opening the target's snapshot");
+		rp_query(rp, rp->tsnap, "SET SESSION TRANSACTION ISOLATION "
+		    "LEVEL REPEATABLE READ", rp_prep_cb);
+		rp_query(rp, rp->tsnap, "START TRANSACTION WITH CONSISTENT "
+		    "SNAPSHOT, READ ONLY", rp_prep_cb);
+		rp_query(rp, rp->tsnap, "SHOW STATUS LIKE 'binlog_snapshot_%'",
+		    rp_tsnap_cb);
+		break;
+	case RP_UNTIL:
+		rp_progress(rp, "re-proof: the source replicates up to %s",
+		    rp->point);
+		qf = mydb_quote(rp->file);
+		snprintf(sql, sizeof(sql), "%s UNTIL %s_LOG_FILE = %s, "
+		    "%s_LOG_POS = %" PRIu64, s->start_replica, s->source_kw, qf,
+		    s->source_kw, rp->pos);
+		free(qf);
+		if (rp_fx(rp, "reverse replication until the re-proof's point",
+		    rp_stmts(sql, NULL), rp_until_done) == -1)
+			rp_fail(rp, "starting reverse replication until %s "
+			    "could not be journaled", rp->point);
+		return;
+	case RP_WAIT:
+		left = (rp->deadline_ms - now_ms()) / 1000 + 1;
+		if (left > RP_WAIT_CHUNK_S)
+			left = RP_WAIT_CHUNK_S;
+		qf = mydb_quote(rp->file);
+		snprintf(sql, sizeof(sql), "SELECT %s(%s, %" PRIu64 ", %lld) "
+		    "AS w", s->pos_wait, qf, rp->pos, (long long)left);
+		free(qf);
+		rp_query(rp, rp->ctl, sql, rp_wait_cb);
+		break;
+	case RP_CHECK:
+		rp_query(rp, rp->ctl, s->show_replica_status, rp_check_cb);
+		break;
+	case RP_SSNAP:
+		rp_progress(rp, "re-proof: opening the source's snapshot at "
+		    "%s", rp->point);
+		rp_query(rp, rp->ssnap, "SET SESSION TRANSACTION ISOLATION "
+		    "LEVEL REPEATABLE READ", rp_prep_cb);
+		rp_query(rp, rp->ssnap, "START TRANSACTION WITH CONSISTENT "
+		    "SNAPSHOT, READ ONLY", rp_ssnap_cb);
+		break;
+	case RP_RESUME:
+		rp_progress(rp, "re-proof: starting reverse replication on the "
+		    "source again");
+		/* STOP first: a pending UNTIL survives a plain START. */
+		if (rp_fx(rp, "resume reverse replication", rp_stmts(
+		    s->stop_replica, s->start_replica, NULL), rp_resumed) ==
+		    -1) {
+			rp->resume_tries = RP_RESUME_TRIES - 1;
+			rp_resumed(NULL, 0, "it could not be journaled",
+			    rp_ref(rp));
+		}
+		return;
+	case RP_DONE:
+		rp_finish(rp);
+		return;
+	}
+	if (rp->qerr[0] != '\0' && rp->pending == 0)
+		rp_fail(rp, "%s", rp->qerr);
+}
+
+struct reproof *
+reproof_new(struct daemon *d, struct migration *m, enum reproof_mode mode,
+    reproof_cb cb, void *arg)
+{
+	struct reproof	*rp;
+	struct dbpair	*db;
+	char		 why[256];
+
+	rp = xcalloc(1, sizeof(*rp));
+	rp->d = d;
+	rp->m = m;
+	rp->mode = mode;
+	rp->cb = cb;
+	rp->arg = arg;
+	if ((rp->ev = evtimer_new(d->base, rp_tick_cb, rp)) == NULL)
+		fatalx("evtimer_new");
+	if ((db = runner_db(d, m, why, sizeof(why))) == NULL) {
+		rp_fail(rp, "%s", why);
+		return rp;
+	}
+	rp->ctl = dbpair_open(d, m, db, 0, "re-proof source");
+	if (mode == REPROOF_PROVE) {
+		rp->ssnap = dbpair_open(d, m, db, 0, "re-proof source snapshot");
+		rp->tsnap = dbpair_open(d, m, db, 1, "re-proof target");
+	}
+	if (rp->ctl == NULL || (mode == REPROOF_PROVE && (rp->ssnap == NULL ||
+	    rp->tsnap == NULL))) {
+		rp_fail(rp, "the re-proof's connections could not be made");
+		return rp;
+	}
+	rp_step(rp, RP_VERSIONS);
+	return rp;
+}
+
+void
+reproof_cancel(struct reproof *rp, const char *why)
+{
+	if (rp == NULL || rp->cancelled || rp->step == RP_DONE)
+		return;
+	rp->cancelled = 1;
+	if (!rp->failed) {
+		rp->failed = 1;
+		snprintf(rp->why, sizeof(rp->why), "%s", why);
+	}
+	/* A wait or snapshot in flight answers now, with an error. */
+	if (rp->step != RP_RESUME) {
+		if (rp->ctl != NULL)
+			mydb_reset(rp->ctl);
+		if (rp->tsnap != NULL)
+			mydb_reset(rp->tsnap);
+		if (rp->ssnap != NULL)
+			mydb_reset(rp->ssnap);
+	}
+	/* Waiting on a timer (a poll): go on now. */
+	if (rp->ref == NULL && rp->pending == 0 && evtimer_pending(rp->ev,
+	    NULL) && rp->later != RP_DONE) {
+		evtimer_del(rp->ev);
+		rp_step(rp, rp->later);
+	}
+}
+
+void
+reproof_free(struct reproof *rp)
+{
+	if (rp == NULL)
+		return;
+	if (rp->ref != NULL)
+		rp->ref->rp = NULL;
+	event_free(rp->ev);
+	mydb_free(rp->ctl);
+	/* Handed over with a successful callback. */
+	if (!(rp->finished && !rp->failed && rp->snapped)) {
+		mydb_free(rp->ssnap);
+		mydb_free(rp->tsnap);
+	}
+	free(rp);
+}
+
+const char *
+reproof_progress(const struct reproof *rp)
+{
+	if (rp == NULL || rp->mode == REPROOF_REPAIR || rp->step == RP_DONE)
+		return NULL;
+	return rp->progress[0] != '\0' ? rp->progress : "re-proof: starting";
+}

@@ -1,0 +1,57 @@
+/*
+ * reproof: a new consistent point for the checksum proof when the freeze
+ * point's snapshots went with the daemon (a stop or kill -9 before the
+ * proof ended). After the cutover the source replicates from the target
+ * (reverse replication), so a point both sides can be read at exists:
+ * the target's binlog position under a consistent snapshot (MariaDB's
+ * Binlog_snapshot_file/_position), and the source with its replication
+ * stopped at exactly that position (START SLAVE UNTIL). The application
+ * keeps writing to the target throughout; only the source's replication
+ * pauses, and it is started again whatever happens.
+ */
+#ifndef REPROOF_H
+#define REPROOF_H
+
+struct daemon;
+struct migration;
+struct mydb;
+struct reproof;
+
+enum reproof_mode {
+	REPROOF_PROVE,	/* find the point and open both snapshots */
+	REPROOF_REPAIR,	/* only restart replication a stopped daemon left
+			   paused by an earlier re-proof */
+};
+
+/*
+ * Called once, from the loop, unless the reproof is freed first. ok 1:
+ * src and tgt each hold a snapshot at the same point, named in point
+ * ("mysql-bin.000004:81234"); the callee owns them (NULL in repair mode).
+ * ok 0: why says what failed. Either way reverse replication has been
+ * started again, or why says it could not be. The callee may free the
+ * reproof only from a later loop turn.
+ */
+typedef void (*reproof_cb)(void *arg, int ok, struct mydb *src,
+    struct mydb *tgt, const char *point, const char *why);
+
+/* Start at once on connections of m's own (see dbpair_open). */
+struct reproof	*reproof_new(struct daemon *, struct migration *,
+		    enum reproof_mode, reproof_cb, void *arg);
+/*
+ * Give up (the migration is rolling back, say): a wait in flight is cut
+ * off, replication is started again if it was paused, then cb(ok 0).
+ */
+void		 reproof_cancel(struct reproof *, const char *why);
+/*
+ * Forget every callback and close the connections not handed over. If
+ * replication was paused it stays so: the next start's repair resumes it.
+ */
+void		 reproof_free(struct reproof *);
+/* For status: "re-proof: waiting for the source to reach f:p", or NULL
+ * in repair mode. */
+const char	*reproof_progress(const struct reproof *);
+
+/* Set while the source's reverse replication is paused by a re-proof. */
+#define REPROOF_FACT_PAUSED	"reproof.paused"
+
+#endif
