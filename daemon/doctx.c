@@ -68,6 +68,23 @@ doctx_get(struct daemon *d, const char *token_file, char *why, size_t len)
 }
 
 void
+doctx_stats(const struct daemon *d, struct do_stats *sum)
+{
+	const struct doctx	*x = d->dox;
+	const struct do_stats	*st;
+	size_t			 i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; x != NULL && i < x->n; i++) {
+		st = do_stats(x->v[i].c);
+		sum->calls += st->calls;
+		sum->errors += st->errors;
+		sum->throttles += st->throttles;
+		sum->retries += st->retries;
+	}
+}
+
+void
 doctx_free(struct daemon *d)
 {
 	struct doctx	*x = d->dox;

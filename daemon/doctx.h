@@ -20,6 +20,10 @@ struct do_client;
 struct do_client	*doctx_get(struct daemon *, const char *token_file,
 			    char *why, size_t len);
 
+/* The counters of every client, summed. */
+struct do_stats;
+void			 doctx_stats(const struct daemon *, struct do_stats *);
+
 /* Free every client, then the HTTP client; calls are cancelled. */
 void			 doctx_free(struct daemon *);
 

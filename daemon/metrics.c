@@ -22,6 +22,8 @@
 #include "aws.h"
 #include "awsctx.h"
 #include "config.h"
+#include "digitalocean.h"
+#include "doctx.h"
 #include "log.h"
 #include "metrics.h"
 #include "migrated.h"
@@ -64,14 +66,14 @@ static const struct family families[] = {
 	{ "migrated_cutover_write_gap_seconds", "gauge",
 	    "The last cutover: the freeze until the first write on the "
 	    "target." },
-	{ "migrated_aws_requests_total", "counter",
-	    "AWS API calls by service." },
-	{ "migrated_aws_errors_total", "counter",
-	    "AWS API calls that ended in an error, by service." },
-	{ "migrated_aws_throttles_total", "counter",
-	    "Throttled AWS API answers, by service." },
-	{ "migrated_aws_retries_total", "counter",
-	    "AWS API attempts repeated, by service." },
+	{ "migrated_api_requests_total", "counter",
+	    "Cloud API calls by service (AWS's and DigitalOcean's)." },
+	{ "migrated_api_errors_total", "counter",
+	    "Cloud API calls that ended in an error, by service." },
+	{ "migrated_api_throttles_total", "counter",
+	    "Throttled cloud API answers, by service." },
+	{ "migrated_api_retries_total", "counter",
+	    "Cloud API attempts repeated, by service." },
 	{ "migrated_poll_lateness_seconds", "summary",
 	    "How late the gates' polls fired against their schedule." },
 	{ "migrated_poll_lateness_max_seconds", "gauge",
@@ -209,6 +211,7 @@ aws_samples(struct metrics *mx, struct evbuffer *b, int fam)
 		&aws_elbv2, &aws_ecs, &aws_cloudwatch, &aws_sts, &aws_route53
 	};
 	struct aws_stats	 st;
+	struct do_stats		 ds;
 	uint64_t		 v;
 	size_t			 i;
 
@@ -219,6 +222,12 @@ aws_samples(struct metrics *mx, struct evbuffer *b, int fam)
 		out(b, "%s{service=\"%s\"} %llu\n", families[fam].name,
 		    svcs[i]->name, (unsigned long long)v);
 	}
+	/* DigitalOcean's API, under the same names. */
+	doctx_stats(mx->d, &ds);
+	v = fam == 10 ? ds.calls : fam == 11 ? ds.errors : fam == 12 ?
+	    ds.throttles : ds.retries;
+	out(b, "%s{service=\"digitalocean\"} %llu\n", families[fam].name,
+	    (unsigned long long)v);
 }
 
 static void

@@ -1,8 +1,8 @@
 /*
  * metrics: the Prometheus endpoint. Per migration: its phase, step,
  * weights, lag, every gate's value, limit and verdict, the last cutover's
- * freeze and write gap; for the daemon: AWS calls, errors, throttles and
- * retries by service, and the gates' poll lateness.
+ * freeze and write gap; for the daemon: AWS and DigitalOcean calls,
+ * errors, throttles and retries by service, and the gates' poll lateness.
  */
 #ifndef METRICS_H
 #define METRICS_H

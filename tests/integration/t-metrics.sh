@@ -79,10 +79,12 @@ expect_eq "no gate value without data" "" \
     "$(grep '^migrated_gate_value' "$T/metrics.txt")"
 expect_eq "no weights before shifting" "" \
     "$(grep '^migrated_weight_percent' "$T/metrics.txt")"
-expect_match "STS calls counted" '^migrated_aws_requests_total\{service="sts"\} [1-9]' \
-    "$(grep 'aws_requests_total{service="sts"}' "$T/metrics.txt")"
-expect_match "and their errors" '^migrated_aws_errors_total\{service="sts"\} [1-9]' \
-    "$(grep 'aws_errors_total{service="sts"}' "$T/metrics.txt")"
+expect_match "STS calls counted" '^migrated_api_requests_total\{service="sts"\} [1-9]' \
+    "$(grep 'api_requests_total{service="sts"}' "$T/metrics.txt")"
+expect_match "and their errors" '^migrated_api_errors_total\{service="sts"\} [1-9]' \
+    "$(grep 'api_errors_total{service="sts"}' "$T/metrics.txt")"
+expect_match "DigitalOcean's calls counted" '^migrated_api_requests_total\{service="digitalocean"\} [1-9]' \
+    "$(grep 'api_requests_total{service="digitalocean"}' "$T/metrics.txt")"
 expect_eq "elsewhere 404" 404 \
     "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")"
 
