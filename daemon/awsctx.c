@@ -1,6 +1,6 @@
 /*
- * awsctx: the lazily made AWS clients of the daemon. The HTTP client and
- * the credential chain are shared by every region, so credentials are
+ * awsctx: the lazily made AWS clients of the daemon. The daemon's HTTP
+ * client and the credential chain are shared by every region, so credentials are
  * looked up (and refreshed) once; each region has its own struct aws
  * because a client is bound to one region. Everything is made from the
  * config's [aws] section as it was at first use: a SIGHUP that changes
@@ -25,7 +25,6 @@ struct awsctx_region {
 };
 
 struct awsctx {
-	struct http		*http;
 	struct aws_creds_src	*creds;
 	struct awsctx_region	*v;
 	size_t			 n;
@@ -51,7 +50,7 @@ awsctx_shared(struct daemon *d, char *why, size_t len)
 		return d->aws;
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		fatal("calloc");
-	if ((x->http = http_new(d->base)) == NULL) {
+	if (daemon_http(d) == NULL) {
 		snprintf(why, len, "AWS: cannot start the HTTP client");
 		free(x);
 		return NULL;
@@ -61,7 +60,7 @@ awsctx_shared(struct daemon *d, char *why, size_t len)
 	co.region = c->aws_region;
 	co.sts_endpoint = c->aws_endpoint[CONFIG_EP_STS];
 	co.ca_file = c->aws_ca_file;
-	if ((x->creds = aws_creds_new(d->base, x->http, &co)) == NULL)
+	if ((x->creds = aws_creds_new(d->base, d->http, &co)) == NULL)
 		fatal("aws_creds_new");
 	d->aws = x;
 	return x;
@@ -108,7 +107,7 @@ awsctx_get(struct daemon *d, const char *region, char *why, size_t len)
 	r = &x->v[x->n];
 	if ((r->name = strdup(region)) == NULL)
 		fatal("strdup");
-	if ((r->aws = aws_new(d->base, x->http, x->creds, &o)) == NULL) {
+	if ((r->aws = aws_new(d->base, d->http, x->creds, &o)) == NULL) {
 		snprintf(why, len, "AWS: cannot make a client for region %s; "
 		    "check the region and the endpoint_* keys of [aws] in %s "
 		    "(the log says which)", region, d->conf_path);
@@ -155,7 +154,6 @@ awsctx_free(struct daemon *d)
 	}
 	free(x->v);
 	aws_creds_free(x->creds);
-	http_free(x->http);
 	free(x);
 	d->aws = NULL;
 }

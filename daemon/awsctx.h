@@ -1,8 +1,8 @@
 /*
- * awsctx: the daemon's way to AWS. One HTTP client and one credential
- * chain for the whole process, and one lib/aws client per region in use
- * (a plan's traffic.region, or [aws] region of the config), each made on
- * first use from the config's [aws] section and kept until exit.
+ * awsctx: the daemon's way to AWS. One credential chain for the whole
+ * process, on the daemon's HTTP client, and one lib/aws client per region
+ * in use (a plan's traffic.region, or [aws] region of the config), each
+ * made on first use from the config's [aws] section and kept until exit.
  */
 #ifndef AWSCTX_H
 #define AWSCTX_H
@@ -33,8 +33,8 @@ void		 awsctx_stats(const struct daemon *, const struct aws_service *,
 		    struct aws_stats *);
 
 /*
- * Free every client, then the credential chain, then the HTTP client:
- * calls in flight are cancelled without their callbacks. NULL-safe.
+ * Free every client, then the credential chain: calls in flight are
+ * cancelled without their callbacks. NULL-safe.
  */
 void		 awsctx_free(struct daemon *);
 

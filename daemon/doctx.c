@@ -18,7 +18,6 @@ struct doctx_client {
 };
 
 struct doctx {
-	struct http		*http;
 	struct doctx_client	*v;
 	size_t			 n;
 };
@@ -35,16 +34,12 @@ doctx_get(struct daemon *d, const char *token_file, char *why, size_t len)
 		snprintf(why, len, "decommission.do_token_file is not set");
 		return NULL;
 	}
-	if (x == NULL) {
-		x = xcalloc(1, sizeof(*x));
-		if ((x->http = http_new(d->base)) == NULL) {
-			free(x);
-			snprintf(why, len, "DigitalOcean: cannot start the HTTP "
-			    "client");
-			return NULL;
-		}
-		d->dox = x;
+	if (daemon_http(d) == NULL) {
+		snprintf(why, len, "DigitalOcean: cannot start the HTTP client");
+		return NULL;
 	}
+	if (x == NULL)
+		x = d->dox = xcalloc(1, sizeof(*x));
 	for (i = 0; i < x->n; i++)
 		if (strcmp(x->v[i].token_file, token_file) == 0)
 			return x->v[i].c;
@@ -52,7 +47,7 @@ doctx_get(struct daemon *d, const char *token_file, char *why, size_t len)
 		snprintf(why, len, "decommission.do_token_file: %s", err);
 		return NULL;
 	}
-	c = do_new(d->base, x->http, d->conf->do_endpoint, token);
+	c = do_new(d->base, d->http, d->conf->do_endpoint, token);
 	explicit_bzero(token, strlen(token));
 	free(token);
 	if (c == NULL) {
@@ -97,7 +92,6 @@ doctx_free(struct daemon *d)
 		free(x->v[i].token_file);
 	}
 	free(x->v);
-	http_free(x->http);
 	free(x);
 	d->dox = NULL;
 }

@@ -1,8 +1,8 @@
 /*
- * doctx: the daemon's way to DigitalOcean. One HTTP client for the
- * process and one lib/digitalocean client per token file (the rate limit
- * is the token's), made on first use from the config's [digitalocean]
- * endpoint and kept until exit.
+ * doctx: the daemon's way to DigitalOcean: one lib/digitalocean client
+ * per token file (the rate limit is the token's), on the daemon's HTTP
+ * client, made on first use from the config's [digitalocean] endpoint
+ * and kept until exit.
  */
 #ifndef DOCTX_H
 #define DOCTX_H
@@ -24,7 +24,7 @@ struct do_client	*doctx_get(struct daemon *, const char *token_file,
 struct do_stats;
 void			 doctx_stats(const struct daemon *, struct do_stats *);
 
-/* Free every client, then the HTTP client; calls are cancelled. */
+/* Free every client; their calls are cancelled. */
 void			 doctx_free(struct daemon *);
 
 #endif

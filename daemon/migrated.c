@@ -24,6 +24,7 @@
 #include "control.h"
 #include "doctx.h"
 #include "effect.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "migrated.h"
@@ -52,6 +53,14 @@ usage(FILE *f)
 	    "                       and the PLAN files named; exit 0 or 1\n"
 	    "  -V, --version        print the version\n"
 	    "  -h, --help           this text\n");
+}
+
+struct http *
+daemon_http(struct daemon *d)
+{
+	if (d->http == NULL && (d->http = http_new(d->base)) == NULL)
+		log_warnx("cannot start the HTTP client");
+	return d->http;
 }
 
 const char *
@@ -414,6 +423,8 @@ daemon_free(struct daemon *d)
 	awsctx_free(d);
 	doctx_free(d);
 	webhook_free(d->webhook);
+	/* Last: every user above has cancelled its requests. */
+	http_free(d->http);
 	store_close(d->store);
 	if (d->ev_term) {
 		event_free(d->ev_term);

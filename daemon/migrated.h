@@ -19,6 +19,7 @@ struct store;
 struct control;
 struct migration;
 struct awsctx;
+struct http;
 struct webhook;
 struct doctx;
 struct metrics;
@@ -34,6 +35,7 @@ struct daemon {
 	struct store		*store;
 	struct control		*control;
 	struct fsm_ops		 ops;
+	struct http		*http;		/* the HTTP client; daemon_http() */
 	struct awsctx		*aws;		/* AWS clients; see awsctx.h */
 	struct doctx		*dox;		/* DigitalOcean; see doctx.h */
 	struct webhook		*webhook;	/* notifications; see webhook.h */
@@ -49,6 +51,13 @@ struct daemon {
 	struct event		*ev_term, *ev_int, *ev_hup, *ev_chld;
 	struct event		*ev_watchdog, *ev_stop, *ev_status;
 };
+
+/*
+ * The process's one HTTP client (curl multi on the loop), made on first
+ * use, shared by AWS, DigitalOcean and the webhook. NULL only when curl
+ * cannot start.
+ */
+struct http	*daemon_http(struct daemon *);
 
 /* The effective socket and state paths (option over config). */
 const char	*daemon_socket_path(const struct daemon *);

@@ -38,7 +38,6 @@ struct msg {
 
 struct webhook {
 	struct daemon		*d;
-	struct http		*http;
 	struct http_req		*req;
 	struct event		*ev_retry;
 	TAILQ_HEAD(, msg)	 q;
@@ -82,7 +81,6 @@ webhook_free(struct webhook *w)
 	if (w == NULL)
 		return;
 	http_cancel(w->req);
-	http_free(w->http);
 	while ((x = TAILQ_FIRST(&w->q)) != NULL) {
 		TAILQ_REMOVE(&w->q, x, entry);
 		msg_free(x);
@@ -151,10 +149,8 @@ webhook_send(struct webhook *w)
 
 	if (w->req != NULL || (x = TAILQ_FIRST(&w->q)) == NULL)
 		return;
-	if (w->http == NULL && (w->http = http_new(w->d->base)) == NULL) {
-		log_warnx("webhook: cannot start the HTTP client");
+	if (daemon_http(w->d) == NULL)
 		return;
-	}
 	memset(&r, 0, sizeof(r));
 	r.method = "POST";
 	r.url = x->url;
@@ -163,7 +159,7 @@ webhook_send(struct webhook *w)
 	r.bodylen = strlen(x->body);
 	r.timeout_ms = x->timeout;
 	r.max_body = 64 * 1024;
-	if ((w->req = http_start(w->http, &r, webhook_cb, w)) == NULL) {
+	if ((w->req = http_start(w->d->http, &r, webhook_cb, w)) == NULL) {
 		store_journal(w->d->store, x->mig, "warning", "webhook: the "
 		    "URL was refused; message dropped");
 		webhook_done(w, x);
