@@ -1372,11 +1372,7 @@ cut_new(struct daemon *d, struct migration *m, enum cut_mode mode)
 static int64_t
 fact_i64(struct cut *c, const char *key)
 {
-	char	*v = store_fact_get(c->d->store, c->m->id, key);
-	int64_t	 n = v != NULL ? strtoll(v, NULL, 10) : 0;
-
-	free(v);
-	return n;
+	return store_fact_i64(c->d->store, c->m->id, key);
 }
 
 static void
