@@ -780,6 +780,35 @@ aws_http_cb(void *arg, const struct http_response *resp)
 		aws_finish(c);
 }
 
+void
+aws_params_add(struct aws_params *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatal("aws: vasprintf");
+	va_end(ap);
+	if (p->n + 2 > p->cap) {
+		p->cap = p->cap == 0 ? 16 : p->cap * 2;
+		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
+	}
+	p->v[p->n++] = s;
+	p->v[p->n] = NULL;
+}
+
+void
+aws_params_clear(struct aws_params *p)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
 int
 aws_transient(int status, const char *code)
 {

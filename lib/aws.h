@@ -77,6 +77,16 @@ struct aws	*aws_new(struct event_base *, struct http *,
 		    struct aws_creds_src *, const struct aws_opts *);
 void		 aws_free(struct aws *);
 
+/* A query call's parameters being built: "Name=value", NULL-ended. */
+struct aws_params {
+	char	**v;
+	size_t	  n, cap;
+};
+/* Add one (printf-formatted, raw: aws_query encodes); dies on ENOMEM. */
+void		 aws_params_add(struct aws_params *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 aws_params_clear(struct aws_params *);
+
 /*
  * Query protocol: params are "Name=value" pairs (values raw; encoded here),
  * NULL-ended; Action and Version are added.

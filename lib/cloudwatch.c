@@ -29,11 +29,6 @@ enum cw_kind {
 };
 
 /* Query parameters "Name=value", NULL-ended. */
-struct params {
-	char	**v;
-	size_t	  n, cap;
-};
-
 struct cw_call {
 	struct aws		*aws;
 	const char		*op;
@@ -45,7 +40,7 @@ struct cw_call {
 	void			*arg;
 	struct aws_call		*call;
 	int			 delivering;
-	struct params		 base;
+	struct aws_params		 base;
 	int			 pages;
 	struct cw_alb_metrics	*m;
 	/* DescribeAlarms: the names asked, and the alarms read so far. */
@@ -83,35 +78,6 @@ why_set(char *why, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, len, fmt, ap);
 	va_end(ap);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-params_add(struct params *p, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("cloudwatch: vasprintf");
-	va_end(ap);
-	if (p->n + 2 > p->cap) {
-		p->cap = p->cap == 0 ? 32 : p->cap * 2;
-		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
-	}
-	p->v[p->n++] = s;
-	p->v[p->n] = NULL;
-}
-
-static void
-params_clear(struct params *p)
-{
-	size_t	i;
-
-	for (i = 0; i < p->n; i++)
-		free(p->v[i]);
-	free(p->v);
-	memset(p, 0, sizeof(*p));
 }
 
 /* "2024-05-01T12:00:00Z" for t. */
@@ -606,7 +572,7 @@ call_free(struct cw_call *c)
 
 	if (c == NULL)
 		return;
-	params_clear(&c->base);
+	aws_params_clear(&c->base);
 	cw_alb_metrics_free(c->m);
 	for (i = 0; i < c->nnames; i++)
 		free(c->names[i]);
@@ -652,17 +618,17 @@ static void	call_done(void *, const struct aws_result *);
 static int
 call_send(struct cw_call *c, const char *token)
 {
-	struct params	 p;
+	struct aws_params	 p;
 	size_t		 i;
 
 	memset(&p, 0, sizeof(p));
 	for (i = 0; i < c->base.n; i++)
-		params_add(&p, "%s", c->base.v[i]);
+		aws_params_add(&p, "%s", c->base.v[i]);
 	if (token != NULL)
-		params_add(&p, "NextToken=%s", token);
+		aws_params_add(&p, "NextToken=%s", token);
 	c->call = aws_query(c->aws, &aws_cloudwatch, c->op,
 	    (const char *const *)p.v, call_done, c);
-	params_clear(&p);
+	aws_params_clear(&p);
 	if (c->call == NULL)
 		return -1;
 	aws_call_set_release(c->call, call_release);
@@ -809,38 +775,38 @@ cw_get_alb_metrics(struct aws *a, const struct cw_alb_query *q,
 			continue;
 		for (k = 0; k < CW_NMETRICS; k++) {
 			n++;
-			params_add(&c->base, "MetricDataQueries.member.%d.Id=%s",
+			aws_params_add(&c->base, "MetricDataQueries.member.%d.Id=%s",
 			    n, cw_ids[t][k]);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Namespace=AWS/ApplicationELB", n);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.MetricName=%s", n,
 			    cw_metric_names[k]);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1."
 			    "Name=TargetGroup", n);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1.Value=%s",
 			    n, q->tg[t]);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2."
 			    "Name=LoadBalancer", n);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2.Value=%s",
 			    n, q->load_balancer);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Period=%d", n, q->period);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "MetricStat.Stat=%s", n, cw_metric_stats[k]);
-			params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->base, "MetricDataQueries.member.%d."
 			    "ReturnData=true", n);
 		}
 	}
 	iso8601(start, sizeof(start), q->start);
 	iso8601(end, sizeof(end), q->end);
-	params_add(&c->base, "StartTime=%s", start);
-	params_add(&c->base, "EndTime=%s", end);
-	params_add(&c->base, "ScanBy=TimestampDescending");
+	aws_params_add(&c->base, "StartTime=%s", start);
+	aws_params_add(&c->base, "EndTime=%s", end);
+	aws_params_add(&c->base, "ScanBy=TimestampDescending");
 	return call_start(c);
 }
 
@@ -869,12 +835,12 @@ cw_describe_alarms(struct aws *a, const char *const *names, size_t n,
 	for (i = 0; i < n; i++) {
 		c->names[i] = xstrdup(names[i]);
 		c->nnames++;
-		params_add(&c->base, "AlarmNames.member.%zu=%s", i + 1,
+		aws_params_add(&c->base, "AlarmNames.member.%zu=%s", i + 1,
 		    names[i]);
 	}
 	/* Without AlarmTypes only metric alarms are described. */
-	params_add(&c->base, "AlarmTypes.member.1=MetricAlarm");
-	params_add(&c->base, "AlarmTypes.member.2=CompositeAlarm");
-	params_add(&c->base, "MaxRecords=100");
+	aws_params_add(&c->base, "AlarmTypes.member.1=MetricAlarm");
+	aws_params_add(&c->base, "AlarmTypes.member.2=CompositeAlarm");
+	aws_params_add(&c->base, "MaxRecords=100");
 	return call_start(c);
 }

@@ -31,11 +31,6 @@ enum elbv2_kind {
 };
 
 /* Query parameters "Name=value", NULL-ended. */
-struct params {
-	char	**v;
-	size_t	  n, cap;
-};
-
 struct elbv2_call {
 	struct aws		*aws;
 	const char		*op;
@@ -52,7 +47,7 @@ struct elbv2_call {
 	struct aws_call		*call;
 	int			 delivering;
 	/* Paged operations. */
-	struct params		 base;
+	struct aws_params		 base;
 	int			 pages;
 	struct elbv2_target_groups	*tgs;
 	struct elbv2_rules		*rules;
@@ -72,37 +67,8 @@ why_set(char *why, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 2, 3)))
-params_add(struct params *p, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("elbv2: vasprintf");
-	va_end(ap);
-	if (p->n + 2 > p->cap) {
-		p->cap = p->cap == 0 ? 16 : p->cap * 2;
-		p->v = xreallocarray(p->v, p->cap, sizeof(*p->v));
-	}
-	p->v[p->n++] = s;
-	p->v[p->n] = NULL;
-}
-
-static void
-params_clear(struct params *p)
-{
-	size_t	i;
-
-	for (i = 0; i < p->n; i++)
-		free(p->v[i]);
-	free(p->v);
-	memset(p, 0, sizeof(*p));
-}
-
 static const char *const *
-params_list(const struct params *p)
+params_list(const struct aws_params *p)
 {
 	return (const char *const *)p->v;
 }
@@ -361,24 +327,24 @@ elbv2_forward_check(const struct elbv2_weight *w, size_t n,
 
 /* prefix.ForwardConfig.* for a checked forward action. */
 static void
-forward_params(struct params *p, const char *prefix,
+forward_params(struct aws_params *p, const char *prefix,
     const struct elbv2_weight *w, size_t n, const struct elbv2_stickiness *st)
 {
 	size_t	i;
 
-	params_add(p, "%s.Type=forward", prefix);
+	aws_params_add(p, "%s.Type=forward", prefix);
 	for (i = 0; i < n; i++) {
-		params_add(p, "%s.ForwardConfig.TargetGroups.member.%zu."
+		aws_params_add(p, "%s.ForwardConfig.TargetGroups.member.%zu."
 		    "TargetGroupArn=%s", prefix, i + 1, w[i].tg_arn);
-		params_add(p, "%s.ForwardConfig.TargetGroups.member.%zu."
+		aws_params_add(p, "%s.ForwardConfig.TargetGroups.member.%zu."
 		    "Weight=%d", prefix, i + 1, w[i].weight);
 	}
 	if (st == NULL)
 		return;
-	params_add(p, "%s.ForwardConfig.TargetGroupStickinessConfig."
+	aws_params_add(p, "%s.ForwardConfig.TargetGroupStickinessConfig."
 	    "Enabled=%s", prefix, st->enabled ? "true" : "false");
 	if (st->duration_seconds > 0)
-		params_add(p, "%s.ForwardConfig.TargetGroupStickinessConfig."
+		aws_params_add(p, "%s.ForwardConfig.TargetGroupStickinessConfig."
 		    "DurationSeconds=%d", prefix, st->duration_seconds);
 }
 
@@ -937,25 +903,25 @@ elbv2_rule_spec_check(const struct elbv2_rule_spec *s, int create,
 }
 
 static void
-rule_spec_params(struct params *p, const struct elbv2_rule_spec *s)
+rule_spec_params(struct aws_params *p, const struct elbv2_rule_spec *s)
 {
 	size_t	i, n = 0;
 
 	if (s->npath_patterns > 0) {
 		n++;
-		params_add(p, "Conditions.member.%zu.Field=path-pattern", n);
+		aws_params_add(p, "Conditions.member.%zu.Field=path-pattern", n);
 		for (i = 0; i < s->npath_patterns; i++)
-			params_add(p, "Conditions.member.%zu.PathPatternConfig."
+			aws_params_add(p, "Conditions.member.%zu.PathPatternConfig."
 			    "Values.member.%zu=%s", n, i + 1,
 			    s->path_patterns[i]);
 	}
 	if (s->header_name != NULL) {
 		n++;
-		params_add(p, "Conditions.member.%zu.Field=http-header", n);
-		params_add(p, "Conditions.member.%zu.HttpHeaderConfig."
+		aws_params_add(p, "Conditions.member.%zu.Field=http-header", n);
+		aws_params_add(p, "Conditions.member.%zu.HttpHeaderConfig."
 		    "HttpHeaderName=%s", n, s->header_name);
 		for (i = 0; i < s->nheader_values; i++)
-			params_add(p, "Conditions.member.%zu.HttpHeaderConfig."
+			aws_params_add(p, "Conditions.member.%zu.HttpHeaderConfig."
 			    "Values.member.%zu=%s", n, i + 1,
 			    s->header_values[i]);
 	}
@@ -970,7 +936,7 @@ call_free(struct elbv2_call *c)
 {
 	if (c == NULL)
 		return;
-	params_clear(&c->base);
+	aws_params_clear(&c->base);
 	elbv2_target_groups_free(c->tgs);
 	elbv2_rules_free(c->rules);
 	free(c);
@@ -1025,17 +991,17 @@ static void	call_done(void *, const struct aws_result *);
 static int
 call_send(struct elbv2_call *c, const char *marker)
 {
-	struct params	 p;
+	struct aws_params	 p;
 	size_t		 i;
 
 	memset(&p, 0, sizeof(p));
 	for (i = 0; i < c->base.n; i++)
-		params_add(&p, "%s", c->base.v[i]);
+		aws_params_add(&p, "%s", c->base.v[i]);
 	if (marker != NULL)
-		params_add(&p, "Marker=%s", marker);
+		aws_params_add(&p, "Marker=%s", marker);
 	c->call = aws_query(c->aws, &aws_elbv2, c->op, params_list(&p),
 	    call_done, c);
-	params_clear(&p);
+	aws_params_clear(&p);
 	if (c->call == NULL)
 		return -1;
 	aws_call_set_release(c->call, call_release);
@@ -1172,7 +1138,7 @@ call_start(struct elbv2_call *c)
 	}
 	/* Only the paged ones need their parameters again. */
 	if (c->kind != K_TGS && c->kind != K_RULES)
-		params_clear(&c->base);
+		aws_params_clear(&c->base);
 	return c;
 }
 
@@ -1205,7 +1171,7 @@ elbv2_describe_listener(struct aws *a, const char *listener_arn,
 		return NULL;
 	c = call_new(a, "DescribeListeners", K_LISTENER, arg);
 	c->cb.listener = cb;
-	params_add(&c->base, "ListenerArns.member.1=%s", listener_arn);
+	aws_params_add(&c->base, "ListenerArns.member.1=%s", listener_arn);
 	return call_start(c);
 }
 
@@ -1226,7 +1192,7 @@ elbv2_set_weights(struct aws *a, const char *listener_arn,
 	}
 	c = call_new(a, "ModifyListener", K_LISTENER, arg);
 	c->cb.listener = cb;
-	params_add(&c->base, "ListenerArn=%s", listener_arn);
+	aws_params_add(&c->base, "ListenerArn=%s", listener_arn);
 	forward_params(&c->base, "DefaultActions.member.1", w, n, st);
 	return call_start(c);
 }
@@ -1245,20 +1211,20 @@ elbv2_describe_target_groups(struct aws *a, const char *const *arns,
 	c = call_new(a, "DescribeTargetGroups", K_TGS, arg);
 	c->cb.tgs = cb;
 	for (i = 0; i < n; i++)
-		params_add(&c->base, "TargetGroupArns.member.%zu=%s", i + 1,
+		aws_params_add(&c->base, "TargetGroupArns.member.%zu=%s", i + 1,
 		    arns[i]);
 	return call_start(c);
 }
 
 static void
-targets_params(struct params *p, const struct elbv2_target *t, size_t n)
+targets_params(struct aws_params *p, const struct elbv2_target *t, size_t n)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		params_add(p, "Targets.member.%zu.Id=%s", i + 1, t[i].id);
+		aws_params_add(p, "Targets.member.%zu.Id=%s", i + 1, t[i].id);
 		if (t[i].port > 0)
-			params_add(p, "Targets.member.%zu.Port=%d", i + 1,
+			aws_params_add(p, "Targets.member.%zu.Port=%d", i + 1,
 			    t[i].port);
 	}
 }
@@ -1292,7 +1258,7 @@ elbv2_describe_target_health(struct aws *a, const char *tg_arn,
 		return NULL;
 	c = call_new(a, "DescribeTargetHealth", K_HEALTH, arg);
 	c->cb.health = cb;
-	params_add(&c->base, "TargetGroupArn=%s", tg_arn);
+	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
 	targets_params(&c->base, t, n);
 	return call_start(c);
 }
@@ -1312,7 +1278,7 @@ targets_call(struct aws *a, const char *op, const char *tg_arn,
 	}
 	c = call_new(a, op, K_DONE, arg);
 	c->cb.done = cb;
-	params_add(&c->base, "TargetGroupArn=%s", tg_arn);
+	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
 	targets_params(&c->base, t, n);
 	return call_start(c);
 }
@@ -1341,7 +1307,7 @@ elbv2_describe_rules(struct aws *a, const char *listener_arn,
 		return NULL;
 	c = call_new(a, "DescribeRules", K_RULES, arg);
 	c->cb.rules = cb;
-	params_add(&c->base, "ListenerArn=%s", listener_arn);
+	aws_params_add(&c->base, "ListenerArn=%s", listener_arn);
 	return call_start(c);
 }
 
@@ -1362,10 +1328,10 @@ rule_call(struct aws *a, const char *op, const char *arn_name,
 	}
 	c = call_new(a, op, K_RULE, arg);
 	c->cb.rule = cb;
-	params_add(&c->base, "%s=%s", create ? "ListenerArn" : "RuleArn",
+	aws_params_add(&c->base, "%s=%s", create ? "ListenerArn" : "RuleArn",
 	    arn);
 	if (create)
-		params_add(&c->base, "Priority=%d", s->priority);
+		aws_params_add(&c->base, "Priority=%d", s->priority);
 	rule_spec_params(&c->base, s);
 	return call_start(c);
 }
@@ -1395,7 +1361,7 @@ elbv2_delete_rule(struct aws *a, const char *rule_arn, elbv2_done_cb cb,
 		return NULL;
 	c = call_new(a, "DeleteRule", K_DONE, arg);
 	c->cb.done = cb;
-	params_add(&c->base, "RuleArn=%s", rule_arn);
+	aws_params_add(&c->base, "RuleArn=%s", rule_arn);
 	return call_start(c);
 }
 
@@ -1409,6 +1375,6 @@ elbv2_delete_target_group(struct aws *a, const char *tg_arn,
 		return NULL;
 	c = call_new(a, "DeleteTargetGroup", K_DONE, arg);
 	c->cb.done = cb;
-	params_add(&c->base, "TargetGroupArn=%s", tg_arn);
+	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
 	return call_start(c);
 }
