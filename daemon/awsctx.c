@@ -16,7 +16,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "plan.h"
 
 struct awsctx_region {

@@ -10,7 +10,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

@@ -3,7 +3,7 @@
  * with their intents and results, operator commands, hook output.
  */
 #include "cmd.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "store.h"
 

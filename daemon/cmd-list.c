@@ -2,7 +2,7 @@
  * cmd-list: every migration, one summary each.
  */
 #include "cmd.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "view.h"
 
 static int

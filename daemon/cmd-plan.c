@@ -5,7 +5,7 @@
  */
 #include "cmd.h"
 #include "fsm.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 

@@ -9,7 +9,7 @@
 
 #include "cmd.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

@@ -3,7 +3,7 @@
  * gates' polls fired against their schedule.
  */
 #include "cmd.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "watch.h"
 
 static int

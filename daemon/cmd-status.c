@@ -4,7 +4,7 @@
  */
 #include "cmd.h"
 #include "control.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "view.h"
 
 static int

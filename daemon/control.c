@@ -29,7 +29,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "proto.h"
 #include "view.h"
 

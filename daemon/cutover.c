@@ -40,7 +40,7 @@
 #include "hook.h"
 #include "lag.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

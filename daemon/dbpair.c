@@ -15,7 +15,7 @@
 #include "conf.h"
 #include "dbpair.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "plan.h"

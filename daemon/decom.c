@@ -34,7 +34,7 @@
 #include "doctx.h"
 #include "elbv2.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

@@ -9,7 +9,7 @@
 #include "digitalocean.h"
 #include "doctx.h"
 #include "http.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "xmalloc.h"
 
 struct doctx_client {

@@ -14,7 +14,7 @@
 #include "effect.h"
 #include "hook.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "repl.h"
 #include "seed.h"

@@ -14,7 +14,7 @@
 #include "hook.h"
 #include "lag.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "proc.h"

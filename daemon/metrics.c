@@ -26,7 +26,7 @@
 #include "doctx.h"
 #include "log.h"
 #include "metrics.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "phase.h"
 #include "view.h"

@@ -1,9 +1,9 @@
 /*
  * migrated: the daemon's entry point. It parses options, loads the config,
- * opens the store, resumes interrupted migrations, listens on the control
- * socket and runs the event loop; it owns the signals (SIGTERM/SIGINT finish
- * and exit, SIGHUP reloads, SIGCHLD reaps) and the systemd notify protocol
- * (READY=1, WATCHDOG=1, STATUS=, STOPPING=1).
+ * has daemon.c open the store, the migrations and the control socket, and
+ * runs the event loop; it owns the signals (SIGTERM/SIGINT finish and exit,
+ * SIGHUP reloads, SIGCHLD reaps), -t, and the systemd notify protocol's
+ * READY=1, WATCHDOG=1, RELOADING=1 and STOPPING=1. Nothing includes it.
  */
 #include <sys/stat.h>
 
@@ -19,24 +19,17 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "awsctx.h"
+#include "conf.h"
 #include "config.h"
 #include "control.h"
-#include "doctx.h"
-#include "effect.h"
-#include "http.h"
+#include "daemon.h"
 #include "log.h"
-#include "metrics.h"
-#include "migrated.h"
 #include "migration.h"
 #include "plan.h"
 #include "proc.h"
-#include "runner.h"
 #include "store.h"
-#include "webhook.h"
 
 #define DEFAULT_CONFIG	"/etc/migrated/migrated.conf"
-#define STOP_DEADLINE	25	/* seconds to finish work after SIGTERM */
 
 static void
 usage(FILE *f)
@@ -53,146 +46,6 @@ usage(FILE *f)
 	    "                       and the PLAN files named; exit 0 or 1\n"
 	    "  -V, --version        print the version\n"
 	    "  -h, --help           this text\n");
-}
-
-struct http *
-daemon_http(struct daemon *d)
-{
-	if (d->http == NULL && (d->http = http_new(d->base)) == NULL)
-		log_warnx("cannot start the HTTP client");
-	return d->http;
-}
-
-const char *
-daemon_socket_path(const struct daemon *d)
-{
-	return d->socket_override ? d->socket_override : d->conf->socket;
-}
-
-const char *
-daemon_state_path(const struct daemon *d)
-{
-	return d->state_override ? d->state_override : d->conf->state_db;
-}
-
-struct migration *
-daemon_find(struct daemon *d, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < d->nmigs; i++)
-		if (strcmp(d->migs[i]->name, name) == 0)
-			return d->migs[i];
-	return NULL;
-}
-
-void
-daemon_add(struct daemon *d, struct migration *m)
-{
-	struct migration	**n;
-
-	if ((n = reallocarray(d->migs, d->nmigs + 1, sizeof(*n))) == NULL)
-		fatal("reallocarray");
-	d->migs = n;
-	d->migs[d->nmigs++] = m;
-	runner_attach(d, m);
-	daemon_changed(d, m);
-}
-
-void
-daemon_remove(struct daemon *d, struct migration *m)
-{
-	size_t	i;
-
-	for (i = 0; i < d->nmigs; i++)
-		if (d->migs[i] == m)
-			break;
-	if (i == d->nmigs)
-		return;
-	memmove(&d->migs[i], &d->migs[i + 1],
-	    (d->nmigs - i - 1) * sizeof(*d->migs));
-	d->nmigs--;
-	runner_detach(m);
-	migration_free(m);
-	daemon_changed(d, NULL);
-}
-
-void
-daemon_changed(struct daemon *d, struct migration *m)
-{
-	control_changed(d->control);
-	if (d->ev_status != NULL)
-		event_active(d->ev_status, 0, 0);
-}
-
-/* STATUS= for systemd: one line summarising every migration. */
-static void
-daemon_status_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon		*d = arg;
-	struct migration	*m;
-	char			 line[512];
-	size_t			 i, len;
-
-	if (!d->notify)
-		return;
-	len = snprintf(line, sizeof(line), "STATUS=%zu migration%s%s",
-	    d->nmigs, d->nmigs == 1 ? "" : "s", d->nmigs ? ": " : "");
-	for (i = 0; i < d->nmigs && len < sizeof(line); i++) {
-		m = d->migs[i];
-		if (m->phase == PH_SHIFTING && m->plan != NULL)
-			len += snprintf(line + len, sizeof(line) - len,
-			    "%s%s %s %d/%d", i ? ", " : "", m->name,
-			    phase_name(m->phase), m->step + 1,
-			    m->plan->traffic.nsteps);
-		else
-			len += snprintf(line + len, sizeof(line) - len,
-			    "%s%s %s", i ? ", " : "", m->name,
-			    phase_name(m->phase));
-	}
-	sd_notify(0, line);
-}
-
-/* Parse stored plan text and apply the `set` overrides on top. */
-static struct plan *
-daemon_plan(struct migration *m, const char *text)
-{
-	struct conf_errors	 errs;
-	struct plan		*p;
-	json_t			*ov, *v;
-	const char		*key;
-	char			 why[512];
-	int			 i;
-
-	memset(&errs, 0, sizeof(errs));
-	p = plan_parse(text, m->plan_path ? m->plan_path : m->name, &errs);
-	for (i = 0; i < errs.n; i++)
-		log_warnx("%s: %s", m->name, errs.msg[i]);
-	conf_errors_clear(&errs);
-	if (p == NULL || m->overrides == NULL)
-		return p;
-	if ((ov = json_loads(m->overrides, 0, NULL)) == NULL)
-		return p;
-	json_object_foreach(ov, key, v) {
-		if (!json_is_string(v) || plan_set(p, key, json_string_value(v),
-		    why, sizeof(why)) == -1)
-			log_warnx("%s: override %s no longer applies: %s",
-			    m->name, key, why);
-	}
-	json_decref(ov);
-	return p;
-}
-
-static void
-daemon_load_one(void *arg, struct migration *m)
-{
-	struct daemon	*d = arg;
-
-	m->plan = daemon_plan(m, m->plan_text);
-	if (m->plan == NULL)
-		log_warnx("%s: stored plan does not parse; the migration "
-		    "holds until it is fixed", m->name);
-	daemon_add(d, m);
 }
 
 /* SIGHUP: a new config and fresh plans, or the old ones and a reason. */
@@ -322,31 +175,6 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
-daemon_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon	*d = arg;
-
-	/* Intents left open are reconciled at the next start. */
-	log_warnx("work still running after %ds; exiting anyway",
-	    STOP_DEADLINE);
-	event_base_loopexit(d->base, NULL);
-}
-
-void
-daemon_stop_when_idle(struct daemon *d)
-{
-	struct timeval	deadline = { STOP_DEADLINE, 0 };
-
-	/* Effects end; messages already queued still go out. */
-	if (effect_running() == 0 && webhook_pending(d->webhook) == 0) {
-		event_base_loopexit(d->base, NULL);
-		return;
-	}
-	if (!evtimer_pending(d->ev_stop, NULL))
-		evtimer_add(d->ev_stop, &deadline);
-}
-
-static void
 daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
 	/* Sent from the loop: a stuck loop stops it, and systemd restarts. */
@@ -407,42 +235,16 @@ check_config(const char *path, int must_exist, char **plans, int nplans)
 	return bad ? 1 : 0;
 }
 
-static void
-daemon_free(struct daemon *d)
-{
-	size_t	i;
+struct options {
+	int	 check;
+	int	 foreground;
+	int	 debug;
+};
 
-	control_free(d->control);
-	metrics_free(d->metrics);
-	for (i = 0; i < d->nmigs; i++) {
-		runner_detach(d->migs[i]);
-		migration_free(d->migs[i]);
-	}
-	free(d->migs);
-	/* After the migrations: their jobs cancelled their AWS calls. */
-	awsctx_free(d);
-	doctx_free(d);
-	webhook_free(d->webhook);
-	/* Last: every user above has cancelled its requests. */
-	http_free(d->http);
-	store_close(d->store);
-	if (d->ev_term) {
-		event_free(d->ev_term);
-		event_free(d->ev_int);
-		event_free(d->ev_hup);
-		event_free(d->ev_chld);
-		event_free(d->ev_stop);
-		event_free(d->ev_status);
-	}
-	if (d->ev_watchdog)
-		event_free(d->ev_watchdog);
-	config_free(d->conf);
-	if (d->base)
-		event_base_free(d->base);
-}
-
-int
-main(int argc, char *argv[])
+/* Options into d and o; returns -1 to exit with *rc. */
+static int
+parse_options(int *argc, char ***argv, struct daemon *d, struct options *o,
+    int *rc)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -455,137 +257,128 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon		 d;
-	struct conf_errors	 errs;
-	struct timeval		 tv;
-	char			 err[1024];
-	uint64_t		 wd_usec;
-	int			 ch, i, check = 0, foreground = 0, debug = 0;
+	int	ch;
 
-	memset(&d, 0, sizeof(d));
-	d.conf_path = DEFAULT_CONFIG;
-	while ((ch = getopt_long(argc, argv, "c:s:S:fdtVh", longopts,
+	d->conf_path = DEFAULT_CONFIG;
+	while ((ch = getopt_long(*argc, *argv, "c:s:S:fdtVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			d.conf_path = optarg;
+			d->conf_path = optarg;
 			break;
 		case 's':
-			d.socket_override = optarg;
+			d->socket_override = optarg;
 			break;
 		case 'S':
-			d.state_override = optarg;
+			d->state_override = optarg;
 			break;
 		case 'f':
-			foreground = 1;
+			o->foreground = 1;
 			break;
 		case 'd':
-			debug = 1;
+			o->debug = 1;
 			break;
 		case 't':
-			check = 1;
+			o->check = 1;
 			break;
 		case 'V':
 			printf("migrated %s\n", MIGRATED_VERSION);
-			return 0;
+			*rc = 0;
+			return -1;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*rc = 0;
+			return -1;
 		default:
 			usage(stderr);
-			return 2;
+			*rc = 2;
+			return -1;
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	*argc -= optind;
+	*argv += optind;
 	/* A missing config at the default path means built-in defaults. */
-	d.conf_must_exist = strcmp(d.conf_path, DEFAULT_CONFIG) != 0;
-	if (check)
+	d->conf_must_exist = strcmp(d->conf_path, DEFAULT_CONFIG) != 0;
+	return 0;
+}
+
+/* The signals the daemon answers, and the watchdog systemd asks for. */
+static void
+signals_init(struct daemon *d)
+{
+	struct timeval	 tv;
+	uint64_t	 wd_usec;
+
+	signal(SIGPIPE, SIG_IGN);
+	d->ev_term = evsignal_new(d->base, SIGTERM, daemon_signal_cb, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, daemon_signal_cb, d);
+	d->ev_hup = evsignal_new(d->base, SIGHUP, daemon_signal_cb, d);
+	d->ev_chld = evsignal_new(d->base, SIGCHLD, daemon_signal_cb, d);
+	if (!d->ev_term || !d->ev_int || !d->ev_hup || !d->ev_chld)
+		fatalx("evsignal_new");
+	event_add(d->ev_term, NULL);
+	event_add(d->ev_int, NULL);
+	event_add(d->ev_hup, NULL);
+	event_add(d->ev_chld, NULL);
+	if (d->notify && sd_watchdog_enabled(0, &wd_usec) > 0) {
+		tv.tv_sec = (wd_usec / 3) / 1000000;
+		tv.tv_usec = (wd_usec / 3) % 1000000;
+		d->ev_watchdog = event_new(d->base, -1, EV_PERSIST,
+		    daemon_watchdog_cb, d);
+		event_add(d->ev_watchdog, &tv);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon		 d;
+	struct options		 o;
+	struct conf_errors	 errs;
+	size_t			 i;
+	int			 rc;
+
+	memset(&d, 0, sizeof(d));
+	memset(&o, 0, sizeof(o));
+	if (parse_options(&argc, &argv, &d, &o, &rc) == -1)
+		return rc;
+	if (o.check)
 		return check_config(d.conf_path, d.conf_must_exist, argv, argc);
 	if (argc > 0) {
 		usage(stderr);
 		return 2;
 	}
 
-	log_init(debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_init(o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	memset(&errs, 0, sizeof(errs));
 	if ((d.conf = config_load(d.conf_path, d.conf_must_exist, &errs)) ==
 	    NULL) {
-		for (i = 0; i < errs.n; i++)
+		for (i = 0; i < (size_t)errs.n; i++)
 			log_warnx("%s", errs.msg[i]);
 		conf_errors_clear(&errs);
 		fatalx("%s has errors; not starting", d.conf_path);
 	}
 	conf_errors_clear(&errs);
-	if (!debug)
+	if (!o.debug)
 		log_setlevel(d.conf->log_level);
-	d.notify = !foreground && getenv("NOTIFY_SOCKET") != NULL;
+	d.notify = !o.foreground && getenv("NOTIFY_SOCKET") != NULL;
 	d.uid = geteuid();
-	signal(SIGPIPE, SIG_IGN);
-
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	d.ops.arg = &d;
-	d.ops.entered = runner_entered;
-	d.webhook = webhook_new(&d);
-
-	if ((d.store = store_open(daemon_state_path(&d), err,
-	    sizeof(err))) == NULL) {
-		log_warnx("%s", err);
+	signals_init(&d);
+	if (daemon_open(&d) == -1) {
 		daemon_free(&d);
 		return 1;
-	}
-	d.ev_status = event_new(d.base, -1, 0, daemon_status_cb, &d);
-	d.ev_term = evsignal_new(d.base, SIGTERM, daemon_signal_cb, &d);
-	d.ev_int = evsignal_new(d.base, SIGINT, daemon_signal_cb, &d);
-	d.ev_hup = evsignal_new(d.base, SIGHUP, daemon_signal_cb, &d);
-	d.ev_chld = evsignal_new(d.base, SIGCHLD, daemon_signal_cb, &d);
-	d.ev_stop = evtimer_new(d.base, daemon_deadline_cb, &d);
-	if (!d.ev_status || !d.ev_term || !d.ev_int || !d.ev_hup ||
-	    !d.ev_chld || !d.ev_stop)
-		fatalx("event_new");
-	event_add(d.ev_term, NULL);
-	event_add(d.ev_int, NULL);
-	event_add(d.ev_hup, NULL);
-	event_add(d.ev_chld, NULL);
-
-	if (store_mig_load(d.store, daemon_load_one, &d) == -1) {
-		log_warnx("%s: migrations could not be loaded; not starting",
-		    daemon_state_path(&d));
-		daemon_free(&d);
-		return 1;
-	}
-	if ((d.control = control_new(&d, daemon_socket_path(&d),
-	    d.conf->socket_mode, d.conf->socket_group,
-	    d.conf->max_clients)) == NULL) {
-		daemon_free(&d);
-		return 1;
-	}
-	if (d.conf->metrics_listen != NULL &&
-	    (d.metrics = metrics_new(&d, d.conf->metrics_listen)) == NULL) {
-		daemon_free(&d);
-		return 1;
-	}
-	/* Interrupted work first, so READY=1 means "resumed". */
-	for (i = 0; i < (int)d.nmigs; i++)
-		runner_resume(&d, d.migs[i]);
-
-	if (d.notify && sd_watchdog_enabled(0, &wd_usec) > 0) {
-		tv.tv_sec = (wd_usec / 3) / 1000000;
-		tv.tv_usec = (wd_usec / 3) % 1000000;
-		d.ev_watchdog = event_new(d.base, -1, EV_PERSIST,
-		    daemon_watchdog_cb, &d);
-		event_add(d.ev_watchdog, &tv);
 	}
 	log_notice("migrated %s: %zu migration%s, state %s", MIGRATED_VERSION,
 	    d.nmigs, d.nmigs == 1 ? "" : "s", daemon_state_path(&d));
 	if (d.notify)
 		sd_notify(0, "READY=1");
-	daemon_status_cb(-1, 0, &d);
+	daemon_status(&d);
 
 	event_base_dispatch(d.base);
 
-	for (i = 0; i < (int)d.nmigs; i++)
+	for (i = 0; i < d.nmigs; i++)
 		if (phase_is_running(d.migs[i]->phase))
 			store_journal(d.store, d.migs[i]->id, "daemon",
 			    "migrated stopped; the phase resumes at the next "

@@ -34,7 +34,7 @@
 #include "ecs.h"
 #include "elbv2.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

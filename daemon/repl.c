@@ -18,7 +18,7 @@
 #include "effect.h"
 #include "lag.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

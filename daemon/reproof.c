@@ -33,7 +33,7 @@
 
 #include "dbpair.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

@@ -25,7 +25,7 @@
 #include "hook.h"
 #include "lag.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "mydb.h"

@@ -26,7 +26,7 @@
 #include "dbpair.h"
 #include "effect.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "plan.h"

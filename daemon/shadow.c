@@ -20,7 +20,7 @@
 #include "ecs.h"
 #include "elbv2.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

@@ -25,7 +25,7 @@
 #include <jansson.h>
 
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

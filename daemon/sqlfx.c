@@ -11,7 +11,7 @@
 #include "dbpair.h"
 #include "effect.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "runner.h"

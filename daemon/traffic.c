@@ -23,7 +23,7 @@
 #include "awsctx.h"
 #include "elbv2.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

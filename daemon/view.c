@@ -11,7 +11,7 @@
 #include "decom.h"
 #include "fsm.h"
 #include "lag.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

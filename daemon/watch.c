@@ -23,7 +23,7 @@
 #include "elbv2.h"
 #include "lag.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

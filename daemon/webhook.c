@@ -16,7 +16,7 @@
 
 #include "http.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

@@ -37,7 +37,7 @@
 #include "ecs.h"
 #include "hook.h"
 #include "log.h"
-#include "migrated.h"
+#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "route53.h"

@@ -1,10 +1,11 @@
 /*
- * migrated: the daemon's shared state. One struct daemon per process holds
- * the event base, the configuration, the store, the control socket and the
- * migrations; every daemon/ module is handed a pointer to it.
+ * daemon: the daemon's shared services. One struct daemon per process holds
+ * the event base, the configuration, the store, the control socket, the
+ * HTTP client and the migrations; every daemon/ module is handed a pointer
+ * to it.
  */
-#ifndef MIGRATED_H
-#define MIGRATED_H
+#ifndef DAEMON_H
+#define DAEMON_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -78,5 +79,21 @@ void	daemon_changed(struct daemon *, struct migration *);
 
 /* SIGTERM path: exit once the running effects have finished. */
 void	daemon_stop_when_idle(struct daemon *);
+
+/*
+ * Open the store, load and resume its migrations, listen on the control
+ * socket and /metrics. base, conf and the paths must be set. -1 (logged)
+ * when the daemon cannot start; daemon_free() either way.
+ */
+int	daemon_open(struct daemon *);
+/* Free everything daemon_open() and the loop made, and the config. */
+void	daemon_free(struct daemon *);
+
+/* Tell systemd (STATUS=) where every migration stands. */
+void	daemon_status(struct daemon *);
+
+struct plan;
+/* Parse m's stored plan text and apply its `set` overrides on top. */
+struct plan	*daemon_plan(struct migration *, const char *text);
 
 #endif
