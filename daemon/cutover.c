@@ -41,6 +41,7 @@
 #include "lag.h"
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"
@@ -935,12 +936,12 @@ cut_finish(struct cut *c)
 		/* Resumed after a restart: the freeze point's snapshots
 		 * went with the old process; the runner proves at a new
 		 * point through reverse replication (daemon/reproof.c). */
-		fact_set(c, "proof.verdict", NULL);
+		fact_set(c, PROOF_FACT_VERDICT, NULL);
 	} else if (c->m->plan->cutover.checksum) {
 		/* Resumed after a restart, and no reverse replication to
 		 * find a new point with. */
-		fact_set(c, "proof.verdict", "error");
-		fact_set(c, "proof.detail", "the daemon stopped during the "
+		fact_set(c, PROOF_FACT_VERDICT, "error");
+		fact_set(c, PROOF_FACT_DETAIL, "the daemon stopped during the "
 		    "cutover; the snapshots at the freeze point are gone, so "
 		    "the tables are unproven: compare them by hand before "
 		    "approving decommission");

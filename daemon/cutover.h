@@ -30,13 +30,5 @@ void	cutover_rollback(struct daemon *, struct migration *,
 	    void (*done)(struct daemon *, struct migration *, int ok,
 	    const char *why));
 
-/* Facts the cutover records. */
-#define CUT_FACT_ATTEMPT	"cutover.attempt"	/* freeze began (unix us) */
-#define CUT_FACT_FINAL		"cutover.final"		/* file:pos frozen at */
-#define CUT_FACT_REVERSE	"cutover.reverse"	/* target file:pos */
-#define CUT_FACT_SWITCHING	"cutover.switching"	/* switch began */
-#define CUT_FACT_SWITCHED	"cutover.switched"	/* writer switched (us) */
-#define CUT_FACT_FREEZE_MS	"cutover.freeze_ms"	/* freeze -> switched */
-#define CUT_FACT_GAP_MS		"cutover.write_gap_ms"	/* freeze -> 1st write */
 
 #endif

@@ -35,6 +35,7 @@
 #include "elbv2.h"
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"
@@ -176,7 +177,7 @@ dstate(struct decom *c, int64_t id)
 {
 	char	key[64];
 
-	snprintf(key, sizeof(key), "decom.d.%" PRId64, id);
+	snprintf(key, sizeof(key), DECOM_FACT_DROPLET "%" PRId64, id);
 	return store_fact_get(c->d->store, c->m->id, key);
 }
 
@@ -193,7 +194,7 @@ dstate_set(struct decom *c, int64_t id, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	snprintf(key, sizeof(key), "decom.d.%" PRId64, id);
+	snprintf(key, sizeof(key), DECOM_FACT_DROPLET "%" PRId64, id);
 	store_fact_set(c->d->store, c->m->id, key, buf);
 }
 
@@ -225,7 +226,7 @@ dc_check(struct decom *c)
 		return;
 	}
 	switched = store_fact_get(st, m->id, CUT_FACT_SWITCHED);
-	verdict = store_fact_get(st, m->id, "proof.verdict");
+	verdict = store_fact_get(st, m->id, PROOF_FACT_VERDICT);
 	why[0] = '\0';
 	if (switched != NULL && p->cutover.checksum && verdict == NULL &&
 	    runner_proof_text(m) != NULL) {
@@ -406,7 +407,7 @@ dereg_health_cb(void *arg, const struct elbv2_target_healths *th,
 		dc_later(c, DECOM_POLL_MS);
 		return;
 	}
-	store_fact_set(c->d->store, c->m->id, "decom.drained", "1");
+	store_fact_set(c->d->store, c->m->id, DECOM_FACT_DRAINED, "1");
 	c->step = DC_STOP;
 	dc_next(c);
 }
@@ -416,7 +417,7 @@ dc_deregister(struct decom *c)
 {
 	const struct plan	*p = c->m->plan;
 
-	if (store_fact_i64(c->d->store, c->m->id, "decom.drained") == 1) {
+	if (store_fact_i64(c->d->store, c->m->id, DECOM_FACT_DRAINED) == 1) {
 		c->step = DC_STOP;
 		dc_next(c);
 		return;
@@ -746,7 +747,7 @@ resource_cb(void *arg, int gone, const struct do_err *err)
 		    do_resource_name(c->kind), id, err->text);
 		return;
 	}
-	snprintf(key, sizeof(key), "decom.r.%s.%s", do_resource_name(c->kind),
+	snprintf(key, sizeof(key), DECOM_FACT_RESOURCE "%s.%s", do_resource_name(c->kind),
 	    id);
 	store_fact_set(c->d->store, c->m->id, key, "deleted");
 	dc_note(c, "decommission: %s %s %s", do_resource_name(c->kind), id,
@@ -763,7 +764,7 @@ dc_resources(struct decom *c)
 	for (; c->kind <= DO_RES_RESERVED_IP; c->kind++, c->i = 0) {
 		list = resource_list(c->m->plan, c->kind);
 		for (; list != NULL && list[c->i] != NULL; c->i++) {
-			snprintf(key, sizeof(key), "decom.r.%s.%s",
+			snprintf(key, sizeof(key), DECOM_FACT_RESOURCE "%s.%s",
 			    do_resource_name(c->kind), list[c->i]);
 			if ((v = store_fact_get(c->d->store, c->m->id,
 			    key)) != NULL) {
@@ -795,7 +796,7 @@ tg_deleted_cb(void *arg, const struct elbv2_err *err)
 		    " (something still forwards to it)" : "");
 		return;
 	}
-	store_fact_set(c->d->store, c->m->id, "decom.tg_deleted", "1");
+	store_fact_set(c->d->store, c->m->id, DECOM_FACT_TG_DELETED, "1");
 	dc_note(c, "decommission: the droplets' target group %s",
 	    err != NULL ? "was gone already" : "deleted");
 	c->step = DC_DONE;
@@ -808,7 +809,7 @@ dc_tg(struct decom *c)
 	const struct plan	*p = c->m->plan;
 
 	if (!p->decommission.delete_droplet_tg ||
-	    store_fact_i64(c->d->store, c->m->id, "decom.tg_deleted") == 1) {
+	    store_fact_i64(c->d->store, c->m->id, DECOM_FACT_TG_DELETED) == 1) {
 		c->step = DC_DONE;
 		dc_next(c);
 		return;
@@ -927,7 +928,7 @@ decom_json(struct daemon *d, const struct migration *m)
 		char	 key[64];
 
 		json_array_foreach(x, i, dr) {
-			snprintf(key, sizeof(key), "decom.d.%" JSON_INTEGER_FORMAT,
+			snprintf(key, sizeof(key), DECOM_FACT_DROPLET "%" JSON_INTEGER_FORMAT,
 			    json_integer_value(json_object_get(dr, "id")));
 			s = store_fact_get(d->store, m->id, key);
 			json_array_append_new(a, json_pack("{s:O, s:O, s:s}",

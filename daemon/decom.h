@@ -17,9 +17,6 @@
 struct daemon;
 struct migration;
 
-/* The fleet decommission acts on, recorded at its first run. */
-#define DECOM_FACT_FLEET	"decom.fleet"
-#define DECOM_FACT_DELETE_AT	"decom.delete_at"	/* unix ms */
 
 /* How often DigitalOcean's actions and the draining are looked at. */
 #define DECOM_POLL_MS		1000

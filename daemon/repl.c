@@ -19,6 +19,7 @@
 #include "lag.h"
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

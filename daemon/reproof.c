@@ -34,6 +34,7 @@
 #include "dbpair.h"
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

@@ -51,7 +51,4 @@ void		 reproof_free(struct reproof *);
  * in repair mode. */
 const char	*reproof_progress(const struct reproof *);
 
-/* Set while the source's reverse replication is paused by a re-proof. */
-#define REPROOF_FACT_PAUSED	"reproof.paused"
-
 #endif

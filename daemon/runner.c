@@ -26,6 +26,7 @@
 #include "lag.h"
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "plan.h"
 #include "mydb.h"
@@ -436,9 +437,9 @@ runner_proof_done(void *arg, const struct proof_report *r)
 		    r->error : "the proof failed", rt->proof_point);
 	if (n < 0 || (size_t)n >= sizeof(detail))
 		memcpy(detail + sizeof(detail) - 4, "...", 4);
-	store_fact_set(st, m->id, "proof.verdict",
+	store_fact_set(st, m->id, PROOF_FACT_VERDICT,
 	    proof_verdict_name(r->verdict));
-	store_fact_set(st, m->id, "proof.detail", detail);
+	store_fact_set(st, m->id, PROOF_FACT_DETAIL, detail);
 	store_journal(st, m->id, r->verdict == PROOF_OK ? "info" : "warning",
 	    text != NULL ? text : detail);
 	free(text);
@@ -463,14 +464,14 @@ runner_proof_begin(struct runner *rt, struct mydb *src, struct mydb *tgt,
 	snprintf(rt->proof_point, sizeof(rt->proof_point), "%s", point);
 	rt->proof_src = src;
 	rt->proof_tgt = tgt;
-	store_fact_set(d->store, m->id, "proof.verdict", NULL);
-	store_fact_set(d->store, m->id, "proof.detail", NULL);
+	store_fact_set(d->store, m->id, PROOF_FACT_VERDICT, NULL);
+	store_fact_set(d->store, m->id, PROOF_FACT_DETAIL, NULL);
 	m->obs.proof_ok = 0;
 	rt->proof = proof_new(src, tgt, (const char *const *)p->source.schemas,
 	    (size_t)p->source.nschemas, 0, runner_proof_done, rt);
 	if (rt->proof == NULL) {
-		store_fact_set(d->store, m->id, "proof.verdict", "error");
-		store_fact_set(d->store, m->id, "proof.detail", "the proof "
+		store_fact_set(d->store, m->id, PROOF_FACT_VERDICT, "error");
+		store_fact_set(d->store, m->id, PROOF_FACT_DETAIL, "the proof "
 		    "could not start");
 		runner_proof_free(rt);
 		return;
@@ -542,8 +543,8 @@ runner_reproof_done(void *arg, int ok, struct mydb *src, struct mydb *tgt,
 	    "proof finished and no new consistent point could be had: %s; "
 	    "the tables are unproven: compare them by hand before approving "
 	    "decommission", why);
-	store_fact_set(st, m->id, "proof.verdict", "error");
-	store_fact_set(st, m->id, "proof.detail", buf);
+	store_fact_set(st, m->id, PROOF_FACT_VERDICT, "error");
+	store_fact_set(st, m->id, PROOF_FACT_DETAIL, buf);
 	store_journal(st, m->id, "warning", buf);
 	log_warnx("%s: checksum proof: error: %s", m->name, buf);
 	m->obs.proof_ok = 0;
@@ -577,8 +578,8 @@ runner_reproof_start(struct runner *rt)
 		return;
 	if (mode == REPROOF_PROVE) {
 		/* Unproven while it runs: approve and decommission wait. */
-		store_fact_set(rt->d->store, m->id, "proof.verdict", NULL);
-		store_fact_set(rt->d->store, m->id, "proof.detail", NULL);
+		store_fact_set(rt->d->store, m->id, PROOF_FACT_VERDICT, NULL);
+		store_fact_set(rt->d->store, m->id, PROOF_FACT_DETAIL, NULL);
 		m->obs.proof_ok = 0;
 		log_info("%s: the checksum proof was lost with the daemon's "
 		    "restart; looking for a new consistent point", m->name);
@@ -602,7 +603,7 @@ runner_proof_resume(struct runner *rt)
 	char			*verdict, *switched, *paused;
 	int			 lost;
 
-	verdict = store_fact_get(st, m->id, "proof.verdict");
+	verdict = store_fact_get(st, m->id, PROOF_FACT_VERDICT);
 	switched = store_fact_get(st, m->id, CUT_FACT_SWITCHED);
 	paused = store_fact_get(st, m->id, REPROOF_FACT_PAUSED);
 	m->obs.proof_ok = verdict != NULL && strcmp(verdict, "ok") == 0;
@@ -612,8 +613,8 @@ runner_proof_resume(struct runner *rt)
 	if (lost && p->cutover.reverse_replication && runner_after_cutover(m))
 		rt->reproof_due = 1;
 	else if (lost) {
-		store_fact_set(st, m->id, "proof.verdict", "error");
-		store_fact_set(st, m->id, "proof.detail", p->cutover.
+		store_fact_set(st, m->id, PROOF_FACT_VERDICT, "error");
+		store_fact_set(st, m->id, PROOF_FACT_DETAIL, p->cutover.
 		    reverse_replication ? "the daemon stopped before the "
 		    "checksum proof finished; its snapshot at the freeze point "
 		    "is gone, so the tables are unproven: compare them by hand "
@@ -794,7 +795,7 @@ runner_entered(void *arg, struct migration *m, enum phase from, enum mev ev,
 	if (from == PH_CUTOVER && m->phase == PH_FULL_TRAFFIC &&
 	    rt->proof == NULL && m->plan != NULL && m->plan->cutover.checksum &&
 	    m->plan->cutover.reverse_replication &&
-	    !store_fact_exists(d->store, m->id, "proof.verdict")) {
+	    !store_fact_exists(d->store, m->id, PROOF_FACT_VERDICT)) {
 		rt->reproof_due = 1;
 		runner_reproof_start(rt);
 	}

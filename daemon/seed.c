@@ -27,6 +27,7 @@
 #include "effect.h"
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "mydb.h"
 #include "plan.h"

@@ -19,9 +19,5 @@ extern const struct effect_kind	seed_effect;
 /* Run the phase; fires MEV_SEEDED, or MEV_FAIL with the tool's words. */
 void	seed_run(struct daemon *, struct migration *);
 
-/* The recorded coordinates ("seed.file", "seed.pos", "seed.gtid"). */
-#define SEED_FACT_FILE	"seed.file"
-#define SEED_FACT_POS	"seed.pos"
-#define SEED_FACT_GTID	"seed.gtid"
 
 #endif

@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

@@ -12,14 +12,6 @@
 struct daemon;
 struct migration;
 
-/* The facts of a step and of the soak. */
-#define SHIFT_FACT_STEP		"shift.step"		/* "k:since_ms" */
-#define SHIFT_FACT_RETRY_AT	"shift.retry_at"	/* unix ms */
-#define SHIFT_FACT_BREACHES	"shift.breaches"	/* "k:count" */
-/* A step being stopped: "breach:why" or "fail:why", until it is. */
-#define SHIFT_FACT_BACK		"shift.back"
-#define SOAK_FACT_SINCE		"soak.since"
-#define SOAK_FACT_PASSED	"soak.passed"
 
 /* How often the listener is read for drift between changes, at least. */
 #define SHIFT_DRIFT_CHECK_MS	5000

@@ -24,6 +24,7 @@
 #include "elbv2.h"
 #include "log.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

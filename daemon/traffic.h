@@ -16,11 +16,6 @@ struct daemon;
 struct migration;
 struct traffic;
 
-/* The facts: the forward last confirmed, and the one being set. */
-#define TRAFFIC_FACT_SET	"traffic.set"
-#define TRAFFIC_FACT_SETTING	"traffic.setting"
-#define TRAFFIC_FACT_RULE	"traffic.rule_arn"
-
 /* What the listener should do. */
 struct traffic_want {
 	int	 ecs_pct;	/* 0..100: droplets get the rest */

@@ -12,6 +12,7 @@
 #include "fsm.h"
 #include "lag.h"
 #include "daemon.h"
+#include "facts.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"
@@ -204,8 +205,8 @@ view_cutover(struct daemon *d, const struct migration *m)
 	    "final_position", fact_str(d, m, CUT_FACT_FINAL),
 	    "freeze_ms", fact_num(d, m, CUT_FACT_FREEZE_MS),
 	    "write_gap_ms", fact_num(d, m, CUT_FACT_GAP_MS),
-	    "proof", fact_str(d, m, "proof.verdict"),
-	    "proof_detail", fact_str(d, m, "proof.detail"),
+	    "proof", fact_str(d, m, PROOF_FACT_VERDICT),
+	    "proof_detail", fact_str(d, m, PROOF_FACT_DETAIL),
 	    "proof_progress", str_or_null(runner_proof_text(m)));
 }
 
