@@ -91,7 +91,8 @@ cmd_fire(struct cmd_ctx *ctx, enum mev ev)
 		return -1;
 	snprintf(detail, sizeof(detail), "%s by uid %u%s%s", ctx->cmd,
 	    (unsigned)ctx->uid, reason ? ": " : "", reason ? reason : "");
-	switch (runner_fire(ctx->d, m, ev, detail, why, sizeof(why))) {
+	switch (fsm_apply(ctx->d->store, &ctx->d->ops, m, ev, detail, why,
+	    sizeof(why))) {
 	case FSM_OK:
 		ctx->data = json_pack("{s:s, s:s}", "name", m->name, "phase",
 		    phase_name(m->phase));

@@ -41,12 +41,14 @@
 #include "lag.h"
 #include "log.h"
 #include "daemon.h"
+#include "driver.h"
 #include "facts.h"
+#include "job.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
-#include "runner.h"
+#include "proofrun.h"
 #include "sqlfx.h"
 #include "store.h"
 #include "writer.h"
@@ -68,6 +70,7 @@ struct cut_ref {
 };
 
 struct cut {
+	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	struct dbpair		*db;
@@ -94,8 +97,8 @@ struct cut {
 	char			 why[768];	/* abort reason */
 	int			 undo_tries;
 	int			 quiet_reads;	/* rollback: target binlog still */
-	void			 (*back_done)(struct daemon *,
-				    struct migration *, int, const char *);
+	void			 (*back_done)(struct job *, int,
+				    const char *);
 };
 
 static void	cut_precheck(struct cut *);
@@ -213,7 +216,7 @@ static void
 cut_cancel(void *arg)
 {
 	struct cut	*c = arg;
-	struct lag	*l = runner_lag(c->m);
+	struct lag	*l = job_lag(c->job);
 
 	if (l != NULL)
 		lag_hold_writes(l, 0);
@@ -223,13 +226,8 @@ cut_cancel(void *arg)
 static void
 cut_fire(struct cut *c, enum mev ev, const char *detail)
 {
-	char	why[256];
-
-	runner_job_done(c->m, c);
-	if (runner_lag(c->m) != NULL)
-		lag_hold_writes(runner_lag(c->m), 0);
-	runner_fire(c->d, c->m, ev, detail, why, sizeof(why));
-	cut_free(c);
+	/* cut_cancel lets the heartbeat write again. */
+	job_end(c->job, c, cut_cancel, ev, detail);
 }
 
 static void
@@ -343,7 +341,7 @@ static void
 cut_precheck_done(struct cut *c)
 {
 	const struct plan	*p = c->m->plan;
-	struct lag		*l = runner_lag(c->m);
+	struct lag		*l = job_lag(c->job);
 	const struct lagstat	*st = l != NULL ? lag_stat(l) : NULL;
 	int64_t			 fresh, now = now_ms();
 
@@ -373,7 +371,7 @@ cut_precheck_done(struct cut *c)
 		    CUT_POSTPONE_MAX_MS / 1000, c->postpone);
 		return;
 	}
-	runner_progress(c->m, "cutover postponed: %s", c->postpone);
+	job_progress(c->job, "cutover postponed: %s", c->postpone);
 	cut_after(c, CUT_RETRY_MS, precheck_tick);
 }
 
@@ -482,7 +480,7 @@ cut_precheck(struct cut *c)
 	char			 sql[640];
 
 	c->postpone[0] = '\0';
-	runner_progress(c->m, "cutover: checking before the freeze");
+	job_progress(c->job, "cutover: checking before the freeze");
 	if (c->wsrc == NULL && p->cutover.checksum)
 		c->wsrc = dbpair_open(c->d, c->m, c->db, 0, "source snapshot");
 	if (c->wtgt == NULL)
@@ -585,7 +583,7 @@ final_pos_cb(void *arg, struct mydb_result *res)
 	snprintf(c->final_file, sizeof(c->final_file), "%s", file);
 	c->final_pos = strtoull(pos, NULL, 10);
 	fact_set(c, CUT_FACT_FINAL, "%s:%" PRIu64, c->final_file, c->final_pos);
-	runner_progress(c->m, "cutover: source frozen at %s:%" PRIu64
+	job_progress(c->job, "cutover: source frozen at %s:%" PRIu64
 	    "; draining", c->final_file, c->final_pos);
 
 	/* The source's snapshot: frozen, so this is the freeze point. */
@@ -667,7 +665,7 @@ static void
 cut_freeze(struct cut *c)
 {
 	const struct plan	*p = c->m->plan;
-	struct lag		*l = runner_lag(c->m);
+	struct lag		*l = job_lag(c->job);
 	struct timeval		 tv;
 	json_t			*sql;
 
@@ -681,7 +679,7 @@ cut_freeze(struct cut *c)
 		fatalx("evtimer_new");
 	tv_ms(&tv, p->cutover.freeze_timeout);
 	evtimer_add(c->ev_budget, &tv);
-	runner_progress(c->m, "cutover: freezing the source");
+	job_progress(c->job, "cutover: freezing the source");
 	log_info("%s: cutover: freezing the source (budget %lld ms)",
 	    c->m->name, (long long)p->cutover.freeze_timeout);
 
@@ -695,7 +693,7 @@ cut_freeze(struct cut *c)
 	else
 		sql = stmts("SET SESSION lock_wait_timeout = 1",
 		    "SET GLOBAL read_only = ON", NULL);
-	if (sqlfx_start(c->d, c->m, "freeze source", "source", sql,
+	if (sqlfx_start(c->job, "freeze source", "source", sql,
 	    "SELECT @@global.read_only = 1", SQLFX_ONE, cut_frozen,
 	    cut_ref(c)) == -1) {
 		cut_deref(c->ref);
@@ -755,8 +753,8 @@ cut_reverse(struct cut *c)
 		snprintf(filter, sizeof(filter), "CHANGE REPLICATION FILTER "
 		    "REPLICATE_WILD_IGNORE_TABLE = ('mysql.%%')");
 	sql = stmts(filter, change, s->start_replica, NULL);
-	runner_progress(c->m, "cutover: starting reverse replication");
-	if (sqlfx_start(c->d, c->m, "reverse replication", "source", sql,
+	job_progress(c->job, "cutover: starting reverse replication");
+	if (sqlfx_start(c->job, "reverse replication", "source", sql,
 	    s->show_replica_status, SQLFX_ROWS, reversed_cb, cut_ref(c)) == -1) {
 		cut_deref(c->ref);
 		cut_abort(c, "reverse replication could not be journaled");
@@ -823,8 +821,8 @@ cut_reset(struct cut *c)
 		snprintf(reset, sizeof(reset), "%s", t->reset_replica_all);
 	}
 	sql = stmts(stop, reset, NULL);
-	runner_progress(c->m, "cutover: promoting the target");
-	if (sqlfx_start(c->d, c->m, "reset replication", "target", sql,
+	job_progress(c->job, "cutover: promoting the target");
+	if (sqlfx_start(c->job, "reset replication", "target", sql,
 	    dbpair_status_sql(c->db, p), SQLFX_NONE, reset_cb, cut_ref(c)) ==
 	    -1) {
 		cut_deref(c->ref);
@@ -898,7 +896,7 @@ first_write_cb(void *arg, struct mydb_result *res)
 	    strtoull(pos, NULL, 10) <= c->rev_pos)) {
 		waited = (unix_us() - c->freeze_us) / 1000000;
 		if (waited >= 2)
-			runner_progress(c->m, "cutover: writer switched; "
+			job_progress(c->job, "cutover: writer switched; "
 			    "waiting for the first application write on the "
 			    "target (%llds)", (long long)waited);
 		cut_after(c, CUT_FIRST_POLL_MS, first_write_tick);
@@ -918,7 +916,7 @@ first_write_cb(void *arg, struct mydb_result *res)
 	if (c->killed)
 		cut_finish(c);
 	else
-		runner_progress(c->m, "cutover: first write seen; ending the "
+		job_progress(c->job, "cutover: first write seen; ending the "
 		    "application's sessions on the source");
 }
 
@@ -929,7 +927,7 @@ cut_finish(struct cut *c)
 	char	*gap, *frz, detail[256];
 
 	if (c->wsrc != NULL) {
-		runner_proof_start(c->d, c->m, c->wsrc, c->wtgt);
+		proofrun_start(c->job->proof, c->wsrc, c->wtgt);
 		c->wsrc = c->wtgt = NULL;
 	} else if (c->m->plan->cutover.checksum &&
 	    c->m->plan->cutover.reverse_replication) {
@@ -978,7 +976,7 @@ cut_switched_now(struct cut *c)
 	c->m->obs.writer_switched = 1;
 	log_info("%s: cutover: writer switched %lld ms after the freeze",
 	    c->m->name, (long long)frz);
-	runner_progress(c->m, "cutover: writer switched; waiting for the "
+	job_progress(c->job, "cutover: writer switched; waiting for the "
 	    "first application write on the target");
 	if ((c->ev_kill = evtimer_new(c->d->base, kill_cb, c)) == NULL)
 		fatalx("evtimer_new");
@@ -1010,7 +1008,7 @@ switch_probe_cb(void *arg, struct mydb_result *res)
 		if (c->m->plan->cutover.writer != WRITER_HOOK &&
 		    !c->switch_again) {
 			c->switch_again = 1;
-			if (writer_switch(c->d, c->m, 1, "writer_switch",
+			if (writer_switch(c->job, 1, "writer_switch",
 			    switch_again_done, cut_ref(c)) == 0)
 				return;
 			cut_deref(c->ref);
@@ -1072,8 +1070,8 @@ cut_switch(struct cut *c)
 	}
 	c->switching = 1;
 	fact_set(c, CUT_FACT_SWITCHING, "%" PRId64, unix_us());
-	runner_progress(c->m, "cutover: switching the writer");
-	if (writer_switch(c->d, c->m, 1, "writer_switch", switch_done,
+	job_progress(c->job, "cutover: switching the writer");
+	if (writer_switch(c->job, 1, "writer_switch", switch_done,
 	    cut_ref(c)) == -1) {
 		cut_deref(c->ref);
 		c->switching = 0;
@@ -1117,7 +1115,7 @@ undo_fx(struct cut *c, const char *what, const char *on, json_t *sql,
     const char *check, enum sqlfx_check expect, int next)
 {
 	c->next = next;
-	if (sqlfx_start(c->d, c->m, what, on, sql, check, expect, undo_fx_done,
+	if (sqlfx_start(c->job, what, on, sql, check, expect, undo_fx_done,
 	    cut_ref(c)) == -1) {
 		cut_deref(c->ref);
 		log_warnx("%s: cutover undo: %s could not be journaled",
@@ -1199,16 +1197,14 @@ undo_finish(struct cut *c)
 	snprintf(detail, sizeof(detail), "%s (source read-only for %lld ms; "
 	    "replication from the source kept)", c->why, (long long)held);
 	if (c->back_done != NULL) {
-		void	(*done)(struct daemon *, struct migration *, int,
-			    const char *) = c->back_done;
-		struct daemon		*d = c->d;
-		struct migration	*m = c->m;
+		void		(*done)(struct job *, int, const char *) =
+				    c->back_done;
+		struct job	*j = c->job;
 
-		runner_job_done(m, c);
-		if (runner_lag(m) != NULL)
-			lag_hold_writes(runner_lag(m), 0);
-		cut_free(c);
-		done(d, m, 1, detail);
+		/* The rollback goes on: not job_end(). */
+		job_forget(j, c);
+		cut_cancel(c);
+		done(j, 1, detail);
 		return;
 	}
 	cut_fire(c, MEV_CUTOVER_ABORTED, detail);
@@ -1231,7 +1227,7 @@ cut_undo_step(struct cut *c, int step)
 	}
 	switch (step) {
 	case UNDO_UNFREEZE:
-		runner_progress(c->m, "cutover: unfreezing the source");
+		job_progress(c->job, "cutover: unfreezing the source");
 		if (s->super_read_only)
 			undo_fx(c, "unfreeze source", "source", stmts(
 			    "SET GLOBAL super_read_only = OFF",
@@ -1245,8 +1241,8 @@ cut_undo_step(struct cut *c, int step)
 			    UNDO_REVERSE_READ);
 		return;
 	case UNDO_REVERSE_READ:
-		if (runner_lag(c->m) != NULL)
-			lag_hold_writes(runner_lag(c->m), 0);
+		if (job_lag(c->job) != NULL)
+			lag_hold_writes(job_lag(c->job), 0);
 		cut_query(c, c->db->src, s->show_replica_status,
 		    undo_reverse_cb);
 		return;
@@ -1292,7 +1288,7 @@ cut_undo_step(struct cut *c, int step)
 		free(host);
 		free(user);
 		free(file);
-		runner_progress(c->m, "cutover: restoring replication from "
+		job_progress(c->job, "cutover: restoring replication from "
 		    "%s:%" PRIu64, c->final_file, c->final_pos);
 		undo_fx(c, "restore replication", "target", stmts(sql, start,
 		    NULL), dbpair_status_sql(c->db, p), SQLFX_ROWS, UNDO_DONE);
@@ -1351,22 +1347,23 @@ cut_undo(struct cut *c)
 /* --- entry points --- */
 
 static struct cut *
-cut_new(struct daemon *d, struct migration *m, enum cut_mode mode)
+cut_new(struct job *j, enum cut_mode mode)
 {
 	struct cut	*c;
-	char		 why[512], detail[600];
+	char		 why[512];
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
-	c->d = d;
-	c->m = m;
+	c->job = j;
+	c->d = j->d;
+	c->m = j->m;
 	c->mode = mode;
-	if ((c->db = runner_db(d, m, why, sizeof(why))) == NULL) {
+	if ((c->db = job_db(j, why, sizeof(why))) == NULL) {
 		free(c);
-		runner_fire(d, m, MEV_FAIL, why, detail, sizeof(detail));
+		job_end(j, NULL, NULL, MEV_FAIL, why);
 		return NULL;
 	}
-	runner_job(m, c, cut_cancel);
+	job_own(j, c, cut_cancel);
 	return c;
 }
 
@@ -1413,12 +1410,13 @@ resume_version_cb(void *arg, struct mydb_result *res)
 	cut_first_write_poll(c);
 }
 
-void
-cutover_run(struct daemon *d, struct migration *m)
+static void
+cutover_enter(struct job *j, enum phase from)
 {
+	struct migration	*m = j->m;
 	struct cut		*c;
 
-	if ((c = cut_new(d, m, CUT_FORWARD)) == NULL)
+	if ((c = cut_new(j, CUT_FORWARD)) == NULL)
 		return;
 	c->t_start_ms = now_ms();
 	c->freeze_us = fact_i64(c, CUT_FACT_ATTEMPT);
@@ -1474,19 +1472,18 @@ back_fail(struct cut *c, const char *fmt, ...)
 static void
 back_fail(struct cut *c, const char *fmt, ...)
 {
-	void	(*done)(struct daemon *, struct migration *, int,
-		    const char *) = c->back_done;
-	struct daemon		*d = c->d;
-	struct migration	*m = c->m;
-	va_list			 ap;
-	char			 why[768];
+	void		(*done)(struct job *, int, const char *) =
+			    c->back_done;
+	struct job	*j = c->job;
+	va_list		 ap;
+	char		 why[768];
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	runner_job_done(m, c);
+	job_forget(j, c);
 	cut_free(c);
-	done(d, m, 0, why);
+	done(j, 0, why);
 }
 
 static void
@@ -1510,7 +1507,7 @@ back_fx(struct cut *c, const char *what, const char *on, json_t *sql,
     const char *check, enum sqlfx_check expect, int next)
 {
 	c->next = next;
-	if (sqlfx_start(c->d, c->m, what, on, sql, check, expect, back_fx_done,
+	if (sqlfx_start(c->job, what, on, sql, check, expect, back_fx_done,
 	    cut_ref(c)) == -1) {
 		cut_deref(c->ref);
 		back_fail(c, "rollback: %s could not be journaled", what);
@@ -1663,7 +1660,7 @@ back_step(struct cut *c, int step)
 
 	switch (step) {
 	case BACK_VERSIONS:
-		runner_progress(c->m, "rollback: asking both servers");
+		job_progress(c->job, "rollback: asking both servers");
 		cut_query(c, c->db->src, "SELECT VERSION() AS v, 1 AS src",
 		    back_versions_cb);
 		cut_query(c, c->db->tgt, "SELECT VERSION() AS v",
@@ -1683,9 +1680,9 @@ back_step(struct cut *c, int step)
 		}
 		/* FALLTHROUGH */
 	case BACK_SWITCH:
-		runner_progress(c->m, "rollback: switching the writer back to "
+		job_progress(c->job, "rollback: switching the writer back to "
 		    "the source");
-		if (writer_switch(c->d, c->m, 0, "writer_switch_back",
+		if (writer_switch(c->job, 0, "writer_switch_back",
 		    back_hook_done, cut_ref(c)) == -1) {
 			cut_deref(c->ref);
 			back_fail(c, "rollback: the writer switch could not be "
@@ -1701,7 +1698,7 @@ back_step(struct cut *c, int step)
 		    "'unauthenticated user') AND COMMAND NOT IN ('Binlog Dump', "
 		    "'Binlog Dump GTID', 'Daemon')", self);
 		free(self);
-		runner_progress(c->m, "rollback: waiting for writes on the "
+		job_progress(c->job, "rollback: waiting for writes on the "
 		    "target to stop");
 		cut_query(c, c->db->tgt, sql, back_kill_list_cb);
 		return;
@@ -1709,7 +1706,7 @@ back_step(struct cut *c, int step)
 		cut_query(c, c->db->tgt, t->show_binlog_status, back_quiet_cb);
 		return;
 	case BACK_WAIT:
-		runner_progress(c->m, "rollback: the source catches up to "
+		job_progress(c->job, "rollback: the source catches up to "
 		    "%s:%" PRIu64, c->rev_file, c->rev_pos);
 		file = mydb_quote(c->rev_file);
 		snprintf(sql, sizeof(sql), "SELECT %s(%s, %" PRIu64 ", 60)",
@@ -1730,11 +1727,10 @@ back_step(struct cut *c, int step)
 		    "SELECT @@global.read_only = 0", SQLFX_ONE, BACK_DONE);
 		return;
 	default: {
-		void	(*done)(struct daemon *, struct migration *, int,
-			    const char *) = c->back_done;
-		struct daemon		*d = c->d;
-		struct migration	*m = c->m;
-		char			 detail[512];
+		void		(*done)(struct job *, int, const char *) =
+				    c->back_done;
+		struct job	*j = c->job;
+		char		 detail[512];
 
 		snprintf(detail, sizeof(detail), "writes are back on the "
 		    "source; it had applied the target's writes up to %s:%"
@@ -1742,28 +1738,30 @@ back_step(struct cut *c, int step)
 		fact_set(c, CUT_FACT_ATTEMPT, NULL);
 		fact_set(c, CUT_FACT_SWITCHING, NULL);
 		fact_set(c, CUT_FACT_SWITCHED, NULL);
-		runner_job_done(m, c);
+		job_forget(j, c);
 		cut_free(c);
-		done(d, m, 1, detail);
+		done(j, 1, detail);
 		return;
 	}
 	}
 }
 
 void
-cutover_rollback(struct daemon *d, struct migration *m,
-    void (*done)(struct daemon *, struct migration *, int, const char *))
+cutover_rollback(struct job *j, void (*done)(struct job *, int,
+    const char *))
 {
-	struct cut	*c;
+	struct migration	*m = j->m;
+	struct cut		*c;
 
-	if ((c = cut_new(d, m, CUT_BACK)) == NULL)
+	/* Without the pair there is no way to know: cut_new() fails. */
+	if ((c = cut_new(j, CUT_BACK)) == NULL)
 		return;
 	c->back_done = done;
 	c->freeze_us = fact_i64(c, CUT_FACT_ATTEMPT);
 	if (c->freeze_us == 0) {
-		runner_job_done(m, c);
+		job_forget(j, c);
 		cut_free(c);
-		done(d, m, 1, "no cutover to undo");
+		done(j, 1, "no cutover to undo");
 		return;
 	}
 	fact_filepos(c, CUT_FACT_FINAL, c->final_file, sizeof(c->final_file),
@@ -1787,3 +1785,9 @@ cutover_rollback(struct daemon *d, struct migration *m,
 	c->deadline_ms = now_ms() + CUT_POSTPONE_MAX_MS;
 	back_step(c, BACK_VERSIONS);
 }
+
+const struct phase_driver cutover_driver = {
+	.phase = PH_CUTOVER,
+	.enter = cutover_enter,
+	.cancel = cut_cancel,
+};

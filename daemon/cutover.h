@@ -8,17 +8,14 @@
  * timeout, or any failure before the switch, unfreezes the source, puts
  * replication back, and returns to shifting.
  *
- * After the switch there is one way back: cutover_rollback() moves the
- * writes to the source again through reverse replication.
+ * The phase is cutover_driver (driver.h). After the switch there is one
+ * way back: cutover_rollback() moves the writes to the source again
+ * through reverse replication.
  */
 #ifndef CUTOVER_H
 #define CUTOVER_H
 
-struct daemon;
-struct migration;
-
-/* The cutover phase's driver. */
-void	cutover_run(struct daemon *, struct migration *);
+struct job;
 
 /*
  * The rolling_back phase's part for the database: undo a cutover that did
@@ -26,9 +23,7 @@ void	cutover_run(struct daemon *, struct migration *);
  * writes back to the source after one that did. Calls done with ok 0 and
  * a reason when it cannot. Without a cutover on record, done(ok 1) at once.
  */
-void	cutover_rollback(struct daemon *, struct migration *,
-	    void (*done)(struct daemon *, struct migration *, int ok,
+void	cutover_rollback(struct job *, void (*done)(struct job *, int ok,
 	    const char *why));
 
-
-#endif
+#endif /* CUTOVER_H */

@@ -28,20 +28,22 @@
 #include <jansson.h>
 
 #include "awsctx.h"
-#include "cutover.h"
-#include "decom.h"
 #include "digitalocean.h"
 #include "doctx.h"
 #include "elbv2.h"
 #include "log.h"
 #include "daemon.h"
+#include "driver.h"
 #include "facts.h"
+#include "job.h"
+#include "proofrun.h"
 #include "migration.h"
 #include "plan.h"
-#include "runner.h"
-#include "shift.h"
 #include "store.h"
 #include "xmalloc.h"
+
+/* How often DigitalOcean's actions and the draining are looked at. */
+#define DECOM_POLL_MS		1000
 
 #define DC_PROOF_POLL_MS	1000	/* a running proof: look again */
 
@@ -64,6 +66,7 @@ struct droplet {
 };
 
 struct decom {
+	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	enum dc_step		 step;
@@ -111,14 +114,7 @@ dc_cancel(void *arg)
 static void
 dc_fire(struct decom *c, enum mev ev, const char *detail)
 {
-	struct daemon		*d = c->d;
-	struct migration	*m = c->m;
-	char			 why[256];
-
-	runner_job_done(m, c);
-	dc_free(c);
-	if (runner_fire(d, m, ev, detail, why, sizeof(why)) != FSM_OK)
-		log_warnx("%s: %s refused: %s", m->name, mev_name(ev), why);
+	job_end(c->job, c, dc_cancel, ev, detail);
 }
 
 static void dc_halt(struct decom *, const char *fmt, ...)
@@ -219,9 +215,9 @@ dc_check(struct decom *c)
 	char			*switched, *verdict, why[512];
 
 	if (!m->approved && p->decommission.approval != APPROVAL_AUTO) {
-		runner_progress(m, "waiting for approval: migratectl approve "
+		job_progress(c->job, "waiting for approval: migratectl approve "
 		    "%s", m->name);
-		runner_job_done(m, c);
+		job_forget(c->job, c);
 		dc_free(c);
 		return;
 	}
@@ -229,10 +225,10 @@ dc_check(struct decom *c)
 	verdict = store_fact_get(st, m->id, PROOF_FACT_VERDICT);
 	why[0] = '\0';
 	if (switched != NULL && p->cutover.checksum && verdict == NULL &&
-	    runner_proof_text(m) != NULL) {
+	    proofrun_text(c->job->proof) != NULL) {
 		/* A proof still running (a re-proof after a restart): wait. */
-		runner_progress(m, "decommission waits for the checksum proof "
-		    "(%s)", runner_proof_text(m));
+		job_progress(c->job, "decommission waits for the checksum "
+		    "proof (%s)", proofrun_text(c->job->proof));
 		free(switched);
 		dc_later(c, DC_PROOF_POLL_MS);
 		return;
@@ -336,7 +332,7 @@ dc_fleet(struct decom *c)
 		dc_next(c);
 		return;
 	}
-	runner_progress(c->m, "decommission: listing the droplets tagged %s",
+	job_progress(c->job, "decommission: listing the droplets tagged %s",
 	    p->traffic.droplet_tag);
 	if ((c->call = do_droplets_by_tag(c->dc, p->traffic.droplet_tag,
 	    fleet_cb, c)) == NULL)
@@ -390,7 +386,7 @@ dereg_health_cb(void *arg, const struct elbv2_target_healths *th,
 		}
 	}
 	if (n > 0) {
-		runner_progress(c->m, "decommission: deregistering %zu droplet "
+		job_progress(c->job, "decommission: deregistering %zu droplet "
 		    "target%s", n, n == 1 ? "" : "s");
 		c->ecall = elbv2_deregister_targets(c->aws,
 		    p->traffic.droplet_tg_arn, t, n, dereg_done_cb, c);
@@ -402,7 +398,7 @@ dereg_health_cb(void *arg, const struct elbv2_target_healths *th,
 	}
 	free(t);
 	if (draining > 0) {
-		runner_progress(c->m, "decommission: %zu droplet target%s "
+		job_progress(c->job, "decommission: %zu droplet target%s "
 		    "draining", draining, draining == 1 ? "" : "s");
 		dc_later(c, DECOM_POLL_MS);
 		return;
@@ -474,7 +470,7 @@ action_start(struct decom *c, const char *type)
 		snprintf(name, sizeof(name), "%s-migrated-%04d%02d%02d",
 		    dr->name, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	}
-	runner_progress(c->m, "decommission: %s of droplet %s", type,
+	job_progress(c->job, "decommission: %s of droplet %s", type,
 	    dr->name);
 	if ((c->call = do_droplet_action(c->dc, dr->id, type, name[0] ?
 	    name : NULL, action_started_cb, c)) == NULL)
@@ -564,7 +560,7 @@ droplet_cb(void *arg, const struct do_droplet *dd, const struct do_err *err)
 			action_start(c, "power_off");
 		} else {
 			/* Shut down, and not off yet: give it the timeout. */
-			runner_progress(c->m, "decommission: waiting for "
+			job_progress(c->job, "decommission: waiting for "
 			    "droplet %s to power down", dr->name);
 			c->action = 0;
 			c->recheck = 1;
@@ -640,7 +636,7 @@ dc_grace(struct decom *c)
 		    (long long)(at - now_ms() + 999) / 1000);
 	}
 	if ((left = at - now_ms()) > 0) {
-		runner_progress(c->m, "decommission: deleting in %lld s "
+		job_progress(c->job, "decommission: deleting in %lld s "
 		    "(grace period)", (long long)(left + 999) / 1000);
 		daemon_changed(c->d, c->m);
 		dc_later(c, left < 1000 ? left : 1000);
@@ -713,7 +709,7 @@ dc_delete(struct decom *c)
 	}
 	/* The intent first; then the droplet as it is now, then DELETE. */
 	dstate_set(c, c->fleet[c->i].id, "deleting");
-	runner_progress(c->m, "decommission: deleting droplet %s",
+	job_progress(c->job, "decommission: deleting droplet %s",
 	    c->fleet[c->i].name);
 	if ((c->call = do_droplet_get(c->dc, c->fleet[c->i].id,
 	    delete_check_cb, c)) == NULL)
@@ -771,7 +767,7 @@ dc_resources(struct decom *c)
 				free(v);
 				continue;
 			}
-			runner_progress(c->m, "decommission: deleting %s %s",
+			job_progress(c->job, "decommission: deleting %s %s",
 			    do_resource_name(c->kind), list[c->i]);
 			if ((c->call = do_resource_delete(c->dc, c->kind,
 			    list[c->i], resource_cb, c)) == NULL)
@@ -814,7 +810,7 @@ dc_tg(struct decom *c)
 		dc_next(c);
 		return;
 	}
-	runner_progress(c->m, "decommission: deleting the droplets' target "
+	job_progress(c->job, "decommission: deleting the droplets' target "
 	    "group");
 	if ((c->ecall = elbv2_delete_target_group(c->aws,
 	    p->traffic.droplet_tg_arn, tg_deleted_cb, c)) == NULL)
@@ -869,19 +865,22 @@ dc_next(struct decom *c)
 	}
 }
 
-void
-decom_run(struct daemon *d, struct migration *m)
+static void
+decom_enter(struct job *j, enum phase from)
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	const struct plan	*p = m->plan;
 	struct decom		*c;
 	char			 why[512];
 
 	c = xcalloc(1, sizeof(*c));
+	c->job = j;
 	c->d = d;
 	c->m = m;
 	if ((c->ev = evtimer_new(d->base, dc_tick, c)) == NULL)
 		fatalx("evtimer_new");
-	runner_job(m, c, dc_cancel);
+	job_own(j, c, dc_cancel);
 	m->obs.droplets_final = 0;
 	if (!m->approved && p->decommission.approval != APPROVAL_AUTO) {
 		dc_check(c);
@@ -904,8 +903,8 @@ decom_run(struct daemon *d, struct migration *m)
 	dc_next(c);
 }
 
-json_t *
-decom_json(struct daemon *d, const struct migration *m)
+static json_t *
+decom_status(struct daemon *d, const struct migration *m)
 {
 	json_t	*o, *a, *x;
 	char	*v, *s;
@@ -943,3 +942,10 @@ decom_json(struct daemon *d, const struct migration *m)
 	json_object_set_new(o, "droplets", a);
 	return o;
 }
+
+const struct phase_driver decom_driver = {
+	.phase = PH_DECOMMISSION,
+	.enter = decom_enter,
+	.cancel = dc_cancel,
+	.status = decom_status,
+};

@@ -12,13 +12,10 @@
 #include <string.h>
 
 #include "effect.h"
-#include "hook.h"
+#include "job.h"
 #include "log.h"
 #include "daemon.h"
 #include "migration.h"
-#include "repl.h"
-#include "seed.h"
-#include "sqlfx.h"
 #include "store.h"
 
 static const struct effect_kind *const kinds[] = {
@@ -42,15 +39,15 @@ effect_kind_find(const char *name)
 }
 
 static struct effect *
-effect_new(struct daemon *d, struct migration *m,
-    const struct effect_kind *kind, json_t *args)
+effect_new(struct job *j, const struct effect_kind *kind, json_t *args)
 {
 	struct effect	*e;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		fatal("calloc");
-	e->d = d;
-	e->m = m;
+	e->job = j;
+	e->d = j->d;
+	e->m = j->m;
 	e->kind = kind;
 	e->args = args;
 	return e;
@@ -64,16 +61,17 @@ effect_free(struct effect *e)
 }
 
 int
-effect_start(struct daemon *d, struct migration *m,
-    const struct effect_kind *kind, json_t *args,
+effect_start(struct job *j, const struct effect_kind *kind, json_t *args,
     void (*done)(struct effect *, int, const char *, void *), void *arg)
 {
-	struct effect	*e;
-	char		*text;
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
+	struct effect		*e;
+	char			*text;
 
 	if ((text = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		fatalx("json_dumps");
-	e = effect_new(d, m, kind, args);
+	e = effect_new(j, kind, args);
 	e->done = done;
 	e->arg = arg;
 	e->id = store_effect_intent(d->store, m->id, kind->name, text);
@@ -112,15 +110,13 @@ effect_running(void)
 /* Reconciliation of one migration's open intents. */
 
 struct reconcile {
-	struct daemon		*d;
-	struct migration	*m;
+	struct job		*job;
 	int			 pending;
 	int			 unknown;
 	char			 why[1024];
 	struct effect		**open;
 	size_t			 nopen, capopen;
-	void			(*cb)(struct daemon *, struct migration *,
-				    int, const char *);
+	void			(*cb)(struct job *, int, const char *);
 };
 
 /*
@@ -145,7 +141,7 @@ reconcile_collect(void *arg, const struct store_effect *se)
 	}
 	if ((args = json_loads(se->args ? se->args : "{}", 0, NULL)) == NULL)
 		args = json_object();
-	e = effect_new(rc->d, rc->m, kind, args);
+	e = effect_new(rc->job, kind, args);
 	e->id = se->id;
 	e->arg = rc;
 	if (rc->nopen == rc->capopen) {
@@ -161,7 +157,7 @@ reconcile_collect(void *arg, const struct store_effect *se)
 static void
 reconcile_end(struct reconcile *rc)
 {
-	rc->cb(rc->d, rc->m, !rc->unknown, rc->unknown ? rc->why : NULL);
+	rc->cb(rc->job, !rc->unknown, rc->unknown ? rc->why : NULL);
 	free(rc->open);
 	free(rc);
 }
@@ -198,16 +194,17 @@ effect_reconciled(struct effect *e, enum effect_verdict v, const char *detail)
 }
 
 void
-effect_reconcile_open(struct daemon *d, struct migration *m,
-    void (*cb)(struct daemon *, struct migration *, int, const char *))
+effect_reconcile_open(struct job *j, void (*cb)(struct job *, int,
+    const char *))
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	struct reconcile	*rc;
 	size_t			 i;
 
 	if ((rc = calloc(1, sizeof(*rc))) == NULL)
 		fatal("calloc");
-	rc->d = d;
-	rc->m = m;
+	rc->job = j;
 	rc->cb = cb;
 	if (store_effects_open(d->store, m->id, reconcile_collect, rc) == -1) {
 		rc->unknown = 1;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 struct daemon;
+struct job;
 struct migration;
 struct effect;
 
@@ -32,8 +33,9 @@ struct effect_kind {
 };
 
 struct effect {
-	struct daemon			*d;
-	struct migration		*m;
+	struct job			*job;		/* its migration's */
+	struct daemon			*d;		/* job->d */
+	struct migration		*m;		/* job->m */
 	const struct effect_kind	*kind;
 	int64_t				 id;
 	json_t				*args;
@@ -48,8 +50,7 @@ struct effect {
  * (ok 0 when it failed or could not start). -1 if the intent could not be
  * journaled: nothing ran.
  */
-int	effect_start(struct daemon *, struct migration *,
-	    const struct effect_kind *, json_t *args,
+int	effect_start(struct job *, const struct effect_kind *, json_t *args,
 	    void (*done)(struct effect *, int, const char *, void *), void *);
 /* The effect ended: journal the result, call done, free e. */
 void	effect_finish(struct effect *, int ok, const char *result);
@@ -58,13 +59,18 @@ void	effect_finish(struct effect *, int ok, const char *result);
  * Reconcile every open intent of m, then call cb with ok 0 and a reason if
  * any verdict was EFFECT_UNKNOWN.
  */
-void	effect_reconcile_open(struct daemon *, struct migration *,
-	    void (*cb)(struct daemon *, struct migration *, int ok,
+void	effect_reconcile_open(struct job *, void (*cb)(struct job *, int ok,
 	    const char *why));
 void	effect_reconciled(struct effect *, enum effect_verdict,
 	    const char *detail);
 
 /* Effects that have started and not finished, across migrations. */
 int	effect_running(void);
+
+/* The kinds, each in its own file; an open intent names its kind. */
+extern const struct effect_kind	hook_effect;	/* hook.c */
+extern const struct effect_kind	repl_effect;	/* repl.c */
+extern const struct effect_kind	seed_effect;	/* seed.c */
+extern const struct effect_kind	sql_effect;	/* sqlfx.c */
 
 #endif

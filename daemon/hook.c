@@ -12,13 +12,13 @@
 
 #include "effect.h"
 #include "hook.h"
+#include "job.h"
 #include "lag.h"
 #include "log.h"
 #include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "proc.h"
-#include "runner.h"
 #include "traffic.h"
 
 struct hook_call {
@@ -70,8 +70,7 @@ hook_effect_run(struct effect *e)
 	struct proc		*p;
 	char			*env[24], buf[32];
 	const struct plan_db	*w;
-	struct lag		*lag;
-	int			 to_target, dw, ew, rule;
+	int			 to_target;
 	size_t			 n = 0, i;
 	const char		*cmd, *name;
 	int64_t			 timeout;
@@ -89,26 +88,15 @@ hook_effect_run(struct effect *e)
 	env_add(env, &n, "MIGRATED_PHASE", phase_name(m->phase));
 	snprintf(buf, sizeof(buf), "%d", m->step + 1);
 	env_add(env, &n, "MIGRATED_STEP", buf);
-	/* The weights as the listener last showed them, else the step's. */
-	if (traffic_seen(runner_traffic_peek(m), &dw, &ew, &rule) == 0) {
-		ew = ew < 0 ? 0 : ew;
-		dw = dw < 0 ? 0 : dw;
-	} else if (m->plan != NULL && m->step >= 0 &&
-	    m->step < m->plan->traffic.nsteps &&
-	    (m->phase == PH_SHIFTING || m->phase == PH_CUTOVER)) {
-		ew = m->plan->traffic.steps[m->step];
-		dw = 100 - ew;
-	} else {
-		ew = m->phase > PH_CUTOVER && m->phase <= PH_DONE ? 100 : 0;
-		dw = 100 - ew;
-	}
-	snprintf(buf, sizeof(buf), "%d", ew);
+	snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(
+	    json_object_get(e->args, "ecs_weight")));
 	env_add(env, &n, "MIGRATED_ECS_WEIGHT", buf);
-	snprintf(buf, sizeof(buf), "%d", dw);
+	snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(
+	    json_object_get(e->args, "droplet_weight")));
 	env_add(env, &n, "MIGRATED_DROPLET_WEIGHT", buf);
-	if ((lag = runner_lag(m)) != NULL && lag_stat(lag)->known) {
-		snprintf(buf, sizeof(buf), "%lld",
-		    (long long)lag_stat(lag)->heartbeat_ms);
+	if (json_is_integer(json_object_get(e->args, "lag_ms"))) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)
+		    json_integer_value(json_object_get(e->args, "lag_ms")));
 		env_add(env, &n, "MIGRATED_LAG_MS", buf);
 	}
 	env_add(env, &n, "MIGRATED_REASON", m->reason);
@@ -171,23 +159,56 @@ hook_call_done(struct effect *e, int ok, const char *result, void *arg)
 	free(hc);
 }
 
-int
-hook_run(struct daemon *d, struct migration *m, const char *name,
-    const char *cmd, int flags, hook_done_cb done, void *arg)
+/*
+ * The weights for the environment: as the listener last showed them, else
+ * the step's, else where the phase has the users.
+ */
+static void
+hook_weights(const struct migration *m, const struct traffic *tr, int *ew,
+    int *dw)
 {
+	int	rule;
+
+	if (traffic_seen(tr, dw, ew, &rule) == 0) {
+		*ew = *ew < 0 ? 0 : *ew;
+		*dw = *dw < 0 ? 0 : *dw;
+	} else if (m->plan != NULL && m->step >= 0 &&
+	    m->step < m->plan->traffic.nsteps &&
+	    (m->phase == PH_SHIFTING || m->phase == PH_CUTOVER)) {
+		*ew = m->plan->traffic.steps[m->step];
+		*dw = 100 - *ew;
+	} else {
+		*ew = m->phase > PH_CUTOVER && m->phase <= PH_DONE ? 100 : 0;
+		*dw = 100 - *ew;
+	}
+}
+
+int
+hook_run(struct job *j, const char *name, const char *cmd, int flags,
+    hook_done_cb done, void *arg)
+{
+	struct migration	*m = j->m;
+	const struct lag	*lag = job_lag(j);
 	struct hook_call	*hc;
 	json_t			*args;
+	int			 ew, dw;
 
-	args = json_pack("{s:s, s:s, s:s, s:b}", "hook", name, "cmd", cmd,
-	    "phase", phase_name(m->phase), "rerun", (flags & HOOK_RERUN) != 0);
+	/* What the hook is told is journaled with its intent. */
+	hook_weights(m, job_traffic_peek(j), &ew, &dw);
+	args = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i}", "hook", name, "cmd",
+	    cmd, "phase", phase_name(m->phase), "rerun",
+	    (flags & HOOK_RERUN) != 0, "ecs_weight", ew, "droplet_weight", dw);
 	if (args == NULL)
 		fatalx("json_pack");
+	if (lag != NULL && lag_stat(lag)->known)
+		json_object_set_new(args, "lag_ms",
+		    json_integer(lag_stat(lag)->heartbeat_ms));
 	if ((hc = calloc(1, sizeof(*hc))) == NULL ||
 	    (hc->name = strdup(name)) == NULL)
 		fatal("calloc");
 	hc->done = done;
 	hc->arg = arg;
-	if (effect_start(d, m, &hook_effect, args, hook_call_done, hc) == -1) {
+	if (effect_start(j, &hook_effect, args, hook_call_done, hc) == -1) {
 		free(hc->name);
 		free(hc);
 		return -1;

@@ -9,9 +9,8 @@
 #include "effect.h"
 
 struct daemon;
+struct job;
 struct migration;
-
-extern const struct effect_kind	hook_effect;
 
 typedef void (*hook_done_cb)(struct daemon *, struct migration *,
     const char *hook, int ok, const char *result, void *arg);
@@ -31,7 +30,7 @@ typedef void (*hook_done_cb)(struct daemon *, struct migration *,
  * _SOURCE_HOST/_PORT, _TARGET_HOST/_PORT, _WRITER_HOST/_PORT (where the
  * application's writes must go), _EFFECT_ID and _PID.
  */
-int	hook_run(struct daemon *, struct migration *, const char *name,
+int	hook_run(struct job *, const char *name,
 	    const char *cmd, int flags, hook_done_cb, void *arg);
 
 #endif

@@ -20,7 +20,6 @@
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
-#include "runner.h"
 #include "store.h"
 
 #define LAG_RING	256	/* acknowledged heartbeats remembered */
@@ -186,22 +185,17 @@ lag_version_cb(void *arg, struct mydb_result *res)
 }
 
 struct lag *
-lag_new(struct daemon *d, struct migration *m)
+lag_new(struct daemon *d, struct migration *m, struct dbpair *db)
 {
 	struct lag	*l;
 	struct timeval	 beat, poll;
-	char		 why[512];
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
 	l->d = d;
 	l->m = m;
 	l->st.heartbeat_ms = l->st.replica_ms = -1;
-	if ((l->db = runner_db(d, m, why, sizeof(why))) == NULL) {
-		log_warnx("%s: lag: %s", m->name, why);
-		free(l);
-		return NULL;
-	}
+	l->db = db;
 	if (!l->db->td_known)
 		mydb_query(l->db->tgt, "SELECT VERSION() AS v", lag_version_cb,
 		    l);

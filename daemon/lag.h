@@ -33,7 +33,9 @@ struct lagstat {
 	int64_t		 status_updated;	/* unix ms of the last status */
 };
 
-struct lag	*lag_new(struct daemon *, struct migration *);
+struct dbpair;
+/* Watch m's pair db (the caller's; it outlives the watcher). */
+struct lag	*lag_new(struct daemon *, struct migration *, struct dbpair *);
 void		 lag_free(struct lag *);
 const struct lagstat *lag_stat(const struct lag *);
 /* Stop (1) or resume (0) the heartbeat writes: the freeze stops them. */

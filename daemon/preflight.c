@@ -35,13 +35,13 @@
 #include "elbv2.h"
 #include "log.h"
 #include "daemon.h"
+#include "driver.h"
+#include "job.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
-#include "preflight.h"
 #include "route53.h"
-#include "runner.h"
 #include "store.h"
 #include "sts.h"
 #include "xmalloc.h"
@@ -58,6 +58,7 @@
 #define PF_AWS_ARG(s)	msg_len(s), (s)
 
 struct pf {
+	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	struct dbpair		*db;
@@ -628,21 +629,17 @@ static void
 pf_finish(struct pf *pf)
 {
 	struct migration	*m = pf->m;
-	char			 why[256];
 
 	pf_cross(pf);
 	pf_fleet(pf);
-	runner_job_done(m, pf);
-	if (pf->failed == 0)
-		runner_fire(pf->d, m, MEV_CHECKS_PASSED, "every check passed",
-		    why, sizeof(why));
-	else {
-		log_warnx("%s: preflight: %s", m->name, pf->text);
-		m->obs.checks_ok = 0;
-		runner_fire(pf->d, m, MEV_CHECKS_FAILED, pf->text, why,
-		    sizeof(why));
+	if (pf->failed == 0) {
+		job_end(pf->job, pf, pf_cancel, MEV_CHECKS_PASSED,
+		    "every check passed");
+		return;
 	}
-	pf_free(pf);
+	log_warnx("%s: preflight: %s", m->name, pf->text);
+	m->obs.checks_ok = 0;
+	job_end(pf->job, pf, pf_cancel, MEV_CHECKS_FAILED, pf->text);
 }
 
 static void
@@ -662,7 +659,7 @@ pf_databases(struct pf *pf)
 	struct mydb_opts	 o;
 	char			 name[96], why[512];
 
-	if ((pf->db = runner_db(pf->d, pf->m, why, sizeof(why))) == NULL) {
+	if ((pf->db = job_db(pf->job, why, sizeof(why))) == NULL) {
 		pf_fail(pf, "%s", why);
 		return;
 	}
@@ -1204,16 +1201,23 @@ pf_do(struct pf *pf)
 	}
 }
 
-void
-preflight_run(struct daemon *d, struct migration *m)
+static void
+preflight_enter(struct job *j, enum phase from)
 {
-	struct pf	*pf;
+	struct migration	*m = j->m;
+	struct pf		*pf;
 
+	/*
+	 * Preflight starts from fresh connections: the operator may have
+	 * fixed a password file or a server since the last try.
+	 */
+	job_db_reset(j);
 	if ((pf = calloc(1, sizeof(*pf))) == NULL)
 		fatal("calloc");
-	pf->d = d;
+	pf->job = j;
+	pf->d = j->d;
 	pf->m = m;
-	runner_job(m, pf, pf_cancel);
+	job_own(j, pf, pf_cancel);
 	if (m->plan == NULL) {
 		pf_fail(pf, "the plan does not parse; fix it and reload "
 		    "(SIGHUP)");
@@ -1224,7 +1228,14 @@ preflight_run(struct daemon *d, struct migration *m)
 	pf_databases(pf);
 	pf_aws(pf);
 	pf_do(pf);
-	runner_progress(m, "checking source, target, AWS and DigitalOcean");
+	job_progress(j, "checking source, target, AWS and DigitalOcean");
 	if (pf->pending == 0)
 		pf_finish(pf);
 }
+
+const struct phase_driver preflight_driver = {
+	.phase = PH_PREFLIGHT,
+	.without_plan = 1,
+	.enter = preflight_enter,
+	.cancel = pf_cancel,
+};

@@ -19,17 +19,17 @@
 #include "lag.h"
 #include "log.h"
 #include "daemon.h"
+#include "driver.h"
 #include "facts.h"
+#include "job.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
-#include "repl.h"
-#include "runner.h"
-#include "seed.h"
 #include "store.h"
 
 struct repl {
+	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	struct dbpair		*db;
@@ -73,11 +73,7 @@ repl_cancel(void *arg)
 static void
 repl_fire(struct repl *r, enum mev ev, const char *detail)
 {
-	char	why[256];
-
-	runner_job_done(r->m, r);
-	runner_fire(r->d, r->m, ev, detail, why, sizeof(why));
-	repl_free(r);
+	job_end(r->job, r, repl_cancel, ev, detail);
 }
 
 /* The SQL that points the target at the source (password inside). */
@@ -184,7 +180,7 @@ repl_configured(struct effect *e, int ok, const char *result, void *arg)
 	}
 	r->started = 1;
 	r->start_ms = now_ms();
-	runner_progress(r->m, "replication started; waiting for it to settle");
+	job_progress(r->job, "replication started; waiting for it to settle");
 }
 
 static int
@@ -253,7 +249,7 @@ repl_reconcile_version_cb(void *arg, struct mydb_result *res)
 	char		 why[256];
 
 	if (res->err != 0 || (v = mydb_get(res, 0, "v")) == NULL ||
-	    (db = runner_db(e->d, e->m, why, sizeof(why))) == NULL ||
+	    (db = job_db(e->job, why, sizeof(why))) == NULL ||
 	    mydialect_from_version(v, &db->td) == -1) {
 		effect_reconciled(e, EFFECT_UNKNOWN, "the target could not be "
 		    "reached to see whether replication was configured");
@@ -270,7 +266,7 @@ repl_effect_reconcile(struct effect *e)
 	struct dbpair	*db;
 	char		 why[512];
 
-	if ((db = runner_db(e->d, e->m, why, sizeof(why))) == NULL) {
+	if ((db = job_db(e->job, why, sizeof(why))) == NULL) {
 		effect_reconciled(e, EFFECT_UNKNOWN, why);
 		return;
 	}
@@ -286,7 +282,7 @@ repl_watch_cb(evutil_socket_t fd, short what, void *arg)
 	struct repl		*r = arg;
 	struct migration	*m = r->m;
 	const struct plan	*p = m->plan;
-	struct lag		*l = runner_lag(m);
+	struct lag		*l = job_lag(r->job);
 	const struct lagstat	*st;
 	char			 detail[1024];
 	int64_t			 now = now_ms(), fresh;
@@ -322,14 +318,14 @@ repl_watch_cb(evutil_socket_t fd, short what, void *arg)
 	} else
 		r->since = 0;
 	m->obs.in_sync_ms = r->since ? now - r->since : 0;
-	runner_progress(m, "io %s, sql %s, heartbeat lag %s ms, in sync "
+	job_progress(r->job, "io %s, sql %s, heartbeat lag %s ms, in sync "
 	    "%llds of %llds", st->io_running ? "running" : "stopped",
 	    st->sql_running ? "running" : "stopped",
 	    st->heartbeat_ms >= 0 ? "" : "?",
 	    (long long)(m->obs.in_sync_ms / 1000),
 	    (long long)(p->target.settle / 1000));
 	if (st->heartbeat_ms >= 0)
-		runner_progress(m, "io %s, sql %s, heartbeat lag %lld ms, in "
+		job_progress(r->job, "io %s, sql %s, heartbeat lag %lld ms, in "
 		    "sync %llds of %llds", st->io_running ? "running" :
 		    "stopped", st->sql_running ? "running" : "stopped",
 		    (long long)st->heartbeat_ms,
@@ -429,10 +425,10 @@ repl_status_cb(void *arg, struct mydb_result *res)
 	free(file);
 	free(pos);
 	free(gtid);
-	runner_progress(m, "configuring replication on the target");
+	job_progress(r->job, "configuring replication on the target");
 	/* The watch waits while the effect runs (r->e is set). */
 	repl_watch(r);
-	if (effect_start(r->d, m, &repl_effect, args, repl_configured, r) ==
+	if (effect_start(r->job, &repl_effect, args, repl_configured, r) ==
 	    -1)
 		repl_fire(r, MEV_FAIL, "the intent to configure replication "
 		    "could not be journaled");
@@ -458,24 +454,32 @@ repl_version_cb(void *arg, struct mydb_result *res)
 	    r);
 }
 
-void
-repl_run(struct daemon *d, struct migration *m)
+static void
+repl_enter(struct job *j, enum phase from)
 {
-	struct repl	*r;
-	char		 why[512], detail[512];
+	struct migration	*m = j->m;
+	struct repl		*r;
+	char			 why[512];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("calloc");
-	r->d = d;
+	r->job = j;
+	r->d = j->d;
 	r->m = m;
-	if ((r->db = runner_db(d, m, why, sizeof(why))) == NULL) {
+	if ((r->db = job_db(j, why, sizeof(why))) == NULL) {
 		free(r);
-		runner_fire(d, m, MEV_FAIL, why, detail, sizeof(detail));
+		job_end(j, NULL, NULL, MEV_FAIL, why);
 		return;
 	}
 	m->obs.in_sync_ms = 0;
 	r->start_ms = now_ms();
-	runner_job(m, r, repl_cancel);
-	runner_progress(m, "asking the target");
+	job_own(j, r, repl_cancel);
+	job_progress(j, "asking the target");
 	mydb_query(r->db->tgt, "SELECT VERSION() AS v", repl_version_cb, r);
 }
+
+const struct phase_driver repl_driver = {
+	.phase = PH_REPLICATING,
+	.enter = repl_enter,
+	.cancel = repl_cancel,
+};

@@ -39,8 +39,8 @@
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
+#include "job.h"
 #include "reproof.h"
-#include "runner.h"
 #include "sqlfx.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -72,6 +72,7 @@ struct rp_ref {
 };
 
 struct reproof {
+	struct job		*job;		/* its pair; its SQL effects */
 	struct daemon		*d;
 	struct migration	*m;
 	enum reproof_mode	 mode;
@@ -232,7 +233,7 @@ static int
 rp_fx(struct reproof *rp, const char *what, json_t *sql,
     void (*done)(struct effect *, int, const char *, void *))
 {
-	if (sqlfx_start(rp->d, rp->m, what, "source", sql,
+	if (sqlfx_start(rp->job, what, "source", sql,
 	    rp->sd.show_replica_status, SQLFX_ROWS, done, rp_ref(rp)) == -1) {
 		rp_deref(rp->ref);
 		return -1;
@@ -641,14 +642,16 @@ rp_step(struct reproof *rp, enum rp_step step)
 }
 
 struct reproof *
-reproof_new(struct daemon *d, struct migration *m, enum reproof_mode mode,
-    reproof_cb cb, void *arg)
+reproof_new(struct job *j, enum reproof_mode mode, reproof_cb cb, void *arg)
 {
-	struct reproof	*rp;
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
+	struct reproof		*rp;
 	struct dbpair	*db;
 	char		 why[256];
 
 	rp = xcalloc(1, sizeof(*rp));
+	rp->job = j;
 	rp->d = d;
 	rp->m = m;
 	rp->mode = mode;
@@ -656,7 +659,7 @@ reproof_new(struct daemon *d, struct migration *m, enum reproof_mode mode,
 	rp->arg = arg;
 	if ((rp->ev = evtimer_new(d->base, rp_tick_cb, rp)) == NULL)
 		fatalx("evtimer_new");
-	if ((db = runner_db(d, m, why, sizeof(why))) == NULL) {
+	if ((db = job_db(j, why, sizeof(why))) == NULL) {
 		rp_fail(rp, "%s", why);
 		return rp;
 	}

@@ -12,7 +12,7 @@
 #ifndef REPROOF_H
 #define REPROOF_H
 
-struct daemon;
+struct job;
 struct migration;
 struct mydb;
 struct reproof;
@@ -34,9 +34,12 @@ enum reproof_mode {
 typedef void (*reproof_cb)(void *arg, int ok, struct mydb *src,
     struct mydb *tgt, const char *point, const char *why);
 
-/* Start at once on connections of m's own (see dbpair_open). */
-struct reproof	*reproof_new(struct daemon *, struct migration *,
-		    enum reproof_mode, reproof_cb, void *arg);
+/*
+ * Start at once on connections of the migration's own (see dbpair_open),
+ * opened from the job's pair; its SQL effects run in the job.
+ */
+struct reproof	*reproof_new(struct job *, enum reproof_mode, reproof_cb,
+		    void *arg);
 /*
  * Give up (the migration is rolling back, say): a wait in flight is cut
  * off, replication is started again if it was paused, then cb(ok 0).

@@ -27,13 +27,13 @@
 #include "effect.h"
 #include "log.h"
 #include "daemon.h"
+#include "driver.h"
 #include "facts.h"
+#include "job.h"
 #include "migration.h"
 #include "mydb.h"
 #include "plan.h"
 #include "proc.h"
-#include "runner.h"
-#include "seed.h"
 #include "store.h"
 
 #define SEED_TIMEOUT	(24LL * 3600 * 1000)	/* ms, per tool */
@@ -42,6 +42,7 @@
 #define SEED_HEADER	(256 * 1024)		/* where coordinates may be */
 
 struct seed {
+	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	struct effect		*e;		/* while importing */
@@ -93,12 +94,10 @@ seed_free(struct seed *s)
 static void
 seed_fire(struct seed *s, enum mev ev, const char *detail)
 {
-	char	why[256];
-
 	if (s->cancelled)
 		return;
-	runner_job_done(s->m, s);
-	runner_fire(s->d, s->m, ev, detail, why, sizeof(why));
+	/* s is freed by its caller once no child is left. */
+	job_end(s->job, s, NULL, ev, detail);
 }
 
 /*
@@ -181,10 +180,10 @@ static void
 seed_progress(struct seed *s)
 {
 	if (s->estimate > 0)
-		runner_progress(s->m, "importing: %.1f MiB of about %.1f MiB",
+		job_progress(s->job, "importing: %.1f MiB of about %.1f MiB",
 		    s->copied / 1048576.0, s->estimate / 1048576.0);
 	else
-		runner_progress(s->m, "importing: %.1f MiB",
+		job_progress(s->job, "importing: %.1f MiB",
 		    s->copied / 1048576.0);
 }
 
@@ -451,7 +450,7 @@ seed_estimate_cb(void *arg, struct mydb_result *res)
 
 	if (res->err == 0 && (v = mydb_get(res, 0, "bytes")) != NULL)
 		s->estimate = strtoull(v, NULL, 10);
-	if (effect_start(s->d, s->m, &seed_effect, json_pack("{s:s}",
+	if (effect_start(s->job, &seed_effect, json_pack("{s:s}",
 	    "tool", "mariadb-dump"), seed_import_done, s) == -1) {
 		seed_fire(s, MEV_FAIL, "the import's intent could not be "
 		    "journaled");
@@ -492,10 +491,12 @@ seed_prepare_cb(void *arg, struct mydb_result *res)
 
 /* Coordinates the operator gave, after an import done elsewhere. */
 static void
-seed_external(struct daemon *d, struct migration *m)
+seed_external(struct job *j)
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	const struct plan	*p = m->plan;
-	char			 pos[32], why[256], detail[512];
+	char			 pos[32], detail[512];
 	int			 rc = 0;
 
 	if (p->target.seed_gtid != NULL) {
@@ -512,19 +513,21 @@ seed_external(struct daemon *d, struct migration *m)
 		    "coordinates %s:%s", p->target.seed_file, pos);
 	}
 	if (rc != 0) {
-		runner_fire(d, m, MEV_FAIL, "the coordinates could not be "
-		    "recorded in the state file", why, sizeof(why));
+		job_end(j, NULL, NULL, MEV_FAIL, "the coordinates could not be "
+		    "recorded in the state file");
 		return;
 	}
 	m->obs.coordinates = 1;
-	runner_fire(d, m, MEV_SEEDED, detail, why, sizeof(why));
+	job_end(j, NULL, NULL, MEV_SEEDED, detail);
 }
 
-void
-seed_run(struct daemon *d, struct migration *m)
+static void
+seed_enter(struct job *j, enum phase from)
 {
-	struct seed	*s;
-	char		*file, *pos, *gtid, why[512], detail[512];
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
+	struct seed		*s;
+	char			*file, *pos, *gtid, why[512], detail[512];
 
 	/* Recorded before a restart: the import is done. */
 	file = store_fact_get(d->store, m->id, SEED_FACT_FILE);
@@ -537,29 +540,30 @@ seed_run(struct daemon *d, struct migration *m)
 		free(file);
 		free(pos);
 		free(gtid);
-		runner_fire(d, m, MEV_SEEDED, detail, why, sizeof(why));
+		job_end(j, NULL, NULL, MEV_SEEDED, detail);
 		return;
 	}
 	free(file);
 	free(pos);
 	free(gtid);
 	if (m->plan->target.seed == SEED_EXTERNAL) {
-		seed_external(d, m);
+		seed_external(j);
 		return;
 	}
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("calloc");
+	s->job = j;
 	s->d = d;
 	s->m = m;
 	s->dump_status = s->client_status = -1;
-	if ((s->db = runner_db(d, m, why, sizeof(why))) == NULL) {
+	if ((s->db = job_db(j, why, sizeof(why))) == NULL) {
 		free(s);
-		runner_fire(d, m, MEV_FAIL, why, detail, sizeof(detail));
+		job_end(j, NULL, NULL, MEV_FAIL, why);
 		return;
 	}
-	runner_job(m, s, seed_cancel);
-	runner_progress(m, "preparing the source");
+	job_own(j, s, seed_cancel);
+	job_progress(j, "preparing the source");
 	/* The daemon's own schema travels in the dump, heartbeat included. */
 	mydb_query(s->db->src, "CREATE DATABASE IF NOT EXISTS migrated", NULL,
 	    NULL);
@@ -571,3 +575,9 @@ seed_run(struct daemon *d, struct migration *m)
 	    "(id INT PRIMARY KEY AUTO_INCREMENT, note VARCHAR(128) NOT NULL, "
 	    "at_us BIGINT NOT NULL)", seed_prepare_cb, s);
 }
+
+const struct phase_driver seed_driver = {
+	.phase = PH_SEEDING,
+	.enter = seed_enter,
+	.cancel = seed_cancel,
+};

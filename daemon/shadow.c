@@ -21,14 +21,15 @@
 #include "elbv2.h"
 #include "log.h"
 #include "daemon.h"
+#include "driver.h"
+#include "job.h"
 #include "migration.h"
 #include "plan.h"
-#include "runner.h"
-#include "shadow.h"
 #include "store.h"
 #include "xmalloc.h"
 
 struct shadow {
+	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	struct aws		*aws;
@@ -64,14 +65,7 @@ sd_cancel(void *arg)
 static void
 sd_fire(struct shadow *s, enum mev ev, const char *detail)
 {
-	struct daemon		*d = s->d;
-	struct migration	*m = s->m;
-	char			 why[256];
-
-	runner_job_done(m, s);
-	sd_free(s);
-	if (runner_fire(d, m, ev, detail, why, sizeof(why)) != FSM_OK)
-		log_warnx("%s: %s refused: %s", m->name, mev_name(ev), why);
+	job_end(s->job, s, sd_cancel, ev, detail);
 }
 
 static void
@@ -96,7 +90,7 @@ sd_judge(struct shadow *s)
 		return;
 	s->m->obs.ecs_healthy = s->healthy;
 	s->m->obs.ecs_unhealthy = s->unhealthy;
-	runner_progress(s->m, "shadow: %s; ECS target group: %s%d healthy, %d "
+	job_progress(s->job, "shadow: %s; ECS target group: %s%d healthy, %d "
 	    "unhealthy (gates.min_healthy %d)", s->ecs_state,
 	    s->have_health ? "" : "not read, ", s->healthy, s->unhealthy,
 	    p->gates.min_healthy);
@@ -268,25 +262,28 @@ sd_first_cb(void *arg, const struct ecs_service *svc,
 		sd_fire(s, MEV_FAIL, "UpdateService could not start");
 }
 
-void
-shadow_run(struct daemon *d, struct migration *m)
+static void
+shadow_enter(struct job *j, enum phase from)
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	const struct plan	*p = m->plan;
 	struct shadow		*s;
 	char			 why[256];
 
 	s = xcalloc(1, sizeof(*s));
+	s->job = j;
 	s->d = d;
 	s->m = m;
 	if ((s->ev = evtimer_new(d->base, sd_tick, s)) == NULL)
 		fatalx("evtimer_new");
-	runner_job(m, s, sd_cancel);
+	job_own(j, s, sd_cancel);
 	if ((s->aws = awsctx_get(d, awsctx_region(d, p), why, sizeof(why))) ==
 	    NULL) {
 		sd_fire(s, MEV_FAIL, why);
 		return;
 	}
-	runner_progress(m, "shadow: reading the ECS service");
+	job_progress(j, "shadow: reading the ECS service");
 	sd_first(s);
 }
 
@@ -299,3 +296,9 @@ sd_first(struct shadow *s)
 	    p->traffic.ecs_service, sd_first_cb, s)) == NULL)
 		sd_fire(s, MEV_FAIL, "DescribeServices could not start");
 }
+
+const struct phase_driver shadow_driver = {
+	.phase = PH_SHADOW,
+	.enter = shadow_enter,
+	.cancel = sd_cancel,
+};

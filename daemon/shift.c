@@ -26,10 +26,11 @@
 
 #include "log.h"
 #include "daemon.h"
+#include "driver.h"
 #include "facts.h"
+#include "job.h"
 #include "migration.h"
 #include "plan.h"
-#include "runner.h"
 #include "shift.h"
 #include "store.h"
 #include "traffic.h"
@@ -46,6 +47,7 @@ enum sh_state {
 };
 
 struct shift {
+	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	enum sh_kind		 kind;
@@ -102,17 +104,8 @@ sh_cancel(void *arg)
 static void
 sh_fire(struct shift *s, enum mev ev, const char *detail)
 {
-	struct daemon		*d = s->d;
-	struct migration	*m = s->m;
-	char			 why[256], text[1024];
-
-	/* detail may live in s (s->why): copy it before s goes. */
-	snprintf(text, sizeof(text), "%s", detail);
 	s->state = SH_OVER;
-	runner_job_done(m, s);
-	sh_free(s);
-	if (runner_fire(d, m, ev, text, why, sizeof(why)) != FSM_OK)
-		log_warnx("%s: %s refused: %s", m->name, mev_name(ev), why);
+	job_end(s->job, s, sh_cancel, ev, detail);
 }
 
 static void
@@ -128,18 +121,18 @@ sh_progress(struct shift *s, const struct gate_result *r)
 		left = 0;
 	what = s->kind == SH_SOAK ? "soak" : "bake";
 	if (s->kind == SH_STEP && shift_step_pct(s->m, s->step) == 0)
-		runner_progress(s->m, "step %d of %d (Method B rule): %s %lld s "
+		job_progress(s->job, "step %d of %d (Method B rule): %s %lld s "
 		    "left; gates %s: %s", s->step + 1, p->traffic.nsteps, what,
 		    (long long)(left + 999) / 1000,
 		    gate_verdict_name(r->verdict), r->text);
 	else if (s->kind == SH_STEP)
-		runner_progress(s->m, "step %d of %d (ECS %d%%): %s %lld s "
+		job_progress(s->job, "step %d of %d (ECS %d%%): %s %lld s "
 		    "left; gates %s: %s", s->step + 1, p->traffic.nsteps,
 		    shift_step_pct(s->m, s->step), what,
 		    (long long)(left + 999) / 1000,
 		    gate_verdict_name(r->verdict), r->text);
 	else
-		runner_progress(s->m, "soak: %lld s left; gates %s: %s",
+		job_progress(s->job, "soak: %lld s left; gates %s: %s",
 		    (long long)(left + 999) / 1000,
 		    gate_verdict_name(r->verdict), r->text);
 }
@@ -151,7 +144,7 @@ sh_values_text(struct shift *s, const char *what, const struct gate_result *r)
 	json_t	*j, *v;
 	char	*text;
 
-	v = runner_watch_json(s->m);
+	v = job_watch_json(s->job);
 	j = json_pack("{s:s, s:s, s:o}", "event", what, "reason", r->text,
 	    "values", v != NULL ? v : json_null());
 	if (s->kind == SH_STEP) {
@@ -209,7 +202,7 @@ sh_back(struct shift *s, enum mev ev)
 	    ev == MEV_BREACH ? "breach" : "fail", s->why);
 	s->state = SH_BACK;
 	s->ev = ev;
-	runner_set_watch(s->m, NULL);
+	job_set_watch(s->job, NULL);
 	watch_free(s->w);
 	s->w = NULL;
 	if (traffic_set(s->tr, &want, TRAFFIC_FORCE | TRAFFIC_FAST, back_cb,
@@ -353,9 +346,9 @@ sh_watch(struct shift *s)
 {
 	s->state = SH_BAKING;
 	s->checked = now_ms();
-	s->w = watch_new(s->d, s->m, s->kind == SH_STEP, s->kind == SH_STEP &&
-	    runner_lag(s->m) != NULL, sh_watch_cb, s);
-	runner_set_watch(s->m, s->w);
+	s->w = watch_new(s->d, s->m, s->kind == SH_STEP, s->kind == SH_STEP ?
+	    job_lag(s->job) : NULL, sh_watch_cb, s);
+	job_set_watch(s->job, s->w);
 }
 
 /* --- a step --- */
@@ -403,31 +396,42 @@ step_set_cb(void *arg, enum traffic_result r, const char *why)
 }
 
 static struct shift *
-sh_new(struct daemon *d, struct migration *m, enum sh_kind kind)
+sh_new(struct job *j, enum sh_kind kind)
 {
 	struct shift	*s;
 
 	s = xcalloc(1, sizeof(*s));
-	s->d = d;
-	s->m = m;
+	s->job = j;
+	s->d = j->d;
+	s->m = j->m;
 	s->kind = kind;
-	s->step = m->step;
-	s->tr = runner_traffic(d, m);
-	runner_job(m, s, sh_cancel);
+	s->step = j->m->step;
+	s->tr = job_traffic(j);
+	job_own(j, s, sh_cancel);
 	return s;
 }
 
-void
-shift_run(struct daemon *d, struct migration *m)
+static void
+shift_enter(struct job *j, enum phase from)
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	struct shift		*s;
 	struct traffic_want	 want;
 	enum mev		 ev;
 	char			*back;
 
+	/*
+	 * Back from a cutover that did not happen, a pause or a failure:
+	 * the step bakes again in full, watched from now on.
+	 */
+	if (from == PH_CUTOVER || from == PH_PAUSED || from == PH_FAILED) {
+		store_fact_set(d->store, m->id, SHIFT_FACT_STEP, NULL);
+		store_fact_set(d->store, m->id, SHIFT_FACT_BACK, NULL);
+	}
 	m->obs.gates_ok = 0;
 	store_fact_set(d->store, m->id, SHIFT_FACT_RETRY_AT, NULL);
-	s = sh_new(d, m, SH_STEP);
+	s = sh_new(j, SH_STEP);
 	if (m->step < 0 || m->step >= m->plan->traffic.nsteps) {
 		sh_fire(s, MEV_FAIL, "the step index is outside the plan's "
 		    "steps (was the plan reloaded with fewer?)");
@@ -446,7 +450,7 @@ shift_run(struct daemon *d, struct migration *m)
 	}
 	step_want(m, m->step, &want);
 	s->state = SH_SETTING;
-	runner_progress(m, "step %d of %d: setting the listener", m->step + 1,
+	job_progress(j, "step %d of %d: setting the listener", m->step + 1,
 	    m->plan->traffic.nsteps);
 	if (traffic_set(s->tr, &want, 0, step_set_cb, s) == -1)
 		sh_fire(s, MEV_FAIL, "the listener cannot be set: no plan");
@@ -471,7 +475,7 @@ full_cb(void *arg, enum traffic_result r, const char *why)
 	}
 	store_journal(s->d->store, s->m->id, "info", why);
 	if (s->full_stage++ == 0) {
-		runner_progress(s->m, "full traffic: removing the droplets' "
+		job_progress(s->job, "full traffic: removing the droplets' "
 		    "target group from the listener");
 		if (traffic_set(s->tr, &want, 0, full_cb, s) == -1)
 			sh_fire(s, MEV_FAIL, "the listener cannot be set");
@@ -480,21 +484,23 @@ full_cb(void *arg, enum traffic_result r, const char *why)
 	sh_fire(s, MEV_LISTENER_SET, "the listener forwards to ECS alone");
 }
 
-void
-shift_full_run(struct daemon *d, struct migration *m)
+static void
+full_enter(struct job *j, enum phase from)
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	struct shift		*s;
 	struct traffic_want	 want = { .ecs_pct = 100, .rule = 1 };
 	char			*set;
 
-	s = sh_new(d, m, SH_FULL);
+	s = sh_new(j, SH_FULL);
 	want.rule = m->plan->traffic.steps[0] == PLAN_STEP_RULE;
 	/* Resumed after the first stage: go on with the second. */
 	set = store_fact_get(d->store, m->id, TRAFFIC_FACT_SET);
 	if (set != NULL && strcmp(set, "ecs:1") == 0)
 		s->full_stage = 1;
 	free(set);
-	runner_progress(m, "full traffic: weights droplets 0 / ECS 100");
+	job_progress(j, "full traffic: weights droplets 0 / ECS 100");
 	if (s->full_stage == 1) {
 		want.ecs_only = 1;
 		want.rule = 0;
@@ -522,12 +528,17 @@ soak_check_cb(void *arg, enum traffic_result r, const char *why)
 	sh_watch(s);
 }
 
-void
-shift_soak_run(struct daemon *d, struct migration *m)
+static void
+soak_enter(struct job *j, enum phase from)
 {
-	struct shift	*s;
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
+	struct shift		*s;
 
-	s = sh_new(d, m, SH_SOAK);
+	/* After a pause (a breach) or a failure the soak starts over. */
+	if (from == PH_PAUSED || from == PH_FAILED)
+		store_fact_set(d->store, m->id, SOAK_FACT_SINCE, NULL);
+	s = sh_new(j, SH_SOAK);
 	m->obs.soak_ok = 0;
 	if ((s->since = store_fact_i64(d->store, m->id, SOAK_FACT_SINCE)) ==
 	    0) {
@@ -535,79 +546,17 @@ shift_soak_run(struct daemon *d, struct migration *m)
 		store_fact_setf(d->store, m->id, SOAK_FACT_SINCE, "%" PRId64,
 		    s->since);
 	}
-	runner_progress(m, "soak: reading the listener");
+	job_progress(j, "soak: reading the listener");
 	if (traffic_check(s->tr, soak_check_cb, s) == -1)
 		sh_fire(s, MEV_FAIL, "the listener cannot be read");
-}
-
-/* --- paused after a breach: the cool-down --- */
-
-struct cool {
-	struct daemon		*d;
-	struct migration	*m;
-	struct event		*ev;
-};
-
-static void
-cool_cancel(void *arg)
-{
-	struct cool	*c = arg;
-
-	event_free(c->ev);
-	free(c);
-}
-
-static void
-cool_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct cool		*c = arg;
-	struct daemon		*d = c->d;
-	struct migration	*m = c->m;
-	char			 why[256], detail[128];
-
-	runner_job_done(m, c);
-	cool_cancel(c);
-	snprintf(detail, sizeof(detail), "cool-down over: retrying step %d",
-	    m->step + 1);
-	if (runner_fire(d, m, MEV_RESUME, detail, why, sizeof(why)) != FSM_OK)
-		log_warnx("%s: retry refused: %s", m->name, why);
-}
-
-void
-shift_paused_run(struct daemon *d, struct migration *m)
-{
-	struct cool	*c;
-	struct timeval	 tv;
-	int64_t		 at, left;
-
-	if (m->plan == NULL || m->resume_to != PH_SHIFTING ||
-	    m->plan->traffic.on_breach != BREACH_RETRY ||
-	    (at = store_fact_i64(d->store, m->id, SHIFT_FACT_RETRY_AT)) == 0)
-		return;
-	c = xcalloc(1, sizeof(*c));
-	c->d = d;
-	c->m = m;
-	if ((c->ev = evtimer_new(d->base, cool_cb, c)) == NULL)
-		fatalx("evtimer_new");
-	left = at - now_ms();
-	if (left < 0)
-		left = 0;
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
-	evtimer_add(c->ev, &tv);
-	runner_job(m, c, cool_cancel);
-	runner_progress(m, "cool-down: step %d is retried in %lld s",
-	    m->step + 1, (long long)(left + 999) / 1000);
 }
 
 /* --- the rollback's traffic part --- */
 
 struct back {
-	struct daemon		*d;
-	struct migration	*m;
+	struct job		*job;
 	struct traffic		*tr;
-	void			(*done)(struct daemon *, struct migration *,
-				    int, const char *);
+	void			(*done)(struct job *, int, const char *);
 };
 
 static void
@@ -623,29 +572,32 @@ static void
 rollback_cb(void *arg, enum traffic_result r, const char *why)
 {
 	struct back		*b = arg;
-	struct daemon		*d = b->d;
-	struct migration	*m = b->m;
-	void			(*done)(struct daemon *, struct migration *,
-				    int, const char *) = b->done;
+	struct job		*j = b->job;
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
+	void			(*done)(struct job *, int, const char *) =
+				    b->done;
 	char			 detail[768];
 
-	runner_job_done(m, b);
+	/* Not job_end(): the rollback goes on with the database. */
+	job_forget(j, b);
 	free(b);
 	if (r != TRAFFIC_OK) {
 		snprintf(detail, sizeof(detail), "rollback: the users could not "
 		    "be put back on the droplets: %s", why);
-		done(d, m, 0, detail);
+		done(j, 0, detail);
 		return;
 	}
 	store_journal(d->store, m->id, "info", "rollback: every user is back "
 	    "on the droplets");
-	done(d, m, 1, NULL);
+	done(j, 1, NULL);
 }
 
 void
-shift_rollback(struct daemon *d, struct migration *m,
-    void (*done)(struct daemon *, struct migration *, int, const char *))
+shift_rollback(struct job *j, void (*done)(struct job *, int, const char *))
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	struct traffic_want	 want = { 0 };
 	struct back		*b;
 	char			*set, *setting, *rule;
@@ -661,17 +613,34 @@ shift_rollback(struct daemon *d, struct migration *m,
 	free(setting);
 	free(rule);
 	if (!moved) {
-		done(d, m, 1, NULL);
+		done(j, 1, NULL);
 		return;
 	}
 	b = xcalloc(1, sizeof(*b));
-	b->d = d;
-	b->m = m;
-	b->tr = runner_traffic(d, m);
+	b->job = j;
+	b->tr = job_traffic(j);
 	b->done = done;
-	runner_job(m, b, back_cancel);
-	runner_progress(m, "rollback: putting every user back on the "
+	job_own(j, b, back_cancel);
+	job_progress(j, "rollback: putting every user back on the "
 	    "droplets");
 	if (traffic_set(b->tr, &want, TRAFFIC_FORCE, rollback_cb, b) == -1)
 		rollback_cb(b, TRAFFIC_ERROR, "no plan");
 }
+
+const struct phase_driver shift_driver = {
+	.phase = PH_SHIFTING,
+	.enter = shift_enter,
+	.cancel = sh_cancel,
+};
+
+const struct phase_driver full_driver = {
+	.phase = PH_FULL_TRAFFIC,
+	.enter = full_enter,
+	.cancel = sh_cancel,
+};
+
+const struct phase_driver soak_driver = {
+	.phase = PH_SOAK,
+	.enter = soak_enter,
+	.cancel = sh_cancel,
+};

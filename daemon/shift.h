@@ -9,9 +9,8 @@
 #ifndef SHIFT_H
 #define SHIFT_H
 
-struct daemon;
+struct job;
 struct migration;
-
 
 /* How often the listener is read for drift between changes, at least. */
 #define SHIFT_DRIFT_CHECK_MS	5000
@@ -19,21 +18,14 @@ struct migration;
 /* Breaches of one step that on_breach = retry retries; then it pauses. */
 #define SHIFT_RETRIES_MAX	3
 
-void	shift_run(struct daemon *, struct migration *);
-void	shift_full_run(struct daemon *, struct migration *);
-void	shift_soak_run(struct daemon *, struct migration *);
-/* Paused after a breach with on_breach = retry: resume after cooldown. */
-void	shift_paused_run(struct daemon *, struct migration *);
-
 /*
  * Put every user back on the droplets (weights 100/0, the Method B rule
  * removed) if the migration ever moved any; then done(ok, why).
  */
-void	shift_rollback(struct daemon *, struct migration *,
-	    void (*done)(struct daemon *, struct migration *, int ok,
+void	shift_rollback(struct job *, void (*done)(struct job *, int ok,
 	    const char *why));
 
 /* ECS's share of step k: 0 for the rule step. */
 int	shift_step_pct(const struct migration *, int k);
 
-#endif
+#endif /* SHIFT_H */

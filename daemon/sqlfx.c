@@ -2,7 +2,8 @@
  * sqlfx: SQL statements as a journaled effect. The statements are queued
  * back to back on the migration's connection; the first error stops the
  * effect (the later ones are forgotten) and is its result. Reconciling
- * runs the effect's check query: 1 means it happened.
+ * runs the effect's check query: 1 means it happened. The statements run
+ * on the database pair of the job that starts them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,11 @@
 
 #include "dbpair.h"
 #include "effect.h"
+#include "job.h"
 #include "log.h"
 #include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
-#include "runner.h"
 #include "sqlfx.h"
 
 static int	sql_effect_run(struct effect *);
@@ -32,7 +33,7 @@ sqlfx_conn(struct effect *e, char *why, size_t whylen)
 	struct dbpair	*db;
 	const char	*on = json_string_value(json_object_get(e->args, "on"));
 
-	if ((db = runner_db(e->d, e->m, why, whylen)) == NULL)
+	if ((db = job_db(e->job, why, whylen)) == NULL)
 		return NULL;
 	return on != NULL && strcmp(on, "target") == 0 ? db->tgt : db->src;
 }
@@ -52,7 +53,7 @@ sqlfx_fill(struct effect *e, const char *stmt)
 		if ((at = strstr(stmt, toks[i])) != NULL)
 			tok = toks[i];
 	if (at == NULL ||
-	    (db = runner_db(e->d, e->m, why, sizeof(why))) == NULL) {
+	    (db = job_db(e->job, why, sizeof(why))) == NULL) {
 		if ((out = strdup(stmt)) == NULL)
 			fatal("strdup");
 		return out;
@@ -161,7 +162,7 @@ sql_effect_reconcile(struct effect *e)
 }
 
 int
-sqlfx_start(struct daemon *d, struct migration *m, const char *what,
+sqlfx_start(struct job *j, const char *what,
     const char *on, json_t *stmts, const char *check, enum sqlfx_check expect,
     void (*done)(struct effect *, int, const char *, void *), void *arg)
 {
@@ -171,5 +172,5 @@ sqlfx_start(struct daemon *d, struct migration *m, const char *what,
 	    "sql", stmts, "check", check, "expect", (int)expect);
 	if (args == NULL)
 		fatalx("json_pack");
-	return effect_start(d, m, &sql_effect, args, done, arg);
+	return effect_start(j, &sql_effect, args, done, arg);
 }

@@ -12,10 +12,7 @@
 
 #include "effect.h"
 
-struct daemon;
-struct migration;
-
-extern const struct effect_kind	sql_effect;
+struct job;
 
 /* How the check query says the effect is in place. */
 enum sqlfx_check {
@@ -29,7 +26,7 @@ enum sqlfx_check {
  * strings, stolen) in order, then done(ok, result). check is the query
  * that tells at restart whether the effect is in place.
  */
-int	sqlfx_start(struct daemon *, struct migration *, const char *what,
+int	sqlfx_start(struct job *, const char *what,
 	    const char *on, json_t *stmts, const char *check, enum sqlfx_check,
 	    void (*done)(struct effect *, int, const char *, void *), void *);
 

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cutover.h"
-#include "decom.h"
 #include "fsm.h"
+#include "job.h"
 #include "lag.h"
 #include "daemon.h"
+#include "driver.h"
 #include "facts.h"
 #include "migration.h"
 #include "plan.h"
@@ -51,7 +51,7 @@ ecs_weight(const struct migration *m)
 	if (ph < PH_SHIFTING || ph == PH_ROLLED_BACK)
 		return json_integer(0);
 	/* Shifting, paused after a breach, mid-cutover: as last read. */
-	if (traffic_seen(runner_traffic_peek(m), &dw, &ew, &rule) == 0)
+	if (traffic_seen(job_traffic_peek(runner_job(m)), &dw, &ew, &rule) == 0)
 		return json_integer(ew < 0 ? 0 : dw < 0 ? 100 : ew);
 	if (ph == PH_SHIFTING && m->phase == PH_SHIFTING && p != NULL &&
 	    m->step >= 0 && m->step < p->traffic.nsteps)
@@ -138,7 +138,7 @@ view_traffic(const struct migration *m)
 {
 	int	dw, ew, rule;
 
-	if (traffic_seen(runner_traffic_peek(m), &dw, &ew, &rule) == -1)
+	if (traffic_seen(job_traffic_peek(runner_job(m)), &dw, &ew, &rule) == -1)
 		return json_null();
 	return json_pack("{s:o, s:o, s:o}",
 	    "droplets", dw >= 0 ? json_integer(dw) : json_null(),
@@ -150,7 +150,7 @@ static json_t *
 view_lag(const struct migration *m)
 {
 	const struct lagstat	*st;
-	struct lag		*l = runner_lag(m);
+	struct lag		*l = job_lag(runner_job(m));
 
 	if (l == NULL)
 		return json_pack("{s:n, s:n}", "replica_ms", "heartbeat_ms");
@@ -247,7 +247,7 @@ view_gates(const struct migration *m)
 
 	if (p == NULL)
 		return g;
-	w = runner_watch_json(m);
+	w = job_watch_json(runner_job(m));
 	if (w == NULL && m->phase == PH_SHADOW) {
 		v = json_integer(m->obs.ecs_healthy);
 		u = json_integer(m->obs.ecs_unhealthy);
@@ -269,13 +269,26 @@ view_gates(const struct migration *m)
 	json_object_set_new(g, "max_p99_ms", gate(json_incref(v),
 	    (double)p->gates.max_p99, within(v, (double)p->gates.max_p99)));
 	json_decref(v);
-	l = runner_lag(m);
+	l = job_lag(runner_job(m));
 	hb = l != NULL && lag_stat(l)->known ? lag_stat(l)->heartbeat_ms : -1;
 	json_object_set_new(g, "max_lag_ms", gate(hb >= 0 ? json_integer(hb) :
 	    json_null(), (double)p->gates.max_lag, hb >= 0 ?
 	    json_boolean(hb <= p->gates.max_lag) : json_null()));
 	json_decref(w);
 	return g;
+}
+
+/* Each phase's own part of status, under the phase's name. */
+static void
+view_phases(struct daemon *d, const struct migration *m, json_t *o)
+{
+	const struct phase_driver	*drv;
+	size_t				 i;
+
+	for (i = 0; (drv = driver_table[i]) != NULL; i++)
+		if (drv->status != NULL)
+			json_object_set_new(o, phase_name(drv->phase),
+			    json_or_null(drv->status(d, m)));
 }
 
 json_t *
@@ -307,12 +320,12 @@ view_migration(struct daemon *d, const struct migration *m)
 	    "accepts", view_accepts(m)));
 	json_object_set_new(o, "cutover", view_cutover(d, m));
 	json_object_set_new(o, "traffic", view_traffic(m));
-	json_object_set_new(o, "decommission", json_or_null(decom_json(d, m)));
+	view_phases(d, m, o);
 	/* The gates' last judgment with every value read, or null. */
-	json_object_set_new(o, "judgment", json_or_null(runner_watch_json(m)));
+	json_object_set_new(o, "judgment", json_or_null(job_watch_json(runner_job(m))));
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
-	    str_or_null(runner_progress_text(m)));
+	    str_or_null(job_progress_text(runner_job(m))));
 	return o;
 }
 
@@ -327,7 +340,7 @@ view_brief(const struct migration *m)
 
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
-	    str_or_null(runner_progress_text(m)));
+	    str_or_null(job_progress_text(runner_job(m))));
 	return o;
 }
 

@@ -26,7 +26,6 @@
 #include "daemon.h"
 #include "migration.h"
 #include "plan.h"
-#include "runner.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -34,6 +33,7 @@ struct watch {
 	struct daemon		*d;
 	struct migration	*m;
 	int			 relative, check_lag;
+	const struct lag	*lag;		/* the lag gate's, or NULL */
 	watch_cb		 cb;
 	void			*arg;
 	struct event		*ev;
@@ -357,14 +357,12 @@ watch_judge(struct watch *w)
 {
 	const struct plan	*p = w->m->plan;
 	const struct lagstat	*ls;
-	struct lag		*lag;
 	const char		*error;
 
 	w->in.relative = w->relative;
 	w->in.check_lag = w->check_lag;
 	w->in.lag_ms = -1;
-	if (w->check_lag && (lag = runner_lag(w->m)) != NULL &&
-	    (ls = lag_stat(lag))->known)
+	if (w->lag != NULL && (ls = lag_stat(w->lag))->known)
 		w->in.lag_ms = ls->heartbeat_ms;
 	w->in.check_alarms = p->gates.alarms != NULL &&
 	    p->gates.alarms[0] != NULL;
@@ -380,8 +378,8 @@ watch_judge(struct watch *w)
 }
 
 struct watch *
-watch_new(struct daemon *d, struct migration *m, int relative, int check_lag,
-    watch_cb cb, void *arg)
+watch_new(struct daemon *d, struct migration *m, int relative,
+    const struct lag *lag, watch_cb cb, void *arg)
 {
 	struct watch	*w;
 
@@ -389,7 +387,8 @@ watch_new(struct daemon *d, struct migration *m, int relative, int check_lag,
 	w->d = d;
 	w->m = m;
 	w->relative = relative;
-	w->check_lag = check_lag;
+	w->check_lag = lag != NULL;
+	w->lag = lag;
 	w->cb = cb;
 	w->arg = arg;
 	if ((w->ev = evtimer_new(d->base, watch_tick, w)) == NULL)

@@ -32,10 +32,12 @@ typedef void (*watch_cb)(void *arg, const struct gate_result *,
 
 /*
  * Start watching now. relative: compare with the droplets' target group;
- * check_lag: the heartbeat lag is a gate.
+ * lag: the watcher whose heartbeat lag is a gate (it outlives the watch),
+ * or NULL for no lag gate.
  */
+struct lag;
 struct watch	*watch_new(struct daemon *, struct migration *, int relative,
-		    int check_lag, watch_cb, void *arg);
+		    const struct lag *lag, watch_cb, void *arg);
 void		 watch_free(struct watch *);
 
 /* The last judgment and its values, for status; NULL before the first. */

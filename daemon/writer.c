@@ -36,6 +36,7 @@
 #include "awsctx.h"
 #include "ecs.h"
 #include "hook.h"
+#include "job.h"
 #include "log.h"
 #include "daemon.h"
 #include "migration.h"
@@ -642,16 +643,18 @@ env_start(struct writer *w)
 /* --- entry points --- */
 
 int
-writer_switch(struct daemon *d, struct migration *m, int to_target,
-    const char *name, hook_done_cb done, void *arg)
+writer_switch(struct job *j, int to_target, const char *name,
+    hook_done_cb done, void *arg)
 {
+	struct daemon		*d = j->d;
+	struct migration	*m = j->m;
 	const struct plan	*p = m->plan;
 	struct writer		*w;
 	const char		*host;
 	char			 why[512];
 
 	if (p->cutover.writer == WRITER_HOOK)
-		return hook_run(d, m, name, p->cutover.writer_hook, HOOK_RERUN,
+		return hook_run(j, name, p->cutover.writer_hook, HOOK_RERUN,
 		    done, arg);
 
 	w = xcalloc(1, sizeof(*w));

@@ -12,8 +12,7 @@
 
 #include "hook.h"
 
-struct daemon;
-struct migration;
+struct job;
 
 /*
  * Point m's writer at the target (to_target 1) or back at the source.
@@ -26,8 +25,8 @@ struct migration;
  * forward, after a minute going back. Repeating a switch is harmless.
  * -1 if it could not be started (done is not called then).
  */
-int	writer_switch(struct daemon *, struct migration *, int to_target,
-	    const char *name, hook_done_cb done, void *arg);
+int	writer_switch(struct job *, int to_target, const char *name,
+	    hook_done_cb done, void *arg);
 
 /*
  * The job that passed arg is gone: stop the switch by AWS started with
