@@ -16,21 +16,18 @@
 #include <jansson.h>
 #include <systemd/sd-daemon.h>
 
-#include "awsctx.h"
+#include "aws-creds.h"
+#include "aws.h"
 #include "conf.h"
 #include "config.h"
-#include "control.h"
+#include "xmalloc.h"
 #include "daemon.h"
-#include "doctx.h"
-#include "effect.h"
+#include "digitalocean.h"
 #include "http.h"
 #include "log.h"
-#include "metrics.h"
 #include "migration.h"
 #include "plan.h"
-#include "runner.h"
 #include "store.h"
-#include "webhook.h"
 
 #define STOP_DEADLINE	25	/* seconds to finish work after SIGTERM */
 
@@ -74,7 +71,8 @@ daemon_add(struct daemon *d, struct migration *m)
 		fatal("reallocarray");
 	d->migs = n;
 	d->migs[d->nmigs++] = m;
-	runner_attach(d, m);
+	if (d->attach != NULL)
+		d->attach(d, m);
 	daemon_changed(d, m);
 }
 
@@ -91,7 +89,8 @@ daemon_remove(struct daemon *d, struct migration *m)
 	memmove(&d->migs[i], &d->migs[i + 1],
 	    (d->nmigs - i - 1) * sizeof(*d->migs));
 	d->nmigs--;
-	runner_detach(m);
+	if (d->detach != NULL)
+		d->detach(m);
 	migration_free(m);
 	daemon_changed(d, NULL);
 }
@@ -99,7 +98,8 @@ daemon_remove(struct daemon *d, struct migration *m)
 void
 daemon_changed(struct daemon *d, struct migration *m)
 {
-	control_changed(d->control);
+	if (d->changed != NULL)
+		d->changed(d->changed_arg);
 	if (d->ev_status != NULL)
 		event_active(d->ev_status, 0, 0);
 }
@@ -190,7 +190,7 @@ daemon_stop_when_idle(struct daemon *d)
 	struct timeval	deadline = { STOP_DEADLINE, 0 };
 
 	/* Effects end; messages already queued still go out. */
-	if (effect_running() == 0 && webhook_pending(d->webhook) == 0) {
+	if (d->held == 0) {
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -199,20 +199,15 @@ daemon_stop_when_idle(struct daemon *d)
 }
 
 /*
- * Open what the daemon serves from: the store, the migrations in it, the
- * control socket and /metrics. d->base, d->conf and the paths are set.
- * Interrupted work is resumed before it returns, so READY=1 after it means
- * "resumed". -1 (logged) when the daemon cannot start.
+ * Open the store and load its migrations; each is attached (d->attach)
+ * as it arrives. base, conf and the paths must be set. -1 (logged) when
+ * the daemon cannot start.
  */
 int
 daemon_open(struct daemon *d)
 {
 	char	err[1024];
-	size_t	i;
 
-	d->ops.arg = d;
-	d->ops.entered = runner_entered;
-	d->webhook = webhook_new(d);
 	if ((d->store = store_open(daemon_state_path(d), err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
@@ -227,16 +222,20 @@ daemon_open(struct daemon *d)
 		    daemon_state_path(d));
 		return -1;
 	}
-	if ((d->control = control_new(d, daemon_socket_path(d),
-	    d->conf->socket_mode, d->conf->socket_group,
-	    d->conf->max_clients)) == NULL)
-		return -1;
-	if (d->conf->metrics_listen != NULL &&
-	    (d->metrics = metrics_new(d, d->conf->metrics_listen)) == NULL)
-		return -1;
-	for (i = 0; i < d->nmigs; i++)
-		runner_resume(d, d->migs[i]);
 	return 0;
+}
+
+void
+daemon_hold(struct daemon *d)
+{
+	d->held++;
+}
+
+void
+daemon_release(struct daemon *d)
+{
+	if (--d->held == 0 && d->stopping)
+		daemon_stop_when_idle(d);
 }
 
 /* STATUS= for systemd: one line summarising every migration. */
@@ -246,22 +245,258 @@ daemon_status(struct daemon *d)
 	daemon_status_cb(-1, 0, d);
 }
 
+
+/*
+ * The AWS clients, made on first use. The HTTP client and the credential
+ * chain are shared by every region, so credentials are looked up (and
+ * refreshed) once; each region has its own struct aws because a client is
+ * bound to one region. Everything is made from the config's [aws] section
+ * as it was at first use: a SIGHUP that changes [aws] is refused by the
+ * reload until the next restart.
+ */
+
+struct awsctx_region {
+	char		*name;
+	struct aws	*aws;
+};
+
+struct awsctx {
+	struct aws_creds_src	*creds;
+	struct awsctx_region	*v;
+	size_t			 n;
+};
+
+const char *
+daemon_aws_region(const struct daemon *d, const struct plan *p)
+{
+	if (p != NULL && p->traffic.region != NULL)
+		return p->traffic.region;
+	return d->conf != NULL ? d->conf->aws_region : NULL;
+}
+
+/* The shared parts, made once. */
+static struct awsctx *
+daemon_aws_shared(struct daemon *d, char *why, size_t len)
+{
+	const struct config	*c = d->conf;
+	struct aws_creds_opts	 co;
+	struct awsctx		*x;
+
+	if (d->aws != NULL)
+		return d->aws;
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		fatal("calloc");
+	if (daemon_http(d) == NULL) {
+		snprintf(why, len, "AWS: cannot start the HTTP client");
+		free(x);
+		return NULL;
+	}
+	memset(&co, 0, sizeof(co));
+	co.profile = c->aws_profile;
+	co.region = c->aws_region;
+	co.sts_endpoint = c->aws_endpoint[CONFIG_EP_STS];
+	co.ca_file = c->aws_ca_file;
+	if ((x->creds = aws_creds_new(d->base, d->http, &co)) == NULL)
+		fatal("aws_creds_new");
+	d->aws = x;
+	return x;
+}
+
+struct aws *
+daemon_aws(struct daemon *d, const char *region, char *why, size_t len)
+{
+	const struct config	*c = d->conf;
+	struct awsctx		*x;
+	struct awsctx_region	*r;
+	struct aws_opts		 o;
+	const char		*eps[CONFIG_EP__COUNT + 1];
+	char			 buf[CONFIG_EP__COUNT][1024];
+	size_t			 i, n = 0;
+
+	if (region == NULL) {
+		snprintf(why, len, "no AWS region: set traffic.region in the "
+		    "plan or region in [aws] of %s", d->conf_path);
+		return NULL;
+	}
+	if ((x = daemon_aws_shared(d, why, len)) == NULL)
+		return NULL;
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->v[i].name, region) == 0)
+			return x->v[i].aws;
+
+	for (i = 0; i < CONFIG_EP__COUNT; i++) {
+		if (c->aws_endpoint[i] == NULL)
+			continue;
+		snprintf(buf[n], sizeof(buf[n]), "%s=%s", config_ep_service[i],
+		    c->aws_endpoint[i]);
+		eps[n] = buf[n];
+		n++;
+	}
+	eps[n] = NULL;
+	memset(&o, 0, sizeof(o));
+	o.region = region;
+	o.endpoints = eps;
+	o.ca_file = c->aws_ca_file;
+	if ((r = reallocarray(x->v, x->n + 1, sizeof(*x->v))) == NULL)
+		fatal("reallocarray");
+	x->v = r;
+	r = &x->v[x->n];
+	if ((r->name = strdup(region)) == NULL)
+		fatal("strdup");
+	if ((r->aws = aws_new(d->base, d->http, x->creds, &o)) == NULL) {
+		snprintf(why, len, "AWS: cannot make a client for region %s; "
+		    "check the region and the endpoint_* keys of [aws] in %s "
+		    "(the log says which)", region, d->conf_path);
+		free(r->name);
+		return NULL;
+	}
+	x->n++;
+	log_info("aws: client for %s made%s", region, n > 0 ?
+	    " (endpoint overrides from the config)" : "");
+	return r->aws;
+}
+
+void
+daemon_aws_stats(const struct daemon *d, const struct aws_service *svc,
+    struct aws_stats *sum)
+{
+	const struct awsctx	*x = d->aws;
+	const struct aws_stats	*st;
+	size_t			 i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; x != NULL && i < x->n; i++) {
+		if ((st = aws_stats(x->v[i].aws, svc)) == NULL)
+			continue;
+		sum->calls += st->calls;
+		sum->errors += st->errors;
+		sum->throttles += st->throttles;
+		sum->retries += st->retries;
+	}
+}
+
+static void
+daemon_aws_free(struct daemon *d)
+{
+	struct awsctx	*x = d->aws;
+	size_t		 i;
+
+	if (x == NULL)
+		return;
+	/* Clients first: their calls hold credential waits and requests. */
+	for (i = 0; i < x->n; i++) {
+		aws_free(x->v[i].aws);
+		free(x->v[i].name);
+	}
+	free(x->v);
+	aws_creds_free(x->creds);
+	free(x);
+	d->aws = NULL;
+}
+
+/*
+ * The DigitalOcean clients: one per token file (the rate limit is the
+ * token's), made on first use from the config's [digitalocean] endpoint.
+ */
+
+struct doctx_client {
+	char			*token_file;
+	struct do_client	*c;
+};
+
+struct doctx {
+	struct doctx_client	*v;
+	size_t			 n;
+};
+
+struct do_client *
+daemon_do(struct daemon *d, const char *token_file, char *why, size_t len)
+{
+	struct doctx		*x = d->dox;
+	struct do_client	*c;
+	char			*token, err[256];
+	size_t			 i;
+
+	if (token_file == NULL) {
+		snprintf(why, len, "decommission.do_token_file is not set");
+		return NULL;
+	}
+	if (daemon_http(d) == NULL) {
+		snprintf(why, len, "DigitalOcean: cannot start the HTTP client");
+		return NULL;
+	}
+	if (x == NULL)
+		x = d->dox = xcalloc(1, sizeof(*x));
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->v[i].token_file, token_file) == 0)
+			return x->v[i].c;
+	if (do_token_read(token_file, &token, err, sizeof(err)) == -1) {
+		snprintf(why, len, "decommission.do_token_file: %s", err);
+		return NULL;
+	}
+	c = do_new(d->base, d->http, d->conf->do_endpoint, token);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	if (c == NULL) {
+		snprintf(why, len, "DigitalOcean: the token or [digitalocean] "
+		    "endpoint cannot be used");
+		return NULL;
+	}
+	x->v = xreallocarray(x->v, x->n + 1, sizeof(*x->v));
+	x->v[x->n].token_file = xstrdup(token_file);
+	x->v[x->n].c = c;
+	x->n++;
+	return c;
+}
+
+void
+daemon_do_stats(const struct daemon *d, struct do_stats *sum)
+{
+	const struct doctx	*x = d->dox;
+	const struct do_stats	*st;
+	size_t			 i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; x != NULL && i < x->n; i++) {
+		st = do_stats(x->v[i].c);
+		sum->calls += st->calls;
+		sum->errors += st->errors;
+		sum->throttles += st->throttles;
+		sum->retries += st->retries;
+	}
+}
+
+static void
+daemon_do_free(struct daemon *d)
+{
+	struct doctx	*x = d->dox;
+	size_t		 i;
+
+	if (x == NULL)
+		return;
+	for (i = 0; i < x->n; i++) {
+		do_free(x->v[i].c);
+		free(x->v[i].token_file);
+	}
+	free(x->v);
+	free(x);
+	d->dox = NULL;
+}
+
 void
 daemon_free(struct daemon *d)
 {
 	size_t	i;
 
-	control_free(d->control);
-	metrics_free(d->metrics);
 	for (i = 0; i < d->nmigs; i++) {
-		runner_detach(d->migs[i]);
+		if (d->detach != NULL)
+			d->detach(d->migs[i]);
 		migration_free(d->migs[i]);
 	}
 	free(d->migs);
 	/* After the migrations: their jobs cancelled their AWS calls. */
-	awsctx_free(d);
-	doctx_free(d);
-	webhook_free(d->webhook);
+	daemon_aws_free(d);
+	daemon_do_free(d);
 	/* Last: every user above has cancelled its requests. */
 	http_free(d->http);
 	store_close(d->store);

@@ -34,13 +34,24 @@ struct daemon {
 	const char		*state_override;	/* --state-db */
 
 	struct store		*store;
-	struct control		*control;
+	struct control		*control;	/* made and freed by main */
 	struct fsm_ops		 ops;
 	struct http		*http;		/* the HTTP client; daemon_http() */
-	struct awsctx		*aws;		/* AWS clients; see awsctx.h */
-	struct doctx		*dox;		/* DigitalOcean; see doctx.h */
-	struct webhook		*webhook;	/* notifications; see webhook.h */
-	struct metrics		*metrics;	/* /metrics, or NULL; metrics.h */
+	struct awsctx		*aws;		/* AWS clients; daemon_aws() */
+	struct doctx		*dox;		/* DigitalOcean; daemon_do() */
+	struct webhook		*webhook;	/* notifications; by main */
+	struct metrics		*metrics;	/* /metrics, or NULL; by main */
+
+	/*
+	 * Plugged in by main, so that this file needs no module above it:
+	 * what a migration gets on arrival and departure (the runner), and
+	 * who hears that something changed (the control socket's watchers).
+	 */
+	void			(*attach)(struct daemon *, struct migration *);
+	void			(*detach)(struct migration *);
+	void			(*changed)(void *);
+	void			*changed_arg;
+	int			 held;		/* daemon_hold() minus release */
 
 	struct migration	**migs;		/* in creation order */
 	size_t			 nmigs;
@@ -60,6 +71,40 @@ struct daemon {
  */
 struct http	*daemon_http(struct daemon *);
 
+/*
+ * The region a plan's AWS calls go to: its traffic.region, else the
+ * config's [aws] region; NULL when neither is set.
+ */
+struct plan;
+const char	*daemon_aws_region(const struct daemon *, const struct plan *);
+
+/*
+ * The AWS client for region, made on first use on the shared HTTP client
+ * and credential chain. NULL, with a sentence in why, when it cannot be
+ * made (no region, a bad endpoint in the config).
+ */
+struct aws	*daemon_aws(struct daemon *, const char *region, char *why,
+		    size_t len);
+
+/* The counters of one AWS service, summed over every region's client. */
+struct aws_service;
+struct aws_stats;
+void		 daemon_aws_stats(const struct daemon *,
+		    const struct aws_service *, struct aws_stats *);
+
+/*
+ * The DigitalOcean client for the token in token_file, made on first use.
+ * NULL, with a sentence in why, when the file cannot be read or is
+ * readable by others, or the client cannot be made.
+ */
+struct do_client;
+struct do_client	*daemon_do(struct daemon *, const char *token_file,
+			    char *why, size_t len);
+/* The counters of every DigitalOcean client, summed. */
+struct do_stats;
+void			 daemon_do_stats(const struct daemon *,
+			    struct do_stats *);
+
 /* The effective socket and state paths (option over config). */
 const char	*daemon_socket_path(const struct daemon *);
 const char	*daemon_state_path(const struct daemon *);
@@ -77,16 +122,27 @@ void			 daemon_remove(struct daemon *, struct migration *);
  */
 void	daemon_changed(struct daemon *, struct migration *);
 
-/* SIGTERM path: exit once the running effects have finished. */
+/* SIGTERM path: exit once the work held (daemon_hold) has ended. */
 void	daemon_stop_when_idle(struct daemon *);
 
 /*
- * Open the store, load and resume its migrations, listen on the control
- * socket and /metrics. base, conf and the paths must be set. -1 (logged)
- * when the daemon cannot start; daemon_free() either way.
+ * Work that a clean stop waits for (an effect running, a webhook message
+ * not yet sent) holds the daemon until it is released; the last release
+ * after SIGTERM ends the loop.
+ */
+void	daemon_hold(struct daemon *);
+void	daemon_release(struct daemon *);
+
+/*
+ * Open the store and load its migrations, attaching each. base, conf and
+ * the paths must be set. -1 (logged) when the daemon cannot start;
+ * daemon_free() either way.
  */
 int	daemon_open(struct daemon *);
-/* Free everything daemon_open() and the loop made, and the config. */
+/*
+ * Detach and free the migrations, then the clients, the store, the events
+ * and the config. What main made (control, metrics, webhook) goes first.
+ */
 void	daemon_free(struct daemon *);
 
 /* Tell systemd (STATUS=) where every migration stands. */

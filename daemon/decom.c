@@ -27,9 +27,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "awsctx.h"
 #include "digitalocean.h"
-#include "doctx.h"
 #include "elbv2.h"
 #include "log.h"
 #include "daemon.h"
@@ -890,12 +888,12 @@ decom_enter(struct job *j, enum phase from)
 	    p->decommission.load_balancers != NULL ||
 	    p->decommission.firewalls != NULL ||
 	    p->decommission.reserved_ips != NULL) &&
-	    (c->dc = doctx_get(d, p->decommission.do_token_file, why,
+	    (c->dc = daemon_do(d, p->decommission.do_token_file, why,
 	    sizeof(why))) == NULL) {
 		dc_halt(c, "decommission: %s", why);
 		return;
 	}
-	if ((c->aws = awsctx_get(d, awsctx_region(d, p), why, sizeof(why))) ==
+	if ((c->aws = daemon_aws(d, daemon_aws_region(d, p), why, sizeof(why))) ==
 	    NULL) {
 		dc_halt(c, "decommission: %s", why);
 		return;

@@ -25,8 +25,6 @@ static const struct effect_kind *const kinds[] = {
 	&sql_effect,
 };
 
-static int	running;
-
 static const struct effect_kind *
 effect_kind_find(const char *name)
 {
@@ -82,7 +80,8 @@ effect_start(struct job *j, const struct effect_kind *kind, json_t *args,
 		effect_free(e);
 		return -1;
 	}
-	running++;
+	/* A running effect holds a clean exit until it ends. */
+	daemon_hold(d);
 	if (kind->run(e) == -1)
 		effect_finish(e, 0, "could not start");
 	return 0;
@@ -91,7 +90,8 @@ effect_start(struct job *j, const struct effect_kind *kind, json_t *args,
 void
 effect_finish(struct effect *e, int ok, const char *result)
 {
-	running--;
+	struct daemon	*d = e->d;
+
 	if (store_effect_result(e->d->store, e->id, ok ? "done" : "failed",
 	    result) == -1)
 		log_warnx("%s: %s: result not journaled; it will be "
@@ -99,12 +99,8 @@ effect_finish(struct effect *e, int ok, const char *result)
 	if (e->done != NULL)
 		e->done(e, ok, result, e->arg);
 	effect_free(e);
-}
-
-int
-effect_running(void)
-{
-	return running;
+	/* After done: work it starts in turn holds the exit too. */
+	daemon_release(d);
 }
 
 /* Reconciliation of one migration's open intents. */

@@ -64,9 +64,6 @@ void	effect_reconcile_open(struct job *, void (*cb)(struct job *, int ok,
 void	effect_reconciled(struct effect *, enum effect_verdict,
 	    const char *detail);
 
-/* Effects that have started and not finished, across migrations. */
-int	effect_running(void);
-
 /* The kinds, each in its own file; an open intent names its kind. */
 extern const struct effect_kind	hook_effect;	/* hook.c */
 extern const struct effect_kind	repl_effect;	/* repl.c */

@@ -20,10 +20,8 @@
 #include <jansson.h>
 
 #include "aws.h"
-#include "awsctx.h"
 #include "config.h"
 #include "digitalocean.h"
-#include "doctx.h"
 #include "log.h"
 #include "metrics.h"
 #include "daemon.h"
@@ -216,14 +214,14 @@ aws_samples(struct metrics *mx, struct evbuffer *b, int fam)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
-		awsctx_stats(mx->d, svcs[i], &st);
+		daemon_aws_stats(mx->d, svcs[i], &st);
 		v = fam == 10 ? st.calls : fam == 11 ? st.errors :
 		    fam == 12 ? st.throttles : st.retries;
 		out(b, "%s{service=\"%s\"} %llu\n", families[fam].name,
 		    svcs[i]->name, (unsigned long long)v);
 	}
 	/* DigitalOcean's API, under the same names. */
-	doctx_stats(mx->d, &ds);
+	daemon_do_stats(mx->d, &ds);
 	v = fam == 10 ? ds.calls : fam == 11 ? ds.errors : fam == 12 ?
 	    ds.throttles : ds.retries;
 	out(b, "%s{service=\"digitalocean\"} %llu\n", families[fam].name,

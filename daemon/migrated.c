@@ -26,8 +26,11 @@
 #include "log.h"
 #include "migration.h"
 #include "plan.h"
+#include "metrics.h"
 #include "proc.h"
+#include "runner.h"
 #include "store.h"
+#include "webhook.h"
 
 #define DEFAULT_CONFIG	"/etc/migrated/migrated.conf"
 
@@ -329,6 +332,56 @@ signals_init(struct daemon *d)
 	}
 }
 
+static void
+control_changed_cb(void *arg)
+{
+	control_changed(arg);
+}
+
+/*
+ * Wire the process: the runner drives every migration the store holds,
+ * the webhook hears its transitions, the control socket and /metrics
+ * serve it. Interrupted work is resumed before READY=1, so READY=1 means
+ * "resumed".
+ */
+static int
+start(struct daemon *d)
+{
+	size_t	i;
+
+	d->ops.arg = d;
+	d->ops.entered = runner_entered;
+	d->attach = runner_attach;
+	d->detach = runner_detach;
+	d->webhook = webhook_new(d);
+	if (daemon_open(d) == -1)
+		return -1;
+	if ((d->control = control_new(d, daemon_socket_path(d),
+	    d->conf->socket_mode, d->conf->socket_group,
+	    d->conf->max_clients)) == NULL)
+		return -1;
+	d->changed = control_changed_cb;
+	d->changed_arg = d->control;
+	if (d->conf->metrics_listen != NULL &&
+	    (d->metrics = metrics_new(d, d->conf->metrics_listen)) == NULL)
+		return -1;
+	for (i = 0; i < d->nmigs; i++)
+		runner_resume(d, d->migs[i]);
+	return 0;
+}
+
+/* Undo start(), the socket first: no client sees a half-freed daemon. */
+static void
+stop(struct daemon *d)
+{
+	d->changed = NULL;
+	control_free(d->control);
+	metrics_free(d->metrics);
+	webhook_free(d->webhook);
+	d->webhook = NULL;
+	daemon_free(d);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -366,8 +419,8 @@ main(int argc, char *argv[])
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	signals_init(&d);
-	if (daemon_open(&d) == -1) {
-		daemon_free(&d);
+	if (start(&d) == -1) {
+		stop(&d);
 		return 1;
 	}
 	log_notice("migrated %s: %zu migration%s, state %s", MIGRATED_VERSION,
@@ -384,6 +437,6 @@ main(int argc, char *argv[])
 			    "migrated stopped; the phase resumes at the next "
 			    "start");
 	log_notice("exiting");
-	daemon_free(&d);
+	stop(&d);
 	return 0;
 }

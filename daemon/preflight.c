@@ -24,13 +24,11 @@
 #include <unistd.h>
 
 #include "aws.h"
-#include "awsctx.h"
 #include "cloudwatch.h"
 #include "conf.h"
 #include "config.h"
 #include "dbpair.h"
 #include "digitalocean.h"
-#include "doctx.h"
 #include "ecs.h"
 #include "elbv2.h"
 #include "log.h"
@@ -1074,8 +1072,8 @@ pf_aws(struct pf *pf)
 	const char		*region;
 	char			 why[512];
 
-	region = awsctx_region(pf->d, p);
-	if ((pf->aws = awsctx_get(pf->d, region, why, sizeof(why))) ==
+	region = daemon_aws_region(pf->d, p);
+	if ((pf->aws = daemon_aws(pf->d, region, why, sizeof(why))) ==
 	    NULL) {
 		pf_fail(pf, "%s", why);
 		return;
@@ -1187,7 +1185,7 @@ pf_do(struct pf *pf)
 	/* No tag: the droplets are not the daemon's to touch. */
 	if (p->traffic.droplet_tag == NULL)
 		return;
-	if ((c = doctx_get(pf->d, p->decommission.do_token_file, why,
+	if ((c = daemon_do(pf->d, p->decommission.do_token_file, why,
 	    sizeof(why))) == NULL) {
 		pf_fail(pf, "%s", why);
 		return;

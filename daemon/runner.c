@@ -148,10 +148,9 @@ runner_hook_done(struct daemon *d, struct migration *m, const char *hook,
 	char		 detail[1024];
 
 	rt->busy = 0;
-	if (d->stopping) {
-		daemon_stop_when_idle(d);
+	/* Stopping: the hook's effect releases the daemon, which exits. */
+	if (d->stopping)
 		return;
-	}
 	if (rt->again || rt->gen != rt->chain_gen) {
 		/* The phase moved on while the hook ran: start it over. */
 		rt->again = 0;

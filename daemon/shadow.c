@@ -16,7 +16,6 @@
 #include <event2/event.h>
 
 #include "aws.h"
-#include "awsctx.h"
 #include "ecs.h"
 #include "elbv2.h"
 #include "log.h"
@@ -278,7 +277,7 @@ shadow_enter(struct job *j, enum phase from)
 	if ((s->ev = evtimer_new(d->base, sd_tick, s)) == NULL)
 		fatalx("evtimer_new");
 	job_own(j, s, sd_cancel);
-	if ((s->aws = awsctx_get(d, awsctx_region(d, p), why, sizeof(why))) ==
+	if ((s->aws = daemon_aws(d, daemon_aws_region(d, p), why, sizeof(why))) ==
 	    NULL) {
 		sd_fire(s, MEV_FAIL, why);
 		return;

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "awsctx.h"
 #include "elbv2.h"
 #include "log.h"
 #include "daemon.h"
@@ -167,7 +166,7 @@ tr_error(struct traffic *t, const struct elbv2_err *err)
 static struct aws *
 tr_aws(struct traffic *t, char *why, size_t len)
 {
-	return awsctx_get(t->d, awsctx_region(t->d, t->m->plan), why, len);
+	return daemon_aws(t->d, daemon_aws_region(t->d, t->m->plan), why, len);
 }
 
 /* Record the forward the listener shows now. */

@@ -18,7 +18,6 @@
 #include <event2/event.h>
 
 #include "aws.h"
-#include "awsctx.h"
 #include "cloudwatch.h"
 #include "elbv2.h"
 #include "lag.h"
@@ -145,7 +144,7 @@ watch_aws(struct watch *w)
 	char		 why[256];
 	struct aws	*aws;
 
-	if ((aws = awsctx_get(w->d, awsctx_region(w->d, w->m->plan), why,
+	if ((aws = daemon_aws(w->d, daemon_aws_region(w->d, w->m->plan), why,
 	    sizeof(why))) == NULL)
 		snprintf(w->error, sizeof(w->error), "%s", why);
 	return aws;

@@ -89,22 +89,15 @@ webhook_free(struct webhook *w)
 	free(w);
 }
 
-int
-webhook_pending(const struct webhook *w)
-{
-	return w != NULL ? w->n : 0;
-}
-
 static void
 webhook_done(struct webhook *w, struct msg *x)
 {
 	TAILQ_REMOVE(&w->q, x, entry);
 	w->n--;
 	msg_free(x);
-	if (w->n == 0 && w->d->stopping)
-		daemon_stop_when_idle(w->d);
-	else
-		webhook_send(w);
+	webhook_send(w);
+	/* A message out holds the exit (SIGTERM) until it is sent. */
+	daemon_release(w->d);
 }
 
 static void
@@ -235,5 +228,6 @@ webhook_transition(struct webhook *w, struct migration *m, enum phase from,
 	json_decref(j);
 	TAILQ_INSERT_TAIL(&w->q, x, entry);
 	w->n++;
+	daemon_hold(w->d);
 	webhook_send(w);
 }

@@ -26,7 +26,4 @@ void		 webhook_free(struct webhook *);
 void		 webhook_transition(struct webhook *, struct migration *,
 		    enum phase from, enum mev, const char *detail);
 
-/* Messages waiting or in flight. */
-int		 webhook_pending(const struct webhook *);
-
 #endif

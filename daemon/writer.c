@@ -33,7 +33,6 @@
 #include <event2/event.h>
 
 #include "aws.h"
-#include "awsctx.h"
 #include "ecs.h"
 #include "hook.h"
 #include "job.h"
@@ -678,7 +677,7 @@ writer_switch(struct job *j, int to_target, const char *name,
 	writer_deadline_at(w, to_target ? p->cutover.freeze_timeout :
 	    WRITER_BACK_MS);
 
-	if ((w->aws = awsctx_get(d, awsctx_region(d, p), why,
+	if ((w->aws = daemon_aws(d, daemon_aws_region(d, p), why,
 	    sizeof(why))) == NULL) {
 		/* Through the loop, like every other answer. */
 		snprintf(w->why, sizeof(w->why), "%s", why);
