@@ -9,8 +9,8 @@
 
 #include "cmd.h"
 #include "conf.h"
-#include "log.h"
 #include "daemon.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

@@ -7,8 +7,8 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "log.h"
 #include "daemon.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

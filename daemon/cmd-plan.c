@@ -4,8 +4,8 @@
  * plan's traffic steps with where the migration stands.
  */
 #include "cmd.h"
-#include "fsm.h"
 #include "daemon.h"
+#include "fsm.h"
 #include "migration.h"
 #include "plan.h"
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "log.h"
 #include "daemon.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "log.h"
 #include "daemon.h"
+#include "log.h"
 #include "migration.h"
-#include "runner.h"
 #include "store.h"
 
 static const struct cmd_entry *const cmd_table[] = {

@@ -28,8 +28,8 @@
 
 #include "cmd.h"
 #include "control.h"
-#include "log.h"
 #include "daemon.h"
+#include "log.h"
 #include "proto.h"
 #include "view.h"
 

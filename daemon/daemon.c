@@ -20,7 +20,6 @@
 #include "aws.h"
 #include "conf.h"
 #include "config.h"
-#include "xmalloc.h"
 #include "daemon.h"
 #include "digitalocean.h"
 #include "http.h"
@@ -28,6 +27,7 @@
 #include "migration.h"
 #include "plan.h"
 #include "store.h"
+#include "xmalloc.h"
 
 #define STOP_DEADLINE	25	/* seconds to finish work after SIGTERM */
 

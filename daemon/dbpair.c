@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "dbpair.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "plan.h"

@@ -27,16 +27,16 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "digitalocean.h"
-#include "elbv2.h"
-#include "log.h"
 #include "daemon.h"
+#include "digitalocean.h"
 #include "driver.h"
+#include "elbv2.h"
 #include "facts.h"
 #include "job.h"
-#include "proofrun.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
+#include "proofrun.h"
 #include "store.h"
 #include "xmalloc.h"
 

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "effect.h"
 #include "job.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "store.h"
 

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "effect.h"
 #include "hook.h"
 #include "job.h"
 #include "lag.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "proc.h"

@@ -12,10 +12,10 @@
 
 #include <event2/event.h>
 
+#include "daemon.h"
 #include "dbpair.h"
 #include "lag.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

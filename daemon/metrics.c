@@ -21,10 +21,10 @@
 
 #include "aws.h"
 #include "config.h"
+#include "daemon.h"
 #include "digitalocean.h"
 #include "log.h"
 #include "metrics.h"
-#include "daemon.h"
 #include "migration.h"
 #include "phase.h"
 #include "view.h"

@@ -10,9 +10,9 @@
  * clock), then, if it answered, the listener, the target groups, the ECS
  * service, the gates' alarms and the writer's DNS record, all at once.
  * When STS fails every other call would fail the same way, so only that
- * failure is reported. The verdict is given when the last answer is in.
- * The DigitalOcean checks arrive with their client; until then preflight
- * says so and fails, having changed nothing.
+ * failure is reported. DigitalOcean is asked for the droplets by tag, and
+ * they are matched against the droplet target group's targets. The
+ * verdict is given when the last answer is in.
  */
 #include <arpa/inet.h>
 
@@ -27,14 +27,14 @@
 #include "cloudwatch.h"
 #include "conf.h"
 #include "config.h"
+#include "daemon.h"
 #include "dbpair.h"
 #include "digitalocean.h"
+#include "driver.h"
 #include "ecs.h"
 #include "elbv2.h"
-#include "log.h"
-#include "daemon.h"
-#include "driver.h"
 #include "job.h"
+#include "log.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

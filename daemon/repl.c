@@ -14,14 +14,14 @@
 
 #include <event2/event.h>
 
-#include "dbpair.h"
-#include "effect.h"
-#include "lag.h"
-#include "log.h"
 #include "daemon.h"
+#include "dbpair.h"
 #include "driver.h"
+#include "effect.h"
 #include "facts.h"
 #include "job.h"
+#include "lag.h"
+#include "log.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"

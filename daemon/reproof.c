@@ -31,15 +31,15 @@
 
 #include <event2/event.h>
 
-#include "dbpair.h"
-#include "log.h"
 #include "daemon.h"
+#include "dbpair.h"
 #include "facts.h"
+#include "job.h"
+#include "log.h"
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
-#include "job.h"
 #include "reproof.h"
 #include "sqlfx.h"
 #include "store.h"

@@ -23,13 +23,13 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "dbpair.h"
-#include "effect.h"
-#include "log.h"
 #include "daemon.h"
+#include "dbpair.h"
 #include "driver.h"
+#include "effect.h"
 #include "facts.h"
 #include "job.h"
+#include "log.h"
 #include "migration.h"
 #include "mydb.h"
 #include "plan.h"

@@ -16,12 +16,12 @@
 #include <event2/event.h>
 
 #include "aws.h"
-#include "ecs.h"
-#include "elbv2.h"
-#include "log.h"
 #include "daemon.h"
 #include "driver.h"
+#include "ecs.h"
+#include "elbv2.h"
 #include "job.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

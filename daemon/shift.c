@@ -24,11 +24,11 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "log.h"
 #include "daemon.h"
 #include "driver.h"
 #include "facts.h"
 #include "job.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
 #include "shift.h"

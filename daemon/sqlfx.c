@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "dbpair.h"
 #include "effect.h"
 #include "job.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "mydb.h"
 #include "sqlfx.h"

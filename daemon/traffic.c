@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elbv2.h"
-#include "log.h"
 #include "daemon.h"
+#include "elbv2.h"
 #include "facts.h"
+#include "log.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsm.h"
-#include "job.h"
-#include "lag.h"
 #include "daemon.h"
 #include "driver.h"
 #include "facts.h"
+#include "fsm.h"
+#include "job.h"
+#include "lag.h"
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"

@@ -19,10 +19,10 @@
 
 #include "aws.h"
 #include "cloudwatch.h"
+#include "daemon.h"
 #include "elbv2.h"
 #include "lag.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "watch.h"

@@ -14,9 +14,9 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "daemon.h"
 #include "http.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "store.h"

@@ -33,11 +33,11 @@
 #include <event2/event.h>
 
 #include "aws.h"
+#include "daemon.h"
 #include "ecs.h"
 #include "hook.h"
 #include "job.h"
 #include "log.h"
-#include "daemon.h"
 #include "migration.h"
 #include "plan.h"
 #include "route53.h"
