@@ -70,7 +70,7 @@ runner_kick_cb(evutil_socket_t fd, short what, void *arg)
 	    phase_name(m->phase));
 	if (m->plan != NULL || drv->without_plan)
 		drv->enter(rt->job, rt->from);
-	else
+	else if (phase_is_running(m->phase))
 		job_fire(rt->job, MEV_FAIL, "the plan does not parse; fix it "
 		    "and reload (SIGHUP)");
 }

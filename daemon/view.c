@@ -16,7 +16,6 @@
 #include "migration.h"
 #include "plan.h"
 #include "runner.h"
-#include "shift.h"
 #include "store.h"
 #include "traffic.h"
 #include "view.h"
