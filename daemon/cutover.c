@@ -110,6 +110,8 @@ static void	switch_again_done(struct daemon *, struct migration *,
 		    const char *, int, const char *, void *);
 static void	cut_first_write_poll(struct cut *);
 static void	back_step(struct cut *, int);
+static void	back_fail(struct cut *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 static void	cut_finish(struct cut *);
 
 static int64_t
@@ -647,20 +649,6 @@ cut_frozen(struct effect *e, int ok, const char *result, void *arg)
 	cut_query(c, c->db->src, c->db->sd.show_binlog_status, final_pos_cb);
 }
 
-static json_t *
-stmts(const char *first, ...)
-{
-	json_t		*a = json_array();
-	va_list		 ap;
-	const char	*s;
-
-	va_start(ap, first);
-	for (s = first; s != NULL; s = va_arg(ap, const char *))
-		json_array_append_new(a, json_string(s));
-	va_end(ap);
-	return a;
-}
-
 static void
 cut_freeze(struct cut *c)
 {
@@ -688,10 +676,10 @@ cut_freeze(struct cut *c)
 	 * precheck makes it fail in a second rather than hang.
 	 */
 	if (c->db->sd.super_read_only)
-		sql = stmts("SET SESSION lock_wait_timeout = 1",
+		sql = sqlfx_stmts("SET SESSION lock_wait_timeout = 1",
 		    "SET GLOBAL super_read_only = ON", NULL);
 	else
-		sql = stmts("SET SESSION lock_wait_timeout = 1",
+		sql = sqlfx_stmts("SET SESSION lock_wait_timeout = 1",
 		    "SET GLOBAL read_only = ON", NULL);
 	if (sqlfx_start(c->job, "freeze source", "source", sql,
 	    "SELECT @@global.read_only = 1", SQLFX_ONE, cut_frozen,
@@ -752,7 +740,7 @@ cut_reverse(struct cut *c)
 	else
 		snprintf(filter, sizeof(filter), "CHANGE REPLICATION FILTER "
 		    "REPLICATE_WILD_IGNORE_TABLE = ('mysql.%%')");
-	sql = stmts(filter, change, s->start_replica, NULL);
+	sql = sqlfx_stmts(filter, change, s->start_replica, NULL);
 	job_progress(c->job, "cutover: starting reverse replication");
 	if (sqlfx_start(c->job, "reverse replication", "source", sql,
 	    s->show_replica_status, SQLFX_ROWS, reversed_cb, cut_ref(c)) == -1) {
@@ -820,7 +808,7 @@ cut_reset(struct cut *c)
 		snprintf(stop, sizeof(stop), "%s", t->stop_replica);
 		snprintf(reset, sizeof(reset), "%s", t->reset_replica_all);
 	}
-	sql = stmts(stop, reset, NULL);
+	sql = sqlfx_stmts(stop, reset, NULL);
 	job_progress(c->job, "cutover: promoting the target");
 	if (sqlfx_start(c->job, "reset replication", "target", sql,
 	    dbpair_status_sql(c->db, p), SQLFX_NONE, reset_cb, cut_ref(c)) ==
@@ -1093,34 +1081,46 @@ enum undo_step {
 
 static void	undo_later(struct cut *, int);
 
+/*
+ * A step of the undo or of the rollback as a journaled SQL effect; the
+ * walk goes on at step next. A failed undo step is tried again later (the
+ * source must not stay frozen); a failed rollback step ends the rollback.
+ */
 static void
-undo_fx_done(struct effect *e, int ok, const char *result, void *arg)
+cut_fx_failed(struct cut *c, int next, const char *what, const char *why)
 {
-	struct cut	*c = cut_deref(arg);
-	int		 next;
-
-	if (c == NULL)
-		return;
-	next = c->next;
-	if (!ok) {
-		log_warnx("%s: cutover undo: %s", c->m->name, result);
-		undo_later(c, next - 1);
+	if (c->mode == CUT_BACK) {
+		back_fail(c, "rollback: %s%s", what, why);
 		return;
 	}
-	cut_undo_step(c, next);
+	log_warnx("%s: cutover undo: %s%s", c->m->name, what, why);
+	undo_later(c, next - 1);
 }
 
 static void
-undo_fx(struct cut *c, const char *what, const char *on, json_t *sql,
+cut_fx_done(struct effect *e, int ok, const char *result, void *arg)
+{
+	struct cut	*c = cut_deref(arg);
+
+	if (c == NULL)
+		return;
+	if (!ok)
+		cut_fx_failed(c, c->next, result, "");
+	else if (c->mode == CUT_BACK)
+		back_step(c, c->next);
+	else
+		cut_undo_step(c, c->next);
+}
+
+static void
+cut_fx(struct cut *c, const char *what, const char *on, json_t *sql,
     const char *check, enum sqlfx_check expect, int next)
 {
 	c->next = next;
-	if (sqlfx_start(c->job, what, on, sql, check, expect, undo_fx_done,
+	if (sqlfx_start(c->job, what, on, sql, check, expect, cut_fx_done,
 	    cut_ref(c)) == -1) {
 		cut_deref(c->ref);
-		log_warnx("%s: cutover undo: %s could not be journaled",
-		    c->m->name, what);
-		undo_later(c, next - 1);
+		cut_fx_failed(c, next, what, " could not be journaled");
 	}
 }
 
@@ -1229,13 +1229,13 @@ cut_undo_step(struct cut *c, int step)
 	case UNDO_UNFREEZE:
 		job_progress(c->job, "cutover: unfreezing the source");
 		if (s->super_read_only)
-			undo_fx(c, "unfreeze source", "source", stmts(
+			cut_fx(c, "unfreeze source", "source", sqlfx_stmts(
 			    "SET GLOBAL super_read_only = OFF",
 			    "SET GLOBAL read_only = OFF", NULL),
 			    "SELECT @@global.read_only = 0", SQLFX_ONE,
 			    UNDO_REVERSE_READ);
 		else
-			undo_fx(c, "unfreeze source", "source", stmts(
+			cut_fx(c, "unfreeze source", "source", sqlfx_stmts(
 			    "SET GLOBAL read_only = OFF", NULL),
 			    "SELECT @@global.read_only = 0", SQLFX_ONE,
 			    UNDO_REVERSE_READ);
@@ -1247,7 +1247,7 @@ cut_undo_step(struct cut *c, int step)
 		    undo_reverse_cb);
 		return;
 	case UNDO_REVERSE_STOP:
-		undo_fx(c, "stop reverse replication", "source", stmts(
+		cut_fx(c, "stop reverse replication", "source", sqlfx_stmts(
 		    s->stop_replica, s->reset_replica_all, NULL),
 		    s->show_replica_status, SQLFX_NONE, UNDO_FORWARD_READ);
 		return;
@@ -1290,7 +1290,7 @@ cut_undo_step(struct cut *c, int step)
 		free(file);
 		job_progress(c->job, "cutover: restoring replication from "
 		    "%s:%" PRIu64, c->final_file, c->final_pos);
-		undo_fx(c, "restore replication", "target", stmts(sql, start,
+		cut_fx(c, "restore replication", "target", sqlfx_stmts(sql, start,
 		    NULL), dbpair_status_sql(c->db, p), SQLFX_ROWS, UNDO_DONE);
 		return;
 	default:
@@ -1467,10 +1467,6 @@ enum back_step {
 
 static void
 back_fail(struct cut *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-back_fail(struct cut *c, const char *fmt, ...)
 {
 	void		(*done)(struct job *, int, const char *) =
 			    c->back_done;
@@ -1486,33 +1482,6 @@ back_fail(struct cut *c, const char *fmt, ...)
 	done(j, 0, why);
 }
 
-static void
-back_fx_done(struct effect *e, int ok, const char *result, void *arg)
-{
-	struct cut	*c = cut_deref(arg);
-	int		 next;
-
-	if (c == NULL)
-		return;
-	next = c->next;
-	if (!ok) {
-		back_fail(c, "rollback: %s", result);
-		return;
-	}
-	back_step(c, next);
-}
-
-static void
-back_fx(struct cut *c, const char *what, const char *on, json_t *sql,
-    const char *check, enum sqlfx_check expect, int next)
-{
-	c->next = next;
-	if (sqlfx_start(c->job, what, on, sql, check, expect, back_fx_done,
-	    cut_ref(c)) == -1) {
-		cut_deref(c->ref);
-		back_fail(c, "rollback: %s could not be journaled", what);
-	}
-}
 
 static void
 back_hook_done(struct daemon *d, struct migration *m, const char *hook,
@@ -1669,7 +1638,7 @@ back_step(struct cut *c, int step)
 	case BACK_FENCE:
 		/* A self-managed target can be made read-only: do it. */
 		if (p->target.kind == TARGET_MYSQL) {
-			back_fx(c, "freeze target", "target", stmts(
+			cut_fx(c, "freeze target", "target", sqlfx_stmts(
 			    "SET SESSION lock_wait_timeout = 5",
 			    t->super_read_only ?
 			    "SET GLOBAL super_read_only = ON" :
@@ -1715,15 +1684,15 @@ back_step(struct cut *c, int step)
 		cut_query(c, c->db->src, sql, back_wait_cb);
 		return;
 	case BACK_STOP_REVERSE:
-		back_fx(c, "stop reverse replication", "source", stmts(
+		cut_fx(c, "stop reverse replication", "source", sqlfx_stmts(
 		    s->stop_replica, s->reset_replica_all, NULL),
 		    s->show_replica_status, SQLFX_NONE, BACK_UNFREEZE);
 		return;
 	case BACK_UNFREEZE:
-		back_fx(c, "unfreeze source", "source", s->super_read_only ?
-		    stmts("SET GLOBAL super_read_only = OFF",
+		cut_fx(c, "unfreeze source", "source", s->super_read_only ?
+		    sqlfx_stmts("SET GLOBAL super_read_only = OFF",
 		    "SET GLOBAL read_only = OFF", NULL) :
-		    stmts("SET GLOBAL read_only = OFF", NULL),
+		    sqlfx_stmts("SET GLOBAL read_only = OFF", NULL),
 		    "SELECT @@global.read_only = 0", SQLFX_ONE, BACK_DONE);
 		return;
 	default: {

@@ -215,20 +215,6 @@ rp_deref(void *arg)
 	return rp;
 }
 
-static json_t *
-rp_stmts(const char *first, ...)
-{
-	json_t		*a = json_array();
-	va_list		 ap;
-	const char	*s;
-
-	va_start(ap, first);
-	for (s = first; s != NULL; s = va_arg(ap, const char *))
-		json_array_append_new(a, json_string(s));
-	va_end(ap);
-	return a;
-}
-
 static int
 rp_fx(struct reproof *rp, const char *what, json_t *sql,
     void (*done)(struct effect *, int, const char *, void *))
@@ -574,7 +560,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 		/* Counted as paused from the intent on: undo it whatever. */
 		rp->paused = 1;
 		if (rp_fx(rp, "pause reverse replication for the re-proof",
-		    rp_stmts(s->stop_replica, NULL), rp_stopped) == -1)
+		    sqlfx_stmts(s->stop_replica, NULL), rp_stopped) == -1)
 			rp_fail(rp, "pausing reverse replication could not be "
 			    "journaled");
 		return;
@@ -596,7 +582,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 		    s->source_kw, rp->pos);
 		free(qf);
 		if (rp_fx(rp, "reverse replication until the re-proof's point",
-		    rp_stmts(sql, NULL), rp_until_done) == -1)
+		    sqlfx_stmts(sql, NULL), rp_until_done) == -1)
 			rp_fail(rp, "starting reverse replication until %s "
 			    "could not be journaled", rp->point);
 		return;
@@ -625,7 +611,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 		rp_progress(rp, "re-proof: starting reverse replication on the "
 		    "source again");
 		/* STOP first: a pending UNTIL survives a plain START. */
-		if (rp_fx(rp, "resume reverse replication", rp_stmts(
+		if (rp_fx(rp, "resume reverse replication", sqlfx_stmts(
 		    s->stop_replica, s->start_replica, NULL), rp_resumed) ==
 		    -1) {
 			rp->resume_tries = RP_RESUME_TRIES - 1;

@@ -5,6 +5,7 @@
  * runs the effect's check query: 1 means it happened. The statements run
  * on the database pair of the job that starts them.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,4 +174,18 @@ sqlfx_start(struct job *j, const char *what,
 	if (args == NULL)
 		fatalx("json_pack");
 	return effect_start(j, &sql_effect, args, done, arg);
+}
+
+json_t *
+sqlfx_stmts(const char *first, ...)
+{
+	json_t		*a = json_array();
+	va_list		 ap;
+	const char	*s;
+
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *))
+		json_array_append_new(a, json_string(s));
+	va_end(ap);
+	return a;
 }

@@ -30,4 +30,7 @@ int	sqlfx_start(struct job *, const char *what,
 	    const char *on, json_t *stmts, const char *check, enum sqlfx_check,
 	    void (*done)(struct effect *, int, const char *, void *), void *);
 
+/* A JSON array of the statements given, up to a NULL. */
+json_t	*sqlfx_stmts(const char *first, ...) __attribute__((sentinel));
+
 #endif
