@@ -38,7 +38,7 @@ static const struct writer_method *const writer_methods[] = {
 
 static struct writer	*writers;	/* switches by AWS in flight */
 
-static const struct writer_method *
+const struct writer_method *
 writer_method(const struct plan *p)
 {
 	size_t	i = (size_t)p->cutover.writer;

@@ -111,6 +111,9 @@ extern const struct writer_method	writer_ecs_env_method;
 
 /* --- the dispatcher --- */
 
+/* The method of p's cutover.writer, or NULL if this build has none. */
+const struct writer_method *writer_method(const struct plan *);
+
 /*
  * Point m's writer at the target (to_target 1) or back at the source.
  * name names the switch in the journal and, for a hook, is the hook's name
