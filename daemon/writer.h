@@ -76,7 +76,7 @@ struct writer_check {
  * cancel, free: bounded, journaled, the old value put back on a failure).
  */
 struct writer_method {
-	const char	*name;		/* the plan's cutover.writer */
+	const char	*name;		/* its cutover.writer in the plan */
 	const char	*service;	/* start: who is asked, "Route 53" */
 
 	/* start: what a switch changes, for its journal ("Route 53 record
@@ -91,6 +91,8 @@ struct writer_method {
 	int	(*preflight_aws)(struct writer_check *);
 	void	(*preflight_cancel)(struct writer_check *);
 
+	/* The whole switch, with writer_switch()'s contract; or NULL, and
+	 * the switch by AWS below. */
 	int	(*run)(struct daemon *, struct migration *, int to_target,
 		    const char *name, hook_done_cb, void *arg);
 
@@ -147,17 +149,27 @@ void	writer_preflight_cancel(struct writer_check *);
 
 /* --- for the methods --- */
 
+/* A journal row of kind "info" or "warning" for w's migration, and the
+ * same line in the log. */
 void	writer_journal(struct writer *, const char *kind, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* The end of a switch: done is called with ok and result, w is freed. */
 void	writer_finish(struct writer *, int ok, const char *result);
+/* A failure: the old value is put back first when w->mutated. */
 void	writer_fail(struct writer *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* A failed call; a 4xx answer means AWS changed nothing. */
 void	writer_call_failed(struct writer *, int status, const char *text);
+/* The end of put_back: err NULL if the old value is back. */
 void	writer_put_back_done(struct writer *, const char *err);
+/* Call fn(w) from the loop in ms, replacing a call not yet made. */
 void	writer_after(struct writer *, void (*)(struct writer *), int64_t ms);
+/* AWS is done: what the switch waits for now has no deadline. */
 void	writer_deadline_clear(struct writer *);
+/* Milliseconds since the switch began. */
 int64_t	writer_elapsed(const struct writer *);
 
+/* A preflight failure, what to fix; a warning, journaled and logged. */
 void	writer_check_fail(struct writer_check *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	writer_check_warn(struct writer_check *, const char *);
