@@ -29,6 +29,10 @@
 #define WRITER_BACK_MS		60000	/* bound of a switch back */
 #define WRITER_PUTBACK_MS	10000	/* bound of putting the old value back */
 
+extern const struct writer_method	writer_hook_method;
+extern const struct writer_method	writer_dns_method;
+extern const struct writer_method	writer_ecs_env_method;
+
 /* The plan's cutover.writer to its method. */
 static const struct writer_method *const writer_methods[] = {
 	[WRITER_HOOK] = &writer_hook_method,

@@ -8,8 +8,8 @@
  * it fails. Only the host moves; ports are the application's business.
  *
  * Adding a method: its file, its row in writer.c's table, its name in
- * state/plan.c (enum plan_writer, writer_names, the keys it needs) and
- * its words in migrated.conf.5.
+ * state/plan.h and plan.c (enum plan_writer, writer_names, the keys it
+ * needs), its words in migrated.conf.5, its row in check_writer.c.
  */
 #ifndef WRITER_H
 #define WRITER_H
@@ -106,10 +106,6 @@ struct writer_method {
 	/* Free priv (which may be NULL). */
 	void	(*free)(struct writer *);
 };
-
-extern const struct writer_method	writer_hook_method;
-extern const struct writer_method	writer_dns_method;
-extern const struct writer_method	writer_ecs_env_method;
 
 /* --- the dispatcher --- */
 

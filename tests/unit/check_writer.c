@@ -18,6 +18,10 @@
 #include "plan.h"
 #include "writer.h"
 
+extern const struct writer_method	writer_hook_method;
+extern const struct writer_method	writer_dns_method;
+extern const struct writer_method	writer_ecs_env_method;
+
 static char		 dir[] = "/tmp/check_writer.XXXXXX";
 
 /* The methods, and the keys each needs in [cutover]. */
