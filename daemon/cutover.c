@@ -993,8 +993,7 @@ switch_probe_cb(void *arg, struct mydb_result *res)
 		 * value back after the application saw the new one: point
 		 * it at the target again, whatever that answers.
 		 */
-		if (c->m->plan->cutover.writer != WRITER_HOOK &&
-		    !c->switch_again) {
+		if (writer_puts_back(c->m->plan) && !c->switch_again) {
 			c->switch_again = 1;
 			if (writer_switch(c->job, 1, "writer_switch",
 			    switch_again_done, cut_ref(c)) == 0)

@@ -255,14 +255,14 @@ daemon_status(struct daemon *d)
  * reload until the next restart.
  */
 
-struct awsctx_region {
+struct aws_region_client {
 	char		*name;
 	struct aws	*aws;
 };
 
-struct awsctx {
+struct aws_clients {
 	struct aws_creds_src	*creds;
-	struct awsctx_region	*v;
+	struct aws_region_client	*v;
 	size_t			 n;
 };
 
@@ -275,12 +275,12 @@ daemon_aws_region(const struct daemon *d, const struct plan *p)
 }
 
 /* The shared parts, made once. */
-static struct awsctx *
+static struct aws_clients *
 daemon_aws_shared(struct daemon *d, char *why, size_t len)
 {
 	const struct config	*c = d->conf;
 	struct aws_creds_opts	 co;
-	struct awsctx		*x;
+	struct aws_clients		*x;
 
 	if (d->aws != NULL)
 		return d->aws;
@@ -306,8 +306,8 @@ struct aws *
 daemon_aws(struct daemon *d, const char *region, char *why, size_t len)
 {
 	const struct config	*c = d->conf;
-	struct awsctx		*x;
-	struct awsctx_region	*r;
+	struct aws_clients		*x;
+	struct aws_region_client	*r;
 	struct aws_opts		 o;
 	const char		*eps[CONFIG_EP__COUNT + 1];
 	char			 buf[CONFIG_EP__COUNT][1024];
@@ -360,7 +360,7 @@ void
 daemon_aws_stats(const struct daemon *d, const struct aws_service *svc,
     struct aws_stats *sum)
 {
-	const struct awsctx	*x = d->aws;
+	const struct aws_clients	*x = d->aws;
 	const struct aws_stats	*st;
 	size_t			 i;
 
@@ -378,7 +378,7 @@ daemon_aws_stats(const struct daemon *d, const struct aws_service *svc,
 static void
 daemon_aws_free(struct daemon *d)
 {
-	struct awsctx	*x = d->aws;
+	struct aws_clients	*x = d->aws;
 	size_t		 i;
 
 	if (x == NULL)
@@ -399,20 +399,20 @@ daemon_aws_free(struct daemon *d)
  * token's), made on first use from the config's [digitalocean] endpoint.
  */
 
-struct doctx_client {
+struct do_token_client {
 	char			*token_file;
 	struct do_client	*c;
 };
 
-struct doctx {
-	struct doctx_client	*v;
+struct do_clients {
+	struct do_token_client	*v;
 	size_t			 n;
 };
 
 struct do_client *
 daemon_do(struct daemon *d, const char *token_file, char *why, size_t len)
 {
-	struct doctx		*x = d->dox;
+	struct do_clients		*x = d->dox;
 	struct do_client	*c;
 	char			*token, err[256];
 	size_t			 i;
@@ -452,7 +452,7 @@ daemon_do(struct daemon *d, const char *token_file, char *why, size_t len)
 void
 daemon_do_stats(const struct daemon *d, struct do_stats *sum)
 {
-	const struct doctx	*x = d->dox;
+	const struct do_clients	*x = d->dox;
 	const struct do_stats	*st;
 	size_t			 i;
 
@@ -469,7 +469,7 @@ daemon_do_stats(const struct daemon *d, struct do_stats *sum)
 static void
 daemon_do_free(struct daemon *d)
 {
-	struct doctx	*x = d->dox;
+	struct do_clients	*x = d->dox;
 	size_t		 i;
 
 	if (x == NULL)

@@ -19,10 +19,10 @@ struct config;
 struct store;
 struct control;
 struct migration;
-struct awsctx;
+struct aws_clients;
 struct http;
 struct webhook;
-struct doctx;
+struct do_clients;
 struct metrics;
 
 struct daemon {
@@ -37,8 +37,8 @@ struct daemon {
 	struct control		*control;	/* made and freed by main */
 	struct fsm_ops		 ops;
 	struct http		*http;		/* the HTTP client; daemon_http() */
-	struct awsctx		*aws;		/* AWS clients; daemon_aws() */
-	struct doctx		*dox;		/* DigitalOcean; daemon_do() */
+	struct aws_clients		*aws;		/* AWS clients; daemon_aws() */
+	struct do_clients		*dox;		/* DigitalOcean; daemon_do() */
 	struct webhook		*webhook;	/* notifications; by main */
 	struct metrics		*metrics;	/* /metrics, or NULL; by main */
 

@@ -8,7 +8,7 @@
  * the target and a connection as the replication user, all in flight at
  * once. The AWS checks run alongside them: STS first (credentials and
  * clock), then, if it answered, the listener, the target groups, the ECS
- * service, the gates' alarms and the writer's DNS record, all at once.
+ * service, the gates' alarms and the writer method's check, all at once.
  * When STS fails every other call would fail the same way, so only that
  * failure is reported. DigitalOcean is asked for the droplets by tag, and
  * they are matched against the droplet target group's targets. The
@@ -39,15 +39,13 @@
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
-#include "route53.h"
 #include "store.h"
 #include "sts.h"
+#include "writer.h"
 #include "xmalloc.h"
 
 /* SigV4 refuses requests this far from AWS's clock. */
 #define PF_MAX_SKEW_S	300
-/* The writer's record must expire this fast for the switch to be quick. */
-#define PF_MAX_DNS_TTL	5
 /*
  * AWS's messages can be long: a signature mismatch's carries the canonical
  * request, over several lines. Its first line, at most 300 bytes.
@@ -78,8 +76,7 @@ struct pf {
 	struct elbv2_call	*lst, *tgs, *th;
 	struct ecs_call		*svc;
 	struct cw_call		*alarms;
-	struct r53_call		*rec;
-	int			 rec_a;		/* asked for A after CNAME */
+	struct writer_check	 writer;	/* the writer method's */
 
 	/* The fleet: the droplet target group's targets, the tagged
 	 * droplets, compared once both are in. */
@@ -194,20 +191,7 @@ pf_local(struct pf *pf)
 	check_readable(pf, "source.ca_file", p->source.db.ca_file);
 	check_readable(pf, "target.ca_file", p->target.db.ca_file);
 	check_conflicts(pf);
-	/* Not a failure, but the operator must know before it happens. */
-	if (p->cutover.writer == WRITER_ECS_ENV) {
-		char	msg[512];
-
-		snprintf(msg, sizeof(msg), "preflight: warning: with "
-		    "cutover.writer = ecs-env the application's writes fail "
-		    "from the freeze until ECS has replaced the service's "
-		    "tasks with the new task definition (minutes, not "
-		    "milliseconds); the droplets still write to the source, "
-		    "which is read-only then; use dns or a hook for a short "
-		    "write gap");
-		store_journal(pf->d->store, pf->m->id, "warning", msg);
-		log_warnx("%s: %s", pf->m->name, msg);
-	}
+	writer_preflight(&pf->writer);
 }
 
 /* Database checks: each answer is judged as it arrives. */
@@ -613,7 +597,7 @@ pf_cancel(void *arg)
 	elbv2_cancel(pf->th);
 	ecs_cancel(pf->svc);
 	cw_cancel(pf->alarms);
-	r53_cancel(pf->rec);
+	writer_preflight_cancel(&pf->writer);
 	do_cancel(pf->dol);
 
 	if (pf->db != NULL) {
@@ -705,6 +689,19 @@ pf_aws_done(struct pf *pf)
 {
 	pf->pending--;
 	pf_done(pf);
+}
+
+/* The writer method's check reports here. */
+static void
+pf_writer_fail(void *arg, const char *msg)
+{
+	pf_fail(arg, "%s", msg);
+}
+
+static void
+pf_writer_done(void *arg)
+{
+	pf_aws_done(arg);
 }
 
 /* An IPv4 address on a range a VPN or peering reaches: RFC 1918, 100.64/10. */
@@ -918,55 +915,6 @@ done:
 	pf_aws_done(pf);
 }
 
-static void	pf_record_cb(void *, const struct r53_record *,
-		    const struct r53_err *);
-
-static void
-pf_record_ask(struct pf *pf, const char *type)
-{
-	const struct plan	*p = pf->m->plan;
-
-	pf->pending++;
-	if ((pf->rec = r53_get_record(pf->aws, p->cutover.dns_zone_id,
-	    p->cutover.dns_record, type, pf_record_cb, pf)) == NULL) {
-		pf->pending--;
-		pf_fail(pf, "cutover.dns_record: cannot ask Route 53 for it "
-		    "(see the log)");
-	}
-}
-
-static void
-pf_record_cb(void *arg, const struct r53_record *r, const struct r53_err *err)
-{
-	struct pf		*pf = arg;
-	const struct plan	*p = pf->m->plan;
-
-	pf->rec = NULL;
-	if (err != NULL)
-		pf_fail(pf, "cutover.dns_record %s: " PF_AWS_MSG "; check "
-		    "cutover.dns_zone_id", p->cutover.dns_record,
-		    PF_AWS_ARG(err->text));
-	else if (!r->found && !pf->rec_a) {
-		/* A database host is a CNAME to RDS, or an A record. */
-		pf->rec_a = 1;
-		pf_record_ask(pf, "A");
-	} else if (!r->found)
-		pf_fail(pf, "cutover.dns_record %s: no CNAME or A record in "
-		    "zone %s; create it with a TTL of at most %d s",
-		    p->cutover.dns_record, p->cutover.dns_zone_id,
-		    PF_MAX_DNS_TTL);
-	else if (r->alias || r->ttl < 0)
-		pf_fail(pf, "cutover.dns_record %s is an alias record; make "
-		    "it a plain record with a TTL of at most %d s",
-		    p->cutover.dns_record, PF_MAX_DNS_TTL);
-	else if (r->ttl > PF_MAX_DNS_TTL)
-		pf_fail(pf, "cutover.dns_record %s has a TTL of %lld s; lower "
-		    "it to %d s or less, at least the old TTL before the "
-		    "cutover", p->cutover.dns_record, (long long)r->ttl,
-		    PF_MAX_DNS_TTL);
-	pf_aws_done(pf);
-}
-
 /* STS answered: everything else, at once. */
 static void
 pf_aws_resources(struct pf *pf)
@@ -1014,9 +962,10 @@ pf_aws_resources(struct pf *pf)
 			    "(see the log)");
 		}
 	}
-	if (p->cutover.writer == WRITER_DNS && p->cutover.dns_zone_id != NULL &&
-	    p->cutover.dns_record != NULL)
-		pf_record_ask(pf, "CNAME");
+	pf->writer.aws = pf->aws;
+	pf->pending++;
+	if (writer_preflight_aws(&pf->writer) == 0)
+		pf->pending--;
 }
 
 static void
@@ -1215,6 +1164,11 @@ preflight_enter(struct job *j, enum phase from)
 	pf->job = j;
 	pf->d = j->d;
 	pf->m = m;
+	pf->writer.d = j->d;
+	pf->writer.m = m;
+	pf->writer.fail = pf_writer_fail;
+	pf->writer.done = pf_writer_done;
+	pf->writer.arg = pf;
 	job_own(j, pf, pf_cancel);
 	if (m->plan == NULL) {
 		pf_fail(pf, "the plan does not parse; fix it and reload "
