@@ -48,8 +48,7 @@ endif
 
 CFLAGS	?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-DMIGRATED_VERSION='"$(VERSION)"' -Ilib -Iproto -Istate -Idaemon \
-	$(PKG_CFLAGS) -MMD -MP
+	-DMIGRATED_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRCS	:= $(wildcard lib/*.c)
@@ -73,13 +72,36 @@ MANPAGES	:= daemon/migrated.8 proto/migratectl.8 state/migrated.conf.5
 .PHONY: all check unit integration fakes bench demo install deps clean lint-man
 all: $(B)/migrated $(B)/migratectl
 
+# The layering, lib/ <- proto/ <- state/ <- daemon/, is enforced here: a
+# file sees the headers of its own layer and of the layers below it, so an
+# include across the line does not compile. proto/ needs lib/ (log.h) and
+# nothing else; state/ needs lib/ (conf.h, log.h) and not proto/.
+INC_lib		:= -Ilib
+INC_proto	:= -Iproto -Ilib
+INC_state	:= -Istate -Ilib
+INC_daemon	:= -Idaemon -Istate -Iproto -Ilib
+# A unit suite sees the layer it tests (lib/ unless listed here); the
+# fixtures and benchmarks see lib/ only.
+SUITE_LAYER_check_proto		:= proto
+SUITE_LAYER_check_fsm		:= state
+SUITE_LAYER_check_gate		:= state
+SUITE_LAYER_check_phase		:= state
+SUITE_LAYER_check_plan		:= state
+SUITE_LAYER_check_store		:= state
+SUITE_LAYER_check_config	:= daemon
+SUITE_LAYER_check_proc		:= daemon
+SUITE_LAYER_check_proof		:= daemon
+layer_inc = $(INC_$(or $(SUITE_LAYER_$(notdir $(basename $(1)))),lib))
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(INC_$(firstword $(subst /, ,$<))) $(PKG_CFLAGS) \
+	    -c -o $@ $<
 
 $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call layer_inc,$<) $(PKG_CFLAGS) $(CHECK_CFLAGS) \
+	    -c -o $@ $<
 
 $(B)/libmig.a: $(CORE_OBJS)
 	@rm -f $@
