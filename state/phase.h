@@ -56,31 +56,40 @@ enum mev {
 
 /*
  * The phase table's columns. A phase has a flag when the sentence holds
- * while a migration is in it.
+ * while a migration is in it:
+ *
+ * RUNNING		the daemon is at work in it
+ * FINAL		over: nothing more will happen
+ * AT_REST		it holds nothing in the world: not begun, or over
+ * UNTOUCHED		nothing in the world has been changed yet
+ * HOLD			stopped; resume or retry returns to resume_to
+ * INTERRUPTS		it cut short another phase, the one resume_to names
+ * ROLLBACK		rolling back, or rolled back
+ * NEEDS_PLAN		its work reads the plan
+ * LAG_WATCHED		source -> target replication matters: lag is watched
+ * DROPLET_TRAFFIC	every request goes to the droplets
+ * STEPPED		the listener carries the current step's weights
+ * ECS_TRAFFIC		every request goes (or is being moved) to ECS
+ * CUTOVER_BEGUN	the cutover has begun: every traffic step is behind
+ * WRITER_SWITCHED	the application writes to the target
+ * REVERSE_REPL		target -> source replication runs: a rollback
+ *			loses no write
  */
-#define PHF_RUNNING		0x0001	/* the daemon is at work in it */
-#define PHF_FINAL		0x0002	/* over: nothing more will happen */
-#define PHF_AT_REST		0x0004	/* holds nothing: not begun, or over */
-#define PHF_UNTOUCHED		0x0008	/* nothing in the world changed yet */
-#define PHF_HOLD		0x0010	/* stopped; resume or retry returns
-					   to the phase in resume_to */
-#define PHF_INTERRUPTS		0x0020	/* it cut another phase short, the
-					   one resume_to names */
-#define PHF_ROLLBACK		0x0040	/* rolling back, or rolled back */
-#define PHF_NEEDS_PLAN		0x0080	/* its work reads the plan */
-#define PHF_LAG_WATCHED		0x0100	/* source -> target replication
-					   matters: its lag is watched */
-#define PHF_DROPLET_TRAFFIC	0x0200	/* every request goes to droplets */
-#define PHF_STEPPED		0x0400	/* the listener carries the current
-					   step's weights */
-#define PHF_ECS_TRAFFIC		0x0800	/* every request goes (or is being
-					   moved) to ECS */
-#define PHF_CUTOVER_BEGUN	0x1000	/* the cutover has begun: every
-					   traffic step is behind */
-#define PHF_WRITER_SWITCHED	0x2000	/* the application writes to the
-					   target */
-#define PHF_REVERSE_REPL	0x4000	/* target -> source replication runs,
-					   so a rollback loses no write */
+#define PHF_RUNNING		0x0001
+#define PHF_FINAL		0x0002
+#define PHF_AT_REST		0x0004
+#define PHF_UNTOUCHED		0x0008
+#define PHF_HOLD		0x0010
+#define PHF_INTERRUPTS		0x0020
+#define PHF_ROLLBACK		0x0040
+#define PHF_NEEDS_PLAN		0x0080
+#define PHF_LAG_WATCHED		0x0100
+#define PHF_DROPLET_TRAFFIC	0x0200
+#define PHF_STEPPED		0x0400
+#define PHF_ECS_TRAFFIC		0x0800
+#define PHF_CUTOVER_BEGUN	0x1000
+#define PHF_WRITER_SWITCHED	0x2000
+#define PHF_REVERSE_REPL	0x4000
 
 const char	*phase_name(enum phase);
 /* PH_NONE when unknown. */

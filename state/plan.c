@@ -4,8 +4,9 @@
  * plan, its default, its bounds, whether it is required, tunable at run time
  * or part of the migration's identity), and one setter, popt_set(), turns a
  * value into a field for the parser, for the defaults and for plan_set()
- * alike. Checks that involve more than one key live in plan_check(), which
- * runs after a parse and after every run-time change.
+ * alike, through a table of setters by option type. Checks that involve
+ * more than one key live in plan_check(), a table of checks run in order
+ * after a parse and after every run-time change.
  */
 #include <arpa/inet.h>
 

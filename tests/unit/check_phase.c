@@ -85,9 +85,9 @@ START_TEST(columns_as_listed)
 
 	for (ph = 0; ph < PH__COUNT; ph++)
 		ck_assert_msg(phase_has(ph, columns[_i].flag) ==
-		    listed(columns[_i].phases, ph), "%s: %s is %s", phase_name(ph),
-		    columns[_i].name, phase_has(ph, columns[_i].flag) ?
-		    "set" : "not set");
+		    listed(columns[_i].phases, ph), "%s: %s is %s",
+		    phase_name(ph), columns[_i].name,
+		    phase_has(ph, columns[_i].flag) ? "set" : "not set");
 }
 END_TEST
 
