@@ -48,8 +48,7 @@ endif
 
 CFLAGS	?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-DMIGRATED_VERSION='"$(VERSION)"' -Ilib -Iproto -Istate -Idaemon \
-	$(PKG_CFLAGS) -MMD -MP
+	-DMIGRATED_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRCS	:= $(wildcard lib/*.c)
@@ -70,16 +69,40 @@ DAEMON_LIB_OBJS	:= $(filter-out $(B)/obj/daemon/migrated.o,$(DAEMON_OBJS))
 
 MANPAGES	:= daemon/migrated.8 proto/migratectl.8 state/migrated.conf.5
 
-.PHONY: all check unit integration fakes bench demo install deps clean lint-man
+.PHONY: all check unit integration fakes bench demo install deps clean lint-man \
+	lint
 all: $(B)/migrated $(B)/migratectl
+
+# The layering, lib/ <- proto/ <- state/ <- daemon/, is enforced here: a
+# file sees the headers of its own layer and of the layers below it, so an
+# include across the line does not compile. proto/ needs lib/ (log.h) and
+# nothing else; state/ needs lib/ (conf.h, log.h) and not proto/.
+INC_lib		:= -Ilib
+INC_proto	:= -Iproto -Ilib
+INC_state	:= -Istate -Ilib
+INC_daemon	:= -Idaemon -Istate -Iproto -Ilib
+# A unit suite sees the layer it tests (lib/ unless listed here); the
+# fixtures and benchmarks see lib/ only.
+SUITE_LAYER_check_proto		:= proto
+SUITE_LAYER_check_fsm		:= state
+SUITE_LAYER_check_gate		:= state
+SUITE_LAYER_check_phase		:= state
+SUITE_LAYER_check_plan		:= state
+SUITE_LAYER_check_store		:= state
+SUITE_LAYER_check_config	:= daemon
+SUITE_LAYER_check_proc		:= daemon
+SUITE_LAYER_check_proof		:= daemon
+layer_inc = $(INC_$(or $(SUITE_LAYER_$(notdir $(basename $(1)))),lib))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(INC_$(firstword $(subst /, ,$<))) $(PKG_CFLAGS) \
+	    -c -o $@ $<
 
 $(B)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call layer_inc,$<) $(PKG_CFLAGS) $(CHECK_CFLAGS) \
+	    -c -o $@ $<
 
 $(B)/libmig.a: $(CORE_OBJS)
 	@rm -f $@
@@ -109,8 +132,9 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libmig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # Unit suites, then integration tests driving the real binaries, then the
-# AWS test endpoint judged by the aws CLI.
-check: unit integration fakes lint-man
+# AWS test endpoint judged by the aws CLI, then the man pages and the
+# code's shape.
+check: unit integration fakes lint-man lint
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
@@ -127,6 +151,21 @@ fakes:
 lint-man:
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
 	@echo "man pages: 3 passed, 0 failed"
+
+# The shape of the code, without building it. The -I flags above keep each
+# layer from seeing the headers above it; a path ("../daemon/x.h") would
+# walk around them, so none is allowed. --max 25 is today's biggest include
+# circle among daemon/ files, so that it passes now and fails when a circle
+# grows; the daemon restructure lowers it, to 2 at last (a phase file and
+# its private helper). No function in state/ or proto/ is over 100 lines.
+lint:
+	@if grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*/' \
+	    lib/*.[ch] proto/*.[ch] state/*.[ch] daemon/*.[ch]; then \
+		echo "lint: an include by path walks around the layering"; \
+		exit 1; \
+	fi
+	@python3 tests/lint/includes.py --max 25 daemon
+	@python3 tests/lint/funclen.py --top 5 --max 100 state proto
 
 bench: all $(BENCH_BINS)
 	@MIGRATED_BIN=$(B) bash tests/bench/run.sh

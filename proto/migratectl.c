@@ -163,6 +163,8 @@ static int	 ctl_recv(struct ctl_conn *, json_t **);
 static int	 ctl_reply(struct ctl_conn *, json_t **);
 static int	 ctl_watch(struct ctl_conn *);
 static void	 ctl_conn_close(struct ctl_conn *);
+static int	 ctl_options(int *, char ***, const char **);
+static int	 ctl_run(struct ctl_ctx *, const char *);
 static int	 ctl_refused(json_t *);
 static void	 print_json(json_t *);
 static void	 on_signal(int);
@@ -181,6 +183,7 @@ static char		*fmt_step(json_t *, char *, size_t);
 static char		*fmt_weights(json_t *, char *, size_t);
 static const char	*gate_verdict(json_t *);
 static void		 show_table(json_t *);
+static void		 show_gate_rows(json_t *);
 static void		 show_one(json_t *);
 static void		 show_live(json_t *);
 
@@ -732,16 +735,32 @@ show_list(struct ctl_ctx *ctx)
 	show_table(json_object_get(ctx->data, "migrations"));
 }
 
-/* One migration as "key: value" lines. */
+/* The gates' rows: name, value, limit and verdict, names aligned. */
 static void
-show_one(json_t *m)
+show_gate_rows(json_t *g)
 {
-	json_t		*v, *g, *steps, *bake, *lag, *cut, *tr, *jd;
+	json_t		*v;
 	const char	*key;
-	size_t		 i;
-	long long	 step = 0;
 	int		 w = 4;
-	char		 b1[64], b2[64], b3[64];
+	char		 b1[64], b2[64];
+
+	json_object_foreach(g, key, v)
+		if ((int)strlen(key) > w)
+			w = (int)strlen(key);
+	json_object_foreach(g, key, v)
+		printf("  %-*s  %10s  limit %-10s  %s\n", w, vis(key),
+		    fmt_num(json_object_get(v, "value"), b1, sizeof(b1)),
+		    fmt_num(json_object_get(v, "limit"), b2, sizeof(b2)),
+		    gate_verdict(v));
+}
+
+/*
+ * show_one's parts, in the order they print.
+ */
+static void
+show_one_phase(json_t *m)
+{
+	char	b1[64], b2[64];
 
 	printf("name:       %s\n", vis(jstr(m, "name")));
 	printf("phase:      %s, since %s (%s)\n", vis(jstr(m, "phase")),
@@ -753,6 +772,16 @@ show_one(json_t *m)
 		printf("reason:     %s\n", vis(jstr(m, "reason")));
 	if (jstr(m, "effect") != NULL)
 		printf("effect:     %s\n", vis(jstr(m, "effect")));
+}
+
+/* The step among the steps, and the weights set and read. */
+static void
+show_one_traffic(json_t *m)
+{
+	json_t		*v, *steps, *tr;
+	size_t		 i;
+	long long	 step = 0;
+	char		 b1[64], b2[64], b3[64];
 
 	printf("step:       %s", fmt_step(m, b1, sizeof(b1)));
 	jint(m, "step", &step);
@@ -774,6 +803,15 @@ show_one(json_t *m)
 		    json_is_true(json_object_get(tr, "rule")) ?
 		    ", Method B rule" : "");
 	printf("\n");
+}
+
+/* Bake, lag, progress and, once there is one, the cutover. */
+static void
+show_one_work(json_t *m)
+{
+	json_t	*bake, *lag, *cut;
+	char	 b1[64], b2[64];
+
 	bake = json_object_get(m, "bake");
 	if (json_is_object(bake))
 		printf("bake:       %s left of %s\n",
@@ -789,38 +827,42 @@ show_one(json_t *m)
 	if (jstr(m, "progress") != NULL)
 		printf("progress:   %s\n", vis(jstr(m, "progress")));
 	cut = json_object_get(m, "cutover");
-	if (json_is_object(cut)) {
-		printf("cutover:    at %s, read-only %s before the switch, "
-		    "first write after %s\n",
-		    vis(jstr(cut, "final_position")),
-		    fmt_ms(json_object_get(cut, "freeze_ms"), b1, sizeof(b1)),
-		    fmt_ms(json_object_get(cut, "write_gap_ms"), b2,
-		    sizeof(b2)));
-		if (jstr(cut, "proof") != NULL)
-			printf("proof:      %s: %s\n", vis(jstr(cut, "proof")),
-			    vis(jstr(cut, "proof_detail")));
-		else if (jstr(cut, "proof_progress") != NULL)
-			printf("proof:      running: %s\n",
-			    vis(jstr(cut, "proof_progress")));
-		else
-			printf("proof:      -\n");
-	}
+	if (!json_is_object(cut))
+		return;
+	printf("cutover:    at %s, read-only %s before the switch, first "
+	    "write after %s\n", vis(jstr(cut, "final_position")),
+	    fmt_ms(json_object_get(cut, "freeze_ms"), b1, sizeof(b1)),
+	    fmt_ms(json_object_get(cut, "write_gap_ms"), b2, sizeof(b2)));
+	if (jstr(cut, "proof") != NULL)
+		printf("proof:      %s: %s\n", vis(jstr(cut, "proof")),
+		    vis(jstr(cut, "proof_detail")));
+	else if (jstr(cut, "proof_progress") != NULL)
+		printf("proof:      running: %s\n",
+		    vis(jstr(cut, "proof_progress")));
+	else
+		printf("proof:      -\n");
+}
 
-	g = json_object_get(m, "gates");
-	if (json_object_size(g) == 0)
+static void
+show_one_gates(json_t *m)
+{
+	json_t	*g = json_object_get(m, "gates");
+
+	if (json_object_size(g) == 0) {
 		printf("gates:      -\n");
-	else {
-		printf("gates:\n");
-		json_object_foreach(g, key, v)
-			if ((int)strlen(key) > w)
-				w = (int)strlen(key);
-		json_object_foreach(g, key, v)
-			printf("  %-*s  %10s  limit %-10s  %s\n", w, vis(key),
-			    fmt_num(json_object_get(v, "value"), b1,
-			    sizeof(b1)),
-			    fmt_num(json_object_get(v, "limit"), b2,
-			    sizeof(b2)), gate_verdict(v));
+		return;
 	}
+	printf("gates:\n");
+	show_gate_rows(g);
+}
+
+/* The judgment, the approval, what it accepts, and where it came from. */
+static void
+show_one_record(json_t *m)
+{
+	json_t	*v, *jd;
+	size_t	 i;
+	char	 b1[64], b3[64];
 
 	jd = json_object_get(m, "judgment");
 	if (json_is_object(jd))
@@ -840,6 +882,17 @@ show_one(json_t *m)
 	    b3, sizeof(b3)));
 	printf("updated:    %s\n", fmt_time(json_object_get(m, "updated"), 0,
 	    b3, sizeof(b3)));
+}
+
+/* One migration as "key: value" lines. */
+static void
+show_one(json_t *m)
+{
+	show_one_phase(m);
+	show_one_traffic(m);
+	show_one_work(m);
+	show_one_gates(m);
+	show_one_record(m);
 }
 
 static void
@@ -865,10 +918,8 @@ static void
 show_live(json_t *data)
 {
 	json_t		*migrations = json_object_get(data, "migrations");
-	json_t		*m, *bake, *lag, *g, *v;
-	const char	*key;
+	json_t		*m, *bake, *lag;
 	size_t		 i;
-	int		 w;
 	char		 b1[64], b2[64], b3[64];
 	time_t		 now = time(NULL);
 	struct tm	 tm;
@@ -912,17 +963,7 @@ show_live(json_t *data)
 			    sizeof(b1)),
 			    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2,
 			    sizeof(b2)));
-		g = json_object_get(m, "gates");
-		w = 4;
-		json_object_foreach(g, key, v)
-			if ((int)strlen(key) > w)
-				w = (int)strlen(key);
-		json_object_foreach(g, key, v)
-			printf("  %-*s  %10s  limit %-10s  %s\n", w, vis(key),
-			    fmt_num(json_object_get(v, "value"), b1,
-			    sizeof(b1)),
-			    fmt_num(json_object_get(v, "limit"), b2,
-			    sizeof(b2)), gate_verdict(v));
+		show_gate_rows(json_object_get(m, "gates"));
 	}
 	fflush(stdout);
 }
@@ -1321,8 +1362,13 @@ ctl_conn_close(struct ctl_conn *c)
 	c->in = NULL;
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * The options before the verb. Leaves *argcp and *argvp at the verb and
+ * *path at the socket; returns -1 to go on, else the exit status (after
+ * --help, --version or a mistake).
+ */
+static int
+ctl_options(int *argcp, char ***argvp, const char **path)
 {
 	static const struct option longopts[] = {
 		{ "socket",	required_argument,	NULL,	's' },
@@ -1331,21 +1377,18 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL,	'V' },
 		{ NULL,		0,			NULL,	0 }
 	};
-	struct ctl_ctx		 ctx = { .cmd = NULL };
-	struct ctl_conn		 c = { .fd = -1 };
-	json_t			*req = NULL, *reply = NULL;
-	int			 ch, rc = EXIT_USAGE;
+	char	**argv = *argvp;
+	int	  ch;
 
-	/* A client parses one reply: a fixed hash seed spares /dev/urandom. */
-	json_object_seed(1);
 	opterr = 0;
-	c.path = getenv("MIGRATED_SOCKET");
-	if (c.path == NULL || c.path[0] == '\0')
-		c.path = PROTO_SOCKET;
-	while ((ch = getopt_long(argc, argv, "+:hs:", longopts, NULL)) != -1) {
+	*path = getenv("MIGRATED_SOCKET");
+	if (*path == NULL || (*path)[0] == '\0')
+		*path = PROTO_SOCKET;
+	while ((ch = getopt_long(*argcp, argv, "+:hs:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 's':
-			c.path = optarg;
+			*path = optarg;
 			break;
 		case 'j':
 			json_out = 1;
@@ -1371,27 +1414,27 @@ main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((ctx.cmd = ctl_lookup(argv[0])) == NULL) {
-		warnx_("unknown command \"%s\"; see migratectl --help",
-		    vis(argv[0]));
-		return EXIT_USAGE;
-	}
-	if (ctl_parse_args(&ctx, argc - 1, argv + 1) == -1) {
-		fprintf(stderr, "usage: migratectl %s\n", ctx.cmd->usage);
-		return EXIT_USAGE;
-	}
+	*argcp -= optind;
+	*argvp += optind;
+	return -1;
+}
 
-	if ((ctx.args = json_object()) == NULL ||
-	    (ctx.cmd->build != NULL && ctx.cmd->build(&ctx) == -1))
+/*
+ * Send the verb's request to the daemon on path, print the reply, and with
+ * --watch the events after it. Returns the exit status.
+ */
+static int
+ctl_run(struct ctl_ctx *ctx, const char *path)
+{
+	struct ctl_conn	 c = { .path = path, .fd = -1 };
+	json_t		*req = NULL, *reply = NULL;
+	int		 rc = EXIT_USAGE;
+
+	if ((ctx->args = json_object()) == NULL ||
+	    (ctx->cmd->build != NULL && ctx->cmd->build(ctx) == -1))
 		goto done;
-	req = proto_request_new(CTL_ID, ctx.cmd->name, ctx.args);
-	ctx.args = NULL;
+	req = proto_request_new(CTL_ID, ctx->cmd->name, ctx->args);
+	ctx->args = NULL;
 	if (req == NULL) {
 		warnx_("cannot build the request (out of memory?)");
 		goto done;
@@ -1413,25 +1456,54 @@ main(int argc, char *argv[])
 		rc = ctl_refused(reply);
 		goto done;
 	}
-	ctx.data = json_object_get(reply, "data");
+	ctx->data = json_object_get(reply, "data");
 	if (json_out)
-		print_json(ctx.data);
-	else if (ctx.watch)
-		show_live(ctx.data);
+		print_json(ctx->data);
+	else if (ctx->watch)
+		show_live(ctx->data);
 	else
-		ctx.cmd->show(&ctx);
+		ctx->cmd->show(ctx);
 	rc = EXIT_OK;
-	if (ctx.watch)
+	if (ctx->watch)
 		rc = ctl_watch(&c);
 
 done:
+	json_decref(reply);
+	json_decref(req);
+	json_decref(ctx->args);
+	ctx->args = NULL;
+	ctl_conn_close(&c);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl_ctx	 ctx = { .cmd = NULL };
+	const char	*path;
+	int		 rc;
+
+	/* A client parses one reply: a fixed hash seed spares /dev/urandom. */
+	json_object_seed(1);
+	if ((rc = ctl_options(&argc, &argv, &path)) != -1)
+		return rc;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((ctx.cmd = ctl_lookup(argv[0])) == NULL) {
+		warnx_("unknown command \"%s\"; see migratectl --help",
+		    vis(argv[0]));
+		return EXIT_USAGE;
+	}
+	if (ctl_parse_args(&ctx, argc - 1, argv + 1) == -1) {
+		fprintf(stderr, "usage: migratectl %s\n", ctx.cmd->usage);
+		return EXIT_USAGE;
+	}
+	rc = ctl_run(&ctx, path);
 	if (fflush(stdout) == EOF && rc == EXIT_OK) {
 		warn_("stdout");
 		rc = EXIT_USAGE;
 	}
-	json_decref(reply);
-	json_decref(req);
-	json_decref(ctx.args);
-	ctl_conn_close(&c);
 	return rc;
 }

@@ -124,18 +124,137 @@ proto_msg(char *msg, size_t msglen, const char *fmt, ...)
 }
 
 /*
+ * The envelope's fields, one check each: each returns PROTO_OK or the
+ * error with msg saying what to fix, and fills in its part of req.
+ */
+static enum proto_err
+proto_req_id(json_t *root, struct proto_request *req, char *msg,
+    size_t msglen)
+{
+	json_t	*id;
+
+	if ((id = json_object_get(root, "id")) == NULL) {
+		proto_msg(msg, msglen, "request has no \"id\"; add an integer "
+		    "\"id\" that the reply will echo");
+		return PROTO_E_BAD_REQUEST;
+	}
+	if (!json_is_integer(id)) {
+		proto_msg(msg, msglen, "\"id\" must be an integer");
+		return PROTO_E_BAD_REQUEST;
+	}
+	req->id = json_integer_value(id);
+	return PROTO_OK;
+}
+
+static enum proto_err
+proto_req_version(json_t *root, struct proto_request *req, char *msg,
+    size_t msglen)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(root, "v")) == NULL) {
+		proto_msg(msg, msglen, "request has no \"v\"; the protocol "
+		    "version is required: add \"v\":%d", PROTO_VERSION);
+		return PROTO_E_BAD_REQUEST;
+	}
+	if (!json_is_integer(v)) {
+		proto_msg(msg, msglen, "\"v\" must be an integer; this daemon "
+		    "speaks version %d", PROTO_VERSION);
+		return PROTO_E_BAD_REQUEST;
+	}
+	if (json_integer_value(v) != PROTO_VERSION) {
+		proto_msg(msg, msglen, "protocol version %" JSON_INTEGER_FORMAT
+		    " is not spoken here; this daemon speaks version %d: use a "
+		    "matching migratectl", json_integer_value(v),
+		    PROTO_VERSION);
+		return PROTO_E_VERSION;
+	}
+	return PROTO_OK;
+}
+
+static enum proto_err
+proto_req_cmd(json_t *root, struct proto_request *req, char *msg,
+    size_t msglen)
+{
+	json_t	*cmd;
+
+	if ((cmd = json_object_get(root, "cmd")) == NULL) {
+		proto_msg(msg, msglen, "request has no \"cmd\"; add the "
+		    "command name, e.g. \"cmd\":\"status\"");
+		return PROTO_E_BAD_REQUEST;
+	}
+	if (!json_is_string(cmd) || json_string_length(cmd) == 0) {
+		proto_msg(msg, msglen, "\"cmd\" must be a non-empty string, "
+		    "e.g. \"cmd\":\"status\"");
+		return PROTO_E_BAD_REQUEST;
+	}
+	req->cmd = json_string_value(cmd);
+	return PROTO_OK;
+}
+
+/* "args" may be left out: it is then an empty object. */
+static enum proto_err
+proto_req_args(json_t *root, struct proto_request *req, char *msg,
+    size_t msglen)
+{
+	json_t	*args;
+
+	if ((args = json_object_get(root, "args")) == NULL) {
+		if (json_object_set_new(root, "args", json_object()) == -1) {
+			proto_msg(msg, msglen, "out of memory");
+			return PROTO_E_INTERNAL;
+		}
+		args = json_object_get(root, "args");
+	} else if (!json_is_object(args)) {
+		proto_msg(msg, msglen, "\"args\" must be an object, e.g. "
+		    "\"args\":{\"name\":\"shop\"}, or be left out");
+		return PROTO_E_BAD_REQUEST;
+	}
+	req->args = args;
+	return PROTO_OK;
+}
+
+static enum proto_err
+proto_req_keys(json_t *root, struct proto_request *req, char *msg,
+    size_t msglen)
+{
+	const char	*key;
+	json_t		*v;
+
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "v") != 0 && strcmp(key, "id") != 0 &&
+		    strcmp(key, "cmd") != 0 && strcmp(key, "args") != 0) {
+			proto_msg(msg, msglen, "unknown key \"%.64s\" in "
+			    "request; a request has only \"v\", \"id\", "
+			    "\"cmd\" and \"args\"", key);
+			return PROTO_E_BAD_REQUEST;
+		}
+	}
+	return PROTO_OK;
+}
+
+/*
  * The envelope is checked field by field in a fixed order: "id" first, so
  * that even a request with a bad version or command gets its id echoed, then
  * "v", "cmd", "args", and finally unknown keys (a misspelt "args" would
  * otherwise be silently ignored).
  */
+static enum proto_err (*const proto_req_checks[])(json_t *,
+    struct proto_request *, char *, size_t) = {
+	proto_req_id,
+	proto_req_version,
+	proto_req_cmd,
+	proto_req_args,
+	proto_req_keys,
+};
+
 int
 proto_request_parse(const char *line, size_t len, struct proto_request *req,
     enum proto_err *err, char *msg, size_t msglen)
 {
 	json_error_t	 jerr;
-	json_t		*root = NULL, *v, *id, *cmd, *args;
-	const char	*key;
+	json_t		*root;
+	size_t		 i;
 
 	memset(req, 0, sizeof(*req));
 	*err = PROTO_OK;
@@ -162,81 +281,11 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 		    "{\"v\":1,\"id\":1,\"cmd\":\"status\",\"args\":{}}");
 		goto fail;
 	}
-
-	if ((id = json_object_get(root, "id")) == NULL) {
-		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "request has no \"id\"; add an integer "
-		    "\"id\" that the reply will echo");
-		goto fail;
-	}
-	if (!json_is_integer(id)) {
-		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "\"id\" must be an integer");
-		goto fail;
-	}
-	req->id = json_integer_value(id);
-
-	if ((v = json_object_get(root, "v")) == NULL) {
-		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "request has no \"v\"; the protocol "
-		    "version is required: add \"v\":%d", PROTO_VERSION);
-		goto fail;
-	}
-	if (!json_is_integer(v)) {
-		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "\"v\" must be an integer; this daemon "
-		    "speaks version %d", PROTO_VERSION);
-		goto fail;
-	}
-	if (json_integer_value(v) != PROTO_VERSION) {
-		*err = PROTO_E_VERSION;
-		proto_msg(msg, msglen, "protocol version %" JSON_INTEGER_FORMAT
-		    " is not spoken here; this daemon speaks version %d: use a "
-		    "matching migratectl", json_integer_value(v),
-		    PROTO_VERSION);
-		goto fail;
-	}
-
-	if ((cmd = json_object_get(root, "cmd")) == NULL) {
-		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "request has no \"cmd\"; add the "
-		    "command name, e.g. \"cmd\":\"status\"");
-		goto fail;
-	}
-	if (!json_is_string(cmd) || json_string_length(cmd) == 0) {
-		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "\"cmd\" must be a non-empty string, "
-		    "e.g. \"cmd\":\"status\"");
-		goto fail;
-	}
-
-	if ((args = json_object_get(root, "args")) == NULL) {
-		if (json_object_set_new(root, "args", json_object()) == -1) {
-			*err = PROTO_E_INTERNAL;
-			proto_msg(msg, msglen, "out of memory");
+	for (i = 0; i < sizeof(proto_req_checks) /
+	    sizeof(proto_req_checks[0]); i++)
+		if ((*err = proto_req_checks[i](root, req, msg, msglen)) !=
+		    PROTO_OK)
 			goto fail;
-		}
-		args = json_object_get(root, "args");
-	} else if (!json_is_object(args)) {
-		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "\"args\" must be an object, e.g. "
-		    "\"args\":{\"name\":\"shop\"}, or be left out");
-		goto fail;
-	}
-
-	json_object_foreach(root, key, v) {
-		if (strcmp(key, "v") != 0 && strcmp(key, "id") != 0 &&
-		    strcmp(key, "cmd") != 0 && strcmp(key, "args") != 0) {
-			*err = PROTO_E_BAD_REQUEST;
-			proto_msg(msg, msglen, "unknown key \"%.64s\" in "
-			    "request; a request has only \"v\", \"id\", "
-			    "\"cmd\" and \"args\"", key);
-			goto fail;
-		}
-	}
-
-	req->cmd = json_string_value(cmd);
-	req->args = args;
 	req->root = root;
 	return 0;
 

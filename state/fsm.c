@@ -190,7 +190,7 @@ static void
 act_rollback(struct migration *m, enum phase from, const char *detail)
 {
 	/* From paused or failed, keep the phase they had interrupted. */
-	if (from != PH_PAUSED && from != PH_FAILED)
+	if (!phase_has(from, PHF_HOLD))
 		m->resume_to = from;
 	migration_set_reason(m, detail);
 }

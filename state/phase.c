@@ -1,27 +1,70 @@
 /*
- * phase: names of phases and events, and the few predicates every layer asks.
+ * phase: the phase table (each phase's name and what it means, as flags),
+ * the names of events, and the predicates every layer asks.
  */
 #include <string.h>
 
 #include "phase.h"
 
-static const char *const phase_names[PH__COUNT] = {
-	[PH_PLANNED] = "planned",
-	[PH_PREFLIGHT] = "preflight",
-	[PH_SEEDING] = "seeding",
-	[PH_REPLICATING] = "replicating",
-	[PH_SHADOW] = "shadow",
-	[PH_SHIFTING] = "shifting",
-	[PH_CUTOVER] = "cutover",
-	[PH_FULL_TRAFFIC] = "full_traffic",
-	[PH_SOAK] = "soak",
-	[PH_DECOMMISSION] = "decommission",
-	[PH_DONE] = "done",
-	[PH_PAUSED] = "paused",
-	[PH_ROLLING_BACK] = "rolling_back",
-	[PH_ROLLED_BACK] = "rolled_back",
-	[PH_FAILED] = "failed",
+/* The columns' short names, for the table's sake only. */
+#define RUN	PHF_RUNNING
+#define FINAL	PHF_FINAL
+#define REST	PHF_AT_REST
+#define FRESH	PHF_UNTOUCHED
+#define HOLD	PHF_HOLD
+#define INTR	PHF_INTERRUPTS
+#define BACK	PHF_ROLLBACK
+#define PLAN	PHF_NEEDS_PLAN
+#define LAG	PHF_LAG_WATCHED
+#define DROP	PHF_DROPLET_TRAFFIC
+#define STEP	PHF_STEPPED
+#define ECS	PHF_ECS_TRAFFIC
+#define BEGUN	PHF_CUTOVER_BEGUN
+#define SWITCH	PHF_WRITER_SWITCHED
+#define REV	PHF_REVERSE_REPL
+
+/* Each phase: its name (as the store keeps it) and what it means. */
+static const struct {
+	const char	*name;
+	unsigned int	 flags;
+} phases[PH__COUNT] = {
+	[PH_PLANNED] =		{ "planned",	  REST | FRESH | DROP },
+	[PH_PREFLIGHT] =	{ "preflight",	  RUN | FRESH | DROP },
+	[PH_SEEDING] =		{ "seeding",	  RUN | PLAN | DROP },
+	[PH_REPLICATING] =	{ "replicating",  RUN | PLAN | DROP | LAG },
+	[PH_SHADOW] =		{ "shadow",	  RUN | PLAN | DROP | LAG },
+	[PH_SHIFTING] =		{ "shifting",	  RUN | PLAN | LAG | STEP },
+	[PH_CUTOVER] =		{ "cutover",	  RUN | PLAN | LAG | STEP |
+						  BEGUN },
+	[PH_FULL_TRAFFIC] =	{ "full_traffic", RUN | PLAN | ECS | BEGUN |
+						  SWITCH | REV },
+	[PH_SOAK] =		{ "soak",	  RUN | PLAN | ECS | BEGUN |
+						  SWITCH | REV },
+	[PH_DECOMMISSION] =	{ "decommission", RUN | PLAN | ECS | BEGUN |
+						  SWITCH | REV },
+	[PH_DONE] =		{ "done",	  FINAL | REST | ECS | BEGUN |
+						  SWITCH },
+	[PH_PAUSED] =		{ "paused",	  HOLD | INTR | PLAN },
+	[PH_ROLLING_BACK] =	{ "rolling_back", RUN | INTR | BACK },
+	[PH_ROLLED_BACK] =	{ "rolled_back",  FINAL | REST | BACK | DROP },
+	[PH_FAILED] =		{ "failed",	  HOLD | INTR },
 };
+
+#undef RUN
+#undef FINAL
+#undef REST
+#undef FRESH
+#undef HOLD
+#undef INTR
+#undef BACK
+#undef PLAN
+#undef LAG
+#undef DROP
+#undef STEP
+#undef ECS
+#undef BEGUN
+#undef SWITCH
+#undef REV
 
 static const char *const mev_names[MEV__COUNT] = {
 	[MEV_START] = "start",
@@ -53,7 +96,7 @@ phase_name(enum phase ph)
 {
 	if (ph < 0 || ph >= PH__COUNT)
 		return "none";
-	return phase_names[ph];
+	return phases[ph].name;
 }
 
 enum phase
@@ -62,7 +105,7 @@ phase_from_name(const char *name)
 	int	i;
 
 	for (i = 0; i < PH__COUNT; i++)
-		if (strcmp(phase_names[i], name) == 0)
+		if (strcmp(phases[i].name, name) == 0)
 			return (enum phase)i;
 	return PH_NONE;
 }
@@ -87,27 +130,29 @@ mev_from_name(const char *name)
 }
 
 int
+phase_has(enum phase ph, unsigned int flags)
+{
+	if (ph < 0 || ph >= PH__COUNT)
+		return 0;
+	return (phases[ph].flags & flags) != 0;
+}
+
+enum phase
+phase_where(enum phase ph, enum phase resume_to)
+{
+	if (phase_has(ph, PHF_HOLD) && resume_to != PH_NONE)
+		return resume_to;
+	return ph;
+}
+
+int
 phase_is_running(enum phase ph)
 {
-	switch (ph) {
-	case PH_PREFLIGHT:
-	case PH_SEEDING:
-	case PH_REPLICATING:
-	case PH_SHADOW:
-	case PH_SHIFTING:
-	case PH_CUTOVER:
-	case PH_FULL_TRAFFIC:
-	case PH_SOAK:
-	case PH_DECOMMISSION:
-	case PH_ROLLING_BACK:
-		return 1;
-	default:
-		return 0;
-	}
+	return phase_has(ph, PHF_RUNNING);
 }
 
 int
 phase_is_final(enum phase ph)
 {
-	return ph == PH_DONE || ph == PH_ROLLED_BACK;
+	return phase_has(ph, PHF_FINAL);
 }

@@ -1,6 +1,9 @@
 /*
  * phase: the phases a migration moves through and the events that move it.
  * Names come from arrays indexed by the enums; the store keeps the names.
+ * What a phase means (the daemon is at work, traffic is on ECS, the writer
+ * has switched, ...) is a column of the phase table, asked with phase_has():
+ * the order of the enum carries no meaning.
  */
 #ifndef PHASE_H
 #define PHASE_H
@@ -51,6 +54,43 @@ enum mev {
 	MEV__COUNT
 };
 
+/*
+ * The phase table's columns. A phase has a flag when the sentence holds
+ * while a migration is in it:
+ *
+ * RUNNING		the daemon is at work in it
+ * FINAL		over: nothing more will happen
+ * AT_REST		it holds nothing in the world: not begun, or over
+ * UNTOUCHED		nothing in the world has been changed yet
+ * HOLD			stopped; resume or retry returns to resume_to
+ * INTERRUPTS		it cut short another phase, the one resume_to names
+ * ROLLBACK		rolling back, or rolled back
+ * NEEDS_PLAN		its work reads the plan
+ * LAG_WATCHED		source -> target replication matters: lag is watched
+ * DROPLET_TRAFFIC	every request goes to the droplets
+ * STEPPED		the listener carries the current step's weights
+ * ECS_TRAFFIC		every request goes (or is being moved) to ECS
+ * CUTOVER_BEGUN	the cutover has begun: every traffic step is behind
+ * WRITER_SWITCHED	the application writes to the target
+ * REVERSE_REPL		target -> source replication runs: a rollback
+ *			loses no write
+ */
+#define PHF_RUNNING		0x0001
+#define PHF_FINAL		0x0002
+#define PHF_AT_REST		0x0004
+#define PHF_UNTOUCHED		0x0008
+#define PHF_HOLD		0x0010
+#define PHF_INTERRUPTS		0x0020
+#define PHF_ROLLBACK		0x0040
+#define PHF_NEEDS_PLAN		0x0080
+#define PHF_LAG_WATCHED		0x0100
+#define PHF_DROPLET_TRAFFIC	0x0200
+#define PHF_STEPPED		0x0400
+#define PHF_ECS_TRAFFIC		0x0800
+#define PHF_CUTOVER_BEGUN	0x1000
+#define PHF_WRITER_SWITCHED	0x2000
+#define PHF_REVERSE_REPL	0x4000
+
 const char	*phase_name(enum phase);
 /* PH_NONE when unknown. */
 enum phase	 phase_from_name(const char *);
@@ -58,9 +98,17 @@ const char	*mev_name(enum mev);
 /* -1 when unknown. */
 int		 mev_from_name(const char *);
 
-/* A phase in which the daemon is at work (not planned, paused or final). */
-int	phase_is_running(enum phase);
-/* done, rolled_back: nothing more will happen. */
-int	phase_is_final(enum phase);
+/* The phase has any of the PHF_ flags; 0 for PH_NONE. */
+int		 phase_has(enum phase, unsigned int);
+/*
+ * The phase that counts for what a migration holds in the world: for one
+ * that holds (PHF_HOLD: paused, failed), the phase it stopped in when
+ * resume_to knows it; else the phase itself.
+ */
+enum phase	 phase_where(enum phase, enum phase resume_to);
+/* phase_has(ph, PHF_RUNNING): at work (not planned, paused or final). */
+int		 phase_is_running(enum phase);
+/* phase_has(ph, PHF_FINAL): done, rolled_back. */
+int		 phase_is_final(enum phase);
 
 #endif

@@ -4,8 +4,9 @@
  * plan, its default, its bounds, whether it is required, tunable at run time
  * or part of the migration's identity), and one setter, popt_set(), turns a
  * value into a field for the parser, for the defaults and for plan_set()
- * alike. Checks that involve more than one key live in plan_check(), which
- * runs after a parse and after every run-time change.
+ * alike, through a table of setters by option type. Checks that involve
+ * more than one key live in plan_check(), a table of checks run in order
+ * after a parse and after every run-time change.
  */
 #include <arpa/inet.h>
 
@@ -347,6 +348,278 @@ blank(const char *s)
 	return *s == '\0';
 }
 
+/* Blank leaves an option that has no default unset. */
+static void
+popt_unset(struct plan *p, const struct popt *o, void *f)
+{
+	switch (o->type) {
+	case PT_INT:
+	case PT_BOOL:
+	case PT_ENUM:
+		*(int *)f = 0;
+		break;
+	case PT_I64:
+	case PT_DURATION:
+		*(int64_t *)f = 0;
+		break;
+	case PT_PERCENT:
+	case PT_DOUBLE:
+		*(double *)f = 0;
+		break;
+	case PT_LIST:
+		*(char ***)f = NULL;
+		if (o->off2 != 0)
+			*(int *)((char *)p + o->off2) = 0;
+		break;
+	case PT_STEPS:
+		*(int *)((char *)p + o->off2) = 0;
+		break;
+	default:
+		*(char **)f = NULL;
+		break;
+	}
+}
+
+/*
+ * The setters, one per type: each parses value into f (o's field of p), or
+ * leaves f as it was and says in why what was expected.
+ */
+static int
+popt_set_str(struct plan *p, const struct popt *o, void *f, const char *value,
+    char *why, size_t len)
+{
+	char	*s;
+
+	if (blank(value)) {
+		snprintf(why, len, "expected a value");
+		return -1;
+	}
+	if (o->check != NULL && o->check(value, why, len) == -1)
+		return -1;
+	if ((s = strdup(value)) == NULL) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	*(char **)f = s;
+	return 0;
+}
+
+static int
+popt_set_path(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	char	*s;
+
+	if (blank(value)) {
+		snprintf(why, len, "expected a file path");
+		return -1;
+	}
+	if ((s = conf_path_resolve(p->file, value)) == NULL) {
+		snprintf(why, len, "cannot resolve '%s': %s", value,
+		    strerror(errno));
+		return -1;
+	}
+	if (o->type == PT_SECRET && conf_secret_file_ok(s, why, len) == -1) {
+		free(s);
+		return -1;
+	}
+	*(char **)f = s;
+	return 0;
+}
+
+static int
+popt_set_int(struct plan *p, const struct popt *o, void *f, const char *value,
+    char *why, size_t len)
+{
+	long long	ll;
+
+	if (conf_int(value, o->lo, o->hi, &ll, why, len) == -1)
+		return -1;
+	if (o->type == PT_INT)
+		*(int *)f = (int)ll;
+	else
+		*(int64_t *)f = ll;
+	return 0;
+}
+
+static int
+popt_set_duration(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	char	lo[32], hi[32];
+	int64_t	ms;
+
+	if (conf_duration(value, &ms, why, len) == -1)
+		return -1;
+	if (ms < o->lo || ms > o->hi) {
+		conf_duration_str(o->lo, lo, sizeof(lo));
+		conf_duration_str(o->hi, hi, sizeof(hi));
+		if (o->lo == 0)
+			snprintf(why, len, "must be at most %s, got '%s'", hi,
+			    value);
+		else
+			snprintf(why, len, "must be from %s to %s, got '%s'",
+			    lo, hi, value);
+		return -1;
+	}
+	*(int64_t *)f = ms;
+	return 0;
+}
+
+static int
+popt_set_percent(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	double	d;
+
+	if (conf_percent(value, &d, why, len) == -1)
+		return -1;
+	*(double *)f = d;
+	return 0;
+}
+
+static int
+popt_set_double(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	double	d;
+
+	if (conf_double(value, o->dlo, o->dhi, &d, why, len) == -1)
+		return -1;
+	*(double *)f = d;
+	return 0;
+}
+
+static int
+popt_set_bool(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	int	b;
+
+	if (conf_bool(value, &b, why, len) == -1)
+		return -1;
+	*(int *)f = b;
+	return 0;
+}
+
+static int
+popt_set_enum(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	char	buf[256];
+	int	i;
+
+	for (i = 0; o->names[i] != NULL; i++)
+		if (strcmp(o->names[i], value) == 0) {
+			*(int *)f = i;
+			return 0;
+		}
+	enum_expected(o->names, buf, sizeof(buf));
+	snprintf(why, len, "expected %s, got '%s'", buf, value);
+	return -1;
+}
+
+static int
+popt_set_list(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	char	**items;
+	int	  i, n;
+
+	if (conf_list(value, &items, &n, why, len) == -1)
+		return -1;
+	if (n == 0) {
+		conf_list_free(items);
+		snprintf(why, len, "expected a comma-separated list of names");
+		return -1;
+	}
+	for (i = 0; o->check != NULL && i < n; i++)
+		if (o->check(items[i], why, len) == -1) {
+			conf_list_free(items);
+			return -1;
+		}
+	*(char ***)f = items;
+	if (o->off2 != 0)
+		*(int *)((char *)p + o->off2) = n;
+	return 0;
+}
+
+/* One step of a steps list into *step: a percentage, or "rule" first. */
+static int
+popt_step(char *const *items, int i, int *steps, char *why, size_t len)
+{
+	char		buf[256];
+	long long	ll;
+
+	if (i == 0 && strcmp(items[i], "rule") == 0) {
+		steps[i] = PLAN_STEP_RULE;
+		return 0;
+	}
+	if (conf_int(items[i], 1, 99, &ll, buf, sizeof(buf)) == -1) {
+		snprintf(why, len, "expected percentages from 1 to 99 (the "
+		    "first may be 'rule'), got '%s'", items[i]);
+		return -1;
+	}
+	steps[i] = (int)ll;
+	if (i > 0 && steps[i] <= steps[i - 1]) {
+		snprintf(why, len, "must rise step by step, but %d follows %d",
+		    steps[i], steps[i - 1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+popt_set_steps(struct plan *p, const struct popt *o, void *f,
+    const char *value, char *why, size_t len)
+{
+	char	**items;
+	int	  i, n, steps[PLAN_STEPS_MAX];
+
+	if (conf_list(value, &items, &n, why, len) == -1)
+		return -1;
+	if (n == 0) {
+		conf_list_free(items);
+		snprintf(why, len, "expected a comma-separated list of "
+		    "percentages like 1,5,10,25,50,75");
+		return -1;
+	}
+	if (n > PLAN_STEPS_MAX) {
+		conf_list_free(items);
+		snprintf(why, len, "at most %d steps, got %d", PLAN_STEPS_MAX,
+		    n);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (popt_step(items, i, steps, why, len) == -1) {
+			conf_list_free(items);
+			return -1;
+		}
+	conf_list_free(items);
+	memcpy(f, steps, (size_t)n * sizeof(int));
+	*(int *)((char *)p + o->off2) = n;
+	return 0;
+}
+
+static int (*const popt_setters[])(struct plan *, const struct popt *,
+    void *, const char *, char *, size_t) = {
+	[PT_STR] = popt_set_str,
+	[PT_PATH] = popt_set_path,
+	[PT_SECRET] = popt_set_path,
+	[PT_INT] = popt_set_int,
+	[PT_I64] = popt_set_int,
+	[PT_DURATION] = popt_set_duration,
+	[PT_PERCENT] = popt_set_percent,
+	[PT_DOUBLE] = popt_set_double,
+	[PT_BOOL] = popt_set_bool,
+	[PT_ENUM] = popt_set_enum,
+	[PT_LIST] = popt_set_list,
+	[PT_STEPS] = popt_set_steps,
+	[PT_HOOK] = popt_set_str,
+};
+
+#define NSETTERS	(sizeof(popt_setters) / sizeof(popt_setters[0]))
+
 /*
  * Store value in o's field of p. The old value is not freed: the parser
  * never sets a field twice and plan_set() works on a copy. On error the
@@ -356,189 +629,17 @@ static int
 popt_set(struct plan *p, const struct popt *o, int idx, const char *value,
     char *why, size_t len)
 {
-	void		*f = popt_field(p, o, idx);
-	char		 buf[256], lo[32], hi[32], *s, **items;
-	long long	 ll;
-	int64_t		 ms;
-	double		 d;
-	int		 i, n, b, steps[PLAN_STEPS_MAX];
+	void	*f = popt_field(p, o, idx);
 
-	/* Blank leaves an option that has no default unset. */
 	if (blank(value) && o->def == NULL && !(o->flags & F_REQUIRED)) {
-		switch (o->type) {
-		case PT_INT:
-		case PT_BOOL:
-		case PT_ENUM:
-			*(int *)f = 0;
-			break;
-		case PT_I64:
-		case PT_DURATION:
-			*(int64_t *)f = 0;
-			break;
-		case PT_PERCENT:
-		case PT_DOUBLE:
-			*(double *)f = 0;
-			break;
-		case PT_LIST:
-			*(char ***)f = NULL;
-			if (o->off2 != 0)
-				*(int *)((char *)p + o->off2) = 0;
-			break;
-		case PT_STEPS:
-			*(int *)((char *)p + o->off2) = 0;
-			break;
-		default:
-			*(char **)f = NULL;
-			break;
-		}
+		popt_unset(p, o, f);
 		return 0;
 	}
-
-	switch (o->type) {
-	case PT_STR:
-	case PT_HOOK:
-		if (blank(value)) {
-			snprintf(why, len, "expected a value");
-			return -1;
-		}
-		if (o->check != NULL && o->check(value, why, len) == -1)
-			return -1;
-		if ((s = strdup(value)) == NULL)
-			goto nomem;
-		*(char **)f = s;
-		return 0;
-	case PT_PATH:
-	case PT_SECRET:
-		if (blank(value)) {
-			snprintf(why, len, "expected a file path");
-			return -1;
-		}
-		if ((s = conf_path_resolve(p->file, value)) == NULL) {
-			snprintf(why, len, "cannot resolve '%s': %s", value,
-			    strerror(errno));
-			return -1;
-		}
-		if (o->type == PT_SECRET &&
-		    conf_secret_file_ok(s, why, len) == -1) {
-			free(s);
-			return -1;
-		}
-		*(char **)f = s;
-		return 0;
-	case PT_INT:
-	case PT_I64:
-		if (conf_int(value, o->lo, o->hi, &ll, why, len) == -1)
-			return -1;
-		if (o->type == PT_INT)
-			*(int *)f = (int)ll;
-		else
-			*(int64_t *)f = ll;
-		return 0;
-	case PT_DURATION:
-		if (conf_duration(value, &ms, why, len) == -1)
-			return -1;
-		if (ms < o->lo || ms > o->hi) {
-			conf_duration_str(o->lo, lo, sizeof(lo));
-			conf_duration_str(o->hi, hi, sizeof(hi));
-			if (o->lo == 0)
-				snprintf(why, len, "must be at most %s, got "
-				    "'%s'", hi, value);
-			else
-				snprintf(why, len, "must be from %s to %s, "
-				    "got '%s'", lo, hi, value);
-			return -1;
-		}
-		*(int64_t *)f = ms;
-		return 0;
-	case PT_PERCENT:
-		if (conf_percent(value, &d, why, len) == -1)
-			return -1;
-		*(double *)f = d;
-		return 0;
-	case PT_DOUBLE:
-		if (conf_double(value, o->dlo, o->dhi, &d, why, len) == -1)
-			return -1;
-		*(double *)f = d;
-		return 0;
-	case PT_BOOL:
-		if (conf_bool(value, &b, why, len) == -1)
-			return -1;
-		*(int *)f = b;
-		return 0;
-	case PT_ENUM:
-		for (i = 0; o->names[i] != NULL; i++)
-			if (strcmp(o->names[i], value) == 0) {
-				*(int *)f = i;
-				return 0;
-			}
-		enum_expected(o->names, buf, sizeof(buf));
-		snprintf(why, len, "expected %s, got '%s'", buf, value);
+	if ((size_t)o->type >= NSETTERS || popt_setters[o->type] == NULL) {
+		snprintf(why, len, "unknown option type");
 		return -1;
-	case PT_LIST:
-		if (conf_list(value, &items, &n, why, len) == -1)
-			return -1;
-		if (n == 0) {
-			conf_list_free(items);
-			snprintf(why, len, "expected a comma-separated list of "
-			    "names");
-			return -1;
-		}
-		for (i = 0; o->check != NULL && i < n; i++)
-			if (o->check(items[i], why, len) == -1) {
-				conf_list_free(items);
-				return -1;
-			}
-		*(char ***)f = items;
-		if (o->off2 != 0)
-			*(int *)((char *)p + o->off2) = n;
-		return 0;
-	case PT_STEPS:
-		if (conf_list(value, &items, &n, why, len) == -1)
-			return -1;
-		if (n == 0) {
-			conf_list_free(items);
-			snprintf(why, len, "expected a comma-separated list of "
-			    "percentages like 1,5,10,25,50,75");
-			return -1;
-		}
-		if (n > PLAN_STEPS_MAX) {
-			conf_list_free(items);
-			snprintf(why, len, "at most %d steps, got %d",
-			    PLAN_STEPS_MAX, n);
-			return -1;
-		}
-		for (i = 0; i < n; i++) {
-			if (i == 0 && strcmp(items[i], "rule") == 0) {
-				steps[i] = PLAN_STEP_RULE;
-				continue;
-			}
-			if (conf_int(items[i], 1, 99, &ll, buf,
-			    sizeof(buf)) == -1) {
-				snprintf(why, len, "expected percentages from "
-				    "1 to 99 (the first may be 'rule'), got "
-				    "'%s'", items[i]);
-				conf_list_free(items);
-				return -1;
-			}
-			steps[i] = (int)ll;
-			if (i > 0 && steps[i] <= steps[i - 1]) {
-				snprintf(why, len, "must rise step by step, "
-				    "but %d follows %d", steps[i],
-				    steps[i - 1]);
-				conf_list_free(items);
-				return -1;
-			}
-		}
-		conf_list_free(items);
-		memcpy(f, steps, (size_t)n * sizeof(int));
-		*(int *)((char *)p + o->off2) = n;
-		return 0;
 	}
-	snprintf(why, len, "unknown option type");
-	return -1;
-nomem:
-	snprintf(why, len, "out of memory");
-	return -1;
+	return popt_setters[o->type](p, o, f, value, why, len);
 }
 
 /* Free o's field in p and leave it unset. */
@@ -955,12 +1056,13 @@ arn_where(const char *arn, char *buf, size_t len)
 	return buf;
 }
 
-static int
-plan_check(const struct plan *p, struct pcheck *pc)
+/*
+ * The checks across keys, in the order they report (plan_set() shows the
+ * first): each adds to pc what it finds wrong in p.
+ */
+static void
+pc_writer(const struct plan *p, struct pcheck *pc)
 {
-	char			 a[64], b[64], c[64];
-	int			 n0 = pc->n;
-
 	switch (p->cutover.writer) {
 	case WRITER_HOOK:
 		if (p->cutover.writer_hook == NULL)
@@ -983,7 +1085,11 @@ plan_check(const struct plan *p, struct pcheck *pc)
 			    "variable that holds the database host");
 		break;
 	}
+}
 
+static void
+pc_seed(const struct plan *p, struct pcheck *pc)
+{
 	if (p->target.seed == SEED_EXTERNAL) {
 		if (p->target.seed_gtid != NULL &&
 		    (p->target.seed_file != NULL || p->target.seed_pos != 0))
@@ -998,12 +1104,23 @@ plan_check(const struct plan *p, struct pcheck *pc)
 	    p->target.seed_gtid != NULL)
 		pc_error(pc, "target", "seed", "seed_file, seed_pos and "
 		    "seed_gtid are only used with seed = external");
+}
 
+static void
+pc_servers(const struct plan *p, struct pcheck *pc)
+{
 	if (p->source.db.host != NULL && p->target.db.host != NULL &&
 	    strcasecmp(p->source.db.host, p->target.db.host) == 0 &&
 	    p->source.db.port == p->target.db.port)
 		pc_error(pc, "target", "host", "target is the same server as "
 		    "source (%s:%d)", p->target.db.host, p->target.db.port);
+}
+
+/* The target groups differ and live where the listener and region do. */
+static void
+pc_arns(const struct plan *p, struct pcheck *pc)
+{
+	char	a[64], b[64], c[64];
 
 	if (p->traffic.droplet_tg_arn != NULL && p->traffic.ecs_tg_arn != NULL) {
 		if (strcmp(p->traffic.droplet_tg_arn,
@@ -1012,26 +1129,30 @@ plan_check(const struct plan *p, struct pcheck *pc)
 			    "ecs_target_group_arn is the same as "
 			    "droplet_target_group_arn");
 	}
-	if (p->traffic.listener_arn != NULL) {
-		arn_where(p->traffic.listener_arn, a, sizeof(a));
-		if (p->traffic.droplet_tg_arn != NULL && strcmp(a,
-		    arn_where(p->traffic.droplet_tg_arn, b, sizeof(b))) != 0)
-			pc_error(pc, "traffic", "droplet_target_group_arn",
-			    "droplet_target_group_arn is in %s but "
-			    "listener_arn is in %s", b, a);
-		if (p->traffic.ecs_tg_arn != NULL && strcmp(a,
-		    arn_where(p->traffic.ecs_tg_arn, c, sizeof(c))) != 0)
-			pc_error(pc, "traffic", "ecs_target_group_arn",
-			    "ecs_target_group_arn is in %s but listener_arn "
-			    "is in %s", c, a);
-		if (p->traffic.region != NULL &&
-		    (strncmp(a, p->traffic.region, strlen(p->traffic.region))
-		    != 0 || a[strlen(p->traffic.region)] != ':'))
-			pc_error(pc, "traffic", "region", "region is %s but "
-			    "listener_arn is in %.*s", p->traffic.region,
-			    (int)strcspn(a, ":"), a);
-	}
+	if (p->traffic.listener_arn == NULL)
+		return;
+	arn_where(p->traffic.listener_arn, a, sizeof(a));
+	if (p->traffic.droplet_tg_arn != NULL && strcmp(a,
+	    arn_where(p->traffic.droplet_tg_arn, b, sizeof(b))) != 0)
+		pc_error(pc, "traffic", "droplet_target_group_arn",
+		    "droplet_target_group_arn is in %s but listener_arn is in "
+		    "%s", b, a);
+	if (p->traffic.ecs_tg_arn != NULL && strcmp(a,
+	    arn_where(p->traffic.ecs_tg_arn, c, sizeof(c))) != 0)
+		pc_error(pc, "traffic", "ecs_target_group_arn",
+		    "ecs_target_group_arn is in %s but listener_arn is in %s",
+		    c, a);
+	if (p->traffic.region != NULL &&
+	    (strncmp(a, p->traffic.region, strlen(p->traffic.region)) != 0 ||
+	    a[strlen(p->traffic.region)] != ':'))
+		pc_error(pc, "traffic", "region", "region is %s but "
+		    "listener_arn is in %.*s", p->traffic.region,
+		    (int)strcspn(a, ":"), a);
+}
 
+static void
+pc_rule(const struct plan *p, struct pcheck *pc)
+{
 	if ((p->traffic.header_name == NULL) !=
 	    (p->traffic.header_value == NULL))
 		pc_error(pc, "traffic", p->traffic.header_name == NULL ?
@@ -1055,6 +1176,12 @@ plan_check(const struct plan *p, struct pcheck *pc)
 	if (p->traffic.steps[0] == PLAN_STEP_RULE && p->traffic.nsteps == 1)
 		pc_error(pc, "traffic", "steps", "the rule step needs weighted "
 		    "steps after it");
+}
+
+static void
+pc_timing(const struct plan *p, struct pcheck *pc)
+{
+	char	a[64], b[64];
 
 	if (p->traffic.poll_interval > p->traffic.bake) {
 		conf_duration_str(p->traffic.poll_interval, a, sizeof(a));
@@ -1070,6 +1197,25 @@ plan_check(const struct plan *p, struct pcheck *pc)
 		    "shorter than freeze_timeout (%s), or the drain cannot "
 		    "finish before the freeze times out", a, b);
 	}
+}
+
+static void (*const plan_checks[])(const struct plan *, struct pcheck *) = {
+	pc_writer,
+	pc_seed,
+	pc_servers,
+	pc_arns,
+	pc_rule,
+	pc_timing,
+};
+
+static int
+plan_check(const struct plan *p, struct pcheck *pc)
+{
+	size_t	i;
+	int	n0 = pc->n;
+
+	for (i = 0; i < sizeof(plan_checks) / sizeof(plan_checks[0]); i++)
+		plan_checks[i](p, pc);
 	return pc->n > n0 ? -1 : 0;
 }
 
