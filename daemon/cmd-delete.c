@@ -17,19 +17,10 @@
 static int
 cmd_delete_safe(const struct migration *m)
 {
-	switch (m->phase) {
-	case PH_PLANNED:
-	case PH_DONE:
-	case PH_ROLLED_BACK:
-		return 1;
-	case PH_PAUSED:
-	case PH_FAILED:
-		/* Stopped in preflight: nothing was changed yet. */
-		return m->resume_to == PH_PREFLIGHT ||
-		    m->resume_to == PH_PLANNED;
-	default:
-		return 0;
-	}
+	/* At rest, or stopped before anything was changed. */
+	return phase_has(m->phase, PHF_AT_REST) ||
+	    (phase_has(m->phase, PHF_HOLD) &&
+	    phase_has(m->resume_to, PHF_UNTOUCHED));
 }
 
 static int

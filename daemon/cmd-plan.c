@@ -44,9 +44,7 @@ cmd_plan_steps(const struct migration *m)
 	json_t			*a = json_array();
 	int			 i, past;
 
-	past = m->phase == PH_CUTOVER || m->phase == PH_FULL_TRAFFIC ||
-	    m->phase == PH_SOAK || m->phase == PH_DECOMMISSION ||
-	    m->phase == PH_DONE;
+	past = phase_has(m->phase, PHF_CUTOVER_BEGUN);
 	for (i = 0; p != NULL && i < p->traffic.nsteps; i++) {
 		if (past || i < m->step)
 			state = "done";

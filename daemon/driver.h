@@ -17,8 +17,6 @@ struct job;
 
 struct phase_driver {
 	enum phase	 phase;
-	/* enter runs even when the stored plan does not parse. */
-	int		 without_plan;
 	/*
 	 * Start, or resume after a restart, the phase's work; from is the
 	 * phase the migration came from (the phase itself on a resume). The

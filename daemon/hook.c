@@ -103,7 +103,7 @@ hook_effect_run(struct effect *e)
 	if (m->plan != NULL) {
 		/* The writer is the target from the switch on. */
 		to_target = strcmp(name, "writer_switch") == 0 ||
-		    (m->phase >= PH_FULL_TRAFFIC && m->phase <= PH_DONE);
+		    phase_has(m->phase, PHF_WRITER_SWITCHED);
 		w = to_target ? &m->plan->target.db : &m->plan->source.db;
 		env_add(env, &n, "MIGRATED_SOURCE_HOST", m->plan->source.db.host);
 		snprintf(buf, sizeof(buf), "%d", m->plan->source.db.port);
@@ -174,11 +174,11 @@ hook_weights(const struct migration *m, const struct traffic *tr, int *ew,
 		*dw = *dw < 0 ? 0 : *dw;
 	} else if (m->plan != NULL && m->step >= 0 &&
 	    m->step < m->plan->traffic.nsteps &&
-	    (m->phase == PH_SHIFTING || m->phase == PH_CUTOVER)) {
+	    phase_has(m->phase, PHF_STEPPED)) {
 		*ew = m->plan->traffic.steps[m->step];
 		*dw = 100 - *ew;
 	} else {
-		*ew = m->phase > PH_CUTOVER && m->phase <= PH_DONE ? 100 : 0;
+		*ew = phase_has(m->phase, PHF_ECS_TRAFFIC) ? 100 : 0;
 		*dw = 100 - *ew;
 	}
 }

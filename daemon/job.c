@@ -135,13 +135,11 @@ void
 job_sync(struct job *j)
 {
 	struct migration	*m = j->m;
-	enum phase		 ph = m->phase;
 	char			 why[256];
 	int			 want;
 
-	if ((ph == PH_PAUSED || ph == PH_FAILED) && m->resume_to != PH_NONE)
-		ph = m->resume_to;
-	want = m->plan != NULL && ph >= PH_REPLICATING && ph <= PH_CUTOVER;
+	want = m->plan != NULL && phase_has(phase_where(m->phase,
+	    m->resume_to), PHF_LAG_WATCHED);
 	if (want && j->lag == NULL) {
 		if (job_db(j, why, sizeof(why)) == NULL)
 			log_warnx("%s: lag: %s", m->name, why);

@@ -160,7 +160,7 @@ check_conflicts(struct pf *pf)
 	for (i = 0; i < pf->d->nmigs; i++) {
 		o = pf->d->migs[i];
 		if (o == pf->m || (q = o->plan) == NULL ||
-		    o->phase == PH_PLANNED || phase_is_final(o->phase))
+		    phase_has(o->phase, PHF_AT_REST))
 			continue;
 		if (strcmp(p->traffic.listener_arn, q->traffic.listener_arn) ==
 		    0)
@@ -1187,7 +1187,6 @@ preflight_enter(struct job *j, enum phase from)
 
 const struct phase_driver preflight_driver = {
 	.phase = PH_PREFLIGHT,
-	.without_plan = 1,
 	.enter = preflight_enter,
 	.cancel = pf_cancel,
 };

@@ -224,12 +224,8 @@ proofrun_reproof_done(void *arg, int ok, struct mydb *src, struct mydb *tgt,
 static int
 proofrun_after_cutover(const struct migration *m)
 {
-	enum phase	ph = m->phase;
-
-	if ((ph == PH_PAUSED || ph == PH_FAILED) && m->resume_to != PH_NONE)
-		ph = m->resume_to;
-	return ph == PH_FULL_TRAFFIC || ph == PH_SOAK ||
-	    ph == PH_DECOMMISSION;
+	return phase_has(phase_where(m->phase, m->resume_to),
+	    PHF_REVERSE_REPL);
 }
 
 /* Start the re-proof (or the repair) that the restart found due. */

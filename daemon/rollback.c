@@ -45,7 +45,6 @@ rollback_enter(struct job *j, enum phase from)
 
 const struct phase_driver rollback_driver = {
 	.phase = PH_ROLLING_BACK,
-	.without_plan = 1,
 	.enter = rollback_enter,
 	/* Each step (shift_rollback, cutover_rollback) owns its state. */
 	.cancel = NULL,

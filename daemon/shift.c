@@ -425,7 +425,7 @@ shift_enter(struct job *j, enum phase from)
 	 * Back from a cutover that did not happen, a pause or a failure:
 	 * the step bakes again in full, watched from now on.
 	 */
-	if (from == PH_CUTOVER || from == PH_PAUSED || from == PH_FAILED) {
+	if (from == PH_CUTOVER || phase_has(from, PHF_HOLD)) {
 		store_fact_set(d->store, m->id, SHIFT_FACT_STEP, NULL);
 		store_fact_set(d->store, m->id, SHIFT_FACT_BACK, NULL);
 	}
@@ -536,7 +536,7 @@ soak_enter(struct job *j, enum phase from)
 	struct shift		*s;
 
 	/* After a pause (a breach) or a failure the soak starts over. */
-	if (from == PH_PAUSED || from == PH_FAILED)
+	if (phase_has(from, PHF_HOLD))
 		store_fact_set(d->store, m->id, SOAK_FACT_SINCE, NULL);
 	s = sh_new(j, SH_SOAK);
 	m->obs.soak_ok = 0;

@@ -40,14 +40,12 @@ ecs_weight(const struct migration *m)
 	int			 dw, ew, rule;
 
 	/* Stopped or rolling back: what counts is where it stopped. */
-	if ((ph == PH_PAUSED || ph == PH_FAILED || ph == PH_ROLLING_BACK) &&
-	    m->resume_to != PH_NONE)
+	if (phase_has(ph, PHF_INTERRUPTS) && m->resume_to != PH_NONE)
 		ph = m->resume_to;
-	if (ph == PH_FULL_TRAFFIC || ph == PH_SOAK ||
-	    ph == PH_DECOMMISSION || ph == PH_DONE)
+	if (phase_has(ph, PHF_ECS_TRAFFIC))
 		return json_integer(100);
 	/* Nothing shifts before shifting, and a rollback shifts it back. */
-	if (ph < PH_SHIFTING || ph == PH_ROLLED_BACK)
+	if (phase_has(ph, PHF_DROPLET_TRAFFIC))
 		return json_integer(0);
 	/* Shifting, paused after a breach, mid-cutover: as last read. */
 	if (traffic_seen(job_traffic_peek(runner_job(m)), &dw, &ew, &rule) == 0)
@@ -193,12 +191,8 @@ fact_str(struct daemon *d, const struct migration *m, const char *key)
 static json_t *
 view_cutover(struct daemon *d, const struct migration *m)
 {
-	enum phase	ph = m->phase;
-
-	if (ph == PH_PAUSED || ph == PH_FAILED)
-		ph = m->resume_to;
-	if (ph < PH_CUTOVER && m->phase != PH_ROLLING_BACK &&
-	    m->phase != PH_ROLLED_BACK)
+	if (!phase_has(phase_where(m->phase, m->resume_to),
+	    PHF_CUTOVER_BEGUN | PHF_ROLLBACK))
 		return json_null();
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "final_position", fact_str(d, m, CUT_FACT_FINAL),
