@@ -95,9 +95,10 @@ $(B)/migrated: $(B)/obj/daemon/migrated.o $(B)/libmigd.a $(B)/libmig.a
 $(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-# The real servers some suites need: MariaDB, moto, moto behind fakeaws.py,
-# fakedo.py.
+# The real servers some suites need (MariaDB, moto, moto behind fakeaws.py,
+# fakedo.py) and the canned HTTP peer on the test's own loop (answer).
 TEST_FIXTURES	:= $(B)/obj/tests/unit/mdbpair.o $(B)/obj/tests/unit/moto.o \
+    $(B)/obj/tests/unit/answer.o \
     $(B)/obj/tests/unit/fakeaws.o $(B)/obj/tests/unit/fakedo.o
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_FIXTURES) \
     $(B)/libmigd.a $(B)/libmig.a

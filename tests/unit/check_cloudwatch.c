@@ -33,6 +33,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "answer.h"
 #include "aws-creds.h"
 #include "aws.h"
 #include "cloudwatch.h"
@@ -58,53 +59,10 @@ static struct aws		*aws;
 static char			 home[64];
 
 
-/* The in-process server: answers in turn (the last repeats). */
-static struct evhttp		*srv;
-static int			 srv_port;
-static const char		*srv_answers[4];
-static int			 srv_nanswers;
-static int			 srv_n;
-static char			 srv_bodies[4][8192];
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* The in-process server. */
+static struct answer		*srv;
 
 /* ---- fakeaws.py: the parent's only ---- */
-
-/* ---- the in-process server ---- */
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	struct evbuffer	*out;
-	const char	*a;
-	size_t		 len;
-	int		 k;
-
-	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
-	a = srv_nanswers > 0 ? srv_answers[k] : "";
-	if (srv_n < 4) {
-		len = evbuffer_get_length(in);
-		if (len >= sizeof(srv_bodies[0]))
-			len = sizeof(srv_bodies[0]) - 1;
-		evbuffer_copyout(in, srv_bodies[srv_n], len);
-		srv_bodies[srv_n][len] = '\0';
-	}
-	srv_n++;
-	out = evbuffer_new();
-	evbuffer_add(out, a, strlen(a));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/xml");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
-}
 
 /* ---- fixtures ---- */
 
@@ -132,12 +90,7 @@ static void
 setup(void)
 {
 	struct aws_creds_opts		 co;
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
 
-	srv_n = srv_nanswers = 0;
-	memset(srv_bodies, 0, sizeof(srv_bodies));
 	snprintf(home, sizeof(home), "/tmp/check_cloudwatch_home.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(home));
 	ck_assert_ptr_nonnull(base = event_base_new());
@@ -146,13 +99,7 @@ setup(void)
 	co.env = (char *const *)env_test;
 	co.home = home;
 	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	srv_port = ntohs(sin.sin_port);
+	ck_assert_ptr_nonnull(srv = answer_new(base, "text/xml"));
 	aws = NULL;
 }
 
@@ -163,29 +110,16 @@ teardown(void)
 	aws = NULL;
 	aws_creds_free(creds);
 	http_free(h);
-	evhttp_free(srv);
+	answer_free(srv);
 	event_base_free(base);
 	rmdir(home);
-}
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(base, n, want, ms);
 }
 
 static void
@@ -661,7 +595,7 @@ START_TEST(query_checks)
 	ck_assert_int_eq(cw_alb_query_check(NULL, why, sizeof(why)), -1);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_null(cw_get_alb_metrics(aws, &q, metrics_cb, NULL));
 	ck_assert_ptr_null(cw_describe_alarms(aws, names, 0, alarms_cb,
 	    NULL));
@@ -681,54 +615,54 @@ START_TEST(pages_followed_and_request_sent)
 	struct cw_alb_query	q = ecs_only;
 	struct got		g = { 0 };
 
-	srv_answers[0] = metric_page1_xml;
-	srv_answers[1] = metric_page2_xml;
-	srv_nanswers = 2;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, metric_page1_xml, metric_page2_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 5000);
 	ck_assert_msg(!g.err, "%s", g.text);
-	ck_assert_int_eq(srv_n, 2);
+	ck_assert_int_eq(srv->n, 2);
 	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_5XX].n, 4);
 	ck_assert_str_eq(g.s[CW_TG_ECS][CW_M_5XX].status, "Complete");
 	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_P99].n, 0);
 	ck_assert_int_eq(g.asked[CW_TG_DROPLET], 0);
 
 	/* What was sent: one query per metric, ISO times, descending. */
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "Action=GetMetricData"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "Version=2010-08-01"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "Action=GetMetricData"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body, "Version=2010-08-01"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.Id=ecs_5xx"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.3.Id=ecs_p99"));
-	ck_assert_ptr_null(strstr(srv_bodies[0], "MetricDataQueries.member.4"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_null(strstr(srv->seen[0].body,
+	    "MetricDataQueries.member.4"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.3.MetricStat.Stat=p99"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.MetricStat.Metric.Namespace="
 	    "AWS%2FApplicationELB"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.2.MetricStat.Metric.MetricName="
 	    "RequestCount"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.2.MetricStat.Metric.Dimensions.member.1."
 	    "Value=targetgroup%2Fecs%2F0123456789abcdef"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.2.MetricStat.Metric.Dimensions.member.2."
 	    "Value=app%2Fshop%2F50dc6c495c0c9188"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.MetricStat.Period=60"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.ReturnData=true"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "StartTime=2024-05-01T12%3A00%3A00Z"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "EndTime=2024-05-01T12%3A05%3A00Z"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "ScanBy=TimestampDescending"));
-	ck_assert_ptr_null(strstr(srv_bodies[0], "NextToken"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "&NextToken=tok-2"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1],
+	ck_assert_ptr_null(strstr(srv->seen[0].body, "NextToken"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "&NextToken=tok-2"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body,
 	    "MetricDataQueries.member.3.Id=ecs_p99"));
 }
 END_TEST
@@ -739,10 +673,9 @@ START_TEST(odd_answer_is_error)
 	const char		*names[] = { "a" };
 	struct got		 g = { 0 }, a = { 0 };
 
-	srv_answers[0] = "<GetMetricDataResponse><Nothing/>"
-	    "</GetMetricDataResponse>";
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, "<GetMetricDataResponse><Nothing/>"
+	    "</GetMetricDataResponse>", NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 1, alarms_cb,
 	    &a));
@@ -766,9 +699,8 @@ START_TEST(cancel_calls_nothing)
 	struct cw_call		*c, *c2;
 	struct got		 g = { 0 }, a = { 0 };
 
-	srv_answers[0] = metric_page1_xml;
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, metric_page1_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(c = cw_get_alb_metrics(aws, &q, metrics_cb,
 	    &g));
 	ck_assert_ptr_nonnull(c2 = cw_describe_alarms(aws, names, 2,

@@ -34,6 +34,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "answer.h"
 #include "aws-creds.h"
 #include "aws.h"
 #include "fakeaws.h"
@@ -54,58 +55,10 @@ static struct aws		*aws;
 static char			 home[64];
 
 
-/* The in-process server: answers in turn (the last repeats). */
-static struct evhttp		*srv;
-static int			 srv_port;
-static const char		*srv_answers[4];
-static int			 srv_nanswers;
-static int			 srv_n;
-static char			 srv_bodies[4][8192];
-static char			 srv_uris[4][512];
-static int			 srv_methods[4];
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* The in-process server. */
+static struct answer		*srv;
 
 /* ---- fakeaws.py: the parent's only ---- */
-
-/* ---- the in-process server ---- */
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	struct evbuffer	*out;
-	const char	*a;
-	size_t		 len;
-	int		 k;
-
-	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
-	a = srv_nanswers > 0 ? srv_answers[k] : "";
-	if (srv_n < 4) {
-		snprintf(srv_uris[srv_n], sizeof(srv_uris[0]), "%s",
-		    evhttp_request_get_uri(req));
-		srv_methods[srv_n] = evhttp_request_get_command(req);
-		len = evbuffer_get_length(in);
-		if (len >= sizeof(srv_bodies[0]))
-			len = sizeof(srv_bodies[0]) - 1;
-		evbuffer_copyout(in, srv_bodies[srv_n], len);
-		srv_bodies[srv_n][len] = '\0';
-	}
-	srv_n++;
-	out = evbuffer_new();
-	evbuffer_add(out, a, strlen(a));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/xml");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
-}
 
 /* ---- fixtures ---- */
 
@@ -133,12 +86,7 @@ static void
 setup(void)
 {
 	struct aws_creds_opts		 co;
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
 
-	srv_n = srv_nanswers = 0;
-	memset(srv_bodies, 0, sizeof(srv_bodies));
 	snprintf(home, sizeof(home), "/tmp/check_route53_home.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(home));
 	ck_assert_ptr_nonnull(base = event_base_new());
@@ -147,13 +95,7 @@ setup(void)
 	co.env = (char *const *)env_test;
 	co.home = home;
 	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	srv_port = ntohs(sin.sin_port);
+	ck_assert_ptr_nonnull(srv = answer_new(base, "text/xml"));
 	aws = NULL;
 }
 
@@ -164,29 +106,16 @@ teardown(void)
 	aws = NULL;
 	aws_creds_free(creds);
 	http_free(h);
-	evhttp_free(srv);
+	answer_free(srv);
 	event_base_free(base);
 	rmdir(home);
-}
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(base, n, want, ms);
 }
 
 /* ---- what the callbacks saw, copied ---- */
@@ -609,7 +538,7 @@ START_TEST(checks)
 	ck_assert_int_eq(r53_name_equal(NULL, "a"), 0);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_null(r53_upsert(aws, "Z1", "db.example.com", "A", -5,
 	    v, 1, change_cb, NULL));
 	ck_assert_ptr_null(r53_get_change(aws, "/change/C1/../x", change_cb,
@@ -617,7 +546,7 @@ START_TEST(checks)
 	ck_assert_ptr_null(r53_get_record(aws, "Z1", "db.example.com", "a b",
 	    record_cb, NULL));
 	run_until(NULL, 0, 100);
-	ck_assert_int_eq(srv_n, 0);
+	ck_assert_int_eq(srv->n, 0);
 }
 END_TEST
 
@@ -628,11 +557,8 @@ START_TEST(requests_sent)
 	const char *const	 v[] = { "10.0.0.5" };
 	struct got		 g = { 0 }, c = { 0 }, r = { 0 };
 
-	srv_answers[0] = change_xml;
-	srv_answers[1] = get_change_xml;
-	srv_answers[2] = list_a_xml;
-	srv_nanswers = 3;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, change_xml, get_change_xml, list_a_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "/hostedzone/Z1D633PJN98FT9",
 	    "db.example.com", "A", 5, v, 1, change_cb, &g));
 	run_until(&g.n, 1, 5000);
@@ -651,23 +577,26 @@ START_TEST(requests_sent)
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 5);
 
-	ck_assert_int_eq(srv_n, 3);
-	ck_assert_int_eq(srv_methods[0], EVHTTP_REQ_POST);
-	ck_assert_str_eq(srv_uris[0], "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
+	ck_assert_int_eq(srv->n, 3);
+	ck_assert_int_eq(srv->seen[0].method, EVHTTP_REQ_POST);
+	ck_assert_str_eq(srv->seen[0].uri,
+	    "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
 	    "rrset/");
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "<ChangeResourceRecordSetsRequest xmlns=\""
 	    "https://route53.amazonaws.com/doc/2013-04-01/\">"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "<Action>UPSERT</Action>"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "<Action>UPSERT</Action>"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "<Name>db.example.com</Name>"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "<TTL>5</TTL>"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body, "<TTL>5</TTL>"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "<ResourceRecord><Value>10.0.0.5</Value></ResourceRecord>"));
-	ck_assert_int_eq(srv_methods[1], EVHTTP_REQ_GET);
-	ck_assert_str_eq(srv_uris[1], "/2013-04-01/change/C2682N5HXP0BZ4");
-	ck_assert_int_eq(srv_methods[2], EVHTTP_REQ_GET);
-	ck_assert_str_eq(srv_uris[2], "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
+	ck_assert_int_eq(srv->seen[1].method, EVHTTP_REQ_GET);
+	ck_assert_str_eq(srv->seen[1].uri, "/2013-04-01/change/C2682N5HXP0BZ4");
+	ck_assert_int_eq(srv->seen[2].method, EVHTTP_REQ_GET);
+	ck_assert_str_eq(srv->seen[2].uri,
+	    "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
 	    "rrset?maxitems=1&name=db.example.com&type=A");
 }
 END_TEST
@@ -677,10 +606,9 @@ START_TEST(odd_answer_is_error)
 	const char *const	 v[] = { "10.0.0.5" };
 	struct got		 g = { 0 }, r = { 0 };
 
-	srv_answers[0] = "<ChangeResourceRecordSetsResponse><Nothing/>"
-	    "</ChangeResourceRecordSetsResponse>";
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, "<ChangeResourceRecordSetsResponse><Nothing/>"
+	    "</ChangeResourceRecordSetsResponse>", NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "Z1", "db.example.com", "A", 5,
 	    v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
@@ -704,9 +632,8 @@ START_TEST(cancel_calls_nothing)
 	struct r53_call		*c;
 	struct got		 g = { 0 }, r = { 0 };
 
-	srv_answers[0] = change_xml;
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, change_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(c = r53_upsert(aws, "Z1", "db.example.com", "A",
 	    5, v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
