@@ -98,7 +98,7 @@ $(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
 # The real servers some suites need (MariaDB, moto, moto behind fakeaws.py,
 # fakedo.py) and the canned HTTP peer on the test's own loop (answer).
 TEST_FIXTURES	:= $(B)/obj/tests/unit/mdbpair.o $(B)/obj/tests/unit/moto.o \
-    $(B)/obj/tests/unit/answer.o \
+    $(B)/obj/tests/unit/answer.o $(B)/obj/tests/unit/awstest.o \
     $(B)/obj/tests/unit/fakeaws.o $(B)/obj/tests/unit/fakedo.o
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_FIXTURES) \
     $(B)/libmigd.a $(B)/libmig.a

@@ -9,16 +9,7 @@
  * in-process evhttp server answers what neither will: several pages, and
  * odd XML; and it keeps what the client sent.
  */
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +18,14 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "answer.h"
 #include "aws-creds.h"
 #include "aws.h"
+#include "awstest.h"
 #include "cloudwatch.h"
 #include "fakeaws.h"
 #include "http.h"
@@ -46,21 +36,9 @@
 #define TG_ECS	"targetgroup/ecs/0123456789abcdef"
 #define MAX_PTS	16
 
-static const char *const env_test[] = {
-	"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-	"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-	"AWS_EC2_METADATA_DISABLED=true", NULL
-};
-
-static struct event_base	*base;
-static struct http		*h;
-static struct aws_creds_src	*creds;
+static struct awstest		 at;
 static struct aws		*aws;
-static char			 home[64];
-
-
-/* The in-process server. */
-static struct answer		*srv;
+static struct answer		*srv;		/* at.srv */
 
 /* ---- fakeaws.py: the parent's only ---- */
 
@@ -69,37 +47,14 @@ static struct answer		*srv;
 static struct aws *
 aws_at(int p)
 {
-	struct aws_opts	 o;
-	char		 ep[96];
-	const char	*eps[2];
-
-	snprintf(ep, sizeof(ep), "monitoring=http://127.0.0.1:%d", p);
-	eps[0] = ep;
-	eps[1] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.region = "us-east-1";
-	o.endpoints = eps;
-	o.max_attempts = 2;
-	o.backoff_base_ms = 10;
-	o.backoff_cap_ms = 50;
-	o.timeout_ms = 10000;
-	return aws_new(base, h, creds, &o);
+	return awstest_aws(&at, p, "monitoring", NULL);
 }
 
 static void
 setup(void)
 {
-	struct aws_creds_opts		 co;
-
-	snprintf(home, sizeof(home), "/tmp/check_cloudwatch_home.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	ck_assert_ptr_nonnull(base = event_base_new());
-	ck_assert_ptr_nonnull(h = http_new(base));
-	memset(&co, 0, sizeof(co));
-	co.env = (char *const *)env_test;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = answer_new(base, "text/xml"));
+	awstest_setup(&at, "check_cloudwatch", awstest_env_example, "text/xml");
+	srv = at.srv;
 	aws = NULL;
 }
 
@@ -108,18 +63,14 @@ teardown(void)
 {
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	http_free(h);
-	answer_free(srv);
-	event_base_free(base);
-	rmdir(home);
+	awstest_teardown(&at);
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	answer_run_until(base, n, want, ms);
+	answer_run_until(at.base, n, want, ms);
 }
 
 static void
@@ -145,9 +96,9 @@ fake_post(const char *path, const char *json)
 	r.headers = hdrs;
 	r.body = json;
 	r.bodylen = strlen(json);
-	ck_assert_ptr_nonnull(http_start(h, &r, post_cb, &status));
+	ck_assert_ptr_nonnull(http_start(at.h, &r, post_cb, &status));
 	while (status == 0)
-		event_base_loop(base, EVLOOP_ONCE);
+		event_base_loop(at.base, EVLOOP_ONCE);
 	ck_assert_int_eq(status, 200);
 }
 
@@ -896,7 +847,7 @@ END_TEST
 /* A signature fakeaws refuses: the error names the operation. */
 START_TEST(fake_error_names_operation)
 {
-	struct aws_creds_src	*saved = creds;
+	struct aws_creds_src	*saved = at.creds;
 	struct aws_creds_opts	 co;
 	const char *const	 env_wrong[] = { "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
 				    "AWS_SECRET_ACCESS_KEY=not-the-secret",
@@ -907,8 +858,8 @@ START_TEST(fake_error_names_operation)
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	memset(&co, 0, sizeof(co));
 	co.env = (char *const *)env_wrong;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
+	co.home = at.home;
+	ck_assert_ptr_nonnull(at.creds = aws_creds_new(at.base, at.h, &co));
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 10000);
@@ -920,8 +871,8 @@ START_TEST(fake_error_names_operation)
 	    38) == 0, "%s", g.text);
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	creds = saved;
+	aws_creds_free(at.creds);
+	at.creds = saved;
 }
 END_TEST
 

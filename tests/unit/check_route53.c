@@ -10,16 +10,7 @@
  * makes its own hosted zone through lib/aws. An in-process evhttp server
  * answers odd XML and keeps what the client sent.
  */
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,35 +19,22 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "answer.h"
 #include "aws-creds.h"
 #include "aws.h"
+#include "awstest.h"
 #include "fakeaws.h"
 #include "http.h"
 #include "log.h"
 #include "route53.h"
 
-static const char *const env_test[] = {
-	"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-	"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-	"AWS_EC2_METADATA_DISABLED=true", NULL
-};
-
-static struct event_base	*base;
-static struct http		*h;
-static struct aws_creds_src	*creds;
+static struct awstest		 at;
 static struct aws		*aws;
-static char			 home[64];
-
-
-/* The in-process server. */
-static struct answer		*srv;
+static struct answer		*srv;		/* at.srv */
 
 /* ---- fakeaws.py: the parent's only ---- */
 
@@ -65,37 +43,14 @@ static struct answer		*srv;
 static struct aws *
 aws_at(int p)
 {
-	struct aws_opts	 o;
-	char		 ep[96];
-	const char	*eps[2];
-
-	snprintf(ep, sizeof(ep), "route53=http://127.0.0.1:%d", p);
-	eps[0] = ep;
-	eps[1] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.region = "us-east-1";
-	o.endpoints = eps;
-	o.max_attempts = 2;
-	o.backoff_base_ms = 10;
-	o.backoff_cap_ms = 50;
-	o.timeout_ms = 10000;
-	return aws_new(base, h, creds, &o);
+	return awstest_aws(&at, p, "route53", NULL);
 }
 
 static void
 setup(void)
 {
-	struct aws_creds_opts		 co;
-
-	snprintf(home, sizeof(home), "/tmp/check_route53_home.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	ck_assert_ptr_nonnull(base = event_base_new());
-	ck_assert_ptr_nonnull(h = http_new(base));
-	memset(&co, 0, sizeof(co));
-	co.env = (char *const *)env_test;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = answer_new(base, "text/xml"));
+	awstest_setup(&at, "check_route53", awstest_env_example, "text/xml");
+	srv = at.srv;
 	aws = NULL;
 }
 
@@ -104,18 +59,14 @@ teardown(void)
 {
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	http_free(h);
-	answer_free(srv);
-	event_base_free(base);
-	rmdir(home);
+	awstest_teardown(&at);
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	answer_run_until(base, n, want, ms);
+	answer_run_until(at.base, n, want, ms);
 }
 
 /* ---- what the callbacks saw, copied ---- */
