@@ -40,6 +40,7 @@
 #include "aws.h"
 #include "http.h"
 #include "log.h"
+#include "spawn.h"
 #include "sts.h"
 
 #define MAX_SEEN	128
@@ -98,46 +99,17 @@ static const char *const env_wrong[] = {
 	"AWS_EC2_METADATA_DISABLED=true", NULL
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- child processes (moto, fakeaws): the parent's only ---- */
 
 static void	signals_catch(int);
-
-static void
-child_stop(pid_t *pid)
-{
-	int	i;
-
-	if (*pid <= 0)
-		return;
-	kill(-*pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-			*pid = -1;
-			return;
-		}
-		usleep(100000);
-	}
-	kill(-*pid, SIGKILL);
-	waitpid(*pid, NULL, 0);
-	*pid = -1;
-}
 
 static void
 children_stop(void)
 {
 	if (getpid() != main_pid)
 		return;
-	child_stop(&fake_pid);
-	child_stop(&moto_pid);
+	spawn_stop(&fake_pid, 1);
+	spawn_stop(&moto_pid, 1);
 	signals_catch(0);
 }
 
@@ -212,118 +184,38 @@ signals_catch(int on)
 	}
 }
 
-/* A port nobody listens on now. */
 static int
-free_port(void)
+fakeaws_ready(void *arg)
 {
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			fd, p;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
+	fake_port = spawn_env_int(tmp_files[2], "FAKEAWS_PORT");
+	return fake_port > 0 && spawn_http_ok(fake_port, "/_fake/health");
 }
 
-/* Does GET path on 127.0.0.1:p answer 200? Blocking: parent only. */
 static int
-http_ok(int p, const char *path)
+moto_ready(void *arg)
 {
-	struct sockaddr_in	sin;
-	struct timeval		tv = { 1, 0 };
-	char			buf[64], req[256];
-	ssize_t			n;
-	int			fd, ok = 0;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return 0;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(p);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
-	    path);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
-	    (n = read(fd, buf, sizeof(buf) - 1)) > 12) {
-		buf[n] = '\0';
-		ok = strncmp(buf + 9, "200", 3) == 0;
-	}
-	close(fd);
-	return ok;
-}
-
-static pid_t
-spawn(char *const argv[], const char *log)
-{
-	pid_t	pid;
-	int	fd;
-
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd != -1) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	return pid;
+	return spawn_http_ok(moto_port, "/moto-api/");
 }
 
 /* fakeaws.py, in front of our moto; optional: fake_port stays 0. */
 static void
 fakeaws_start(void)
 {
-	char		 murl[64], envf[128], log[128], line[128];
+	char		 murl[64];
 	char		*argv[] = { "python3", "tests/fakes/fakeaws.py", "--moto",
 			    murl, "--port", "0", "--cred", "testing:testing",
-			    "--env-file", envf, NULL };
-	FILE		*f;
-	int64_t		 deadline;
+			    "--env-file", tmp_files[2], NULL };
 
 	if (access("tests/fakes/fakeaws.py", R_OK) != 0)
 		return;
 	snprintf(murl, sizeof(murl), "http://127.0.0.1:%d", moto_port);
-	snprintf(envf, sizeof(envf), "%s", tmp_files[2]);
-	snprintf(log, sizeof(log), "%s", tmp_files[1]);
-	if ((fake_pid = spawn(argv, log)) == -1)
+	if ((fake_pid = spawn_start(argv, tmp_files[1], SIGKILL)) == -1)
 		return;
-	for (deadline = now_ms() + 15000; now_ms() < deadline;
-	    usleep(100000)) {
-		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-			fake_pid = -1;
-			break;
-		}
-		if ((f = fopen(envf, "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (strncmp(line, "FAKEAWS_PORT=", 13) == 0)
-				fake_port = atoi(line + 13);
-		fclose(f);
-		if (fake_port > 0 && http_ok(fake_port, "/_fake/health"))
-			return;
-	}
+	if (spawn_wait(&fake_pid, 15000, 100, fakeaws_ready, NULL))
+		return;
 	fprintf(stderr, "check_aws: fakeaws.py did not start (see %s); its "
-	    "tests are skipped\n", log);
-	child_stop(&fake_pid);
+	    "tests are skipped\n", tmp_files[1]);
+	spawn_stop(&fake_pid, 1);
 	fake_port = 0;
 }
 
@@ -331,33 +223,25 @@ fakeaws_start(void)
 static void
 moto_start(void)
 {
-	char		 portstr[16], log[128];
+	char		 portstr[16];
 	char		*argv[] = { "moto_server", "-H", "127.0.0.1", "-p",
 			    portstr, NULL };
-	int64_t		 deadline;
 
 	if (tmp_dir[0] == '\0')
 		return;
-	if ((moto_port = free_port()) == -1)
+	if ((moto_port = spawn_free_port()) == -1)
 		return;
 	signals_catch(1);
 	snprintf(portstr, sizeof(portstr), "%d", moto_port);
-	snprintf(log, sizeof(log), "%s", tmp_files[0]);
-	if ((moto_pid = spawn(argv, log)) == -1)
+	if ((moto_pid = spawn_start(argv, tmp_files[0], SIGKILL)) == -1)
 		return;
-	for (deadline = now_ms() + 20000; now_ms() < deadline;
-	    usleep(50000)) {
-		if (waitpid(moto_pid, NULL, WNOHANG) == moto_pid) {
-			moto_pid = -1;
-			break;
-		}
-		if (http_ok(moto_port, "/moto-api/")) {
-			fakeaws_start();
-			return;
-		}
+	if (spawn_wait(&moto_pid, 20000, 50, moto_ready, NULL)) {
+		fakeaws_start();
+		return;
 	}
-	fprintf(stderr, "check_aws: moto_server did not start (see %s)\n", log);
-	child_stop(&moto_pid);
+	fprintf(stderr, "check_aws: moto_server did not start (see %s)\n",
+	    tmp_files[0]);
+	spawn_stop(&moto_pid, 1);
 }
 
 /* ---- the in-process server ---- */
@@ -746,7 +630,7 @@ END_TEST
 START_TEST(connection_refused)
 {
 	struct got	 g = { 0 };
-	int		 dead = free_port();
+	int		 dead = spawn_free_port();
 
 	ck_assert_int_gt(dead, 0);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, dead, 3, 5, 20, NULL));
