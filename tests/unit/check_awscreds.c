@@ -24,9 +24,11 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "answer.h"
 #include "aws-creds.h"
 #include "http.h"
 #include "log.h"
+#include "spawn.h"
 
 #define IMDS_TOKEN	"imds-token-123"
 #define IMDS_ROLE	"test-role"
@@ -60,10 +62,9 @@ struct result {
 };
 
 static struct event_base	*base;
-static struct evhttp		*server;
+static struct answer		*server;
 static struct http		*client;
 static struct fake		 fk;
-static int			 port;
 static char			 home[64];
 static char			 url_imds[128], url_base[128], url_sts[128];
 static char			 url_dead[64];
@@ -82,11 +83,7 @@ iso(char *buf, size_t sz, time_t t)
 static void
 reply(struct evhttp_request *req, int code, const char *body)
 {
-	struct evbuffer	*b = evbuffer_new();
-
-	evbuffer_add(b, body, strlen(body));
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", b);
-	evbuffer_free(b);
+	answer_reply(req, code, NULL, body, strlen(body));
 }
 
 static const char *
@@ -241,38 +238,19 @@ serve(struct evhttp_request *req, void *arg)
 static void
 setup(void)
 {
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
-	int				 fd;
+	int	port, dead;
 
 	memset(&fk, 0, sizeof(fk));
 	fk.imds_exp = 7200;
-	base = event_base_new();
-	server = evhttp_new(base);
-	evhttp_set_allowed_methods(server, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_POST);
-	evhttp_set_gencb(server, serve, NULL);
-	bs = evhttp_bind_socket_with_handle(server, "127.0.0.1", 0);
-	ck_assert_ptr_nonnull(bs);
-	fd = evhttp_bound_socket_get_fd(bs);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
+	ck_assert_ptr_nonnull(base = event_base_new());
+	server = answer_new(base, NULL);
+	answer_handle(server, serve, NULL);
+	port = server->port;
 	snprintf(url_base, sizeof(url_base), "http://127.0.0.1:%d", port);
 	snprintf(url_imds, sizeof(url_imds), "http://127.0.0.1:%d/imds/", port);
 	snprintf(url_sts, sizeof(url_sts), "http://127.0.0.1:%d/sts/", port);
-
-	/* A port nothing listens on: bind one, close it. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	len = sizeof(sin);
-	getsockname(fd, (struct sockaddr *)&sin, &len);
-	snprintf(url_dead, sizeof(url_dead), "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
-	close(fd);
+	ck_assert_int_gt(dead = spawn_free_port(), 0);
+	snprintf(url_dead, sizeof(url_dead), "http://127.0.0.1:%d", dead);
 
 	client = http_new(base);
 	ck_assert_ptr_nonnull(client);
@@ -290,7 +268,7 @@ static void
 teardown(void)
 {
 	http_free(client);
-	evhttp_free(server);
+	answer_free(server);
 	event_base_free(base);
 	nftw(home, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
@@ -359,8 +337,7 @@ got_cb(void *arg, const struct aws_creds *c, const char *err)
 static void
 wait_for(struct result *r)
 {
-	while (!r->done)
-		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert(answer_run_until(base, &r->done, 1, 30000));
 }
 
 static void
