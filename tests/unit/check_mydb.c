@@ -28,6 +28,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "answer.h"
 #include "mdbpair.h"
 #include "mydb.h"
 
@@ -128,24 +129,11 @@ rec_cb(void *arg, struct mydb_result *res)
 	r->res = clone_result(res);
 }
 
-static void
-noop_cb(evutil_socket_t fd, short what, void *arg)
-{
-}
-
 /* Turn the loop until *flag or ms passed. */
 static void
 loop_until(const int *flag, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 20000 };
-	int64_t		 end = now_us() + ms * 1000;
-
-	tick = event_new(base, -1, EV_PERSIST, noop_cb, NULL);
-	event_add(tick, &tv);
-	while ((flag == NULL || !*flag) && now_us() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(base, flag, 1, ms);
 }
 
 static void
