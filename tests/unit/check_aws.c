@@ -997,14 +997,20 @@ END_TEST
 
 /* ---- moto ---- */
 
+/* A struct aws on moto, which must run: backoff 10 to 100 ms. */
+static struct aws *
+moto_aws(int max, const char *region)
+{
+	if (moto_pid <= 0)
+		ck_abort_msg("moto_server is not running");
+	return aws_make(creds, moto_port, max, 10, 100, region);
+}
+
 START_TEST(moto_sts_identity)
 {
 	struct idgot	ig = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, NULL));
 	ck_assert_ptr_nonnull(sts_get_caller_identity(aws, id_cb, &ig));
 	run_until(&ig.n, 1, 10000);
 	ck_assert_int_eq(ig.n, 1);
@@ -1021,10 +1027,7 @@ START_TEST(moto_query_services)
 {
 	struct got	 g = { 0 }, g2 = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeLoadBalancers", NULL,
 	    &g));
 	ck_assert_ptr_nonnull(query(&aws_cloudwatch, "ListMetrics", NULL,
@@ -1049,10 +1052,7 @@ START_TEST(moto_ecs_json)
 {
 	struct got	 g = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, NULL));
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "ListClusters", NULL,
 	    got_cb, &g));
 	run_until(&g.n, 1, 10000);
@@ -1068,10 +1068,7 @@ START_TEST(moto_route53_rest)
 	struct got	 g = { 0 }, g2 = { 0 };
 	char		*t;
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    "eu-west-1"));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, "eu-west-1"));
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "GET", "hostedzone",
 	    NULL, NULL, "ListHostedZones", got_cb, &g));
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "GET",
@@ -1100,10 +1097,7 @@ START_TEST(moto_errors_not_retried)
 	    "0123456789abcdef", NULL };
 	struct got		 g = { 0 }, g2 = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 5, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(5, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeTargetGroups", arns,
 	    &g));
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "DescribeServices",

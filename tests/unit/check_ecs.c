@@ -64,7 +64,8 @@ static void
 setup(void)
 {
 	memset(&fx, 0, sizeof(fx));
-	awstest_setup(&at, "check_ecs", awstest_env_moto, "application/x-amz-json-1.1");
+	awstest_setup(&at, "check_ecs", awstest_env_moto,
+	    "application/x-amz-json-1.1");
 	srv = at.srv;
 	aws = NULL;
 }

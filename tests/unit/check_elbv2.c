@@ -67,7 +67,8 @@ static void
 setup(void)
 {
 	memset(&fx, 0, sizeof(fx));
-	awstest_setup(&at, "check_elbv2", awstest_env_moto, "text/xml");
+	awstest_setup(&at, "check_elbv2", awstest_env_moto,
+	    "text/xml");
 	srv = at.srv;
 	aws = NULL;
 }

@@ -49,7 +49,8 @@ aws_at(int p)
 static void
 setup(void)
 {
-	awstest_setup(&at, "check_route53", awstest_env_example, "text/xml");
+	awstest_setup(&at, "check_route53", awstest_env_example,
+	    "text/xml");
 	srv = at.srv;
 	aws = NULL;
 }
