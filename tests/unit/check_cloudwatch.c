@@ -103,6 +103,25 @@ fake_post(const char *path, const char *json)
 	ck_assert_int_eq(status, 200);
 }
 
+/*
+ * A query of the ALB and both target groups in one-minute periods over
+ * the last span seconds, up to the last whole minute: which it returns.
+ */
+static int64_t
+query_both(struct cw_alb_query *q, int64_t span)
+{
+	int64_t	end = (int64_t)time(NULL) / 60 * 60;
+
+	memset(q, 0, sizeof(*q));
+	q->load_balancer = LB;
+	q->tg[CW_TG_DROPLET] = TG_DO;
+	q->tg[CW_TG_ECS] = TG_ECS;
+	q->period = 60;
+	q->start = end - span;
+	q->end = end;
+	return end;
+}
+
 /* ---- what the callbacks saw, copied ---- */
 
 struct got_series {
@@ -689,14 +708,7 @@ START_TEST(fake_metrics_read_back)
 	    "\"TargetResponseTime\": {\"" TG_ECS "\": {\"p95\": [0.2],"
 	    " \"p99\": [0.4, 0.25]}}}}");
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
-	end = (int64_t)time(NULL) / 60 * 60;
-	memset(&q, 0, sizeof(q));
-	q.load_balancer = LB;
-	q.tg[CW_TG_DROPLET] = TG_DO;
-	q.tg[CW_TG_ECS] = TG_ECS;
-	q.period = 60;
-	q.start = end - 600;
-	q.end = end;
+	end = query_both(&q, 600);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 10000);
 	ck_assert_int_eq(g.n, 1);
@@ -752,21 +764,13 @@ START_TEST(fake_no_data)
 {
 	struct cw_alb_query	 q;
 	struct got		 g = { 0 };
-	int64_t			 end;
 	int			 t, k;
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	/* No values: GetMetricData goes to moto, which has none for ALBs. */
 	fake_post("/_fake/reset", "{}");
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
-	end = (int64_t)time(NULL) / 60 * 60;
-	memset(&q, 0, sizeof(q));
-	q.load_balancer = LB;
-	q.tg[CW_TG_DROPLET] = TG_DO;
-	q.tg[CW_TG_ECS] = TG_ECS;
-	q.period = 60;
-	q.start = end - 300;
-	q.end = end;
+	query_both(&q, 300);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 10000);
 	ck_assert_int_eq(g.n, 1);
