@@ -1121,32 +1121,12 @@ END_TEST
 
 /* ---- fakeaws.py, when it runs ---- */
 
-static void
-post_cb(void *arg, const struct http_response *resp)
-{
-	*(int *)arg = resp->status != 0 ? resp->status : -1;
-}
-
+/* POST json to fakeaws's control API; it must answer 200. */
 static void
 fake_post(const char *path, const char *json)
 {
-	struct http_request	 r;
-	const char *const	 hdrs[] = { "Content-Type: application/json",
-				    NULL };
-	char			 url[128];
-	int			 status = 0;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", fake_port, path);
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.headers = hdrs;
-	r.body = json;
-	r.bodylen = strlen(json);
-	ck_assert_ptr_nonnull(http_start(h, &r, post_cb, &status));
-	while (status == 0)
-		event_base_loop(base, EVLOOP_ONCE);
-	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(spawn_request(fake_port, "POST", path, json, NULL,
+	    NULL), 200);
 }
 
 START_TEST(fake_wrong_secret)

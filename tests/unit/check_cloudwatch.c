@@ -30,6 +30,7 @@
 #include "fakeaws.h"
 #include "http.h"
 #include "log.h"
+#include "spawn.h"
 
 #define LB	"app/shop/50dc6c495c0c9188"
 #define TG_DO	"targetgroup/do/73e2d6bc24d8a067"
@@ -74,33 +75,12 @@ run_until(int *n, int want, int64_t ms)
 	answer_run_until(at.base, n, want, ms);
 }
 
-static void
-post_cb(void *arg, const struct http_response *resp)
-{
-	*(int *)arg = resp->status != 0 ? resp->status : -1;
-}
-
 /* POST json to fakeaws's control API; it must answer 200. */
 static void
 fake_post(const char *path, const char *json)
 {
-	struct http_request	 r;
-	const char *const	 hdrs[] = { "Content-Type: application/json",
-				    NULL };
-	char			 url[128];
-	int			 status = 0;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", fake_port, path);
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.headers = hdrs;
-	r.body = json;
-	r.bodylen = strlen(json);
-	ck_assert_ptr_nonnull(http_start(at.h, &r, post_cb, &status));
-	while (status == 0)
-		event_base_loop(at.base, EVLOOP_ONCE);
-	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(spawn_request(fake_port, "POST", path, json, NULL,
+	    NULL), 200);
 }
 
 /*

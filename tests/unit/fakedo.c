@@ -1,11 +1,6 @@
 /*
  * fakedo: one fakedo.py per unit suite; see fakedo.h.
  */
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,56 +31,7 @@ int
 fakedo_request(const char *method, const char *path, const char *json,
     const char *token, char **reply)
 {
-	struct sockaddr_in	 sin;
-	struct timeval		 tv = { 10, 0 };
-	char			*req = NULL, *buf = NULL, *body, *nb;
-	size_t			 len = 0, cap = 0;
-	ssize_t			 n;
-	int			 fd, status = -1, r;
-
-	if (reply != NULL)
-		*reply = NULL;
-	if (fakedo_port <= 0 ||
-	    (fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(fakedo_port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	r = asprintf(&req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-	    "%s%s%s"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-	    method, path, token != NULL ? "Authorization: Bearer " : "",
-	    token != NULL ? token : "", token != NULL ? "\r\n" : "",
-	    json != NULL ? strlen(json) : 0, json != NULL ? json : "");
-	if (r == -1)
-		goto done;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    write(fd, req, strlen(req)) != (ssize_t)strlen(req))
-		goto done;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap * 2 + 8192;
-			if ((nb = realloc(buf, cap)) == NULL)
-				goto done;
-			buf = nb;
-		}
-		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
-			break;
-		len += (size_t)n;
-	}
-	if (buf == NULL || len < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
-		goto done;
-	buf[len] = '\0';
-	status = atoi(buf + 9);
-	if (reply != NULL && (body = strstr(buf, "\r\n\r\n")) != NULL)
-		*reply = strdup(body + 4);
-done:
-	free(req);
-	free(buf);
-	close(fd);
-	return status;
+	return spawn_request(fakedo_port, method, path, json, token, reply);
 }
 
 int

@@ -126,31 +126,65 @@ spawn_free_port(void)
 }
 
 int
-spawn_http_ok(int port, const char *path)
+spawn_request(int port, const char *method, const char *path,
+    const char *json, const char *token, char **reply)
 {
-	struct sockaddr_in	sin;
-	struct timeval		tv = { 1, 0 };
-	char			buf[64], req[256];
-	ssize_t			n;
-	int			fd, ok = 0;
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { 10, 0 };
+	char			*req = NULL, *buf = NULL, *body, *nb;
+	size_t			 len = 0, cap = 0;
+	ssize_t			 n;
+	int			 fd, status = -1, r;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return 0;
+	if (reply != NULL)
+		*reply = NULL;
+	if (port <= 0 ||
+	    (fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
-	    path);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
-	    (n = read(fd, buf, sizeof(buf) - 1)) > 12) {
-		buf[n] = '\0';
-		ok = strncmp(buf + 9, "200", 3) == 0;
+	r = asprintf(&req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+	    "%s%s%s"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	    method, path, token != NULL ? "Authorization: Bearer " : "",
+	    token != NULL ? token : "", token != NULL ? "\r\n" : "",
+	    json != NULL ? strlen(json) : 0, json != NULL ? json : "");
+	if (r == -1)
+		goto done;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		goto done;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap * 2 + 8192;
+			if ((nb = realloc(buf, cap)) == NULL)
+				goto done;
+			buf = nb;
+		}
+		if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
+			break;
+		len += (size_t)n;
 	}
+	if (buf == NULL || len < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
+		goto done;
+	buf[len] = '\0';
+	status = atoi(buf + 9);
+	if (reply != NULL && (body = strstr(buf, "\r\n\r\n")) != NULL)
+		*reply = strdup(body + 4);
+done:
+	free(req);
+	free(buf);
 	close(fd);
-	return ok;
+	return status;
+}
+
+int
+spawn_http_ok(int port, const char *path)
+{
+	return spawn_request(port, "GET", path, NULL, NULL, NULL) == 200;
 }
 
 pid_t

@@ -25,7 +25,15 @@ int	spawn_tmpdir(char *dir, size_t len, const char *suite);
 void	spawn_rmdir(char *dir, const char *suite);
 /* A loopback port nobody listens on now, or -1. */
 int	spawn_free_port(void);
-/* Does GET path on 127.0.0.1:port answer 200 within a second? */
+/*
+ * One request to 127.0.0.1:port (blocking, 10 s at most): METHOD PATH
+ * with a JSON body (NULL: none) and, when token is not NULL,
+ * "Authorization: Bearer token". The status, or -1 without an answer;
+ * *reply (may be NULL) gets the body, malloc'd.
+ */
+int	spawn_request(int port, const char *method, const char *path,
+	    const char *json, const char *token, char **reply);
+/* Does GET path on 127.0.0.1:port answer 200? */
 int	spawn_http_ok(int port, const char *path);
 /*
  * Start argv in a process group of its own, stdout and stderr to log;
