@@ -197,12 +197,18 @@ answer_reply(struct evhttp_request *req, int status, const char *ctype,
 }
 
 int64_t
-answer_now_ms(void)
+answer_now_us(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+answer_now_ms(void)
+{
+	return answer_now_us() / 1000;
 }
 
 static void

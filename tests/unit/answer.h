@@ -82,7 +82,8 @@ void		 answer_handle(struct answer *,
 void		 answer_reply(struct evhttp_request *req, int status,
 		    const char *ctype, const char *body, size_t len);
 
-/* Milliseconds on the monotonic clock. */
+/* Microseconds, milliseconds on the monotonic clock. */
+int64_t		 answer_now_us(void);
 int64_t		 answer_now_ms(void);
 /*
  * Run base until *n reaches want (n NULL: never) or ms pass, waking at

@@ -107,15 +107,6 @@ static pid_t			 tls_pid = -1;
 static int			 tls_port;
 static pid_t			 main_pid;
 
-static int64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static const char *
 method_name(enum evhttp_cmd_type cmd)
 {
@@ -690,11 +681,11 @@ START_TEST(total_timeout)
 
 	rq.url = url("/delay?ms=2000&body=never");
 	rq.timeout_ms = 200;
-	t0 = now_us();
+	t0 = answer_now_us();
 	start(&rq, &slow);
 	start_url("/delay?ms=50&body=quick", &fast);
 	ck_assert(run_until(&slow.ncalls, 1, 3000));
-	ms = (now_us() - t0) / 1000;
+	ms = (answer_now_us() - t0) / 1000;
 	ck_assert_int_eq(slow.error, CURLE_OPERATION_TIMEDOUT);
 	ck_assert_int_eq(slow.status, 0);
 	ck_assert_str_ne(slow.message, "");

@@ -16,24 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "spawn.h"
 
 #define SPAWN_NGUARDS	4
 
 static pid_t		 spawn_main_pid;
 static pid_t		*spawn_guards[SPAWN_NGUARDS];
-
-static int64_t
-spawn_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 spawn_signal(int sig)
@@ -215,7 +206,7 @@ spawn_wait(pid_t *pid, int ms, int step_ms, int (*ready)(void *), void *arg)
 {
 	int64_t	deadline;
 
-	for (deadline = spawn_now_ms() + ms; spawn_now_ms() < deadline;
+	for (deadline = answer_now_ms() + ms; answer_now_ms() < deadline;
 	    usleep(step_ms * 1000)) {
 		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
 			*pid = -1;
