@@ -33,7 +33,7 @@ static void
 answer_record(struct answer_seen *s, struct evhttp_request *req)
 {
 	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
-	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
+	struct evbuffer		*body;
 	size_t			 len;
 
 	s->method = evhttp_request_get_command(req);
@@ -43,6 +43,7 @@ answer_record(struct answer_seen *s, struct evhttp_request *req)
 	answer_copy_hdr(s->amzdate, sizeof(s->amzdate), in, "X-Amz-Date");
 	answer_copy_hdr(s->ctype, sizeof(s->ctype), in, "Content-Type");
 	answer_copy_hdr(s->target, sizeof(s->target), in, "X-Amz-Target");
+	body = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(body);
 	if (len >= sizeof(s->body))
 		len = sizeof(s->body) - 1;
@@ -59,7 +60,7 @@ answer_cb(struct evhttp_request *req, void *arg)
 	int			 k;
 
 	if (a->handler != NULL) {
-		a->handler(req, a->arg);
+		a->handler(req, a->handler_arg);
 		return;
 	}
 	k = a->n < a->nsteps ? a->n : a->nsteps - 1;
@@ -69,7 +70,7 @@ answer_cb(struct evhttp_request *req, void *arg)
 		a->seen[a->n] = a->last;
 	a->n++;
 	if (a->observe != NULL)
-		a->observe(&a->last, a->arg);
+		a->observe(&a->last, a->observe_arg);
 	if (st->status == 0)
 		return;		/* held: freed with the server */
 	out = evhttp_request_get_output_headers(req);
@@ -170,7 +171,7 @@ answer_observe(struct answer *a,
     void (*fn)(const struct answer_seen *, void *), void *arg)
 {
 	a->observe = fn;
-	a->arg = arg;
+	a->observe_arg = arg;
 }
 
 void
@@ -178,7 +179,7 @@ answer_handle(struct answer *a, void (*fn)(struct evhttp_request *, void *),
     void *arg)
 {
 	a->handler = fn;
-	a->arg = arg;
+	a->handler_arg = arg;
 }
 
 void

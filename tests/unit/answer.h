@@ -21,7 +21,7 @@
 
 /* One answer of the script. */
 struct answer_step {
-	int		 status;	/* 0: hold the request, never answer */
+	int		 status;	/* 0: hold it, never answer */
 	const char	*body;
 	const char	*ctype;		/* NULL: the server's */
 	const char	*hname, *hvalue;	/* one more header, or NULL */
@@ -41,10 +41,10 @@ struct answer_seen {
 
 struct answer {
 	int			 port;
-	char			 url[32];	/* "http://127.0.0.1:PORT" */
+	char			 url[32];	/* http://127.0.0.1:PORT */
 	int			 n;		/* requests so far */
-	struct answer_seen	 seen[ANSWER_NSEEN];	/* the first ones */
-	struct answer_seen	 last;			/* the latest one */
+	struct answer_seen	 seen[ANSWER_NSEEN]; /* the first ones */
+	struct answer_seen	 last;		/* the latest one */
 
 	struct evhttp		*http;
 	struct answer_step	 steps[ANSWER_NSTEPS];
@@ -52,8 +52,10 @@ struct answer {
 	const char		*ctype;
 	const char		*hname, *hvalue;
 	void			(*handler)(struct evhttp_request *, void *);
-	void			(*observe)(const struct answer_seen *, void *);
-	void			*arg;
+	void			*handler_arg;
+	void			(*observe)(const struct answer_seen *,
+				    void *);
+	void			*observe_arg;
 };
 
 /*

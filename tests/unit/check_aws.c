@@ -294,7 +294,8 @@ aws_make(struct aws_creds_src *src, int p, int max, int64_t base_ms,
 	struct aws_opts	o;
 	char		url[64];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", p > 0 ? p : srv->port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d",
+	    p > 0 ? p : srv->port);
 	endpoints_at(url);
 	memset(&o, 0, sizeof(o));
 	o.region = region != NULL ? region : "us-east-1";

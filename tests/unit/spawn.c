@@ -189,7 +189,8 @@ spawn_start(char *const argv[], const char *log, int deathsig)
 	if (pid == 0) {
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, deathsig);
-		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd != -1) {
 			dup2(fd, 1);
 			dup2(fd, 2);
 			close(fd);
