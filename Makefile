@@ -120,9 +120,12 @@ $(B)/migrated: $(B)/obj/daemon/migrated.o $(B)/libmigd.a $(B)/libmig.a
 $(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-# The real servers some suites need: MariaDB, moto, moto behind fakeaws.py,
-# fakedo.py.
+# The real servers some suites need (MariaDB, moto, moto behind fakeaws.py,
+# fakedo.py, all started through spawn), the canned HTTP peer on the test's
+# own loop (answer) and the AWS client suites' common setup (awstest).
 TEST_FIXTURES	:= $(B)/obj/tests/unit/mdbpair.o $(B)/obj/tests/unit/moto.o \
+    $(B)/obj/tests/unit/answer.o $(B)/obj/tests/unit/awstest.o \
+    $(B)/obj/tests/unit/spawn.o \
     $(B)/obj/tests/unit/fakeaws.o $(B)/obj/tests/unit/fakedo.o
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_FIXTURES) \
     $(B)/libmigd.a $(B)/libmig.a

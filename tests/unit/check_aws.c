@@ -35,15 +35,16 @@
 #include <jansson.h>
 #include <libxml/tree.h>
 
+#include "answer.h"
 #include "aws-creds.h"
 #include "aws.h"
 #include "http.h"
 #include "log.h"
+#include "spawn.h"
 #include "sts.h"
 
 #define MAX_SEEN	128
 #define MAX_IDS		8
-#define MAX_STEPS	8
 
 /* What one callback saw; copied, since res goes when it returns. */
 struct got {
@@ -61,25 +62,8 @@ struct got {
 	int		*counter;	/* shared count of callbacks */
 };
 
-/* One answer of the server's script; the last one repeats. */
-struct step {
-	int		 status;	/* 0: hold the request, never answer */
-	const char	*body;
-	const char	*ctype;
-	const char	*hname, *hvalue;	/* one more header */
-};
-
-/* What the server saw. */
-struct seen {
-	int	 n;
-	char	 method[8];
-	char	 path[128];
-	char	 host[128];
-	char	 auth[512];
-	char	 amzdate[32];
-	char	 ctype[128];
-	char	 target[128];
-	char	 body[1024];
+/* When the server saw each request, by the Id= in its body. */
+struct arrivals {
 	int64_t	 at_ms[MAX_IDS][MAX_SEEN / MAX_IDS];
 	int	 nat[MAX_IDS];
 };
@@ -88,15 +72,12 @@ static struct event_base	*base;
 static struct http		*h;
 static struct aws_creds_src	*creds;
 static struct aws		*aws;
-static struct evhttp		*srv;
-static int			 port;
+static struct answer		*srv;
 static char			 home[128];
 static char			 ep_buf[5][128];
 static const char		*eps[6];
 
-static struct step		 script[MAX_STEPS];
-static int			 nscript;
-static struct seen		 seen;
+static struct arrivals		 arrived;
 
 static pid_t			 main_pid;
 static pid_t			 moto_pid = -1;
@@ -118,46 +99,17 @@ static const char *const env_wrong[] = {
 	"AWS_EC2_METADATA_DISABLED=true", NULL
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- child processes (moto, fakeaws): the parent's only ---- */
 
 static void	signals_catch(int);
-
-static void
-child_stop(pid_t *pid)
-{
-	int	i;
-
-	if (*pid <= 0)
-		return;
-	kill(-*pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-			*pid = -1;
-			return;
-		}
-		usleep(100000);
-	}
-	kill(-*pid, SIGKILL);
-	waitpid(*pid, NULL, 0);
-	*pid = -1;
-}
 
 static void
 children_stop(void)
 {
 	if (getpid() != main_pid)
 		return;
-	child_stop(&fake_pid);
-	child_stop(&moto_pid);
+	spawn_stop(&fake_pid, 1);
+	spawn_stop(&moto_pid, 1);
 	signals_catch(0);
 }
 
@@ -232,118 +184,38 @@ signals_catch(int on)
 	}
 }
 
-/* A port nobody listens on now. */
 static int
-free_port(void)
+fakeaws_ready(void *arg)
 {
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			fd, p;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
+	fake_port = spawn_env_int(tmp_files[2], "FAKEAWS_PORT");
+	return fake_port > 0 && spawn_http_ok(fake_port, "/_fake/health");
 }
 
-/* Does GET path on 127.0.0.1:p answer 200? Blocking: parent only. */
 static int
-http_ok(int p, const char *path)
+moto_ready(void *arg)
 {
-	struct sockaddr_in	sin;
-	struct timeval		tv = { 1, 0 };
-	char			buf[64], req[256];
-	ssize_t			n;
-	int			fd, ok = 0;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return 0;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(p);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
-	    path);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
-	    (n = read(fd, buf, sizeof(buf) - 1)) > 12) {
-		buf[n] = '\0';
-		ok = strncmp(buf + 9, "200", 3) == 0;
-	}
-	close(fd);
-	return ok;
-}
-
-static pid_t
-spawn(char *const argv[], const char *log)
-{
-	pid_t	pid;
-	int	fd;
-
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd != -1) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	return pid;
+	return spawn_http_ok(moto_port, "/moto-api/");
 }
 
 /* fakeaws.py, in front of our moto; optional: fake_port stays 0. */
 static void
 fakeaws_start(void)
 {
-	char		 murl[64], envf[128], log[128], line[128];
+	char		 murl[64];
 	char		*argv[] = { "python3", "tests/fakes/fakeaws.py", "--moto",
 			    murl, "--port", "0", "--cred", "testing:testing",
-			    "--env-file", envf, NULL };
-	FILE		*f;
-	int64_t		 deadline;
+			    "--env-file", tmp_files[2], NULL };
 
 	if (access("tests/fakes/fakeaws.py", R_OK) != 0)
 		return;
 	snprintf(murl, sizeof(murl), "http://127.0.0.1:%d", moto_port);
-	snprintf(envf, sizeof(envf), "%s", tmp_files[2]);
-	snprintf(log, sizeof(log), "%s", tmp_files[1]);
-	if ((fake_pid = spawn(argv, log)) == -1)
+	if ((fake_pid = spawn_start(argv, tmp_files[1], SIGKILL)) == -1)
 		return;
-	for (deadline = now_ms() + 15000; now_ms() < deadline;
-	    usleep(100000)) {
-		if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-			fake_pid = -1;
-			break;
-		}
-		if ((f = fopen(envf, "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (strncmp(line, "FAKEAWS_PORT=", 13) == 0)
-				fake_port = atoi(line + 13);
-		fclose(f);
-		if (fake_port > 0 && http_ok(fake_port, "/_fake/health"))
-			return;
-	}
+	if (spawn_wait(&fake_pid, 15000, 100, fakeaws_ready, NULL))
+		return;
 	fprintf(stderr, "check_aws: fakeaws.py did not start (see %s); its "
-	    "tests are skipped\n", log);
-	child_stop(&fake_pid);
+	    "tests are skipped\n", tmp_files[1]);
+	spawn_stop(&fake_pid, 1);
 	fake_port = 0;
 }
 
@@ -351,105 +223,40 @@ fakeaws_start(void)
 static void
 moto_start(void)
 {
-	char		 portstr[16], log[128];
+	char		 portstr[16];
 	char		*argv[] = { "moto_server", "-H", "127.0.0.1", "-p",
 			    portstr, NULL };
-	int64_t		 deadline;
 
 	if (tmp_dir[0] == '\0')
 		return;
-	if ((moto_port = free_port()) == -1)
+	if ((moto_port = spawn_free_port()) == -1)
 		return;
 	signals_catch(1);
 	snprintf(portstr, sizeof(portstr), "%d", moto_port);
-	snprintf(log, sizeof(log), "%s", tmp_files[0]);
-	if ((moto_pid = spawn(argv, log)) == -1)
+	if ((moto_pid = spawn_start(argv, tmp_files[0], SIGKILL)) == -1)
 		return;
-	for (deadline = now_ms() + 20000; now_ms() < deadline;
-	    usleep(50000)) {
-		if (waitpid(moto_pid, NULL, WNOHANG) == moto_pid) {
-			moto_pid = -1;
-			break;
-		}
-		if (http_ok(moto_port, "/moto-api/")) {
-			fakeaws_start();
-			return;
-		}
+	if (spawn_wait(&moto_pid, 20000, 50, moto_ready, NULL)) {
+		fakeaws_start();
+		return;
 	}
-	fprintf(stderr, "check_aws: moto_server did not start (see %s)\n", log);
-	child_stop(&moto_pid);
+	fprintf(stderr, "check_aws: moto_server did not start (see %s)\n",
+	    tmp_files[0]);
+	spawn_stop(&moto_pid, 1);
 }
 
 /* ---- the in-process server ---- */
 
 static void
-copy_hdr(char *dst, size_t sz, struct evkeyvalq *hdrs, const char *name)
+arrived_cb(const struct answer_seen *as, void *arg)
 {
-	const char	*v = evhttp_find_header(hdrs, name);
+	const char	*p;
+	int		 id = 0;
 
-	snprintf(dst, sz, "%s", v != NULL ? v : "");
-}
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
-	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
-	struct evbuffer		*out;
-	const struct step	*st;
-	const char		*p;
-	size_t			 len;
-	int			 id = 0, k;
-
-	k = seen.n < nscript ? seen.n : nscript - 1;
-	st = &script[k < 0 ? 0 : k];
-	seen.n++;
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_GET:	snprintf(seen.method, 8, "GET"); break;
-	case EVHTTP_REQ_POST:	snprintf(seen.method, 8, "POST"); break;
-	default:		snprintf(seen.method, 8, "other"); break;
-	}
-	snprintf(seen.path, sizeof(seen.path), "%s",
-	    evhttp_request_get_uri(req));
-	copy_hdr(seen.host, sizeof(seen.host), in, "Host");
-	copy_hdr(seen.auth, sizeof(seen.auth), in, "Authorization");
-	copy_hdr(seen.amzdate, sizeof(seen.amzdate), in, "X-Amz-Date");
-	copy_hdr(seen.ctype, sizeof(seen.ctype), in, "Content-Type");
-	copy_hdr(seen.target, sizeof(seen.target), in, "X-Amz-Target");
-	len = evbuffer_get_length(body);
-	if (len >= sizeof(seen.body))
-		len = sizeof(seen.body) - 1;
-	evbuffer_copyout(body, seen.body, len);
-	seen.body[len] = '\0';
-	if ((p = strstr(seen.body, "Id=")) != NULL)
+	if ((p = strstr(as->body, "Id=")) != NULL)
 		id = atoi(p + 3);
 	if (id >= 0 && id < MAX_IDS &&
-	    seen.nat[id] < MAX_SEEN / MAX_IDS)
-		seen.at_ms[id][seen.nat[id]++] = now_ms();
-
-	if (nscript == 0 || st->status == 0)
-		return;		/* held: freed with the server */
-	out = evbuffer_new();
-	evbuffer_add(out, st->body, strlen(st->body));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", st->ctype != NULL ? st->ctype : "text/xml");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "x-amzn-RequestId", "req-hdr-1");
-	if (st->hname != NULL)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    st->hname, st->hvalue);
-	evhttp_send_reply(req, st->status, "Status", out);
-	evbuffer_free(out);
-}
-
-static void
-play(int n, const struct step *steps)
-{
-	int	i;
-
-	for (i = 0; i < n && i < MAX_STEPS; i++)
-		script[i] = steps[i];
-	nscript = n;
+	    arrived.nat[id] < MAX_SEEN / MAX_IDS)
+		arrived.at_ms[id][arrived.nat[id]++] = answer_now_ms();
 }
 
 /* ---- fixtures ---- */
@@ -487,7 +294,8 @@ aws_make(struct aws_creds_src *src, int p, int max, int64_t base_ms,
 	struct aws_opts	o;
 	char		url[64];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", p > 0 ? p : port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d",
+	    p > 0 ? p : srv->port);
 	endpoints_at(url);
 	memset(&o, 0, sizeof(o));
 	o.region = region != NULL ? region : "us-east-1";
@@ -502,24 +310,17 @@ aws_make(struct aws_creds_src *src, int p, int max, int64_t base_ms,
 static void
 setup_with(const char *const *env)
 {
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
+	const struct answer_step	 hold = { 0, "", NULL, NULL, NULL };
 
-	memset(&seen, 0, sizeof(seen));
-	nscript = 0;
+	memset(&arrived, 0, sizeof(arrived));
 	ck_assert_ptr_nonnull(base = event_base_new());
 	ck_assert_ptr_nonnull(h = http_new(base));
 	ck_assert_ptr_nonnull(creds = creds_make(env));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	evhttp_set_allowed_methods(srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
+	/* Until a test plays its script, requests are held. */
+	ck_assert_ptr_nonnull(srv = answer_new(base, "text/xml"));
+	answer_play(srv, &hold, 1);
+	answer_header(srv, "x-amzn-RequestId", "req-hdr-1");
+	answer_observe(srv, arrived_cb, NULL);
 	aws = NULL;
 }
 
@@ -542,7 +343,7 @@ teardown(void)
 	aws = NULL;
 	aws_creds_free(creds);
 	http_free(h);
-	evhttp_free(srv);
+	answer_free(srv);
 	event_base_free(base);
 }
 
@@ -585,24 +386,11 @@ got_clear(struct got *g)
 	g->json = NULL;
 }
 
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-}
-
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(base, n, want, ms);
 }
 
 static struct aws_call *
@@ -645,7 +433,7 @@ static const char validation_xml[] = "<ErrorResponse><Error><Type>Sender"
 
 START_TEST(retry_5xx_then_ok)
 {
-	const struct step	 s[] = {
+	const struct answer_step s[] = {
 		{ 503, unavailable_xml, NULL, NULL, NULL },
 		{ 503, unavailable_xml, NULL, NULL, NULL },
 		{ 200, ok_xml, NULL, NULL, NULL },
@@ -653,7 +441,7 @@ START_TEST(retry_5xx_then_ok)
 	const struct aws_stats	*st;
 	struct got		 g = { 0 };
 
-	play(3, s);
+	answer_play(srv, s, 3);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 40, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeLoadBalancers", NULL,
 	    &g));
@@ -666,7 +454,7 @@ START_TEST(retry_5xx_then_ok)
 	ck_assert_str_eq(xml_root(&g), "DescribeLoadBalancersResponse");
 	ck_assert_ptr_nonnull(aws_xml_find(g.xml, NULL, "LoadBalancers"));
 	ck_assert_str_eq(g.request_id, "req-hdr-1");
-	ck_assert_int_eq(seen.n, 3);
+	ck_assert_int_eq(srv->n, 3);
 	st = aws_stats(aws, &aws_elbv2);
 	ck_assert_uint_eq(st->calls, 1);
 	ck_assert_uint_eq(st->retries, 2);
@@ -679,7 +467,7 @@ END_TEST
 
 START_TEST(throttling_gives_up_with_growing_delays)
 {
-	const struct step	 s[] = {
+	const struct answer_step s[] = {
 		{ 400, throttle_xml, NULL, NULL, NULL },
 	};
 	const int64_t		 bound[] = { 10, 20, 40, 80 };
@@ -691,7 +479,7 @@ START_TEST(throttling_gives_up_with_growing_delays)
 	int			 i, k, total = 0;
 
 	memset(g, 0, sizeof(g));
-	play(1, s);
+	answer_play(srv, s, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 10, 80, NULL));
 	for (i = 0; i < MAX_IDS; i++) {
 		snprintf(idp[i], sizeof(idp[i]), "Id=%d", i);
@@ -709,16 +497,16 @@ START_TEST(throttling_gives_up_with_growing_delays)
 		ck_assert_str_eq(g[i].message, "Rate exceeded");
 		ck_assert_int_eq(g[i].status, 400);
 		ck_assert_int_eq(g[i].attempts, 5);
-		ck_assert_int_eq(seen.nat[i], 5);
+		ck_assert_int_eq(arrived.nat[i], 5);
 		/* Each gap is under its ceiling (10, 20, 40, 80 = the cap),
 		 * give or take the time a round trip takes. */
 		for (k = 1; k < 5; k++) {
-			gap = seen.at_ms[i][k] - seen.at_ms[i][k - 1];
+			gap = arrived.at_ms[i][k] - arrived.at_ms[i][k - 1];
 			ck_assert_int_ge(gap, 0);
 			ck_assert_int_le(gap, bound[k - 1] + 60);
 		}
-		sum_first += seen.at_ms[i][1] - seen.at_ms[i][0];
-		sum_last += seen.at_ms[i][4] - seen.at_ms[i][3];
+		sum_first += arrived.at_ms[i][1] - arrived.at_ms[i][0];
+		sum_last += arrived.at_ms[i][4] - arrived.at_ms[i][3];
 	}
 	/* Full jitter: single gaps are random, but on average the last
 	 * (drawn from 0..80) outgrows the first (0..10). */
@@ -733,7 +521,7 @@ END_TEST
 
 START_TEST(json_throttling_retried)
 {
-	const struct step	 s[] = {
+	const struct answer_step s[] = {
 		{ 400, "{\"__type\":\"ThrottlingException\",\"message\":"
 		    "\"Rate exceeded\"}", "application/x-amz-json-1.1",
 		    "x-amzn-ErrorType", "ThrottlingException" },
@@ -745,7 +533,7 @@ START_TEST(json_throttling_retried)
 	};
 	struct got	 g = { 0 };
 
-	play(3, s);
+	answer_play(srv, s, 3);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 4, 5, 20, NULL));
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "ListClusters",
 	    json_pack("{s:i}", "maxResults", 10), got_cb, &g));
@@ -756,11 +544,11 @@ START_TEST(json_throttling_retried)
 	ck_assert_ptr_nonnull(g.json);
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(
 	    g.json, "clusterArns"), 0)), "arn:aws:ecs:us-east-1:1:cluster/a");
-	ck_assert_str_eq(seen.target,
+	ck_assert_str_eq(srv->last.target,
 	    "AmazonEC2ContainerServiceV20141113.ListClusters");
-	ck_assert_str_eq(seen.ctype, "application/x-amz-json-1.1");
-	ck_assert_str_eq(seen.body, "{\"maxResults\":10}");
-	ck_assert_str_eq(seen.method, "POST");
+	ck_assert_str_eq(srv->last.ctype, "application/x-amz-json-1.1");
+	ck_assert_str_eq(srv->last.body, "{\"maxResults\":10}");
+	ck_assert_int_eq(srv->last.method, EVHTTP_REQ_POST);
 	ck_assert_uint_eq(aws_stats(aws, &aws_ecs)->throttles, 2);
 	got_clear(&g);
 }
@@ -768,19 +556,19 @@ END_TEST
 
 START_TEST(json_errors_parsed)
 {
-	const struct step	 s1[] = {
+	const struct answer_step s1[] = {
 		{ 400, "{\"__type\":\"com.amazonaws.ecs#ClusterNotFoundException"
 		    "\",\"message\":\"Cluster not found.\"}",
 		    "application/x-amz-json-1.1", NULL, NULL },
 	};
-	const struct step	 s2[] = {
+	const struct answer_step s2[] = {
 		{ 403, "{\"Message\":\"not allowed\"}",
 		    "application/x-amz-json-1.1", "x-amzn-ErrorType",
 		    "AccessDeniedException:http://internal.amazon.com/coral/" },
 	};
 	struct got	 g = { 0 }, g2 = { 0 };
 
-	play(1, s1);
+	answer_play(srv, s1, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 20, NULL));
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "DescribeServices",
 	    NULL, got_cb, &g));
@@ -790,10 +578,10 @@ START_TEST(json_errors_parsed)
 	ck_assert_str_eq(g.message, "Cluster not found.");
 	ck_assert_str_eq(g.request_id, "req-hdr-1");
 	ck_assert_int_eq(g.attempts, 1);
-	ck_assert_str_eq(seen.body, "{}");
+	ck_assert_str_eq(srv->last.body, "{}");
 
-	memset(&seen, 0, sizeof(seen));
-	play(1, s2);
+	answer_forget(srv);
+	answer_play(srv, s2, 1);
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "UpdateService",
 	    json_object(), got_cb, &g2));
 	run_until(&g2.n, 1, 5000);
@@ -807,16 +595,16 @@ END_TEST
 
 START_TEST(garbage_is_parse_error)
 {
-	const struct step	 s1[] = {
+	const struct answer_step s1[] = {
 		{ 200, "<DescribeTargetHealthResponse><oops", NULL, NULL, NULL },
 	};
-	const struct step	 s2[] = {
+	const struct answer_step s2[] = {
 		{ 200, "{\"clusterArns\": [", "application/x-amz-json-1.1",
 		    NULL, NULL },
 	};
 	struct got	 g = { 0 }, g2 = { 0 };
 
-	play(1, s1);
+	answer_play(srv, s1, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 20, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeTargetHealth", NULL,
 	    &g));
@@ -828,7 +616,7 @@ START_TEST(garbage_is_parse_error)
 	ck_assert_int_eq(g.attempts, 1);
 	ck_assert_ptr_null(g.xml);
 
-	play(1, s2);
+	answer_play(srv, s2, 1);
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "ListClusters", NULL,
 	    got_cb, &g2));
 	run_until(&g2.n, 1, 5000);
@@ -843,7 +631,7 @@ END_TEST
 START_TEST(connection_refused)
 {
 	struct got	 g = { 0 };
-	int		 dead = free_port();
+	int		 dead = spawn_free_port();
 
 	ck_assert_int_gt(dead, 0);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, dead, 3, 5, 20, NULL));
@@ -862,14 +650,14 @@ END_TEST
 
 START_TEST(request_is_signed)
 {
-	const struct step	 s[] = { { 200, ok_xml, NULL, NULL, NULL } };
+	const struct answer_step s[] = { { 200, ok_xml, NULL, NULL, NULL } };
 	const char *const	 params[] = { "Names.member.1=a b/c&d=é",
 				    "Marker=", NULL };
 	struct got		 g = { 0 };
 	char			 want[128], date[16];
 	time_t			 t = time(NULL);
 
-	play(1, s);
+	answer_play(srv, s, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 20, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeTargetGroups",
 	    params, &g));
@@ -878,18 +666,18 @@ START_TEST(request_is_signed)
 	strftime(date, sizeof(date), "%Y%m%d", gmtime(&t));
 	snprintf(want, sizeof(want), "AWS4-HMAC-SHA256 Credential=AKID/%s/"
 	    "us-east-1/elasticloadbalancing/aws4_request", date);
-	ck_assert_msg(strncmp(seen.auth, want, strlen(want)) == 0,
-	    "Authorization: %s", seen.auth);
-	ck_assert_ptr_nonnull(strstr(seen.auth,
+	ck_assert_msg(strncmp(srv->last.auth, want, strlen(want)) == 0,
+	    "Authorization: %s", srv->last.auth);
+	ck_assert_ptr_nonnull(strstr(srv->last.auth,
 	    "SignedHeaders=content-type;host;x-amz-date, Signature="));
-	ck_assert_int_eq(strlen(seen.amzdate), 16);
-	ck_assert_int_eq(strncmp(seen.amzdate, date, 8), 0);
-	ck_assert_str_eq(seen.ctype,
+	ck_assert_int_eq(strlen(srv->last.amzdate), 16);
+	ck_assert_int_eq(strncmp(srv->last.amzdate, date, 8), 0);
+	ck_assert_str_eq(srv->last.ctype,
 	    "application/x-www-form-urlencoded; charset=utf-8");
-	ck_assert_str_eq(seen.body, "Action=DescribeTargetGroups&Version="
+	ck_assert_str_eq(srv->last.body, "Action=DescribeTargetGroups&Version="
 	    "2015-12-01&Names.member.1=a%20b%2Fc%26d%3D%C3%A9&Marker=");
-	ck_assert_str_eq(seen.method, "POST");
-	ck_assert_str_eq(seen.path, "/");
+	ck_assert_int_eq(srv->last.method, EVHTTP_REQ_POST);
+	ck_assert_str_eq(srv->last.uri, "/");
 	ck_assert_str_eq(g.request_id, "req-hdr-1");
 	got_clear(&g);
 }
@@ -897,7 +685,7 @@ END_TEST
 
 START_TEST(endpoint_override_host)
 {
-	const struct step	 s[] = { { 200, "<ListHostedZonesResponse>"
+	const struct answer_step s[] = { { 200, "<ListHostedZonesResponse>"
 	    "<HostedZones/><IsTruncated>false</IsTruncated>"
 	    "</ListHostedZonesResponse>", "application/xml", NULL, NULL } };
 	struct aws_opts		 o;
@@ -905,12 +693,13 @@ START_TEST(endpoint_override_host)
 	char			 ep[2][64], hostwant[64];
 	const char		*list[3];
 
-	play(1, s);
+	answer_play(srv, s, 1);
 	/* localhost, not 127.0.0.1: the Host header and the signature take
 	 * the override's host:port. */
 	snprintf(ep[0], sizeof(ep[0]),
-	    "elasticloadbalancing=http://localhost:%d/", port);
-	snprintf(ep[1], sizeof(ep[1]), "route53=http://localhost:%d", port);
+	    "elasticloadbalancing=http://localhost:%d/", srv->port);
+	snprintf(ep[1], sizeof(ep[1]), "route53=http://localhost:%d",
+	    srv->port);
 	list[0] = ep[0];
 	list[1] = ep[1];
 	list[2] = NULL;
@@ -922,11 +711,11 @@ START_TEST(endpoint_override_host)
 	    &g));
 	run_until(&g.n, 1, 5000);
 	ck_assert_int_eq(g.status, 200);
-	snprintf(hostwant, sizeof(hostwant), "localhost:%d", port);
-	ck_assert_str_eq(seen.host, hostwant);
-	ck_assert_ptr_nonnull(strstr(seen.auth,
+	snprintf(hostwant, sizeof(hostwant), "localhost:%d", srv->port);
+	ck_assert_str_eq(srv->last.host, hostwant);
+	ck_assert_ptr_nonnull(strstr(srv->last.auth,
 	    "/eu-west-1/elasticloadbalancing/aws4_request"));
-	ck_assert_str_eq(seen.path, "/");
+	ck_assert_str_eq(srv->last.uri, "/");
 
 	/* Route 53: global, signed in us-east-1 whatever the region. */
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "GET", "hostedzone",
@@ -934,10 +723,10 @@ START_TEST(endpoint_override_host)
 	run_until(&g2.n, 1, 5000);
 	ck_assert_int_eq(g2.ok, 1);
 	ck_assert_str_eq(xml_root(&g2), "ListHostedZonesResponse");
-	ck_assert_str_eq(seen.method, "GET");
-	ck_assert_str_eq(seen.path, "/2013-04-01/hostedzone?maxitems=10");
-	ck_assert_str_eq(seen.host, hostwant);
-	ck_assert_ptr_nonnull(strstr(seen.auth, "/us-east-1/route53/"
+	ck_assert_int_eq(srv->last.method, EVHTTP_REQ_GET);
+	ck_assert_str_eq(srv->last.uri, "/2013-04-01/hostedzone?maxitems=10");
+	ck_assert_str_eq(srv->last.host, hostwant);
+	ck_assert_ptr_nonnull(strstr(srv->last.auth, "/us-east-1/route53/"
 	    "aws4_request"));
 	got_clear(&g);
 	got_clear(&g2);
@@ -946,14 +735,16 @@ END_TEST
 
 START_TEST(expired_token_retried_once)
 {
-	const struct step	 s1[] = {
+	const struct answer_step s1[] = {
 		{ 403, expired_xml, NULL, NULL, NULL },
 		{ 200, ok_xml, NULL, NULL, NULL },
 	};
-	const struct step	 s2[] = { { 403, expired_xml, NULL, NULL, NULL } };
+	const struct answer_step s2[] = {
+		{ 403, expired_xml, NULL, NULL, NULL },
+	};
 	struct got		 g = { 0 }, g2 = { 0 };
 
-	play(2, s1);
+	answer_play(srv, s1, 2);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 20, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeLoadBalancers", NULL,
 	    &g));
@@ -961,27 +752,27 @@ START_TEST(expired_token_retried_once)
 	ck_assert_int_eq(g.ok, 1);
 	ck_assert_int_eq(g.attempts, 2);
 
-	memset(&seen, 0, sizeof(seen));
-	play(1, s2);
+	answer_forget(srv);
+	answer_play(srv, s2, 1);
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeLoadBalancers", NULL,
 	    &g2));
 	run_until(&g2.n, 1, 5000);
 	ck_assert_int_eq(g2.ok, 0);
 	ck_assert_str_eq(g2.code, "ExpiredToken");
 	ck_assert_int_eq(g2.attempts, 2);
-	ck_assert_int_eq(seen.n, 2);
+	ck_assert_int_eq(srv->n, 2);
 	got_clear(&g);
 }
 END_TEST
 
 START_TEST(client_error_not_retried)
 {
-	const struct step	 s[] = {
+	const struct answer_step s[] = {
 		{ 400, validation_xml, NULL, NULL, NULL },
 	};
 	struct got		 g = { 0 };
 
-	play(1, s);
+	answer_play(srv, s, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 20, NULL));
 	ck_assert_ptr_nonnull(query(&aws_cloudwatch, "GetMetricData", NULL,
 	    &g));
@@ -990,21 +781,22 @@ START_TEST(client_error_not_retried)
 	ck_assert_str_eq(g.code, "ValidationError");
 	ck_assert_str_eq(g.message, "bad name");
 	ck_assert_int_eq(g.attempts, 1);
-	ck_assert_int_eq(seen.n, 1);
-	ck_assert_ptr_nonnull(strstr(seen.auth, "/monitoring/aws4_request"));
-	ck_assert_ptr_nonnull(strstr(seen.body, "Version=2010-08-01"));
+	ck_assert_int_eq(srv->n, 1);
+	ck_assert_ptr_nonnull(strstr(srv->last.auth,
+	    "/monitoring/aws4_request"));
+	ck_assert_ptr_nonnull(strstr(srv->last.body, "Version=2010-08-01"));
 	ck_assert_uint_eq(aws_stats(aws, &aws_cloudwatch)->errors, 1);
 }
 END_TEST
 
 START_TEST(status_without_aws_error)
 {
-	const struct step	 s[] = {
+	const struct answer_step s[] = {
 		{ 502, "<html>bad gateway</html>", "text/html", NULL, NULL },
 	};
 	struct got		 g = { 0 };
 
-	play(1, s);
+	answer_play(srv, s, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 2, 5, 20, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeLoadBalancers", NULL,
 	    &g));
@@ -1023,14 +815,14 @@ no_id_cb(void *arg, const struct sts_identity *id, const char *err)
 
 START_TEST(cancel_means_no_callback)
 {
-	const struct step	 hold[] = { { 0, "", NULL, NULL, NULL } };
-	const struct step	 thr[] = { { 400, throttle_xml, NULL, NULL,
+	const struct answer_step hold[] = { { 0, "", NULL, NULL, NULL } };
+	const struct answer_step thr[] = { { 400, throttle_xml, NULL, NULL,
 				    NULL } };
 	struct aws_call		*c;
 	struct got		 g = { 0 };
 	int			 n = 0;
 
-	play(1, hold);
+	answer_play(srv, hold, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5000, 5000, NULL));
 	/* Waiting for credentials. */
 	ck_assert_ptr_nonnull(c = query(&aws_elbv2, "A", NULL, &g));
@@ -1039,31 +831,31 @@ START_TEST(cancel_means_no_callback)
 	aws_cancel(c);
 	/* In flight. */
 	ck_assert_ptr_nonnull(c = query(&aws_elbv2, "B", NULL, &g));
-	run_until(&seen.n, 1, 5000);
-	ck_assert_int_eq(seen.n, 1);
+	run_until(&srv->n, 1, 5000);
+	ck_assert_int_eq(srv->n, 1);
 	aws_cancel(c);
 	/* Asleep between attempts. */
-	play(1, thr);
+	answer_play(srv, thr, 1);
 	ck_assert_ptr_nonnull(c = query(&aws_elbv2, "C", NULL, &g));
-	run_until(&seen.n, 2, 5000);
-	ck_assert_int_eq(seen.n, 2);
+	run_until(&srv->n, 2, 5000);
+	ck_assert_int_eq(srv->n, 2);
 	run_until(NULL, 0, 50);
 	aws_cancel(c);
 	run_until(NULL, 0, 300);
 	ck_assert_int_eq(g.n, 0);
 	ck_assert_int_eq(n, 0);
-	ck_assert_int_eq(seen.n, 2);
+	ck_assert_int_eq(srv->n, 2);
 }
 END_TEST
 
 START_TEST(free_inside_callback)
 {
-	const struct step	 s[] = { { 200, ok_xml, NULL, NULL, NULL } };
+	const struct answer_step s[] = { { 200, ok_xml, NULL, NULL, NULL } };
 	struct got		 g[3];
 	int			 total = 0, i;
 
 	memset(g, 0, sizeof(g));
-	play(1, s);
+	answer_play(srv, s, 1);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 20, NULL));
 	for (i = 0; i < 3; i++) {
 		g[i].free_aws = 1;
@@ -1112,7 +904,7 @@ START_TEST(sts_skew_from_date)
 	    "AIDAEXAMPLE</UserId><Account>111122223333</Account></GetCaller"
 	    "IdentityResult><ResponseMetadata><RequestId>x</RequestId>"
 	    "</ResponseMetadata></GetCallerIdentityResponse>";
-	struct step		 s[2];
+	struct answer_step	 s[2];
 	struct idgot		 ig = { 0 }, ig2 = { 0 };
 	char			 date[64];
 	time_t			 ahead = time(NULL) + 600;
@@ -1128,7 +920,7 @@ START_TEST(sts_skew_from_date)
 	s[1].body = "<ErrorResponse><Error><Code>InvalidClientTokenId</Code>"
 	    "<Message>The security token included in the request is invalid."
 	    "</Message></Error></ErrorResponse>";
-	play(2, s);
+	answer_play(srv, s, 2);
 	ck_assert_ptr_nonnull(aws = aws_make(creds, 0, 5, 5, 20, NULL));
 	ck_assert_ptr_nonnull(sts_get_caller_identity(aws, id_cb, &ig));
 	run_until(&ig.n, 1, 5000);
@@ -1139,9 +931,10 @@ START_TEST(sts_skew_from_date)
 	ck_assert_int_eq(ig.server_time, (int64_t)ahead);
 	ck_assert_int_ge(ig.skew, 598);
 	ck_assert_int_le(ig.skew, 601);
-	ck_assert_ptr_nonnull(strstr(seen.body, "Action=GetCallerIdentity&"
+	ck_assert_ptr_nonnull(strstr(srv->last.body, "Action=GetCallerIdentity&"
 	    "Version=2011-06-15"));
-	ck_assert_ptr_nonnull(strstr(seen.auth, "/us-east-1/sts/aws4_request"));
+	ck_assert_ptr_nonnull(strstr(srv->last.auth,
+	    "/us-east-1/sts/aws4_request"));
 
 	ck_assert_ptr_nonnull(sts_get_caller_identity(aws, id_cb, &ig2));
 	run_until(&ig2.n, 1, 5000);
@@ -1205,14 +998,20 @@ END_TEST
 
 /* ---- moto ---- */
 
+/* A struct aws on moto, which must run: backoff 10 to 100 ms. */
+static struct aws *
+moto_aws(int max, const char *region)
+{
+	if (moto_pid <= 0)
+		ck_abort_msg("moto_server is not running");
+	return aws_make(creds, moto_port, max, 10, 100, region);
+}
+
 START_TEST(moto_sts_identity)
 {
 	struct idgot	ig = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, NULL));
 	ck_assert_ptr_nonnull(sts_get_caller_identity(aws, id_cb, &ig));
 	run_until(&ig.n, 1, 10000);
 	ck_assert_int_eq(ig.n, 1);
@@ -1229,10 +1028,7 @@ START_TEST(moto_query_services)
 {
 	struct got	 g = { 0 }, g2 = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeLoadBalancers", NULL,
 	    &g));
 	ck_assert_ptr_nonnull(query(&aws_cloudwatch, "ListMetrics", NULL,
@@ -1257,10 +1053,7 @@ START_TEST(moto_ecs_json)
 {
 	struct got	 g = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, NULL));
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "ListClusters", NULL,
 	    got_cb, &g));
 	run_until(&g.n, 1, 10000);
@@ -1276,10 +1069,7 @@ START_TEST(moto_route53_rest)
 	struct got	 g = { 0 }, g2 = { 0 };
 	char		*t;
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 3, 10, 100,
-	    "eu-west-1"));
+	ck_assert_ptr_nonnull(aws = moto_aws(3, "eu-west-1"));
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "GET", "hostedzone",
 	    NULL, NULL, "ListHostedZones", got_cb, &g));
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "GET",
@@ -1308,10 +1098,7 @@ START_TEST(moto_errors_not_retried)
 	    "0123456789abcdef", NULL };
 	struct got		 g = { 0 }, g2 = { 0 };
 
-	if (moto_pid <= 0)
-		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_make(creds, moto_port, 5, 10, 100,
-	    NULL));
+	ck_assert_ptr_nonnull(aws = moto_aws(5, NULL));
 	ck_assert_ptr_nonnull(query(&aws_elbv2, "DescribeTargetGroups", arns,
 	    &g));
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, "DescribeServices",
@@ -1335,32 +1122,12 @@ END_TEST
 
 /* ---- fakeaws.py, when it runs ---- */
 
-static void
-post_cb(void *arg, const struct http_response *resp)
-{
-	*(int *)arg = resp->status != 0 ? resp->status : -1;
-}
-
+/* POST json to fakeaws's control API; it must answer 200. */
 static void
 fake_post(const char *path, const char *json)
 {
-	struct http_request	 r;
-	const char *const	 hdrs[] = { "Content-Type: application/json",
-				    NULL };
-	char			 url[128];
-	int			 status = 0;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", fake_port, path);
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.headers = hdrs;
-	r.body = json;
-	r.bodylen = strlen(json);
-	ck_assert_ptr_nonnull(http_start(h, &r, post_cb, &status));
-	while (status == 0)
-		event_base_loop(base, EVLOOP_ONCE);
-	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(spawn_request(fake_port, "POST", path, json, NULL,
+	    NULL), 200);
 }
 
 START_TEST(fake_wrong_secret)

@@ -24,9 +24,11 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "answer.h"
 #include "aws-creds.h"
 #include "http.h"
 #include "log.h"
+#include "spawn.h"
 
 #define IMDS_TOKEN	"imds-token-123"
 #define IMDS_ROLE	"test-role"
@@ -60,10 +62,9 @@ struct result {
 };
 
 static struct event_base	*base;
-static struct evhttp		*server;
+static struct answer		*server;
 static struct http		*client;
 static struct fake		 fk;
-static int			 port;
 static char			 home[64];
 static char			 url_imds[128], url_base[128], url_sts[128];
 static char			 url_dead[64];
@@ -82,11 +83,7 @@ iso(char *buf, size_t sz, time_t t)
 static void
 reply(struct evhttp_request *req, int code, const char *body)
 {
-	struct evbuffer	*b = evbuffer_new();
-
-	evbuffer_add(b, body, strlen(body));
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", b);
-	evbuffer_free(b);
+	answer_reply(req, code, NULL, body, strlen(body));
 }
 
 static const char *
@@ -241,38 +238,19 @@ serve(struct evhttp_request *req, void *arg)
 static void
 setup(void)
 {
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
-	int				 fd;
+	int	port, dead;
 
 	memset(&fk, 0, sizeof(fk));
 	fk.imds_exp = 7200;
-	base = event_base_new();
-	server = evhttp_new(base);
-	evhttp_set_allowed_methods(server, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_POST);
-	evhttp_set_gencb(server, serve, NULL);
-	bs = evhttp_bind_socket_with_handle(server, "127.0.0.1", 0);
-	ck_assert_ptr_nonnull(bs);
-	fd = evhttp_bound_socket_get_fd(bs);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
+	ck_assert_ptr_nonnull(base = event_base_new());
+	server = answer_new(base, NULL);
+	answer_handle(server, serve, NULL);
+	port = server->port;
 	snprintf(url_base, sizeof(url_base), "http://127.0.0.1:%d", port);
 	snprintf(url_imds, sizeof(url_imds), "http://127.0.0.1:%d/imds/", port);
 	snprintf(url_sts, sizeof(url_sts), "http://127.0.0.1:%d/sts/", port);
-
-	/* A port nothing listens on: bind one, close it. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	len = sizeof(sin);
-	getsockname(fd, (struct sockaddr *)&sin, &len);
-	snprintf(url_dead, sizeof(url_dead), "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
-	close(fd);
+	ck_assert_int_gt(dead = spawn_free_port(), 0);
+	snprintf(url_dead, sizeof(url_dead), "http://127.0.0.1:%d", dead);
 
 	client = http_new(base);
 	ck_assert_ptr_nonnull(client);
@@ -290,7 +268,7 @@ static void
 teardown(void)
 {
 	http_free(client);
-	evhttp_free(server);
+	answer_free(server);
 	event_base_free(base);
 	nftw(home, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
@@ -359,8 +337,25 @@ got_cb(void *arg, const struct aws_creds *c, const char *err)
 static void
 wait_for(struct result *r)
 {
-	while (!r->done)
-		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert(answer_run_until(base, &r->done, 1, 30000));
+}
+
+static void	get(struct aws_creds_src *, struct result *);
+
+/* Get from src: it must fail, its error naming each part (NULL-ended). */
+static void
+get_fails(struct aws_creds_src *src, struct result *r, const char *part, ...)
+{
+	va_list		 ap;
+	const char	*p;
+
+	get(src, r);
+	ck_assert_int_eq(r->ok, 0);
+	va_start(ap, part);
+	for (p = part; p != NULL; p = va_arg(ap, const char *))
+		ck_assert_msg(strstr(r->err, p) != NULL, "\"%s\" lacks \"%s\"",
+		    r->err, p);
+	va_end(ap);
 }
 
 static void
@@ -423,10 +418,8 @@ START_TEST(environment_partial)
 	struct result		 r;
 
 	src = src_new(env("AWS_ACCESS_KEY_ID=AKIDENV", NULL), NULL, NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "environment: AWS_ACCESS_KEY_ID "
-	    "set without AWS_SECRET_ACCESS_KEY"));
+	get_fails(src, &r, "environment: AWS_ACCESS_KEY_ID set without "
+	    "AWS_SECRET_ACCESS_KEY", NULL);
 	/* A broken source ends the chain: IMDS was not asked. */
 	ck_assert_int_eq(fk.imds_hits, 0);
 	aws_creds_free(src);
@@ -525,9 +518,7 @@ START_TEST(profile_missing)
 	    "aws_secret_access_key = B\n");
 	/* Asked for by name: an error, not a fall-through to IMDS. */
 	src = src_new(env(NULL), "nope", NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "profile nope not found"));
+	get_fails(src, &r, "profile nope not found", NULL);
 	ck_assert_int_eq(fk.imds_hits, 0);
 	aws_creds_free(src);
 
@@ -535,10 +526,8 @@ START_TEST(profile_missing)
 	write_file(".aws/credentials", "[default]\naws_access_key_id = A\n"
 	    "garbage line\n");
 	src = src_new(env(NO_IMDS, NULL), NULL, NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "shared-credentials-file"));
-	ck_assert_ptr_nonnull(strstr(r.err, "syntax error at line 3"));
+	get_fails(src, &r, "shared-credentials-file", "syntax error at line 3",
+	    NULL);
 	aws_creds_free(src);
 }
 END_TEST
@@ -603,9 +592,7 @@ START_TEST(assume_role_chain)
 	    "role/A\nsource_profile = b\n\n[profile b]\nrole_arn = "
 	    "arn:aws:iam::1:role/B\nsource_profile = a\n");
 	src = src_new(env(NO_IMDS, NULL), "a", NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "loop"));
+	get_fails(src, &r, "loop", NULL);
 	aws_creds_free(src);
 }
 END_TEST
@@ -646,22 +633,17 @@ START_TEST(sts_errors)
 	fk.sts_mode = M_ERROR;
 	src = src_new(env(ENV_KEYS, NO_IMDS, NULL), NULL,
 	    "arn:aws:iam::1:role/Denied");
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "assume-role arn:aws:iam::1:"
-	    "role/Denied: sts AssumeRole: AccessDenied: User is not authorized "
-	    "to perform: sts:AssumeRole"));
+	get_fails(src, &r, "assume-role arn:aws:iam::1:role/Denied: sts "
+	    "AssumeRole: AccessDenied: User is not authorized to perform: "
+	    "sts:AssumeRole", NULL);
 	ck_assert_ptr_null(strstr(r.err, "env-secret"));
 	aws_creds_free(src);
 
 	fk.sts_mode = M_MALFORMED;
 	src = src_new(env(ENV_KEYS, NO_IMDS, NULL), NULL,
 	    "arn:aws:iam::1:role/Bad");
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "assume-role arn:aws:iam::1:"
-	    "role/Bad: sts AssumeRole"));
-	ck_assert_ptr_nonnull(strstr(r.err, "not XML"));
+	get_fails(src, &r, "assume-role arn:aws:iam::1:role/Bad: sts "
+	    "AssumeRole", "not XML", NULL);
 	aws_creds_free(src);
 
 	/* STS unreachable. */
@@ -727,29 +709,21 @@ START_TEST(ecs_container)
 
 	/* Without the token: 401, named. */
 	src = src_new(env(full, NULL), NULL, NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "ecs-container"));
-	ck_assert_ptr_nonnull(strstr(r.err, "HTTP 401"));
+	get_fails(src, &r, "ecs-container", "HTTP 401", NULL);
 	ck_assert_int_eq(fk.imds_hits, 0);
 	aws_creds_free(src);
 
 	/* Plain http to anywhere but loopback or the agents is refused. */
 	src = src_new(env("AWS_CONTAINER_CREDENTIALS_FULL_URI=http://10.1.2.3/"
 	    "creds", NULL), NULL, NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "must be https"));
+	get_fails(src, &r, "must be https", NULL);
 	aws_creds_free(src);
 
 	/* Malformed JSON. */
 	fk.ecs_mode = M_MALFORMED;
 	src = src_new(env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/ecs/x",
 	    NULL), NULL, NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "ecs-container"));
-	ck_assert_ptr_nonnull(strstr(r.err, "malformed JSON"));
+	get_fails(src, &r, "ecs-container", "malformed JSON", NULL);
 	aws_creds_free(src);
 }
 END_TEST
@@ -771,10 +745,7 @@ START_TEST(imds)
 
 	fk.imds_mode = M_MALFORMED;
 	src = src_new(env(NULL), NULL, NULL);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "imds: "));
-	ck_assert_ptr_nonnull(strstr(r.err, "malformed JSON"));
+	get_fails(src, &r, "imds: ", "malformed JSON", NULL);
 	ck_assert_ptr_null(strstr(r.err, "AKIDX"));
 	aws_creds_free(src);
 }
@@ -803,13 +774,8 @@ START_TEST(imds_disabled_nothing_found)
 	o.home = home;
 	o.imds_endpoint = url_dead;
 	src = aws_creds_new(base, client, &o);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "no AWS credentials: "));
-	ck_assert_ptr_nonnull(strstr(r.err, "environment: "));
-	ck_assert_ptr_nonnull(strstr(r.err, "shared files: "));
-	ck_assert_ptr_nonnull(strstr(r.err, "ecs-container: "));
-	ck_assert_ptr_nonnull(strstr(r.err, "imds: "));
+	get_fails(src, &r, "no AWS credentials: ", "environment: ",
+	    "shared files: ", "ecs-container: ", "imds: ", NULL);
 	aws_creds_free(src);
 }
 END_TEST
@@ -882,9 +848,7 @@ START_TEST(expiry)
 
 	/* After invalidate, nothing cached: the failure shows. */
 	aws_creds_invalidate(src);
-	get(src, &r);
-	ck_assert_int_eq(r.ok, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "HTTP 500"));
+	get_fails(src, &r, "HTTP 500", NULL);
 	aws_creds_free(src);
 }
 END_TEST

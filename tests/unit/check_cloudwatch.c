@@ -9,16 +9,7 @@
  * in-process evhttp server answers what neither will: several pages, and
  * odd XML; and it keeps what the client sent.
  */
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +18,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <libxml/parser.h>
@@ -35,124 +25,38 @@
 
 #include "aws-creds.h"
 #include "aws.h"
+#include "awstest.h"
 #include "cloudwatch.h"
 #include "fakeaws.h"
 #include "http.h"
 #include "log.h"
+#include "spawn.h"
 
 #define LB	"app/shop/50dc6c495c0c9188"
 #define TG_DO	"targetgroup/do/73e2d6bc24d8a067"
 #define TG_ECS	"targetgroup/ecs/0123456789abcdef"
 #define MAX_PTS	16
 
-static const char *const env_test[] = {
-	"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-	"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-	"AWS_EC2_METADATA_DISABLED=true", NULL
-};
-
-static struct event_base	*base;
-static struct http		*h;
-static struct aws_creds_src	*creds;
+static struct awstest		 at;
 static struct aws		*aws;
-static char			 home[64];
-
-
-/* The in-process server: answers in turn (the last repeats). */
-static struct evhttp		*srv;
-static int			 srv_port;
-static const char		*srv_answers[4];
-static int			 srv_nanswers;
-static int			 srv_n;
-static char			 srv_bodies[4][8192];
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static struct answer		*srv;		/* at.srv */
 
 /* ---- fakeaws.py: the parent's only ---- */
-
-/* ---- the in-process server ---- */
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	struct evbuffer	*out;
-	const char	*a;
-	size_t		 len;
-	int		 k;
-
-	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
-	a = srv_nanswers > 0 ? srv_answers[k] : "";
-	if (srv_n < 4) {
-		len = evbuffer_get_length(in);
-		if (len >= sizeof(srv_bodies[0]))
-			len = sizeof(srv_bodies[0]) - 1;
-		evbuffer_copyout(in, srv_bodies[srv_n], len);
-		srv_bodies[srv_n][len] = '\0';
-	}
-	srv_n++;
-	out = evbuffer_new();
-	evbuffer_add(out, a, strlen(a));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/xml");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
-}
 
 /* ---- fixtures ---- */
 
 static struct aws *
 aws_at(int p)
 {
-	struct aws_opts	 o;
-	char		 ep[96];
-	const char	*eps[2];
-
-	snprintf(ep, sizeof(ep), "monitoring=http://127.0.0.1:%d", p);
-	eps[0] = ep;
-	eps[1] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.region = "us-east-1";
-	o.endpoints = eps;
-	o.max_attempts = 2;
-	o.backoff_base_ms = 10;
-	o.backoff_cap_ms = 50;
-	o.timeout_ms = 10000;
-	return aws_new(base, h, creds, &o);
+	return awstest_aws(&at, p, "monitoring", NULL);
 }
 
 static void
 setup(void)
 {
-	struct aws_creds_opts		 co;
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
-
-	srv_n = srv_nanswers = 0;
-	memset(srv_bodies, 0, sizeof(srv_bodies));
-	snprintf(home, sizeof(home), "/tmp/check_cloudwatch_home.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	ck_assert_ptr_nonnull(base = event_base_new());
-	ck_assert_ptr_nonnull(h = http_new(base));
-	memset(&co, 0, sizeof(co));
-	co.env = (char *const *)env_test;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	srv_port = ntohs(sin.sin_port);
+	awstest_setup(&at, "check_cloudwatch", awstest_env_example,
+	    "text/xml");
+	srv = at.srv;
 	aws = NULL;
 }
 
@@ -161,60 +65,41 @@ teardown(void)
 {
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	http_free(h);
-	evhttp_free(srv);
-	event_base_free(base);
-	rmdir(home);
-}
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
+	awstest_teardown(&at);
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
-}
-
-static void
-post_cb(void *arg, const struct http_response *resp)
-{
-	*(int *)arg = resp->status != 0 ? resp->status : -1;
+	answer_run_until(at.base, n, want, ms);
 }
 
 /* POST json to fakeaws's control API; it must answer 200. */
 static void
 fake_post(const char *path, const char *json)
 {
-	struct http_request	 r;
-	const char *const	 hdrs[] = { "Content-Type: application/json",
-				    NULL };
-	char			 url[128];
-	int			 status = 0;
+	ck_assert_int_eq(spawn_request(fake_port, "POST", path, json, NULL,
+	    NULL), 200);
+}
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", fake_port, path);
-	memset(&r, 0, sizeof(r));
-	r.method = "POST";
-	r.url = url;
-	r.headers = hdrs;
-	r.body = json;
-	r.bodylen = strlen(json);
-	ck_assert_ptr_nonnull(http_start(h, &r, post_cb, &status));
-	while (status == 0)
-		event_base_loop(base, EVLOOP_ONCE);
-	ck_assert_int_eq(status, 200);
+/*
+ * A query of the ALB and both target groups in one-minute periods over
+ * the last span seconds, up to the last whole minute: which it returns.
+ */
+static int64_t
+query_both(struct cw_alb_query *q, int64_t span)
+{
+	int64_t	end = (int64_t)time(NULL) / 60 * 60;
+
+	memset(q, 0, sizeof(*q));
+	q->load_balancer = LB;
+	q->tg[CW_TG_DROPLET] = TG_DO;
+	q->tg[CW_TG_ECS] = TG_ECS;
+	q->period = 60;
+	q->start = end - span;
+	q->end = end;
+	return end;
 }
 
 /* ---- what the callbacks saw, copied ---- */
@@ -661,7 +546,7 @@ START_TEST(query_checks)
 	ck_assert_int_eq(cw_alb_query_check(NULL, why, sizeof(why)), -1);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_null(cw_get_alb_metrics(aws, &q, metrics_cb, NULL));
 	ck_assert_ptr_null(cw_describe_alarms(aws, names, 0, alarms_cb,
 	    NULL));
@@ -681,54 +566,54 @@ START_TEST(pages_followed_and_request_sent)
 	struct cw_alb_query	q = ecs_only;
 	struct got		g = { 0 };
 
-	srv_answers[0] = metric_page1_xml;
-	srv_answers[1] = metric_page2_xml;
-	srv_nanswers = 2;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, metric_page1_xml, metric_page2_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 5000);
 	ck_assert_msg(!g.err, "%s", g.text);
-	ck_assert_int_eq(srv_n, 2);
+	ck_assert_int_eq(srv->n, 2);
 	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_5XX].n, 4);
 	ck_assert_str_eq(g.s[CW_TG_ECS][CW_M_5XX].status, "Complete");
 	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_P99].n, 0);
 	ck_assert_int_eq(g.asked[CW_TG_DROPLET], 0);
 
 	/* What was sent: one query per metric, ISO times, descending. */
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "Action=GetMetricData"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "Version=2010-08-01"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "Action=GetMetricData"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body, "Version=2010-08-01"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.Id=ecs_5xx"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.3.Id=ecs_p99"));
-	ck_assert_ptr_null(strstr(srv_bodies[0], "MetricDataQueries.member.4"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_null(strstr(srv->seen[0].body,
+	    "MetricDataQueries.member.4"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.3.MetricStat.Stat=p99"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.MetricStat.Metric.Namespace="
 	    "AWS%2FApplicationELB"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.2.MetricStat.Metric.MetricName="
 	    "RequestCount"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.2.MetricStat.Metric.Dimensions.member.1."
 	    "Value=targetgroup%2Fecs%2F0123456789abcdef"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.2.MetricStat.Metric.Dimensions.member.2."
 	    "Value=app%2Fshop%2F50dc6c495c0c9188"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.MetricStat.Period=60"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "MetricDataQueries.member.1.ReturnData=true"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "StartTime=2024-05-01T12%3A00%3A00Z"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "EndTime=2024-05-01T12%3A05%3A00Z"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "ScanBy=TimestampDescending"));
-	ck_assert_ptr_null(strstr(srv_bodies[0], "NextToken"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "&NextToken=tok-2"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1],
+	ck_assert_ptr_null(strstr(srv->seen[0].body, "NextToken"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "&NextToken=tok-2"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body,
 	    "MetricDataQueries.member.3.Id=ecs_p99"));
 }
 END_TEST
@@ -739,10 +624,9 @@ START_TEST(odd_answer_is_error)
 	const char		*names[] = { "a" };
 	struct got		 g = { 0 }, a = { 0 };
 
-	srv_answers[0] = "<GetMetricDataResponse><Nothing/>"
-	    "</GetMetricDataResponse>";
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, "<GetMetricDataResponse><Nothing/>"
+	    "</GetMetricDataResponse>", NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 1, alarms_cb,
 	    &a));
@@ -766,9 +650,8 @@ START_TEST(cancel_calls_nothing)
 	struct cw_call		*c, *c2;
 	struct got		 g = { 0 }, a = { 0 };
 
-	srv_answers[0] = metric_page1_xml;
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, metric_page1_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(c = cw_get_alb_metrics(aws, &q, metrics_cb,
 	    &g));
 	ck_assert_ptr_nonnull(c2 = cw_describe_alarms(aws, names, 2,
@@ -805,14 +688,7 @@ START_TEST(fake_metrics_read_back)
 	    "\"TargetResponseTime\": {\"" TG_ECS "\": {\"p95\": [0.2],"
 	    " \"p99\": [0.4, 0.25]}}}}");
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
-	end = (int64_t)time(NULL) / 60 * 60;
-	memset(&q, 0, sizeof(q));
-	q.load_balancer = LB;
-	q.tg[CW_TG_DROPLET] = TG_DO;
-	q.tg[CW_TG_ECS] = TG_ECS;
-	q.period = 60;
-	q.start = end - 600;
-	q.end = end;
+	end = query_both(&q, 600);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 10000);
 	ck_assert_int_eq(g.n, 1);
@@ -868,21 +744,13 @@ START_TEST(fake_no_data)
 {
 	struct cw_alb_query	 q;
 	struct got		 g = { 0 };
-	int64_t			 end;
 	int			 t, k;
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	/* No values: GetMetricData goes to moto, which has none for ALBs. */
 	fake_post("/_fake/reset", "{}");
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
-	end = (int64_t)time(NULL) / 60 * 60;
-	memset(&q, 0, sizeof(q));
-	q.load_balancer = LB;
-	q.tg[CW_TG_DROPLET] = TG_DO;
-	q.tg[CW_TG_ECS] = TG_ECS;
-	q.period = 60;
-	q.start = end - 300;
-	q.end = end;
+	query_both(&q, 300);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 10000);
 	ck_assert_int_eq(g.n, 1);
@@ -964,7 +832,7 @@ END_TEST
 /* A signature fakeaws refuses: the error names the operation. */
 START_TEST(fake_error_names_operation)
 {
-	struct aws_creds_src	*saved = creds;
+	struct aws_creds_src	*saved = at.creds;
 	struct aws_creds_opts	 co;
 	const char *const	 env_wrong[] = { "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
 				    "AWS_SECRET_ACCESS_KEY=not-the-secret",
@@ -975,8 +843,8 @@ START_TEST(fake_error_names_operation)
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	memset(&co, 0, sizeof(co));
 	co.env = (char *const *)env_wrong;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
+	co.home = at.home;
+	ck_assert_ptr_nonnull(at.creds = aws_creds_new(at.base, at.h, &co));
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	run_until(&g.n, 1, 10000);
@@ -988,8 +856,8 @@ START_TEST(fake_error_names_operation)
 	    38) == 0, "%s", g.text);
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	creds = saved;
+	aws_creds_free(at.creds);
+	at.creds = saved;
 }
 END_TEST
 

@@ -32,6 +32,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "answer.h"
 #include "digitalocean.h"
 #include "fakedo.h"
 #include "http.h"
@@ -45,19 +46,8 @@ static struct do_client		*dc;
 static struct do_call		*do_cancel_me;
 
 /* The in-process server: one answer for every request. */
-static struct evhttp		*srv;
-static int			 srv_port;
+static struct answer		*srv;
 static char			 srv_answer[2048];
-static int			 srv_n;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t
 wall_ms(void)
@@ -66,19 +56,6 @@ wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*out = evbuffer_new();
-
-	srv_n++;
-	evbuffer_add(out, srv_answer, strlen(srv_answer));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
 }
 
 /* A client of the fake (or of url) with this token, quick retries. */
@@ -103,21 +80,11 @@ client(const char *url, const char *token)
 static void
 setup(void)
 {
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
-
 	ck_assert_ptr_nonnull(base = event_base_new());
 	ck_assert_ptr_nonnull(h = http_new(base));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	srv_port = ntohs(sin.sin_port);
-	srv_n = 0;
+	ck_assert_ptr_nonnull(srv = answer_new(base, "application/json"));
 	srv_answer[0] = '\0';
+	answer_say(srv, srv_answer, NULL);
 	dc = NULL;
 }
 
@@ -127,7 +94,7 @@ teardown(void)
 	do_free(dc);
 	dc = NULL;
 	http_free(h);
-	evhttp_free(srv);
+	answer_free(srv);
 	event_base_free(base);
 }
 
@@ -140,24 +107,11 @@ fake_setup(void)
 	dc = client(NULL, FAKEDO_TOKEN);
 }
 
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-}
-
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(base, n, want, ms);
 }
 
 /* GET a control path as JSON. */
@@ -309,7 +263,7 @@ flag_cb(void *arg, int flag, const struct do_err *e)
 static void
 poll_action(int64_t aid)
 {
-	int64_t	end = now_ms() + 10000;
+	int64_t	end = answer_now_ms() + 10000;
 
 	do {
 		CALL(do_action_get(dc, aid, action_cb, &g));
@@ -317,7 +271,7 @@ poll_action(int64_t aid)
 		if (g.st != DO_ACTION_IN_PROGRESS)
 			return;
 		run_until(NULL, 0, 50);
-	} while (now_ms() < end);
+	} while (answer_now_ms() < end);
 	ck_abort_msg("action %" PRId64 " still in progress", aid);
 }
 
@@ -564,18 +518,18 @@ START_TEST(foreign_next_refused)
 {
 	char	url[64];
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv_port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv->port);
 	snprintf(srv_answer, sizeof(srv_answer), "{\"droplets\": [{\"id\": 1,"
 	    " \"name\": \"a\", \"status\": \"active\"}], \"links\": "
 	    "{\"pages\": {\"next\": \"http://127.0.0.2:%d/v2/droplets?page=2\""
-	    "}}, \"meta\": {\"total\": 2}}", srv_port);
+	    "}}, \"meta\": {\"total\": 2}}", srv->port);
 	dc = client(url, "tok");
 	CALL(do_droplets_by_tag(dc, "shop", list_cb, &g));
 	ck_assert_int_eq(g.err, 1);
 	ck_assert_str_eq(g.code, "UnexpectedAnswer");
 	ck_assert_ptr_nonnull(strstr(g.text, "ListDroplets: UnexpectedAnswer: "
 	    "the next page is not under http://127.0.0.1:"));
-	ck_assert_int_eq(srv_n, 1);
+	ck_assert_int_eq(srv->n, 1);
 
 	/* Not JSON, from a server that says 200. */
 	snprintf(srv_answer, sizeof(srv_answer), "<html>oops</html>");
@@ -674,7 +628,7 @@ START_TEST(free_inside_callback)
 
 	snprintf(srv_answer, sizeof(srv_answer), "{\"droplet\": {\"id\": 1,"
 	    " \"name\": \"a\", \"status\": \"active\"}}");
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv_port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv->port);
 	dc = client(url, "tok");
 	ck_assert_ptr_nonnull(do_droplet_get(dc, 1, free_cb, &n));
 	ck_assert_ptr_nonnull(do_droplet_get(dc, 1, free_cb, &n));

@@ -10,15 +10,7 @@
  * through lib/aws. An in-process evhttp server answers what moto will
  * not (odd JSON) and records what the client sent.
  */
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <check.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +19,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -35,6 +26,7 @@
 
 #include "aws-creds.h"
 #include "aws.h"
+#include "awstest.h"
 #include "ecs.h"
 #include "http.h"
 #include "log.h"
@@ -43,26 +35,9 @@
 #define ARN_MAX		256
 #define MAX_ITEMS	8
 
-static const char *const env_moto[] = {
-	"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
-	"AWS_EC2_METADATA_DISABLED=true", NULL
-};
-
-static struct event_base	*base;
-static struct http		*h;
-static struct aws_creds_src	*creds;
+static struct awstest		 at;
 static struct aws		*aws;
-static char			 home[64];
-
-
-/* The in-process server: answers in turn (the last repeats). */
-static struct evhttp		*srv;
-static int			 srv_port;
-static const char		*srv_answers[4];
-static int			 srv_nanswers;
-static int			 srv_n;
-static char			 srv_bodies[4][4096];
-static char			 srv_targets[4][128];
+static struct answer		*srv;		/* at.srv */
 
 /* The moto fixture of one test. */
 struct fixture {
@@ -77,97 +52,21 @@ static struct fixture	fx;
 #define FX_TG	"arn:aws:elasticloadbalancing:us-east-1:123456789012:" \
 		"targetgroup/ecs-tg/73e2d6bc24d8a067"
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- the in-process server ---- */
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	struct evbuffer	*out;
-	const char	*a, *t;
-	size_t		 len;
-	int		 k;
-
-	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
-	a = srv_nanswers > 0 ? srv_answers[k] : "";
-	if (srv_n < 4) {
-		len = evbuffer_get_length(in);
-		if (len >= sizeof(srv_bodies[0]))
-			len = sizeof(srv_bodies[0]) - 1;
-		evbuffer_copyout(in, srv_bodies[srv_n], len);
-		srv_bodies[srv_n][len] = '\0';
-		t = evhttp_find_header(evhttp_request_get_input_headers(req),
-		    "X-Amz-Target");
-		snprintf(srv_targets[srv_n], sizeof(srv_targets[0]), "%s",
-		    t != NULL ? t : "");
-	}
-	srv_n++;
-	out = evbuffer_new();
-	evbuffer_add(out, a, strlen(a));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/x-amz-json-1.1");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
-}
-
 /* ---- fixtures ---- */
 
 static struct aws *
 aws_at(int p)
 {
-	struct aws_opts	 o;
-	char		 ep[96];
-	const char	*eps[2];
-
-	snprintf(ep, sizeof(ep), "ecs=http://127.0.0.1:%d", p);
-	eps[0] = ep;
-	eps[1] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.region = "us-east-1";
-	o.endpoints = eps;
-	o.max_attempts = 2;
-	o.backoff_base_ms = 10;
-	o.backoff_cap_ms = 50;
-	o.timeout_ms = 10000;
-	return aws_new(base, h, creds, &o);
+	return awstest_aws(&at, p, "ecs", NULL);
 }
 
 static void
 setup(void)
 {
-	struct aws_creds_opts		 co;
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
-
 	memset(&fx, 0, sizeof(fx));
-	srv_n = srv_nanswers = 0;
-	memset(srv_bodies, 0, sizeof(srv_bodies));
-	memset(srv_targets, 0, sizeof(srv_targets));
-	snprintf(home, sizeof(home), "/tmp/check_ecs_home.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	ck_assert_ptr_nonnull(base = event_base_new());
-	ck_assert_ptr_nonnull(h = http_new(base));
-	memset(&co, 0, sizeof(co));
-	co.env = (char *const *)env_moto;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	srv_port = ntohs(sin.sin_port);
+	awstest_setup(&at, "check_ecs", awstest_env_moto,
+	    "application/x-amz-json-1.1");
+	srv = at.srv;
 	aws = NULL;
 }
 
@@ -176,31 +75,14 @@ teardown(void)
 {
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	http_free(h);
-	evhttp_free(srv);
-	event_base_free(base);
-	rmdir(home);
-}
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
+	awstest_teardown(&at);
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(at.base, n, want, ms);
 }
 
 /* ---- what the callbacks saw, copied ---- */
@@ -1288,9 +1170,8 @@ START_TEST(odd_answer_is_error)
 {
 	struct got	g = { 0 }, u = { 0 }, t = { 0 }, r = { 0 };
 
-	srv_answers[0] = "{\"services\":\"x\"}";
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, "{\"services\":\"x\"}", NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "c", "s", service_cb,
 	    &g));
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, "c", "s", 1,
@@ -1314,7 +1195,7 @@ START_TEST(odd_answer_is_error)
 	ck_assert_str_eq(t.code, "UnexpectedAnswer");
 	ck_assert_str_eq(r.op, "DescribeTaskDefinition");
 	ck_assert_str_eq(r.code, "UnexpectedAnswer");
-	ck_assert_int_eq(srv_n, 4);
+	ck_assert_int_eq(srv->n, 4);
 }
 END_TEST
 
@@ -1324,17 +1205,15 @@ START_TEST(requests_sent)
 	struct got	 g = { 0 }, r = { 0 };
 	json_t		*b;
 
-	srv_answers[0] = completed_json;
-	srv_answers[1] = td_json;
-	/* RegisterTaskDefinition's answer: revision 6 (only its ARN and
-	 * revision matter here). */
-	srv_answers[2] = "{\"taskDefinition\":{\"taskDefinitionArn\":\"" TD6
+	/* RegisterTaskDefinition's answer (the third): revision 6 (only its
+	 * ARN and revision matter here). */
+	answer_say(srv, completed_json, td_json,
+	    "{\"taskDefinition\":{\"taskDefinitionArn\":\"" TD6
 	    "\",\"family\":\"shop\",\"revision\":6,\"containerDefinitions\":"
-	    "[{\"name\":\"app\"},{\"name\":\"envoy\"}]}}";
-	srv_answers[3] = "{\"service\":{\"serviceArn\":\"" SVC "\","
-	    "\"taskDefinition\":\"" TD6 "\"}}";
-	srv_nanswers = 4;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	    "[{\"name\":\"app\"},{\"name\":\"envoy\"}]}}",
+	    "{\"service\":{\"serviceArn\":\"" SVC "\","
+	    "\"taskDefinition\":\"" TD6 "\"}}", NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "default",
 	    "shop-web", service_cb, &g));
 	run_until(&g.n, 1, 5000);
@@ -1351,30 +1230,30 @@ START_TEST(requests_sent)
 	run_until(&g.n, 1, 5000);
 	ck_assert_msg(!g.err, "%s", g.text);
 	ck_assert_str_eq(g.td, TD6);
-	ck_assert_int_eq(srv_n, 4);
+	ck_assert_int_eq(srv->n, 4);
 
-	ck_assert_str_eq(srv_targets[0],
+	ck_assert_str_eq(srv->seen[0].target,
 	    "AmazonEC2ContainerServiceV20141113.DescribeServices");
-	ck_assert_str_eq(srv_bodies[0],
+	ck_assert_str_eq(srv->seen[0].body,
 	    "{\"cluster\":\"default\",\"services\":[\"shop-web\"]}");
-	ck_assert_str_eq(srv_targets[1],
+	ck_assert_str_eq(srv->seen[1].target,
 	    "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition");
-	ck_assert_str_eq(srv_bodies[1], "{\"taskDefinition\":\"" TD5 "\","
+	ck_assert_str_eq(srv->seen[1].body, "{\"taskDefinition\":\"" TD5 "\","
 	    "\"include\":[\"TAGS\"]}");
-	ck_assert_str_eq(srv_targets[2],
+	ck_assert_str_eq(srv->seen[2].target,
 	    "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition");
-	b = jload(srv_bodies[2]);
+	b = jload(srv->seen[2].body);
 	ck_assert_str_eq(json_string_value(json_object_get(b, "family")),
 	    "shop");
 	ck_assert_ptr_null(json_object_get(b, "revision"));
 	ck_assert_ptr_null(json_object_get(b, "taskDefinitionArn"));
 	ck_assert_ptr_nonnull(json_object_get(b, "proxyConfiguration"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[2],
+	ck_assert_ptr_nonnull(strstr(srv->seen[2].body,
 	    "{\"name\":\"DB_HOST\",\"value\":\"rds\"}"));
 	json_decref(b);
-	ck_assert_str_eq(srv_targets[3],
+	ck_assert_str_eq(srv->seen[3].target,
 	    "AmazonEC2ContainerServiceV20141113.UpdateService");
-	ck_assert_str_eq(srv_bodies[3], "{\"cluster\":\"default\","
+	ck_assert_str_eq(srv->seen[3].body, "{\"cluster\":\"default\","
 	    "\"service\":\"shop-web\",\"taskDefinition\":\"" TD6 "\","
 	    "\"forceNewDeployment\":true}");
 	got_clear(&r);
@@ -1386,9 +1265,8 @@ START_TEST(register_refused_before_sending)
 {
 	struct got	r = { 0 };
 
-	srv_answers[0] = td_json;
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, td_json, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, TD5, "web",
 	    "DB_HOST", "rds", task_def_cb, &r));
 	run_until(&r.n, 1, 5000);
@@ -1399,7 +1277,7 @@ START_TEST(register_refused_before_sending)
 	ck_assert_str_eq(r.code, "ContainerNotFound");
 	ck_assert_str_eq(r.text, "RegisterTaskDefinition: "
 	    "ContainerNotFound: no container web in shop");
-	ck_assert_int_eq(srv_n, 1);
+	ck_assert_int_eq(srv->n, 1);
 }
 END_TEST
 

@@ -9,15 +9,7 @@
  * 100/0 with stickiness, through lib/aws. An in-process evhttp server
  * answers what moto will not: odd XML, and pages of DescribeRules.
  */
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <check.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +18,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <libxml/parser.h>
@@ -34,6 +25,7 @@
 
 #include "aws-creds.h"
 #include "aws.h"
+#include "awstest.h"
 #include "elbv2.h"
 #include "http.h"
 #include "log.h"
@@ -49,25 +41,9 @@ static const struct aws_service	aws_ec2_test = {
 	.version = "2016-11-15",
 };
 
-static const char *const env_moto[] = {
-	"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
-	"AWS_EC2_METADATA_DISABLED=true", NULL
-};
-
-static struct event_base	*base;
-static struct http		*h;
-static struct aws_creds_src	*creds;
+static struct awstest		 at;
 static struct aws		*aws;
-static char			 home[64];
-
-
-/* The in-process server: answers in turn (the last repeats). */
-static struct evhttp		*srv;
-static int			 srv_port;
-static const char		*srv_answers[4];
-static int			 srv_nanswers;
-static int			 srv_n;
-static char			 srv_bodies[4][2048];
+static struct answer		*srv;		/* at.srv */
 
 /* The moto fixture of one test. */
 struct fixture {
@@ -79,97 +55,21 @@ struct fixture {
 };
 static struct fixture	fx;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- the in-process server ---- */
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	struct evbuffer	*out;
-	const char	*a;
-	size_t		 len;
-	int		 k;
-
-	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
-	a = srv_nanswers > 0 ? srv_answers[k] : "";
-	if (srv_n < 4) {
-		len = evbuffer_get_length(in);
-		if (len >= sizeof(srv_bodies[0]))
-			len = sizeof(srv_bodies[0]) - 1;
-		evbuffer_copyout(in, srv_bodies[srv_n], len);
-		srv_bodies[srv_n][len] = '\0';
-	}
-	srv_n++;
-	out = evbuffer_new();
-	evbuffer_add(out, a, strlen(a));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/xml");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
-}
-
 /* ---- fixtures ---- */
 
 static struct aws *
 aws_at(int p)
 {
-	struct aws_opts	 o;
-	char		 url[64], ep[3][96];
-	const char	*eps[4];
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", p);
-	snprintf(ep[0], sizeof(ep[0]), "elasticloadbalancing=%s", url);
-	snprintf(ep[1], sizeof(ep[1]), "ec2=%s", url);
-	snprintf(ep[2], sizeof(ep[2]), "sts=%s", url);
-	eps[0] = ep[0];
-	eps[1] = ep[1];
-	eps[2] = ep[2];
-	eps[3] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.region = "us-east-1";
-	o.endpoints = eps;
-	o.max_attempts = 2;
-	o.backoff_base_ms = 10;
-	o.backoff_cap_ms = 50;
-	o.timeout_ms = 10000;
-	return aws_new(base, h, creds, &o);
+	return awstest_aws(&at, p, "elasticloadbalancing", "ec2", "sts", NULL);
 }
 
 static void
 setup(void)
 {
-	struct aws_creds_opts		 co;
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
-
 	memset(&fx, 0, sizeof(fx));
-	srv_n = srv_nanswers = 0;
-	memset(srv_bodies, 0, sizeof(srv_bodies));
-	snprintf(home, sizeof(home), "/tmp/check_elbv2_home.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	ck_assert_ptr_nonnull(base = event_base_new());
-	ck_assert_ptr_nonnull(h = http_new(base));
-	memset(&co, 0, sizeof(co));
-	co.env = (char *const *)env_moto;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	srv_port = ntohs(sin.sin_port);
+	awstest_setup(&at, "check_elbv2", awstest_env_moto,
+	    "text/xml");
+	srv = at.srv;
 	aws = NULL;
 }
 
@@ -178,31 +78,14 @@ teardown(void)
 {
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	http_free(h);
-	evhttp_free(srv);
-	event_base_free(base);
-	rmdir(home);
-}
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
+	awstest_teardown(&at);
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(at.base, n, want, ms);
 }
 
 /* ---- what the callbacks saw, copied ---- */
@@ -1354,10 +1237,9 @@ START_TEST(odd_answer_is_error)
 {
 	struct got	g = { 0 }, h2 = { 0 }, r = { 0 };
 
-	srv_answers[0] = "<DescribeListenersResponse><Nothing/>"
-	    "</DescribeListenersResponse>";
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, "<DescribeListenersResponse><Nothing/>"
+	    "</DescribeListenersResponse>", NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, LARN, listener_cb,
 	    &g));
 	ck_assert_ptr_nonnull(elbv2_describe_target_health(aws, TGARN, NULL,
@@ -1382,22 +1264,21 @@ START_TEST(rules_pages_followed)
 {
 	struct got	g = { 0 };
 
-	srv_answers[0] = rules_xml;
-	srv_answers[1] = rules_page2_xml;
-	srv_nanswers = 2;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, rules_xml, rules_page2_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, LARN, rules_cb, &g));
 	run_until(&g.n, 1, 5000);
 	ck_assert_msg(!g.err, "%s", g.text);
-	ck_assert_int_eq(srv_n, 2);
+	ck_assert_int_eq(srv->n, 2);
 	ck_assert_uint_eq(g.nitems, 4);
 	ck_assert_str_eq(g.id[3], "arn:rule/11");
 	ck_assert_str_eq(g.value0[3], "a.example.com");
 	ck_assert_int_eq(g.free_prio, 13);
-	ck_assert_ptr_null(strstr(srv_bodies[0], "Marker="));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "&Marker=m2"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "ListenerArn="));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "Action=DescribeRules"));
+	ck_assert_ptr_null(strstr(srv->seen[0].body, "Marker="));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "&Marker=m2"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "ListenerArn="));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body,
+	    "Action=DescribeRules"));
 }
 END_TEST
 
@@ -1411,10 +1292,8 @@ START_TEST(requests_sent)
 	struct elbv2_rule_spec	 s;
 	struct got		 g = { 0 }, r = { 0 };
 
-	srv_answers[0] = auth_listener_xml;
-	srv_answers[1] = rules_page2_xml;
-	srv_nanswers = 2;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, auth_listener_xml, rules_page2_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(elbv2_set_weights(aws, LARN, w, 2, &st,
 	    listener_cb, &g));
 	run_until(&g.n, 1, 5000);
@@ -1433,22 +1312,27 @@ START_TEST(requests_sent)
 	ck_assert_msg(!r.err, "%s", r.text);
 	ck_assert_str_eq(r.arn, "arn:rule/11");
 
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "Action=ModifyListener"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "DefaultActions.member.1."
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "Action=ModifyListener"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "DefaultActions.member.1."
 	    "Type=forward"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "DefaultActions.member.1."
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "DefaultActions.member.1."
 	    "ForwardConfig.TargetGroups.member.2.Weight=5"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "DefaultActions.member.1."
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "DefaultActions.member.1."
 	    "ForwardConfig.TargetGroupStickinessConfig.Enabled=true"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "DefaultActions.member.1."
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "DefaultActions.member.1."
 	    "ForwardConfig.TargetGroupStickinessConfig.DurationSeconds=300"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "Action=CreateRule"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "Priority=7"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "Conditions.member.1."
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "Action=CreateRule"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "Priority=7"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "Conditions.member.1."
 	    "PathPatternConfig.Values.member.1=%2Fapi%2F%2A"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "Conditions.member.2."
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "Conditions.member.2."
 	    "HttpHeaderConfig.HttpHeaderName=X-Canary"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[1], "Actions.member.1."
+	ck_assert_ptr_nonnull(strstr(srv->seen[1].body, "Actions.member.1."
 	    "ForwardConfig.TargetGroups.member.1.Weight=95"));
 }
 END_TEST

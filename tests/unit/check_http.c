@@ -32,6 +32,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "answer.h"
 #include "http.h"
 
 #define BIG_MAX		(2 * 1024 * 1024)
@@ -89,11 +90,10 @@ struct raw_conn {
 
 static struct event_base	*base;
 static struct http		*h;
-static struct evhttp		*srv;
+static struct answer		*srv;
 static int			 port;
 static struct delays		 delays;
 static struct seen		 seen;
-static struct event		*ev_guard;
 static int			 ncompleted;
 
 static int			 raw_fd = -1;
@@ -106,15 +106,6 @@ static char			 tls_dir[64];
 static pid_t			 tls_pid = -1;
 static int			 tls_port;
 static pid_t			 main_pid;
-
-static int64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static const char *
 method_name(enum evhttp_cmd_type cmd)
@@ -178,16 +169,6 @@ record(struct evhttp_request *req, struct evbuffer *in)
 	seen.expect = evhttp_find_header(hdrs, "Expect") != NULL;
 }
 
-static void
-reply(struct evhttp_request *req, int status, const char *body, size_t len)
-{
-	struct evbuffer	*out = evbuffer_new();
-
-	evbuffer_add(out, body, len);
-	evhttp_send_reply(req, status, status == 200 ? "OK" : "Status", out);
-	evbuffer_free(out);
-}
-
 /* /echo: the request as JSON, and two headers to look up. */
 static void
 srv_echo(struct evhttp_request *req)
@@ -213,7 +194,7 @@ srv_echo(struct evhttp_request *req)
 	    "Content-Type", "application/json");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "X-Reply-Token", "abc123");
-	reply(req, 200, s, strlen(s));
+	answer_reply(req, 200, NULL, s, strlen(s));
 	free(s);
 }
 
@@ -223,7 +204,7 @@ delay_cb(evutil_socket_t fd, short what, void *arg)
 	struct delay	*d = arg;
 
 	TAILQ_REMOVE(&delays, d, entry);
-	reply(d->req, d->status, d->body, strlen(d->body));
+	answer_reply(d->req, d->status, NULL, d->body, strlen(d->body));
 	event_free(d->ev);
 	free(d->body);
 	free(d);
@@ -277,7 +258,7 @@ srv_big(struct evhttp_request *req)
 		}
 		evhttp_send_reply_end(req);
 	} else
-		reply(req, 200, b, n);
+		answer_reply(req, 200, NULL, b, n);
 	free(b);
 }
 
@@ -296,9 +277,10 @@ srv_cb(struct evhttp_request *req, void *arg)
 	else if (strcmp(path, "/big") == 0)
 		srv_big(req);
 	else if (strcmp(path, "/status") == 0)
-		reply(req, query_int(req, "code", 500), "unavailable", 11);
+		answer_reply(req, query_int(req, "code", 500), NULL,
+		    "unavailable", 11);
 	else
-		reply(req, 404, "no such path", 12);
+		answer_reply(req, 404, NULL, "no such path", 12);
 }
 
 static void
@@ -375,17 +357,8 @@ bind_local(int *portp)
 }
 
 static void
-guard_cb(evutil_socket_t fd, short what, void *arg)
-{
-	/* Only wakes event_base_loop(EVLOOP_ONCE) so deadlines are seen. */
-}
-
-static void
 setup(void)
 {
-	struct evhttp_bound_socket	*bs;
-	struct timeval			 tv = { 0, 20000 };
-
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);
 	TAILQ_INIT(&delays);
@@ -393,14 +366,9 @@ setup(void)
 	memset(&seen, 0, sizeof(seen));
 	ncompleted = 0;
 
-	srv = evhttp_new(base);
-	evhttp_set_allowed_methods(srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	bs = evhttp_bind_socket_with_handle(srv, "127.0.0.1", 0);
-	ck_assert_ptr_nonnull(bs);
-	port = local_port(evhttp_bound_socket_get_fd(bs));
+	srv = answer_new(base, NULL);
+	answer_handle(srv, srv_cb, NULL);
+	port = srv->port;
 
 	raw_fd = bind_local(&raw_port);
 	ck_assert_int_eq(listen(raw_fd, 16), 0);
@@ -408,9 +376,6 @@ setup(void)
 	    NULL);
 	event_add(raw_ev, NULL);
 	raw_reply = NULL;
-
-	ev_guard = event_new(base, -1, EV_PERSIST, guard_cb, NULL);
-	event_add(ev_guard, &tv);
 
 	h = http_new(base);
 	ck_assert_ptr_nonnull(h);
@@ -424,20 +389,19 @@ teardown(void)
 	http_free(h);
 	h = NULL;
 	/* Answering frees a request whose client went away (evhttp has
-	 * detached it); evhttp_free() frees the others. */
+	 * detached it); answer_free() frees the others. */
 	while ((d = TAILQ_FIRST(&delays)) != NULL) {
 		TAILQ_REMOVE(&delays, d, entry);
 		event_free(d->ev);
-		reply(d->req, 503, "bye", 3);
+		answer_reply(d->req, 503, NULL, "bye", 3);
 		free(d->body);
 		free(d);
 	}
-	evhttp_free(srv);
+	answer_free(srv);
 	while (!LIST_EMPTY(&raw_conns))
 		raw_conn_free(LIST_FIRST(&raw_conns));
 	event_free(raw_ev);
 	close(raw_fd);
-	event_free(ev_guard);
 	event_base_free(base);
 	free(seen.body);
 	seen.body = NULL;
@@ -521,11 +485,7 @@ start_url(const char *path, struct result *r)
 static int
 run_until(int *count, int want, int ms)
 {
-	int64_t	deadline = now_us() + (int64_t)ms * 1000;
-
-	while (*count < want && now_us() < deadline)
-		event_base_loop(base, EVLOOP_ONCE);
-	return *count >= want;
+	return answer_run_until(base, count, want, ms);
 }
 
 static void
@@ -721,11 +681,11 @@ START_TEST(total_timeout)
 
 	rq.url = url("/delay?ms=2000&body=never");
 	rq.timeout_ms = 200;
-	t0 = now_us();
+	t0 = answer_now_us();
 	start(&rq, &slow);
 	start_url("/delay?ms=50&body=quick", &fast);
 	ck_assert(run_until(&slow.ncalls, 1, 3000));
-	ms = (now_us() - t0) / 1000;
+	ms = (answer_now_us() - t0) / 1000;
 	ck_assert_int_eq(slow.error, CURLE_OPERATION_TIMEDOUT);
 	ck_assert_int_eq(slow.status, 0);
 	ck_assert_str_ne(slow.message, "");

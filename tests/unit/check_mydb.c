@@ -28,8 +28,10 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "answer.h"
 #include "mdbpair.h"
 #include "mydb.h"
+#include "spawn.h"
 
 
 
@@ -44,15 +46,6 @@ struct rec {
 };
 
 static int	seq;
-
-static int64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static char *
 dup_or_null(const char *s)
@@ -123,29 +116,16 @@ rec_cb(void *arg, struct mydb_result *res)
 
 	r->calls++;
 	r->seq = ++seq;
-	r->at_us = now_us();
+	r->at_us = answer_now_us();
 	free_result(r->res);
 	r->res = clone_result(res);
-}
-
-static void
-noop_cb(evutil_socket_t fd, short what, void *arg)
-{
 }
 
 /* Turn the loop until *flag or ms passed. */
 static void
 loop_until(const int *flag, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 20000 };
-	int64_t		 end = now_us() + ms * 1000;
-
-	tick = event_new(base, -1, EV_PERSIST, noop_cb, NULL);
-	event_add(tick, &tv);
-	while ((flag == NULL || !*flag) && now_us() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(base, flag, 1, ms);
 }
 
 static void
@@ -196,18 +176,9 @@ opts_migrate(struct mydb_opts *o)
 static int
 closed_port(void)
 {
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			s, port;
+	int	port;
 
-	s = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(s);
+	ck_assert_int_gt(port = spawn_free_port(), 0);
 	return port;
 }
 
@@ -481,7 +452,7 @@ START_TEST(query_timeout_reconnects)
 	ok(db, "SELECT 1", &r);
 	tid = mydb_thread_id(db);
 
-	t0 = now_us();
+	t0 = answer_now_us();
 	run(db, "SELECT SLEEP(5)", &r);
 	ms = (r.at_us - t0) / 1000;
 	ck_assert_msg(ms >= 280 && ms < 2000, "timed out after %lld ms",
@@ -533,7 +504,7 @@ START_TEST(killed_by_server)
 
 	/* Mid-query. */
 	rec_clear(&r);
-	t0 = now_us();
+	t0 = answer_now_us();
 	ck_assert_int_eq(mydb_query(db, "SELECT SLEEP(5)", rec_cb, &r), 0);
 	loop_for(200);
 	ck_assert_int_eq(r.calls, 0);
@@ -612,7 +583,7 @@ START_TEST(refused_backs_off)
 	chain_r = r;
 	chain_n = 6;
 	chain_i = 0;
-	t0 = now_us();
+	t0 = answer_now_us();
 	ck_assert_int_eq(mydb_query(db, "SELECT 1", chain_cb, &r[0]), 0);
 	loop_until(&r[5].calls, 5000);
 	for (i = 0; i < 6; i++) {
@@ -656,7 +627,7 @@ START_TEST(deadline_during_backoff)
 	chain_r = r;
 	chain_n = 2;
 	chain_i = 0;
-	t0 = now_us();
+	t0 = answer_now_us();
 	/* Refused at once; the second query, queued then, waits for the
 	 * next attempt (100 ms), past its own 50 ms deadline. */
 	ck_assert_int_eq(mydb_query(db, "SELECT 1", chain_cb, &r[0]), 0);
@@ -688,7 +659,7 @@ START_TEST(connect_timeout)
 	o.port = port;
 	o.connect_timeout_ms = 300;
 	db = mydb_new(base, &o);
-	t0 = now_us();
+	t0 = answer_now_us();
 	run(db, "SELECT 1", &r);
 	ms = (r.at_us - t0) / 1000;
 	ck_assert_uint_eq(r.res->err, CR_CONN_HOST_ERROR);
@@ -1215,7 +1186,7 @@ START_TEST(tls_handshake_stall_bounded)
 	o.port = port;
 	o.connect_timeout_ms = 300;
 	db = mydb_new(base, &o);
-	t0 = now_us();
+	t0 = answer_now_us();
 	run(db, "SELECT 1", &r);
 	ms = (r.at_us - t0) / 1000;
 	ck_assert_int_ge(m.fd, 0);

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "answer.h"
 #include "mdbpair.h"
 #include "mydb.h"
 #include "proof.h"
@@ -37,7 +38,7 @@ static struct event_base	*base;
 static struct mydb		*root[2];	/* set-up, over the socket */
 static struct mydb		*snap[2];	/* the proof's, as cutover's */
 
-struct answer {
+struct sqlres {
 	int		 done;
 	unsigned int	 err;
 	char		 error[512];
@@ -50,9 +51,9 @@ struct outcome {
 };
 
 static void
-answer_cb(void *arg, struct mydb_result *res)
+sqlres_cb(void *arg, struct mydb_result *res)
 {
-	struct answer	*a = arg;
+	struct sqlres	*a = arg;
 
 	a->done = 1;
 	a->err = res->err;
@@ -62,39 +63,26 @@ answer_cb(void *arg, struct mydb_result *res)
 		snprintf(a->value, sizeof(a->value), "%s", res->rows[0][0]);
 }
 
-static void
-noop_cb(evutil_socket_t fd, short what, void *arg)
-{
-}
-
 /* Turn the loop until *flag (a deadline guards against a hang). */
 static void
 loop_until(const int *flag)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 50000 };
-	time_t		 end = time(NULL) + 20;
-
-	tick = event_new(base, -1, EV_PERSIST, noop_cb, NULL);
-	event_add(tick, &tv);
-	while (!*flag && time(NULL) < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
-	ck_assert_msg(*flag, "no answer within 20 s");
+	ck_assert_msg(answer_run_until(base, flag, 1, 20000),
+	    "no answer within 20 s");
 }
 
 /* Run one statement on side's root connection; it must succeed. */
 static void __attribute__((format(printf, 2, 3)))
 sql_on(int side, const char *fmt, ...)
 {
-	struct answer	 a = { 0 };
+	struct sqlres	 a = { 0 };
 	va_list		 ap;
 	char		*sql;
 
 	va_start(ap, fmt);
 	ck_assert_int_ne(vasprintf(&sql, fmt, ap), -1);
 	va_end(ap);
-	ck_assert_int_eq(mydb_query(root[side], sql, answer_cb, &a), 0);
+	ck_assert_int_eq(mydb_query(root[side], sql, sqlres_cb, &a), 0);
 	loop_until(&a.done);
 	ck_assert_msg(a.err == 0, "%s: %s", sql, a.error);
 	free(sql);
@@ -123,12 +111,12 @@ snapshot_open_on(int s)
 		"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 		"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
 	};
-	struct answer	a;
+	struct sqlres	a;
 	size_t		i;
 
 	for (i = 0; i < 2; i++) {
 		memset(&a, 0, sizeof(a));
-		ck_assert_int_eq(mydb_query(snap[s], sql[i], answer_cb, &a),
+		ck_assert_int_eq(mydb_query(snap[s], sql[i], sqlres_cb, &a),
 		    0);
 		loop_until(&a.done);
 		ck_assert_msg(a.err == 0, "%s: %s", sql[i], a.error);
@@ -225,6 +213,15 @@ only_mismatch(const struct proof_report *r)
 	ck_assert_uint_eq(r->nmismatches, 1);
 	ck_assert_uint_eq(r->nlisted, 1);
 	return &r->mismatches[0];
+}
+
+/* Open the snapshots and prove schema, 7 rows a chunk: one mismatch. */
+static const struct proof_mismatch *
+one_mismatch(const char *schema, struct outcome *o, struct proof **p)
+{
+	snapshot_open();
+	*p = run_proof(schema, 7, o);
+	return only_mismatch(o->rep);
 }
 
 static int
@@ -330,9 +327,7 @@ START_TEST(changed_row_in_its_chunk)
 
 	schema_std("pf_changed");
 	sql_on(TGT, "UPDATE pf_changed.t_int SET v = 'changed' WHERE id = 20");
-	snapshot_open();
-	p = run_proof("pf_changed", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_changed", &o, &p);
 	ck_assert_int_eq(m->what, PROOF_ROWS_DIFFER);
 	ck_assert_str_eq(m->table, "pf_changed.t_int");
 	ck_assert_str_eq(m->key, "id");
@@ -368,9 +363,7 @@ START_TEST(changed_row_composite_key)
 	schema_std("pf_comp");
 	sql_on(TGT, "UPDATE pf_comp.t_comp SET d = d + 0.01 WHERE a = 5 AND "
 	    "b = 'k2'");
-	snapshot_open();
-	p = run_proof("pf_comp", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_comp", &o, &p);
 	ck_assert_int_eq(m->what, PROOF_ROWS_DIFFER);
 	ck_assert_str_eq(m->table, "pf_comp.t_comp");
 	ck_assert_str_eq(m->key, "(a, b)");
@@ -389,9 +382,7 @@ START_TEST(changed_row_binary_key)
 	schema_std("pf_bin");
 	sql_on(TGT, "UPDATE pf_bin.t_uk SET v = -1 WHERE code = "
 	    "X'0F00275C'");
-	snapshot_open();
-	p = run_proof("pf_bin", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_bin", &o, &p);
 	ck_assert_str_eq(m->table, "pf_bin.t_uk");
 	ck_assert_str_eq(m->key, "code");
 	ck_assert_str_eq(m->lo, "0x0E00275C");
@@ -408,9 +399,7 @@ START_TEST(deleted_row)
 
 	schema_std("pf_deleted");
 	sql_on(TGT, "DELETE FROM pf_deleted.t_int WHERE id = 30");
-	snapshot_open();
-	p = run_proof("pf_deleted", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_deleted", &o, &p);
 	ck_assert_int_eq(m->what, PROOF_MISSING_ON_TARGET);
 	ck_assert_str_eq(m->table, "pf_deleted.t_int");
 	ck_assert_str_eq(m->lo, "28");
@@ -430,9 +419,7 @@ START_TEST(extra_row_beyond_the_last_key)
 	schema_std("pf_extra");
 	sql_on(TGT, "INSERT INTO pf_extra.t_int (id, v, f) VALUES (1000, 'x', "
 	    "0)");
-	snapshot_open();
-	p = run_proof("pf_extra", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_extra", &o, &p);
 	ck_assert_int_eq(m->what, PROOF_EXTRA_ON_TARGET);
 	ck_assert_str_eq(m->lo, "49");
 	ck_assert_ptr_null(m->hi);
@@ -443,9 +430,7 @@ START_TEST(extra_row_beyond_the_last_key)
 	/* In an empty table too: its one chunk is (-inf, +inf). */
 	sql_on(TGT, "DELETE FROM pf_extra.t_int WHERE id = 1000");
 	sql_on(TGT, "INSERT INTO pf_extra.t_empty VALUES (1)");
-	snapshot_open();
-	p = run_proof("pf_extra", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_extra", &o, &p);
 	ck_assert_str_eq(m->table, "pf_extra.t_empty");
 	ck_assert_int_eq(m->what, PROOF_EXTRA_ON_TARGET);
 	ck_assert_ptr_null(m->lo);
@@ -463,9 +448,7 @@ START_TEST(null_is_not_empty)
 	schema_std("pf_null");
 	/* id 1 has s = '' on both; NULL on the target. */
 	sql_on(TGT, "UPDATE pf_null.t_int SET s = NULL WHERE id = 1");
-	snapshot_open();
-	p = run_proof("pf_null", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_null", &o, &p);
 	ck_assert_int_eq(m->what, PROOF_ROWS_DIFFER);
 	ck_assert_ptr_null(m->lo);
 	ck_assert_str_eq(m->hi, "7");
@@ -481,9 +464,7 @@ START_TEST(null_is_not_empty)
 	    "NULL, b VARCHAR(9) NULL)");
 	sql_on(SRC, "INSERT INTO pf_null2.t VALUES (1, '', 'x')");
 	sql_on(TGT, "INSERT INTO pf_null2.t VALUES (1, NULL, '#x')");
-	snapshot_open();
-	p = run_proof("pf_null2", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_null2", &o, &p);
 	ck_assert_int_eq(m->what, PROOF_ROWS_DIFFER);
 	ck_assert_str_eq(m->table, "pf_null2.t");
 	proof_free(p);
@@ -501,9 +482,7 @@ START_TEST(duplicates_without_a_key)
 	sql_both("CREATE TABLE pf_dup.t (v VARCHAR(9))");
 	sql_on(SRC, "INSERT INTO pf_dup.t VALUES ('A'), ('A'), ('B')");
 	sql_on(TGT, "INSERT INTO pf_dup.t VALUES ('B'), ('C'), ('C')");
-	snapshot_open();
-	p = run_proof("pf_dup", 7, &o);
-	m = only_mismatch(o.rep);
+	m = one_mismatch("pf_dup", &o, &p);
 	ck_assert_int_eq(m->what, PROOF_ROWS_DIFFER);
 	ck_assert_ptr_null(m->key);
 	ck_assert_uint_eq(m->src_rows, 3);
@@ -643,7 +622,7 @@ static void
 killed_mid_proof(int side)
 {
 	struct outcome	 o;
-	struct answer	 a = { 0 };
+	struct sqlres	 a = { 0 };
 	struct proof	*p;
 	const char	*schemas[] = { "pf_killed" };
 	char		 sql[64];
@@ -657,7 +636,7 @@ killed_mid_proof(int side)
 	ck_assert_int_eq(o.calls, 0);
 	snprintf(sql, sizeof(sql), "KILL CONNECTION %lu",
 	    mydb_thread_id(snap[side]));
-	ck_assert_int_eq(mydb_query(root[side], sql, answer_cb, &a), 0);
+	ck_assert_int_eq(mydb_query(root[side], sql, sqlres_cb, &a), 0);
 	loop_until(&o.calls);
 	ck_assert_int_eq(o.calls, 1);
 	ck_assert_int_eq(o.rep->verdict, PROOF_ERROR);
@@ -703,13 +682,13 @@ END_TEST
 START_TEST(no_transaction_is_an_error)
 {
 	struct outcome	 o;
-	struct answer	 a = { 0 };
+	struct sqlres	 a = { 0 };
 	struct proof	*p;
 
 	/* A session, but the transaction was never started. */
 	schema_std("pf_notrx");
 	snapshot_open_on(SRC);
-	ck_assert_int_eq(mydb_query(snap[TGT], "SELECT 1", answer_cb, &a), 0);
+	ck_assert_int_eq(mydb_query(snap[TGT], "SELECT 1", sqlres_cb, &a), 0);
 	loop_until(&a.done);
 	p = run_proof("pf_notrx", 7, &o);
 	ck_assert_int_eq(o.rep->verdict, PROOF_ERROR);
@@ -722,7 +701,7 @@ END_TEST
 START_TEST(cancelled_proof_is_silent)
 {
 	struct outcome	 o;
-	struct answer	 a = { 0 };
+	struct sqlres	 a = { 0 };
 	struct proof	*p;
 	const char	*schemas[] = { "pf_cancel" };
 
@@ -733,10 +712,10 @@ START_TEST(cancelled_proof_is_silent)
 	run_to_chunk(p, &o, 2);
 	proof_free(p);
 	/* Queued behind the proof's last queries: they have run by then. */
-	ck_assert_int_eq(mydb_query(snap[SRC], "SELECT 1", answer_cb, &a), 0);
+	ck_assert_int_eq(mydb_query(snap[SRC], "SELECT 1", sqlres_cb, &a), 0);
 	loop_until(&a.done);
 	memset(&a, 0, sizeof(a));
-	ck_assert_int_eq(mydb_query(snap[TGT], "SELECT 1", answer_cb, &a), 0);
+	ck_assert_int_eq(mydb_query(snap[TGT], "SELECT 1", sqlres_cb, &a), 0);
 	loop_until(&a.done);
 	ck_assert_int_eq(o.calls, 0);
 }

@@ -14,6 +14,7 @@
 
 static void	add(struct evbuffer *, const char *);
 static char	*next_line(struct evbuffer *);
+static void	 expect_line(struct evbuffer *, const char *);
 static void	 fill(struct evbuffer *, char, size_t);
 static void	 parse_fails(const char *, enum proto_err, int64_t,
 		    const char *);
@@ -37,6 +38,16 @@ next_line(struct evbuffer *b)
 	return line;
 }
 
+/* The next line, which must be there and be want. */
+static void
+expect_line(struct evbuffer *b, const char *want)
+{
+	char	*line = next_line(b);
+
+	ck_assert_str_eq(line, want);
+	free(line);
+}
+
 static void
 fill(struct evbuffer *b, char c, size_t n)
 {
@@ -56,9 +67,7 @@ START_TEST(frame_one_line)
 	size_t		 len;
 
 	add(b, "{\"v\":1}\n");
-	line = next_line(b);
-	ck_assert_str_eq(line, "{\"v\":1}");
-	free(line);
+	expect_line(b, "{\"v\":1}");
 	ck_assert_int_eq(proto_frame_next(b, &line, &len), PROTO_FRAME_MORE);
 	ck_assert_ptr_null(line);
 	ck_assert_uint_eq(evbuffer_get_length(b), 0);
@@ -74,9 +83,7 @@ START_TEST(frame_empty)
 
 	ck_assert_int_eq(proto_frame_next(b, &line, &len), PROTO_FRAME_MORE);
 	add(b, "\n");
-	line = next_line(b);
-	ck_assert_str_eq(line, "");
-	free(line);
+	expect_line(b, "");
 	evbuffer_free(b);
 }
 END_TEST
@@ -88,15 +95,9 @@ START_TEST(frame_several)
 	size_t		 len;
 
 	add(b, "one\ntwo\nthree\npart");
-	line = next_line(b);
-	ck_assert_str_eq(line, "one");
-	free(line);
-	line = next_line(b);
-	ck_assert_str_eq(line, "two");
-	free(line);
-	line = next_line(b);
-	ck_assert_str_eq(line, "three");
-	free(line);
+	expect_line(b, "one");
+	expect_line(b, "two");
+	expect_line(b, "three");
 	ck_assert_int_eq(proto_frame_next(b, &line, &len), PROTO_FRAME_MORE);
 	ck_assert_uint_eq(evbuffer_get_length(b), 4);
 	evbuffer_free(b);
@@ -116,9 +117,7 @@ START_TEST(frame_split)
 	add(b, "}\r");
 	ck_assert_int_eq(proto_frame_next(b, &line, &len), PROTO_FRAME_MORE);
 	add(b, "\n{");
-	line = next_line(b);
-	ck_assert_str_eq(line, "{\"v\":1,\"id\":2}");
-	free(line);
+	expect_line(b, "{\"v\":1,\"id\":2}");
 	ck_assert_int_eq(proto_frame_next(b, &line, &len), PROTO_FRAME_MORE);
 	ck_assert_uint_eq(evbuffer_get_length(b), 1);
 	evbuffer_free(b);
@@ -128,22 +127,13 @@ END_TEST
 START_TEST(frame_crlf)
 {
 	struct evbuffer	*b = evbuffer_new();
-	char		*line;
 
 	add(b, "a\r\nb\n\r\nc\r\r\n");
-	line = next_line(b);
-	ck_assert_str_eq(line, "a");
-	free(line);
-	line = next_line(b);
-	ck_assert_str_eq(line, "b");
-	free(line);
-	line = next_line(b);
-	ck_assert_str_eq(line, "");
-	free(line);
+	expect_line(b, "a");
+	expect_line(b, "b");
+	expect_line(b, "");
 	/* Only one trailing CR is the line ending's. */
-	line = next_line(b);
-	ck_assert_str_eq(line, "c\r");
-	free(line);
+	expect_line(b, "c\r");
 	evbuffer_free(b);
 }
 END_TEST
@@ -230,9 +220,7 @@ START_TEST(frame_good_then_long)
 
 	add(b, "ok\n");
 	fill(b, 'x', PROTO_LINE_MAX + 10);
-	line = next_line(b);
-	ck_assert_str_eq(line, "ok");
-	free(line);
+	expect_line(b, "ok");
 	ck_assert_int_eq(proto_frame_next(b, &line, &len),
 	    PROTO_FRAME_TOO_LONG);
 	evbuffer_free(b);

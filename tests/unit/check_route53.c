@@ -10,16 +10,7 @@
  * makes its own hosted zone through lib/aws. An in-process evhttp server
  * answers odd XML and keeps what the client sent.
  */
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +19,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <libxml/parser.h>
@@ -36,124 +26,32 @@
 
 #include "aws-creds.h"
 #include "aws.h"
+#include "awstest.h"
 #include "fakeaws.h"
 #include "http.h"
 #include "log.h"
 #include "route53.h"
 
-static const char *const env_test[] = {
-	"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-	"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-	"AWS_EC2_METADATA_DISABLED=true", NULL
-};
-
-static struct event_base	*base;
-static struct http		*h;
-static struct aws_creds_src	*creds;
+static struct awstest		 at;
 static struct aws		*aws;
-static char			 home[64];
-
-
-/* The in-process server: answers in turn (the last repeats). */
-static struct evhttp		*srv;
-static int			 srv_port;
-static const char		*srv_answers[4];
-static int			 srv_nanswers;
-static int			 srv_n;
-static char			 srv_bodies[4][8192];
-static char			 srv_uris[4][512];
-static int			 srv_methods[4];
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static struct answer		*srv;		/* at.srv */
 
 /* ---- fakeaws.py: the parent's only ---- */
-
-/* ---- the in-process server ---- */
-
-static void
-srv_cb(struct evhttp_request *req, void *arg)
-{
-	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
-	struct evbuffer	*out;
-	const char	*a;
-	size_t		 len;
-	int		 k;
-
-	k = srv_n < srv_nanswers ? srv_n : srv_nanswers - 1;
-	a = srv_nanswers > 0 ? srv_answers[k] : "";
-	if (srv_n < 4) {
-		snprintf(srv_uris[srv_n], sizeof(srv_uris[0]), "%s",
-		    evhttp_request_get_uri(req));
-		srv_methods[srv_n] = evhttp_request_get_command(req);
-		len = evbuffer_get_length(in);
-		if (len >= sizeof(srv_bodies[0]))
-			len = sizeof(srv_bodies[0]) - 1;
-		evbuffer_copyout(in, srv_bodies[srv_n], len);
-		srv_bodies[srv_n][len] = '\0';
-	}
-	srv_n++;
-	out = evbuffer_new();
-	evbuffer_add(out, a, strlen(a));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/xml");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
-}
 
 /* ---- fixtures ---- */
 
 static struct aws *
 aws_at(int p)
 {
-	struct aws_opts	 o;
-	char		 ep[96];
-	const char	*eps[2];
-
-	snprintf(ep, sizeof(ep), "route53=http://127.0.0.1:%d", p);
-	eps[0] = ep;
-	eps[1] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.region = "us-east-1";
-	o.endpoints = eps;
-	o.max_attempts = 2;
-	o.backoff_base_ms = 10;
-	o.backoff_cap_ms = 50;
-	o.timeout_ms = 10000;
-	return aws_new(base, h, creds, &o);
+	return awstest_aws(&at, p, "route53", NULL);
 }
 
 static void
 setup(void)
 {
-	struct aws_creds_opts		 co;
-	struct evhttp_bound_socket	*bs;
-	struct sockaddr_in		 sin;
-	socklen_t			 len = sizeof(sin);
-
-	srv_n = srv_nanswers = 0;
-	memset(srv_bodies, 0, sizeof(srv_bodies));
-	snprintf(home, sizeof(home), "/tmp/check_route53_home.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	ck_assert_ptr_nonnull(base = event_base_new());
-	ck_assert_ptr_nonnull(h = http_new(base));
-	memset(&co, 0, sizeof(co));
-	co.env = (char *const *)env_test;
-	co.home = home;
-	ck_assert_ptr_nonnull(creds = aws_creds_new(base, h, &co));
-	ck_assert_ptr_nonnull(srv = evhttp_new(base));
-	evhttp_set_gencb(srv, srv_cb, NULL);
-	ck_assert_ptr_nonnull(bs = evhttp_bind_socket_with_handle(srv,
-	    "127.0.0.1", 0));
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(bs),
-	    (struct sockaddr *)&sin, &len), 0);
-	srv_port = ntohs(sin.sin_port);
+	awstest_setup(&at, "check_route53", awstest_env_example,
+	    "text/xml");
+	srv = at.srv;
 	aws = NULL;
 }
 
@@ -162,31 +60,14 @@ teardown(void)
 {
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(creds);
-	http_free(h);
-	evhttp_free(srv);
-	event_base_free(base);
-	rmdir(home);
-}
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
+	awstest_teardown(&at);
 }
 
 /* Run the loop until *n reaches want, or ms pass. */
 static void
 run_until(int *n, int want, int64_t ms)
 {
-	struct event	*tick;
-	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = now_ms() + ms;
-
-	tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-	event_free(tick);
+	answer_run_until(at.base, n, want, ms);
 }
 
 /* ---- what the callbacks saw, copied ---- */
@@ -609,7 +490,7 @@ START_TEST(checks)
 	ck_assert_int_eq(r53_name_equal(NULL, "a"), 0);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_null(r53_upsert(aws, "Z1", "db.example.com", "A", -5,
 	    v, 1, change_cb, NULL));
 	ck_assert_ptr_null(r53_get_change(aws, "/change/C1/../x", change_cb,
@@ -617,7 +498,7 @@ START_TEST(checks)
 	ck_assert_ptr_null(r53_get_record(aws, "Z1", "db.example.com", "a b",
 	    record_cb, NULL));
 	run_until(NULL, 0, 100);
-	ck_assert_int_eq(srv_n, 0);
+	ck_assert_int_eq(srv->n, 0);
 }
 END_TEST
 
@@ -628,11 +509,8 @@ START_TEST(requests_sent)
 	const char *const	 v[] = { "10.0.0.5" };
 	struct got		 g = { 0 }, c = { 0 }, r = { 0 };
 
-	srv_answers[0] = change_xml;
-	srv_answers[1] = get_change_xml;
-	srv_answers[2] = list_a_xml;
-	srv_nanswers = 3;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, change_xml, get_change_xml, list_a_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "/hostedzone/Z1D633PJN98FT9",
 	    "db.example.com", "A", 5, v, 1, change_cb, &g));
 	run_until(&g.n, 1, 5000);
@@ -651,23 +529,26 @@ START_TEST(requests_sent)
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 5);
 
-	ck_assert_int_eq(srv_n, 3);
-	ck_assert_int_eq(srv_methods[0], EVHTTP_REQ_POST);
-	ck_assert_str_eq(srv_uris[0], "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
+	ck_assert_int_eq(srv->n, 3);
+	ck_assert_int_eq(srv->seen[0].method, EVHTTP_REQ_POST);
+	ck_assert_str_eq(srv->seen[0].uri,
+	    "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
 	    "rrset/");
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "<ChangeResourceRecordSetsRequest xmlns=\""
 	    "https://route53.amazonaws.com/doc/2013-04-01/\">"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "<Action>UPSERT</Action>"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
+	    "<Action>UPSERT</Action>"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "<Name>db.example.com</Name>"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0], "<TTL>5</TTL>"));
-	ck_assert_ptr_nonnull(strstr(srv_bodies[0],
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body, "<TTL>5</TTL>"));
+	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
 	    "<ResourceRecord><Value>10.0.0.5</Value></ResourceRecord>"));
-	ck_assert_int_eq(srv_methods[1], EVHTTP_REQ_GET);
-	ck_assert_str_eq(srv_uris[1], "/2013-04-01/change/C2682N5HXP0BZ4");
-	ck_assert_int_eq(srv_methods[2], EVHTTP_REQ_GET);
-	ck_assert_str_eq(srv_uris[2], "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
+	ck_assert_int_eq(srv->seen[1].method, EVHTTP_REQ_GET);
+	ck_assert_str_eq(srv->seen[1].uri, "/2013-04-01/change/C2682N5HXP0BZ4");
+	ck_assert_int_eq(srv->seen[2].method, EVHTTP_REQ_GET);
+	ck_assert_str_eq(srv->seen[2].uri,
+	    "/2013-04-01/hostedzone/Z1D633PJN98FT9/"
 	    "rrset?maxitems=1&name=db.example.com&type=A");
 }
 END_TEST
@@ -677,10 +558,9 @@ START_TEST(odd_answer_is_error)
 	const char *const	 v[] = { "10.0.0.5" };
 	struct got		 g = { 0 }, r = { 0 };
 
-	srv_answers[0] = "<ChangeResourceRecordSetsResponse><Nothing/>"
-	    "</ChangeResourceRecordSetsResponse>";
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, "<ChangeResourceRecordSetsResponse><Nothing/>"
+	    "</ChangeResourceRecordSetsResponse>", NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "Z1", "db.example.com", "A", 5,
 	    v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
@@ -704,9 +584,8 @@ START_TEST(cancel_calls_nothing)
 	struct r53_call		*c;
 	struct got		 g = { 0 }, r = { 0 };
 
-	srv_answers[0] = change_xml;
-	srv_nanswers = 1;
-	ck_assert_ptr_nonnull(aws = aws_at(srv_port));
+	answer_say(srv, change_xml, NULL);
+	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(c = r53_upsert(aws, "Z1", "db.example.com", "A",
 	    5, v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
