@@ -728,7 +728,7 @@ private_ipv4(const char *s)
 
 static void
 pf_listener_cb(void *arg, const struct elbv2_listener *l,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct pf		*pf = arg;
 	const struct plan	*p = pf->m->plan;
@@ -768,7 +768,7 @@ done:
 
 static void
 pf_health_cb(void *arg, const struct elbv2_target_healths *th,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct pf	*pf = arg;
 	size_t		 i;
@@ -810,7 +810,7 @@ tg_find(const struct elbv2_target_groups *tgs, const char *arn)
 
 static void
 pf_tgs_cb(void *arg, const struct elbv2_target_groups *tgs,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct pf			*pf = arg;
 	const struct plan		*p = pf->m->plan;
@@ -857,7 +857,7 @@ done:
 
 static void
 pf_service_cb(void *arg, const struct ecs_service *s,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct pf		*pf = arg;
 	const struct plan	*p = pf->m->plan;
@@ -896,7 +896,7 @@ done:
 }
 
 static void
-pf_alarms_cb(void *arg, const struct cw_alarms *al, const struct cw_err *err)
+pf_alarms_cb(void *arg, const struct cw_alarms *al, const struct api_err *err)
 {
 	struct pf	*pf = arg;
 	char		 firing[1024] = "";
@@ -924,7 +924,7 @@ done:
 }
 
 static void	pf_record_cb(void *, const struct r53_record *,
-		    const struct r53_err *);
+		    const struct api_err *);
 
 static void
 pf_record_ask(struct pf *pf, const char *type)
@@ -941,7 +941,7 @@ pf_record_ask(struct pf *pf, const char *type)
 }
 
 static void
-pf_record_cb(void *arg, const struct r53_record *r, const struct r53_err *err)
+pf_record_cb(void *arg, const struct r53_record *r, const struct api_err *err)
 {
 	struct pf		*pf = arg;
 	const struct plan	*p = pf->m->plan;
@@ -1099,7 +1099,7 @@ pf_aws(struct pf *pf)
 
 static void
 pf_droplets_cb(void *arg, const struct do_droplets *ds,
-    const struct do_err *err)
+    const struct api_err *err)
 {
 	struct pf		*pf = arg;
 	const struct plan	*p = pf->m->plan;

@@ -253,7 +253,7 @@ put_back_done(struct writer *w, const char *err)
 
 static void
 put_back_r53_cb(void *arg, const struct r53_change *ch,
-    const struct r53_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 
@@ -264,7 +264,7 @@ put_back_r53_cb(void *arg, const struct r53_change *ch,
 
 static void
 put_back_ecs_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 
@@ -377,7 +377,7 @@ dns_synced(struct writer *w)
 
 static void
 dns_change_cb(void *arg, const struct r53_change *ch,
-    const struct r53_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 
@@ -447,7 +447,7 @@ dns_upsert(struct writer *w)
 
 static void
 dns_record_cb(void *arg, const struct r53_record *r,
-    const struct r53_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	size_t		 i;
@@ -530,7 +530,7 @@ dns_start(struct writer *w)
 
 static void
 env_updated_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	char		 result[512];
@@ -552,7 +552,7 @@ env_updated_cb(void *arg, const struct ecs_service *svc,
 
 static void
 env_registered_cb(void *arg, const struct ecs_task_def *td,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 
@@ -574,7 +574,7 @@ env_registered_cb(void *arg, const struct ecs_task_def *td,
 }
 
 static void
-env_td_cb(void *arg, const struct ecs_task_def *td, const struct ecs_err *err)
+env_td_cb(void *arg, const struct ecs_task_def *td, const struct api_err *err)
 {
 	struct writer	*w = arg;
 	const char	*v;
@@ -604,7 +604,7 @@ env_td_cb(void *arg, const struct ecs_task_def *td, const struct ecs_err *err)
 
 static void
 env_service_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 

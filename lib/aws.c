@@ -1130,3 +1130,160 @@ aws_call_set_release(struct aws_call *c, void (*release)(void *))
 	if (c != NULL)
 		c->release = release;
 }
+
+/* ---- a service client's call ---- */
+
+/* More pages than this is a loop on a bad marker, not a big answer. */
+#define AWS_OP_MAX_PAGES	100
+
+void *
+aws_op_new(struct aws *a, const struct aws_op_type *type, const char *name,
+    void *arg)
+{
+	struct aws_op	*o;
+
+	o = xcalloc(1, type->size);
+	o->type = type;
+	o->aws = a;
+	o->name = name;
+	o->arg = arg;
+	return o;
+}
+
+void
+aws_op_free(struct aws_op *o)
+{
+	if (o == NULL)
+		return;
+	if (o->type->clear != NULL)
+		o->type->clear(o);
+	aws_params_clear(&o->params);
+	free(o);
+}
+
+static void
+aws_op_release(void *arg)
+{
+	aws_op_free(arg);
+}
+
+void
+aws_op_fail(struct aws_op *o, const char *code, const char *message,
+    int status)
+{
+	struct api_err	 e;
+	char		*text;
+
+	text = api_err_set(&e, o->name, code, message, status);
+	o->type->fail(o, &e);
+	free(text);
+}
+
+static void
+aws_op_done(void *arg, const struct aws_result *res)
+{
+	struct aws_op	*o = arg;
+	char		 why[256];
+	int		 rc;
+
+	o->call = NULL;
+	o->delivering = 1;
+	why[0] = '\0';
+	if (!res->ok)
+		aws_op_fail(o, res->code, res->message, res->status);
+	else if ((rc = o->type->answer(o, res, why, sizeof(why))) == 1) {
+		o->delivering = 0;
+		return;		/* o goes on */
+	} else if (rc == -1) {
+		log_debug("%s: %s: unexpected answer: %s", o->type->client,
+		    o->name, why);
+		aws_op_fail(o, "UnexpectedAnswer", why, res->status);
+	}
+	aws_op_free(o);
+}
+
+/* The call just made (NULL: refused) becomes the op's. */
+static int
+aws_op_sent(struct aws_op *o, struct aws_call *c)
+{
+	if ((o->call = c) == NULL)
+		return -1;
+	aws_call_set_release(c, aws_op_release);
+	return 0;
+}
+
+int
+aws_op_query(struct aws_op *o, const char *page)
+{
+	struct aws_params	 p;
+	struct aws_call		*c;
+	size_t			 i;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < o->params.n; i++)
+		aws_params_add(&p, "%s", o->params.v[i]);
+	if (page != NULL)
+		aws_params_add(&p, "%s=%s", o->type->page_param, page);
+	c = aws_query(o->aws, o->type->svc, o->name, (const char *const *)p.v,
+	    aws_op_done, o);
+	aws_params_clear(&p);
+	return aws_op_sent(o, c);
+}
+
+int
+aws_op_json(struct aws_op *o, json_t *body)
+{
+	return aws_op_sent(o, aws_json(o->aws, o->type->svc, o->name, body,
+	    aws_op_done, o));
+}
+
+int
+aws_op_rest(struct aws_op *o, const char *method, const char *path,
+    const char *query, const char *body)
+{
+	return aws_op_sent(o, aws_rest(o->aws, o->type->svc, method, path,
+	    query, body, o->name, aws_op_done, o));
+}
+
+void *
+aws_op_started(struct aws_op *o, int rc)
+{
+	if (rc == -1) {
+		log_warnx("%s: %s: cannot start the call", o->type->client,
+		    o->name);
+		aws_op_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+aws_op_next_page(struct aws_op *o, const char *page)
+{
+	char	*msg;
+
+	if (page == NULL)
+		return 0;
+	if (++o->pages >= AWS_OP_MAX_PAGES) {
+		msg = xasprintf("too many pages: the %s does not end",
+		    o->type->page_answer);
+		aws_op_fail(o, "UnexpectedAnswer", msg, 0);
+		free(msg);
+		return -1;
+	}
+	if (aws_op_query(o, page) == -1) {
+		aws_op_fail(o, "LocalError", "cannot ask for the next page",
+		    0);
+		return -1;
+	}
+	return 1;
+}
+
+void
+aws_op_cancel(struct aws_op *o)
+{
+	if (o == NULL || o->delivering)
+		return;
+	/* The release hook frees o. */
+	aws_cancel(o->call);
+}

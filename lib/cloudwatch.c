@@ -20,9 +20,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* More pages than this is a loop on a bad token, not a big answer. */
-#define CW_MAX_PAGES	100
-
 enum cw_kind {
 	K_METRICS,
 	K_ALARMS,
@@ -30,18 +27,12 @@ enum cw_kind {
 
 /* Query parameters "Name=value", NULL-ended. */
 struct cw_call {
-	struct aws		*aws;
-	const char		*op;
+	struct aws_op		 op;		/* first */
 	enum cw_kind		 kind;
 	union {
 		cw_alb_metrics_cb	 metrics;
 		cw_alarms_cb		 alarms;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
-	struct aws_params		 base;
-	int			 pages;
 	struct cw_alb_metrics	*m;
 	/* DescribeAlarms: the names asked, and the alarms read so far. */
 	char			**names;
@@ -566,135 +557,68 @@ alarms_as_asked(const struct cw_call *c)
 /* ---- calls ---- */
 
 static void
-call_free(struct cw_call *c)
+call_clear(struct aws_op *o)
 {
-	size_t	i;
+	struct cw_call	*c = (struct cw_call *)o;
+	size_t		 i;
 
-	if (c == NULL)
-		return;
-	aws_params_clear(&c->base);
 	cw_alb_metrics_free(c->m);
 	for (i = 0; i < c->nnames; i++)
 		free(c->names[i]);
 	free(c->names);
 	cw_alarms_free(c->found);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct cw_call	*c = (struct cw_call *)o;
 
-static void
-deliver_err(struct cw_call *c, const char *code, const char *message,
-    int status)
-{
-	struct cw_err	 e;
-	char		*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
 	switch (c->kind) {
 	case K_METRICS:
-		c->cb.metrics(c->arg, NULL, &e);
+		c->cb.metrics(o->arg, NULL, e);
 		break;
 	case K_ALARMS:
-		c->cb.alarms(c->arg, NULL, &e);
+		c->cb.alarms(o->arg, NULL, e);
 		break;
 	}
-	free(text);
 }
 
-static void	call_done(void *, const struct aws_result *);
-
-/* Send c->base (plus NextToken when given); 0, or -1 if aws refused. */
-static int
-call_send(struct cw_call *c, const char *token)
-{
-	struct aws_params	 p;
-	size_t		 i;
-
-	memset(&p, 0, sizeof(p));
-	for (i = 0; i < c->base.n; i++)
-		aws_params_add(&p, "%s", c->base.v[i]);
-	if (token != NULL)
-		aws_params_add(&p, "NextToken=%s", token);
-	c->call = aws_query(c->aws, &aws_cloudwatch, c->op,
-	    (const char *const *)p.v, call_done, c);
-	aws_params_clear(&p);
-	if (c->call == NULL)
-		return -1;
-	aws_call_set_release(c->call, call_release);
-	return 0;
-}
-
-/*
- * Ask for the next page: 1 when it is on its way, 0 when there is none,
- * -1 when it cannot be asked for (the error is then delivered).
- */
+/* Ask for the next page (token: freed here), as aws_op_next_page(). */
 static int
 call_next_page(struct cw_call *c, char *token)
 {
-	if (token == NULL)
-		return 0;
-	if (++c->pages >= CW_MAX_PAGES) {
-		free(token);
-		deliver_err(c, "UnexpectedAnswer", "too many pages: the "
-		    "NextToken does not end", 0);
-		return -1;
-	}
-	if (call_send(c, token) == -1) {
-		free(token);
-		deliver_err(c, "LocalError", "cannot ask for the next page",
-		    0);
-		return -1;
-	}
+	int	rc;
+
+	rc = aws_op_next_page(&c->op, token);
 	free(token);
-	return 1;
+	return rc;
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct cw_call		*c = arg;
+	struct cw_call		*c = (struct cw_call *)o;
 	struct cw_alarms	*as, *asked;
-	char			 why[256], *token = NULL;
+	char			*token = NULL;
 	size_t			 i;
 	int			 rc;
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
 	switch (c->kind) {
 	case K_METRICS:
 		if (cw_parse_metric_data(res->xml, c->m, &token, why,
-		    sizeof(why)) == -1)
-			goto bad;
-		if ((rc = call_next_page(c, token)) == 1) {
-			c->delivering = 0;
-			return;		/* c goes on */
-		}
-		if (rc == -1)
-			break;
-		if (cw_alb_metrics_finish(c->m, why, sizeof(why)) == -1)
-			goto bad;
-		c->cb.metrics(c->arg, c->m, NULL);
+		    len) == -1)
+			return -1;
+		if ((rc = call_next_page(c, token)) != 0)
+			return rc == 1 ? 1 : 0;	/* goes on, or failed */
+		if (cw_alb_metrics_finish(c->m, why, len) == -1)
+			return -1;
+		c->cb.metrics(o->arg, c->m, NULL);
 		break;
 	case K_ALARMS:
-		if ((as = cw_parse_alarms(res->xml, &token, why,
-		    sizeof(why))) == NULL)
-			goto bad;
+		if ((as = cw_parse_alarms(res->xml, &token, why, len)) == NULL)
+			return -1;
 		/* Move this page's alarms to the ones found so far. */
 		c->found->v = xreallocarray(c->found->v, c->found->n + as->n,
 		    sizeof(*c->found->v));
@@ -702,57 +626,49 @@ call_done(void *arg, const struct aws_result *res)
 			c->found->v[c->found->n++] = as->v[i];
 		as->n = 0;
 		cw_alarms_free(as);
-		if ((rc = call_next_page(c, token)) == 1) {
-			c->delivering = 0;
-			return;
-		}
-		if (rc == -1)
-			break;
+		if ((rc = call_next_page(c, token)) != 0)
+			return rc == 1 ? 1 : 0;
 		asked = alarms_as_asked(c);
-		c->cb.alarms(c->arg, asked, NULL);
+		c->cb.alarms(o->arg, asked, NULL);
 		cw_alarms_free(asked);
 		break;
 	}
-	goto done;
-bad:
-	log_debug("cloudwatch: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
 }
+
+static const struct aws_op_type cw_op = {
+	.client = "cloudwatch",
+	.svc = &aws_cloudwatch,
+	.size = sizeof(struct cw_call),
+	.page_param = "NextToken",
+	.page_answer = "NextToken",
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
 
 static struct cw_call *
 call_new(struct aws *a, const char *op, enum cw_kind kind, void *arg)
 {
 	struct cw_call	*c;
 
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
+	c = aws_op_new(a, &cw_op, op, arg);
 	c->kind = kind;
-	c->arg = arg;
 	return c;
 }
 
-/* Send c (its params in c->base); NULL, c freed, if it cannot start. */
+/* Send c (its params in c->op.params); NULL, c freed, if it cannot start. */
 static struct cw_call *
 call_start(struct cw_call *c)
 {
-	if (call_send(c, NULL) == -1) {
-		log_warnx("cloudwatch: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
-	return c;
+	return aws_op_started(&c->op, aws_op_query(&c->op, NULL));
 }
 
 void
 cw_cancel(struct cw_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct cw_call *
@@ -775,38 +691,38 @@ cw_get_alb_metrics(struct aws *a, const struct cw_alb_query *q,
 			continue;
 		for (k = 0; k < CW_NMETRICS; k++) {
 			n++;
-			aws_params_add(&c->base, "MetricDataQueries.member.%d.Id=%s",
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d.Id=%s",
 			    n, cw_ids[t][k]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Namespace=AWS/ApplicationELB", n);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.MetricName=%s", n,
 			    cw_metric_names[k]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1."
 			    "Name=TargetGroup", n);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1.Value=%s",
 			    n, q->tg[t]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2."
 			    "Name=LoadBalancer", n);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2.Value=%s",
 			    n, q->load_balancer);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Period=%d", n, q->period);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "MetricStat.Stat=%s", n, cw_metric_stats[k]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
 			    "ReturnData=true", n);
 		}
 	}
 	iso8601(start, sizeof(start), q->start);
 	iso8601(end, sizeof(end), q->end);
-	aws_params_add(&c->base, "StartTime=%s", start);
-	aws_params_add(&c->base, "EndTime=%s", end);
-	aws_params_add(&c->base, "ScanBy=TimestampDescending");
+	aws_params_add(&c->op.params, "StartTime=%s", start);
+	aws_params_add(&c->op.params, "EndTime=%s", end);
+	aws_params_add(&c->op.params, "ScanBy=TimestampDescending");
 	return call_start(c);
 }
 
@@ -835,12 +751,12 @@ cw_describe_alarms(struct aws *a, const char *const *names, size_t n,
 	for (i = 0; i < n; i++) {
 		c->names[i] = xstrdup(names[i]);
 		c->nnames++;
-		aws_params_add(&c->base, "AlarmNames.member.%zu=%s", i + 1,
+		aws_params_add(&c->op.params, "AlarmNames.member.%zu=%s", i + 1,
 		    names[i]);
 	}
 	/* Without AlarmTypes only metric alarms are described. */
-	aws_params_add(&c->base, "AlarmTypes.member.1=MetricAlarm");
-	aws_params_add(&c->base, "AlarmTypes.member.2=CompositeAlarm");
-	aws_params_add(&c->base, "MaxRecords=100");
+	aws_params_add(&c->op.params, "AlarmTypes.member.1=MetricAlarm");
+	aws_params_add(&c->op.params, "AlarmTypes.member.2=CompositeAlarm");
+	aws_params_add(&c->op.params, "MaxRecords=100");
 	return call_start(c);
 }

@@ -612,16 +612,12 @@ do_destroy(struct do_client *c)
 static void
 do_deliver(struct do_call *k)
 {
-	struct do_err	 e, *ep = NULL;
+	struct api_err	 e, *ep = NULL;
 	char		*text = NULL;
 
 	if (k->failed) {
-		text = xasprintf("%s: %s: %s", k->name, k->code, k->message);
-		e.op = k->name;
-		e.code = k->code;
-		e.message = k->message;
-		e.status = k->status;
-		e.text = text;
+		text = api_err_set(&e, k->name, k->code, k->message,
+		    k->status);
 		ep = &e;
 	}
 	switch (k->op) {

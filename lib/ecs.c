@@ -29,16 +29,12 @@ enum ecs_kind {
 };
 
 struct ecs_call {
-	struct aws		*aws;
-	const char		*op;
+	struct aws_op		 op;		/* first */
 	enum ecs_kind		 kind;
 	union {
 		ecs_service_cb	 service;
 		ecs_task_def_cb	 task_def;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
 	/* K_REGISTER */
 	char			*container;	/* NULL: every container */
 	char			*name;
@@ -794,60 +790,30 @@ ecs_rolling_controller(const struct ecs_service *s, char *why, size_t len)
 /* ---- calls ---- */
 
 static void
-call_free(struct ecs_call *c)
+call_clear(struct aws_op *o)
 {
-	if (c == NULL)
-		return;
+	struct ecs_call	*c = (struct ecs_call *)o;
+
 	free(c->container);
 	free(c->name);
 	free(c->value);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct ecs_call	*c = (struct ecs_call *)o;
 
-static void
-deliver_err(struct ecs_call *c, const char *code, const char *message,
-    int status)
-{
-	struct ecs_err	 e;
-	char		*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
 	switch (c->kind) {
 	case K_SERVICES:
 	case K_SERVICE:
-		c->cb.service(c->arg, NULL, &e);
+		c->cb.service(o->arg, NULL, e);
 		break;
 	case K_TASK_DEF:
 	case K_REGISTER:
-		c->cb.task_def(c->arg, NULL, &e);
+		c->cb.task_def(o->arg, NULL, e);
 		break;
 	}
-	free(text);
-}
-
-static void	call_done(void *, const struct aws_result *);
-
-/* Send body (stolen) as c->op; 0, or -1 if aws refused. */
-static int
-call_send(struct ecs_call *c, json_t *body)
-{
-	if ((c->call = aws_json(c->aws, &aws_ecs, c->op, body, call_done,
-	    c)) == NULL)
-		return -1;
-	aws_call_set_release(c->call, call_release);
-	return 0;
 }
 
 /*
@@ -864,99 +830,90 @@ register_next(struct ecs_call *c, const json_t *ans, int status)
 	char			 why[256];
 
 	if ((t = ecs_parse_task_definition(ans, why, sizeof(why))) == NULL) {
-		log_debug("ecs: %s: unexpected answer: %s", c->op, why);
-		deliver_err(c, "UnexpectedAnswer", why, status);
+		log_debug("ecs: %s: unexpected answer: %s", c->op.name, why);
+		aws_op_fail(&c->op, "UnexpectedAnswer", why, status);
 		return 0;
 	}
-	c->op = "RegisterTaskDefinition";
+	c->op.name = "RegisterTaskDefinition";
 	body = ecs_register_body(t->json, t->tags, c->container, c->name,
 	    c->value, &code, why, sizeof(why));
 	if (body == NULL) {
-		log_warnx("ecs: %s: cannot copy %s: %s", c->op, t->arn, why);
+		log_warnx("ecs: %s: cannot copy %s: %s", c->op.name, t->arn, why);
 		ecs_task_def_free(t);
-		deliver_err(c, code, why, 0);
+		aws_op_fail(&c->op, code, why, 0);
 		return 0;
 	}
 	log_info("ecs: %s: registering a copy of %s with %s set in %s",
-	    c->op, t->arn, c->name, c->container != NULL ? c->container :
+	    c->op.name, t->arn, c->name, c->container != NULL ? c->container :
 	    "every container");
 	ecs_task_def_free(t);
 	c->kind = K_TASK_DEF;
-	if (call_send(c, body) == -1) {
+	if (aws_op_json(&c->op, body) == -1) {
 		c->kind = K_REGISTER;
-		deliver_err(c, "LocalError", "cannot start the call", 0);
+		aws_op_fail(&c->op, "LocalError", "cannot start the call", 0);
 		return 0;
 	}
 	return 1;
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct ecs_call		*c = arg;
+	struct ecs_call		*c = (struct ecs_call *)o;
 	struct ecs_service	*s;
 	struct ecs_task_def	*t;
-	char			 why[256], *reason = NULL;
+	char			*reason = NULL;
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
 	switch (c->kind) {
 	case K_SERVICES:
 		if ((s = ecs_parse_describe_services(res->json, &reason, why,
-		    sizeof(why))) == NULL) {
+		    len)) == NULL) {
 			if (reason == NULL)
-				goto bad;
-			deliver_err(c, reason, why, res->status);
+				return -1;
+			aws_op_fail(o, reason, why, res->status);
 			free(reason);
 			break;
 		}
-		c->cb.service(c->arg, s, NULL);
+		c->cb.service(o->arg, s, NULL);
 		ecs_service_free(s);
 		break;
 	case K_SERVICE:
 		if ((s = ecs_parse_service(json_object_get(res->json,
-		    "service"), why, sizeof(why))) == NULL)
-			goto bad;
-		c->cb.service(c->arg, s, NULL);
+		    "service"), why, len)) == NULL)
+			return -1;
+		c->cb.service(o->arg, s, NULL);
 		ecs_service_free(s);
 		break;
 	case K_TASK_DEF:
 		if ((t = ecs_parse_task_definition(res->json, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.task_def(c->arg, t, NULL);
+		    len)) == NULL)
+			return -1;
+		c->cb.task_def(o->arg, t, NULL);
 		ecs_task_def_free(t);
 		break;
 	case K_REGISTER:
-		if (register_next(c, res->json, res->status) == 1) {
-			c->delivering = 0;
-			return;		/* c goes on */
-		}
-		break;
+		return register_next(c, res->json, res->status);
 	}
-	goto done;
-bad:
-	log_debug("ecs: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
 }
+
+static const struct aws_op_type ecs_op = {
+	.client = "ecs",
+	.svc = &aws_ecs,
+	.size = sizeof(struct ecs_call),
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
 
 static struct ecs_call *
 call_new(struct aws *a, const char *op, enum ecs_kind kind, void *arg)
 {
 	struct ecs_call	*c;
 
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
+	c = aws_op_new(a, &ecs_op, op, arg);
 	c->kind = kind;
-	c->arg = arg;
 	return c;
 }
 
@@ -969,16 +926,11 @@ call_start(struct ecs_call *c, json_t *body)
 {
 	if (body == NULL) {
 		log_warnx("ecs: %s: refused: an argument is not UTF-8",
-		    c->op);
-		call_free(c);
+		    c->op.name);
+		aws_op_free(&c->op);
 		return NULL;
 	}
-	if (call_send(c, body) == -1) {
-		log_warnx("ecs: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
-	return c;
+	return aws_op_started(&c->op, aws_op_json(&c->op, body));
 }
 
 static int
@@ -994,10 +946,8 @@ arg_ok(const char *op, const char *what, const char *v)
 void
 ecs_cancel(struct ecs_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct ecs_call *

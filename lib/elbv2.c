@@ -18,9 +18,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* More pages than this is a loop on a bad marker, not a big listener. */
-#define ELBV2_MAX_PAGES	100
-
 enum elbv2_kind {
 	K_LISTENER,
 	K_TGS,
@@ -30,10 +27,8 @@ enum elbv2_kind {
 	K_DONE,
 };
 
-/* Query parameters "Name=value", NULL-ended. */
 struct elbv2_call {
-	struct aws		*aws;
-	const char		*op;
+	struct aws_op		 op;		/* first */
 	enum elbv2_kind		 kind;
 	union {
 		elbv2_listener_cb	 listener;
@@ -43,12 +38,7 @@ struct elbv2_call {
 		elbv2_rule_cb		 rule;
 		elbv2_done_cb		 done;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
-	/* Paged operations. */
-	struct aws_params		 base;
-	int			 pages;
+	/* Paged operations: the pages read so far. */
 	struct elbv2_target_groups	*tgs;
 	struct elbv2_rules		*rules;
 };
@@ -65,12 +55,6 @@ why_set(char *why, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, len, fmt, ap);
 	va_end(ap);
-}
-
-static const char *const *
-params_list(const struct aws_params *p)
-{
-	return (const char *const *)p->v;
 }
 
 /* ---- XML: direct children by local name ---- */
@@ -932,194 +916,127 @@ rule_spec_params(struct aws_params *p, const struct elbv2_rule_spec *s)
 /* ---- calls ---- */
 
 static void
-call_free(struct elbv2_call *c)
+call_clear(struct aws_op *o)
 {
-	if (c == NULL)
-		return;
-	aws_params_clear(&c->base);
+	struct elbv2_call	*c = (struct elbv2_call *)o;
+
 	elbv2_target_groups_free(c->tgs);
 	elbv2_rules_free(c->rules);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct elbv2_call	*c = (struct elbv2_call *)o;
 
-static void
-deliver_err(struct elbv2_call *c, const char *code, const char *message,
-    int status)
-{
-	struct elbv2_err	 e;
-	char			*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
 	switch (c->kind) {
 	case K_LISTENER:
-		c->cb.listener(c->arg, NULL, &e);
+		c->cb.listener(o->arg, NULL, e);
 		break;
 	case K_TGS:
-		c->cb.tgs(c->arg, NULL, &e);
+		c->cb.tgs(o->arg, NULL, e);
 		break;
 	case K_HEALTH:
-		c->cb.health(c->arg, NULL, &e);
+		c->cb.health(o->arg, NULL, e);
 		break;
 	case K_RULES:
-		c->cb.rules(c->arg, NULL, &e);
+		c->cb.rules(o->arg, NULL, e);
 		break;
 	case K_RULE:
-		c->cb.rule(c->arg, NULL, &e);
+		c->cb.rule(o->arg, NULL, e);
 		break;
 	case K_DONE:
-		c->cb.done(c->arg, &e);
+		c->cb.done(o->arg, e);
 		break;
 	}
-	free(text);
 }
 
-static void	call_done(void *, const struct aws_result *);
-
-/* Send c->base (plus Marker when given); 0, or -1 if aws refused. */
-static int
-call_send(struct elbv2_call *c, const char *marker)
-{
-	struct aws_params	 p;
-	size_t		 i;
-
-	memset(&p, 0, sizeof(p));
-	for (i = 0; i < c->base.n; i++)
-		aws_params_add(&p, "%s", c->base.v[i]);
-	if (marker != NULL)
-		aws_params_add(&p, "Marker=%s", marker);
-	c->call = aws_query(c->aws, &aws_elbv2, c->op, params_list(&p),
-	    call_done, c);
-	aws_params_clear(&p);
-	if (c->call == NULL)
-		return -1;
-	aws_call_set_release(c->call, call_release);
-	return 0;
-}
-
-/*
- * One page more of a paged operation: 1 when the next is on its way,
- * 0 when this was the last, -1 when the next cannot be asked for (the
- * error is then delivered).
- */
+/* One page more of a paged operation, as aws_op_next_page(). */
 static int
 call_next_page(struct elbv2_call *c, xmlDoc *doc)
 {
 	char	*marker;
+	int	 rc;
 
-	if ((marker = x_next_marker(doc)) == NULL)
-		return 0;
-	if (++c->pages >= ELBV2_MAX_PAGES) {
-		free(marker);
-		deliver_err(c, "UnexpectedAnswer", "too many pages: the "
-		    "NextMarker does not end", 0);
-		return -1;
-	}
-	if (call_send(c, marker) == -1) {
-		free(marker);
-		deliver_err(c, "LocalError", "cannot ask for the next page",
-		    0);
-		return -1;
-	}
+	marker = x_next_marker(doc);
+	rc = aws_op_next_page(&c->op, marker);
 	free(marker);
-	return 1;
+	return rc;
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct elbv2_call		*c = arg;
+	struct elbv2_call		*c = (struct elbv2_call *)o;
 	struct elbv2_listener		*l;
 	struct elbv2_target_healths	*h;
-	char				 why[256];
 	int				 rc;
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
 	switch (c->kind) {
 	case K_LISTENER:
-		if ((l = elbv2_parse_listener(res->xml, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.listener(c->arg, l, NULL);
+		if ((l = elbv2_parse_listener(res->xml, why, len)) == NULL)
+			return -1;
+		c->cb.listener(o->arg, l, NULL);
 		elbv2_listener_free(l);
 		break;
 	case K_TGS:
-		if (tgs_parse_into(res->xml, c->tgs, why, sizeof(why)) == -1)
-			goto bad;
-		if ((rc = call_next_page(c, res->xml)) == 1) {
-			c->delivering = 0;
-			return;		/* c goes on */
-		}
+		if (tgs_parse_into(res->xml, c->tgs, why, len) == -1)
+			return -1;
+		if ((rc = call_next_page(c, res->xml)) == 1)
+			return 1;	/* c goes on */
 		if (rc == 0)
-			c->cb.tgs(c->arg, c->tgs, NULL);
+			c->cb.tgs(o->arg, c->tgs, NULL);
 		break;
 	case K_HEALTH:
 		if ((h = elbv2_parse_target_health(res->xml, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.health(c->arg, h, NULL);
+		    len)) == NULL)
+			return -1;
+		c->cb.health(o->arg, h, NULL);
 		elbv2_target_healths_free(h);
 		break;
 	case K_RULES:
-		if (rules_parse_into(res->xml, c->rules, why,
-		    sizeof(why)) == -1)
-			goto bad;
-		if ((rc = call_next_page(c, res->xml)) == 1) {
-			c->delivering = 0;
-			return;
-		}
+		if (rules_parse_into(res->xml, c->rules, why, len) == -1)
+			return -1;
+		if ((rc = call_next_page(c, res->xml)) == 1)
+			return 1;
 		if (rc == 0)
-			c->cb.rules(c->arg, c->rules, NULL);
+			c->cb.rules(o->arg, c->rules, NULL);
 		break;
 	case K_RULE:
-		if (rules_parse_into(res->xml, c->rules, why,
-		    sizeof(why)) == -1)
-			goto bad;
+		if (rules_parse_into(res->xml, c->rules, why, len) == -1)
+			return -1;
 		if (c->rules->n == 0) {
-			snprintf(why, sizeof(why), "no rule in the answer");
-			goto bad;
+			snprintf(why, len, "no rule in the answer");
+			return -1;
 		}
-		c->cb.rule(c->arg, &c->rules->v[0], NULL);
+		c->cb.rule(o->arg, &c->rules->v[0], NULL);
 		break;
 	case K_DONE:
-		c->cb.done(c->arg, NULL);
+		c->cb.done(o->arg, NULL);
 		break;
 	}
-	goto done;
-bad:
-	log_debug("elbv2: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
 }
+
+static const struct aws_op_type elbv2_op = {
+	.client = "elbv2",
+	.svc = &aws_elbv2,
+	.size = sizeof(struct elbv2_call),
+	.page_param = "Marker",
+	.page_answer = "NextMarker",
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
 
 static struct elbv2_call *
 call_new(struct aws *a, const char *op, enum elbv2_kind kind, void *arg)
 {
 	struct elbv2_call	*c;
 
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
+	c = aws_op_new(a, &elbv2_op, op, arg);
 	c->kind = kind;
-	c->arg = arg;
 	if (kind == K_TGS)
 		c->tgs = xcalloc(1, sizeof(*c->tgs));
 	if (kind == K_RULES || kind == K_RULE)
@@ -1127,18 +1044,15 @@ call_new(struct aws *a, const char *op, enum elbv2_kind kind, void *arg)
 	return c;
 }
 
-/* Send c (its params in c->base); NULL, c freed, if it cannot start. */
+/* Send c (its params in c->op.params); NULL, c freed, if it cannot start. */
 static struct elbv2_call *
 call_start(struct elbv2_call *c)
 {
-	if (call_send(c, NULL) == -1) {
-		log_warnx("elbv2: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
+	if (aws_op_query(&c->op, NULL) == -1)
+		return aws_op_started(&c->op, -1);
 	/* Only the paged ones need their parameters again. */
 	if (c->kind != K_TGS && c->kind != K_RULES)
-		aws_params_clear(&c->base);
+		aws_params_clear(&c->op.params);
 	return c;
 }
 
@@ -1155,10 +1069,8 @@ arg_ok(const char *op, const char *what, const char *v)
 void
 elbv2_cancel(struct elbv2_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct elbv2_call *
@@ -1171,7 +1083,7 @@ elbv2_describe_listener(struct aws *a, const char *listener_arn,
 		return NULL;
 	c = call_new(a, "DescribeListeners", K_LISTENER, arg);
 	c->cb.listener = cb;
-	aws_params_add(&c->base, "ListenerArns.member.1=%s", listener_arn);
+	aws_params_add(&c->op.params, "ListenerArns.member.1=%s", listener_arn);
 	return call_start(c);
 }
 
@@ -1192,8 +1104,8 @@ elbv2_set_weights(struct aws *a, const char *listener_arn,
 	}
 	c = call_new(a, "ModifyListener", K_LISTENER, arg);
 	c->cb.listener = cb;
-	aws_params_add(&c->base, "ListenerArn=%s", listener_arn);
-	forward_params(&c->base, "DefaultActions.member.1", w, n, st);
+	aws_params_add(&c->op.params, "ListenerArn=%s", listener_arn);
+	forward_params(&c->op.params, "DefaultActions.member.1", w, n, st);
 	return call_start(c);
 }
 
@@ -1211,7 +1123,7 @@ elbv2_describe_target_groups(struct aws *a, const char *const *arns,
 	c = call_new(a, "DescribeTargetGroups", K_TGS, arg);
 	c->cb.tgs = cb;
 	for (i = 0; i < n; i++)
-		aws_params_add(&c->base, "TargetGroupArns.member.%zu=%s", i + 1,
+		aws_params_add(&c->op.params, "TargetGroupArns.member.%zu=%s", i + 1,
 		    arns[i]);
 	return call_start(c);
 }
@@ -1258,8 +1170,8 @@ elbv2_describe_target_health(struct aws *a, const char *tg_arn,
 		return NULL;
 	c = call_new(a, "DescribeTargetHealth", K_HEALTH, arg);
 	c->cb.health = cb;
-	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
-	targets_params(&c->base, t, n);
+	aws_params_add(&c->op.params, "TargetGroupArn=%s", tg_arn);
+	targets_params(&c->op.params, t, n);
 	return call_start(c);
 }
 
@@ -1278,8 +1190,8 @@ targets_call(struct aws *a, const char *op, const char *tg_arn,
 	}
 	c = call_new(a, op, K_DONE, arg);
 	c->cb.done = cb;
-	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
-	targets_params(&c->base, t, n);
+	aws_params_add(&c->op.params, "TargetGroupArn=%s", tg_arn);
+	targets_params(&c->op.params, t, n);
 	return call_start(c);
 }
 
@@ -1307,7 +1219,7 @@ elbv2_describe_rules(struct aws *a, const char *listener_arn,
 		return NULL;
 	c = call_new(a, "DescribeRules", K_RULES, arg);
 	c->cb.rules = cb;
-	aws_params_add(&c->base, "ListenerArn=%s", listener_arn);
+	aws_params_add(&c->op.params, "ListenerArn=%s", listener_arn);
 	return call_start(c);
 }
 
@@ -1328,11 +1240,11 @@ rule_call(struct aws *a, const char *op, const char *arn_name,
 	}
 	c = call_new(a, op, K_RULE, arg);
 	c->cb.rule = cb;
-	aws_params_add(&c->base, "%s=%s", create ? "ListenerArn" : "RuleArn",
+	aws_params_add(&c->op.params, "%s=%s", create ? "ListenerArn" : "RuleArn",
 	    arn);
 	if (create)
-		aws_params_add(&c->base, "Priority=%d", s->priority);
-	rule_spec_params(&c->base, s);
+		aws_params_add(&c->op.params, "Priority=%d", s->priority);
+	rule_spec_params(&c->op.params, s);
 	return call_start(c);
 }
 
@@ -1361,7 +1273,7 @@ elbv2_delete_rule(struct aws *a, const char *rule_arn, elbv2_done_cb cb,
 		return NULL;
 	c = call_new(a, "DeleteRule", K_DONE, arg);
 	c->cb.done = cb;
-	aws_params_add(&c->base, "RuleArn=%s", rule_arn);
+	aws_params_add(&c->op.params, "RuleArn=%s", rule_arn);
 	return call_start(c);
 }
 
@@ -1375,6 +1287,6 @@ elbv2_delete_target_group(struct aws *a, const char *tg_arn,
 		return NULL;
 	c = call_new(a, "DeleteTargetGroup", K_DONE, arg);
 	c->cb.done = cb;
-	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
+	aws_params_add(&c->op.params, "TargetGroupArn=%s", tg_arn);
 	return call_start(c);
 }

@@ -30,16 +30,12 @@ enum r53_kind {
 };
 
 struct r53_call {
-	struct aws		*aws;
-	const char		*op;
+	struct aws_op		 op;		/* first */
 	enum r53_kind		 kind;
 	union {
 		r53_change_cb	 change;
 		r53_record_cb	 record;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
 	char			*name;		/* K_RECORD */
 	char			*type;
 };
@@ -431,95 +427,71 @@ fail:
 /* ---- calls ---- */
 
 static void
-call_free(struct r53_call *c)
+call_clear(struct aws_op *o)
 {
-	if (c == NULL)
-		return;
+	struct r53_call	*c = (struct r53_call *)o;
+
 	free(c->name);
 	free(c->type);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct r53_call	*c = (struct r53_call *)o;
 
-static void
-deliver_err(struct r53_call *c, const char *code, const char *message,
-    int status)
-{
-	struct r53_err	 e;
-	char		*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
 	switch (c->kind) {
 	case K_CHANGE:
-		c->cb.change(c->arg, NULL, &e);
+		c->cb.change(o->arg, NULL, e);
 		break;
 	case K_RECORD:
-		c->cb.record(c->arg, NULL, &e);
+		c->cb.record(o->arg, NULL, e);
 		break;
 	}
-	free(text);
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct r53_call		*c = arg;
+	struct r53_call		*c = (struct r53_call *)o;
 	struct r53_change	*ch;
 	struct r53_record	*r;
-	char			 why[256];
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
 	switch (c->kind) {
 	case K_CHANGE:
-		if ((ch = r53_parse_change(res->xml, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.change(c->arg, ch, NULL);
+		if ((ch = r53_parse_change(res->xml, why, len)) == NULL)
+			return -1;
+		c->cb.change(o->arg, ch, NULL);
 		r53_change_free(ch);
 		break;
 	case K_RECORD:
 		if ((r = r53_parse_record(res->xml, c->name, c->type, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.record(c->arg, r, NULL);
+		    len)) == NULL)
+			return -1;
+		c->cb.record(o->arg, r, NULL);
 		r53_record_free(r);
 		break;
 	}
-	goto done;
-bad:
-	log_debug("route53: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
 }
+
+static const struct aws_op_type r53_op = {
+	.client = "route53",
+	.svc = &aws_route53,
+	.size = sizeof(struct r53_call),
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
 
 static struct r53_call *
 call_new(struct aws *a, const char *op, enum r53_kind kind, void *arg)
 {
 	struct r53_call	*c;
 
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
+	c = aws_op_new(a, &r53_op, op, arg);
 	c->kind = kind;
-	c->arg = arg;
 	return c;
 }
 
@@ -528,24 +500,15 @@ static struct r53_call *
 call_start(struct r53_call *c, const char *method, const char *path,
     const char *query, const char *body)
 {
-	c->call = aws_rest(c->aws, &aws_route53, method, path, query, body,
-	    c->op, call_done, c);
-	if (c->call == NULL) {
-		log_warnx("route53: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
-	aws_call_set_release(c->call, call_release);
-	return c;
+	return aws_op_started(&c->op, aws_op_rest(&c->op, method, path, query,
+	    body));
 }
 
 void
 r53_cancel(struct r53_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct r53_call *

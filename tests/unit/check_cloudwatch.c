@@ -242,7 +242,7 @@ struct got {
 };
 
 static void
-got_err(struct got *g, const struct cw_err *e)
+got_err(struct got *g, const struct api_err *e)
 {
 	g->err = 1;
 	snprintf(g->op, sizeof(g->op), "%s", e->op);
@@ -277,7 +277,7 @@ got_metrics(struct got *g, const struct cw_alb_metrics *m)
 }
 
 static void
-metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct cw_err *e)
+metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct api_err *e)
 {
 	struct got	*g = arg;
 
@@ -291,7 +291,7 @@ metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct cw_err *e)
 }
 
 static void
-alarms_cb(void *arg, const struct cw_alarms *as, const struct cw_err *e)
+alarms_cb(void *arg, const struct cw_alarms *as, const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;
