@@ -1138,7 +1138,7 @@ aws_call_set_release(struct aws_call *c, void (*release)(void *))
 
 void *
 aws_op_new(struct aws *a, const struct aws_op_type *type, const char *name,
-    void *arg)
+    int kind, void *arg)
 {
 	struct aws_op	*o;
 
@@ -1146,8 +1146,20 @@ aws_op_new(struct aws *a, const struct aws_op_type *type, const char *name,
 	o->type = type;
 	o->aws = a;
 	o->name = name;
+	o->kind = kind;
 	o->arg = arg;
 	return o;
+}
+
+int
+aws_op_arg_ok(const struct aws_op_type *type, const char *op,
+    const char *what, const char *v)
+{
+	if (v == NULL || v[0] == '\0') {
+		log_warnx("%s: %s: no %s", type->client, op, what);
+		return 0;
+	}
+	return 1;
 }
 
 void

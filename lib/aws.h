@@ -162,7 +162,8 @@ struct aws_op_type {
 struct aws_op {
 	const struct aws_op_type *type;
 	struct aws		*aws;
-	const char		*name;		/* the operation: "DescribeServices" */
+	const char		*name;		/* "DescribeServices" */
+	int			 kind;		/* the client's own */
 	void			*arg;		/* the client's callback's */
 	struct aws_call		*call;		/* in flight; NULL */
 	int			 delivering;	/* its callback is running */
@@ -172,7 +173,10 @@ struct aws_op {
 
 /* A new context of type->size bytes, zeroed, its struct aws_op filled. */
 void		*aws_op_new(struct aws *, const struct aws_op_type *,
-		    const char *name, void *arg);
+		    const char *name, int kind, void *arg);
+/* Is v given (not NULL, not empty)? If not, say so: "ecs: OP: no WHAT". */
+int		 aws_op_arg_ok(const struct aws_op_type *, const char *op,
+		    const char *what, const char *v);
 void		 aws_op_free(struct aws_op *);
 /*
  * Send the op's request: the query parameters in o->params (plus the

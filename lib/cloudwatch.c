@@ -28,7 +28,6 @@ enum cw_kind {
 /* Query parameters "Name=value", NULL-ended. */
 struct cw_call {
 	struct aws_op		 op;		/* first */
-	enum cw_kind		 kind;
 	union {
 		cw_alb_metrics_cb	 metrics;
 		cw_alarms_cb		 alarms;
@@ -574,7 +573,7 @@ call_fail(struct aws_op *o, const struct api_err *e)
 {
 	struct cw_call	*c = (struct cw_call *)o;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_METRICS:
 		c->cb.metrics(o->arg, NULL, e);
 		break;
@@ -605,7 +604,7 @@ call_answer(struct aws_op *o, const struct aws_result *res, char *why,
 	size_t			 i;
 	int			 rc;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_METRICS:
 		if (cw_parse_metric_data(res->xml, c->m, &token, why,
 		    len) == -1)
@@ -647,16 +646,6 @@ static const struct aws_op_type cw_op = {
 	.clear = call_clear,
 };
 
-static struct cw_call *
-call_new(struct aws *a, const char *op, enum cw_kind kind, void *arg)
-{
-	struct cw_call	*c;
-
-	c = aws_op_new(a, &cw_op, op, arg);
-	c->kind = kind;
-	return c;
-}
-
 /* Send c (its params in c->op.params); NULL, c freed, if it cannot start. */
 static struct cw_call *
 call_start(struct cw_call *c)
@@ -675,54 +664,56 @@ struct cw_call *
 cw_get_alb_metrics(struct aws *a, const struct cw_alb_query *q,
     cw_alb_metrics_cb cb, void *arg)
 {
-	struct cw_call	*c;
-	char		 why[256], start[32], end[32];
-	int		 t, k, n = 0;
+	struct cw_call		*c;
+	struct aws_params	*p;
+	char			 why[256], start[32], end[32];
+	int			 t, k, n = 0;
 
 	if (cw_alb_query_check(q, why, sizeof(why)) == -1) {
 		log_warnx("cloudwatch: GetMetricData: refused: %s", why);
 		return NULL;
 	}
-	c = call_new(a, "GetMetricData", K_METRICS, arg);
+	c = aws_op_new(a, &cw_op, "GetMetricData", K_METRICS, arg);
 	c->cb.metrics = cb;
 	c->m = cw_alb_metrics_new(q);
+	p = &c->op.params;
 	for (t = 0; t < CW_NTG; t++) {
 		if (q->tg[t] == NULL)
 			continue;
 		for (k = 0; k < CW_NMETRICS; k++) {
 			n++;
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d.Id=%s",
+			aws_params_add(p, "MetricDataQueries.member.%d.Id=%s",
 			    n, cw_ids[t][k]);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Namespace=AWS/ApplicationELB", n);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.MetricName=%s", n,
 			    cw_metric_names[k]);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1."
 			    "Name=TargetGroup", n);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1.Value=%s",
 			    n, q->tg[t]);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2."
 			    "Name=LoadBalancer", n);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2.Value=%s",
 			    n, q->load_balancer);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Period=%d", n, q->period);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Stat=%s", n, cw_metric_stats[k]);
-			aws_params_add(&c->op.params, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "ReturnData=true", n);
 		}
 	}
 	iso8601(start, sizeof(start), q->start);
 	iso8601(end, sizeof(end), q->end);
-	aws_params_add(&c->op.params, "StartTime=%s", start);
-	aws_params_add(&c->op.params, "EndTime=%s", end);
-	aws_params_add(&c->op.params, "ScanBy=TimestampDescending");
+	aws_params_add(p, "StartTime=%s", start);
+	aws_params_add(p, "EndTime=%s", end);
+	aws_params_add(p, "ScanBy=TimestampDescending");
 	return call_start(c);
 }
 
@@ -744,7 +735,7 @@ cw_describe_alarms(struct aws *a, const char *const *names, size_t n,
 			    "name %zu is empty", i + 1);
 			return NULL;
 		}
-	c = call_new(a, "DescribeAlarms", K_ALARMS, arg);
+	c = aws_op_new(a, &cw_op, "DescribeAlarms", K_ALARMS, arg);
 	c->cb.alarms = cb;
 	c->found = xcalloc(1, sizeof(*c->found));
 	c->names = xcalloc(n, sizeof(*c->names));

@@ -30,7 +30,6 @@ enum ecs_kind {
 
 struct ecs_call {
 	struct aws_op		 op;		/* first */
-	enum ecs_kind		 kind;
 	union {
 		ecs_service_cb	 service;
 		ecs_task_def_cb	 task_def;
@@ -804,7 +803,7 @@ call_fail(struct aws_op *o, const struct api_err *e)
 {
 	struct ecs_call	*c = (struct ecs_call *)o;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_SERVICES:
 	case K_SERVICE:
 		c->cb.service(o->arg, NULL, e);
@@ -838,7 +837,8 @@ register_next(struct ecs_call *c, const json_t *ans, int status)
 	body = ecs_register_body(t->json, t->tags, c->container, c->name,
 	    c->value, &code, why, sizeof(why));
 	if (body == NULL) {
-		log_warnx("ecs: %s: cannot copy %s: %s", c->op.name, t->arn, why);
+		log_warnx("ecs: %s: cannot copy %s: %s", c->op.name, t->arn,
+		    why);
 		ecs_task_def_free(t);
 		aws_op_fail(&c->op, code, why, 0);
 		return 0;
@@ -847,9 +847,9 @@ register_next(struct ecs_call *c, const json_t *ans, int status)
 	    c->op.name, t->arn, c->name, c->container != NULL ? c->container :
 	    "every container");
 	ecs_task_def_free(t);
-	c->kind = K_TASK_DEF;
+	c->op.kind = K_TASK_DEF;
 	if (aws_op_json(&c->op, body) == -1) {
-		c->kind = K_REGISTER;
+		c->op.kind = K_REGISTER;
 		aws_op_fail(&c->op, "LocalError", "cannot start the call", 0);
 		return 0;
 	}
@@ -865,7 +865,7 @@ call_answer(struct aws_op *o, const struct aws_result *res, char *why,
 	struct ecs_task_def	*t;
 	char			*reason = NULL;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_SERVICES:
 		if ((s = ecs_parse_describe_services(res->json, &reason, why,
 		    len)) == NULL) {
@@ -907,14 +907,10 @@ static const struct aws_op_type ecs_op = {
 	.clear = call_clear,
 };
 
-static struct ecs_call *
-call_new(struct aws *a, const char *op, enum ecs_kind kind, void *arg)
+static int
+arg_ok(const char *op, const char *what, const char *v)
 {
-	struct ecs_call	*c;
-
-	c = aws_op_new(a, &ecs_op, op, arg);
-	c->kind = kind;
-	return c;
+	return aws_op_arg_ok(&ecs_op, op, what, v);
 }
 
 /*
@@ -933,16 +929,6 @@ call_start(struct ecs_call *c, json_t *body)
 	return aws_op_started(&c->op, aws_op_json(&c->op, body));
 }
 
-static int
-arg_ok(const char *op, const char *what, const char *v)
-{
-	if (v == NULL || v[0] == '\0') {
-		log_warnx("ecs: %s: no %s", op, what);
-		return 0;
-	}
-	return 1;
-}
-
 void
 ecs_cancel(struct ecs_call *c)
 {
@@ -959,7 +945,7 @@ ecs_describe_service(struct aws *a, const char *cluster, const char *service,
 	if (!arg_ok("DescribeServices", "cluster", cluster) ||
 	    !arg_ok("DescribeServices", "service", service))
 		return NULL;
-	c = call_new(a, "DescribeServices", K_SERVICES, arg);
+	c = aws_op_new(a, &ecs_op, "DescribeServices", K_SERVICES, arg);
 	c->cb.service = cb;
 	return call_start(c, json_pack("{s:s, s:[s]}", "cluster", cluster,
 	    "services", service));
@@ -979,7 +965,7 @@ ecs_update_desired(struct aws *a, const char *cluster, const char *service,
 		    service, count);
 		return NULL;
 	}
-	c = call_new(a, "UpdateService", K_SERVICE, arg);
+	c = aws_op_new(a, &ecs_op, "UpdateService", K_SERVICE, arg);
 	c->cb.service = cb;
 	return call_start(c, json_pack("{s:s, s:s, s:i}", "cluster", cluster,
 	    "service", service, "desiredCount", count));
@@ -996,7 +982,7 @@ ecs_update_service_task_definition(struct aws *a, const char *cluster,
 	    !arg_ok("UpdateService", "service", service) ||
 	    !arg_ok("UpdateService", "task definition", task_def))
 		return NULL;
-	c = call_new(a, "UpdateService", K_SERVICE, arg);
+	c = aws_op_new(a, &ecs_op, "UpdateService", K_SERVICE, arg);
 	c->cb.service = cb;
 	return call_start(c, json_pack("{s:s, s:s, s:s, s:b}", "cluster",
 	    cluster, "service", service, "taskDefinition", task_def,
@@ -1011,7 +997,7 @@ ecs_describe_task_definition(struct aws *a, const char *task_def,
 
 	if (!arg_ok("DescribeTaskDefinition", "task definition", task_def))
 		return NULL;
-	c = call_new(a, "DescribeTaskDefinition", K_TASK_DEF, arg);
+	c = aws_op_new(a, &ecs_op, "DescribeTaskDefinition", K_TASK_DEF, arg);
 	c->cb.task_def = cb;
 	return call_start(c, json_pack("{s:s, s:[s]}", "taskDefinition",
 	    task_def, "include", "TAGS"));
@@ -1037,7 +1023,7 @@ ecs_register_with_env(struct aws *a, const char *task_def,
 		    "argument not UTF-8");
 		return NULL;
 	}
-	c = call_new(a, "DescribeTaskDefinition", K_REGISTER, arg);
+	c = aws_op_new(a, &ecs_op, "DescribeTaskDefinition", K_REGISTER, arg);
 	c->cb.task_def = cb;
 	c->container = container != NULL ? xstrdup(container) : NULL;
 	c->name = xstrdup(name);

@@ -29,7 +29,6 @@ enum elbv2_kind {
 
 struct elbv2_call {
 	struct aws_op		 op;		/* first */
-	enum elbv2_kind		 kind;
 	union {
 		elbv2_listener_cb	 listener;
 		elbv2_target_groups_cb	 tgs;
@@ -929,7 +928,7 @@ call_fail(struct aws_op *o, const struct api_err *e)
 {
 	struct elbv2_call	*c = (struct elbv2_call *)o;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_LISTENER:
 		c->cb.listener(o->arg, NULL, e);
 		break;
@@ -973,7 +972,7 @@ call_answer(struct aws_op *o, const struct aws_result *res, char *why,
 	struct elbv2_target_healths	*h;
 	int				 rc;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_LISTENER:
 		if ((l = elbv2_parse_listener(res->xml, why, len)) == NULL)
 			return -1;
@@ -1030,13 +1029,18 @@ static const struct aws_op_type elbv2_op = {
 	.clear = call_clear,
 };
 
+static int
+arg_ok(const char *op, const char *what, const char *v)
+{
+	return aws_op_arg_ok(&elbv2_op, op, what, v);
+}
+
 static struct elbv2_call *
 call_new(struct aws *a, const char *op, enum elbv2_kind kind, void *arg)
 {
 	struct elbv2_call	*c;
 
-	c = aws_op_new(a, &elbv2_op, op, arg);
-	c->kind = kind;
+	c = aws_op_new(a, &elbv2_op, op, kind, arg);
 	if (kind == K_TGS)
 		c->tgs = xcalloc(1, sizeof(*c->tgs));
 	if (kind == K_RULES || kind == K_RULE)
@@ -1051,19 +1055,9 @@ call_start(struct elbv2_call *c)
 	if (aws_op_query(&c->op, NULL) == -1)
 		return aws_op_started(&c->op, -1);
 	/* Only the paged ones need their parameters again. */
-	if (c->kind != K_TGS && c->kind != K_RULES)
+	if (c->op.kind != K_TGS && c->op.kind != K_RULES)
 		aws_params_clear(&c->op.params);
 	return c;
-}
-
-static int
-arg_ok(const char *op, const char *what, const char *v)
-{
-	if (v == NULL || v[0] == '\0') {
-		log_warnx("elbv2: %s: no %s", op, what);
-		return 0;
-	}
-	return 1;
 }
 
 void
@@ -1123,8 +1117,8 @@ elbv2_describe_target_groups(struct aws *a, const char *const *arns,
 	c = call_new(a, "DescribeTargetGroups", K_TGS, arg);
 	c->cb.tgs = cb;
 	for (i = 0; i < n; i++)
-		aws_params_add(&c->op.params, "TargetGroupArns.member.%zu=%s", i + 1,
-		    arns[i]);
+		aws_params_add(&c->op.params, "TargetGroupArns.member.%zu=%s",
+		    i + 1, arns[i]);
 	return call_start(c);
 }
 
@@ -1240,8 +1234,8 @@ rule_call(struct aws *a, const char *op, const char *arn_name,
 	}
 	c = call_new(a, op, K_RULE, arg);
 	c->cb.rule = cb;
-	aws_params_add(&c->op.params, "%s=%s", create ? "ListenerArn" : "RuleArn",
-	    arn);
+	aws_params_add(&c->op.params, "%s=%s", create ? "ListenerArn" :
+	    "RuleArn", arn);
 	if (create)
 		aws_params_add(&c->op.params, "Priority=%d", s->priority);
 	rule_spec_params(&c->op.params, s);

@@ -31,7 +31,6 @@ enum r53_kind {
 
 struct r53_call {
 	struct aws_op		 op;		/* first */
-	enum r53_kind		 kind;
 	union {
 		r53_change_cb	 change;
 		r53_record_cb	 record;
@@ -440,7 +439,7 @@ call_fail(struct aws_op *o, const struct api_err *e)
 {
 	struct r53_call	*c = (struct r53_call *)o;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_CHANGE:
 		c->cb.change(o->arg, NULL, e);
 		break;
@@ -458,7 +457,7 @@ call_answer(struct aws_op *o, const struct aws_result *res, char *why,
 	struct r53_change	*ch;
 	struct r53_record	*r;
 
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_CHANGE:
 		if ((ch = r53_parse_change(res->xml, why, len)) == NULL)
 			return -1;
@@ -484,16 +483,6 @@ static const struct aws_op_type r53_op = {
 	.fail = call_fail,
 	.clear = call_clear,
 };
-
-static struct r53_call *
-call_new(struct aws *a, const char *op, enum r53_kind kind, void *arg)
-{
-	struct r53_call	*c;
-
-	c = aws_op_new(a, &r53_op, op, arg);
-	c->kind = kind;
-	return c;
-}
 
 /* Send c; NULL, c freed, if lib/aws refuses. */
 static struct r53_call *
@@ -531,7 +520,7 @@ r53_upsert(struct aws *a, const char *zone_id, const char *name,
 		    "the change batch");
 		return NULL;
 	}
-	c = call_new(a, "ChangeResourceRecordSets", K_CHANGE, arg);
+	c = aws_op_new(a, &r53_op, "ChangeResourceRecordSets", K_CHANGE, arg);
 	c->cb.change = cb;
 	path = xasprintf("hostedzone/%s/rrset/",
 	    bare_id(zone_id, "/hostedzone/"));
@@ -554,7 +543,7 @@ r53_get_change(struct aws *a, const char *change_id, r53_change_cb cb,
 		    change_id != NULL ? change_id : "");
 		return NULL;
 	}
-	c = call_new(a, "GetChange", K_CHANGE, arg);
+	c = aws_op_new(a, &r53_op, "GetChange", K_CHANGE, arg);
 	c->cb.change = cb;
 	path = xasprintf("change/%s", id);
 	c = call_start(c, "GET", path, NULL, NULL);
@@ -577,7 +566,7 @@ r53_get_record(struct aws *a, const char *zone_id, const char *name,
 		    "zone id, name or type");
 		return NULL;
 	}
-	c = call_new(a, "ListResourceRecordSets", K_RECORD, arg);
+	c = aws_op_new(a, &r53_op, "ListResourceRecordSets", K_RECORD, arg);
 	c->cb.record = cb;
 	c->name = xstrdup(name);
 	c->type = xstrdup(type);
