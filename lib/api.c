@@ -9,7 +9,9 @@
  */
 #include <sys/queue.h>
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,18 @@ api_err_set(struct api_err *e, const char *op, const char *code,
 	text = xasprintf("%s: %s: %s", e->op, e->code, e->message);
 	e->text = text;
 	return text;
+}
+
+void
+api_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (why == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- a client's calls ---- */

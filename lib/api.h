@@ -40,6 +40,10 @@ struct api_err {
 char	*api_err_set(struct api_err *e, const char *op, const char *code,
 	    const char *message, int status);
 
+/* Into why (NULL or len 0: nothing), printf-style: what went wrong. */
+void	api_why(char *why, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /* ---- a client's calls ---- */
 
 enum api_phase {

@@ -56,20 +56,6 @@ static const char *const cw_ids[CW_NTG][CW_NMETRICS] = {
 	[CW_TG_ECS] = { "ecs_5xx", "ecs_req", "ecs_p99" },
 };
 
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
 /* "2024-05-01T12:00:00Z" for t. */
 static void
 iso8601(char *buf, size_t len, int64_t t)
@@ -116,7 +102,7 @@ x_result(xmlDoc *doc, char *why, size_t len)
 	size_t	 nl;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	for (c = root->children; c != NULL; c = c->next) {
@@ -127,7 +113,7 @@ x_result(xmlDoc *doc, char *why, size_t len)
 		    "Result") == 0)
 			return c;
 	}
-	why_set(why, len, "%s has no *Result element",
+	api_why(why, len, "%s has no *Result element",
 	    (const char *)root->name);
 	return NULL;
 }
@@ -223,19 +209,19 @@ cw_alb_query_check(const struct cw_alb_query *q, char *why, size_t len)
 	int	i;
 
 	if (q == NULL) {
-		why_set(why, len, "no query");
+		api_why(why, len, "no query");
 		return -1;
 	}
 	if (q->load_balancer == NULL ||
 	    strncmp(q->load_balancer, "app/", 4) != 0 ||
 	    q->load_balancer[4] == '\0') {
-		why_set(why, len, "the LoadBalancer dimension must be "
+		api_why(why, len, "the LoadBalancer dimension must be "
 		    "\"app/NAME/ID\", not \"%s\"",
 		    q->load_balancer != NULL ? q->load_balancer : "");
 		return -1;
 	}
 	if (q->tg[CW_TG_ECS] == NULL) {
-		why_set(why, len, "no ECS target group");
+		api_why(why, len, "no ECS target group");
 		return -1;
 	}
 	for (i = 0; i < CW_NTG; i++) {
@@ -243,19 +229,19 @@ cw_alb_query_check(const struct cw_alb_query *q, char *why, size_t len)
 			continue;
 		if (strncmp(q->tg[i], "targetgroup/", 12) != 0 ||
 		    q->tg[i][12] == '\0') {
-			why_set(why, len, "the TargetGroup dimension must be "
+			api_why(why, len, "the TargetGroup dimension must be "
 			    "\"targetgroup/NAME/ID\", not \"%s\"", q->tg[i]);
 			return -1;
 		}
 	}
 	if (!(q->period == 1 || q->period == 5 || q->period == 10 ||
 	    q->period == 30 || (q->period > 0 && q->period % 60 == 0))) {
-		why_set(why, len, "period %d s: CloudWatch takes 1, 5, 10, 30 "
+		api_why(why, len, "period %d s: CloudWatch takes 1, 5, 10, 30 "
 		    "or a multiple of 60", q->period);
 		return -1;
 	}
 	if (q->start < 0 || q->start >= q->end) {
-		why_set(why, len, "the start time must be before the end "
+		api_why(why, len, "the start time must be before the end "
 		    "time");
 		return -1;
 	}
@@ -328,7 +314,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	int64_t		 when;
 
 	if ((status = aws_xml_child_text(r, "StatusCode")) == NULL) {
-		why_set(why, len, "%s: no StatusCode", s->id);
+		api_why(why, len, "%s: no StatusCode", s->id);
 		return -1;
 	}
 	ts = aws_xml_child(r, "Timestamps");
@@ -338,7 +324,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	AWS_XML_MEMBERS(b, vs)
 		nvs++;
 	if (nts != nvs) {
-		why_set(why, len, "%s: %zu timestamps but %zu values", s->id,
+		api_why(why, len, "%s: %zu timestamps but %zu values", s->id,
 		    nts, nvs);
 		free(status);
 		return -1;
@@ -351,7 +337,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	    a = aws_xml_member(a->next), b = aws_xml_member(b->next)) {
 		t = aws_xml_content(a);
 		if (iso8601_parse(t, &when) == -1) {
-			why_set(why, len, "%s: bad timestamp \"%s\"", s->id, t);
+			api_why(why, len, "%s: bad timestamp \"%s\"", s->id, t);
 			free(t);
 			goto fail;
 		}
@@ -361,7 +347,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 		v = strtod(t, &end);
 		if (t[0] == '\0' || *end != '\0' || errno != 0 ||
 		    !isfinite(v)) {
-			why_set(why, len, "%s: bad value \"%s\"", s->id, t);
+			api_why(why, len, "%s: bad value \"%s\"", s->id, t);
 			free(t);
 			goto fail;
 		}
@@ -393,13 +379,13 @@ cw_parse_metric_data(xmlDoc *doc, struct cw_alb_metrics *m,
 	if ((res = x_result(doc, why, len)) == NULL)
 		return -1;
 	if ((list = aws_xml_child(res, "MetricDataResults")) == NULL) {
-		why_set(why, len, "%s has no MetricDataResults",
+		api_why(why, len, "%s has no MetricDataResults",
 		    (const char *)res->name);
 		return -1;
 	}
 	AWS_XML_MEMBERS(r, list) {
 		if ((id = aws_xml_child_text(r, "Id")) == NULL) {
-			why_set(why, len, "a MetricDataResult has no Id");
+			api_why(why, len, "a MetricDataResult has no Id");
 			return -1;
 		}
 		s = series_by_id(m, id);
@@ -432,7 +418,7 @@ cw_alb_metrics_finish(struct cw_alb_metrics *m, char *why, size_t len)
 			continue;
 		for (k = 0; k < CW_NMETRICS; k++) {
 			if (m->s[t][k].status == NULL) {
-				why_set(why, len, "no MetricDataResult for %s",
+				api_why(why, len, "no MetricDataResult for %s",
 				    m->s[t][k].id);
 				return -1;
 			}
@@ -482,12 +468,12 @@ alarms_parse_list(xmlNode *list, struct cw_alarms *as, char *why,
 		if ((a->name = aws_xml_child_text(m, "AlarmName")) == NULL ||
 		    a->name[0] == '\0') {
 			free(a->name);
-			why_set(why, len, "an alarm has no AlarmName");
+			api_why(why, len, "an alarm has no AlarmName");
 			return -1;
 		}
 		as->n++;
 		if ((a->state = aws_xml_child_text(m, "StateValue")) == NULL) {
-			why_set(why, len, "%s has no StateValue", a->name);
+			api_why(why, len, "%s has no StateValue", a->name);
 			return -1;
 		}
 		a->st = cw_alarm_state_parse(a->state);
@@ -509,7 +495,7 @@ cw_parse_alarms(xmlDoc *doc, char **next_token, char *why, size_t len)
 	ma = aws_xml_child(res, "MetricAlarms");
 	ca = aws_xml_child(res, "CompositeAlarms");
 	if (ma == NULL && ca == NULL) {
-		why_set(why, len, "%s has neither MetricAlarms nor "
+		api_why(why, len, "%s has neither MetricAlarms nor "
 		    "CompositeAlarms", (const char *)res->name);
 		return NULL;
 	}

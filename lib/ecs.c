@@ -49,20 +49,6 @@ static const char *const ecs_registrable[] = {
 	"runtimePlatform", "enableFaultInjection", NULL
 };
 
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- JSON fields ---- */
 
 /* Can s go into a JSON string (not NULL, UTF-8)? */
@@ -204,22 +190,22 @@ deployment_parse(const json_t *o, struct ecs_deployment *d, char *why,
     size_t len)
 {
 	if (!json_is_object(o)) {
-		why_set(why, len, "a deployment is not an object");
+		api_why(why, len, "a deployment is not an object");
 		return -1;
 	}
 	if (j_str(o, "id", &d->id) == -1 || d->id == NULL) {
-		why_set(why, len, "a deployment has no id");
+		api_why(why, len, "a deployment has no id");
 		return -1;
 	}
 	if (j_str(o, "status", &d->status) == -1 || d->status == NULL) {
-		why_set(why, len, "deployment %s has no status", d->id);
+		api_why(why, len, "deployment %s has no status", d->id);
 		return -1;
 	}
 	d->primary = strcmp(d->status, "PRIMARY") == 0;
 	if (j_str(o, "taskDefinition", &d->task_definition) == -1 ||
 	    j_str(o, "rolloutState", &d->rollout_state) == -1 ||
 	    j_str(o, "rolloutStateReason", &d->rollout_state_reason) == -1) {
-		why_set(why, len, "deployment %s: a field is not a string",
+		api_why(why, len, "deployment %s: a field is not a string",
 		    d->id);
 		return -1;
 	}
@@ -228,7 +214,7 @@ deployment_parse(const json_t *o, struct ecs_deployment *d, char *why,
 	    j_int(o, "runningCount", 0, INT_MAX, &d->running) == -1 ||
 	    j_int(o, "pendingCount", 0, INT_MAX, &d->pending) == -1 ||
 	    j_int(o, "failedTasks", 0, INT_MAX, &d->failed_tasks) == -1) {
-		why_set(why, len, "deployment %s: bad task count", d->id);
+		api_why(why, len, "deployment %s: bad task count", d->id);
 		return -1;
 	}
 	return 0;
@@ -243,7 +229,7 @@ lb_parse(const json_t *o, struct ecs_load_balancer *lb, char *why,
 	    j_str(o, "loadBalancerName", &lb->load_balancer_name) == -1 ||
 	    j_str(o, "containerName", &lb->container_name) == -1 ||
 	    j_int(o, "containerPort", 0, 65535, &lb->container_port) == -1) {
-		why_set(why, len, "a load balancer has an unexpected shape");
+		api_why(why, len, "a load balancer has an unexpected shape");
 		return -1;
 	}
 	return 0;
@@ -256,7 +242,7 @@ event_parse(const json_t *o, struct ecs_event *e, char *why, size_t len)
 
 	if (!json_is_object(o) || j_str(o, "id", &e->id) == -1 ||
 	    j_str(o, "message", &e->message) == -1 || e->message == NULL) {
-		why_set(why, len, "an event has an unexpected shape");
+		api_why(why, len, "an event has an unexpected shape");
 		return -1;
 	}
 	/* A timestamp: epoch seconds with a fraction. */
@@ -275,50 +261,50 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 	int			 bad = 0;
 
 	if (!json_is_object(o)) {
-		why_set(why, len, "the service is not an object");
+		api_why(why, len, "the service is not an object");
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
 	if (j_str(o, "serviceArn", &s->arn) == -1 || s->arn == NULL) {
-		why_set(why, len, "the service has no serviceArn");
+		api_why(why, len, "the service has no serviceArn");
 		goto fail;
 	}
 	if (j_str(o, "serviceName", &s->name) == -1 ||
 	    j_str(o, "clusterArn", &s->cluster_arn) == -1 ||
 	    j_str(o, "status", &s->status) == -1 ||
 	    j_str(o, "taskDefinition", &s->task_definition) == -1) {
-		why_set(why, len, "%s: a field is not a string", s->arn);
+		api_why(why, len, "%s: a field is not a string", s->arn);
 		goto fail;
 	}
 	if (j_int(o, "desiredCount", 0, INT_MAX, &s->desired_count) == -1) {
-		why_set(why, len, "%s: desiredCount is not a count", s->arn);
+		api_why(why, len, "%s: desiredCount is not a count", s->arn);
 		goto fail;
 	}
 	if (j_int(o, "runningCount", 0, INT_MAX, &s->running_count) == -1) {
-		why_set(why, len, "%s: runningCount is not a count", s->arn);
+		api_why(why, len, "%s: runningCount is not a count", s->arn);
 		goto fail;
 	}
 	if (j_int(o, "pendingCount", 0, INT_MAX, &s->pending_count) == -1) {
-		why_set(why, len, "%s: pendingCount is not a count", s->arn);
+		api_why(why, len, "%s: pendingCount is not a count", s->arn);
 		goto fail;
 	}
 	if ((dc = json_object_get(o, "deploymentController")) != NULL &&
 	    !json_is_null(dc) && (!json_is_object(dc) ||
 	    j_str(dc, "type", &s->controller) == -1)) {
-		why_set(why, len, "%s: bad deploymentController", s->arn);
+		api_why(why, len, "%s: bad deploymentController", s->arn);
 		goto fail;
 	}
 	s->ctrl = ecs_controller_parse(s->controller);
 	if ((dc = json_object_get(o, "deploymentConfiguration")) != NULL &&
 	    !json_is_null(dc) && (!json_is_object(dc) ||
 	    j_str(dc, "strategy", &s->strategy) == -1)) {
-		why_set(why, len, "%s: bad deploymentConfiguration", s->arn);
+		api_why(why, len, "%s: bad deploymentConfiguration", s->arn);
 		goto fail;
 	}
 
 	a = j_array(o, "deployments", &bad);
 	if (bad) {
-		why_set(why, len, "%s: deployments is not a list", s->arn);
+		api_why(why, len, "%s: deployments is not a list", s->arn);
 		goto fail;
 	}
 	if (a != NULL) {
@@ -333,7 +319,7 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 	}
 	a = j_array(o, "loadBalancers", &bad);
 	if (bad) {
-		why_set(why, len, "%s: loadBalancers is not a list", s->arn);
+		api_why(why, len, "%s: loadBalancers is not a list", s->arn);
 		goto fail;
 	}
 	if (a != NULL) {
@@ -346,7 +332,7 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 	}
 	a = j_array(o, "events", &bad);
 	if (bad) {
-		why_set(why, len, "%s: events is not a list", s->arn);
+		api_why(why, len, "%s: events is not a list", s->arn);
 		goto fail;
 	}
 	if (a != NULL) {
@@ -376,19 +362,19 @@ ecs_parse_describe_services(const json_t *ans, char **reason, char *why,
 	if (reason != NULL)
 		*reason = NULL;
 	if (!json_is_object(ans)) {
-		why_set(why, len, "the answer is not an object");
+		api_why(why, len, "the answer is not an object");
 		return NULL;
 	}
 	svcs = j_array(ans, "services", &bad);
 	fails = j_array(ans, "failures", &bad);
 	if (bad) {
-		why_set(why, len, "services or failures is not a list");
+		api_why(why, len, "services or failures is not a list");
 		return NULL;
 	}
 	if (json_array_size(svcs) > 0)
 		return ecs_parse_service(json_array_get(svcs, 0), why, len);
 	if (json_array_size(fails) == 0) {
-		why_set(why, len, "neither a service nor a failure in the "
+		api_why(why, len, "neither a service nor a failure in the "
 		    "answer");
 		return NULL;
 	}
@@ -396,12 +382,12 @@ ecs_parse_describe_services(const json_t *ans, char **reason, char *why,
 	if (!json_is_object(f) || j_str(f, "reason", &r) == -1 ||
 	    r == NULL || j_str(f, "arn", &arn) == -1 ||
 	    j_str(f, "detail", &detail) == -1) {
-		why_set(why, len, "a failure has an unexpected shape");
+		api_why(why, len, "a failure has an unexpected shape");
 		free(r);
 		free(arn);
 		return NULL;
 	}
-	why_set(why, len, "%s%s%s%s", arn != NULL ? arn : "the service",
+	api_why(why, len, "%s%s%s%s", arn != NULL ? arn : "the service",
 	    detail != NULL ? " (" : "", detail != NULL ? detail : "",
 	    detail != NULL ? ")" : "");
 	if (reason != NULL)
@@ -443,14 +429,14 @@ containers_of(const json_t *td, char *why, size_t len)
 
 	if ((a = json_object_get(td, "containerDefinitions")) == NULL ||
 	    !json_is_array(a) || json_array_size(a) == 0) {
-		why_set(why, len, "the task definition has no "
+		api_why(why, len, "the task definition has no "
 		    "containerDefinitions");
 		return NULL;
 	}
 	json_array_foreach(a, i, c) {
 		if (!json_is_object(c) ||
 		    !json_is_string(json_object_get(c, "name"))) {
-			why_set(why, len, "container %zu has no name", i);
+			api_why(why, len, "container %zu has no name", i);
 			return NULL;
 		}
 	}
@@ -466,12 +452,12 @@ ecs_parse_task_definition(const json_t *ans, char *why, size_t len)
 
 	if (!json_is_object(ans) || (td = json_object_get(ans,
 	    "taskDefinition")) == NULL || !json_is_object(td)) {
-		why_set(why, len, "no taskDefinition in the answer");
+		api_why(why, len, "no taskDefinition in the answer");
 		return NULL;
 	}
 	t = xcalloc(1, sizeof(*t));
 	if (j_str(td, "taskDefinitionArn", &t->arn) == -1 || t->arn == NULL) {
-		why_set(why, len, "the task definition has no "
+		api_why(why, len, "the task definition has no "
 		    "taskDefinitionArn");
 		goto fail;
 	}
@@ -479,7 +465,7 @@ ecs_parse_task_definition(const json_t *ans, char *why, size_t len)
 	    j_str(td, "status", &t->status) == -1 ||
 	    j_int(td, "revision", 1, INT_MAX, &t->revision) == -1 ||
 	    t->revision == 0) {
-		why_set(why, len, "%s: no family or revision", t->arn);
+		api_why(why, len, "%s: no family or revision", t->arn);
 		goto fail;
 	}
 	if ((cs = containers_of(td, why, len)) == NULL)
@@ -613,19 +599,19 @@ ecs_register_body(const json_t *td, const json_t *tags,
 	*code = "InvalidArgument";
 	if (name == NULL || name[0] == '\0' || !utf8_ok(name) ||
 	    !utf8_ok(value)) {
-		why_set(why, len, "no variable name or value, or one not "
+		api_why(why, len, "no variable name or value, or one not "
 		    "UTF-8");
 		return NULL;
 	}
 	*code = "UnexpectedAnswer";
 	if (!json_is_object(td)) {
-		why_set(why, len, "the task definition is not an object");
+		api_why(why, len, "the task definition is not an object");
 		return NULL;
 	}
 	if (!json_is_string(json_object_get(td, "family")) ||
 	    containers_of(td, why, len) == NULL) {
 		if (!json_is_string(json_object_get(td, "family")))
-			why_set(why, len, "the task definition has no family");
+			api_why(why, len, "the task definition has no family");
 		return NULL;
 	}
 	if ((body = json_object()) == NULL)
@@ -644,19 +630,19 @@ ecs_register_body(const json_t *td, const json_t *tags,
 		hit++;
 		if (container_has_secret(c, name)) {
 			*code = "SecretConflict";
-			why_set(why, len, "container %s has a secret named %s",
+			api_why(why, len, "container %s has a secret named %s",
 			    cname, name);
 			goto fail;
 		}
 		if (container_setenv(c, name, value) == -1) {
-			why_set(why, len, "container %s: environment has an "
+			api_why(why, len, "container %s: environment has an "
 			    "unexpected shape", cname);
 			goto fail;
 		}
 	}
 	if (hit == 0) {
 		*code = "ContainerNotFound";
-		why_set(why, len, "no container %s in %s", container,
+		api_why(why, len, "no container %s in %s", container,
 		    json_string_value(json_object_get(td, "family")));
 		goto fail;
 	}
@@ -667,7 +653,7 @@ ecs_register_body(const json_t *td, const json_t *tags,
 			if (!json_is_object(t) || (k = json_object_get(t,
 			    "key")) == NULL || !json_is_string(k)) {
 				json_decref(tg);
-				why_set(why, len, "a tag has no key");
+				api_why(why, len, "a tag has no key");
 				goto fail;
 			}
 			if (strncmp(json_string_value(k), "aws:", 4) != 0)
@@ -704,12 +690,12 @@ ecs_deployment_complete(const struct ecs_service *s, char *why, size_t len)
 	const struct ecs_deployment	*d, *p;
 
 	if (s->ndeployments == 0) {
-		why_set(why, len, "%s has no deployment", s->arn);
+		api_why(why, len, "%s has no deployment", s->arn);
 		return 0;
 	}
 	if (s->ndeployments > 1) {
 		p = ecs_primary_deployment(s);
-		why_set(why, len, "%zu deployments: the primary's rollout is "
+		api_why(why, len, "%zu deployments: the primary's rollout is "
 		    "%s (%d of %d running)", s->ndeployments,
 		    p != NULL && p->rollout_state != NULL ? p->rollout_state :
 		    "under way", p != NULL ? p->running : 0,
@@ -718,7 +704,7 @@ ecs_deployment_complete(const struct ecs_service *s, char *why, size_t len)
 	}
 	d = &s->deployments[0];
 	if (!d->primary) {
-		why_set(why, len, "the only deployment, %s, is %s, not "
+		api_why(why, len, "the only deployment, %s, is %s, not "
 		    "PRIMARY", d->id, d->status);
 		return 0;
 	}
@@ -728,16 +714,16 @@ ecs_deployment_complete(const struct ecs_service *s, char *why, size_t len)
 	case ECS_RO_NONE:
 		if (d->running == d->desired)
 			return 1;
-		why_set(why, len, "deployment %s: %d of %d tasks running",
+		api_why(why, len, "deployment %s: %d of %d tasks running",
 		    d->id, d->running, d->desired);
 		return 0;
 	case ECS_RO_FAILED:
-		why_set(why, len, "deployment %s FAILED: %s", d->id,
+		api_why(why, len, "deployment %s FAILED: %s", d->id,
 		    d->rollout_state_reason != NULL ?
 		    d->rollout_state_reason : "no reason given");
 		return 0;
 	default:
-		why_set(why, len, "deployment %s is %s: %d of %d tasks "
+		api_why(why, len, "deployment %s is %s: %d of %d tasks "
 		    "running%s%s", d->id, d->rollout_state, d->running,
 		    d->desired, d->rollout_state_reason != NULL ? ": " : "",
 		    d->rollout_state_reason != NULL ?
@@ -760,7 +746,7 @@ ecs_deployment_failed(const struct ecs_service *s, const char *task_def,
 		if (task_def != NULL && (d->task_definition == NULL ||
 		    strcmp(d->task_definition, task_def) != 0))
 			continue;
-		why_set(why, len, "deployment %s of %s FAILED: %s", d->id,
+		api_why(why, len, "deployment %s of %s FAILED: %s", d->id,
 		    d->task_definition != NULL ? d->task_definition : "?",
 		    d->rollout_state_reason != NULL ?
 		    d->rollout_state_reason : "no reason given");
@@ -773,12 +759,12 @@ int
 ecs_rolling_controller(const struct ecs_service *s, char *why, size_t len)
 {
 	if (s->ctrl != ECS_CTRL_NONE && s->ctrl != ECS_CTRL_ECS) {
-		why_set(why, len, "%s uses the %s deployment controller, not "
+		api_why(why, len, "%s uses the %s deployment controller, not "
 		    "ECS's rolling update", s->arn, s->controller);
 		return 0;
 	}
 	if (s->strategy != NULL && strcmp(s->strategy, "ROLLING") != 0) {
-		why_set(why, len, "%s uses ECS's %s deployment strategy, "
+		api_why(why, len, "%s uses ECS's %s deployment strategy, "
 		    "which shifts listener weights itself", s->arn,
 		    s->strategy);
 		return 0;

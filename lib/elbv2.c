@@ -42,20 +42,6 @@ struct elbv2_call {
 	struct elbv2_rules		*rules;
 };
 
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- XML: direct children by local name ---- */
 
 /* 0: *out set; 1: no such child; -1: not an integer in lo..hi. */
@@ -108,7 +94,7 @@ x_result_list(xmlDoc *doc, const char *list, char *why, size_t len)
 	size_t	 nl;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	for (c = root->children; c != NULL; c = c->next) {
@@ -120,12 +106,12 @@ x_result_list(xmlDoc *doc, const char *list, char *why, size_t len)
 			break;
 	}
 	if (c == NULL) {
-		why_set(why, len, "%s has no *Result element",
+		api_why(why, len, "%s has no *Result element",
 		    (const char *)root->name);
 		return NULL;
 	}
 	if ((l = aws_xml_child(c, list)) == NULL) {
-		why_set(why, len, "%s has no %s", (const char *)c->name,
+		api_why(why, len, "%s has no %s", (const char *)c->name,
 		    list);
 		return NULL;
 	}
@@ -182,13 +168,13 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		if ((arn = aws_xml_child_text(m, "TargetGroupArn")) == NULL ||
 		    arn[0] == '\0') {
 			free(arn);
-			why_set(why, len, "a forward target group has no "
+			api_why(why, len, "a forward target group has no "
 			    "TargetGroupArn");
 			goto fail;
 		}
 		w = 1;
 		if ((rc = x_int(m, "Weight", 0, ELBV2_MAX_WEIGHT, &w)) == -1) {
-			why_set(why, len, "%s: bad Weight", arn);
+			api_why(why, len, "%s: bad Weight", arn);
 			free(arn);
 			goto fail;
 		}
@@ -201,7 +187,7 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		arn = aws_xml_child_text(action, "TargetGroupArn");
 		if (arn == NULL || arn[0] == '\0') {
 			free(arn);
-			why_set(why, len, "a forward action has neither "
+			api_why(why, len, "a forward action has neither "
 			    "ForwardConfig.TargetGroups nor TargetGroupArn");
 			goto fail;
 		}
@@ -214,7 +200,7 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		if (x_bool(st, "Enabled", &f->stickiness.enabled) == -1 ||
 		    x_int(st, "DurationSeconds", 0, ELBV2_MAX_STICKY_S,
 		    &f->stickiness.duration_seconds) == -1) {
-			why_set(why, len, "bad TargetGroupStickinessConfig");
+			api_why(why, len, "bad TargetGroupStickinessConfig");
 			goto fail;
 		}
 	}
@@ -240,7 +226,7 @@ actions_parse(xmlNode *list, size_t *nactions, char **type, int *is_forward,
 		(*nactions)++;
 		last = m;
 		if ((t = aws_xml_child_text(m, "Type")) == NULL) {
-			why_set(why, len, "an action has no Type");
+			api_why(why, len, "an action has no Type");
 			return -1;
 		}
 		if (strcmp(t, "forward") == 0 && fwd == NULL)
@@ -266,41 +252,41 @@ elbv2_forward_check(const struct elbv2_weight *w, size_t n,
 	int	sum = 0;
 
 	if (n == 0 || w == NULL) {
-		why_set(why, len, "a forward action needs a target group");
+		api_why(why, len, "a forward action needs a target group");
 		return -1;
 	}
 	if (n > ELBV2_MAX_FORWARD_TGS) {
-		why_set(why, len, "%zu target groups: a forward action takes "
+		api_why(why, len, "%zu target groups: a forward action takes "
 		    "at most %d", n, ELBV2_MAX_FORWARD_TGS);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (w[i].tg_arn == NULL || w[i].tg_arn[0] == '\0') {
-			why_set(why, len, "target group %zu has no ARN", i + 1);
+			api_why(why, len, "target group %zu has no ARN", i + 1);
 			return -1;
 		}
 		if (w[i].weight < 0 || w[i].weight > ELBV2_MAX_WEIGHT) {
-			why_set(why, len, "%s: weight %d is not within 0..%d",
+			api_why(why, len, "%s: weight %d is not within 0..%d",
 			    w[i].tg_arn, w[i].weight, ELBV2_MAX_WEIGHT);
 			return -1;
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(w[i].tg_arn, w[j].tg_arn) == 0) {
-				why_set(why, len, "%s is given twice",
+				api_why(why, len, "%s is given twice",
 				    w[i].tg_arn);
 				return -1;
 			}
 		sum += w[i].weight;
 	}
 	if (sum == 0) {
-		why_set(why, len, "every weight is 0: no target group would "
+		api_why(why, len, "every weight is 0: no target group would "
 		    "get requests");
 		return -1;
 	}
 	/* Disabled stickiness may keep its duration (0: none sent). */
 	if (st != NULL && (st->duration_seconds < (st->enabled ? 1 : 0) ||
 	    st->duration_seconds > ELBV2_MAX_STICKY_S)) {
-		why_set(why, len, "stickiness duration %d s is not within "
+		api_why(why, len, "stickiness duration %d s is not within "
 		    "%d..%d", st->duration_seconds, st->enabled ? 1 : 0,
 		    ELBV2_MAX_STICKY_S);
 		return -1;
@@ -351,17 +337,17 @@ elbv2_forward_equal(const struct elbv2_forward *f,
 	int	got;
 
 	if (f == NULL) {
-		why_set(why, len, "no forward action");
+		api_why(why, len, "no forward action");
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		if ((got = elbv2_forward_weight(f, w[i].tg_arn)) == -1) {
-			why_set(why, len, "%s is not in the forward action",
+			api_why(why, len, "%s is not in the forward action",
 			    w[i].tg_arn);
 			return 0;
 		}
 		if (got != w[i].weight) {
-			why_set(why, len, "%s has weight %d, not %d",
+			api_why(why, len, "%s has weight %d, not %d",
 			    w[i].tg_arn, got, w[i].weight);
 			return 0;
 		}
@@ -376,19 +362,19 @@ elbv2_forward_equal(const struct elbv2_forward *f,
 				if (strcmp(f->tgs[i].tg_arn, w[j].tg_arn) == 0)
 					break;
 			if (j == n) {
-				why_set(why, len, "%s (weight %d) is in the "
+				api_why(why, len, "%s (weight %d) is in the "
 				    "forward action too", f->tgs[i].tg_arn,
 				    f->tgs[i].weight);
 				return 0;
 			}
 		}
-		why_set(why, len, "%zu target groups, not %zu", f->ntgs, n);
+		api_why(why, len, "%zu target groups, not %zu", f->ntgs, n);
 		return 0;
 	}
 	if (st != NULL && (f->stickiness.enabled != st->enabled ||
 	    (st->enabled && f->stickiness.duration_seconds !=
 	    st->duration_seconds))) {
-		why_set(why, len, "stickiness is %s %d s, not %s %d s",
+		api_why(why, len, "stickiness is %s %d s, not %s %d s",
 		    f->stickiness.enabled ? "enabled" : "disabled",
 		    f->stickiness.duration_seconds,
 		    st->enabled ? "enabled" : "disabled", st->duration_seconds);
@@ -423,25 +409,25 @@ elbv2_parse_listener(xmlDoc *doc, char *why, size_t len)
 	AWS_XML_MEMBERS(m, list)
 		break;
 	if (m == NULL) {
-		why_set(why, len, "no listener in the answer");
+		api_why(why, len, "no listener in the answer");
 		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));
 	if ((l->arn = aws_xml_child_text(m, "ListenerArn")) == NULL) {
-		why_set(why, len, "the listener has no ListenerArn");
+		api_why(why, len, "the listener has no ListenerArn");
 		goto fail;
 	}
 	l->lb_arn = aws_xml_child_text(m, "LoadBalancerArn");
 	l->protocol = aws_xml_child_text(m, "Protocol");
 	if (x_int(m, "Port", 1, 65535, &l->port) == -1) {
-		why_set(why, len, "%s: bad Port", l->arn);
+		api_why(why, len, "%s: bad Port", l->arn);
 		goto fail;
 	}
 	if (actions_parse(aws_xml_child(m, "DefaultActions"), &l->nactions,
 	    &l->action_type, &l->is_forward, &l->forward, why, len) == -1)
 		goto fail;
 	if (l->nactions == 0) {
-		why_set(why, len, "%s has no DefaultActions", l->arn);
+		api_why(why, len, "%s has no DefaultActions", l->arn);
 		goto fail;
 	}
 	return l;
@@ -497,7 +483,7 @@ tgs_parse_into(xmlDoc *doc, struct elbv2_target_groups *g, char *why,
 		t->arn = aws_xml_child_text(m, "TargetGroupArn");
 		t->name = aws_xml_child_text(m, "TargetGroupName");
 		if (t->arn == NULL || t->name == NULL) {
-			why_set(why, len, "a target group has no "
+			api_why(why, len, "a target group has no "
 			    "TargetGroupArn or TargetGroupName");
 			return -1;
 		}
@@ -507,7 +493,7 @@ tgs_parse_into(xmlDoc *doc, struct elbv2_target_groups *g, char *why,
 		t->protocol = aws_xml_child_text(m, "Protocol");
 		t->vpc_id = aws_xml_child_text(m, "VpcId");
 		if (x_int(m, "Port", 1, 65535, &t->port) == -1) {
-			why_set(why, len, "%s: bad Port", t->arn);
+			api_why(why, len, "%s: bad Port", t->arn);
 			return -1;
 		}
 		lb = aws_xml_child(m, "LoadBalancerArns");
@@ -609,16 +595,16 @@ elbv2_parse_target_health(xmlDoc *doc, char *why, size_t len)
 		tg = aws_xml_child(m, "Target");
 		th = aws_xml_child(m, "TargetHealth");
 		if ((t->id = aws_xml_child_text(tg, "Id")) == NULL) {
-			why_set(why, len, "a target has no Target.Id");
+			api_why(why, len, "a target has no Target.Id");
 			goto fail;
 		}
 		if ((t->state = aws_xml_child_text(th, "State")) == NULL) {
-			why_set(why, len, "%s has no TargetHealth.State",
+			api_why(why, len, "%s has no TargetHealth.State",
 			    t->id);
 			goto fail;
 		}
 		if (x_int(tg, "Port", 1, 65535, &t->port) == -1) {
-			why_set(why, len, "%s: bad Port", t->id);
+			api_why(why, len, "%s: bad Port", t->id);
 			goto fail;
 		}
 		t->st = elbv2_target_state_parse(t->state);
@@ -706,7 +692,7 @@ condition_parse(xmlNode *m, struct elbv2_condition *c, char *why, size_t len)
 	size_t		 nl;
 
 	if ((c->field = aws_xml_child_text(m, "Field")) == NULL) {
-		why_set(why, len, "a rule condition has no Field");
+		api_why(why, len, "a rule condition has no Field");
 		return -1;
 	}
 	for (k = m->children; k != NULL; k = k->next) {
@@ -736,17 +722,17 @@ rule_parse(xmlNode *m, struct elbv2_rule *r, char *why, size_t len)
 
 	if ((r->arn = aws_xml_child_text(m, "RuleArn")) == NULL ||
 	    (r->priority = aws_xml_child_text(m, "Priority")) == NULL) {
-		why_set(why, len, "a rule has no RuleArn or Priority");
+		api_why(why, len, "a rule has no RuleArn or Priority");
 		return -1;
 	}
 	if (x_bool(m, "IsDefault", &d) == -1) {
-		why_set(why, len, "%s: bad IsDefault", r->arn);
+		api_why(why, len, "%s: bad IsDefault", r->arn);
 		return -1;
 	}
 	r->is_default = d || strcmp(r->priority, "default") == 0;
 	if (!r->is_default && x_int(m, "Priority", ELBV2_MIN_PRIORITY,
 	    ELBV2_MAX_PRIORITY, &r->prio) != 0) {
-		why_set(why, len, "%s: bad Priority \"%s\"", r->arn,
+		api_why(why, len, "%s: bad Priority \"%s\"", r->arn,
 		    r->priority);
 		return -1;
 	}
@@ -820,11 +806,11 @@ value_check(const char *what, const char *v, size_t max, char *why,
     size_t len)
 {
 	if (v == NULL || v[0] == '\0') {
-		why_set(why, len, "an empty %s", what);
+		api_why(why, len, "an empty %s", what);
 		return -1;
 	}
 	if (strlen(v) > max) {
-		why_set(why, len, "%s \"%.32s...\" is longer than %zu "
+		api_why(why, len, "%s \"%.32s...\" is longer than %zu "
 		    "characters", what, v, max);
 		return -1;
 	}
@@ -838,23 +824,23 @@ elbv2_rule_spec_check(const struct elbv2_rule_spec *s, int create,
 	size_t	i;
 
 	if (s == NULL) {
-		why_set(why, len, "no rule");
+		api_why(why, len, "no rule");
 		return -1;
 	}
 	if (create && (s->priority < ELBV2_MIN_PRIORITY ||
 	    s->priority > ELBV2_MAX_PRIORITY)) {
-		why_set(why, len, "priority %d is not within %d..%d",
+		api_why(why, len, "priority %d is not within %d..%d",
 		    s->priority, ELBV2_MIN_PRIORITY, ELBV2_MAX_PRIORITY);
 		return -1;
 	}
 	if (s->npath_patterns + (s->header_name != NULL ?
 	    s->nheader_values : 0) == 0) {
-		why_set(why, len, "a rule needs a path pattern or a header "
+		api_why(why, len, "a rule needs a path pattern or a header "
 		    "condition");
 		return -1;
 	}
 	if (s->npath_patterns + s->nheader_values > ELBV2_MAX_COND_VALUES) {
-		why_set(why, len, "%zu condition values: a rule takes at "
+		api_why(why, len, "%zu condition values: a rule takes at "
 		    "most %d", s->npath_patterns + s->nheader_values,
 		    ELBV2_MAX_COND_VALUES);
 		return -1;
@@ -864,7 +850,7 @@ elbv2_rule_spec_check(const struct elbv2_rule_spec *s, int create,
 		    len) == -1)
 			return -1;
 	if (s->header_name == NULL && s->nheader_values > 0) {
-		why_set(why, len, "header values without a header name");
+		api_why(why, len, "header values without a header name");
 		return -1;
 	}
 	if (s->header_name != NULL) {
@@ -872,7 +858,7 @@ elbv2_rule_spec_check(const struct elbv2_rule_spec *s, int create,
 		    len) == -1)
 			return -1;
 		if (s->nheader_values == 0) {
-			why_set(why, len, "header %s needs a value",
+			api_why(why, len, "header %s needs a value",
 			    s->header_name);
 			return -1;
 		}

@@ -39,20 +39,6 @@ struct r53_call {
 	char			*type;
 };
 
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
 /* s URI-encoded (every reserved byte, '/' too), malloc'd. */
 static char *
 uri_encode(const char *s)
@@ -104,11 +90,11 @@ x_root(xmlDoc *doc, const char *name, char *why, size_t len)
 	xmlNode	*root;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	if (!x_is(root, name)) {
-		why_set(why, len, "the answer is a %s, not a %s",
+		api_why(why, len, "the answer is a %s, not a %s",
 		    (const char *)root->name, name);
 		return NULL;
 	}
@@ -193,33 +179,33 @@ r53_upsert_check(const char *zone_id, const char *name, const char *type,
 	size_t	i;
 
 	if (bare_id(zone_id, "/hostedzone/") == NULL) {
-		why_set(why, len, "bad hosted zone id \"%s\"",
+		api_why(why, len, "bad hosted zone id \"%s\"",
 		    zone_id != NULL ? zone_id : "");
 		return -1;
 	}
 	if (name == NULL || name[0] == '\0' || strlen(name) > R53_MAX_NAME) {
-		why_set(why, len, "a record name has 1..%d bytes",
+		api_why(why, len, "a record name has 1..%d bytes",
 		    R53_MAX_NAME);
 		return -1;
 	}
 	if (!type_ok(type)) {
-		why_set(why, len, "bad record type \"%s\"",
+		api_why(why, len, "bad record type \"%s\"",
 		    type != NULL ? type : "");
 		return -1;
 	}
 	if (ttl < 0 || ttl > R53_MAX_TTL) {
-		why_set(why, len, "TTL %ld s is not within 0..%ld", ttl,
+		api_why(why, len, "TTL %ld s is not within 0..%ld", ttl,
 		    R53_MAX_TTL);
 		return -1;
 	}
 	if (n == 0 || values == NULL || n > R53_MAX_VALUES) {
-		why_set(why, len, "%zu values: a record set takes 1..%d", n,
+		api_why(why, len, "%zu values: a record set takes 1..%d", n,
 		    R53_MAX_VALUES);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
 		if (values[i] == NULL || values[i][0] == '\0') {
-			why_set(why, len, "value %zu is empty", i + 1);
+			api_why(why, len, "value %zu is empty", i + 1);
 			return -1;
 		}
 	return 0;
@@ -300,25 +286,25 @@ r53_parse_change(xmlDoc *doc, char *why, size_t len)
 	const char		*bare;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	if ((ci = aws_xml_child(root, "ChangeInfo")) == NULL) {
-		why_set(why, len, "%s has no ChangeInfo",
+		api_why(why, len, "%s has no ChangeInfo",
 		    (const char *)root->name);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
 	if ((id = aws_xml_child_text(ci, "Id")) == NULL ||
 	    (bare = bare_id(id, "/change/")) == NULL) {
-		why_set(why, len, "the ChangeInfo has no (valid) Id");
+		api_why(why, len, "the ChangeInfo has no (valid) Id");
 		free(id);
 		goto fail;
 	}
 	c->id = xstrdup(bare);
 	free(id);
 	if ((c->status = aws_xml_child_text(ci, "Status")) == NULL) {
-		why_set(why, len, "change %s has no Status", c->id);
+		api_why(why, len, "change %s has no Status", c->id);
 		goto fail;
 	}
 	c->st = r53_change_status_parse(c->status);
@@ -358,7 +344,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 	    len)) == NULL)
 		return NULL;
 	if ((sets = aws_xml_child(root, "ResourceRecordSets")) == NULL) {
-		why_set(why, len, "no ResourceRecordSets in the answer");
+		api_why(why, len, "no ResourceRecordSets in the answer");
 		return NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -368,7 +354,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		r->name = aws_xml_child_text(rs, "Name");
 		r->type = aws_xml_child_text(rs, "Type");
 		if (r->name == NULL || r->type == NULL) {
-			why_set(why, len, "a record set has no Name or Type");
+			api_why(why, len, "a record set has no Name or Type");
 			goto fail;
 		}
 	}
@@ -388,7 +374,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		ttl = strtoll(t, &end, 10);
 		if (t[0] == '\0' || *end != '\0' || errno != 0 || ttl < 0 ||
 		    ttl > R53_MAX_TTL) {
-			why_set(why, len, "%s %s: bad TTL \"%s\"", r->name,
+			api_why(why, len, "%s %s: bad TTL \"%s\"", r->name,
 			    r->type, t);
 			free(t);
 			goto fail;
@@ -404,7 +390,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		if (!x_is(rec, "ResourceRecord"))
 			continue;
 		if ((v = aws_xml_child_text(rec, "Value")) == NULL) {
-			why_set(why, len, "%s %s: a ResourceRecord has no "
+			api_why(why, len, "%s %s: a ResourceRecord has no "
 			    "Value", r->name, r->type);
 			goto fail;
 		}
@@ -413,7 +399,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		r->values[r->nvalues++] = v;
 	}
 	if (!r->alias && (r->ttl == -1 || r->nvalues == 0)) {
-		why_set(why, len, "%s %s has neither TTL and values nor an "
+		api_why(why, len, "%s %s has neither TTL and values nor an "
 		    "AliasTarget", r->name, r->type);
 		goto fail;
 	}
