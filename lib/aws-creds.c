@@ -700,104 +700,78 @@ creds_roles_reverse(struct aws_creds_src *src)
 }
 
 /*
- * The profile's credentials. 1: found (*out, and src->roles to assume);
- * 2: a role whose first credentials come from *base (ECS or IMDS);
- * 0: nothing here; -1: the profile is configured but unusable.
+ * A profile with role_arn: the role to assume, with its session name,
+ * external id and duration. 0, or -1 when the profile is unusable.
  */
 static int
-creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
-    struct creds_box **out, enum creds_base *base)
+creds_profile_role(struct aws_creds_src *src, struct creds_files *fs,
+    const char *name, const char *role)
+{
+	const char	*dur;
+	char		*end;
+	long		 d;
+
+	if (creds_prof_get(fs, name, "mfa_serial", NULL) != NULL) {
+		creds_why(src, "shared files: profile %s needs an MFA code "
+		    "(mfa_serial), which a daemon cannot enter", name);
+		return -1;
+	}
+	d = CREDS_DURATION_S;
+	if ((dur = creds_prof_get(fs, name, "duration_seconds",
+	    NULL)) != NULL) {
+		errno = 0;
+		d = strtol(dur, &end, 10);
+		if (errno != 0 || *end != '\0' || d < 900 || d > 43200) {
+			creds_why(src, "shared files: profile %s: "
+			    "duration_seconds is not 900 to 43200", name);
+			return -1;
+		}
+	}
+	if (creds_push_role(src, role, creds_prof_get(fs, name,
+	    "role_session_name", NULL), creds_prof_get(fs, name,
+	    "external_id", NULL), (int)d) == -1) {
+		creds_why(src, "shared files: profile %s: role chain longer "
+		    "than %d (a source_profile loop?)", name,
+		    CREDS_ROLES_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* A role's credential_source: as creds_from_profile() returns. */
+static int
+creds_profile_cred_source(struct aws_creds_src *src, const char *name,
+    const char *cs, struct creds_box **out, enum creds_base *base)
+{
+	creds_roles_reverse(src);
+	if (strcmp(cs, "Environment") == 0)
+		return creds_from_env(src, out) != 1 ? -1 : 1;
+	if (strcmp(cs, "EcsContainer") == 0) {
+		*base = B_ECS;
+		return 2;
+	}
+	if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
+		*base = B_IMDS;
+		return 2;
+	}
+	creds_why(src, "shared files: profile %s: unknown credential_source "
+	    "%s", name, cs);
+	return -1;
+}
+
+/*
+ * The keys at the end of a profile chain (name, depth links down): as
+ * creds_from_profile() returns, never 2.
+ */
+static int
+creds_profile_keys(struct aws_creds_src *src, struct creds_files *fs,
+    const char *name, size_t depth, struct creds_box **out)
 {
 	static const char *const unsupported[] = { "credential_process",
 	    "sso_session", "sso_start_url", "web_identity_token_file" };
 	const struct creds_ini	*from_id, *from_secret;
-	const char		*name = src->profile, *role, *sp, *cs, *id;
-	const char		*secret, *dur, *v;
-	char			*end;
-	size_t			 depth, i;
-	long			 d;
-	struct creds_box	*b;
-
-	if ((v = creds_prof_get(fs, name, "region", NULL)) != NULL)
-		src->profile_region = xstrdup(v);
-	for (depth = 0;; depth++) {
-		if (!creds_prof_has(fs, name)) {
-			if (depth > 0) {
-				creds_why(src, "shared files: source_profile "
-				    "%s not found", name);
-				return -1;
-			}
-			creds_why(src, "shared files: profile %s not found",
-			    name);
-			return src->profile_explicit ? -1 : 0;
-		}
-		if ((role = creds_prof_get(fs, name, "role_arn", NULL)) ==
-		    NULL)
-			break;
-		if (creds_prof_get(fs, name, "mfa_serial", NULL) != NULL) {
-			creds_why(src, "shared files: profile %s needs an MFA "
-			    "code (mfa_serial), which a daemon cannot enter",
-			    name);
-			return -1;
-		}
-		d = CREDS_DURATION_S;
-		if ((dur = creds_prof_get(fs, name, "duration_seconds",
-		    NULL)) != NULL) {
-			errno = 0;
-			d = strtol(dur, &end, 10);
-			if (errno != 0 || *end != '\0' || d < 900 ||
-			    d > 43200) {
-				creds_why(src, "shared files: profile %s: "
-				    "duration_seconds is not 900 to 43200",
-				    name);
-				return -1;
-			}
-		}
-		if (creds_push_role(src, role, creds_prof_get(fs, name,
-		    "role_session_name", NULL), creds_prof_get(fs, name,
-		    "external_id", NULL), (int)d) == -1) {
-			creds_why(src, "shared files: profile %s: role chain "
-			    "longer than %d (a source_profile loop?)", name,
-			    CREDS_ROLES_MAX - 1);
-			return -1;
-		}
-		sp = creds_prof_get(fs, name, "source_profile", NULL);
-		cs = creds_prof_get(fs, name, "credential_source", NULL);
-		if (sp != NULL && cs != NULL) {
-			creds_why(src, "shared files: profile %s sets both "
-			    "source_profile and credential_source", name);
-			return -1;
-		}
-		if (sp == NULL && cs == NULL) {
-			creds_why(src, "shared files: profile %s has role_arn "
-			    "but neither source_profile nor "
-			    "credential_source", name);
-			return -1;
-		}
-		if (cs != NULL) {
-			creds_roles_reverse(src);
-			if (strcmp(cs, "Environment") == 0) {
-				if (creds_from_env(src, out) != 1)
-					return -1;
-				return 1;
-			}
-			if (strcmp(cs, "EcsContainer") == 0) {
-				*base = B_ECS;
-				return 2;
-			}
-			if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
-				*base = B_IMDS;
-				return 2;
-			}
-			creds_why(src, "shared files: profile %s: unknown "
-			    "credential_source %s", name, cs);
-			return -1;
-		}
-		/* A role's own profile may hold the keys to assume it. */
-		if (strcmp(sp, name) == 0)
-			break;
-		name = sp;
-	}
+	const char		*id, *secret;
+	size_t			 i;
 
 	id = creds_prof_get(fs, name, "aws_access_key_id", &from_id);
 	secret = creds_prof_get(fs, name, "aws_secret_access_key",
@@ -823,12 +797,67 @@ creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
 		    "aws_secret_access_key" : "aws_access_key_id");
 		return -1;
 	}
-	b = creds_box_new(id, secret, creds_prof_get(fs, name,
+	*out = creds_box_new(id, secret, creds_prof_get(fs, name,
 	    "aws_session_token", NULL), 0, xasprintf("%s profile %s",
 	    from_id->label, name));
 	creds_roles_reverse(src);
-	*out = b;
 	return 1;
+}
+
+/*
+ * The profile's credentials. 1: found (*out, and src->roles to assume);
+ * 2: a role whose first credentials come from *base (ECS or IMDS);
+ * 0: nothing here; -1: the profile is configured but unusable. The chain
+ * of source_profile links is walked down to the keys or to a
+ * credential_source, each role on the way pushed.
+ */
+static int
+creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
+    struct creds_box **out, enum creds_base *base)
+{
+	const char	*name = src->profile, *role, *sp, *cs, *v;
+	size_t		 depth;
+
+	if ((v = creds_prof_get(fs, name, "region", NULL)) != NULL)
+		src->profile_region = xstrdup(v);
+	for (depth = 0;; depth++) {
+		if (!creds_prof_has(fs, name)) {
+			if (depth > 0) {
+				creds_why(src, "shared files: source_profile "
+				    "%s not found", name);
+				return -1;
+			}
+			creds_why(src, "shared files: profile %s not found",
+			    name);
+			return src->profile_explicit ? -1 : 0;
+		}
+		if ((role = creds_prof_get(fs, name, "role_arn", NULL)) ==
+		    NULL)
+			break;
+		if (creds_profile_role(src, fs, name, role) == -1)
+			return -1;
+		sp = creds_prof_get(fs, name, "source_profile", NULL);
+		cs = creds_prof_get(fs, name, "credential_source", NULL);
+		if (sp != NULL && cs != NULL) {
+			creds_why(src, "shared files: profile %s sets both "
+			    "source_profile and credential_source", name);
+			return -1;
+		}
+		if (sp == NULL && cs == NULL) {
+			creds_why(src, "shared files: profile %s has role_arn "
+			    "but neither source_profile nor "
+			    "credential_source", name);
+			return -1;
+		}
+		if (cs != NULL)
+			return creds_profile_cred_source(src, name, cs, out,
+			    base);
+		/* A role's own profile may hold the keys to assume it. */
+		if (strcmp(sp, name) == 0)
+			break;
+		name = sp;
+	}
+	return creds_profile_keys(src, fs, name, depth, out);
 }
 
 static int
