@@ -1025,17 +1025,95 @@ done:
 	return b;
 }
 
+/*
+ * The ECS agent's URL: the relative URI under the agent's address, or the
+ * full URI, plain http only to this host or the ECS and EKS agents (as
+ * the SDKs: the token goes with the request). Malloc'd, or NULL (why set).
+ */
+static char *
+creds_ecs_url(struct aws_creds_src *src, const char *rel, const char *full)
+{
+	CURLU	*u = NULL;
+	char	*scheme = NULL, *host = NULL, *url = NULL;
+
+	if (rel != NULL)
+		return xasprintf("%s%s%s", src->ecs_host, rel[0] == '/' ?
+		    "" : "/", rel);
+	if ((u = curl_url()) == NULL ||
+	    curl_url_set(u, CURLUPART_URL, full, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
+	else if (strcasecmp(scheme, "https") != 0 &&
+	    (strcasecmp(scheme, "http") != 0 ||
+	    (strncmp(host, "127.", 4) != 0 &&
+	    strcasecmp(host, "localhost") != 0 &&
+	    strcmp(host, "[::1]") != 0 &&
+	    strcmp(host, "169.254.170.2") != 0 &&
+	    strcmp(host, "169.254.170.23") != 0 &&
+	    strcasecmp(host, "[fd00:ec2::23]") != 0)))
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or http "
+		    "to a loopback or the ECS/EKS agent address, not %s://%s",
+		    scheme, host);
+	else
+		url = xstrdup(full);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return url;
+}
+
+/*
+ * The authorization token, from its file or the environment, into *auth
+ * (malloc'd; NULL: none). 0, or -1 (why set).
+ */
+static int
+creds_ecs_token(struct aws_creds_src *src, char **auth)
+{
+	const char	*tok, *tokfile;
+	char		 buf[CREDS_TOKEN_FILE_MAX + 1];
+	FILE		*f;
+	size_t		 n;
+	int		 r = -1;
+
+	*auth = NULL;
+	tokfile = creds_getenv(src, E_ECS_TOKEN_FILE);
+	tok = creds_getenv(src, E_ECS_TOKEN);
+	if (tokfile == NULL) {
+		if (tok != NULL)
+			*auth = xstrdup(tok);
+		return 0;
+	}
+	if ((f = fopen(tokfile, "re")) == NULL) {
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s", tokfile,
+		    strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (n == sizeof(buf) - 1)
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: over %d bytes",
+		    tokfile, CREDS_TOKEN_FILE_MAX);
+	else {
+		*auth = xstrdup(creds_trim(buf));
+		r = 0;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
+
 /* 1 started, 0 not configured, -1 configured but unusable. */
 static int
 creds_ecs_start(struct aws_creds_src *src)
 {
-	const char	*rel, *full, *tok, *tokfile;
-	char		*url = NULL, *auth = NULL, *hdr = NULL, *host = NULL;
-	char		*scheme = NULL, buf[CREDS_TOKEN_FILE_MAX + 1];
+	const char	*rel, *full;
+	char		*url = NULL, *auth = NULL, *hdr = NULL;
 	const char	*headers[2] = { NULL, NULL };
-	CURLU		*u = NULL;
-	FILE		*f;
-	size_t		 n;
 	int		 r = -1;
 
 	rel = creds_getenv(src, E_ECS_RELATIVE);
@@ -1046,61 +1124,9 @@ creds_ecs_start(struct aws_creds_src *src)
 		    "set");
 		return 0;
 	}
-	if (rel != NULL) {
-		url = xasprintf("%s%s%s", src->ecs_host, rel[0] == '/' ?
-		    "" : "/", rel);
-	} else {
-		/*
-		 * As the SDKs: plain http only to this host or the ECS and
-		 * EKS agents, since the token goes with the request.
-		 */
-		if ((u = curl_url()) == NULL ||
-		    curl_url_set(u, CURLUPART_URL, full, 0) != CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) !=
-		    CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
-			goto done;
-		}
-		if (strcasecmp(scheme, "https") != 0 &&
-		    (strcasecmp(scheme, "http") != 0 ||
-		    (strncmp(host, "127.", 4) != 0 &&
-		    strcasecmp(host, "localhost") != 0 &&
-		    strcmp(host, "[::1]") != 0 &&
-		    strcmp(host, "169.254.170.2") != 0 &&
-		    strcmp(host, "169.254.170.23") != 0 &&
-		    strcasecmp(host, "[fd00:ec2::23]") != 0))) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https "
-			    "or http to a loopback or the ECS/EKS agent "
-			    "address, not %s://%s", scheme, host);
-			goto done;
-		}
-		url = xstrdup(full);
-	}
-
-	tokfile = creds_getenv(src, E_ECS_TOKEN_FILE);
-	tok = creds_getenv(src, E_ECS_TOKEN);
-	if (tokfile != NULL) {
-		if ((f = fopen(tokfile, "re")) == NULL) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-			    tokfile, strerror(errno));
-			goto done;
-		}
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		if (n == sizeof(buf) - 1) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: over "
-			    "%d bytes", tokfile, CREDS_TOKEN_FILE_MAX);
-			goto done;
-		}
-		auth = xstrdup(creds_trim(buf));
-	} else if (tok != NULL)
-		auth = xstrdup(tok);
+	if ((url = creds_ecs_url(src, rel, full)) == NULL ||
+	    creds_ecs_token(src, &auth) == -1)
+		goto done;
 	if (auth != NULL) {
 		if (creds_has_crlf(auth)) {
 			creds_why(src, "ecs-container: the authorization "
@@ -1120,13 +1146,9 @@ creds_ecs_start(struct aws_creds_src *src)
 	url = NULL;
 	r = 1;
 done:
-	explicit_bzero(buf, sizeof(buf));
 	free(url);
 	creds_wipe(auth);
 	creds_wipe(hdr);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
 	return r;
 }
 
