@@ -3,11 +3,14 @@
  * credentials from aws-creds (deferred, shared with other calls), then a
  * signed request through http, then a verdict on the answer: done (parsed
  * body, or AWS's error), or another attempt after a backoff timer with full
- * jitter. User callbacks run only from one event_active'd event per struct
- * aws that delivers the finished calls, never from inside aws_* functions
- * or another module's callback; so aws_cancel and aws_free may be called
- * from anywhere, and the call whose callback is running (and the struct,
- * if freed inside it) is freed by the deliverer when the callback returns.
+ * jitter. The calls live on lib/api's queue: user callbacks run only from
+ * its one event_active'd event per struct aws that delivers the finished
+ * calls, never from inside aws_* functions or another module's callback;
+ * so aws_cancel and aws_free may be called from anywhere, and the call
+ * whose callback is running (and the struct, if freed inside it) is freed
+ * by the deliverer when the callback returns. Below the calls, the service
+ * clients' contexts (struct aws_op): one lifecycle for all of them, from
+ * the first send through the pages to the callback or the release hook.
  * No header, body, key or signature is ever logged: one debug line per
  * attempt names the service, the action, the status and the time taken.
  */

@@ -2,10 +2,10 @@
  * cloudwatch: CloudWatch requests built as query parameters and answers
  * read by walking libxml2's tree child by child (a depth-first search
  * would find a result's nested "member" where the list's was meant). A
- * call owns one context: the operation, the callback, the lib/aws call in
- * flight, the parameters (both operations page with NextToken) and what
- * the pages read so far hold; it is freed after the callback, or by
- * lib/aws's release hook when the call ends without one.
+ * call's context is a lib/aws struct aws_op, which owns its lifecycle and
+ * its paging (both operations page with NextToken), with the typed
+ * callback and what the pages read so far hold; this file is the
+ * operations and the parsing.
  */
 #include <errno.h>
 #include <math.h>

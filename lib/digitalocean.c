@@ -4,11 +4,12 @@
  * is spent), then a verdict on the answer: done (a parsed result, "gone",
  * or DigitalOcean's error), the next page of a list, or another attempt
  * after a timer (a backoff with full jitter, or the rate limit's reset).
- * Every request goes out from a timer callback, and user callbacks run
- * only from one event_active'd event per client that delivers finished
- * calls; so do_cancel and do_free may be called from anywhere, and the
- * call whose callback is running (and the client, if freed inside it) is
- * freed by the deliverer when the callback returns. The token lives in
+ * Every request goes out from a timer callback, and the calls live on
+ * lib/api's queue, as AWS's do: user callbacks run only from one
+ * event_active'd event per client that delivers finished calls; so
+ * do_cancel and do_free may be called from anywhere, and the call whose
+ * callback is running (and the client, if freed inside it) is freed by
+ * the deliverer when the callback returns. The token lives in
  * one header string, wiped when the client goes; no log line carries a
  * header or a body.
  */

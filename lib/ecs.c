@@ -2,11 +2,10 @@
  * ecs: ECS requests built as jansson objects and answers read field by
  * field, each field's type checked before it is used (a number where a
  * string was meant is an UnexpectedAnswer, not a NULL dereference). A
- * call owns one context: the operation, the callback, the lib/aws call in
- * flight and, for the two-step writer switch (DescribeTaskDefinition,
- * then RegisterTaskDefinition), the container, name and value to set; it
- * is freed after the callback, or by lib/aws's release hook when the call
- * ends without one.
+ * call's context is a lib/aws struct aws_op, which owns its lifecycle,
+ * with the typed callback and, for the two-step writer switch
+ * (DescribeTaskDefinition, then RegisterTaskDefinition), the container,
+ * name and value to set; this file is the operations and the parsing.
  */
 #include <limits.h>
 #include <stdarg.h>

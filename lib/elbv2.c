@@ -1,11 +1,11 @@
 /*
  * elbv2: ELBv2 requests built as query parameters and answers read by
  * walking libxml2's tree child by child (a depth-first search would find
- * a rule's nested "member" where a list's was meant). A call owns one
- * context: the operation, the callback, the lib/aws call in flight and,
- * for the paged operations (DescribeTargetGroups, DescribeRules), the
- * parameters and the pages read so far; it is freed after the callback,
- * or by lib/aws's release hook when the call ends without one.
+ * a rule's nested "member" where a list's was meant). A call's context is
+ * a lib/aws struct aws_op, which owns its lifecycle and its paging
+ * (Marker), with the typed callback and, for the paged operations
+ * (DescribeTargetGroups, DescribeRules), the pages read so far; this file
+ * is the operations and the parsing.
  */
 #include <errno.h>
 #include <stdarg.h>

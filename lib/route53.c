@@ -2,10 +2,10 @@
  * route53: Route 53 requests as REST paths under lib/aws's "/2013-04-01/"
  * prefix, the change batch built with libxml2's tree API (so names and
  * values are escaped by the library, never by hand), and answers read by
- * walking the tree child by child. A call owns one context: the
- * operation, the callback, the lib/aws call in flight and, for
- * r53_get_record, the name and type asked for; it is freed after the
- * callback, or by lib/aws's release hook when the call ends without one.
+ * walking the tree child by child. A call's context is a lib/aws struct
+ * aws_op, which owns its lifecycle, with the typed callback and, for
+ * r53_get_record, the name and type asked for; this file is the
+ * operations and the parsing.
  */
 #include <ctype.h>
 #include <errno.h>
