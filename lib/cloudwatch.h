@@ -34,12 +34,11 @@ struct cw_call;
 #define CW_MAX_ALARMS	100	/* DescribeAlarms: AlarmNames per call */
 
 /*
- * A call that fails hands its callback a struct api_err (lib/api.h),
- * valid only during the callback; its code is
- * AWS's code ("InvalidParameterValue", "Throttling"), lib/aws's
- * local one ("ConnectionError", "ParseError", "CredentialsError"),
- * or "UnexpectedAnswer" when the XML lacks what the operation
- * returns.
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code
+ * ("InvalidParameterValue", "Throttling"), lib/aws's local one
+ * ("ConnectionError", "ParseError", "CredentialsError"), or
+ * "UnexpectedAnswer" when the XML lacks what the operation returns.
  */
 
 /* ---- ALB metrics ---- */

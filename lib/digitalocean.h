@@ -40,12 +40,11 @@ struct do_call;
 #define DO_TOKEN_MAX		1024		/* bytes in a token file */
 
 /*
- * A call that fails hands its callback a struct api_err (lib/api.h),
- * valid only during the callback; its code is
- * DigitalOcean's id ("unauthorized", "not_found",
- * "too_many_requests", "unprocessable_entity", "server_error"), the
- * status as text when the answer had none, or a local code:
- * "ConnectionError" (no answer), "UnexpectedAnswer" (not JSON, or
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is DigitalOcean's id ("unauthorized",
+ * "not_found", "too_many_requests", "unprocessable_entity",
+ * "server_error"), the status as text when the answer had none, or a local
+ * code: "ConnectionError" (no answer), "UnexpectedAnswer" (not JSON, or
  * not the shape the operation returns).
  */
 

@@ -35,14 +35,14 @@ struct ecs_call;
 #define ECS_MAX_EVENTS	5
 
 /*
- * A call that fails hands its callback a struct api_err (lib/api.h),
- * valid only during the callback; its code is
- * AWS's code ("ClusterNotFoundException", "ThrottlingException"),
- * the reason of a DescribeServices failure ("MISSING"), lib/aws's
- * local one ("ConnectionError", "ParseError", "CredentialsError"),
- * "UnexpectedAnswer" when the JSON lacks what the operation returns,
- * or, from ecs_register_with_env(), "ContainerNotFound" and
- * "SecretConflict" (see ecs_register_body()).
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code
+ * ("ClusterNotFoundException", "ThrottlingException"), the reason of a
+ * DescribeServices failure ("MISSING"), lib/aws's local one
+ * ("ConnectionError", "ParseError", "CredentialsError"),
+ * "UnexpectedAnswer" when the JSON lacks what the operation returns, or,
+ * from ecs_register_with_env(), "ContainerNotFound" and "SecretConflict"
+ * (see ecs_register_body()).
  */
 
 /* deploymentController.type */

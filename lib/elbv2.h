@@ -37,11 +37,11 @@ struct elbv2_call;
 #define ELBV2_MAX_COND_VALUES	5		/* per rule, all conditions */
 
 /*
- * A call that fails hands its callback a struct api_err (lib/api.h),
- * valid only during the callback; its code is
- * AWS's code ("ListenerNotFound", "Throttling"), lib/aws's local one
- * ("ConnectionError", "ParseError", "CredentialsError"), or
- * "UnexpectedAnswer" when the XML lacks what the operation returns.
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code ("ListenerNotFound",
+ * "Throttling"), lib/aws's local one ("ConnectionError", "ParseError",
+ * "CredentialsError"), or "UnexpectedAnswer" when the XML lacks what the
+ * operation returns.
  */
 
 /* ---- forward actions ---- */

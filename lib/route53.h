@@ -32,11 +32,11 @@ struct r53_call;
 #define R53_MAX_VALUES		100	/* ours: a writer record has one */
 
 /*
- * A call that fails hands its callback a struct api_err (lib/api.h),
- * valid only during the callback; its code is
- * AWS's code ("NoSuchHostedZone", "InvalidChangeBatch",
- * "Throttling"), lib/aws's local one ("ConnectionError",
- * "ParseError", "CredentialsError"), or "UnexpectedAnswer".
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code ("NoSuchHostedZone",
+ * "InvalidChangeBatch", "Throttling"), lib/aws's local one
+ * ("ConnectionError", "ParseError", "CredentialsError"), or
+ * "UnexpectedAnswer".
  */
 
 enum r53_change_status {
