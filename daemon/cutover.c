@@ -719,20 +719,21 @@ cut_reverse(struct cut *c)
 	char			*host, *user, *file, change[1024];
 	char			 filter[160];
 	json_t			*sql;
+	int			 rc;
 
 	host = mydb_quote(p->target.db.host);
 	user = mydb_quote(p->target.db.user);
 	file = mydb_quote(c->rev_file);
-	snprintf(change, sizeof(change), "%s %s_HOST = %s, %s_PORT = %d, "
-	    "%s_USER = %s, %s_PASSWORD = {target_password}, %s_LOG_FILE = %s, "
-	    "%s_LOG_POS = %" PRIu64 "%s", s->change_source, s->source_kw, host,
-	    s->source_kw, p->target.db.port, s->source_kw, user, s->source_kw,
-	    s->source_kw, file, s->source_kw, c->rev_pos,
-	    p->target.db.ca_file == NULL ? "" : s->flavor == MYDB_MARIADB ?
-	    ", MASTER_SSL = 1" : ", SOURCE_SSL = 1");
+	rc = mydialect_change_source_sql(s, change, sizeof(change), host,
+	    p->target.db.port, user, "{target_password}", file, c->rev_pos,
+	    NULL, p->target.db.ca_file != NULL);
 	free(host);
 	free(user);
 	free(file);
+	if (rc == -1) {
+		cut_abort(c, "the reverse replication statement does not fit");
+		return;
+	}
 	/* RDS writes its own tables in mysql.*; they are not ours to copy. */
 	if (s->flavor == MYDB_MARIADB)
 		snprintf(filter, sizeof(filter), "SET GLOBAL "
@@ -1215,6 +1216,7 @@ cut_undo_step(struct cut *c, int step)
 	const struct plan	*p = c->m->plan;
 	const struct mydialect	*s = &c->db->sd, *t = &c->db->td;
 	char			*host, *user, *file, sql[1024], start[96];
+	int			 rc;
 
 	if (step < 0)
 		step = 0;
@@ -1267,26 +1269,28 @@ cut_undo_step(struct cut *c, int step)
 		user = mydb_quote(p->source.repl_user);
 		file = mydb_quote(c->final_file);
 		if (p->target.kind == TARGET_RDS) {
-			snprintf(sql, sizeof(sql), "CALL %s(%s, %d, %s, "
-			    "{repl_password}, %s, %" PRIu64 ", %d)",
-			    t->rds_set_external, host, p->source.db.port, user,
-			    file, c->final_pos, p->source.db.ca_file != NULL);
+			rc = mydialect_rds_set_external_sql(t, sql, sizeof(sql),
+			    host, p->source.db.port, user, "{repl_password}",
+			    file, c->final_pos, NULL,
+			    p->source.db.ca_file != NULL);
 			snprintf(start, sizeof(start), "CALL %s", t->rds_start);
 		} else {
-			snprintf(sql, sizeof(sql), "%s %s_HOST = %s, %s_PORT = "
-			    "%d, %s_USER = %s, %s_PASSWORD = {repl_password}, "
-			    "%s_LOG_FILE = %s, %s_LOG_POS = %" PRIu64 "%s",
-			    t->change_source, t->source_kw, host, t->source_kw,
-			    p->source.db.port, t->source_kw, user,
-			    t->source_kw, t->source_kw, file, t->source_kw,
-			    c->final_pos, p->source.db.ca_file == NULL ? "" :
-			    t->flavor == MYDB_MARIADB ? ", MASTER_SSL = 1" :
-			    ", SOURCE_SSL = 1");
+			rc = mydialect_change_source_sql(t, sql, sizeof(sql),
+			    host, p->source.db.port, user, "{repl_password}",
+			    file, c->final_pos, NULL,
+			    p->source.db.ca_file != NULL);
 			snprintf(start, sizeof(start), "%s", t->start_replica);
 		}
 		free(host);
 		free(user);
 		free(file);
+		if (rc == -1) {
+			snprintf(c->why + strlen(c->why), sizeof(c->why) -
+			    strlen(c->why), "; the statement that restores "
+			    "replication does not fit: configure it by hand");
+			undo_finish(c);
+			return;
+		}
 		job_progress(c->job, "cutover: restoring replication from "
 		    "%s:%" PRIu64, c->final_file, c->final_pos);
 		cut_fx(c, "restore replication", "target", sqlfx_stmts(sql, start,

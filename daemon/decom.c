@@ -283,7 +283,7 @@ fleet_load(struct decom *c)
 }
 
 static void
-fleet_cb(void *arg, const struct do_droplets *ds, const struct do_err *err)
+fleet_cb(void *arg, const struct do_droplets *ds, const struct api_err *err)
 {
 	struct decom	*c = arg;
 	json_t		*a;
@@ -340,7 +340,7 @@ dc_fleet(struct decom *c)
 /* --- DC_DEREGISTER: out of the target group, drained --- */
 
 static void
-dereg_done_cb(void *arg, const struct elbv2_err *err)
+dereg_done_cb(void *arg, const struct api_err *err)
 {
 	struct decom	*c = arg;
 
@@ -356,7 +356,7 @@ dereg_done_cb(void *arg, const struct elbv2_err *err)
 
 static void
 dereg_health_cb(void *arg, const struct elbv2_target_healths *th,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct decom		*c = arg;
 	const struct plan	*p = c->m->plan;
@@ -427,7 +427,7 @@ static void	stop_droplet(struct decom *);
 
 static void
 action_started_cb(void *arg, const struct do_action *a,
-    const struct do_err *err)
+    const struct api_err *err)
 {
 	struct decom	*c = arg;
 	struct droplet	*dr = &c->fleet[c->i];
@@ -477,7 +477,7 @@ action_start(struct decom *c, const char *type)
 }
 
 static void
-action_poll_cb(void *arg, const struct do_action *a, const struct do_err *err)
+action_poll_cb(void *arg, const struct do_action *a, const struct api_err *err)
 {
 	struct decom	*c = arg;
 	struct droplet	*dr = &c->fleet[c->i];
@@ -521,7 +521,7 @@ action_poll_cb(void *arg, const struct do_action *a, const struct do_err *err)
 }
 
 static void
-droplet_cb(void *arg, const struct do_droplet *dd, const struct do_err *err)
+droplet_cb(void *arg, const struct do_droplet *dd, const struct api_err *err)
 {
 	struct decom		*c = arg;
 	const struct plan	*p = c->m->plan;
@@ -648,7 +648,7 @@ dc_grace(struct decom *c)
 /* --- DC_DELETE, DC_RESOURCES, DC_TG --- */
 
 static void
-delete_cb(void *arg, int gone, const struct do_err *err)
+delete_cb(void *arg, int gone, const struct api_err *err)
 {
 	struct decom	*c = arg;
 	struct droplet	*dr = &c->fleet[c->i];
@@ -668,7 +668,7 @@ delete_cb(void *arg, int gone, const struct do_err *err)
 
 static void
 delete_check_cb(void *arg, const struct do_droplet *dd,
-    const struct do_err *err)
+    const struct api_err *err)
 {
 	struct decom	*c = arg;
 	struct droplet	*dr = &c->fleet[c->i];
@@ -729,7 +729,7 @@ resource_list(const struct plan *p, int kind)
 }
 
 static void
-resource_cb(void *arg, int gone, const struct do_err *err)
+resource_cb(void *arg, int gone, const struct api_err *err)
 {
 	struct decom	*c = arg;
 	const char	*id = resource_list(c->m->plan, c->kind)[c->i];
@@ -779,7 +779,7 @@ dc_resources(struct decom *c)
 }
 
 static void
-tg_deleted_cb(void *arg, const struct elbv2_err *err)
+tg_deleted_cb(void *arg, const struct api_err *err)
 {
 	struct decom	*c = arg;
 

@@ -720,7 +720,7 @@ private_ipv4(const char *s)
 
 static void
 pf_listener_cb(void *arg, const struct elbv2_listener *l,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct pf		*pf = arg;
 	const struct plan	*p = pf->m->plan;
@@ -760,7 +760,7 @@ done:
 
 static void
 pf_health_cb(void *arg, const struct elbv2_target_healths *th,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct pf	*pf = arg;
 	size_t		 i;
@@ -802,7 +802,7 @@ tg_find(const struct elbv2_target_groups *tgs, const char *arn)
 
 static void
 pf_tgs_cb(void *arg, const struct elbv2_target_groups *tgs,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct pf			*pf = arg;
 	const struct plan		*p = pf->m->plan;
@@ -849,7 +849,7 @@ done:
 
 static void
 pf_service_cb(void *arg, const struct ecs_service *s,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct pf		*pf = arg;
 	const struct plan	*p = pf->m->plan;
@@ -888,7 +888,7 @@ done:
 }
 
 static void
-pf_alarms_cb(void *arg, const struct cw_alarms *al, const struct cw_err *err)
+pf_alarms_cb(void *arg, const struct cw_alarms *al, const struct api_err *err)
 {
 	struct pf	*pf = arg;
 	char		 firing[1024] = "";
@@ -1043,7 +1043,7 @@ pf_aws(struct pf *pf)
 
 static void
 pf_droplets_cb(void *arg, const struct do_droplets *ds,
-    const struct do_err *err)
+    const struct api_err *err)
 {
 	struct pf		*pf = arg;
 	const struct plan	*p = pf->m->plan;

@@ -83,7 +83,9 @@ repl_configure_sql(const struct repl *r, const char *file, const char *pos,
 {
 	const struct plan	*p = r->m->plan;
 	const struct mydialect	*t = &r->db->td;
-	char			*host, *user, *pw, *f = NULL, *g = NULL, *sql;
+	char			*host, *user, *pw, *f = NULL, *g = NULL, *sql = NULL;
+	char			 buf[2048];
+	unsigned long long	 at = pos != NULL ? strtoull(pos, NULL, 10) : 0;
 	int			 ssl = p->source.db.ca_file != NULL, rc;
 
 	host = mydb_quote(p->source.db.host);
@@ -93,35 +95,18 @@ repl_configure_sql(const struct repl *r, const char *file, const char *pos,
 		f = mydb_quote(file);
 	if (gtid != NULL)
 		g = mydb_quote(gtid);
-	if (p->target.kind == TARGET_RDS) {
-		char	buf[2048];
-
+	if (p->target.kind == TARGET_RDS)
 		/* Every argument each version's procedure takes. */
 		rc = mydialect_rds_set_external_sql(t, buf, sizeof(buf), host,
-		    p->source.db.port, user, pw, f,
-		    pos != NULL ? strtoull(pos, NULL, 10) : 0, g, ssl);
-		if (rc == 0 && (sql = strdup(buf)) == NULL)
-			fatal("strdup");
-		explicit_bzero(buf, sizeof(buf));
-		if (rc == -1)
-			fatalx("repl: RDS call does not fit");
-	} else if (gtid != NULL)
-		rc = asprintf(&sql, "%s %s_HOST = %s, %s_PORT = %d, "
-		    "%s_USER = %s, %s_PASSWORD = %s, %s",
-		    t->change_source, t->source_kw, host, t->source_kw,
-		    p->source.db.port, t->source_kw, user, t->source_kw, pw,
-		    t->flavor == MYDB_MARIADB ? "MASTER_USE_GTID = slave_pos" :
-		    "SOURCE_AUTO_POSITION = 1");
+		    p->source.db.port, user, pw, f, at, g, ssl);
 	else
-		rc = asprintf(&sql, "%s %s_HOST = %s, %s_PORT = %d, "
-		    "%s_USER = %s, %s_PASSWORD = %s, %s_LOG_FILE = %s, "
-		    "%s_LOG_POS = %s%s", t->change_source, t->source_kw, host,
-		    t->source_kw, p->source.db.port, t->source_kw, user,
-		    t->source_kw, pw, t->source_kw, f, t->source_kw, pos,
-		    ssl ? (t->flavor == MYDB_MARIADB ? ", MASTER_SSL = 1" :
-		    ", SOURCE_SSL = 1") : "");
+		rc = mydialect_change_source_sql(t, buf, sizeof(buf), host,
+		    p->source.db.port, user, pw, f, at, g, ssl);
+	if (rc == 0 && (sql = strdup(buf)) == NULL)
+		fatal("strdup");
+	explicit_bzero(buf, sizeof(buf));
 	if (rc == -1)
-		fatal("asprintf");
+		fatalx("repl: the replication statement does not fit");
 	free(host);
 	free(user);
 	free(pw);

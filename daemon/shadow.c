@@ -106,7 +106,7 @@ sd_judge(struct shadow *s)
 
 static void
 sd_health_cb(void *arg, const struct elbv2_target_healths *th,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct shadow	*s = arg;
 	size_t		 i;
@@ -128,7 +128,7 @@ sd_health_cb(void *arg, const struct elbv2_target_healths *th,
 
 static void
 sd_service_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct shadow			*s = arg;
 	const struct ecs_deployment	*dep = NULL;
@@ -207,7 +207,7 @@ sd_tick(evutil_socket_t fd, short what, void *arg)
 
 static void
 sd_scaled_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct shadow	*s = arg;
 	char		 detail[768];
@@ -227,7 +227,7 @@ sd_scaled_cb(void *arg, const struct ecs_service *svc,
 /* First read: raise the desired count if it is short. */
 static void
 sd_first_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct shadow		*s = arg;
 	const struct plan	*p = s->m->plan;

@@ -155,7 +155,7 @@ tr_end(struct traffic *t, enum traffic_result r, const char *why)
 }
 
 static void
-tr_error(struct traffic *t, const struct elbv2_err *err)
+tr_error(struct traffic *t, const struct api_err *err)
 {
 	char	why[512];
 
@@ -227,7 +227,7 @@ tr_ours(struct traffic *t, char *why, size_t len)
 
 static void
 read_cb(void *arg, const struct elbv2_listener *l,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct traffic	*t = arg;
 	char		 why[512];
@@ -296,7 +296,7 @@ rule_is_ours(const struct plan *p, const struct elbv2_rule *r)
 }
 
 static void
-rule_done_cb(void *arg, const struct elbv2_err *err)
+rule_done_cb(void *arg, const struct api_err *err)
 {
 	struct traffic	*t = arg;
 
@@ -315,7 +315,7 @@ rule_done_cb(void *arg, const struct elbv2_err *err)
 
 static void
 rule_made_cb(void *arg, const struct elbv2_rule *r,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct traffic	*t = arg;
 	char		 note[600];
@@ -353,7 +353,7 @@ rule_priority(const struct elbv2_rules *rs)
 }
 
 static void
-rules_cb(void *arg, const struct elbv2_rules *rs, const struct elbv2_err *err)
+rules_cb(void *arg, const struct elbv2_rules *rs, const struct api_err *err)
 {
 	struct traffic			*t = arg;
 	const struct plan		*p = t->m->plan;
@@ -426,7 +426,7 @@ rules_cb(void *arg, const struct elbv2_rules *rs, const struct elbv2_err *err)
 
 static void
 modify_cb(void *arg, const struct elbv2_listener *l,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct traffic	*t = arg;
 
@@ -441,7 +441,7 @@ modify_cb(void *arg, const struct elbv2_listener *l,
 
 static void
 readback_cb(void *arg, const struct elbv2_listener *l,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct traffic		*t = arg;
 	struct store		*st = t->d->store;

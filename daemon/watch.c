@@ -168,7 +168,7 @@ watch_err(struct watch *w, int status, const char *code, const char *text,
 
 static void
 health_cb(void *arg, const struct elbv2_target_healths *th,
-    const struct elbv2_err *err)
+    const struct api_err *err)
 {
 	struct watch	*w = arg;
 	size_t		 i;
@@ -232,7 +232,7 @@ point_of(const struct cw_alb_metrics *mx, enum cw_tg tg, struct gate_point *gp)
 }
 
 static void
-metrics_cb(void *arg, const struct cw_alb_metrics *mx, const struct cw_err *err)
+metrics_cb(void *arg, const struct cw_alb_metrics *mx, const struct api_err *err)
 {
 	struct watch	*w = arg;
 
@@ -252,7 +252,7 @@ metrics_cb(void *arg, const struct cw_alb_metrics *mx, const struct cw_err *err)
 }
 
 static void
-alarms_cb(void *arg, const struct cw_alarms *al, const struct cw_err *err)
+alarms_cb(void *arg, const struct cw_alarms *al, const struct api_err *err)
 {
 	struct watch	*w = arg;
 	size_t		 i;

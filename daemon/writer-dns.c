@@ -82,7 +82,7 @@ dns_free(struct writer *w)
 
 static void
 dns_put_back_cb(void *arg, const struct r53_change *ch,
-    const struct r53_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct dns	*dn = w->priv;
@@ -153,7 +153,7 @@ static void	dns_poll(struct writer *);
 
 static void
 dns_change_cb(void *arg, const struct r53_change *ch,
-    const struct r53_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct dns	*dn = w->priv;
@@ -228,7 +228,7 @@ dns_upsert(struct writer *w)
 
 static void
 dns_record_cb(void *arg, const struct r53_record *r,
-    const struct r53_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct dns	*dn = w->priv;
@@ -315,7 +315,7 @@ dns_start(struct writer *w)
 /* --- preflight: the record exists, plain, with a short TTL --- */
 
 static void	dns_check_cb(void *, const struct r53_record *,
-		    const struct r53_err *);
+		    const struct api_err *);
 
 static int
 dns_check_ask(struct writer_check *wc, const char *type)
@@ -332,7 +332,7 @@ dns_check_ask(struct writer_check *wc, const char *type)
 }
 
 static void
-dns_check_cb(void *arg, const struct r53_record *r, const struct r53_err *err)
+dns_check_cb(void *arg, const struct r53_record *r, const struct api_err *err)
 {
 	struct writer_check	*wc = arg;
 	const struct plan	*p = wc->m->plan;

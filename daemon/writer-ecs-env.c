@@ -64,7 +64,7 @@ env_free(struct writer *w)
 
 static void
 env_put_back_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct env	*e = w->priv;
@@ -91,7 +91,7 @@ env_put_back(struct writer *w)
 
 static void
 env_updated_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct env	*e = w->priv;
@@ -113,7 +113,7 @@ env_updated_cb(void *arg, const struct ecs_service *svc,
 
 static void
 env_registered_cb(void *arg, const struct ecs_task_def *td,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct env	*e = w->priv;
@@ -136,7 +136,7 @@ env_registered_cb(void *arg, const struct ecs_task_def *td,
 }
 
 static void
-env_td_cb(void *arg, const struct ecs_task_def *td, const struct ecs_err *err)
+env_td_cb(void *arg, const struct ecs_task_def *td, const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct env	*e = w->priv;
@@ -167,7 +167,7 @@ env_td_cb(void *arg, const struct ecs_task_def *td, const struct ecs_err *err)
 
 static void
 env_service_cb(void *arg, const struct ecs_service *svc,
-    const struct ecs_err *err)
+    const struct api_err *err)
 {
 	struct writer	*w = arg;
 	struct env	*e = w->priv;

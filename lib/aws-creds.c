@@ -700,104 +700,78 @@ creds_roles_reverse(struct aws_creds_src *src)
 }
 
 /*
- * The profile's credentials. 1: found (*out, and src->roles to assume);
- * 2: a role whose first credentials come from *base (ECS or IMDS);
- * 0: nothing here; -1: the profile is configured but unusable.
+ * A profile with role_arn: the role to assume, with its session name,
+ * external id and duration. 0, or -1 when the profile is unusable.
  */
 static int
-creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
-    struct creds_box **out, enum creds_base *base)
+creds_profile_role(struct aws_creds_src *src, struct creds_files *fs,
+    const char *name, const char *role)
+{
+	const char	*dur;
+	char		*end;
+	long		 d;
+
+	if (creds_prof_get(fs, name, "mfa_serial", NULL) != NULL) {
+		creds_why(src, "shared files: profile %s needs an MFA code "
+		    "(mfa_serial), which a daemon cannot enter", name);
+		return -1;
+	}
+	d = CREDS_DURATION_S;
+	if ((dur = creds_prof_get(fs, name, "duration_seconds",
+	    NULL)) != NULL) {
+		errno = 0;
+		d = strtol(dur, &end, 10);
+		if (errno != 0 || *end != '\0' || d < 900 || d > 43200) {
+			creds_why(src, "shared files: profile %s: "
+			    "duration_seconds is not 900 to 43200", name);
+			return -1;
+		}
+	}
+	if (creds_push_role(src, role, creds_prof_get(fs, name,
+	    "role_session_name", NULL), creds_prof_get(fs, name,
+	    "external_id", NULL), (int)d) == -1) {
+		creds_why(src, "shared files: profile %s: role chain longer "
+		    "than %d (a source_profile loop?)", name,
+		    CREDS_ROLES_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* A role's credential_source: as creds_from_profile() returns. */
+static int
+creds_profile_cred_source(struct aws_creds_src *src, const char *name,
+    const char *cs, struct creds_box **out, enum creds_base *base)
+{
+	creds_roles_reverse(src);
+	if (strcmp(cs, "Environment") == 0)
+		return creds_from_env(src, out) != 1 ? -1 : 1;
+	if (strcmp(cs, "EcsContainer") == 0) {
+		*base = B_ECS;
+		return 2;
+	}
+	if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
+		*base = B_IMDS;
+		return 2;
+	}
+	creds_why(src, "shared files: profile %s: unknown credential_source "
+	    "%s", name, cs);
+	return -1;
+}
+
+/*
+ * The keys at the end of a profile chain (name, depth links down): as
+ * creds_from_profile() returns, never 2.
+ */
+static int
+creds_profile_keys(struct aws_creds_src *src, struct creds_files *fs,
+    const char *name, size_t depth, struct creds_box **out)
 {
 	static const char *const unsupported[] = { "credential_process",
 	    "sso_session", "sso_start_url", "web_identity_token_file" };
 	const struct creds_ini	*from_id, *from_secret;
-	const char		*name = src->profile, *role, *sp, *cs, *id;
-	const char		*secret, *dur, *v;
-	char			*end;
-	size_t			 depth, i;
-	long			 d;
-	struct creds_box	*b;
-
-	if ((v = creds_prof_get(fs, name, "region", NULL)) != NULL)
-		src->profile_region = xstrdup(v);
-	for (depth = 0;; depth++) {
-		if (!creds_prof_has(fs, name)) {
-			if (depth > 0) {
-				creds_why(src, "shared files: source_profile "
-				    "%s not found", name);
-				return -1;
-			}
-			creds_why(src, "shared files: profile %s not found",
-			    name);
-			return src->profile_explicit ? -1 : 0;
-		}
-		if ((role = creds_prof_get(fs, name, "role_arn", NULL)) ==
-		    NULL)
-			break;
-		if (creds_prof_get(fs, name, "mfa_serial", NULL) != NULL) {
-			creds_why(src, "shared files: profile %s needs an MFA "
-			    "code (mfa_serial), which a daemon cannot enter",
-			    name);
-			return -1;
-		}
-		d = CREDS_DURATION_S;
-		if ((dur = creds_prof_get(fs, name, "duration_seconds",
-		    NULL)) != NULL) {
-			errno = 0;
-			d = strtol(dur, &end, 10);
-			if (errno != 0 || *end != '\0' || d < 900 ||
-			    d > 43200) {
-				creds_why(src, "shared files: profile %s: "
-				    "duration_seconds is not 900 to 43200",
-				    name);
-				return -1;
-			}
-		}
-		if (creds_push_role(src, role, creds_prof_get(fs, name,
-		    "role_session_name", NULL), creds_prof_get(fs, name,
-		    "external_id", NULL), (int)d) == -1) {
-			creds_why(src, "shared files: profile %s: role chain "
-			    "longer than %d (a source_profile loop?)", name,
-			    CREDS_ROLES_MAX - 1);
-			return -1;
-		}
-		sp = creds_prof_get(fs, name, "source_profile", NULL);
-		cs = creds_prof_get(fs, name, "credential_source", NULL);
-		if (sp != NULL && cs != NULL) {
-			creds_why(src, "shared files: profile %s sets both "
-			    "source_profile and credential_source", name);
-			return -1;
-		}
-		if (sp == NULL && cs == NULL) {
-			creds_why(src, "shared files: profile %s has role_arn "
-			    "but neither source_profile nor "
-			    "credential_source", name);
-			return -1;
-		}
-		if (cs != NULL) {
-			creds_roles_reverse(src);
-			if (strcmp(cs, "Environment") == 0) {
-				if (creds_from_env(src, out) != 1)
-					return -1;
-				return 1;
-			}
-			if (strcmp(cs, "EcsContainer") == 0) {
-				*base = B_ECS;
-				return 2;
-			}
-			if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
-				*base = B_IMDS;
-				return 2;
-			}
-			creds_why(src, "shared files: profile %s: unknown "
-			    "credential_source %s", name, cs);
-			return -1;
-		}
-		/* A role's own profile may hold the keys to assume it. */
-		if (strcmp(sp, name) == 0)
-			break;
-		name = sp;
-	}
+	const char		*id, *secret;
+	size_t			 i;
 
 	id = creds_prof_get(fs, name, "aws_access_key_id", &from_id);
 	secret = creds_prof_get(fs, name, "aws_secret_access_key",
@@ -823,12 +797,67 @@ creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
 		    "aws_secret_access_key" : "aws_access_key_id");
 		return -1;
 	}
-	b = creds_box_new(id, secret, creds_prof_get(fs, name,
+	*out = creds_box_new(id, secret, creds_prof_get(fs, name,
 	    "aws_session_token", NULL), 0, xasprintf("%s profile %s",
 	    from_id->label, name));
 	creds_roles_reverse(src);
-	*out = b;
 	return 1;
+}
+
+/*
+ * The profile's credentials. 1: found (*out, and src->roles to assume);
+ * 2: a role whose first credentials come from *base (ECS or IMDS);
+ * 0: nothing here; -1: the profile is configured but unusable. The chain
+ * of source_profile links is walked down to the keys or to a
+ * credential_source, each role on the way pushed.
+ */
+static int
+creds_from_profile(struct aws_creds_src *src, struct creds_files *fs,
+    struct creds_box **out, enum creds_base *base)
+{
+	const char	*name = src->profile, *role, *sp, *cs, *v;
+	size_t		 depth;
+
+	if ((v = creds_prof_get(fs, name, "region", NULL)) != NULL)
+		src->profile_region = xstrdup(v);
+	for (depth = 0;; depth++) {
+		if (!creds_prof_has(fs, name)) {
+			if (depth > 0) {
+				creds_why(src, "shared files: source_profile "
+				    "%s not found", name);
+				return -1;
+			}
+			creds_why(src, "shared files: profile %s not found",
+			    name);
+			return src->profile_explicit ? -1 : 0;
+		}
+		if ((role = creds_prof_get(fs, name, "role_arn", NULL)) ==
+		    NULL)
+			break;
+		if (creds_profile_role(src, fs, name, role) == -1)
+			return -1;
+		sp = creds_prof_get(fs, name, "source_profile", NULL);
+		cs = creds_prof_get(fs, name, "credential_source", NULL);
+		if (sp != NULL && cs != NULL) {
+			creds_why(src, "shared files: profile %s sets both "
+			    "source_profile and credential_source", name);
+			return -1;
+		}
+		if (sp == NULL && cs == NULL) {
+			creds_why(src, "shared files: profile %s has role_arn "
+			    "but neither source_profile nor "
+			    "credential_source", name);
+			return -1;
+		}
+		if (cs != NULL)
+			return creds_profile_cred_source(src, name, cs, out,
+			    base);
+		/* A role's own profile may hold the keys to assume it. */
+		if (strcmp(sp, name) == 0)
+			break;
+		name = sp;
+	}
+	return creds_profile_keys(src, fs, name, depth, out);
 }
 
 static int
@@ -996,17 +1025,95 @@ done:
 	return b;
 }
 
+/*
+ * The ECS agent's URL: the relative URI under the agent's address, or the
+ * full URI, plain http only to this host or the ECS and EKS agents (as
+ * the SDKs: the token goes with the request). Malloc'd, or NULL (why set).
+ */
+static char *
+creds_ecs_url(struct aws_creds_src *src, const char *rel, const char *full)
+{
+	CURLU	*u = NULL;
+	char	*scheme = NULL, *host = NULL, *url = NULL;
+
+	if (rel != NULL)
+		return xasprintf("%s%s%s", src->ecs_host, rel[0] == '/' ?
+		    "" : "/", rel);
+	if ((u = curl_url()) == NULL ||
+	    curl_url_set(u, CURLUPART_URL, full, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
+	else if (strcasecmp(scheme, "https") != 0 &&
+	    (strcasecmp(scheme, "http") != 0 ||
+	    (strncmp(host, "127.", 4) != 0 &&
+	    strcasecmp(host, "localhost") != 0 &&
+	    strcmp(host, "[::1]") != 0 &&
+	    strcmp(host, "169.254.170.2") != 0 &&
+	    strcmp(host, "169.254.170.23") != 0 &&
+	    strcasecmp(host, "[fd00:ec2::23]") != 0)))
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or http "
+		    "to a loopback or the ECS/EKS agent address, not %s://%s",
+		    scheme, host);
+	else
+		url = xstrdup(full);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return url;
+}
+
+/*
+ * The authorization token, from its file or the environment, into *auth
+ * (malloc'd; NULL: none). 0, or -1 (why set).
+ */
+static int
+creds_ecs_token(struct aws_creds_src *src, char **auth)
+{
+	const char	*tok, *tokfile;
+	char		 buf[CREDS_TOKEN_FILE_MAX + 1];
+	FILE		*f;
+	size_t		 n;
+	int		 r = -1;
+
+	*auth = NULL;
+	tokfile = creds_getenv(src, E_ECS_TOKEN_FILE);
+	tok = creds_getenv(src, E_ECS_TOKEN);
+	if (tokfile == NULL) {
+		if (tok != NULL)
+			*auth = xstrdup(tok);
+		return 0;
+	}
+	if ((f = fopen(tokfile, "re")) == NULL) {
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s", tokfile,
+		    strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (n == sizeof(buf) - 1)
+		creds_why(src, "ecs-container: "
+		    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: over %d bytes",
+		    tokfile, CREDS_TOKEN_FILE_MAX);
+	else {
+		*auth = xstrdup(creds_trim(buf));
+		r = 0;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return r;
+}
+
 /* 1 started, 0 not configured, -1 configured but unusable. */
 static int
 creds_ecs_start(struct aws_creds_src *src)
 {
-	const char	*rel, *full, *tok, *tokfile;
-	char		*url = NULL, *auth = NULL, *hdr = NULL, *host = NULL;
-	char		*scheme = NULL, buf[CREDS_TOKEN_FILE_MAX + 1];
+	const char	*rel, *full;
+	char		*url = NULL, *auth = NULL, *hdr = NULL;
 	const char	*headers[2] = { NULL, NULL };
-	CURLU		*u = NULL;
-	FILE		*f;
-	size_t		 n;
 	int		 r = -1;
 
 	rel = creds_getenv(src, E_ECS_RELATIVE);
@@ -1017,61 +1124,9 @@ creds_ecs_start(struct aws_creds_src *src)
 		    "set");
 		return 0;
 	}
-	if (rel != NULL) {
-		url = xasprintf("%s%s%s", src->ecs_host, rel[0] == '/' ?
-		    "" : "/", rel);
-	} else {
-		/*
-		 * As the SDKs: plain http only to this host or the ECS and
-		 * EKS agents, since the token goes with the request.
-		 */
-		if ((u = curl_url()) == NULL ||
-		    curl_url_set(u, CURLUPART_URL, full, 0) != CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) !=
-		    CURLUE_OK ||
-		    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL");
-			goto done;
-		}
-		if (strcasecmp(scheme, "https") != 0 &&
-		    (strcasecmp(scheme, "http") != 0 ||
-		    (strncmp(host, "127.", 4) != 0 &&
-		    strcasecmp(host, "localhost") != 0 &&
-		    strcmp(host, "[::1]") != 0 &&
-		    strcmp(host, "169.254.170.2") != 0 &&
-		    strcmp(host, "169.254.170.23") != 0 &&
-		    strcasecmp(host, "[fd00:ec2::23]") != 0))) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https "
-			    "or http to a loopback or the ECS/EKS agent "
-			    "address, not %s://%s", scheme, host);
-			goto done;
-		}
-		url = xstrdup(full);
-	}
-
-	tokfile = creds_getenv(src, E_ECS_TOKEN_FILE);
-	tok = creds_getenv(src, E_ECS_TOKEN);
-	if (tokfile != NULL) {
-		if ((f = fopen(tokfile, "re")) == NULL) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-			    tokfile, strerror(errno));
-			goto done;
-		}
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		if (n == sizeof(buf) - 1) {
-			creds_why(src, "ecs-container: "
-			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: over "
-			    "%d bytes", tokfile, CREDS_TOKEN_FILE_MAX);
-			goto done;
-		}
-		auth = xstrdup(creds_trim(buf));
-	} else if (tok != NULL)
-		auth = xstrdup(tok);
+	if ((url = creds_ecs_url(src, rel, full)) == NULL ||
+	    creds_ecs_token(src, &auth) == -1)
+		goto done;
 	if (auth != NULL) {
 		if (creds_has_crlf(auth)) {
 			creds_why(src, "ecs-container: the authorization "
@@ -1091,13 +1146,9 @@ creds_ecs_start(struct aws_creds_src *src)
 	url = NULL;
 	r = 1;
 done:
-	explicit_bzero(buf, sizeof(buf));
 	free(url);
 	creds_wipe(auth);
 	creds_wipe(hdr);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
 	return r;
 }
 

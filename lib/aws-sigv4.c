@@ -615,92 +615,102 @@ sigv4_valid(const struct aws_sigv4_request *req,
 	return 0;
 }
 
-int
-aws_sigv4_sign(const struct aws_sigv4_request *req,
-    const struct aws_sigv4_creds *creds, struct aws_sigv4_signed *out)
+/* What one signature carries from step to step. */
+struct sigv4_job {
+	const struct aws_sigv4_request	*req;
+	const struct aws_sigv4_creds	*creds;
+	struct aws_sigv4_signed		*out;
+	const char			*token;		/* NULL: none */
+	char				 date[9];	/* YYYYMMDD */
+	struct aws_sigv4_header		 extra[3];	/* headers we add */
+	size_t				 nextra;
+	int				 have_date, have_token;
+	struct sigv4_arena		 arena;
+	struct sigv4_hdr		*hdrs;		/* canonical, sorted */
+	size_t				 nh, strbytes;
+	struct sigv4_buf		 b;		/* the three outputs */
+	EVP_MAC_CTX			*mac;
+	EVP_MD_CTX			*md;
+	char				 crhash[AWS_SIGV4_HEX_LEN];
+	size_t				 sh_off, sh_len;	/* signed headers */
+	size_t				 sts_off;	/* string to sign */
+	size_t				 scope_off, scope_len;
+	size_t				 authz_off;
+};
+
+/* Header i of the request and then of the ones we add. */
+static void
+sigv4_job_header(const struct sigv4_job *j, size_t i, const char **name,
+    const char **value)
 {
-	struct aws_sigv4_header	 extra[3];
-	struct sigv4_arena	 arena = { NULL, 0, 0 };
-	struct sigv4_buf	 b = { NULL, 0, 0, 0 };
-	struct sigv4_hdr	*hdrs = NULL, tmp;
-	EVP_MAC_CTX		*mac = NULL;
-	EVP_MD_CTX		*md = NULL;
-	unsigned char		 key[AWS_SIGV4_KEY_LEN], sig[AWS_SIGV4_KEY_LEN];
-	char			 crhash[AWS_SIGV4_HEX_LEN], date[9];
-	const char		*token, *name, *value;
-	size_t			 nextra = 0, nh, i, j, total, strbytes;
-	size_t			 sh_off, sh_len, sts_off, authz_off, scope_off;
-	size_t			 scope_len;
-	int			 err = EINVAL, have_host = 0, have_date = 0;
-	int			 have_sha = 0, have_token = 0;
+	const struct aws_sigv4_request	*req = j->req;
 
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	if (out == NULL || sigv4_valid(req, creds) == -1)
-		goto fail;
-	if (aws_sigv4_amz_date(req->when, out->amz_date) == -1)
-		goto fail;
-	memcpy(date, out->amz_date, 8);
-	date[8] = '\0';
-	token = creds->session_token;
-	if (token != NULL && *token == '\0')
-		token = NULL;
+	*name = i < req->nheaders ? req->headers[i].name :
+	    j->extra[i - req->nheaders].name;
+	*value = i < req->nheaders ? req->headers[i].value :
+	    j->extra[i - req->nheaders].value;
+}
 
-	err = EIO;
-	if ((md = EVP_MD_CTX_new()) == NULL || (mac = sigv4_hmac_new()) == NULL)
-		goto fail;
-	if (req->payload_hash != NULL)
-		memcpy(out->payload_hash, req->payload_hash,
-		    strlen(req->payload_hash) + 1);
-	else if (sigv4_sha256(md, req->payload ? req->payload : "",
-	    req->payload_len, out->payload_hash) == -1)
-		goto fail;
+/*
+ * Which of the headers the signer supplies are already there; the others
+ * (X-Amz-Date, X-Amz-Content-Sha256, a signed token) go into extra. 0 or
+ * EINVAL.
+ */
+static int
+sigv4_extra_headers(struct sigv4_job *j)
+{
+	const struct aws_sigv4_request	*req = j->req;
+	const char			*name;
+	size_t				 i;
+	int				 have_host = 0, have_sha = 0;
 
-	/* Which of the headers the signer supplies are already there. */
 	for (i = 0; i < req->nheaders; i++) {
 		if ((name = req->headers[i].name) == NULL ||
-		    req->headers[i].value == NULL) {
-			err = EINVAL;
-			goto fail;
-		}
+		    req->headers[i].value == NULL)
+			return EINVAL;
 		if (strcasecmp(name, "host") == 0)
 			have_host = 1;
 		else if (strcasecmp(name, "x-amz-date") == 0)
-			have_date = 1;
+			j->have_date = 1;
 		else if (strcasecmp(name, "x-amz-content-sha256") == 0)
 			have_sha = 1;
 		else if (strcasecmp(name, "x-amz-security-token") == 0)
-			have_token = 1;
+			j->have_token = 1;
 	}
-	err = EINVAL;
 	if (!have_host)
-		goto fail;
-	if (!have_date) {
-		extra[nextra].name = "X-Amz-Date";
-		extra[nextra++].value = out->amz_date;
+		return EINVAL;
+	if (!j->have_date) {
+		j->extra[j->nextra].name = "X-Amz-Date";
+		j->extra[j->nextra++].value = j->out->amz_date;
 	}
 	if ((req->flags & AWS_SIGV4_CONTENT_SHA256) && !have_sha) {
-		extra[nextra].name = "X-Amz-Content-Sha256";
-		extra[nextra++].value = out->payload_hash;
+		j->extra[j->nextra].name = "X-Amz-Content-Sha256";
+		j->extra[j->nextra++].value = j->out->payload_hash;
 	}
-	if (token != NULL && !have_token &&
+	if (j->token != NULL && !j->have_token &&
 	    !(req->flags & AWS_SIGV4_TOKEN_UNSIGNED)) {
-		extra[nextra].name = "X-Amz-Security-Token";
-		extra[nextra++].value = token;
+		j->extra[j->nextra].name = "X-Amz-Security-Token";
+		j->extra[j->nextra++].value = j->token;
 	}
+	j->nh = req->nheaders + j->nextra;
+	return 0;
+}
 
-	/* Size the scratch block: headers, path segments, query. */
-	nh = req->nheaders + nextra;
-	total = nh * sizeof(struct sigv4_hdr) + 16;
-	strbytes = 0;
-	for (i = 0; i < nh; i++) {
-		name = i < req->nheaders ? req->headers[i].name :
-		    extra[i - req->nheaders].name;
-		value = i < req->nheaders ? req->headers[i].value :
-		    extra[i - req->nheaders].value;
-		strbytes += strlen(name) + strlen(value) + 2;
+/* The scratch block: headers, path segments, query. 0 or ENOMEM. */
+static int
+sigv4_arena_alloc(struct sigv4_job *j)
+{
+	const struct aws_sigv4_request	*req = j->req;
+	const char			*name, *value;
+	size_t				 i, total;
+
+	total = j->nh * sizeof(struct sigv4_hdr) + 16;
+	j->strbytes = 0;
+	for (i = 0; i < j->nh; i++) {
+		sigv4_job_header(j, i, &name, &value);
+		j->strbytes += strlen(name) + strlen(value) + 2;
 	}
-	total += strbytes + 32;
+	total += j->strbytes + 32;
 	/* Segment tables for the path ("/" when none), each rounded up. */
 	i = (req->path != NULL && *req->path != '\0') ? strlen(req->path) : 1;
 	total += (i / 2 + 2) * (sizeof(char *) + sizeof(size_t)) + 32;
@@ -708,166 +718,251 @@ aws_sigv4_sign(const struct aws_sigv4_request *req,
 		total += (strlen(req->query) + 1) *
 		    (sizeof(struct sigv4_param) + 2) + 3 * strlen(req->query) +
 		    32;
-	err = ENOMEM;
-	if ((arena.base = malloc(total)) == NULL)
-		goto fail;
-	arena.cap = total;
+	if ((j->arena.base = malloc(total)) == NULL)
+		return ENOMEM;
+	j->arena.cap = total;
+	return 0;
+}
 
-	/* Canonical headers: lower-case names, clean values, sorted. */
-	if ((hdrs = sigv4_arena_get(&arena, nh * sizeof(*hdrs))) == NULL)
-		goto fail;
-	{
-		char	*s = sigv4_arena_get(&arena, strbytes);
+/* Canonical headers: lower-case names, clean values, sorted. 0 or errno. */
+static int
+sigv4_canon_headers(struct sigv4_job *j)
+{
+	const char		*name, *value;
+	struct sigv4_hdr	*h, tmp;
+	char			*s;
+	size_t			 i, k;
 
-		if (s == NULL)
-			goto fail;
-		for (i = 0; i < nh; i++) {
-			name = i < req->nheaders ? req->headers[i].name :
-			    extra[i - req->nheaders].name;
-			value = i < req->nheaders ? req->headers[i].value :
-			    extra[i - req->nheaders].value;
-			hdrs[i].name = s;
-			if (sigv4_canon_name(s, name, &hdrs[i].namelen) == -1) {
-				err = EINVAL;
-				goto fail;
-			}
-			s += hdrs[i].namelen + 1;
-			hdrs[i].value = s;
-			hdrs[i].valuelen = sigv4_canon_value(s, value);
-			s += hdrs[i].valuelen + 1;
-			hdrs[i].order = i;
-			if (have_date && strcmp(hdrs[i].name, "x-amz-date") ==
-			    0 && strcmp(hdrs[i].value, out->amz_date) != 0) {
-				err = EINVAL;
-				goto fail;
-			}
-		}
+	if ((j->hdrs = sigv4_arena_get(&j->arena, j->nh *
+	    sizeof(*j->hdrs))) == NULL ||
+	    (s = sigv4_arena_get(&j->arena, j->strbytes)) == NULL)
+		return ENOMEM;
+	for (i = 0; i < j->nh; i++) {
+		sigv4_job_header(j, i, &name, &value);
+		h = &j->hdrs[i];
+		h->name = s;
+		if (sigv4_canon_name(s, name, &h->namelen) == -1)
+			return EINVAL;
+		s += h->namelen + 1;
+		h->value = s;
+		h->valuelen = sigv4_canon_value(s, value);
+		s += h->valuelen + 1;
+		h->order = i;
+		if (j->have_date && strcmp(h->name, "x-amz-date") == 0 &&
+		    strcmp(h->value, j->out->amz_date) != 0)
+			return EINVAL;
 	}
 	/* Insertion sort: few headers, and it must be stable. */
-	for (i = 1; i < nh; i++) {
-		tmp = hdrs[i];
-		for (j = i; j > 0 && sigv4_hdr_cmp(&hdrs[j - 1], &tmp) > 0; j--)
-			hdrs[j] = hdrs[j - 1];
-		hdrs[j] = tmp;
+	for (i = 1; i < j->nh; i++) {
+		tmp = j->hdrs[i];
+		for (k = i; k > 0 && sigv4_hdr_cmp(&j->hdrs[k - 1], &tmp) > 0;
+		    k--)
+			j->hdrs[k] = j->hdrs[k - 1];
+		j->hdrs[k] = tmp;
 	}
+	return 0;
+}
 
-	err = ENOMEM;
-	if (sigv4_buf_reserve(&b, 512 + 2 * strbytes +
+/* The canonical request, at the start of j->b, and its hash. 0 or errno. */
+static int
+sigv4_canonical_request(struct sigv4_job *j)
+{
+	const struct aws_sigv4_request	*req = j->req;
+	const struct sigv4_hdr		*h = j->hdrs;
+	struct sigv4_buf		*b = &j->b;
+	size_t				 i;
+
+	if (sigv4_buf_reserve(b, 512 + 2 * j->strbytes +
 	    (req->path ? 3 * strlen(req->path) : 0) +
 	    (req->query ? 3 * strlen(req->query) : 0)) == -1)
-		goto fail;
-
-	/* The canonical request. */
-	sigv4_buf_adds(&b, req->method);
-	sigv4_buf_addc(&b, '\n');
-	sigv4_canon_path(&b, &arena, req->path, req->flags & AWS_SIGV4_S3);
-	sigv4_buf_addc(&b, '\n');
-	sigv4_canon_query(&b, &arena, req->query);
-	sigv4_buf_addc(&b, '\n');
-	for (i = 0; i < nh; i++) {
-		if (i == 0 || strcmp(hdrs[i].name, hdrs[i - 1].name) != 0) {
+		return ENOMEM;
+	sigv4_buf_adds(b, req->method);
+	sigv4_buf_addc(b, '\n');
+	sigv4_canon_path(b, &j->arena, req->path, req->flags & AWS_SIGV4_S3);
+	sigv4_buf_addc(b, '\n');
+	sigv4_canon_query(b, &j->arena, req->query);
+	sigv4_buf_addc(b, '\n');
+	for (i = 0; i < j->nh; i++) {
+		if (i == 0 || strcmp(h[i].name, h[i - 1].name) != 0) {
 			if (i > 0)
-				sigv4_buf_addc(&b, '\n');
-			sigv4_buf_add(&b, hdrs[i].name, hdrs[i].namelen);
-			sigv4_buf_addc(&b, ':');
+				sigv4_buf_addc(b, '\n');
+			sigv4_buf_add(b, h[i].name, h[i].namelen);
+			sigv4_buf_addc(b, ':');
 		} else
-			sigv4_buf_addc(&b, ',');
-		sigv4_buf_add(&b, hdrs[i].value, hdrs[i].valuelen);
+			sigv4_buf_addc(b, ',');
+		sigv4_buf_add(b, h[i].value, h[i].valuelen);
 	}
-	sigv4_buf_add(&b, "\n\n", 2);
-	sh_off = b.len;
-	for (i = 0; i < nh; i++) {
-		if (i > 0 && strcmp(hdrs[i].name, hdrs[i - 1].name) == 0)
+	sigv4_buf_add(b, "\n\n", 2);
+	j->sh_off = b->len;
+	for (i = 0; i < j->nh; i++) {
+		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0)
 			continue;
 		if (i > 0)
-			sigv4_buf_addc(&b, ';');
-		sigv4_buf_add(&b, hdrs[i].name, hdrs[i].namelen);
+			sigv4_buf_addc(b, ';');
+		sigv4_buf_add(b, h[i].name, h[i].namelen);
 	}
-	sh_len = b.len - sh_off;
-	sigv4_buf_addc(&b, '\n');
-	sigv4_buf_adds(&b, out->payload_hash);
-	if (b.err)
-		goto fail;
-	err = EIO;
-	if (sigv4_sha256(md, b.p, b.len, crhash) == -1)
-		goto fail;
-	sigv4_buf_addc(&b, '\0');
+	j->sh_len = b->len - j->sh_off;
+	sigv4_buf_addc(b, '\n');
+	sigv4_buf_adds(b, j->out->payload_hash);
+	if (b->err)
+		return ENOMEM;
+	if (sigv4_sha256(j->md, b->p, b->len, j->crhash) == -1)
+		return EIO;
+	sigv4_buf_addc(b, '\0');
+	return 0;
+}
 
-	/* The string to sign. */
-	sts_off = b.len;
-	sigv4_buf_adds(&b, AWS_SIGV4_ALGORITHM "\n");
-	sigv4_buf_adds(&b, out->amz_date);
-	sigv4_buf_addc(&b, '\n');
-	scope_off = b.len;
-	sigv4_buf_adds(&b, date);
-	sigv4_buf_addc(&b, '/');
-	sigv4_buf_adds(&b, req->region);
-	sigv4_buf_addc(&b, '/');
-	sigv4_buf_adds(&b, req->service);
-	sigv4_buf_adds(&b, "/" SIGV4_TERMINATOR);
-	scope_len = b.len - scope_off;
-	sigv4_buf_addc(&b, '\n');
-	sigv4_buf_adds(&b, crhash);
-	err = ENOMEM;
-	if (b.err)
-		goto fail;
+/* The string to sign, after the canonical request. 0 or ENOMEM. */
+static int
+sigv4_string_to_sign(struct sigv4_job *j)
+{
+	struct sigv4_buf	*b = &j->b;
 
-	err = EIO;
-	if (sigv4_derive(mac, creds->secret_access_key, date, req->region,
-	    req->service, key) == -1 ||
-	    sigv4_hmac(mac, key, sizeof(key), b.p + sts_off, b.len - sts_off,
-	    sig) == -1) {
-		OPENSSL_cleanse(key, sizeof(key));
-		goto fail;
-	}
+	j->sts_off = b->len;
+	sigv4_buf_adds(b, AWS_SIGV4_ALGORITHM "\n");
+	sigv4_buf_adds(b, j->out->amz_date);
+	sigv4_buf_addc(b, '\n');
+	j->scope_off = b->len;
+	sigv4_buf_adds(b, j->date);
+	sigv4_buf_addc(b, '/');
+	sigv4_buf_adds(b, j->req->region);
+	sigv4_buf_addc(b, '/');
+	sigv4_buf_adds(b, j->req->service);
+	sigv4_buf_adds(b, "/" SIGV4_TERMINATOR);
+	j->scope_len = b->len - j->scope_off;
+	sigv4_buf_addc(b, '\n');
+	sigv4_buf_adds(b, j->crhash);
+	return b->err ? ENOMEM : 0;
+}
+
+/* The signing key, derived and used once, then the signature. 0 or EIO. */
+static int
+sigv4_signature(struct sigv4_job *j)
+{
+	struct sigv4_buf	*b = &j->b;
+	unsigned char		 key[AWS_SIGV4_KEY_LEN], sig[AWS_SIGV4_KEY_LEN];
+	int			 rc;
+
+	rc = sigv4_derive(j->mac, j->creds->secret_access_key, j->date,
+	    j->req->region, j->req->service, key) == -1 ||
+	    sigv4_hmac(j->mac, key, sizeof(key), b->p + j->sts_off,
+	    b->len - j->sts_off, sig) == -1;
 	OPENSSL_cleanse(key, sizeof(key));
-	sigv4_hex(sig, sizeof(sig), out->signature);
-	sigv4_buf_addc(&b, '\0');
+	if (rc)
+		return EIO;
+	sigv4_hex(sig, sizeof(sig), j->out->signature);
+	sigv4_buf_addc(b, '\0');
+	return 0;
+}
 
-	/* The Authorization value; reserve first so offsets stay put. */
-	err = ENOMEM;
-	if (sigv4_buf_reserve(&b, sizeof(AWS_SIGV4_ALGORITHM) + 64 +
-	    strlen(creds->access_key_id) + scope_len + sh_len +
+/* The Authorization value; reserved first so offsets stay put. */
+static int
+sigv4_authorization(struct sigv4_job *j)
+{
+	struct sigv4_buf	*b = &j->b;
+
+	if (sigv4_buf_reserve(b, sizeof(AWS_SIGV4_ALGORITHM) + 64 +
+	    strlen(j->creds->access_key_id) + j->scope_len + j->sh_len +
 	    AWS_SIGV4_HEX_LEN) == -1)
-		goto fail;
-	authz_off = b.len;
-	sigv4_buf_adds(&b, AWS_SIGV4_ALGORITHM " Credential=");
-	sigv4_buf_adds(&b, creds->access_key_id);
-	sigv4_buf_addc(&b, '/');
-	sigv4_buf_add(&b, b.p + scope_off, scope_len);
-	sigv4_buf_adds(&b, ", SignedHeaders=");
-	sigv4_buf_add(&b, b.p + sh_off, sh_len);
-	sigv4_buf_adds(&b, ", Signature=");
-	sigv4_buf_adds(&b, out->signature);
-	sigv4_buf_addc(&b, '\0');
-	if (b.err)
-		goto fail;
+		return ENOMEM;
+	j->authz_off = b->len;
+	sigv4_buf_adds(b, AWS_SIGV4_ALGORITHM " Credential=");
+	sigv4_buf_adds(b, j->creds->access_key_id);
+	sigv4_buf_addc(b, '/');
+	sigv4_buf_add(b, b->p + j->scope_off, j->scope_len);
+	sigv4_buf_adds(b, ", SignedHeaders=");
+	sigv4_buf_add(b, b->p + j->sh_off, j->sh_len);
+	sigv4_buf_adds(b, ", Signature=");
+	sigv4_buf_adds(b, j->out->signature);
+	sigv4_buf_addc(b, '\0');
+	return b->err ? ENOMEM : 0;
+}
 
-	out->canonical_request = b.p;
-	out->string_to_sign = b.p + sts_off;
-	out->authorization = b.p + authz_off;
-	for (i = 0; i < nextra; i++)
-		out->add[out->nadd++] = extra[i];
-	if (token != NULL && !have_token &&
-	    (req->flags & AWS_SIGV4_TOKEN_UNSIGNED)) {
+/* The outputs, and the headers the caller adds to the request. */
+static void
+sigv4_output(struct sigv4_job *j)
+{
+	struct aws_sigv4_signed	*out = j->out;
+	size_t			 i;
+
+	out->canonical_request = j->b.p;
+	out->string_to_sign = j->b.p + j->sts_off;
+	out->authorization = j->b.p + j->authz_off;
+	for (i = 0; i < j->nextra; i++)
+		out->add[out->nadd++] = j->extra[i];
+	if (j->token != NULL && !j->have_token &&
+	    (j->req->flags & AWS_SIGV4_TOKEN_UNSIGNED)) {
 		out->add[out->nadd].name = "X-Amz-Security-Token";
-		out->add[out->nadd++].value = token;
+		out->add[out->nadd++].value = j->token;
 	}
 	out->add[out->nadd].name = "Authorization";
 	out->add[out->nadd++].value = out->authorization;
+}
 
-	free(arena.base);
-	EVP_MAC_CTX_free(mac);
-	EVP_MD_CTX_free(md);
+/* The date, the token, the payload hash. 0 or errno. */
+static int
+sigv4_start(struct sigv4_job *j)
+{
+	const struct aws_sigv4_request	*req = j->req;
+	struct aws_sigv4_signed		*out = j->out;
+
+	if (aws_sigv4_amz_date(req->when, out->amz_date) == -1)
+		return EINVAL;
+	memcpy(j->date, out->amz_date, 8);
+	j->date[8] = '\0';
+	j->token = j->creds->session_token;
+	if (j->token != NULL && *j->token == '\0')
+		j->token = NULL;
+	if ((j->md = EVP_MD_CTX_new()) == NULL ||
+	    (j->mac = sigv4_hmac_new()) == NULL)
+		return EIO;
+	if (req->payload_hash != NULL)
+		memcpy(out->payload_hash, req->payload_hash,
+		    strlen(req->payload_hash) + 1);
+	else if (sigv4_sha256(j->md, req->payload ? req->payload : "",
+	    req->payload_len, out->payload_hash) == -1)
+		return EIO;
+	return 0;
+}
+
+int
+aws_sigv4_sign(const struct aws_sigv4_request *req,
+    const struct aws_sigv4_creds *creds, struct aws_sigv4_signed *out)
+{
+	struct sigv4_job	 j;
+	int			 err = EINVAL;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (out == NULL || sigv4_valid(req, creds) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&j, 0, sizeof(j));
+	j.req = req;
+	j.creds = creds;
+	j.out = out;
+	if ((err = sigv4_start(&j)) != 0 ||
+	    (err = sigv4_extra_headers(&j)) != 0 ||
+	    (err = sigv4_arena_alloc(&j)) != 0 ||
+	    (err = sigv4_canon_headers(&j)) != 0 ||
+	    (err = sigv4_canonical_request(&j)) != 0 ||
+	    (err = sigv4_string_to_sign(&j)) != 0 ||
+	    (err = sigv4_signature(&j)) != 0 ||
+	    (err = sigv4_authorization(&j)) != 0)
+		goto fail;
+	sigv4_output(&j);
+	free(j.arena.base);
+	EVP_MAC_CTX_free(j.mac);
+	EVP_MD_CTX_free(j.md);
 	return 0;
 
  fail:
-	free(b.p);
-	free(arena.base);
-	EVP_MAC_CTX_free(mac);
-	EVP_MD_CTX_free(md);
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
+	free(j.b.p);
+	free(j.arena.base);
+	EVP_MAC_CTX_free(j.mac);
+	EVP_MD_CTX_free(j.md);
+	memset(out, 0, sizeof(*out));
 	errno = err;
 	return -1;
 }

@@ -3,11 +3,14 @@
  * credentials from aws-creds (deferred, shared with other calls), then a
  * signed request through http, then a verdict on the answer: done (parsed
  * body, or AWS's error), or another attempt after a backoff timer with full
- * jitter. User callbacks run only from one event_active'd event per struct
- * aws that delivers the finished calls, never from inside aws_* functions
- * or another module's callback; so aws_cancel and aws_free may be called
- * from anywhere, and the call whose callback is running (and the struct,
- * if freed inside it) is freed by the deliverer when the callback returns.
+ * jitter. The calls live on lib/api's queue: user callbacks run only from
+ * its one event_active'd event per struct aws that delivers the finished
+ * calls, never from inside aws_* functions or another module's callback;
+ * so aws_cancel and aws_free may be called from anywhere, and the call
+ * whose callback is running (and the struct, if freed inside it) is freed
+ * by the deliverer when the callback returns. Below the calls, the service
+ * clients' contexts (struct aws_op): one lifecycle for all of them, from
+ * the first send through the pages to the callback or the release hook.
  * No header, body, key or signature is ever logged: one debug line per
  * attempt names the service, the action, the status and the time taken.
  */
@@ -103,8 +106,6 @@ enum aws_call_state {
 	CALL_CREDS,		/* waiting for credentials */
 	CALL_HTTP,		/* a request in flight */
 	CALL_SLEEP,		/* backoff timer armed */
-	CALL_DONE,		/* on the done list */
-	CALL_DELIVERING,	/* its callback is running */
 };
 
 struct aws_endpoint {
@@ -120,12 +121,11 @@ struct aws_svc_stats {
 };
 
 struct aws_call {
-	TAILQ_ENTRY(aws_call)	 entry;		/* on a->calls */
-	TAILQ_ENTRY(aws_call)	 dentry;	/* on a->done */
+	struct api_call		 base;		/* first: on a->q */
 	struct aws		*a;
 	const struct aws_service *svc;
 	struct aws_stats	*st;
-	enum aws_call_state	 state;
+	enum aws_call_state	 state;		/* while live */
 	char			*action;	/* for logs and messages */
 	char			*method;
 	char			*path;		/* as sent */
@@ -147,7 +147,6 @@ struct aws_call {
 	char			*message;
 	char			*request_id;
 };
-TAILQ_HEAD(aws_calls, aws_call);
 
 struct aws {
 	struct event_base	*base;
@@ -159,12 +158,8 @@ struct aws {
 	int64_t			 base_ms, cap_ms, timeout_ms;
 	struct aws_endpoint	*eps;
 	size_t			 neps;
-	struct aws_calls	 calls;		/* every live call */
-	struct aws_calls	 done;		/* to deliver */
-	struct event		*ev_done;
+	struct api_queue	 q;		/* the calls */
 	LIST_HEAD(, aws_svc_stats) stats;
-	int			 busy;		/* a callback is running */
-	int			 dying;		/* aws_free() inside it */
 };
 
 static void	aws_attempt(struct aws_call *);
@@ -216,54 +211,54 @@ aws_call_free(struct aws_call *c)
 	free(c);
 }
 
-/*
- * Stop whatever the call is waiting for and free it, without its callback
- * (but with its release hook). Not for a call being delivered.
- */
 static void
-aws_call_drop(struct aws_call *c)
+aws_call_free_cb(struct api_call *b)
 {
-	struct aws	*a = c->a;
+	aws_call_free((struct aws_call *)b);
+}
 
-	switch (c->state) {
-	case CALL_CREDS:
-		aws_creds_forget(a->creds, c);
-		break;
-	case CALL_HTTP:
-		http_cancel(c->req);
-		c->req = NULL;
-		break;
-	case CALL_SLEEP:
-		evtimer_del(c->ev_sleep);
-		break;
-	case CALL_DONE:
-		TAILQ_REMOVE(&a->done, c, dentry);
-		break;
-	case CALL_DELIVERING:
-		return;
+/* Dropped without its callback: stop what it waits for; its release hook. */
+static void
+aws_call_drop_cb(struct api_call *b, int live)
+{
+	struct aws_call	*c = (struct aws_call *)b;
+
+	if (live) {
+		switch (c->state) {
+		case CALL_CREDS:
+			aws_creds_forget(c->a->creds, c);
+			break;
+		case CALL_HTTP:
+			http_cancel(c->req);
+			c->req = NULL;
+			break;
+		case CALL_SLEEP:
+			evtimer_del(c->ev_sleep);
+			break;
+		}
 	}
-	TAILQ_REMOVE(&a->calls, c, entry);
 	if (c->release != NULL)
 		c->release(c->arg);
-	aws_call_free(c);
+}
+
+static void
+aws_call_deliver_cb(struct api_call *b)
+{
+	struct aws_call	*c = (struct aws_call *)b;
+
+	c->res.code = c->code;
+	c->res.message = c->message;
+	c->res.request_id = c->request_id;
+	c->cb(c->arg, &c->res);
 }
 
 static void
 aws_destroy(struct aws *a)
 {
-	struct aws_call		*c;
 	struct aws_svc_stats	*s;
 	size_t			 i;
 
-	while ((c = TAILQ_FIRST(&a->calls)) != NULL) {
-		if (c->state == CALL_DELIVERING) {
-			/* Only if its callback never returned (a longjmp out
-			 * of it): leave it rather than loop. */
-			TAILQ_REMOVE(&a->calls, c, entry);
-			continue;
-		}
-		aws_call_drop(c);
-	}
+	api_queue_clear(&a->q);
 	while ((s = LIST_FIRST(&a->stats)) != NULL) {
 		LIST_REMOVE(s, entry);
 		free(s);
@@ -274,48 +269,31 @@ aws_destroy(struct aws *a)
 		free(a->eps[i].host);
 	}
 	free(a->eps);
-	if (a->ev_done != NULL)
-		event_free(a->ev_done);
 	free(a->region);
 	free(a->ca_file);
 	free(a);
 }
 
 static void
-aws_deliver_cb(evutil_socket_t fd, short what, void *arg)
+aws_destroy_cb(void *owner)
 {
-	struct aws	*a = arg;
-	struct aws_call	*c;
-
-	while ((c = TAILQ_FIRST(&a->done)) != NULL) {
-		TAILQ_REMOVE(&a->done, c, dentry);
-		c->state = CALL_DELIVERING;
-		c->res.code = c->code;
-		c->res.message = c->message;
-		c->res.request_id = c->request_id;
-		a->busy++;
-		c->cb(c->arg, &c->res);
-		a->busy--;
-		TAILQ_REMOVE(&a->calls, c, entry);
-		aws_call_free(c);
-		if (a->dying) {
-			aws_destroy(a);
-			return;
-		}
-	}
+	aws_destroy(owner);
 }
+
+static const struct api_queue_ops aws_queue_ops = {
+	.deliver = aws_call_deliver_cb,
+	.drop = aws_call_drop_cb,
+	.free = aws_call_free_cb,
+	.destroy = aws_destroy_cb,
+};
 
 /* The call is over: count it and hand it to the deliverer. */
 static void
 aws_finish(struct aws_call *c)
 {
-	struct aws	*a = c->a;
-
 	if (!c->res.ok)
 		c->st->errors++;
-	c->state = CALL_DONE;
-	TAILQ_INSERT_TAIL(&a->done, c, dentry);
-	event_active(a->ev_done, EV_TIMEOUT, 0);
+	api_call_finish(&c->base);
 }
 
 /* End the call with a local error. */
@@ -697,24 +675,6 @@ aws_parse_ok(struct aws_call *c, const struct http_response *resp)
 	c->res.ok = 1;
 }
 
-/* Full jitter: a uniform draw from [0, min(cap, base * 2^(attempts - 1))]. */
-static int64_t
-aws_backoff_ms(const struct aws *a, int attempts)
-{
-	int64_t	top = a->base_ms;
-	int	i;
-
-	for (i = 1; i < attempts && top < a->cap_ms; i++)
-		top *= 2;
-	if (top > a->cap_ms)
-		top = a->cap_ms;
-	if (top <= 0)
-		return 0;
-	if (top >= UINT32_MAX)
-		top = UINT32_MAX - 1;
-	return (int64_t)arc4random_uniform((uint32_t)top + 1);
-}
-
 static void
 aws_http_cb(void *arg, const struct http_response *resp)
 {
@@ -772,7 +732,8 @@ aws_http_cb(void *arg, const struct http_response *resp)
 		return;
 	}
 	c->st->retries++;
-	ms = now ? 0 : aws_backoff_ms(a, c->res.attempts);
+	ms = now ? 0 : api_backoff_ms(a->base_ms, a->cap_ms,
+	    c->res.attempts);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	c->state = CALL_SLEEP;
@@ -913,8 +874,6 @@ aws_new(struct event_base *base, struct http *http,
 	a->base = base;
 	a->http = http;
 	a->creds = creds;
-	TAILQ_INIT(&a->calls);
-	TAILQ_INIT(&a->done);
 	LIST_INIT(&a->stats);
 	a->region = xstrdup(opts->region);
 	a->ca_file = xstrdup(opts->ca_file);
@@ -926,8 +885,8 @@ aws_new(struct event_base *base, struct http *http,
 	    AWS_BACKOFF_CAP_MS;
 	a->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms :
 	    AWS_TIMEOUT_MS;
-	if (aws_parse_endpoints(a, opts->endpoints) == -1 ||
-	    (a->ev_done = event_new(base, -1, 0, aws_deliver_cb, a)) == NULL)
+	if (api_queue_init(&a->q, base, &aws_queue_ops, a) == -1 ||
+	    aws_parse_endpoints(a, opts->endpoints) == -1)
 		goto fail;
 	xmlInitParser();
 	return a;
@@ -939,22 +898,8 @@ fail:
 void
 aws_free(struct aws *a)
 {
-	struct aws_call	*c, *next;
-
-	if (a == NULL || a->dying)
-		return;
-	if (a->busy == 0) {
+	if (a != NULL && api_queue_close(&a->q))
 		aws_destroy(a);
-		return;
-	}
-	/* Inside a callback: drop every other call now; aws_deliver_cb()
-	 * frees the one being delivered, then the struct. */
-	a->dying = 1;
-	for (c = TAILQ_FIRST(&a->calls); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->state != CALL_DELIVERING)
-			aws_call_drop(c);
-	}
 }
 
 static struct aws_stats *
@@ -990,7 +935,7 @@ aws_call_new(struct aws *a, const struct aws_service *svc, const char *action,
 {
 	struct aws_call	*c;
 
-	if (a->dying || svc == NULL || action == NULL || cb == NULL)
+	if (a->q.dying || svc == NULL || action == NULL || cb == NULL)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	if ((c->ev_sleep = evtimer_new(a->base, aws_sleep_cb, c)) == NULL) {
@@ -1012,7 +957,7 @@ aws_call_start(struct aws_call *c)
 
 	c->st = aws_stats_get(a, c->svc);
 	c->st->calls++;
-	TAILQ_INSERT_TAIL(&a->calls, c, entry);
+	api_call_add(&a->q, &c->base);
 	aws_attempt(c);
 	return c;
 }
@@ -1119,9 +1064,8 @@ aws_rest(struct aws *a, const struct aws_service *svc, const char *method,
 void
 aws_cancel(struct aws_call *c)
 {
-	if (c == NULL)
-		return;
-	aws_call_drop(c);
+	if (c != NULL)
+		api_call_drop(&c->base);
 }
 
 void
@@ -1129,4 +1073,173 @@ aws_call_set_release(struct aws_call *c, void (*release)(void *))
 {
 	if (c != NULL)
 		c->release = release;
+}
+
+/* ---- a service client's call ---- */
+
+/* More pages than this is a loop on a bad marker, not a big answer. */
+#define AWS_OP_MAX_PAGES	100
+
+void *
+aws_op_new(struct aws *a, const struct aws_op_type *type, const char *name,
+    int kind, void *arg)
+{
+	struct aws_op	*o;
+
+	o = xcalloc(1, type->size);
+	o->type = type;
+	o->aws = a;
+	o->name = name;
+	o->kind = kind;
+	o->arg = arg;
+	return o;
+}
+
+int
+aws_op_arg_ok(const struct aws_op_type *type, const char *op,
+    const char *what, const char *v)
+{
+	if (v == NULL || v[0] == '\0') {
+		log_warnx("%s: %s: no %s", type->client, op, what);
+		return 0;
+	}
+	return 1;
+}
+
+void
+aws_op_free(struct aws_op *o)
+{
+	if (o == NULL)
+		return;
+	if (o->type->clear != NULL)
+		o->type->clear(o);
+	aws_params_clear(&o->params);
+	free(o);
+}
+
+static void
+aws_op_release(void *arg)
+{
+	aws_op_free(arg);
+}
+
+void
+aws_op_fail(struct aws_op *o, const char *code, const char *message,
+    int status)
+{
+	struct api_err	 e;
+	char		*text;
+
+	text = api_err_set(&e, o->name, code, message, status);
+	o->type->fail(o, &e);
+	free(text);
+}
+
+static void
+aws_op_done(void *arg, const struct aws_result *res)
+{
+	struct aws_op	*o = arg;
+	char		 why[256];
+	int		 rc;
+
+	o->call = NULL;
+	o->delivering = 1;
+	why[0] = '\0';
+	if (!res->ok)
+		aws_op_fail(o, res->code, res->message, res->status);
+	else if ((rc = o->type->answer(o, res, why, sizeof(why))) == 1) {
+		o->delivering = 0;
+		return;		/* o goes on */
+	} else if (rc == -1) {
+		log_debug("%s: %s: unexpected answer: %s", o->type->client,
+		    o->name, why);
+		aws_op_fail(o, "UnexpectedAnswer", why, res->status);
+	}
+	aws_op_free(o);
+}
+
+/* The call just made (NULL: refused) becomes the op's. */
+static int
+aws_op_sent(struct aws_op *o, struct aws_call *c)
+{
+	if ((o->call = c) == NULL)
+		return -1;
+	aws_call_set_release(c, aws_op_release);
+	return 0;
+}
+
+int
+aws_op_query(struct aws_op *o, const char *page)
+{
+	struct aws_params	 p;
+	struct aws_call		*c;
+	size_t			 i;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < o->params.n; i++)
+		aws_params_add(&p, "%s", o->params.v[i]);
+	if (page != NULL)
+		aws_params_add(&p, "%s=%s", o->type->page_param, page);
+	c = aws_query(o->aws, o->type->svc, o->name, (const char *const *)p.v,
+	    aws_op_done, o);
+	aws_params_clear(&p);
+	return aws_op_sent(o, c);
+}
+
+int
+aws_op_json(struct aws_op *o, json_t *body)
+{
+	return aws_op_sent(o, aws_json(o->aws, o->type->svc, o->name, body,
+	    aws_op_done, o));
+}
+
+int
+aws_op_rest(struct aws_op *o, const char *method, const char *path,
+    const char *query, const char *body)
+{
+	return aws_op_sent(o, aws_rest(o->aws, o->type->svc, method, path,
+	    query, body, o->name, aws_op_done, o));
+}
+
+void *
+aws_op_started(struct aws_op *o, int rc)
+{
+	if (rc == -1) {
+		log_warnx("%s: %s: cannot start the call", o->type->client,
+		    o->name);
+		aws_op_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+aws_op_next_page(struct aws_op *o, const char *page)
+{
+	char	*msg;
+
+	if (page == NULL)
+		return 0;
+	if (++o->pages >= AWS_OP_MAX_PAGES) {
+		msg = xasprintf("too many pages: the %s does not end",
+		    o->type->page_answer);
+		aws_op_fail(o, "UnexpectedAnswer", msg, 0);
+		free(msg);
+		return -1;
+	}
+	if (aws_op_query(o, page) == -1) {
+		aws_op_fail(o, "LocalError", "cannot ask for the next page",
+		    0);
+		return -1;
+	}
+	return 1;
+}
+
+void
+aws_op_cancel(struct aws_op *o)
+{
+	if (o == NULL || o->delivering)
+		return;
+	/* The release hook frees o. */
+	aws_cancel(o->call);
 }

@@ -6,7 +6,10 @@
  * retried on throttling, 5xx and connection errors with capped exponential
  * backoff and full jitter, and answered with either the parsed body or
  * AWS's error code and message. The service clients (elbv2.c, ecs.c,
- * cloudwatch.c, route53.c, sts.c) build requests and read answers on top.
+ * cloudwatch.c, route53.c, sts.c) build requests and read answers on top,
+ * each call's context built on one struct aws_op: its lifecycle (send,
+ * the next page, deliver, cancel, free) is here, so that a client is its
+ * operations and its parsing, and its errors are struct api_err.
  */
 #ifndef AWS_H
 #define AWS_H
@@ -16,6 +19,8 @@
 
 #include <jansson.h>
 #include <libxml/tree.h>
+
+#include "api.h"
 
 struct event_base;
 struct http;
@@ -120,6 +125,85 @@ void		 aws_cancel(struct aws_call *);
  * aws_free), so the context can be freed.
  */
 void		 aws_call_set_release(struct aws_call *, void (*)(void *));
+
+/* ---- a service client's call ---- */
+
+struct aws_op;
+
+/* What a service client tells lib/aws about its calls: one per client. */
+struct aws_op_type {
+	const char		*client;	/* for log lines: "elbv2" */
+	const struct aws_service *svc;
+	size_t			 size;		/* of the client's context */
+	/* Query paging: the parameter that asks for the next page
+	 * ("Marker") and the answer's element that gives it ("NextMarker"). */
+	const char		*page_param;
+	const char		*page_answer;
+	/*
+	 * A 2xx answer: call the client's callback with the result (or an
+	 * error, through aws_op_fail) and return 0; or return 1 when the op
+	 * goes on with another request (the next page, the next step); or
+	 * return -1 with why set when the answer is not of the expected
+	 * shape: the error "UnexpectedAnswer" is then delivered.
+	 */
+	int	(*answer)(struct aws_op *, const struct aws_result *, char *why,
+		    size_t len);
+	/* Call the client's callback with this error and no result. */
+	void	(*fail)(struct aws_op *, const struct api_err *);
+	/* Free what the context owns beyond its struct aws_op; NULL: none. */
+	void	(*clear)(struct aws_op *);
+};
+
+/*
+ * The first member of every service client's call context. The context
+ * is freed after the client's callback returns, or when the call ends
+ * without one (aws_op_cancel, aws_free).
+ */
+struct aws_op {
+	const struct aws_op_type *type;
+	struct aws		*aws;
+	const char		*name;		/* "DescribeServices" */
+	int			 kind;		/* the client's own */
+	void			*arg;		/* the client's callback's */
+	struct aws_call		*call;		/* in flight; NULL */
+	int			 delivering;	/* its callback is running */
+	struct aws_params	 params;	/* query: kept for the pages */
+	int			 pages;
+};
+
+/* A new context of type->size bytes, zeroed, its struct aws_op filled. */
+void		*aws_op_new(struct aws *, const struct aws_op_type *,
+		    const char *name, int kind, void *arg);
+/* Is v given (not NULL, not empty)? If not, say so: "ecs: OP: no WHAT". */
+int		 aws_op_arg_ok(const struct aws_op_type *, const char *op,
+		    const char *what, const char *v);
+void		 aws_op_free(struct aws_op *);
+/*
+ * Send the op's request: the query parameters in o->params (plus the
+ * type's page_param=page when page is not NULL), a JSON 1.1 body (stolen),
+ * or a REST-XML request (as aws_rest). 0, or -1 when lib/aws refuses.
+ */
+int		 aws_op_query(struct aws_op *, const char *page);
+int		 aws_op_json(struct aws_op *, json_t *body);
+int		 aws_op_rest(struct aws_op *, const char *method,
+		    const char *path, const char *query, const char *body);
+/* After the first send (rc): o, or NULL, o logged and freed, on -1. */
+void		*aws_op_started(struct aws_op *, int rc);
+/*
+ * Ask for the next page of a query operation (page: the answer's
+ * page_answer, NULL when there is none): 1 when it is on its way, 0 when
+ * this was the last, -1 when it cannot be asked for (the error is then
+ * delivered).
+ */
+int		 aws_op_next_page(struct aws_op *, const char *page);
+/* Deliver an error to the client's callback, through type->fail. */
+void		 aws_op_fail(struct aws_op *, const char *code,
+		    const char *message, int status);
+/*
+ * Stop an op; its callback is not called. NULL, or an op whose callback
+ * is running, is a no-op.
+ */
+void		 aws_op_cancel(struct aws_op *);
 
 /* XML helpers for answers: the first element with this local name below
  * node (NULL: the root), depth-first; its text (malloc'd) or NULL. */

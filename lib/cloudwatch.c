@@ -2,10 +2,10 @@
  * cloudwatch: CloudWatch requests built as query parameters and answers
  * read by walking libxml2's tree child by child (a depth-first search
  * would find a result's nested "member" where the list's was meant). A
- * call owns one context: the operation, the callback, the lib/aws call in
- * flight, the parameters (both operations page with NextToken) and what
- * the pages read so far hold; it is freed after the callback, or by
- * lib/aws's release hook when the call ends without one.
+ * call's context is a lib/aws struct aws_op, which owns its lifecycle and
+ * its paging (both operations page with NextToken), with the typed
+ * callback and what the pages read so far hold; this file is the
+ * operations and the parsing.
  */
 #include <errno.h>
 #include <math.h>
@@ -20,9 +20,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* More pages than this is a loop on a bad token, not a big answer. */
-#define CW_MAX_PAGES	100
-
 enum cw_kind {
 	K_METRICS,
 	K_ALARMS,
@@ -30,18 +27,11 @@ enum cw_kind {
 
 /* Query parameters "Name=value", NULL-ended. */
 struct cw_call {
-	struct aws		*aws;
-	const char		*op;
-	enum cw_kind		 kind;
+	struct aws_op		 op;		/* first */
 	union {
 		cw_alb_metrics_cb	 metrics;
 		cw_alarms_cb		 alarms;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
-	struct aws_params		 base;
-	int			 pages;
 	struct cw_alb_metrics	*m;
 	/* DescribeAlarms: the names asked, and the alarms read so far. */
 	char			**names;
@@ -65,20 +55,6 @@ static const char *const cw_ids[CW_NTG][CW_NMETRICS] = {
 	[CW_TG_DROPLET] = { "do_5xx", "do_req", "do_p99" },
 	[CW_TG_ECS] = { "ecs_5xx", "ecs_req", "ecs_p99" },
 };
-
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 /* "2024-05-01T12:00:00Z" for t. */
 static void
@@ -126,7 +102,7 @@ x_result(xmlDoc *doc, char *why, size_t len)
 	size_t	 nl;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	for (c = root->children; c != NULL; c = c->next) {
@@ -137,7 +113,7 @@ x_result(xmlDoc *doc, char *why, size_t len)
 		    "Result") == 0)
 			return c;
 	}
-	why_set(why, len, "%s has no *Result element",
+	api_why(why, len, "%s has no *Result element",
 	    (const char *)root->name);
 	return NULL;
 }
@@ -233,19 +209,19 @@ cw_alb_query_check(const struct cw_alb_query *q, char *why, size_t len)
 	int	i;
 
 	if (q == NULL) {
-		why_set(why, len, "no query");
+		api_why(why, len, "no query");
 		return -1;
 	}
 	if (q->load_balancer == NULL ||
 	    strncmp(q->load_balancer, "app/", 4) != 0 ||
 	    q->load_balancer[4] == '\0') {
-		why_set(why, len, "the LoadBalancer dimension must be "
+		api_why(why, len, "the LoadBalancer dimension must be "
 		    "\"app/NAME/ID\", not \"%s\"",
 		    q->load_balancer != NULL ? q->load_balancer : "");
 		return -1;
 	}
 	if (q->tg[CW_TG_ECS] == NULL) {
-		why_set(why, len, "no ECS target group");
+		api_why(why, len, "no ECS target group");
 		return -1;
 	}
 	for (i = 0; i < CW_NTG; i++) {
@@ -253,19 +229,19 @@ cw_alb_query_check(const struct cw_alb_query *q, char *why, size_t len)
 			continue;
 		if (strncmp(q->tg[i], "targetgroup/", 12) != 0 ||
 		    q->tg[i][12] == '\0') {
-			why_set(why, len, "the TargetGroup dimension must be "
+			api_why(why, len, "the TargetGroup dimension must be "
 			    "\"targetgroup/NAME/ID\", not \"%s\"", q->tg[i]);
 			return -1;
 		}
 	}
 	if (!(q->period == 1 || q->period == 5 || q->period == 10 ||
 	    q->period == 30 || (q->period > 0 && q->period % 60 == 0))) {
-		why_set(why, len, "period %d s: CloudWatch takes 1, 5, 10, 30 "
+		api_why(why, len, "period %d s: CloudWatch takes 1, 5, 10, 30 "
 		    "or a multiple of 60", q->period);
 		return -1;
 	}
 	if (q->start < 0 || q->start >= q->end) {
-		why_set(why, len, "the start time must be before the end "
+		api_why(why, len, "the start time must be before the end "
 		    "time");
 		return -1;
 	}
@@ -338,7 +314,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	int64_t		 when;
 
 	if ((status = aws_xml_child_text(r, "StatusCode")) == NULL) {
-		why_set(why, len, "%s: no StatusCode", s->id);
+		api_why(why, len, "%s: no StatusCode", s->id);
 		return -1;
 	}
 	ts = aws_xml_child(r, "Timestamps");
@@ -348,7 +324,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	AWS_XML_MEMBERS(b, vs)
 		nvs++;
 	if (nts != nvs) {
-		why_set(why, len, "%s: %zu timestamps but %zu values", s->id,
+		api_why(why, len, "%s: %zu timestamps but %zu values", s->id,
 		    nts, nvs);
 		free(status);
 		return -1;
@@ -361,7 +337,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 	    a = aws_xml_member(a->next), b = aws_xml_member(b->next)) {
 		t = aws_xml_content(a);
 		if (iso8601_parse(t, &when) == -1) {
-			why_set(why, len, "%s: bad timestamp \"%s\"", s->id, t);
+			api_why(why, len, "%s: bad timestamp \"%s\"", s->id, t);
 			free(t);
 			goto fail;
 		}
@@ -371,7 +347,7 @@ result_parse(xmlNode *r, struct cw_series *s, char *why, size_t len)
 		v = strtod(t, &end);
 		if (t[0] == '\0' || *end != '\0' || errno != 0 ||
 		    !isfinite(v)) {
-			why_set(why, len, "%s: bad value \"%s\"", s->id, t);
+			api_why(why, len, "%s: bad value \"%s\"", s->id, t);
 			free(t);
 			goto fail;
 		}
@@ -403,13 +379,13 @@ cw_parse_metric_data(xmlDoc *doc, struct cw_alb_metrics *m,
 	if ((res = x_result(doc, why, len)) == NULL)
 		return -1;
 	if ((list = aws_xml_child(res, "MetricDataResults")) == NULL) {
-		why_set(why, len, "%s has no MetricDataResults",
+		api_why(why, len, "%s has no MetricDataResults",
 		    (const char *)res->name);
 		return -1;
 	}
 	AWS_XML_MEMBERS(r, list) {
 		if ((id = aws_xml_child_text(r, "Id")) == NULL) {
-			why_set(why, len, "a MetricDataResult has no Id");
+			api_why(why, len, "a MetricDataResult has no Id");
 			return -1;
 		}
 		s = series_by_id(m, id);
@@ -442,7 +418,7 @@ cw_alb_metrics_finish(struct cw_alb_metrics *m, char *why, size_t len)
 			continue;
 		for (k = 0; k < CW_NMETRICS; k++) {
 			if (m->s[t][k].status == NULL) {
-				why_set(why, len, "no MetricDataResult for %s",
+				api_why(why, len, "no MetricDataResult for %s",
 				    m->s[t][k].id);
 				return -1;
 			}
@@ -492,12 +468,12 @@ alarms_parse_list(xmlNode *list, struct cw_alarms *as, char *why,
 		if ((a->name = aws_xml_child_text(m, "AlarmName")) == NULL ||
 		    a->name[0] == '\0') {
 			free(a->name);
-			why_set(why, len, "an alarm has no AlarmName");
+			api_why(why, len, "an alarm has no AlarmName");
 			return -1;
 		}
 		as->n++;
 		if ((a->state = aws_xml_child_text(m, "StateValue")) == NULL) {
-			why_set(why, len, "%s has no StateValue", a->name);
+			api_why(why, len, "%s has no StateValue", a->name);
 			return -1;
 		}
 		a->st = cw_alarm_state_parse(a->state);
@@ -519,7 +495,7 @@ cw_parse_alarms(xmlDoc *doc, char **next_token, char *why, size_t len)
 	ma = aws_xml_child(res, "MetricAlarms");
 	ca = aws_xml_child(res, "CompositeAlarms");
 	if (ma == NULL && ca == NULL) {
-		why_set(why, len, "%s has neither MetricAlarms nor "
+		api_why(why, len, "%s has neither MetricAlarms nor "
 		    "CompositeAlarms", (const char *)res->name);
 		return NULL;
 	}
@@ -566,135 +542,68 @@ alarms_as_asked(const struct cw_call *c)
 /* ---- calls ---- */
 
 static void
-call_free(struct cw_call *c)
+call_clear(struct aws_op *o)
 {
-	size_t	i;
+	struct cw_call	*c = (struct cw_call *)o;
+	size_t		 i;
 
-	if (c == NULL)
-		return;
-	aws_params_clear(&c->base);
 	cw_alb_metrics_free(c->m);
 	for (i = 0; i < c->nnames; i++)
 		free(c->names[i]);
 	free(c->names);
 	cw_alarms_free(c->found);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct cw_call	*c = (struct cw_call *)o;
 
-static void
-deliver_err(struct cw_call *c, const char *code, const char *message,
-    int status)
-{
-	struct cw_err	 e;
-	char		*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_METRICS:
-		c->cb.metrics(c->arg, NULL, &e);
+		c->cb.metrics(o->arg, NULL, e);
 		break;
 	case K_ALARMS:
-		c->cb.alarms(c->arg, NULL, &e);
+		c->cb.alarms(o->arg, NULL, e);
 		break;
 	}
-	free(text);
 }
 
-static void	call_done(void *, const struct aws_result *);
-
-/* Send c->base (plus NextToken when given); 0, or -1 if aws refused. */
-static int
-call_send(struct cw_call *c, const char *token)
-{
-	struct aws_params	 p;
-	size_t		 i;
-
-	memset(&p, 0, sizeof(p));
-	for (i = 0; i < c->base.n; i++)
-		aws_params_add(&p, "%s", c->base.v[i]);
-	if (token != NULL)
-		aws_params_add(&p, "NextToken=%s", token);
-	c->call = aws_query(c->aws, &aws_cloudwatch, c->op,
-	    (const char *const *)p.v, call_done, c);
-	aws_params_clear(&p);
-	if (c->call == NULL)
-		return -1;
-	aws_call_set_release(c->call, call_release);
-	return 0;
-}
-
-/*
- * Ask for the next page: 1 when it is on its way, 0 when there is none,
- * -1 when it cannot be asked for (the error is then delivered).
- */
+/* Ask for the next page (token: freed here), as aws_op_next_page(). */
 static int
 call_next_page(struct cw_call *c, char *token)
 {
-	if (token == NULL)
-		return 0;
-	if (++c->pages >= CW_MAX_PAGES) {
-		free(token);
-		deliver_err(c, "UnexpectedAnswer", "too many pages: the "
-		    "NextToken does not end", 0);
-		return -1;
-	}
-	if (call_send(c, token) == -1) {
-		free(token);
-		deliver_err(c, "LocalError", "cannot ask for the next page",
-		    0);
-		return -1;
-	}
+	int	rc;
+
+	rc = aws_op_next_page(&c->op, token);
 	free(token);
-	return 1;
+	return rc;
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct cw_call		*c = arg;
+	struct cw_call		*c = (struct cw_call *)o;
 	struct cw_alarms	*as, *asked;
-	char			 why[256], *token = NULL;
+	char			*token = NULL;
 	size_t			 i;
 	int			 rc;
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_METRICS:
 		if (cw_parse_metric_data(res->xml, c->m, &token, why,
-		    sizeof(why)) == -1)
-			goto bad;
-		if ((rc = call_next_page(c, token)) == 1) {
-			c->delivering = 0;
-			return;		/* c goes on */
-		}
-		if (rc == -1)
-			break;
-		if (cw_alb_metrics_finish(c->m, why, sizeof(why)) == -1)
-			goto bad;
-		c->cb.metrics(c->arg, c->m, NULL);
+		    len) == -1)
+			return -1;
+		if ((rc = call_next_page(c, token)) != 0)
+			return rc == 1 ? 1 : 0;	/* goes on, or failed */
+		if (cw_alb_metrics_finish(c->m, why, len) == -1)
+			return -1;
+		c->cb.metrics(o->arg, c->m, NULL);
 		break;
 	case K_ALARMS:
-		if ((as = cw_parse_alarms(res->xml, &token, why,
-		    sizeof(why))) == NULL)
-			goto bad;
+		if ((as = cw_parse_alarms(res->xml, &token, why, len)) == NULL)
+			return -1;
 		/* Move this page's alarms to the ones found so far. */
 		c->found->v = xreallocarray(c->found->v, c->found->n + as->n,
 		    sizeof(*c->found->v));
@@ -702,111 +611,95 @@ call_done(void *arg, const struct aws_result *res)
 			c->found->v[c->found->n++] = as->v[i];
 		as->n = 0;
 		cw_alarms_free(as);
-		if ((rc = call_next_page(c, token)) == 1) {
-			c->delivering = 0;
-			return;
-		}
-		if (rc == -1)
-			break;
+		if ((rc = call_next_page(c, token)) != 0)
+			return rc == 1 ? 1 : 0;
 		asked = alarms_as_asked(c);
-		c->cb.alarms(c->arg, asked, NULL);
+		c->cb.alarms(o->arg, asked, NULL);
 		cw_alarms_free(asked);
 		break;
 	}
-	goto done;
-bad:
-	log_debug("cloudwatch: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
 }
 
-static struct cw_call *
-call_new(struct aws *a, const char *op, enum cw_kind kind, void *arg)
-{
-	struct cw_call	*c;
+static const struct aws_op_type cw_op = {
+	.client = "cloudwatch",
+	.svc = &aws_cloudwatch,
+	.size = sizeof(struct cw_call),
+	.page_param = "NextToken",
+	.page_answer = "NextToken",
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
 
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
-	c->kind = kind;
-	c->arg = arg;
-	return c;
-}
-
-/* Send c (its params in c->base); NULL, c freed, if it cannot start. */
+/* Send c (its params in c->op.params); NULL, c freed, if it cannot start. */
 static struct cw_call *
 call_start(struct cw_call *c)
 {
-	if (call_send(c, NULL) == -1) {
-		log_warnx("cloudwatch: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
-	return c;
+	return aws_op_started(&c->op, aws_op_query(&c->op, NULL));
 }
 
 void
 cw_cancel(struct cw_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct cw_call *
 cw_get_alb_metrics(struct aws *a, const struct cw_alb_query *q,
     cw_alb_metrics_cb cb, void *arg)
 {
-	struct cw_call	*c;
-	char		 why[256], start[32], end[32];
-	int		 t, k, n = 0;
+	struct cw_call		*c;
+	struct aws_params	*p;
+	char			 why[256], start[32], end[32];
+	int			 t, k, n = 0;
 
 	if (cw_alb_query_check(q, why, sizeof(why)) == -1) {
 		log_warnx("cloudwatch: GetMetricData: refused: %s", why);
 		return NULL;
 	}
-	c = call_new(a, "GetMetricData", K_METRICS, arg);
+	c = aws_op_new(a, &cw_op, "GetMetricData", K_METRICS, arg);
 	c->cb.metrics = cb;
 	c->m = cw_alb_metrics_new(q);
+	p = &c->op.params;
 	for (t = 0; t < CW_NTG; t++) {
 		if (q->tg[t] == NULL)
 			continue;
 		for (k = 0; k < CW_NMETRICS; k++) {
 			n++;
-			aws_params_add(&c->base, "MetricDataQueries.member.%d.Id=%s",
+			aws_params_add(p, "MetricDataQueries.member.%d.Id=%s",
 			    n, cw_ids[t][k]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Namespace=AWS/ApplicationELB", n);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.MetricName=%s", n,
 			    cw_metric_names[k]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1."
 			    "Name=TargetGroup", n);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.1.Value=%s",
 			    n, q->tg[t]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2."
 			    "Name=LoadBalancer", n);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Metric.Dimensions.member.2.Value=%s",
 			    n, q->load_balancer);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Period=%d", n, q->period);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "MetricStat.Stat=%s", n, cw_metric_stats[k]);
-			aws_params_add(&c->base, "MetricDataQueries.member.%d."
+			aws_params_add(p, "MetricDataQueries.member.%d."
 			    "ReturnData=true", n);
 		}
 	}
 	iso8601(start, sizeof(start), q->start);
 	iso8601(end, sizeof(end), q->end);
-	aws_params_add(&c->base, "StartTime=%s", start);
-	aws_params_add(&c->base, "EndTime=%s", end);
-	aws_params_add(&c->base, "ScanBy=TimestampDescending");
+	aws_params_add(p, "StartTime=%s", start);
+	aws_params_add(p, "EndTime=%s", end);
+	aws_params_add(p, "ScanBy=TimestampDescending");
 	return call_start(c);
 }
 
@@ -828,19 +721,19 @@ cw_describe_alarms(struct aws *a, const char *const *names, size_t n,
 			    "name %zu is empty", i + 1);
 			return NULL;
 		}
-	c = call_new(a, "DescribeAlarms", K_ALARMS, arg);
+	c = aws_op_new(a, &cw_op, "DescribeAlarms", K_ALARMS, arg);
 	c->cb.alarms = cb;
 	c->found = xcalloc(1, sizeof(*c->found));
 	c->names = xcalloc(n, sizeof(*c->names));
 	for (i = 0; i < n; i++) {
 		c->names[i] = xstrdup(names[i]);
 		c->nnames++;
-		aws_params_add(&c->base, "AlarmNames.member.%zu=%s", i + 1,
+		aws_params_add(&c->op.params, "AlarmNames.member.%zu=%s", i + 1,
 		    names[i]);
 	}
 	/* Without AlarmTypes only metric alarms are described. */
-	aws_params_add(&c->base, "AlarmTypes.member.1=MetricAlarm");
-	aws_params_add(&c->base, "AlarmTypes.member.2=CompositeAlarm");
-	aws_params_add(&c->base, "MaxRecords=100");
+	aws_params_add(&c->op.params, "AlarmTypes.member.1=MetricAlarm");
+	aws_params_add(&c->op.params, "AlarmTypes.member.2=CompositeAlarm");
+	aws_params_add(&c->op.params, "MaxRecords=100");
 	return call_start(c);
 }

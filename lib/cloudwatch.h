@@ -26,25 +26,20 @@
 
 #include <libxml/tree.h>
 
+#include "api.h"
+
 struct aws;
 struct cw_call;
 
 #define CW_MAX_ALARMS	100	/* DescribeAlarms: AlarmNames per call */
 
-/* Why a call failed; valid only during the callback. */
-struct cw_err {
-	const char	*op;		/* "GetMetricData" */
-	/*
-	 * AWS's code ("InvalidParameterValue", "Throttling"), lib/aws's
-	 * local one ("ConnectionError", "ParseError", "CredentialsError"),
-	 * or "UnexpectedAnswer" when the XML lacks what the operation
-	 * returns.
-	 */
-	const char	*code;
-	const char	*message;
-	int		 status;	/* HTTP status; 0: no answer or local */
-	const char	*text;		/* "OP: CODE: MESSAGE", for logs */
-};
+/*
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code
+ * ("InvalidParameterValue", "Throttling"), lib/aws's local one
+ * ("ConnectionError", "ParseError", "CredentialsError"), or
+ * "UnexpectedAnswer" when the XML lacks what the operation returns.
+ */
 
 /* ---- ALB metrics ---- */
 
@@ -132,9 +127,9 @@ struct cw_alarms {
 /* ---- callbacks: exactly one of result and err is not NULL ---- */
 
 typedef void (*cw_alb_metrics_cb)(void *arg, const struct cw_alb_metrics *,
-    const struct cw_err *);
+    const struct api_err *);
 typedef void (*cw_alarms_cb)(void *arg, const struct cw_alarms *,
-    const struct cw_err *);
+    const struct api_err *);
 
 /*
  * Every call below copies its arguments and returns a handle for

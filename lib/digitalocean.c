@@ -4,11 +4,12 @@
  * is spent), then a verdict on the answer: done (a parsed result, "gone",
  * or DigitalOcean's error), the next page of a list, or another attempt
  * after a timer (a backoff with full jitter, or the rate limit's reset).
- * Every request goes out from a timer callback, and user callbacks run
- * only from one event_active'd event per client that delivers finished
- * calls; so do_cancel and do_free may be called from anywhere, and the
- * call whose callback is running (and the client, if freed inside it) is
- * freed by the deliverer when the callback returns. The token lives in
+ * Every request goes out from a timer callback, and the calls live on
+ * lib/api's queue, as AWS's do: user callbacks run only from one
+ * event_active'd event per client that delivers finished calls; so
+ * do_cancel and do_free may be called from anywhere, and the call whose
+ * callback is running (and the client, if freed inside it) is freed by
+ * the deliverer when the callback returns. The token lives in
  * one header string, wiped when the client goes; no log line carries a
  * header or a body.
  */
@@ -58,17 +59,14 @@ enum do_op {
 enum do_call_state {
 	CALL_SLEEP,		/* a timer armed: the next request goes out then */
 	CALL_HTTP,		/* a request in flight */
-	CALL_DONE,		/* on the done list */
-	CALL_DELIVERING,	/* its callback is running */
 };
 
 struct do_call {
-	TAILQ_ENTRY(do_call)	 entry;		/* on c->calls */
-	TAILQ_ENTRY(do_call)	 dentry;	/* on c->done */
+	struct api_call		 base;		/* first: on c->q */
 	struct do_client	*c;
 	enum do_op		 op;
 	const char		*name;		/* "ListDroplets", static */
-	enum do_call_state	 state;
+	enum do_call_state	 state;		/* while live */
 	char			*method;
 	char			*url;		/* this attempt's, or the page's */
 	char			*body;		/* NULL: none */
@@ -96,7 +94,6 @@ struct do_call {
 	struct do_action	*action;
 	int			 flag;		/* gone, or exists */
 };
-TAILQ_HEAD(do_calls, do_call);
 
 struct do_client {
 	struct event_base	*base;
@@ -105,15 +102,11 @@ struct do_client {
 	char			*auth;		/* "Authorization: Bearer ..." */
 	struct do_opts		 opts;
 	char			*ca_file;
-	struct do_calls		 calls;		/* every live call */
-	struct do_calls		 done;		/* to deliver */
-	struct event		*ev_done;
+	struct api_queue	 q;		/* the calls */
 	int64_t			 rl_limit;	/* -1: not known */
 	int64_t			 rl_remaining;	/* -1: not known */
 	int64_t			 rl_reset_ms;	/* unix ms; 0: not known */
 	struct do_stats		 st;
-	int			 busy;		/* a callback is running */
-	int			 dying;		/* do_free() inside it */
 };
 
 static void	do_http_cb(void *, const struct http_response *);
@@ -125,16 +118,6 @@ do_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-do_uniform(int64_t top)
-{
-	if (top <= 0)
-		return 0;
-	if (top >= UINT32_MAX)
-		top = UINT32_MAX - 1;
-	return (int64_t)arc4random_uniform((uint32_t)top + 1);
 }
 
 /* ---- parsers ---- */
@@ -562,12 +545,20 @@ do_call_free(struct do_call *k)
 	free(k);
 }
 
-/* Stop whatever the call waits for and free it; not while delivering. */
 static void
-do_call_drop(struct do_call *k)
+do_call_free_cb(struct api_call *b)
 {
-	struct do_client	*c = k->c;
+	do_call_free((struct do_call *)b);
+}
 
+/* Dropped without its callback: stop what it waits for. */
+static void
+do_call_drop_cb(struct api_call *b, int live)
+{
+	struct do_call	*k = (struct do_call *)b;
+
+	if (!live)
+		return;
 	switch (k->state) {
 	case CALL_SLEEP:
 		evtimer_del(k->ev_timer);
@@ -576,30 +567,13 @@ do_call_drop(struct do_call *k)
 		http_cancel(k->req);
 		k->req = NULL;
 		break;
-	case CALL_DONE:
-		TAILQ_REMOVE(&c->done, k, dentry);
-		break;
-	case CALL_DELIVERING:
-		return;
 	}
-	TAILQ_REMOVE(&c->calls, k, entry);
-	do_call_free(k);
 }
 
 static void
 do_destroy(struct do_client *c)
 {
-	struct do_call	*k;
-
-	while ((k = TAILQ_FIRST(&c->calls)) != NULL) {
-		if (k->state == CALL_DELIVERING) {
-			TAILQ_REMOVE(&c->calls, k, entry);
-			continue;
-		}
-		do_call_drop(k);
-	}
-	if (c->ev_done != NULL)
-		event_free(c->ev_done);
+	api_queue_clear(&c->q);
 	if (c->auth != NULL) {
 		explicit_bzero(c->auth, strlen(c->auth));
 		free(c->auth);
@@ -610,18 +584,21 @@ do_destroy(struct do_client *c)
 }
 
 static void
-do_deliver(struct do_call *k)
+do_destroy_cb(void *owner)
 {
-	struct do_err	 e, *ep = NULL;
+	do_destroy(owner);
+}
+
+static void
+do_deliver_cb(struct api_call *b)
+{
+	struct do_call	*k = (struct do_call *)b;
+	struct api_err	 e, *ep = NULL;
 	char		*text = NULL;
 
 	if (k->failed) {
-		text = xasprintf("%s: %s: %s", k->name, k->code, k->message);
-		e.op = k->name;
-		e.code = k->code;
-		e.message = k->message;
-		e.status = k->status;
-		e.text = text;
+		text = api_err_set(&e, k->name, k->code, k->message,
+		    k->status);
 		ep = &e;
 	}
 	switch (k->op) {
@@ -646,38 +623,20 @@ do_deliver(struct do_call *k)
 	free(text);
 }
 
-static void
-do_deliver_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct do_client	*c = arg;
-	struct do_call		*k;
-
-	while ((k = TAILQ_FIRST(&c->done)) != NULL) {
-		TAILQ_REMOVE(&c->done, k, dentry);
-		k->state = CALL_DELIVERING;
-		c->busy++;
-		do_deliver(k);
-		c->busy--;
-		TAILQ_REMOVE(&c->calls, k, entry);
-		do_call_free(k);
-		if (c->dying) {
-			do_destroy(c);
-			return;
-		}
-	}
-}
+static const struct api_queue_ops do_queue_ops = {
+	.deliver = do_deliver_cb,
+	.drop = do_call_drop_cb,
+	.free = do_call_free_cb,
+	.destroy = do_destroy_cb,
+};
 
 /* The call is over: count it and hand it to the deliverer. */
 static void
 do_finish(struct do_call *k)
 {
-	struct do_client	*c = k->c;
-
 	if (k->failed)
-		c->st.errors++;
-	k->state = CALL_DONE;
-	TAILQ_INSERT_TAIL(&c->done, k, dentry);
-	event_active(c->ev_done, EV_TIMEOUT, 0);
+		k->c->st.errors++;
+	api_call_finish(&k->base);
 }
 
 /* Set the call's error (replacing any); it is not finished here. */
@@ -728,7 +687,7 @@ do_gate_ms(struct do_client *c)
 		c->rl_remaining = c->rl_limit;
 		return 0;
 	}
-	ms = c->rl_reset_ms - now + do_uniform(DO_RATELIMIT_JITTER_MS);
+	ms = c->rl_reset_ms - now + api_uniform(DO_RATELIMIT_JITTER_MS);
 	return ms > c->opts.ratelimit_cap_ms ? c->opts.ratelimit_cap_ms : ms;
 }
 
@@ -782,20 +741,6 @@ do_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	k->gated = 0;
 	do_send(k);
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^(attempts - 1))]. */
-static int64_t
-do_backoff_ms(const struct do_client *c, int attempts)
-{
-	int64_t	top = c->opts.backoff_base_ms;
-	int	i;
-
-	for (i = 1; i < attempts && top < c->opts.backoff_cap_ms; i++)
-		top *= 2;
-	if (top > c->opts.backoff_cap_ms)
-		top = c->opts.backoff_cap_ms;
-	return do_uniform(top);
 }
 
 /* Read the budget headers of an answer. */
@@ -1010,9 +955,11 @@ do_http_cb(void *arg, const struct http_response *resp)
 			c->rl_reset_ms = until;
 			c->rl_remaining = 0;
 		} else
-			ms = do_backoff_ms(c, k->attempts);
+			ms = api_backoff_ms(c->opts.backoff_base_ms,
+			    c->opts.backoff_cap_ms, k->attempts);
 	} else
-		ms = do_backoff_ms(c, k->attempts);
+		ms = api_backoff_ms(c->opts.backoff_base_ms,
+		    c->opts.backoff_cap_ms, k->attempts);
 	do_sleep(k, ms);
 }
 
@@ -1035,7 +982,7 @@ do_call_new(struct do_client *c, enum do_op op, const char *name,
 		do_call_free(k);
 		return NULL;
 	}
-	TAILQ_INSERT_TAIL(&c->calls, k, entry);
+	api_call_add(&c->q, &k->base);
 	c->st.calls++;
 	do_sleep(k, 0);
 	return k;
@@ -1219,20 +1166,14 @@ do_resource_exists(struct do_client *c, enum do_resource r, const char *id,
 void
 do_cancel(struct do_call *k)
 {
-	if (k == NULL)
-		return;
-	do_call_drop(k);
+	if (k != NULL)
+		api_call_drop(&k->base);
 }
 
 size_t
 do_pending(const struct do_client *c)
 {
-	const struct do_call	*k;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(k, &c->calls, entry)
-		n++;
-	return n;
+	return api_queue_len(&c->q);
 }
 
 void
@@ -1312,16 +1253,14 @@ do_new(struct event_base *base, struct http *http, const char *base_url,
 	c = xcalloc(1, sizeof(*c));
 	c->base = base;
 	c->http = http;
-	TAILQ_INIT(&c->calls);
-	TAILQ_INIT(&c->done);
 	c->rl_limit = c->rl_remaining = -1;
+	if (api_queue_init(&c->q, base, &do_queue_ops, c) == -1)
+		goto fail;
 	if ((c->base_url = do_base_url(base_url != NULL ? base_url :
 	    DO_DEFAULT_URL)) == NULL) {
 		log_warnx("digitalocean: %s: not an http(s) URL", base_url);
 		goto fail;
 	}
-	if ((c->ev_done = event_new(base, -1, 0, do_deliver_cb, c)) == NULL)
-		goto fail;
 	c->auth = xasprintf("Authorization: Bearer %s", token);
 	memset(&o, 0, sizeof(o));
 	do_set_opts(c, &o);
@@ -1334,11 +1273,6 @@ fail:
 void
 do_free(struct do_client *c)
 {
-	if (c == NULL)
-		return;
-	if (c->busy) {
-		c->dying = 1;
-		return;
-	}
-	do_destroy(c);
+	if (c != NULL && api_queue_close(&c->q))
+		do_destroy(c);
 }

@@ -29,6 +29,8 @@
 
 #include <jansson.h>
 
+#include "api.h"
+
 struct event_base;
 struct http;
 struct do_client;
@@ -37,21 +39,14 @@ struct do_call;
 #define DO_DEFAULT_URL		"https://api.digitalocean.com"
 #define DO_TOKEN_MAX		1024		/* bytes in a token file */
 
-/* Why a call failed; valid only during the callback. */
-struct do_err {
-	const char	*op;		/* "ListDroplets" */
-	/*
-	 * DigitalOcean's id ("unauthorized", "not_found",
-	 * "too_many_requests", "unprocessable_entity", "server_error"), the
-	 * status as text when the answer had none, or a local code:
-	 * "ConnectionError" (no answer), "UnexpectedAnswer" (not JSON, or
-	 * not the shape the operation returns).
-	 */
-	const char	*code;
-	const char	*message;
-	int		 status;	/* HTTP status; 0: no answer */
-	const char	*text;		/* "OP: CODE: MESSAGE", for logs */
-};
+/*
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is DigitalOcean's id ("unauthorized",
+ * "not_found", "too_many_requests", "unprocessable_entity",
+ * "server_error"), the status as text when the answer had none, or a local
+ * code: "ConnectionError" (no answer), "UnexpectedAnswer" (not JSON, or
+ * not the shape the operation returns).
+ */
 
 struct do_droplet {
 	int64_t		 id;
@@ -123,15 +118,15 @@ struct do_stats {
 /* ---- callbacks: exactly one of result and err is not NULL ---- */
 
 typedef void (*do_droplets_cb)(void *arg, const struct do_droplets *,
-    const struct do_err *);
+    const struct api_err *);
 typedef void (*do_droplet_cb)(void *arg, const struct do_droplet *,
-    const struct do_err *);
+    const struct api_err *);
 typedef void (*do_action_cb)(void *arg, const struct do_action *,
-    const struct do_err *);
+    const struct api_err *);
 /* err NULL: deleted, or gone already (404) when gone is 1. */
-typedef void (*do_delete_cb)(void *arg, int gone, const struct do_err *);
+typedef void (*do_delete_cb)(void *arg, int gone, const struct api_err *);
 /* err NULL: exists is 1 (200) or 0 (404). */
-typedef void (*do_exists_cb)(void *arg, int exists, const struct do_err *);
+typedef void (*do_exists_cb)(void *arg, int exists, const struct api_err *);
 
 /*
  * A client of the API at base_url (NULL: DO_DEFAULT_URL; "http(s)://host

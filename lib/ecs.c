@@ -2,11 +2,10 @@
  * ecs: ECS requests built as jansson objects and answers read field by
  * field, each field's type checked before it is used (a number where a
  * string was meant is an UnexpectedAnswer, not a NULL dereference). A
- * call owns one context: the operation, the callback, the lib/aws call in
- * flight and, for the two-step writer switch (DescribeTaskDefinition,
- * then RegisterTaskDefinition), the container, name and value to set; it
- * is freed after the callback, or by lib/aws's release hook when the call
- * ends without one.
+ * call's context is a lib/aws struct aws_op, which owns its lifecycle,
+ * with the typed callback and, for the two-step writer switch
+ * (DescribeTaskDefinition, then RegisterTaskDefinition), the container,
+ * name and value to set; this file is the operations and the parsing.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -29,16 +28,11 @@ enum ecs_kind {
 };
 
 struct ecs_call {
-	struct aws		*aws;
-	const char		*op;
-	enum ecs_kind		 kind;
+	struct aws_op		 op;		/* first */
 	union {
 		ecs_service_cb	 service;
 		ecs_task_def_cb	 task_def;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
 	/* K_REGISTER */
 	char			*container;	/* NULL: every container */
 	char			*name;
@@ -53,20 +47,6 @@ static const char *const ecs_registrable[] = {
 	"proxyConfiguration", "inferenceAccelerators", "ephemeralStorage",
 	"runtimePlatform", "enableFaultInjection", NULL
 };
-
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- JSON fields ---- */
 
@@ -209,22 +189,22 @@ deployment_parse(const json_t *o, struct ecs_deployment *d, char *why,
     size_t len)
 {
 	if (!json_is_object(o)) {
-		why_set(why, len, "a deployment is not an object");
+		api_why(why, len, "a deployment is not an object");
 		return -1;
 	}
 	if (j_str(o, "id", &d->id) == -1 || d->id == NULL) {
-		why_set(why, len, "a deployment has no id");
+		api_why(why, len, "a deployment has no id");
 		return -1;
 	}
 	if (j_str(o, "status", &d->status) == -1 || d->status == NULL) {
-		why_set(why, len, "deployment %s has no status", d->id);
+		api_why(why, len, "deployment %s has no status", d->id);
 		return -1;
 	}
 	d->primary = strcmp(d->status, "PRIMARY") == 0;
 	if (j_str(o, "taskDefinition", &d->task_definition) == -1 ||
 	    j_str(o, "rolloutState", &d->rollout_state) == -1 ||
 	    j_str(o, "rolloutStateReason", &d->rollout_state_reason) == -1) {
-		why_set(why, len, "deployment %s: a field is not a string",
+		api_why(why, len, "deployment %s: a field is not a string",
 		    d->id);
 		return -1;
 	}
@@ -233,7 +213,7 @@ deployment_parse(const json_t *o, struct ecs_deployment *d, char *why,
 	    j_int(o, "runningCount", 0, INT_MAX, &d->running) == -1 ||
 	    j_int(o, "pendingCount", 0, INT_MAX, &d->pending) == -1 ||
 	    j_int(o, "failedTasks", 0, INT_MAX, &d->failed_tasks) == -1) {
-		why_set(why, len, "deployment %s: bad task count", d->id);
+		api_why(why, len, "deployment %s: bad task count", d->id);
 		return -1;
 	}
 	return 0;
@@ -248,7 +228,7 @@ lb_parse(const json_t *o, struct ecs_load_balancer *lb, char *why,
 	    j_str(o, "loadBalancerName", &lb->load_balancer_name) == -1 ||
 	    j_str(o, "containerName", &lb->container_name) == -1 ||
 	    j_int(o, "containerPort", 0, 65535, &lb->container_port) == -1) {
-		why_set(why, len, "a load balancer has an unexpected shape");
+		api_why(why, len, "a load balancer has an unexpected shape");
 		return -1;
 	}
 	return 0;
@@ -261,7 +241,7 @@ event_parse(const json_t *o, struct ecs_event *e, char *why, size_t len)
 
 	if (!json_is_object(o) || j_str(o, "id", &e->id) == -1 ||
 	    j_str(o, "message", &e->message) == -1 || e->message == NULL) {
-		why_set(why, len, "an event has an unexpected shape");
+		api_why(why, len, "an event has an unexpected shape");
 		return -1;
 	}
 	/* A timestamp: epoch seconds with a fraction. */
@@ -280,50 +260,50 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 	int			 bad = 0;
 
 	if (!json_is_object(o)) {
-		why_set(why, len, "the service is not an object");
+		api_why(why, len, "the service is not an object");
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
 	if (j_str(o, "serviceArn", &s->arn) == -1 || s->arn == NULL) {
-		why_set(why, len, "the service has no serviceArn");
+		api_why(why, len, "the service has no serviceArn");
 		goto fail;
 	}
 	if (j_str(o, "serviceName", &s->name) == -1 ||
 	    j_str(o, "clusterArn", &s->cluster_arn) == -1 ||
 	    j_str(o, "status", &s->status) == -1 ||
 	    j_str(o, "taskDefinition", &s->task_definition) == -1) {
-		why_set(why, len, "%s: a field is not a string", s->arn);
+		api_why(why, len, "%s: a field is not a string", s->arn);
 		goto fail;
 	}
 	if (j_int(o, "desiredCount", 0, INT_MAX, &s->desired_count) == -1) {
-		why_set(why, len, "%s: desiredCount is not a count", s->arn);
+		api_why(why, len, "%s: desiredCount is not a count", s->arn);
 		goto fail;
 	}
 	if (j_int(o, "runningCount", 0, INT_MAX, &s->running_count) == -1) {
-		why_set(why, len, "%s: runningCount is not a count", s->arn);
+		api_why(why, len, "%s: runningCount is not a count", s->arn);
 		goto fail;
 	}
 	if (j_int(o, "pendingCount", 0, INT_MAX, &s->pending_count) == -1) {
-		why_set(why, len, "%s: pendingCount is not a count", s->arn);
+		api_why(why, len, "%s: pendingCount is not a count", s->arn);
 		goto fail;
 	}
 	if ((dc = json_object_get(o, "deploymentController")) != NULL &&
 	    !json_is_null(dc) && (!json_is_object(dc) ||
 	    j_str(dc, "type", &s->controller) == -1)) {
-		why_set(why, len, "%s: bad deploymentController", s->arn);
+		api_why(why, len, "%s: bad deploymentController", s->arn);
 		goto fail;
 	}
 	s->ctrl = ecs_controller_parse(s->controller);
 	if ((dc = json_object_get(o, "deploymentConfiguration")) != NULL &&
 	    !json_is_null(dc) && (!json_is_object(dc) ||
 	    j_str(dc, "strategy", &s->strategy) == -1)) {
-		why_set(why, len, "%s: bad deploymentConfiguration", s->arn);
+		api_why(why, len, "%s: bad deploymentConfiguration", s->arn);
 		goto fail;
 	}
 
 	a = j_array(o, "deployments", &bad);
 	if (bad) {
-		why_set(why, len, "%s: deployments is not a list", s->arn);
+		api_why(why, len, "%s: deployments is not a list", s->arn);
 		goto fail;
 	}
 	if (a != NULL) {
@@ -338,7 +318,7 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 	}
 	a = j_array(o, "loadBalancers", &bad);
 	if (bad) {
-		why_set(why, len, "%s: loadBalancers is not a list", s->arn);
+		api_why(why, len, "%s: loadBalancers is not a list", s->arn);
 		goto fail;
 	}
 	if (a != NULL) {
@@ -351,7 +331,7 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 	}
 	a = j_array(o, "events", &bad);
 	if (bad) {
-		why_set(why, len, "%s: events is not a list", s->arn);
+		api_why(why, len, "%s: events is not a list", s->arn);
 		goto fail;
 	}
 	if (a != NULL) {
@@ -381,19 +361,19 @@ ecs_parse_describe_services(const json_t *ans, char **reason, char *why,
 	if (reason != NULL)
 		*reason = NULL;
 	if (!json_is_object(ans)) {
-		why_set(why, len, "the answer is not an object");
+		api_why(why, len, "the answer is not an object");
 		return NULL;
 	}
 	svcs = j_array(ans, "services", &bad);
 	fails = j_array(ans, "failures", &bad);
 	if (bad) {
-		why_set(why, len, "services or failures is not a list");
+		api_why(why, len, "services or failures is not a list");
 		return NULL;
 	}
 	if (json_array_size(svcs) > 0)
 		return ecs_parse_service(json_array_get(svcs, 0), why, len);
 	if (json_array_size(fails) == 0) {
-		why_set(why, len, "neither a service nor a failure in the "
+		api_why(why, len, "neither a service nor a failure in the "
 		    "answer");
 		return NULL;
 	}
@@ -401,12 +381,12 @@ ecs_parse_describe_services(const json_t *ans, char **reason, char *why,
 	if (!json_is_object(f) || j_str(f, "reason", &r) == -1 ||
 	    r == NULL || j_str(f, "arn", &arn) == -1 ||
 	    j_str(f, "detail", &detail) == -1) {
-		why_set(why, len, "a failure has an unexpected shape");
+		api_why(why, len, "a failure has an unexpected shape");
 		free(r);
 		free(arn);
 		return NULL;
 	}
-	why_set(why, len, "%s%s%s%s", arn != NULL ? arn : "the service",
+	api_why(why, len, "%s%s%s%s", arn != NULL ? arn : "the service",
 	    detail != NULL ? " (" : "", detail != NULL ? detail : "",
 	    detail != NULL ? ")" : "");
 	if (reason != NULL)
@@ -448,14 +428,14 @@ containers_of(const json_t *td, char *why, size_t len)
 
 	if ((a = json_object_get(td, "containerDefinitions")) == NULL ||
 	    !json_is_array(a) || json_array_size(a) == 0) {
-		why_set(why, len, "the task definition has no "
+		api_why(why, len, "the task definition has no "
 		    "containerDefinitions");
 		return NULL;
 	}
 	json_array_foreach(a, i, c) {
 		if (!json_is_object(c) ||
 		    !json_is_string(json_object_get(c, "name"))) {
-			why_set(why, len, "container %zu has no name", i);
+			api_why(why, len, "container %zu has no name", i);
 			return NULL;
 		}
 	}
@@ -471,12 +451,12 @@ ecs_parse_task_definition(const json_t *ans, char *why, size_t len)
 
 	if (!json_is_object(ans) || (td = json_object_get(ans,
 	    "taskDefinition")) == NULL || !json_is_object(td)) {
-		why_set(why, len, "no taskDefinition in the answer");
+		api_why(why, len, "no taskDefinition in the answer");
 		return NULL;
 	}
 	t = xcalloc(1, sizeof(*t));
 	if (j_str(td, "taskDefinitionArn", &t->arn) == -1 || t->arn == NULL) {
-		why_set(why, len, "the task definition has no "
+		api_why(why, len, "the task definition has no "
 		    "taskDefinitionArn");
 		goto fail;
 	}
@@ -484,7 +464,7 @@ ecs_parse_task_definition(const json_t *ans, char *why, size_t len)
 	    j_str(td, "status", &t->status) == -1 ||
 	    j_int(td, "revision", 1, INT_MAX, &t->revision) == -1 ||
 	    t->revision == 0) {
-		why_set(why, len, "%s: no family or revision", t->arn);
+		api_why(why, len, "%s: no family or revision", t->arn);
 		goto fail;
 	}
 	if ((cs = containers_of(td, why, len)) == NULL)
@@ -618,19 +598,19 @@ ecs_register_body(const json_t *td, const json_t *tags,
 	*code = "InvalidArgument";
 	if (name == NULL || name[0] == '\0' || !utf8_ok(name) ||
 	    !utf8_ok(value)) {
-		why_set(why, len, "no variable name or value, or one not "
+		api_why(why, len, "no variable name or value, or one not "
 		    "UTF-8");
 		return NULL;
 	}
 	*code = "UnexpectedAnswer";
 	if (!json_is_object(td)) {
-		why_set(why, len, "the task definition is not an object");
+		api_why(why, len, "the task definition is not an object");
 		return NULL;
 	}
 	if (!json_is_string(json_object_get(td, "family")) ||
 	    containers_of(td, why, len) == NULL) {
 		if (!json_is_string(json_object_get(td, "family")))
-			why_set(why, len, "the task definition has no family");
+			api_why(why, len, "the task definition has no family");
 		return NULL;
 	}
 	if ((body = json_object()) == NULL)
@@ -649,19 +629,19 @@ ecs_register_body(const json_t *td, const json_t *tags,
 		hit++;
 		if (container_has_secret(c, name)) {
 			*code = "SecretConflict";
-			why_set(why, len, "container %s has a secret named %s",
+			api_why(why, len, "container %s has a secret named %s",
 			    cname, name);
 			goto fail;
 		}
 		if (container_setenv(c, name, value) == -1) {
-			why_set(why, len, "container %s: environment has an "
+			api_why(why, len, "container %s: environment has an "
 			    "unexpected shape", cname);
 			goto fail;
 		}
 	}
 	if (hit == 0) {
 		*code = "ContainerNotFound";
-		why_set(why, len, "no container %s in %s", container,
+		api_why(why, len, "no container %s in %s", container,
 		    json_string_value(json_object_get(td, "family")));
 		goto fail;
 	}
@@ -672,7 +652,7 @@ ecs_register_body(const json_t *td, const json_t *tags,
 			if (!json_is_object(t) || (k = json_object_get(t,
 			    "key")) == NULL || !json_is_string(k)) {
 				json_decref(tg);
-				why_set(why, len, "a tag has no key");
+				api_why(why, len, "a tag has no key");
 				goto fail;
 			}
 			if (strncmp(json_string_value(k), "aws:", 4) != 0)
@@ -709,12 +689,12 @@ ecs_deployment_complete(const struct ecs_service *s, char *why, size_t len)
 	const struct ecs_deployment	*d, *p;
 
 	if (s->ndeployments == 0) {
-		why_set(why, len, "%s has no deployment", s->arn);
+		api_why(why, len, "%s has no deployment", s->arn);
 		return 0;
 	}
 	if (s->ndeployments > 1) {
 		p = ecs_primary_deployment(s);
-		why_set(why, len, "%zu deployments: the primary's rollout is "
+		api_why(why, len, "%zu deployments: the primary's rollout is "
 		    "%s (%d of %d running)", s->ndeployments,
 		    p != NULL && p->rollout_state != NULL ? p->rollout_state :
 		    "under way", p != NULL ? p->running : 0,
@@ -723,7 +703,7 @@ ecs_deployment_complete(const struct ecs_service *s, char *why, size_t len)
 	}
 	d = &s->deployments[0];
 	if (!d->primary) {
-		why_set(why, len, "the only deployment, %s, is %s, not "
+		api_why(why, len, "the only deployment, %s, is %s, not "
 		    "PRIMARY", d->id, d->status);
 		return 0;
 	}
@@ -733,16 +713,16 @@ ecs_deployment_complete(const struct ecs_service *s, char *why, size_t len)
 	case ECS_RO_NONE:
 		if (d->running == d->desired)
 			return 1;
-		why_set(why, len, "deployment %s: %d of %d tasks running",
+		api_why(why, len, "deployment %s: %d of %d tasks running",
 		    d->id, d->running, d->desired);
 		return 0;
 	case ECS_RO_FAILED:
-		why_set(why, len, "deployment %s FAILED: %s", d->id,
+		api_why(why, len, "deployment %s FAILED: %s", d->id,
 		    d->rollout_state_reason != NULL ?
 		    d->rollout_state_reason : "no reason given");
 		return 0;
 	default:
-		why_set(why, len, "deployment %s is %s: %d of %d tasks "
+		api_why(why, len, "deployment %s is %s: %d of %d tasks "
 		    "running%s%s", d->id, d->rollout_state, d->running,
 		    d->desired, d->rollout_state_reason != NULL ? ": " : "",
 		    d->rollout_state_reason != NULL ?
@@ -765,7 +745,7 @@ ecs_deployment_failed(const struct ecs_service *s, const char *task_def,
 		if (task_def != NULL && (d->task_definition == NULL ||
 		    strcmp(d->task_definition, task_def) != 0))
 			continue;
-		why_set(why, len, "deployment %s of %s FAILED: %s", d->id,
+		api_why(why, len, "deployment %s of %s FAILED: %s", d->id,
 		    d->task_definition != NULL ? d->task_definition : "?",
 		    d->rollout_state_reason != NULL ?
 		    d->rollout_state_reason : "no reason given");
@@ -778,12 +758,12 @@ int
 ecs_rolling_controller(const struct ecs_service *s, char *why, size_t len)
 {
 	if (s->ctrl != ECS_CTRL_NONE && s->ctrl != ECS_CTRL_ECS) {
-		why_set(why, len, "%s uses the %s deployment controller, not "
+		api_why(why, len, "%s uses the %s deployment controller, not "
 		    "ECS's rolling update", s->arn, s->controller);
 		return 0;
 	}
 	if (s->strategy != NULL && strcmp(s->strategy, "ROLLING") != 0) {
-		why_set(why, len, "%s uses ECS's %s deployment strategy, "
+		api_why(why, len, "%s uses ECS's %s deployment strategy, "
 		    "which shifts listener weights itself", s->arn,
 		    s->strategy);
 		return 0;
@@ -794,60 +774,30 @@ ecs_rolling_controller(const struct ecs_service *s, char *why, size_t len)
 /* ---- calls ---- */
 
 static void
-call_free(struct ecs_call *c)
+call_clear(struct aws_op *o)
 {
-	if (c == NULL)
-		return;
+	struct ecs_call	*c = (struct ecs_call *)o;
+
 	free(c->container);
 	free(c->name);
 	free(c->value);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct ecs_call	*c = (struct ecs_call *)o;
 
-static void
-deliver_err(struct ecs_call *c, const char *code, const char *message,
-    int status)
-{
-	struct ecs_err	 e;
-	char		*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_SERVICES:
 	case K_SERVICE:
-		c->cb.service(c->arg, NULL, &e);
+		c->cb.service(o->arg, NULL, e);
 		break;
 	case K_TASK_DEF:
 	case K_REGISTER:
-		c->cb.task_def(c->arg, NULL, &e);
+		c->cb.task_def(o->arg, NULL, e);
 		break;
 	}
-	free(text);
-}
-
-static void	call_done(void *, const struct aws_result *);
-
-/* Send body (stolen) as c->op; 0, or -1 if aws refused. */
-static int
-call_send(struct ecs_call *c, json_t *body)
-{
-	if ((c->call = aws_json(c->aws, &aws_ecs, c->op, body, call_done,
-	    c)) == NULL)
-		return -1;
-	aws_call_set_release(c->call, call_release);
-	return 0;
 }
 
 /*
@@ -864,100 +814,88 @@ register_next(struct ecs_call *c, const json_t *ans, int status)
 	char			 why[256];
 
 	if ((t = ecs_parse_task_definition(ans, why, sizeof(why))) == NULL) {
-		log_debug("ecs: %s: unexpected answer: %s", c->op, why);
-		deliver_err(c, "UnexpectedAnswer", why, status);
+		log_debug("ecs: %s: unexpected answer: %s", c->op.name, why);
+		aws_op_fail(&c->op, "UnexpectedAnswer", why, status);
 		return 0;
 	}
-	c->op = "RegisterTaskDefinition";
+	c->op.name = "RegisterTaskDefinition";
 	body = ecs_register_body(t->json, t->tags, c->container, c->name,
 	    c->value, &code, why, sizeof(why));
 	if (body == NULL) {
-		log_warnx("ecs: %s: cannot copy %s: %s", c->op, t->arn, why);
+		log_warnx("ecs: %s: cannot copy %s: %s", c->op.name, t->arn,
+		    why);
 		ecs_task_def_free(t);
-		deliver_err(c, code, why, 0);
+		aws_op_fail(&c->op, code, why, 0);
 		return 0;
 	}
 	log_info("ecs: %s: registering a copy of %s with %s set in %s",
-	    c->op, t->arn, c->name, c->container != NULL ? c->container :
+	    c->op.name, t->arn, c->name, c->container != NULL ? c->container :
 	    "every container");
 	ecs_task_def_free(t);
-	c->kind = K_TASK_DEF;
-	if (call_send(c, body) == -1) {
-		c->kind = K_REGISTER;
-		deliver_err(c, "LocalError", "cannot start the call", 0);
+	c->op.kind = K_TASK_DEF;
+	if (aws_op_json(&c->op, body) == -1) {
+		c->op.kind = K_REGISTER;
+		aws_op_fail(&c->op, "LocalError", "cannot start the call", 0);
 		return 0;
 	}
 	return 1;
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct ecs_call		*c = arg;
+	struct ecs_call		*c = (struct ecs_call *)o;
 	struct ecs_service	*s;
 	struct ecs_task_def	*t;
-	char			 why[256], *reason = NULL;
+	char			*reason = NULL;
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_SERVICES:
 		if ((s = ecs_parse_describe_services(res->json, &reason, why,
-		    sizeof(why))) == NULL) {
+		    len)) == NULL) {
 			if (reason == NULL)
-				goto bad;
-			deliver_err(c, reason, why, res->status);
+				return -1;
+			aws_op_fail(o, reason, why, res->status);
 			free(reason);
 			break;
 		}
-		c->cb.service(c->arg, s, NULL);
+		c->cb.service(o->arg, s, NULL);
 		ecs_service_free(s);
 		break;
 	case K_SERVICE:
 		if ((s = ecs_parse_service(json_object_get(res->json,
-		    "service"), why, sizeof(why))) == NULL)
-			goto bad;
-		c->cb.service(c->arg, s, NULL);
+		    "service"), why, len)) == NULL)
+			return -1;
+		c->cb.service(o->arg, s, NULL);
 		ecs_service_free(s);
 		break;
 	case K_TASK_DEF:
 		if ((t = ecs_parse_task_definition(res->json, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.task_def(c->arg, t, NULL);
+		    len)) == NULL)
+			return -1;
+		c->cb.task_def(o->arg, t, NULL);
 		ecs_task_def_free(t);
 		break;
 	case K_REGISTER:
-		if (register_next(c, res->json, res->status) == 1) {
-			c->delivering = 0;
-			return;		/* c goes on */
-		}
-		break;
+		return register_next(c, res->json, res->status);
 	}
-	goto done;
-bad:
-	log_debug("ecs: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
 }
 
-static struct ecs_call *
-call_new(struct aws *a, const char *op, enum ecs_kind kind, void *arg)
-{
-	struct ecs_call	*c;
+static const struct aws_op_type ecs_op = {
+	.client = "ecs",
+	.svc = &aws_ecs,
+	.size = sizeof(struct ecs_call),
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
 
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
-	c->kind = kind;
-	c->arg = arg;
-	return c;
+static int
+arg_ok(const char *op, const char *what, const char *v)
+{
+	return aws_op_arg_ok(&ecs_op, op, what, v);
 }
 
 /*
@@ -969,35 +907,18 @@ call_start(struct ecs_call *c, json_t *body)
 {
 	if (body == NULL) {
 		log_warnx("ecs: %s: refused: an argument is not UTF-8",
-		    c->op);
-		call_free(c);
+		    c->op.name);
+		aws_op_free(&c->op);
 		return NULL;
 	}
-	if (call_send(c, body) == -1) {
-		log_warnx("ecs: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
-	return c;
-}
-
-static int
-arg_ok(const char *op, const char *what, const char *v)
-{
-	if (v == NULL || v[0] == '\0') {
-		log_warnx("ecs: %s: no %s", op, what);
-		return 0;
-	}
-	return 1;
+	return aws_op_started(&c->op, aws_op_json(&c->op, body));
 }
 
 void
 ecs_cancel(struct ecs_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct ecs_call *
@@ -1009,7 +930,7 @@ ecs_describe_service(struct aws *a, const char *cluster, const char *service,
 	if (!arg_ok("DescribeServices", "cluster", cluster) ||
 	    !arg_ok("DescribeServices", "service", service))
 		return NULL;
-	c = call_new(a, "DescribeServices", K_SERVICES, arg);
+	c = aws_op_new(a, &ecs_op, "DescribeServices", K_SERVICES, arg);
 	c->cb.service = cb;
 	return call_start(c, json_pack("{s:s, s:[s]}", "cluster", cluster,
 	    "services", service));
@@ -1029,7 +950,7 @@ ecs_update_desired(struct aws *a, const char *cluster, const char *service,
 		    service, count);
 		return NULL;
 	}
-	c = call_new(a, "UpdateService", K_SERVICE, arg);
+	c = aws_op_new(a, &ecs_op, "UpdateService", K_SERVICE, arg);
 	c->cb.service = cb;
 	return call_start(c, json_pack("{s:s, s:s, s:i}", "cluster", cluster,
 	    "service", service, "desiredCount", count));
@@ -1046,7 +967,7 @@ ecs_update_service_task_definition(struct aws *a, const char *cluster,
 	    !arg_ok("UpdateService", "service", service) ||
 	    !arg_ok("UpdateService", "task definition", task_def))
 		return NULL;
-	c = call_new(a, "UpdateService", K_SERVICE, arg);
+	c = aws_op_new(a, &ecs_op, "UpdateService", K_SERVICE, arg);
 	c->cb.service = cb;
 	return call_start(c, json_pack("{s:s, s:s, s:s, s:b}", "cluster",
 	    cluster, "service", service, "taskDefinition", task_def,
@@ -1061,7 +982,7 @@ ecs_describe_task_definition(struct aws *a, const char *task_def,
 
 	if (!arg_ok("DescribeTaskDefinition", "task definition", task_def))
 		return NULL;
-	c = call_new(a, "DescribeTaskDefinition", K_TASK_DEF, arg);
+	c = aws_op_new(a, &ecs_op, "DescribeTaskDefinition", K_TASK_DEF, arg);
 	c->cb.task_def = cb;
 	return call_start(c, json_pack("{s:s, s:[s]}", "taskDefinition",
 	    task_def, "include", "TAGS"));
@@ -1087,7 +1008,7 @@ ecs_register_with_env(struct aws *a, const char *task_def,
 		    "argument not UTF-8");
 		return NULL;
 	}
-	c = call_new(a, "DescribeTaskDefinition", K_REGISTER, arg);
+	c = aws_op_new(a, &ecs_op, "DescribeTaskDefinition", K_REGISTER, arg);
 	c->cb.task_def = cb;
 	c->container = container != NULL ? xstrdup(container) : NULL;
 	c->name = xstrdup(name);

@@ -26,28 +26,24 @@
 
 #include <jansson.h>
 
+#include "api.h"
+
 struct aws;
 struct ecs_call;
 
 /* The newest service events kept by ecs_parse_service(). */
 #define ECS_MAX_EVENTS	5
 
-/* Why a call failed; valid only during the callback. */
-struct ecs_err {
-	const char	*op;		/* "DescribeServices" */
-	/*
-	 * AWS's code ("ClusterNotFoundException", "ThrottlingException"),
-	 * the reason of a DescribeServices failure ("MISSING"), lib/aws's
-	 * local one ("ConnectionError", "ParseError", "CredentialsError"),
-	 * "UnexpectedAnswer" when the JSON lacks what the operation returns,
-	 * or, from ecs_register_with_env(), "ContainerNotFound" and
-	 * "SecretConflict" (see ecs_register_body()).
-	 */
-	const char	*code;
-	const char	*message;
-	int		 status;	/* HTTP status; 0: no answer or local */
-	const char	*text;		/* "OP: CODE: MESSAGE", for logs */
-};
+/*
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code
+ * ("ClusterNotFoundException", "ThrottlingException"), the reason of a
+ * DescribeServices failure ("MISSING"), lib/aws's local one
+ * ("ConnectionError", "ParseError", "CredentialsError"),
+ * "UnexpectedAnswer" when the JSON lacks what the operation returns, or,
+ * from ecs_register_with_env(), "ContainerNotFound" and "SecretConflict"
+ * (see ecs_register_body()).
+ */
 
 /* deploymentController.type */
 enum ecs_controller {
@@ -126,9 +122,9 @@ struct ecs_task_def {
 /* ---- callbacks: exactly one of result and err is not NULL ---- */
 
 typedef void (*ecs_service_cb)(void *arg, const struct ecs_service *,
-    const struct ecs_err *);
+    const struct api_err *);
 typedef void (*ecs_task_def_cb)(void *arg, const struct ecs_task_def *,
-    const struct ecs_err *);
+    const struct api_err *);
 
 /*
  * Every call below copies its arguments and returns a handle for

@@ -1,11 +1,11 @@
 /*
  * elbv2: ELBv2 requests built as query parameters and answers read by
  * walking libxml2's tree child by child (a depth-first search would find
- * a rule's nested "member" where a list's was meant). A call owns one
- * context: the operation, the callback, the lib/aws call in flight and,
- * for the paged operations (DescribeTargetGroups, DescribeRules), the
- * parameters and the pages read so far; it is freed after the callback,
- * or by lib/aws's release hook when the call ends without one.
+ * a rule's nested "member" where a list's was meant). A call's context is
+ * a lib/aws struct aws_op, which owns its lifecycle and its paging
+ * (Marker), with the typed callback and, for the paged operations
+ * (DescribeTargetGroups, DescribeRules), the pages read so far; this file
+ * is the operations and the parsing.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,9 +18,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* More pages than this is a loop on a bad marker, not a big listener. */
-#define ELBV2_MAX_PAGES	100
-
 enum elbv2_kind {
 	K_LISTENER,
 	K_TGS,
@@ -30,11 +27,8 @@ enum elbv2_kind {
 	K_DONE,
 };
 
-/* Query parameters "Name=value", NULL-ended. */
 struct elbv2_call {
-	struct aws		*aws;
-	const char		*op;
-	enum elbv2_kind		 kind;
+	struct aws_op		 op;		/* first */
 	union {
 		elbv2_listener_cb	 listener;
 		elbv2_target_groups_cb	 tgs;
@@ -43,35 +37,10 @@ struct elbv2_call {
 		elbv2_rule_cb		 rule;
 		elbv2_done_cb		 done;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
-	/* Paged operations. */
-	struct aws_params		 base;
-	int			 pages;
+	/* Paged operations: the pages read so far. */
 	struct elbv2_target_groups	*tgs;
 	struct elbv2_rules		*rules;
 };
-
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
-static const char *const *
-params_list(const struct aws_params *p)
-{
-	return (const char *const *)p->v;
-}
 
 /* ---- XML: direct children by local name ---- */
 
@@ -125,7 +94,7 @@ x_result_list(xmlDoc *doc, const char *list, char *why, size_t len)
 	size_t	 nl;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	for (c = root->children; c != NULL; c = c->next) {
@@ -137,12 +106,12 @@ x_result_list(xmlDoc *doc, const char *list, char *why, size_t len)
 			break;
 	}
 	if (c == NULL) {
-		why_set(why, len, "%s has no *Result element",
+		api_why(why, len, "%s has no *Result element",
 		    (const char *)root->name);
 		return NULL;
 	}
 	if ((l = aws_xml_child(c, list)) == NULL) {
-		why_set(why, len, "%s has no %s", (const char *)c->name,
+		api_why(why, len, "%s has no %s", (const char *)c->name,
 		    list);
 		return NULL;
 	}
@@ -199,13 +168,13 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		if ((arn = aws_xml_child_text(m, "TargetGroupArn")) == NULL ||
 		    arn[0] == '\0') {
 			free(arn);
-			why_set(why, len, "a forward target group has no "
+			api_why(why, len, "a forward target group has no "
 			    "TargetGroupArn");
 			goto fail;
 		}
 		w = 1;
 		if ((rc = x_int(m, "Weight", 0, ELBV2_MAX_WEIGHT, &w)) == -1) {
-			why_set(why, len, "%s: bad Weight", arn);
+			api_why(why, len, "%s: bad Weight", arn);
 			free(arn);
 			goto fail;
 		}
@@ -218,7 +187,7 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		arn = aws_xml_child_text(action, "TargetGroupArn");
 		if (arn == NULL || arn[0] == '\0') {
 			free(arn);
-			why_set(why, len, "a forward action has neither "
+			api_why(why, len, "a forward action has neither "
 			    "ForwardConfig.TargetGroups nor TargetGroupArn");
 			goto fail;
 		}
@@ -231,7 +200,7 @@ forward_parse(xmlNode *action, struct elbv2_forward *f, char *why,
 		if (x_bool(st, "Enabled", &f->stickiness.enabled) == -1 ||
 		    x_int(st, "DurationSeconds", 0, ELBV2_MAX_STICKY_S,
 		    &f->stickiness.duration_seconds) == -1) {
-			why_set(why, len, "bad TargetGroupStickinessConfig");
+			api_why(why, len, "bad TargetGroupStickinessConfig");
 			goto fail;
 		}
 	}
@@ -257,7 +226,7 @@ actions_parse(xmlNode *list, size_t *nactions, char **type, int *is_forward,
 		(*nactions)++;
 		last = m;
 		if ((t = aws_xml_child_text(m, "Type")) == NULL) {
-			why_set(why, len, "an action has no Type");
+			api_why(why, len, "an action has no Type");
 			return -1;
 		}
 		if (strcmp(t, "forward") == 0 && fwd == NULL)
@@ -283,41 +252,41 @@ elbv2_forward_check(const struct elbv2_weight *w, size_t n,
 	int	sum = 0;
 
 	if (n == 0 || w == NULL) {
-		why_set(why, len, "a forward action needs a target group");
+		api_why(why, len, "a forward action needs a target group");
 		return -1;
 	}
 	if (n > ELBV2_MAX_FORWARD_TGS) {
-		why_set(why, len, "%zu target groups: a forward action takes "
+		api_why(why, len, "%zu target groups: a forward action takes "
 		    "at most %d", n, ELBV2_MAX_FORWARD_TGS);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (w[i].tg_arn == NULL || w[i].tg_arn[0] == '\0') {
-			why_set(why, len, "target group %zu has no ARN", i + 1);
+			api_why(why, len, "target group %zu has no ARN", i + 1);
 			return -1;
 		}
 		if (w[i].weight < 0 || w[i].weight > ELBV2_MAX_WEIGHT) {
-			why_set(why, len, "%s: weight %d is not within 0..%d",
+			api_why(why, len, "%s: weight %d is not within 0..%d",
 			    w[i].tg_arn, w[i].weight, ELBV2_MAX_WEIGHT);
 			return -1;
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(w[i].tg_arn, w[j].tg_arn) == 0) {
-				why_set(why, len, "%s is given twice",
+				api_why(why, len, "%s is given twice",
 				    w[i].tg_arn);
 				return -1;
 			}
 		sum += w[i].weight;
 	}
 	if (sum == 0) {
-		why_set(why, len, "every weight is 0: no target group would "
+		api_why(why, len, "every weight is 0: no target group would "
 		    "get requests");
 		return -1;
 	}
 	/* Disabled stickiness may keep its duration (0: none sent). */
 	if (st != NULL && (st->duration_seconds < (st->enabled ? 1 : 0) ||
 	    st->duration_seconds > ELBV2_MAX_STICKY_S)) {
-		why_set(why, len, "stickiness duration %d s is not within "
+		api_why(why, len, "stickiness duration %d s is not within "
 		    "%d..%d", st->duration_seconds, st->enabled ? 1 : 0,
 		    ELBV2_MAX_STICKY_S);
 		return -1;
@@ -368,17 +337,17 @@ elbv2_forward_equal(const struct elbv2_forward *f,
 	int	got;
 
 	if (f == NULL) {
-		why_set(why, len, "no forward action");
+		api_why(why, len, "no forward action");
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		if ((got = elbv2_forward_weight(f, w[i].tg_arn)) == -1) {
-			why_set(why, len, "%s is not in the forward action",
+			api_why(why, len, "%s is not in the forward action",
 			    w[i].tg_arn);
 			return 0;
 		}
 		if (got != w[i].weight) {
-			why_set(why, len, "%s has weight %d, not %d",
+			api_why(why, len, "%s has weight %d, not %d",
 			    w[i].tg_arn, got, w[i].weight);
 			return 0;
 		}
@@ -393,19 +362,19 @@ elbv2_forward_equal(const struct elbv2_forward *f,
 				if (strcmp(f->tgs[i].tg_arn, w[j].tg_arn) == 0)
 					break;
 			if (j == n) {
-				why_set(why, len, "%s (weight %d) is in the "
+				api_why(why, len, "%s (weight %d) is in the "
 				    "forward action too", f->tgs[i].tg_arn,
 				    f->tgs[i].weight);
 				return 0;
 			}
 		}
-		why_set(why, len, "%zu target groups, not %zu", f->ntgs, n);
+		api_why(why, len, "%zu target groups, not %zu", f->ntgs, n);
 		return 0;
 	}
 	if (st != NULL && (f->stickiness.enabled != st->enabled ||
 	    (st->enabled && f->stickiness.duration_seconds !=
 	    st->duration_seconds))) {
-		why_set(why, len, "stickiness is %s %d s, not %s %d s",
+		api_why(why, len, "stickiness is %s %d s, not %s %d s",
 		    f->stickiness.enabled ? "enabled" : "disabled",
 		    f->stickiness.duration_seconds,
 		    st->enabled ? "enabled" : "disabled", st->duration_seconds);
@@ -440,25 +409,25 @@ elbv2_parse_listener(xmlDoc *doc, char *why, size_t len)
 	AWS_XML_MEMBERS(m, list)
 		break;
 	if (m == NULL) {
-		why_set(why, len, "no listener in the answer");
+		api_why(why, len, "no listener in the answer");
 		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));
 	if ((l->arn = aws_xml_child_text(m, "ListenerArn")) == NULL) {
-		why_set(why, len, "the listener has no ListenerArn");
+		api_why(why, len, "the listener has no ListenerArn");
 		goto fail;
 	}
 	l->lb_arn = aws_xml_child_text(m, "LoadBalancerArn");
 	l->protocol = aws_xml_child_text(m, "Protocol");
 	if (x_int(m, "Port", 1, 65535, &l->port) == -1) {
-		why_set(why, len, "%s: bad Port", l->arn);
+		api_why(why, len, "%s: bad Port", l->arn);
 		goto fail;
 	}
 	if (actions_parse(aws_xml_child(m, "DefaultActions"), &l->nactions,
 	    &l->action_type, &l->is_forward, &l->forward, why, len) == -1)
 		goto fail;
 	if (l->nactions == 0) {
-		why_set(why, len, "%s has no DefaultActions", l->arn);
+		api_why(why, len, "%s has no DefaultActions", l->arn);
 		goto fail;
 	}
 	return l;
@@ -514,7 +483,7 @@ tgs_parse_into(xmlDoc *doc, struct elbv2_target_groups *g, char *why,
 		t->arn = aws_xml_child_text(m, "TargetGroupArn");
 		t->name = aws_xml_child_text(m, "TargetGroupName");
 		if (t->arn == NULL || t->name == NULL) {
-			why_set(why, len, "a target group has no "
+			api_why(why, len, "a target group has no "
 			    "TargetGroupArn or TargetGroupName");
 			return -1;
 		}
@@ -524,7 +493,7 @@ tgs_parse_into(xmlDoc *doc, struct elbv2_target_groups *g, char *why,
 		t->protocol = aws_xml_child_text(m, "Protocol");
 		t->vpc_id = aws_xml_child_text(m, "VpcId");
 		if (x_int(m, "Port", 1, 65535, &t->port) == -1) {
-			why_set(why, len, "%s: bad Port", t->arn);
+			api_why(why, len, "%s: bad Port", t->arn);
 			return -1;
 		}
 		lb = aws_xml_child(m, "LoadBalancerArns");
@@ -626,16 +595,16 @@ elbv2_parse_target_health(xmlDoc *doc, char *why, size_t len)
 		tg = aws_xml_child(m, "Target");
 		th = aws_xml_child(m, "TargetHealth");
 		if ((t->id = aws_xml_child_text(tg, "Id")) == NULL) {
-			why_set(why, len, "a target has no Target.Id");
+			api_why(why, len, "a target has no Target.Id");
 			goto fail;
 		}
 		if ((t->state = aws_xml_child_text(th, "State")) == NULL) {
-			why_set(why, len, "%s has no TargetHealth.State",
+			api_why(why, len, "%s has no TargetHealth.State",
 			    t->id);
 			goto fail;
 		}
 		if (x_int(tg, "Port", 1, 65535, &t->port) == -1) {
-			why_set(why, len, "%s: bad Port", t->id);
+			api_why(why, len, "%s: bad Port", t->id);
 			goto fail;
 		}
 		t->st = elbv2_target_state_parse(t->state);
@@ -723,7 +692,7 @@ condition_parse(xmlNode *m, struct elbv2_condition *c, char *why, size_t len)
 	size_t		 nl;
 
 	if ((c->field = aws_xml_child_text(m, "Field")) == NULL) {
-		why_set(why, len, "a rule condition has no Field");
+		api_why(why, len, "a rule condition has no Field");
 		return -1;
 	}
 	for (k = m->children; k != NULL; k = k->next) {
@@ -753,17 +722,17 @@ rule_parse(xmlNode *m, struct elbv2_rule *r, char *why, size_t len)
 
 	if ((r->arn = aws_xml_child_text(m, "RuleArn")) == NULL ||
 	    (r->priority = aws_xml_child_text(m, "Priority")) == NULL) {
-		why_set(why, len, "a rule has no RuleArn or Priority");
+		api_why(why, len, "a rule has no RuleArn or Priority");
 		return -1;
 	}
 	if (x_bool(m, "IsDefault", &d) == -1) {
-		why_set(why, len, "%s: bad IsDefault", r->arn);
+		api_why(why, len, "%s: bad IsDefault", r->arn);
 		return -1;
 	}
 	r->is_default = d || strcmp(r->priority, "default") == 0;
 	if (!r->is_default && x_int(m, "Priority", ELBV2_MIN_PRIORITY,
 	    ELBV2_MAX_PRIORITY, &r->prio) != 0) {
-		why_set(why, len, "%s: bad Priority \"%s\"", r->arn,
+		api_why(why, len, "%s: bad Priority \"%s\"", r->arn,
 		    r->priority);
 		return -1;
 	}
@@ -837,11 +806,11 @@ value_check(const char *what, const char *v, size_t max, char *why,
     size_t len)
 {
 	if (v == NULL || v[0] == '\0') {
-		why_set(why, len, "an empty %s", what);
+		api_why(why, len, "an empty %s", what);
 		return -1;
 	}
 	if (strlen(v) > max) {
-		why_set(why, len, "%s \"%.32s...\" is longer than %zu "
+		api_why(why, len, "%s \"%.32s...\" is longer than %zu "
 		    "characters", what, v, max);
 		return -1;
 	}
@@ -855,23 +824,23 @@ elbv2_rule_spec_check(const struct elbv2_rule_spec *s, int create,
 	size_t	i;
 
 	if (s == NULL) {
-		why_set(why, len, "no rule");
+		api_why(why, len, "no rule");
 		return -1;
 	}
 	if (create && (s->priority < ELBV2_MIN_PRIORITY ||
 	    s->priority > ELBV2_MAX_PRIORITY)) {
-		why_set(why, len, "priority %d is not within %d..%d",
+		api_why(why, len, "priority %d is not within %d..%d",
 		    s->priority, ELBV2_MIN_PRIORITY, ELBV2_MAX_PRIORITY);
 		return -1;
 	}
 	if (s->npath_patterns + (s->header_name != NULL ?
 	    s->nheader_values : 0) == 0) {
-		why_set(why, len, "a rule needs a path pattern or a header "
+		api_why(why, len, "a rule needs a path pattern or a header "
 		    "condition");
 		return -1;
 	}
 	if (s->npath_patterns + s->nheader_values > ELBV2_MAX_COND_VALUES) {
-		why_set(why, len, "%zu condition values: a rule takes at "
+		api_why(why, len, "%zu condition values: a rule takes at "
 		    "most %d", s->npath_patterns + s->nheader_values,
 		    ELBV2_MAX_COND_VALUES);
 		return -1;
@@ -881,7 +850,7 @@ elbv2_rule_spec_check(const struct elbv2_rule_spec *s, int create,
 		    len) == -1)
 			return -1;
 	if (s->header_name == NULL && s->nheader_values > 0) {
-		why_set(why, len, "header values without a header name");
+		api_why(why, len, "header values without a header name");
 		return -1;
 	}
 	if (s->header_name != NULL) {
@@ -889,7 +858,7 @@ elbv2_rule_spec_check(const struct elbv2_rule_spec *s, int create,
 		    len) == -1)
 			return -1;
 		if (s->nheader_values == 0) {
-			why_set(why, len, "header %s needs a value",
+			api_why(why, len, "header %s needs a value",
 			    s->header_name);
 			return -1;
 		}
@@ -932,182 +901,124 @@ rule_spec_params(struct aws_params *p, const struct elbv2_rule_spec *s)
 /* ---- calls ---- */
 
 static void
-call_free(struct elbv2_call *c)
+call_clear(struct aws_op *o)
 {
-	if (c == NULL)
-		return;
-	aws_params_clear(&c->base);
+	struct elbv2_call	*c = (struct elbv2_call *)o;
+
 	elbv2_target_groups_free(c->tgs);
 	elbv2_rules_free(c->rules);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct elbv2_call	*c = (struct elbv2_call *)o;
 
-static void
-deliver_err(struct elbv2_call *c, const char *code, const char *message,
-    int status)
-{
-	struct elbv2_err	 e;
-	char			*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_LISTENER:
-		c->cb.listener(c->arg, NULL, &e);
+		c->cb.listener(o->arg, NULL, e);
 		break;
 	case K_TGS:
-		c->cb.tgs(c->arg, NULL, &e);
+		c->cb.tgs(o->arg, NULL, e);
 		break;
 	case K_HEALTH:
-		c->cb.health(c->arg, NULL, &e);
+		c->cb.health(o->arg, NULL, e);
 		break;
 	case K_RULES:
-		c->cb.rules(c->arg, NULL, &e);
+		c->cb.rules(o->arg, NULL, e);
 		break;
 	case K_RULE:
-		c->cb.rule(c->arg, NULL, &e);
+		c->cb.rule(o->arg, NULL, e);
 		break;
 	case K_DONE:
-		c->cb.done(c->arg, &e);
+		c->cb.done(o->arg, e);
 		break;
 	}
-	free(text);
 }
 
-static void	call_done(void *, const struct aws_result *);
-
-/* Send c->base (plus Marker when given); 0, or -1 if aws refused. */
-static int
-call_send(struct elbv2_call *c, const char *marker)
-{
-	struct aws_params	 p;
-	size_t		 i;
-
-	memset(&p, 0, sizeof(p));
-	for (i = 0; i < c->base.n; i++)
-		aws_params_add(&p, "%s", c->base.v[i]);
-	if (marker != NULL)
-		aws_params_add(&p, "Marker=%s", marker);
-	c->call = aws_query(c->aws, &aws_elbv2, c->op, params_list(&p),
-	    call_done, c);
-	aws_params_clear(&p);
-	if (c->call == NULL)
-		return -1;
-	aws_call_set_release(c->call, call_release);
-	return 0;
-}
-
-/*
- * One page more of a paged operation: 1 when the next is on its way,
- * 0 when this was the last, -1 when the next cannot be asked for (the
- * error is then delivered).
- */
+/* One page more of a paged operation, as aws_op_next_page(). */
 static int
 call_next_page(struct elbv2_call *c, xmlDoc *doc)
 {
 	char	*marker;
+	int	 rc;
 
-	if ((marker = x_next_marker(doc)) == NULL)
-		return 0;
-	if (++c->pages >= ELBV2_MAX_PAGES) {
-		free(marker);
-		deliver_err(c, "UnexpectedAnswer", "too many pages: the "
-		    "NextMarker does not end", 0);
-		return -1;
-	}
-	if (call_send(c, marker) == -1) {
-		free(marker);
-		deliver_err(c, "LocalError", "cannot ask for the next page",
-		    0);
-		return -1;
-	}
+	marker = x_next_marker(doc);
+	rc = aws_op_next_page(&c->op, marker);
 	free(marker);
-	return 1;
+	return rc;
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct elbv2_call		*c = arg;
+	struct elbv2_call		*c = (struct elbv2_call *)o;
 	struct elbv2_listener		*l;
 	struct elbv2_target_healths	*h;
-	char				 why[256];
 	int				 rc;
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_LISTENER:
-		if ((l = elbv2_parse_listener(res->xml, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.listener(c->arg, l, NULL);
+		if ((l = elbv2_parse_listener(res->xml, why, len)) == NULL)
+			return -1;
+		c->cb.listener(o->arg, l, NULL);
 		elbv2_listener_free(l);
 		break;
 	case K_TGS:
-		if (tgs_parse_into(res->xml, c->tgs, why, sizeof(why)) == -1)
-			goto bad;
-		if ((rc = call_next_page(c, res->xml)) == 1) {
-			c->delivering = 0;
-			return;		/* c goes on */
-		}
+		if (tgs_parse_into(res->xml, c->tgs, why, len) == -1)
+			return -1;
+		if ((rc = call_next_page(c, res->xml)) == 1)
+			return 1;	/* c goes on */
 		if (rc == 0)
-			c->cb.tgs(c->arg, c->tgs, NULL);
+			c->cb.tgs(o->arg, c->tgs, NULL);
 		break;
 	case K_HEALTH:
 		if ((h = elbv2_parse_target_health(res->xml, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.health(c->arg, h, NULL);
+		    len)) == NULL)
+			return -1;
+		c->cb.health(o->arg, h, NULL);
 		elbv2_target_healths_free(h);
 		break;
 	case K_RULES:
-		if (rules_parse_into(res->xml, c->rules, why,
-		    sizeof(why)) == -1)
-			goto bad;
-		if ((rc = call_next_page(c, res->xml)) == 1) {
-			c->delivering = 0;
-			return;
-		}
+		if (rules_parse_into(res->xml, c->rules, why, len) == -1)
+			return -1;
+		if ((rc = call_next_page(c, res->xml)) == 1)
+			return 1;
 		if (rc == 0)
-			c->cb.rules(c->arg, c->rules, NULL);
+			c->cb.rules(o->arg, c->rules, NULL);
 		break;
 	case K_RULE:
-		if (rules_parse_into(res->xml, c->rules, why,
-		    sizeof(why)) == -1)
-			goto bad;
+		if (rules_parse_into(res->xml, c->rules, why, len) == -1)
+			return -1;
 		if (c->rules->n == 0) {
-			snprintf(why, sizeof(why), "no rule in the answer");
-			goto bad;
+			snprintf(why, len, "no rule in the answer");
+			return -1;
 		}
-		c->cb.rule(c->arg, &c->rules->v[0], NULL);
+		c->cb.rule(o->arg, &c->rules->v[0], NULL);
 		break;
 	case K_DONE:
-		c->cb.done(c->arg, NULL);
+		c->cb.done(o->arg, NULL);
 		break;
 	}
-	goto done;
-bad:
-	log_debug("elbv2: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
+}
+
+static const struct aws_op_type elbv2_op = {
+	.client = "elbv2",
+	.svc = &aws_elbv2,
+	.size = sizeof(struct elbv2_call),
+	.page_param = "Marker",
+	.page_answer = "NextMarker",
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
+
+static int
+arg_ok(const char *op, const char *what, const char *v)
+{
+	return aws_op_arg_ok(&elbv2_op, op, what, v);
 }
 
 static struct elbv2_call *
@@ -1115,11 +1026,7 @@ call_new(struct aws *a, const char *op, enum elbv2_kind kind, void *arg)
 {
 	struct elbv2_call	*c;
 
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
-	c->kind = kind;
-	c->arg = arg;
+	c = aws_op_new(a, &elbv2_op, op, kind, arg);
 	if (kind == K_TGS)
 		c->tgs = xcalloc(1, sizeof(*c->tgs));
 	if (kind == K_RULES || kind == K_RULE)
@@ -1127,38 +1034,23 @@ call_new(struct aws *a, const char *op, enum elbv2_kind kind, void *arg)
 	return c;
 }
 
-/* Send c (its params in c->base); NULL, c freed, if it cannot start. */
+/* Send c (its params in c->op.params); NULL, c freed, if it cannot start. */
 static struct elbv2_call *
 call_start(struct elbv2_call *c)
 {
-	if (call_send(c, NULL) == -1) {
-		log_warnx("elbv2: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
+	if (aws_op_query(&c->op, NULL) == -1)
+		return aws_op_started(&c->op, -1);
 	/* Only the paged ones need their parameters again. */
-	if (c->kind != K_TGS && c->kind != K_RULES)
-		aws_params_clear(&c->base);
+	if (c->op.kind != K_TGS && c->op.kind != K_RULES)
+		aws_params_clear(&c->op.params);
 	return c;
-}
-
-static int
-arg_ok(const char *op, const char *what, const char *v)
-{
-	if (v == NULL || v[0] == '\0') {
-		log_warnx("elbv2: %s: no %s", op, what);
-		return 0;
-	}
-	return 1;
 }
 
 void
 elbv2_cancel(struct elbv2_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct elbv2_call *
@@ -1171,7 +1063,7 @@ elbv2_describe_listener(struct aws *a, const char *listener_arn,
 		return NULL;
 	c = call_new(a, "DescribeListeners", K_LISTENER, arg);
 	c->cb.listener = cb;
-	aws_params_add(&c->base, "ListenerArns.member.1=%s", listener_arn);
+	aws_params_add(&c->op.params, "ListenerArns.member.1=%s", listener_arn);
 	return call_start(c);
 }
 
@@ -1192,8 +1084,8 @@ elbv2_set_weights(struct aws *a, const char *listener_arn,
 	}
 	c = call_new(a, "ModifyListener", K_LISTENER, arg);
 	c->cb.listener = cb;
-	aws_params_add(&c->base, "ListenerArn=%s", listener_arn);
-	forward_params(&c->base, "DefaultActions.member.1", w, n, st);
+	aws_params_add(&c->op.params, "ListenerArn=%s", listener_arn);
+	forward_params(&c->op.params, "DefaultActions.member.1", w, n, st);
 	return call_start(c);
 }
 
@@ -1211,8 +1103,8 @@ elbv2_describe_target_groups(struct aws *a, const char *const *arns,
 	c = call_new(a, "DescribeTargetGroups", K_TGS, arg);
 	c->cb.tgs = cb;
 	for (i = 0; i < n; i++)
-		aws_params_add(&c->base, "TargetGroupArns.member.%zu=%s", i + 1,
-		    arns[i]);
+		aws_params_add(&c->op.params, "TargetGroupArns.member.%zu=%s",
+		    i + 1, arns[i]);
 	return call_start(c);
 }
 
@@ -1258,8 +1150,8 @@ elbv2_describe_target_health(struct aws *a, const char *tg_arn,
 		return NULL;
 	c = call_new(a, "DescribeTargetHealth", K_HEALTH, arg);
 	c->cb.health = cb;
-	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
-	targets_params(&c->base, t, n);
+	aws_params_add(&c->op.params, "TargetGroupArn=%s", tg_arn);
+	targets_params(&c->op.params, t, n);
 	return call_start(c);
 }
 
@@ -1278,8 +1170,8 @@ targets_call(struct aws *a, const char *op, const char *tg_arn,
 	}
 	c = call_new(a, op, K_DONE, arg);
 	c->cb.done = cb;
-	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
-	targets_params(&c->base, t, n);
+	aws_params_add(&c->op.params, "TargetGroupArn=%s", tg_arn);
+	targets_params(&c->op.params, t, n);
 	return call_start(c);
 }
 
@@ -1307,7 +1199,7 @@ elbv2_describe_rules(struct aws *a, const char *listener_arn,
 		return NULL;
 	c = call_new(a, "DescribeRules", K_RULES, arg);
 	c->cb.rules = cb;
-	aws_params_add(&c->base, "ListenerArn=%s", listener_arn);
+	aws_params_add(&c->op.params, "ListenerArn=%s", listener_arn);
 	return call_start(c);
 }
 
@@ -1328,11 +1220,11 @@ rule_call(struct aws *a, const char *op, const char *arn_name,
 	}
 	c = call_new(a, op, K_RULE, arg);
 	c->cb.rule = cb;
-	aws_params_add(&c->base, "%s=%s", create ? "ListenerArn" : "RuleArn",
-	    arn);
+	aws_params_add(&c->op.params, "%s=%s", create ? "ListenerArn" :
+	    "RuleArn", arn);
 	if (create)
-		aws_params_add(&c->base, "Priority=%d", s->priority);
-	rule_spec_params(&c->base, s);
+		aws_params_add(&c->op.params, "Priority=%d", s->priority);
+	rule_spec_params(&c->op.params, s);
 	return call_start(c);
 }
 
@@ -1361,7 +1253,7 @@ elbv2_delete_rule(struct aws *a, const char *rule_arn, elbv2_done_cb cb,
 		return NULL;
 	c = call_new(a, "DeleteRule", K_DONE, arg);
 	c->cb.done = cb;
-	aws_params_add(&c->base, "RuleArn=%s", rule_arn);
+	aws_params_add(&c->op.params, "RuleArn=%s", rule_arn);
 	return call_start(c);
 }
 
@@ -1375,6 +1267,6 @@ elbv2_delete_target_group(struct aws *a, const char *tg_arn,
 		return NULL;
 	c = call_new(a, "DeleteTargetGroup", K_DONE, arg);
 	c->cb.done = cb;
-	aws_params_add(&c->base, "TargetGroupArn=%s", tg_arn);
+	aws_params_add(&c->op.params, "TargetGroupArn=%s", tg_arn);
 	return call_start(c);
 }

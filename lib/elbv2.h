@@ -23,6 +23,8 @@
 
 #include <libxml/tree.h>
 
+#include "api.h"
+
 struct aws;
 struct elbv2_call;
 
@@ -34,19 +36,13 @@ struct elbv2_call;
 #define ELBV2_MAX_PRIORITY	50000
 #define ELBV2_MAX_COND_VALUES	5		/* per rule, all conditions */
 
-/* Why a call failed; valid only during the callback. */
-struct elbv2_err {
-	const char	*op;		/* "DescribeListeners" */
-	/*
-	 * AWS's code ("ListenerNotFound", "Throttling"), lib/aws's local one
-	 * ("ConnectionError", "ParseError", "CredentialsError"), or
-	 * "UnexpectedAnswer" when the XML lacks what the operation returns.
-	 */
-	const char	*code;
-	const char	*message;
-	int		 status;	/* HTTP status; 0: no answer or local */
-	const char	*text;		/* "OP: CODE: MESSAGE", for logs */
-};
+/*
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code ("ListenerNotFound",
+ * "Throttling"), lib/aws's local one ("ConnectionError", "ParseError",
+ * "CredentialsError"), or "UnexpectedAnswer" when the XML lacks what the
+ * operation returns.
+ */
 
 /* ---- forward actions ---- */
 
@@ -192,17 +188,17 @@ struct elbv2_rule_spec {
 /* ---- callbacks: exactly one of result and err is not NULL ---- */
 
 typedef void (*elbv2_listener_cb)(void *arg, const struct elbv2_listener *,
-    const struct elbv2_err *);
+    const struct api_err *);
 typedef void (*elbv2_target_groups_cb)(void *arg,
-    const struct elbv2_target_groups *, const struct elbv2_err *);
+    const struct elbv2_target_groups *, const struct api_err *);
 typedef void (*elbv2_target_health_cb)(void *arg,
-    const struct elbv2_target_healths *, const struct elbv2_err *);
+    const struct elbv2_target_healths *, const struct api_err *);
 typedef void (*elbv2_rules_cb)(void *arg, const struct elbv2_rules *,
-    const struct elbv2_err *);
+    const struct api_err *);
 typedef void (*elbv2_rule_cb)(void *arg, const struct elbv2_rule *,
-    const struct elbv2_err *);
+    const struct api_err *);
 /* err NULL: done. */
-typedef void (*elbv2_done_cb)(void *arg, const struct elbv2_err *);
+typedef void (*elbv2_done_cb)(void *arg, const struct api_err *);
 
 /*
  * Every call below copies its arguments and returns a handle for

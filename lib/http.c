@@ -524,15 +524,99 @@ http_has_header(const char *const *headers, const char *name)
 	return 0;
 }
 
+/* The request's headers, with "Expect:" unless given. 0, or -1. */
+static int
+http_req_headers(struct http_req *r, const struct http_request *rq)
+{
+	struct curl_slist	*sl;
+	const char *const	*hp;
+
+	for (hp = rq->headers; hp != NULL && *hp != NULL; hp++) {
+		if ((sl = curl_slist_append(r->headers, *hp)) == NULL)
+			return -1;
+		r->headers = sl;
+	}
+	/* curl would otherwise hold a large POST for up to a second waiting
+	 * for a "100 Continue" that AWS endpoints need not send. */
+	if (!http_has_header(rq->headers, "Expect")) {
+		if ((sl = curl_slist_append(r->headers, "Expect:")) == NULL)
+			return -1;
+		r->headers = sl;
+	}
+	return 0;
+}
+
+/* In the two functions below: set an option of r's handle, or fail. */
+#define SET(opt, val) do {						\
+	if (curl_easy_setopt(r->easy, opt, val) != CURLE_OK)		\
+		return -1;						\
+} while (0)
+
+/* The easy handle's options: URL, limits, TLS, callbacks. 0, or -1. */
+static int
+http_req_setopt(struct http_req *r, const struct http_request *rq)
+{
+	SET(CURLOPT_PRIVATE, (char *)r);
+	SET(CURLOPT_URL, rq->url);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_ERRORBUFFER, r->errbuf);
+	SET(CURLOPT_TIMEOUT_MS,
+	    (long)(rq->timeout_ms > 0 ? rq->timeout_ms : HTTP_TIMEOUT));
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(rq->connect_timeout_ms > 0 ?
+	    rq->connect_timeout_ms : HTTP_CONNECT_TIMEOUT));
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (rq->ca_file != NULL)
+		SET(CURLOPT_CAINFO, rq->ca_file);
+	SET(CURLOPT_HTTPHEADER, r->headers);
+	SET(CURLOPT_WRITEFUNCTION, http_write_cb);
+	SET(CURLOPT_WRITEDATA, r);
+	SET(CURLOPT_HEADERFUNCTION, http_header_cb);
+	SET(CURLOPT_HEADERDATA, r);
+	/* Refuses a too large announced Content-Length before any of it
+	 * arrives; http_write_cb() catches the rest (chunked). */
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
+	return 0;
+}
+
+/* The method, and the body (copied) when it has one. 0, or -1. */
+static int
+http_req_method(struct http_req *r, const struct http_request *rq)
+{
+	int	withbody;
+
+	withbody = rq->body != NULL || strcmp(rq->method, "POST") == 0 ||
+	    strcmp(rq->method, "PUT") == 0 ||
+	    strcmp(rq->method, "PATCH") == 0;
+	if (withbody) {
+		/* Our copy: POSTFIELDS keeps only the pointer. One extra
+		 * byte so an empty body is still a valid pointer. */
+		if ((r->body = malloc(rq->bodylen + 1)) == NULL)
+			return -1;
+		if (rq->bodylen > 0)
+			memcpy(r->body, rq->body, rq->bodylen);
+		r->bodylen = rq->bodylen;
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->bodylen);
+		SET(CURLOPT_POSTFIELDS, r->body);
+	}
+	if (strcmp(rq->method, "HEAD") == 0)
+		SET(CURLOPT_NOBODY, 1L);
+	else if (strcmp(rq->method, "GET") == 0 && !withbody)
+		SET(CURLOPT_HTTPGET, 1L);
+	else if (strcmp(rq->method, "POST") != 0)
+		SET(CURLOPT_CUSTOMREQUEST, rq->method);
+#undef SET
+	return 0;
+}
+
 struct http_req *
 http_start(struct http *h, const struct http_request *req, http_cb cb,
     void *arg)
 {
 	struct http_req		*r = NULL;
-	struct curl_slist	*sl;
-	const char *const	*hp;
 	struct http_request	 rq = *req;
-	int			 withbody;
 
 	if (h->dying)
 		return NULL;
@@ -555,69 +639,10 @@ http_start(struct http *h, const struct http_request *req, http_cb cb,
 		http_req_free(r);
 		return NULL;
 	}
-	for (hp = rq.headers; hp != NULL && *hp != NULL; hp++) {
-		if ((sl = curl_slist_append(r->headers, *hp)) == NULL)
-			goto fail;
-		r->headers = sl;
-	}
-	/* curl would otherwise hold a large POST for up to a second waiting
-	 * for a "100 Continue" that AWS endpoints need not send. */
-	if (!http_has_header(rq.headers, "Expect")) {
-		if ((sl = curl_slist_append(r->headers, "Expect:")) == NULL)
-			goto fail;
-		r->headers = sl;
-	}
-	if ((r->easy = curl_easy_init()) == NULL)
+	if (http_req_headers(r, &rq) == -1 ||
+	    (r->easy = curl_easy_init()) == NULL ||
+	    http_req_setopt(r, &rq) == -1 || http_req_method(r, &rq) == -1)
 		goto fail;
-
-#define SET(opt, val) do {						\
-	if (curl_easy_setopt(r->easy, opt, val) != CURLE_OK)		\
-		goto fail;						\
-} while (0)
-	SET(CURLOPT_PRIVATE, (char *)r);
-	SET(CURLOPT_URL, rq.url);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_ERRORBUFFER, r->errbuf);
-	SET(CURLOPT_TIMEOUT_MS,
-	    (long)(rq.timeout_ms > 0 ? rq.timeout_ms : HTTP_TIMEOUT));
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(rq.connect_timeout_ms > 0 ?
-	    rq.connect_timeout_ms : HTTP_CONNECT_TIMEOUT));
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (rq.ca_file != NULL)
-		SET(CURLOPT_CAINFO, rq.ca_file);
-	SET(CURLOPT_HTTPHEADER, r->headers);
-	SET(CURLOPT_WRITEFUNCTION, http_write_cb);
-	SET(CURLOPT_WRITEDATA, r);
-	SET(CURLOPT_HEADERFUNCTION, http_header_cb);
-	SET(CURLOPT_HEADERDATA, r);
-	/* Refuses a too large announced Content-Length before any of it
-	 * arrives; http_write_cb() catches the rest (chunked). */
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->max_body);
-
-	withbody = rq.body != NULL || strcmp(rq.method, "POST") == 0 ||
-	    strcmp(rq.method, "PUT") == 0 || strcmp(rq.method, "PATCH") == 0;
-	if (withbody) {
-		/* Our copy: POSTFIELDS keeps only the pointer. One extra
-		 * byte so an empty body is still a valid pointer. */
-		if ((r->body = malloc(rq.bodylen + 1)) == NULL)
-			goto fail;
-		if (rq.bodylen > 0)
-			memcpy(r->body, rq.body, rq.bodylen);
-		r->bodylen = rq.bodylen;
-		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->bodylen);
-		SET(CURLOPT_POSTFIELDS, r->body);
-	}
-	if (strcmp(rq.method, "HEAD") == 0)
-		SET(CURLOPT_NOBODY, 1L);
-	else if (strcmp(rq.method, "GET") == 0 && !withbody)
-		SET(CURLOPT_HTTPGET, 1L);
-	else if (strcmp(rq.method, "POST") != 0)
-		SET(CURLOPT_CUSTOMREQUEST, rq.method);
-#undef SET
-
 	r->start_us = http_now_us();
 	r->state = HTTP_RUNNING;
 	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)

@@ -672,17 +672,142 @@ mydb_complete(struct mydb *db, int broken)
 	mydb_kick(db);
 }
 
+/* What a step of mydb_step() leaves: wait for the socket, the next
+ * operation of the query to start at once, or nothing more to do. */
+enum mydb_next {
+	MYDB_NEXT_WAIT,
+	MYDB_NEXT_AGAIN,
+	MYDB_NEXT_DONE,
+};
+
+/* A connection attempt ended: connected, or why not. */
+static void
+mydb_connect_done(struct mydb *db, MYSQL *ret)
+{
+	db->op = MYDB_OP_NONE;
+	if (ret == NULL && mydb_now_us() >= db->connect_deadline_us) {
+		char	msg[MYSQL_ERRMSG_SIZE + 400];
+
+		/* Our deadline, met in the TLS handshake. */
+		snprintf(msg, sizeof(msg), "Can't connect to server on %s: "
+		    "timed out after %lld ms (%s)", db->where,
+		    (long long)db->connect_timeout_ms, mysql_error(db->my));
+		mydb_connect_failed(db, CR_CONN_HOST_ERROR, "HY000", msg);
+	} else if (ret == NULL) {
+		char	msg[MYSQL_ERRMSG_SIZE + 8], st[6];
+
+		/* Copies: mydb_connect_failed() closes my. */
+		snprintf(msg, sizeof(msg), "%s", mysql_error(db->my));
+		snprintf(st, sizeof(st), "%s", mysql_sqlstate(db->my));
+		mydb_connect_failed(db, mysql_errno(db->my), st, msg);
+	} else
+		mydb_connected(db);
+}
+
+static enum mydb_next
+mydb_step_connect(struct mydb *db, int status, int *wait)
+{
+	MYSQL	*ret;
+
+	if (status == MYDB_START)
+		*wait = mysql_real_connect_start(&ret, db->my,
+		    db->unix_socket != NULL ? NULL : db->host, db->user,
+		    db->password, NULL, db->unix_socket != NULL ? 0 : db->port,
+		    db->unix_socket, CLIENT_MULTI_RESULTS);
+	else
+		*wait = mysql_real_connect_cont(&ret, db->my, status);
+	if (*wait != 0)
+		return MYDB_NEXT_WAIT;
+	mydb_connect_done(db, ret);
+	return MYDB_NEXT_DONE;
+}
+
+static enum mydb_next
+mydb_step_query(struct mydb *db, struct mydb_q *q, int status, int *wait)
+{
+	int	rc;
+
+	if (status == MYDB_START)
+		*wait = mysql_real_query_start(&rc, db->my, q->sql, q->len);
+	else
+		*wait = mysql_real_query_cont(&rc, db->my, status);
+	if (*wait != 0)
+		return MYDB_NEXT_WAIT;
+	if (rc != 0) {
+		mydb_seterr_my(q->res, db->my);
+		mydb_complete(db, 0);
+		return MYDB_NEXT_DONE;
+	}
+	db->op = MYDB_OP_STORE;
+	return MYDB_NEXT_AGAIN;
+}
+
+static enum mydb_next
+mydb_step_store(struct mydb *db, struct mydb_q *q, int status, int *wait)
+{
+	MYSQL_RES	*res;
+
+	if (status == MYDB_START)
+		*wait = mysql_store_result_start(&res, db->my);
+	else
+		*wait = mysql_store_result_cont(&res, db->my, status);
+	if (*wait != 0)
+		return MYDB_NEXT_WAIT;
+	if (res == NULL && mysql_field_count(db->my) != 0) {
+		/* Rows cut short: where the session stands is unknown, so
+		 * it is not reused. */
+		mydb_seterr_my(q->res, db->my);
+		mydb_complete(db, 1);
+		return MYDB_NEXT_DONE;
+	}
+	mydb_collect(q->res, db->my, res);
+	if (res != NULL)
+		mysql_free_result(res);
+	if (!mysql_more_results(db->my)) {
+		mydb_complete(db, 0);
+		return MYDB_NEXT_DONE;
+	}
+	db->op = MYDB_OP_NEXT;
+	return MYDB_NEXT_AGAIN;
+}
+
+static enum mydb_next
+mydb_step_next(struct mydb *db, struct mydb_q *q, int status, int *wait)
+{
+	int	rc;
+
+	if (status == MYDB_START)
+		*wait = mysql_next_result_start(&rc, db->my);
+	else
+		*wait = mysql_next_result_cont(&rc, db->my, status);
+	if (*wait != 0)
+		return MYDB_NEXT_WAIT;
+	if (rc > 0) {
+		/* A statement of a CALL failed: the server stops there and
+		 * the session is in step. */
+		mydb_seterr_my(q->res, db->my);
+		mydb_complete(db, 0);
+		return MYDB_NEXT_DONE;
+	}
+	if (rc < 0) {
+		mydb_complete(db, 0);
+		return MYDB_NEXT_DONE;
+	}
+	db->op = MYDB_OP_STORE;
+	return MYDB_NEXT_AGAIN;
+}
+
 /*
  * Start (status MYDB_START) or resume the current operation and carry the
- * query on through its result sets until it waits or is complete.
+ * query on through its result sets until it waits or is complete: connect;
+ * or query, then store each result set and move to the next one.
  */
 static void
 mydb_step(struct mydb *db, int status)
 {
 	struct mydb_q	*q;
-	MYSQL		*ret;
-	MYSQL_RES	*res;
-	int		 wait, rc;
+	enum mydb_next	 next = MYDB_NEXT_DONE;
+	int		 wait = 0;
 
 	for (;;) {
 		q = db->running;
@@ -697,111 +822,24 @@ mydb_step(struct mydb *db, int status)
 		case MYDB_OP_NONE:
 			return;
 		case MYDB_OP_CONNECT:
-			if (status == MYDB_START)
-				wait = mysql_real_connect_start(&ret, db->my,
-				    db->unix_socket != NULL ? NULL : db->host,
-				    db->user, db->password, NULL,
-				    db->unix_socket != NULL ? 0 : db->port,
-				    db->unix_socket, CLIENT_MULTI_RESULTS);
-			else
-				wait = mysql_real_connect_cont(&ret, db->my,
-				    status);
-			if (wait != 0)
-				break;
-			db->op = MYDB_OP_NONE;
-			if (ret == NULL &&
-			    mydb_now_us() >= db->connect_deadline_us) {
-				char	msg[MYSQL_ERRMSG_SIZE + 400];
-
-				/* Our deadline, met in the TLS handshake. */
-				snprintf(msg, sizeof(msg), "Can't connect to "
-				    "server on %s: timed out after %lld ms "
-				    "(%s)", db->where,
-				    (long long)db->connect_timeout_ms,
-				    mysql_error(db->my));
-				mydb_connect_failed(db, CR_CONN_HOST_ERROR,
-				    "HY000", msg);
-			} else if (ret == NULL) {
-				char	msg[MYSQL_ERRMSG_SIZE + 8], st[6];
-
-				/* Copies: mydb_connect_failed() closes my. */
-				snprintf(msg, sizeof(msg), "%s",
-				    mysql_error(db->my));
-				snprintf(st, sizeof(st), "%s",
-				    mysql_sqlstate(db->my));
-				mydb_connect_failed(db, mysql_errno(db->my), st,
-				    msg);
-			} else
-				mydb_connected(db);
-			return;
+			next = mydb_step_connect(db, status, &wait);
+			break;
 		case MYDB_OP_QUERY:
-			if (status == MYDB_START)
-				wait = mysql_real_query_start(&rc, db->my,
-				    q->sql, q->len);
-			else
-				wait = mysql_real_query_cont(&rc, db->my,
-				    status);
-			if (wait != 0)
-				break;
-			if (rc != 0) {
-				mydb_seterr_my(q->res, db->my);
-				mydb_complete(db, 0);
-				return;
-			}
-			db->op = MYDB_OP_STORE;
-			status = MYDB_START;
-			continue;
+			next = mydb_step_query(db, q, status, &wait);
+			break;
 		case MYDB_OP_STORE:
-			if (status == MYDB_START)
-				wait = mysql_store_result_start(&res, db->my);
-			else
-				wait = mysql_store_result_cont(&res, db->my,
-				    status);
-			if (wait != 0)
-				break;
-			if (res == NULL && mysql_field_count(db->my) != 0) {
-				/* Rows cut short: where the session stands is
-				 * unknown, so it is not reused. */
-				mydb_seterr_my(q->res, db->my);
-				mydb_complete(db, 1);
-				return;
-			}
-			mydb_collect(q->res, db->my, res);
-			if (res != NULL)
-				mysql_free_result(res);
-			if (!mysql_more_results(db->my)) {
-				mydb_complete(db, 0);
-				return;
-			}
-			db->op = MYDB_OP_NEXT;
-			status = MYDB_START;
-			continue;
+			next = mydb_step_store(db, q, status, &wait);
+			break;
 		case MYDB_OP_NEXT:
-			if (status == MYDB_START)
-				wait = mysql_next_result_start(&rc, db->my);
-			else
-				wait = mysql_next_result_cont(&rc, db->my,
-				    status);
-			if (wait != 0)
-				break;
-			if (rc > 0) {
-				/* A statement of a CALL failed: the server
-				 * stops there and the session is in step. */
-				mydb_seterr_my(q->res, db->my);
-				mydb_complete(db, 0);
-				return;
-			}
-			if (rc < 0) {
-				mydb_complete(db, 0);
-				return;
-			}
-			db->op = MYDB_OP_STORE;
-			status = MYDB_START;
-			continue;
+			next = mydb_step_next(db, q, status, &wait);
+			break;
 		}
-		mydb_wait(db, wait);
-		return;
+		if (next != MYDB_NEXT_AGAIN)
+			break;
+		status = MYDB_START;
 	}
+	if (next == MYDB_NEXT_WAIT)
+		mydb_wait(db, wait);
 }
 
 /*

@@ -385,3 +385,46 @@ mydialect_rds_set_external_sql(const struct mydialect *d, char *buf,
 	}
 	return 0;
 }
+
+int
+mydialect_change_source_sql(const struct mydialect *d, char *buf,
+    size_t len, const char *host, int port, const char *user,
+    const char *pw, const char *file, unsigned long long pos,
+    const char *gtid, int ssl)
+{
+	const char	*kw;
+	char		 ssl_opt[32];
+	int		 n;
+
+	if (buf == NULL || len == 0)
+		return -1;
+	buf[0] = '\0';
+	if (d == NULL || host == NULL || user == NULL || pw == NULL ||
+	    (gtid == NULL && file == NULL) || d->change_source == NULL ||
+	    d->source_kw == NULL)
+		return -1;
+	kw = d->source_kw;
+	ssl_opt[0] = '\0';
+	if (ssl)
+		snprintf(ssl_opt, sizeof(ssl_opt), ", %s_SSL = 1", kw);
+	if (gtid != NULL && d->flavor == MYDB_MARIADB)
+		n = snprintf(buf, len, "%s %s_HOST = %s, %s_PORT = %d, "
+		    "%s_USER = %s, %s_PASSWORD = %s, MASTER_USE_GTID = "
+		    "slave_pos%s", d->change_source, kw, host, kw, port, kw,
+		    user, kw, pw, ssl_opt);
+	else if (gtid != NULL)
+		n = snprintf(buf, len, "%s %s_HOST = %s, %s_PORT = %d, "
+		    "%s_USER = %s, %s_PASSWORD = %s, %s_AUTO_POSITION = 1%s",
+		    d->change_source, kw, host, kw, port, kw, user, kw, pw, kw,
+		    ssl_opt);
+	else
+		n = snprintf(buf, len, "%s %s_HOST = %s, %s_PORT = %d, "
+		    "%s_USER = %s, %s_PASSWORD = %s, %s_LOG_FILE = %s, "
+		    "%s_LOG_POS = %llu%s", d->change_source, kw, host, kw, port,
+		    kw, user, kw, pw, kw, file, kw, pos, ssl_opt);
+	if (n < 0 || (size_t)n >= len) {
+		explicit_bzero(buf, len);
+		return -1;
+	}
+	return 0;
+}

@@ -111,4 +111,20 @@ int	mydialect_rds_set_external_sql(const struct mydialect *, char *buf,
 	    const char *pw, const char *file, unsigned long long pos,
 	    const char *gtid, int ssl);
 
+/*
+ * Into buf, "CHANGE MASTER TO ..." or "CHANGE REPLICATION SOURCE TO ...",
+ * the option names of the dialect (MASTER_* or SOURCE_*): host, port,
+ * user and password, then the binlog position file and pos, or, when gtid
+ * is not NULL, GTID auto-position (MariaDB: MASTER_USE_GTID = slave_pos;
+ * MySQL: *_AUTO_POSITION = 1; gtid's value is not used: the replica's
+ * gtid_slave_pos or gtid_purged says where to start), and *_SSL = 1 when
+ * ssl. host, user, pw and file are SQL literals (mydb_quote()) or
+ * placeholders. The text holds the password: the caller wipes buf. 0, or
+ * -1 if it does not fit or an argument is missing.
+ */
+int	mydialect_change_source_sql(const struct mydialect *, char *buf,
+	    size_t len, const char *host, int port, const char *user,
+	    const char *pw, const char *file, unsigned long long pos,
+	    const char *gtid, int ssl);
+
 #endif

@@ -2,10 +2,10 @@
  * route53: Route 53 requests as REST paths under lib/aws's "/2013-04-01/"
  * prefix, the change batch built with libxml2's tree API (so names and
  * values are escaped by the library, never by hand), and answers read by
- * walking the tree child by child. A call owns one context: the
- * operation, the callback, the lib/aws call in flight and, for
- * r53_get_record, the name and type asked for; it is freed after the
- * callback, or by lib/aws's release hook when the call ends without one.
+ * walking the tree child by child. A call's context is a lib/aws struct
+ * aws_op, which owns its lifecycle, with the typed callback and, for
+ * r53_get_record, the name and type asked for; this file is the
+ * operations and the parsing.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -30,33 +30,14 @@ enum r53_kind {
 };
 
 struct r53_call {
-	struct aws		*aws;
-	const char		*op;
-	enum r53_kind		 kind;
+	struct aws_op		 op;		/* first */
 	union {
 		r53_change_cb	 change;
 		r53_record_cb	 record;
 	} cb;
-	void			*arg;
-	struct aws_call		*call;
-	int			 delivering;
 	char			*name;		/* K_RECORD */
 	char			*type;
 };
-
-/* ---- small things ---- */
-
-static void __attribute__((format(printf, 3, 4)))
-why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 /* s URI-encoded (every reserved byte, '/' too), malloc'd. */
 static char *
@@ -109,11 +90,11 @@ x_root(xmlDoc *doc, const char *name, char *why, size_t len)
 	xmlNode	*root;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	if (!x_is(root, name)) {
-		why_set(why, len, "the answer is a %s, not a %s",
+		api_why(why, len, "the answer is a %s, not a %s",
 		    (const char *)root->name, name);
 		return NULL;
 	}
@@ -198,33 +179,33 @@ r53_upsert_check(const char *zone_id, const char *name, const char *type,
 	size_t	i;
 
 	if (bare_id(zone_id, "/hostedzone/") == NULL) {
-		why_set(why, len, "bad hosted zone id \"%s\"",
+		api_why(why, len, "bad hosted zone id \"%s\"",
 		    zone_id != NULL ? zone_id : "");
 		return -1;
 	}
 	if (name == NULL || name[0] == '\0' || strlen(name) > R53_MAX_NAME) {
-		why_set(why, len, "a record name has 1..%d bytes",
+		api_why(why, len, "a record name has 1..%d bytes",
 		    R53_MAX_NAME);
 		return -1;
 	}
 	if (!type_ok(type)) {
-		why_set(why, len, "bad record type \"%s\"",
+		api_why(why, len, "bad record type \"%s\"",
 		    type != NULL ? type : "");
 		return -1;
 	}
 	if (ttl < 0 || ttl > R53_MAX_TTL) {
-		why_set(why, len, "TTL %ld s is not within 0..%ld", ttl,
+		api_why(why, len, "TTL %ld s is not within 0..%ld", ttl,
 		    R53_MAX_TTL);
 		return -1;
 	}
 	if (n == 0 || values == NULL || n > R53_MAX_VALUES) {
-		why_set(why, len, "%zu values: a record set takes 1..%d", n,
+		api_why(why, len, "%zu values: a record set takes 1..%d", n,
 		    R53_MAX_VALUES);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
 		if (values[i] == NULL || values[i][0] == '\0') {
-			why_set(why, len, "value %zu is empty", i + 1);
+			api_why(why, len, "value %zu is empty", i + 1);
 			return -1;
 		}
 	return 0;
@@ -305,25 +286,25 @@ r53_parse_change(xmlDoc *doc, char *why, size_t len)
 	const char		*bare;
 
 	if (doc == NULL || (root = xmlDocGetRootElement(doc)) == NULL) {
-		why_set(why, len, "no XML document");
+		api_why(why, len, "no XML document");
 		return NULL;
 	}
 	if ((ci = aws_xml_child(root, "ChangeInfo")) == NULL) {
-		why_set(why, len, "%s has no ChangeInfo",
+		api_why(why, len, "%s has no ChangeInfo",
 		    (const char *)root->name);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
 	if ((id = aws_xml_child_text(ci, "Id")) == NULL ||
 	    (bare = bare_id(id, "/change/")) == NULL) {
-		why_set(why, len, "the ChangeInfo has no (valid) Id");
+		api_why(why, len, "the ChangeInfo has no (valid) Id");
 		free(id);
 		goto fail;
 	}
 	c->id = xstrdup(bare);
 	free(id);
 	if ((c->status = aws_xml_child_text(ci, "Status")) == NULL) {
-		why_set(why, len, "change %s has no Status", c->id);
+		api_why(why, len, "change %s has no Status", c->id);
 		goto fail;
 	}
 	c->st = r53_change_status_parse(c->status);
@@ -363,7 +344,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 	    len)) == NULL)
 		return NULL;
 	if ((sets = aws_xml_child(root, "ResourceRecordSets")) == NULL) {
-		why_set(why, len, "no ResourceRecordSets in the answer");
+		api_why(why, len, "no ResourceRecordSets in the answer");
 		return NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -373,7 +354,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		r->name = aws_xml_child_text(rs, "Name");
 		r->type = aws_xml_child_text(rs, "Type");
 		if (r->name == NULL || r->type == NULL) {
-			why_set(why, len, "a record set has no Name or Type");
+			api_why(why, len, "a record set has no Name or Type");
 			goto fail;
 		}
 	}
@@ -393,7 +374,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		ttl = strtoll(t, &end, 10);
 		if (t[0] == '\0' || *end != '\0' || errno != 0 || ttl < 0 ||
 		    ttl > R53_MAX_TTL) {
-			why_set(why, len, "%s %s: bad TTL \"%s\"", r->name,
+			api_why(why, len, "%s %s: bad TTL \"%s\"", r->name,
 			    r->type, t);
 			free(t);
 			goto fail;
@@ -409,7 +390,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		if (!x_is(rec, "ResourceRecord"))
 			continue;
 		if ((v = aws_xml_child_text(rec, "Value")) == NULL) {
-			why_set(why, len, "%s %s: a ResourceRecord has no "
+			api_why(why, len, "%s %s: a ResourceRecord has no "
 			    "Value", r->name, r->type);
 			goto fail;
 		}
@@ -418,7 +399,7 @@ r53_parse_record(xmlDoc *doc, const char *name, const char *type, char *why,
 		r->values[r->nvalues++] = v;
 	}
 	if (!r->alias && (r->ttl == -1 || r->nvalues == 0)) {
-		why_set(why, len, "%s %s has neither TTL and values nor an "
+		api_why(why, len, "%s %s has neither TTL and values nor an "
 		    "AliasTarget", r->name, r->type);
 		goto fail;
 	}
@@ -431,121 +412,78 @@ fail:
 /* ---- calls ---- */
 
 static void
-call_free(struct r53_call *c)
+call_clear(struct aws_op *o)
 {
-	if (c == NULL)
-		return;
+	struct r53_call	*c = (struct r53_call *)o;
+
 	free(c->name);
 	free(c->type);
-	free(c);
 }
 
 static void
-call_release(void *arg)
+call_fail(struct aws_op *o, const struct api_err *e)
 {
-	call_free(arg);
-}
+	struct r53_call	*c = (struct r53_call *)o;
 
-static void
-deliver_err(struct r53_call *c, const char *code, const char *message,
-    int status)
-{
-	struct r53_err	 e;
-	char		*text;
-
-	memset(&e, 0, sizeof(e));
-	e.op = c->op;
-	e.code = code != NULL && code[0] != '\0' ? code : "Error";
-	e.message = message != NULL ? message : "no message";
-	e.status = status;
-	text = xasprintf("%s: %s: %s", e.op, e.code, e.message);
-	e.text = text;
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_CHANGE:
-		c->cb.change(c->arg, NULL, &e);
+		c->cb.change(o->arg, NULL, e);
 		break;
 	case K_RECORD:
-		c->cb.record(c->arg, NULL, &e);
+		c->cb.record(o->arg, NULL, e);
 		break;
 	}
-	free(text);
 }
 
-static void
-call_done(void *arg, const struct aws_result *res)
+static int
+call_answer(struct aws_op *o, const struct aws_result *res, char *why,
+    size_t len)
 {
-	struct r53_call		*c = arg;
+	struct r53_call		*c = (struct r53_call *)o;
 	struct r53_change	*ch;
 	struct r53_record	*r;
-	char			 why[256];
 
-	c->call = NULL;
-	c->delivering = 1;
-	why[0] = '\0';
-	if (!res->ok) {
-		deliver_err(c, res->code, res->message, res->status);
-		goto done;
-	}
-	switch (c->kind) {
+	switch (c->op.kind) {
 	case K_CHANGE:
-		if ((ch = r53_parse_change(res->xml, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.change(c->arg, ch, NULL);
+		if ((ch = r53_parse_change(res->xml, why, len)) == NULL)
+			return -1;
+		c->cb.change(o->arg, ch, NULL);
 		r53_change_free(ch);
 		break;
 	case K_RECORD:
 		if ((r = r53_parse_record(res->xml, c->name, c->type, why,
-		    sizeof(why))) == NULL)
-			goto bad;
-		c->cb.record(c->arg, r, NULL);
+		    len)) == NULL)
+			return -1;
+		c->cb.record(o->arg, r, NULL);
 		r53_record_free(r);
 		break;
 	}
-	goto done;
-bad:
-	log_debug("route53: %s: unexpected answer: %s", c->op, why);
-	deliver_err(c, "UnexpectedAnswer", why, res->status);
-done:
-	call_free(c);
+	return 0;
 }
 
-static struct r53_call *
-call_new(struct aws *a, const char *op, enum r53_kind kind, void *arg)
-{
-	struct r53_call	*c;
-
-	c = xcalloc(1, sizeof(*c));
-	c->aws = a;
-	c->op = op;
-	c->kind = kind;
-	c->arg = arg;
-	return c;
-}
+static const struct aws_op_type r53_op = {
+	.client = "route53",
+	.svc = &aws_route53,
+	.size = sizeof(struct r53_call),
+	.answer = call_answer,
+	.fail = call_fail,
+	.clear = call_clear,
+};
 
 /* Send c; NULL, c freed, if lib/aws refuses. */
 static struct r53_call *
 call_start(struct r53_call *c, const char *method, const char *path,
     const char *query, const char *body)
 {
-	c->call = aws_rest(c->aws, &aws_route53, method, path, query, body,
-	    c->op, call_done, c);
-	if (c->call == NULL) {
-		log_warnx("route53: %s: cannot start the call", c->op);
-		call_free(c);
-		return NULL;
-	}
-	aws_call_set_release(c->call, call_release);
-	return c;
+	return aws_op_started(&c->op, aws_op_rest(&c->op, method, path, query,
+	    body));
 }
 
 void
 r53_cancel(struct r53_call *c)
 {
-	if (c == NULL || c->delivering)
-		return;
-	/* lib/aws calls the release hook, which frees c. */
-	aws_cancel(c->call);
+	if (c != NULL)
+		aws_op_cancel(&c->op);
 }
 
 struct r53_call *
@@ -568,7 +506,7 @@ r53_upsert(struct aws *a, const char *zone_id, const char *name,
 		    "the change batch");
 		return NULL;
 	}
-	c = call_new(a, "ChangeResourceRecordSets", K_CHANGE, arg);
+	c = aws_op_new(a, &r53_op, "ChangeResourceRecordSets", K_CHANGE, arg);
 	c->cb.change = cb;
 	path = xasprintf("hostedzone/%s/rrset/",
 	    bare_id(zone_id, "/hostedzone/"));
@@ -591,7 +529,7 @@ r53_get_change(struct aws *a, const char *change_id, r53_change_cb cb,
 		    change_id != NULL ? change_id : "");
 		return NULL;
 	}
-	c = call_new(a, "GetChange", K_CHANGE, arg);
+	c = aws_op_new(a, &r53_op, "GetChange", K_CHANGE, arg);
 	c->cb.change = cb;
 	path = xasprintf("change/%s", id);
 	c = call_start(c, "GET", path, NULL, NULL);
@@ -614,7 +552,7 @@ r53_get_record(struct aws *a, const char *zone_id, const char *name,
 		    "zone id, name or type");
 		return NULL;
 	}
-	c = call_new(a, "ListResourceRecordSets", K_RECORD, arg);
+	c = aws_op_new(a, &r53_op, "ListResourceRecordSets", K_RECORD, arg);
 	c->cb.record = cb;
 	c->name = xstrdup(name);
 	c->type = xstrdup(type);

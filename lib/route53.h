@@ -22,6 +22,8 @@
 
 #include <libxml/tree.h>
 
+#include "api.h"
+
 struct aws;
 struct r53_call;
 
@@ -29,19 +31,13 @@ struct r53_call;
 #define R53_MAX_TTL		2147483647L
 #define R53_MAX_VALUES		100	/* ours: a writer record has one */
 
-/* Why a call failed; valid only during the callback. */
-struct r53_err {
-	const char	*op;		/* "ChangeResourceRecordSets" */
-	/*
-	 * AWS's code ("NoSuchHostedZone", "InvalidChangeBatch",
-	 * "Throttling"), lib/aws's local one ("ConnectionError",
-	 * "ParseError", "CredentialsError"), or "UnexpectedAnswer".
-	 */
-	const char	*code;
-	const char	*message;
-	int		 status;	/* HTTP status; 0: no answer or local */
-	const char	*text;		/* "OP: CODE: MESSAGE", for logs */
-};
+/*
+ * A call that fails hands its callback a struct api_err (lib/api.h), valid
+ * only during the callback. Its code is AWS's code ("NoSuchHostedZone",
+ * "InvalidChangeBatch", "Throttling"), lib/aws's local one
+ * ("ConnectionError", "ParseError", "CredentialsError"), or
+ * "UnexpectedAnswer".
+ */
 
 enum r53_change_status {
 	R53_CH_OTHER = 0,	/* a status this code does not know */
@@ -72,9 +68,9 @@ struct r53_record {
 /* ---- callbacks: exactly one of result and err is not NULL ---- */
 
 typedef void (*r53_change_cb)(void *arg, const struct r53_change *,
-    const struct r53_err *);
+    const struct api_err *);
 typedef void (*r53_record_cb)(void *arg, const struct r53_record *,
-    const struct r53_err *);
+    const struct api_err *);
 
 /*
  * Every call below copies its arguments and returns a handle for

@@ -127,7 +127,7 @@ struct got {
 };
 
 static void
-got_err(struct got *g, const struct cw_err *e)
+got_err(struct got *g, const struct api_err *e)
 {
 	g->err = 1;
 	snprintf(g->op, sizeof(g->op), "%s", e->op);
@@ -162,7 +162,7 @@ got_metrics(struct got *g, const struct cw_alb_metrics *m)
 }
 
 static void
-metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct cw_err *e)
+metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct api_err *e)
 {
 	struct got	*g = arg;
 
@@ -176,7 +176,7 @@ metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct cw_err *e)
 }
 
 static void
-alarms_cb(void *arg, const struct cw_alarms *as, const struct cw_err *e)
+alarms_cb(void *arg, const struct cw_alarms *as, const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;

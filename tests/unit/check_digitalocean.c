@@ -174,7 +174,7 @@ struct got {
 static struct got	g;
 
 static void
-got_err(struct got *x, const struct do_err *e)
+got_err(struct got *x, const struct api_err *e)
 {
 	x->err = 1;
 	snprintf(x->op, sizeof(x->op), "%s", e->op);
@@ -184,7 +184,7 @@ got_err(struct got *x, const struct do_err *e)
 }
 
 static void
-list_cb(void *arg, const struct do_droplets *l, const struct do_err *e)
+list_cb(void *arg, const struct do_droplets *l, const struct api_err *e)
 {
 	struct got	*x = arg;
 	size_t		 i;
@@ -205,7 +205,7 @@ list_cb(void *arg, const struct do_droplets *l, const struct do_err *e)
 }
 
 static void
-droplet_cb(void *arg, const struct do_droplet *d, const struct do_err *e)
+droplet_cb(void *arg, const struct do_droplet *d, const struct api_err *e)
 {
 	struct got	*x = arg;
 
@@ -222,7 +222,7 @@ droplet_cb(void *arg, const struct do_droplet *d, const struct do_err *e)
 }
 
 static void
-action_cb(void *arg, const struct do_action *a, const struct do_err *e)
+action_cb(void *arg, const struct do_action *a, const struct api_err *e)
 {
 	struct got	*x = arg;
 
@@ -241,7 +241,7 @@ action_cb(void *arg, const struct do_action *a, const struct do_err *e)
 }
 
 static void
-flag_cb(void *arg, int flag, const struct do_err *e)
+flag_cb(void *arg, int flag, const struct api_err *e)
 {
 	struct got	*x = arg;
 
@@ -613,7 +613,7 @@ START_TEST(cancel_and_free)
 END_TEST
 
 static void
-free_cb(void *arg, const struct do_droplet *d, const struct do_err *e)
+free_cb(void *arg, const struct do_droplet *d, const struct api_err *e)
 {
 	(*(int *)arg)++;
 	do_free(dc);

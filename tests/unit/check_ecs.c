@@ -127,7 +127,7 @@ got_clear(struct got *g)
 }
 
 static void
-got_err(struct got *g, const struct ecs_err *e)
+got_err(struct got *g, const struct api_err *e)
 {
 	g->err = 1;
 	snprintf(g->op, sizeof(g->op), "%s", e->op);
@@ -137,7 +137,7 @@ got_err(struct got *g, const struct ecs_err *e)
 }
 
 static void
-service_cb(void *arg, const struct ecs_service *s, const struct ecs_err *e)
+service_cb(void *arg, const struct ecs_service *s, const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;
@@ -181,7 +181,7 @@ service_cb(void *arg, const struct ecs_service *s, const struct ecs_err *e)
 
 static void
 task_def_cb(void *arg, const struct ecs_task_def *t,
-    const struct ecs_err *e)
+    const struct api_err *e)
 {
 	struct got	*g = arg;
 

@@ -133,7 +133,7 @@ static size_t				 want_n;
 static const struct elbv2_stickiness	*want_st;
 
 static void
-got_err(struct got *g, const struct elbv2_err *e)
+got_err(struct got *g, const struct api_err *e)
 {
 	g->err = 1;
 	snprintf(g->op, sizeof(g->op), "%s", e->op);
@@ -161,7 +161,7 @@ got_forward(struct got *g, const struct elbv2_forward *f)
 
 static void
 listener_cb(void *arg, const struct elbv2_listener *l,
-    const struct elbv2_err *e)
+    const struct api_err *e)
 {
 	struct got	*g = arg;
 
@@ -182,7 +182,7 @@ listener_cb(void *arg, const struct elbv2_listener *l,
 
 static void
 tgs_cb(void *arg, const struct elbv2_target_groups *tg,
-    const struct elbv2_err *e)
+    const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;
@@ -228,7 +228,7 @@ got_health(struct got *g, const struct elbv2_target_healths *th)
 
 static void
 health_cb(void *arg, const struct elbv2_target_healths *th,
-    const struct elbv2_err *e)
+    const struct api_err *e)
 {
 	struct got	*g = arg;
 
@@ -263,7 +263,7 @@ got_rule(struct got *g, size_t i, const struct elbv2_rule *r)
 }
 
 static void
-rules_cb(void *arg, const struct elbv2_rules *rs, const struct elbv2_err *e)
+rules_cb(void *arg, const struct elbv2_rules *rs, const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;
@@ -280,7 +280,7 @@ rules_cb(void *arg, const struct elbv2_rules *rs, const struct elbv2_err *e)
 }
 
 static void
-rule_cb(void *arg, const struct elbv2_rule *r, const struct elbv2_err *e)
+rule_cb(void *arg, const struct elbv2_rule *r, const struct api_err *e)
 {
 	struct got	*g = arg;
 
@@ -294,7 +294,7 @@ rule_cb(void *arg, const struct elbv2_rule *r, const struct elbv2_err *e)
 }
 
 static void
-done_cb(void *arg, const struct elbv2_err *e)
+done_cb(void *arg, const struct api_err *e)
 {
 	struct got	*g = arg;
 

@@ -787,6 +787,67 @@ START_TEST(test_rds_set_external_sql)
 }
 END_TEST
 
+START_TEST(test_change_source_sql)
+{
+	struct mydialect	 d;
+	char			 buf[512];
+
+	ck_assert_int_eq(mydialect_from_version("10.11.6-MariaDB", &d), 0);
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'db.example'", 3306, "'repl'", "{repl_password}",
+	    "'mysql-bin.000042'", 918273, NULL, 1), 0);
+	ck_assert_str_eq(buf, "CHANGE MASTER TO MASTER_HOST = 'db.example', "
+	    "MASTER_PORT = 3306, MASTER_USER = 'repl', MASTER_PASSWORD = "
+	    "{repl_password}, MASTER_LOG_FILE = 'mysql-bin.000042', "
+	    "MASTER_LOG_POS = 918273, MASTER_SSL = 1");
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'h'", 3306, "'u'", "'pw'", NULL, 0, "'0-1-42'", 0), 0);
+	ck_assert_str_eq(buf, "CHANGE MASTER TO MASTER_HOST = 'h', "
+	    "MASTER_PORT = 3306, MASTER_USER = 'u', MASTER_PASSWORD = 'pw', "
+	    "MASTER_USE_GTID = slave_pos");
+
+	/* MySQL before 8.0.23: the old statement and option names. */
+	ck_assert_int_eq(mydialect_from_version("5.7.44-log", &d), 0);
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'h'", 3307, "'u'", "'pw'", "'f'", 4, NULL, 7), 0);
+	ck_assert_str_eq(buf, "CHANGE MASTER TO MASTER_HOST = 'h', "
+	    "MASTER_PORT = 3307, MASTER_USER = 'u', MASTER_PASSWORD = 'pw', "
+	    "MASTER_LOG_FILE = 'f', MASTER_LOG_POS = 4, MASTER_SSL = 1");
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'h'", 3306, "'u'", "'pw'", NULL, 0, "'uuid:1-5'", 0), 0);
+	ck_assert_str_eq(buf, "CHANGE MASTER TO MASTER_HOST = 'h', "
+	    "MASTER_PORT = 3306, MASTER_USER = 'u', MASTER_PASSWORD = 'pw', "
+	    "MASTER_AUTO_POSITION = 1");
+
+	ck_assert_int_eq(mydialect_from_version("8.4.0", &d), 0);
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'h'", 3306, "'u'", "'pw'", "'f'", 1307, NULL, 0), 0);
+	ck_assert_str_eq(buf, "CHANGE REPLICATION SOURCE TO SOURCE_HOST = "
+	    "'h', SOURCE_PORT = 3306, SOURCE_USER = 'u', SOURCE_PASSWORD = "
+	    "'pw', SOURCE_LOG_FILE = 'f', SOURCE_LOG_POS = 1307");
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'h'", 3306, "'u'", "'pw'", NULL, 0, "''", 1), 0);
+	ck_assert_str_eq(buf, "CHANGE REPLICATION SOURCE TO SOURCE_HOST = "
+	    "'h', SOURCE_PORT = 3306, SOURCE_USER = 'u', SOURCE_PASSWORD = "
+	    "'pw', SOURCE_AUTO_POSITION = 1, SOURCE_SSL = 1");
+
+	/* Too small: refused and wiped (it held the password). */
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, 40, "'h'",
+	    3306, "'u'", "'secret'", "'f'", 4, NULL, 0), -1);
+	ck_assert_int_eq(buf[0], '\0');
+	ck_assert_ptr_null(memchr(buf, 's', 40));
+	/* Missing arguments. */
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'h'", 3306, "'u'", "'pw'", NULL, 4, NULL, 0), -1);
+	ck_assert_int_eq(mydialect_change_source_sql(&d, buf, sizeof(buf),
+	    "'h'", 3306, NULL, "'pw'", "'f'", 4, NULL, 0), -1);
+	ck_assert_int_eq(mydialect_change_source_sql(NULL, buf, sizeof(buf),
+	    "'h'", 3306, "'u'", "'pw'", "'f'", 4, NULL, 0), -1);
+	ck_assert_int_eq(mydialect_change_source_sql(&d, NULL, 0, "'h'",
+	    3306, "'u'", "'pw'", "'f'", 4, NULL, 0), -1);
+}
+END_TEST
+
 static Suite *
 mydialect_suite(void)
 {
@@ -810,6 +871,7 @@ mydialect_suite(void)
 	tcase_add_test(tc, test_read_only);
 	tcase_add_test(tc, test_rds_procedures);
 	tcase_add_test(tc, test_rds_set_external_sql);
+	tcase_add_test(tc, test_change_source_sql);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -91,7 +91,7 @@ struct got {
 };
 
 static void
-got_err(struct got *g, const struct r53_err *e)
+got_err(struct got *g, const struct api_err *e)
 {
 	g->err = 1;
 	snprintf(g->op, sizeof(g->op), "%s", e->op);
@@ -101,7 +101,7 @@ got_err(struct got *g, const struct r53_err *e)
 }
 
 static void
-change_cb(void *arg, const struct r53_change *c, const struct r53_err *e)
+change_cb(void *arg, const struct r53_change *c, const struct api_err *e)
 {
 	struct got	*g = arg;
 
@@ -117,7 +117,7 @@ change_cb(void *arg, const struct r53_change *c, const struct r53_err *e)
 }
 
 static void
-record_cb(void *arg, const struct r53_record *r, const struct r53_err *e)
+record_cb(void *arg, const struct r53_record *r, const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;
