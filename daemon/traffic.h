@@ -12,6 +12,8 @@
 #ifndef TRAFFIC_H
 #define TRAFFIC_H
 
+#include <stddef.h>
+
 struct daemon;
 struct migration;
 struct traffic;
