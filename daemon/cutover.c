@@ -1366,7 +1366,8 @@ cut_new(struct job *j, enum cut_mode mode)
 		job_end(j, NULL, NULL, MEV_FAIL, why);
 		return NULL;
 	}
-	job_own(j, c, cut_cancel);
+	/* The cutover's state is also a step of the rollback's. */
+	job_own_step(j, c, cut_cancel);
 	return c;
 }
 

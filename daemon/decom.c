@@ -878,7 +878,7 @@ decom_enter(struct job *j, enum phase from)
 	c->m = m;
 	if ((c->ev = evtimer_new(d->base, dc_tick, c)) == NULL)
 		fatalx("evtimer_new");
-	job_own(j, c, dc_cancel);
+	job_own(j, c);
 	m->obs.droplets_final = 0;
 	if (!m->approved && p->decommission.approval != APPROVAL_AUTO) {
 		dc_check(c);

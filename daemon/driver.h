@@ -24,8 +24,9 @@ struct phase_driver {
 	 */
 	void		(*enter)(struct job *, enum phase from);
 	/*
-	 * Stop what is in flight and free the state enter gave job_own();
-	 * facts stay. NULL when the phase's steps own their state themselves.
+	 * Stop what is in flight and free the state enter gave job_own(),
+	 * when the phase changes; facts stay. NULL when the phase is done in
+	 * steps that bring their own (job_own_step(): the rollback).
 	 */
 	void		(*cancel)(void *state);
 	/*

@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "dbpair.h"
+#include "driver.h"
 #include "job.h"
 #include "lag.h"
 #include "log.h"
@@ -42,9 +43,17 @@ job_free(struct job *j)
 }
 
 void
-job_own(struct job *j, void *state, void (*cancel)(void *))
+job_own(struct job *j, void *state)
+{
+	job_own_step(j, state, j->driver != NULL ? j->driver->cancel : NULL);
+}
+
+void
+job_own_step(struct job *j, void *state, void (*cancel)(void *))
 {
 	job_cancel(j);
+	if (state != NULL && cancel == NULL)
+		fatalx("%s: state owned without a way to cancel it", j->m->name);
 	j->state = state;
 	j->cancel = cancel;
 }

@@ -22,6 +22,7 @@
 
 struct daemon;
 struct migration;
+struct phase_driver;
 struct dbpair;
 struct lag;
 struct traffic;
@@ -31,6 +32,7 @@ struct proofrun;
 struct job {
 	struct daemon			*d;
 	struct migration		*m;
+	const struct phase_driver	*driver;	/* running, set by runner */
 	void				*state;		/* the driver's */
 	void				(*cancel)(void *);	/* of state */
 	struct dbpair			*db;
@@ -46,10 +48,13 @@ struct job	*job_new(struct daemon *, struct migration *);
 void		 job_free(struct job *);
 
 /*
- * state is the running driver's: cancel(state) runs when the phase changes
- * (the driver's .cancel, or a step's own for a phase done in steps).
+ * state is the running driver's: its .cancel runs on it when the phase
+ * changes. A state owned before is cancelled first.
  */
-void		 job_own(struct job *, void *state, void (*cancel)(void *));
+void		 job_own(struct job *, void *state);
+/* The same for a step of a phase done in steps, with its own cancel. */
+void		 job_own_step(struct job *, void *state,
+		    void (*cancel)(void *));
 /* The phase changed: cancel the driver's state, forget its watcher. */
 void		 job_cancel(struct job *);
 /* A step of the phase is over: the job forgets state, which stays. */

@@ -68,7 +68,7 @@ paused_enter(struct job *j, enum phase from)
 	tv.tv_sec = left / 1000;
 	tv.tv_usec = (left % 1000) * 1000;
 	evtimer_add(c->ev, &tv);
-	job_own(j, c, cool_cancel);
+	job_own(j, c);
 	job_progress(j, "cool-down: step %d is retried in %lld s",
 	    m->step + 1, (long long)(left + 999) / 1000);
 }

@@ -1169,7 +1169,7 @@ preflight_enter(struct job *j, enum phase from)
 	pf->writer.fail = pf_writer_fail;
 	pf->writer.done = pf_writer_done;
 	pf->writer.arg = pf;
-	job_own(j, pf, pf_cancel);
+	job_own(j, pf);
 	if (m->plan == NULL) {
 		pf_fail(pf, "the plan does not parse; fix it and reload "
 		    "(SIGHUP)");

@@ -458,7 +458,7 @@ repl_enter(struct job *j, enum phase from)
 	}
 	m->obs.in_sync_ms = 0;
 	r->start_ms = now_ms();
-	job_own(j, r, repl_cancel);
+	job_own(j, r);
 	job_progress(j, "asking the target");
 	mydb_query(r->db->tgt, "SELECT VERSION() AS v", repl_version_cb, r);
 }

@@ -68,6 +68,7 @@ runner_kick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	snprintf(rt->activity, sizeof(rt->activity), "%s",
 	    phase_name(m->phase));
+	rt->job->driver = drv;
 	if (m->plan != NULL || !phase_has(m->phase, PHF_NEEDS_PLAN))
 		drv->enter(rt->job, rt->from);
 	else if (phase_is_running(m->phase))

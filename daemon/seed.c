@@ -562,7 +562,7 @@ seed_enter(struct job *j, enum phase from)
 		job_end(j, NULL, NULL, MEV_FAIL, why);
 		return;
 	}
-	job_own(j, s, seed_cancel);
+	job_own(j, s);
 	job_progress(j, "preparing the source");
 	/* The daemon's own schema travels in the dump, heartbeat included. */
 	mydb_query(s->db->src, "CREATE DATABASE IF NOT EXISTS migrated", NULL,

@@ -276,7 +276,7 @@ shadow_enter(struct job *j, enum phase from)
 	s->m = m;
 	if ((s->ev = evtimer_new(d->base, sd_tick, s)) == NULL)
 		fatalx("evtimer_new");
-	job_own(j, s, sd_cancel);
+	job_own(j, s);
 	if ((s->aws = daemon_aws(d, daemon_aws_region(d, p), why, sizeof(why))) ==
 	    NULL) {
 		sd_fire(s, MEV_FAIL, why);

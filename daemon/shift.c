@@ -407,7 +407,7 @@ sh_new(struct job *j, enum sh_kind kind)
 	s->kind = kind;
 	s->step = j->m->step;
 	s->tr = job_traffic(j);
-	job_own(j, s, sh_cancel);
+	job_own(j, s);
 	return s;
 }
 
@@ -620,7 +620,7 @@ shift_rollback(struct job *j, void (*done)(struct job *, int, const char *))
 	b->job = j;
 	b->tr = job_traffic(j);
 	b->done = done;
-	job_own(j, b, back_cancel);
+	job_own_step(j, b, back_cancel);
 	job_progress(j, "rollback: putting every user back on the "
 	    "droplets");
 	if (traffic_set(b->tr, &want, TRAFFIC_FORCE, rollback_cb, b) == -1)

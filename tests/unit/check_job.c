@@ -59,6 +59,21 @@ release(void *arg)
 	memset(s->why, 'X', sizeof(s->why) - 1);
 }
 
+/* The driver whose state the tests own. */
+static const struct phase_driver test_driver = {
+	.phase = PH_SHADOW,
+	.cancel = release,
+};
+
+static struct job *
+test_job(void)
+{
+	struct job	*j = job_new(&d, m);
+
+	j->driver = &test_driver;
+	return j;
+}
+
 static void
 setup(void)
 {
@@ -101,11 +116,11 @@ teardown(void)
 
 START_TEST(end_releases_then_fires)
 {
-	struct job	*j = job_new(&d, m);
+	struct job	*j = test_job();
 	struct state	 s = { .job = j };
 
 	snprintf(s.why, sizeof(s.why), "ECS target group healthy");
-	job_own(j, &s, release);
+	job_own(j, &s);
 	ck_assert(job_owns(j, &s));
 	job_end(j, &s, release, MEV_SHADOW_READY, s.why);
 	ck_assert_int_eq(s.released, 1);
@@ -124,7 +139,7 @@ END_TEST
 
 START_TEST(refused_event_is_logged_and_releases)
 {
-	struct job	*j = job_new(&d, m);
+	struct job	*j = test_job();
 	struct state	 s = { .job = j };
 	char		 log[256], line[512];
 	FILE		*f;
@@ -134,7 +149,7 @@ START_TEST(refused_event_is_logged_and_releases)
 	fflush(stderr);
 	saved = dup(2);
 	ck_assert_ptr_nonnull(freopen(log, "w", stderr));
-	job_own(j, &s, release);
+	job_own(j, &s);
 	job_end(j, &s, release, MEV_SEEDED, "not now");
 	fflush(stderr);
 	dup2(saved, 2);
@@ -154,12 +169,12 @@ END_TEST
 
 START_TEST(cancel_and_forget)
 {
-	struct job	*j = job_new(&d, m);
+	struct job	*j = test_job();
 	struct state	 a = { .job = j }, b = { .job = j };
 
-	/* A new state cancels the one before it. */
-	job_own(j, &a, release);
-	job_own(j, &b, release);
+	/* A new state cancels the one before it, with the driver's cancel. */
+	job_own(j, &a);
+	job_own(j, &b);
 	ck_assert_int_eq(a.released, 1);
 	ck_assert(job_owns(j, &b));
 	/* A step that is over is forgotten, not released. */
@@ -167,8 +182,9 @@ START_TEST(cancel_and_forget)
 	ck_assert(!job_owns(j, &b));
 	job_cancel(j);
 	ck_assert_int_eq(b.released, 0);
-	/* The phase changes: the state owned is cancelled once. */
-	job_own(j, &b, release);
+	/* The phase changes: a step's state is cancelled once. */
+	j->driver = NULL;
+	job_own_step(j, &b, release);
 	job_cancel(j);
 	job_cancel(j);
 	ck_assert_int_eq(b.released, 1);
@@ -182,7 +198,7 @@ END_TEST
 
 START_TEST(progress_is_the_jobs)
 {
-	struct job	*j = job_new(&d, m);
+	struct job	*j = test_job();
 
 	ck_assert_ptr_null(job_progress_text(j));
 	job_progress(j, "step %d of %d", 2, 6);
