@@ -232,11 +232,11 @@ http_collect(struct http *h)
 		event_active(h->ev_done, EV_TIMEOUT, 0);
 }
 
+/* Free every request, running or waiting to be delivered. */
 static void
-http_destroy(struct http *h)
+http_drop_all(struct http *h)
 {
-	struct http_req		*r;
-	struct http_sock	*s;
+	struct http_req	*r;
 
 	while ((r = TAILQ_FIRST(&h->running)) != NULL) {
 		TAILQ_REMOVE(&h->running, r, entry);
@@ -248,6 +248,14 @@ http_destroy(struct http *h)
 		http_req_free(r);
 	}
 	h->npending = 0;
+}
+
+static void
+http_destroy(struct http *h)
+{
+	struct http_sock	*s;
+
+	http_drop_all(h);
 	/* curl may still call the socket and timer callbacks from here, so
 	 * they and their events must outlive it. */
 	if (h->multi != NULL)
@@ -448,8 +456,6 @@ fail:
 void
 http_free(struct http *h)
 {
-	struct http_req	*r;
-
 	if (h == NULL || h->dying)
 		return;
 	if (h->busy == 0) {
@@ -460,16 +466,7 @@ http_free(struct http *h)
 	 * call is under way), and leave the struct and the request being
 	 * delivered to http_deliver_cb(), which frees them when it returns. */
 	h->dying = 1;
-	while ((r = TAILQ_FIRST(&h->running)) != NULL) {
-		TAILQ_REMOVE(&h->running, r, entry);
-		curl_multi_remove_handle(h->multi, r->easy);
-		http_req_free(r);
-	}
-	while ((r = TAILQ_FIRST(&h->done)) != NULL) {
-		TAILQ_REMOVE(&h->done, r, entry);
-		http_req_free(r);
-	}
-	h->npending = 0;
+	http_drop_all(h);
 }
 
 /* A method is an HTTP token; a header line must not smuggle a new line. */
