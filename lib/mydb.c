@@ -262,12 +262,12 @@ mydb_q_free(struct mydb_q *q)
 	free(q);
 }
 
+/* Free every query: queued, running, delivered. */
 static void
-mydb_destroy(struct mydb *db)
+mydb_drop_queries(struct mydb *db)
 {
 	struct mydb_q	*q;
 
-	mydb_close(db, 0);
 	while ((q = TAILQ_FIRST(&db->queue)) != NULL) {
 		TAILQ_REMOVE(&db->queue, q, entry);
 		mydb_q_free(q);
@@ -277,6 +277,13 @@ mydb_destroy(struct mydb *db)
 		mydb_q_free(q);
 	}
 	mydb_q_free(db->running);
+}
+
+static void
+mydb_destroy(struct mydb *db)
+{
+	mydb_close(db, 0);
+	mydb_drop_queries(db);
 	event_free(db->ev_io);
 	event_free(db->ev_connect);
 	event_free(db->ev_backoff);
@@ -424,6 +431,51 @@ mydb_io_cb(evutil_socket_t fd, short what, void *arg)
 	mydb_step(db, status);
 }
 
+/* What the current Connector/C call gives back, by operation. */
+struct mydb_ret {
+	MYSQL		*my;		/* connect */
+	MYSQL_RES	*res;		/* store */
+	int		 rc;		/* query, next */
+};
+
+/*
+ * Start (status MYDB_START) or resume db's current Connector/C call. Returns
+ * what it waits for; 0 once it is done, its result in *r.
+ */
+static int
+mydb_call(struct mydb *db, int status, struct mydb_ret *r)
+{
+	struct mydb_q	*q = db->running;
+	int		 start = status == MYDB_START;
+
+	switch (db->op) {
+	case MYDB_OP_CONNECT:
+		if (start)
+			return mysql_real_connect_start(&r->my, db->my,
+			    db->unix_socket != NULL ? NULL : db->host,
+			    db->user, db->password, NULL,
+			    db->unix_socket != NULL ? 0 : db->port,
+			    db->unix_socket, CLIENT_MULTI_RESULTS);
+		return mysql_real_connect_cont(&r->my, db->my, status);
+	case MYDB_OP_QUERY:
+		if (start)
+			return mysql_real_query_start(&r->rc, db->my, q->sql,
+			    q->len);
+		return mysql_real_query_cont(&r->rc, db->my, status);
+	case MYDB_OP_STORE:
+		if (start)
+			return mysql_store_result_start(&r->res, db->my);
+		return mysql_store_result_cont(&r->res, db->my, status);
+	case MYDB_OP_NEXT:
+		if (start)
+			return mysql_next_result_start(&r->rc, db->my);
+		return mysql_next_result_cont(&r->rc, db->my, status);
+	case MYDB_OP_NONE:
+		break;
+	}
+	return 0;
+}
+
 /*
  * Finish the suspended operation now. Its socket is shut down and its wait
  * reported as timed out: Connector/C gives up, frees what the operation
@@ -434,10 +486,9 @@ mydb_io_cb(evutil_socket_t fd, short what, void *arg)
 static void
 mydb_abort(struct mydb *db)
 {
-	MYSQL		*ret;
-	MYSQL_RES	*res;
+	struct mydb_ret	 r;
 	my_socket	 fd;
-	int		 rc, wait = 1, i;
+	int		 wait = 1, i;
 
 	if (db->op == MYDB_OP_NONE)
 		return;
@@ -446,29 +497,9 @@ mydb_abort(struct mydb *db)
 	if ((int)(fd = mysql_get_socket(db->my)) >= 0)
 		shutdown(fd, SHUT_RDWR);
 	for (i = 0; wait != 0 && i < MYDB_ABORT_TRIES; i++) {
-		switch (db->op) {
-		case MYDB_OP_CONNECT:
-			wait = mysql_real_connect_cont(&ret, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			break;
-		case MYDB_OP_QUERY:
-			wait = mysql_real_query_cont(&rc, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			break;
-		case MYDB_OP_STORE:
-			wait = mysql_store_result_cont(&res, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			if (wait == 0 && res != NULL)
-				mysql_free_result(res);
-			break;
-		case MYDB_OP_NEXT:
-			wait = mysql_next_result_cont(&rc, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			break;
-		case MYDB_OP_NONE:
-			wait = 0;
-			break;
-		}
+		wait = mydb_call(db, MYSQL_WAIT_TIMEOUT, &r);
+		if (wait == 0 && db->op == MYDB_OP_STORE && r.res != NULL)
+			mysql_free_result(r.res);
 	}
 	if (wait != 0)
 		log_warnx("%s: Connector/C did not give up an aborted "
@@ -704,37 +735,17 @@ mydb_connect_done(struct mydb *db, MYSQL *ret)
 		mydb_connected(db);
 }
 
+/*
+ * The current operation's call is done: a query sent, or the next result
+ * set reached (rc -1: there is none). An error ends the query with the
+ * session in step (from a CALL, the server stops at the failed statement).
+ */
 static enum mydb_next
-mydb_step_connect(struct mydb *db, int status, int *wait)
+mydb_step_sent(struct mydb *db, struct mydb_q *q, int rc)
 {
-	MYSQL	*ret;
-
-	if (status == MYDB_START)
-		*wait = mysql_real_connect_start(&ret, db->my,
-		    db->unix_socket != NULL ? NULL : db->host, db->user,
-		    db->password, NULL, db->unix_socket != NULL ? 0 : db->port,
-		    db->unix_socket, CLIENT_MULTI_RESULTS);
-	else
-		*wait = mysql_real_connect_cont(&ret, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
-	mydb_connect_done(db, ret);
-	return MYDB_NEXT_DONE;
-}
-
-static enum mydb_next
-mydb_step_query(struct mydb *db, struct mydb_q *q, int status, int *wait)
-{
-	int	rc;
-
-	if (status == MYDB_START)
-		*wait = mysql_real_query_start(&rc, db->my, q->sql, q->len);
-	else
-		*wait = mysql_real_query_cont(&rc, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
-	if (rc != 0) {
+	if (rc > 0 || (rc != 0 && db->op == MYDB_OP_QUERY))
 		mydb_seterr_my(q->res, db->my);
+	if (rc != 0) {
 		mydb_complete(db, 0);
 		return MYDB_NEXT_DONE;
 	}
@@ -743,16 +754,8 @@ mydb_step_query(struct mydb *db, struct mydb_q *q, int status, int *wait)
 }
 
 static enum mydb_next
-mydb_step_store(struct mydb *db, struct mydb_q *q, int status, int *wait)
+mydb_step_store(struct mydb *db, struct mydb_q *q, MYSQL_RES *res)
 {
-	MYSQL_RES	*res;
-
-	if (status == MYDB_START)
-		*wait = mysql_store_result_start(&res, db->my);
-	else
-		*wait = mysql_store_result_cont(&res, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
 	if (res == NULL && mysql_field_count(db->my) != 0) {
 		/* Rows cut short: where the session stands is unknown, so
 		 * it is not reused. */
@@ -771,32 +774,6 @@ mydb_step_store(struct mydb *db, struct mydb_q *q, int status, int *wait)
 	return MYDB_NEXT_AGAIN;
 }
 
-static enum mydb_next
-mydb_step_next(struct mydb *db, struct mydb_q *q, int status, int *wait)
-{
-	int	rc;
-
-	if (status == MYDB_START)
-		*wait = mysql_next_result_start(&rc, db->my);
-	else
-		*wait = mysql_next_result_cont(&rc, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
-	if (rc > 0) {
-		/* A statement of a CALL failed: the server stops there and
-		 * the session is in step. */
-		mydb_seterr_my(q->res, db->my);
-		mydb_complete(db, 0);
-		return MYDB_NEXT_DONE;
-	}
-	if (rc < 0) {
-		mydb_complete(db, 0);
-		return MYDB_NEXT_DONE;
-	}
-	db->op = MYDB_OP_STORE;
-	return MYDB_NEXT_AGAIN;
-}
-
 /*
  * Start (status MYDB_START) or resume the current operation and carry the
  * query on through its result sets until it waits or is complete: connect;
@@ -806,6 +783,7 @@ static void
 mydb_step(struct mydb *db, int status)
 {
 	struct mydb_q	*q;
+	struct mydb_ret	 r;
 	enum mydb_next	 next = MYDB_NEXT_DONE;
 	int		 wait = 0;
 
@@ -818,20 +796,22 @@ mydb_step(struct mydb *db, int status)
 			    db->query_timeout_ms * 1000;
 			mydb_nonblock(db);
 		}
-		switch (db->op) {
-		case MYDB_OP_NONE:
+		if (db->op == MYDB_OP_NONE)
 			return;
-		case MYDB_OP_CONNECT:
-			next = mydb_step_connect(db, status, &wait);
+		if ((wait = mydb_call(db, status, &r)) != 0) {
+			next = MYDB_NEXT_WAIT;
 			break;
-		case MYDB_OP_QUERY:
-			next = mydb_step_query(db, q, status, &wait);
+		}
+		switch (db->op) {
+		case MYDB_OP_CONNECT:
+			mydb_connect_done(db, r.my);
+			next = MYDB_NEXT_DONE;
 			break;
 		case MYDB_OP_STORE:
-			next = mydb_step_store(db, q, status, &wait);
+			next = mydb_step_store(db, q, r.res);
 			break;
-		case MYDB_OP_NEXT:
-			next = mydb_step_next(db, q, status, &wait);
+		default:
+			next = mydb_step_sent(db, q, r.rc);
 			break;
 		}
 		if (next != MYDB_NEXT_AGAIN)
@@ -984,8 +964,6 @@ mydb_new(struct event_base *base, const struct mydb_opts *opts)
 void
 mydb_free(struct mydb *db)
 {
-	struct mydb_q	*q;
-
 	if (db == NULL || db->dying)
 		return;
 	if (db->busy == 0) {
@@ -996,15 +974,7 @@ mydb_free(struct mydb *db)
 	 * which mydb_finish() frees when the callback returns. */
 	db->dying = 1;
 	mydb_close(db, 0);
-	while ((q = TAILQ_FIRST(&db->queue)) != NULL) {
-		TAILQ_REMOVE(&db->queue, q, entry);
-		mydb_q_free(q);
-	}
-	while ((q = TAILQ_FIRST(&db->done)) != NULL) {
-		TAILQ_REMOVE(&db->done, q, entry);
-		mydb_q_free(q);
-	}
-	mydb_q_free(db->running);
+	mydb_drop_queries(db);
 	db->running = NULL;
 	db->nqueued = 0;
 	event_del(db->ev_backoff);
