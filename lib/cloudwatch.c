@@ -543,12 +543,9 @@ static void
 call_clear(struct aws_op *o)
 {
 	struct cw_call	*c = (struct cw_call *)o;
-	size_t		 i;
 
 	cw_alb_metrics_free(c->m);
-	for (i = 0; i < c->nnames; i++)
-		free(c->names[i]);
-	free(c->names);
+	xstrv_free(c->names, c->nnames);
 	cw_alarms_free(c->found);
 }
 

@@ -125,16 +125,12 @@ do_now_ms(void)
 static void
 do_droplet_clear(struct do_droplet *d)
 {
-	size_t	i;
-
 	free(d->name);
 	free(d->status);
 	free(d->private_ip);
 	free(d->public_ip);
 	free(d->region);
-	for (i = 0; i < d->ntags; i++)
-		free(d->tags[i]);
-	free(d->tags);
+	xstrv_free(d->tags, d->ntags);
 	free(d->snapshot_ids);
 	memset(d, 0, sizeof(*d));
 }

@@ -403,16 +403,12 @@ ecs_parse_describe_services(const json_t *ans, char **reason, char *why,
 void
 ecs_task_def_free(struct ecs_task_def *t)
 {
-	size_t	i;
-
 	if (t == NULL)
 		return;
 	free(t->arn);
 	free(t->family);
 	free(t->status);
-	for (i = 0; i < t->ncontainers; i++)
-		free(t->containers[i]);
-	free(t->containers);
+	xstrv_free(t->containers, t->ncontainers);
 	json_decref(t->json);
 	json_decref(t->tags);
 	free(t);

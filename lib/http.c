@@ -28,6 +28,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define HTTP_TIMEOUT		30000		/* ms */
 #define HTTP_CONNECT_TIMEOUT	5000		/* ms */
@@ -104,8 +105,6 @@ http_now_us(void)
 static void
 http_req_free(struct http_req *r)
 {
-	size_t	i;
-
 	if (r == NULL)
 		return;
 	if (r->easy != NULL)
@@ -115,9 +114,7 @@ http_req_free(struct http_req *r)
 	free(r->host);
 	free(r->body);
 	free(r->rbody);
-	for (i = 0; i < r->nrheaders; i++)
-		free(r->rheaders[i]);
-	free(r->rheaders);
+	xstrv_free(r->rheaders, r->nrheaders);
 	free(r);
 }
 
