@@ -28,6 +28,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "now.h"
 #include "xmalloc.h"
 
 #define HTTP_TIMEOUT		30000		/* ms */
@@ -92,15 +93,6 @@ struct http {
 };
 
 static int	http_global_done;
-
-static int64_t
-http_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 http_req_free(struct http_req *r)
@@ -219,7 +211,7 @@ http_collect(struct http *h)
 			continue;
 		r = (struct http_req *)p;
 		r->result = result;
-		r->elapsed_us = http_now_us() - r->start_us;
+		r->elapsed_us = now_mono_us() - r->start_us;
 		curl_multi_remove_handle(h->multi, easy);
 		TAILQ_REMOVE(&h->running, r, entry);
 		r->state = HTTP_DONE;
@@ -637,7 +629,7 @@ http_start(struct http *h, const struct http_request *req, http_cb cb,
 	    (r->easy = curl_easy_init()) == NULL ||
 	    http_req_setopt(r, &rq) == -1 || http_req_method(r, &rq) == -1)
 		goto fail;
-	r->start_us = http_now_us();
+	r->start_us = now_mono_us();
 	r->state = HTTP_RUNNING;
 	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
 		goto fail;

@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "mydb.h"
+#include "now.h"
 #include "xmalloc.h"
 
 #define MYDB_QUEUE_MAX		64
@@ -112,15 +113,6 @@ static void	mydb_step(struct mydb *, int);
 static void	mydb_io_cb(evutil_socket_t, short, void *);
 static void	mydb_close(struct mydb *, int);
 static void	mydb_kick(struct mydb *);
-
-static int64_t
-mydb_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static struct timeval
 mydb_tv(int64_t ms)
@@ -348,7 +340,7 @@ mydb_io_wait(my_socket fd, my_bool is_read, int timeout)
 	memset(&pfd, 0, sizeof(pfd));
 	pfd.fd = fd;
 	pfd.events = is_read ? POLLIN : POLLOUT;
-	left = (mydb_io_deadline_us - mydb_now_us()) / 1000;
+	left = (mydb_io_deadline_us - now_mono_us()) / 1000;
 	if (left < 0)
 		left = 0;
 	do
@@ -388,7 +380,7 @@ mydb_wait(struct mydb *db, int wait)
 		/* Once the TCP connection is up, Connector/C makes the socket
 		 * blocking and, when the greeting is already there, runs the
 		 * TLS handshake before it next yields: bound those reads. */
-		tv = mydb_tv((db->connect_deadline_us - mydb_now_us()) / 1000 +
+		tv = mydb_tv((db->connect_deadline_us - now_mono_us()) / 1000 +
 		    1);
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -579,7 +571,7 @@ mydb_connect_failed(struct mydb *db, unsigned int err, const char *sqlstate,
 		db->nqueued--;
 		q->res = xcalloc(1, sizeof(*q->res));
 		mydb_seterr(q->res, err, sqlstate, "%s", msg);
-		q->res->elapsed_us = mydb_now_us() - q->queued_us;
+		q->res->elapsed_us = now_mono_us() - q->queued_us;
 		if (mydb_finish(db, q) == -1)
 			return;
 	}
@@ -634,7 +626,7 @@ mydb_connect(struct mydb *db)
 	db->my = my;
 	db->connected = 0;
 	db->op = MYDB_OP_CONNECT;
-	db->connect_deadline_us = mydb_now_us() + db->connect_timeout_ms * 1000;
+	db->connect_deadline_us = now_mono_us() + db->connect_timeout_ms * 1000;
 	tv = mydb_tv(db->connect_timeout_ms);
 	evtimer_add(db->ev_connect, &tv);
 	if (mysql_options(my, MYSQL_OPT_NONBLOCK, 0) != 0 ||
@@ -691,7 +683,7 @@ mydb_complete(struct mydb *db, int broken)
 	db->running = NULL;
 	db->op = MYDB_OP_NONE;
 	db->nqueries++;
-	q->res->elapsed_us = mydb_now_us() - q->sent_us;
+	q->res->elapsed_us = now_mono_us() - q->sent_us;
 	if (q->res->err != 0 && (broken || mydb_fatal(q->res->err))) {
 		log_warnx("%s: connection to %s lost: %s", db->name, db->where,
 		    q->res->error);
@@ -716,7 +708,7 @@ static void
 mydb_connect_done(struct mydb *db, MYSQL *ret)
 {
 	db->op = MYDB_OP_NONE;
-	if (ret == NULL && mydb_now_us() >= db->connect_deadline_us) {
+	if (ret == NULL && now_mono_us() >= db->connect_deadline_us) {
 		char	msg[MYSQL_ERRMSG_SIZE + 400];
 
 		/* Our deadline, met in the TLS handshake. */
@@ -849,7 +841,7 @@ mydb_dispatch(struct mydb *db)
 	db->nqueued--;
 	db->running = q;
 	q->res = xcalloc(1, sizeof(*q->res));
-	q->sent_us = mydb_now_us();
+	q->sent_us = now_mono_us();
 	db->op = MYDB_OP_QUERY;
 	mydb_step(db, MYDB_START);
 }
@@ -889,7 +881,7 @@ mydb_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mydb_q	*q = arg;
 	struct mydb	*db = q->db;
-	int64_t		 now = mydb_now_us();
+	int64_t		 now = now_mono_us();
 
 	mydb_result_free(q->res);
 	q->res = xcalloc(1, sizeof(*q->res));
@@ -995,7 +987,7 @@ mydb_query(struct mydb *db, const char *sql, mydb_cb cb, void *arg)
 	q->len = strlen(sql);
 	q->cb = cb;
 	q->arg = arg;
-	q->queued_us = mydb_now_us();
+	q->queued_us = now_mono_us();
 	if ((q->ev_deadline = evtimer_new(db->base, mydb_deadline_cb, q)) ==
 	    NULL)
 		fatalx("%s: evtimer_new failed", db->name);
@@ -1052,7 +1044,7 @@ mydb_reset(struct mydb *db)
 		q->res = xcalloc(1, sizeof(*q->res));
 		mydb_seterr(q->res, CR_SERVER_LOST, "HY000", "connection to "
 		    "%s reset", db->where);
-		q->res->elapsed_us = mydb_now_us() - q->queued_us;
+		q->res->elapsed_us = now_mono_us() - q->queued_us;
 	}
 	mydb_kick(db);
 }
