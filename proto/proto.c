@@ -114,21 +114,59 @@ proto_frame_next(struct evbuffer *in, char **line, size_t *len)
  * The envelope's fields, one check each: each returns PROTO_OK or the
  * error with msg saying what to fix, and fills in its part of req.
  */
+#define PROTO_STR(x)	#x
+#define PROTO_XSTR(x)	PROTO_STR(x)
+
+/*
+ * A required member, and what msg says when it is not there or not of its
+ * type (a string must not be empty): "request has no \"NAME\"; MISSING",
+ * "\"NAME\" must be WRONG".
+ */
+struct proto_member {
+	const char	*name;
+	json_type	 type;
+	const char	*missing;
+	const char	*wrong;
+};
+
+static const struct proto_member proto_m_id = { "id", JSON_INTEGER,
+	"add an integer \"id\" that the reply will echo", "an integer" };
+static const struct proto_member proto_m_version = { "v", JSON_INTEGER,
+	"the protocol version is required: add \"v\":"
+	PROTO_XSTR(PROTO_VERSION),
+	"an integer; this daemon speaks version " PROTO_XSTR(PROTO_VERSION) };
+static const struct proto_member proto_m_cmd = { "cmd", JSON_STRING,
+	"add the command name, e.g. \"cmd\":\"status\"",
+	"a non-empty string, e.g. \"cmd\":\"status\"" };
+
+/* root's member m, or NULL with msg saying what to fix. */
+static json_t *
+proto_req_member(json_t *root, const struct proto_member *m, char *msg,
+    size_t msglen)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(root, m->name)) == NULL) {
+		api_why(msg, msglen, "request has no \"%s\"; %s", m->name,
+		    m->missing);
+		return NULL;
+	}
+	if (json_typeof(v) != m->type ||
+	    (m->type == JSON_STRING && json_string_length(v) == 0)) {
+		api_why(msg, msglen, "\"%s\" must be %s", m->name, m->wrong);
+		return NULL;
+	}
+	return v;
+}
+
 static enum proto_err
 proto_req_id(json_t *root, struct proto_request *req, char *msg,
     size_t msglen)
 {
 	json_t	*id;
 
-	if ((id = json_object_get(root, "id")) == NULL) {
-		api_why(msg, msglen, "request has no \"id\"; add an integer "
-		    "\"id\" that the reply will echo");
+	if ((id = proto_req_member(root, &proto_m_id, msg, msglen)) == NULL)
 		return PROTO_E_BAD_REQUEST;
-	}
-	if (!json_is_integer(id)) {
-		api_why(msg, msglen, "\"id\" must be an integer");
-		return PROTO_E_BAD_REQUEST;
-	}
 	req->id = json_integer_value(id);
 	return PROTO_OK;
 }
@@ -139,16 +177,9 @@ proto_req_version(json_t *root, struct proto_request *req, char *msg,
 {
 	json_t	*v;
 
-	if ((v = json_object_get(root, "v")) == NULL) {
-		api_why(msg, msglen, "request has no \"v\"; the protocol "
-		    "version is required: add \"v\":%d", PROTO_VERSION);
+	if ((v = proto_req_member(root, &proto_m_version, msg,
+	    msglen)) == NULL)
 		return PROTO_E_BAD_REQUEST;
-	}
-	if (!json_is_integer(v)) {
-		api_why(msg, msglen, "\"v\" must be an integer; this daemon "
-		    "speaks version %d", PROTO_VERSION);
-		return PROTO_E_BAD_REQUEST;
-	}
 	if (json_integer_value(v) != PROTO_VERSION) {
 		api_why(msg, msglen, "protocol version %" JSON_INTEGER_FORMAT
 		    " is not spoken here; this daemon speaks version %d: use a "
@@ -163,20 +194,9 @@ static enum proto_err
 proto_req_cmd(json_t *root, struct proto_request *req, char *msg,
     size_t msglen)
 {
-	json_t	*cmd;
-
-	if ((cmd = json_object_get(root, "cmd")) == NULL) {
-		api_why(msg, msglen, "request has no \"cmd\"; add the "
-		    "command name, e.g. \"cmd\":\"status\"");
-		return PROTO_E_BAD_REQUEST;
-	}
-	if (!json_is_string(cmd) || json_string_length(cmd) == 0) {
-		api_why(msg, msglen, "\"cmd\" must be a non-empty string, "
-		    "e.g. \"cmd\":\"status\"");
-		return PROTO_E_BAD_REQUEST;
-	}
-	req->cmd = json_string_value(cmd);
-	return PROTO_OK;
+	req->cmd = json_string_value(proto_req_member(root, &proto_m_cmd, msg,
+	    msglen));
+	return req->cmd == NULL ? PROTO_E_BAD_REQUEST : PROTO_OK;
 }
 
 /* "args" may be left out: it is then an empty object. */
