@@ -32,6 +32,7 @@
 
 #include "aws-creds.h"
 #include "aws-sigv4.h"
+#include "conf.h"
 #include "http.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -530,6 +531,12 @@ creds_ini_handler(void *arg, const char *section, const char *key,
 	return 1;
 }
 
+static char *
+creds_fgets(char *buf, int len, void *f)
+{
+	return fgets(buf, len, f);
+}
+
 /*
  * Read one file. Returns 0 (read, or absent: ini->found says), or -1 with
  * the reason added.
@@ -537,12 +544,21 @@ creds_ini_handler(void *arg, const char *section, const char *key,
 static int
 creds_ini_read(struct aws_creds_src *src, struct creds_ini *ini)
 {
-	static char	 comment[] = "#;";
-	FILE		*f;
-	bool		 o_multi, o_inline, o_stack, o_realloc;
-	bool		 o_stop, o_novalue, o_bom;
-	char		*o_inpref, *o_startpref;
-	int		 o_max, o_alloc, r;
+	static char			 comment[] = "#;";
+	/*
+	 * The AWS files follow Python's configparser: no inline comments,
+	 * indented continuation lines (nested "s3 =" blocks). Session tokens
+	 * make long lines.
+	 */
+	const struct conf_ini_opts	 opts = {
+		.multiline = true,
+		.comment = comment,
+		.max_line = CREDS_LINE_MAX,
+		.initial_alloc = 512,
+		.grow = true,
+	};
+	FILE				*f;
+	int				 r;
 
 	if ((f = fopen(ini->path, "re")) == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -553,49 +569,7 @@ creds_ini_read(struct aws_creds_src *src, struct creds_ini *ini)
 	}
 	ini->found = true;
 
-	/*
-	 * Debian builds inih with its options as run-time globals (see
-	 * conf.c). The AWS files follow Python's configparser: no inline
-	 * comments, indented continuation lines (nested "s3 =" blocks).
-	 * Session tokens make long lines.
-	 */
-	o_multi = ini_allow_multiline;
-	o_inline = ini_allow_inline_comments;
-	o_inpref = ini_inline_comment_prefixes;
-	o_startpref = ini_start_comment_prefixes;
-	o_stack = ini_use_stack;
-	o_max = ini_max_line;
-	o_alloc = ini_initial_alloc;
-	o_realloc = ini_allow_realloc;
-	o_stop = ini_stop_on_first_error;
-	o_novalue = ini_allow_no_value;
-	o_bom = ini_allow_bom;
-
-	ini_allow_multiline = true;
-	ini_allow_inline_comments = false;
-	ini_inline_comment_prefixes = comment;
-	ini_start_comment_prefixes = comment;
-	ini_use_stack = false;
-	ini_max_line = CREDS_LINE_MAX;
-	ini_initial_alloc = 512;
-	ini_allow_realloc = true;
-	ini_stop_on_first_error = false;
-	ini_allow_no_value = false;
-	ini_allow_bom = true;
-
-	r = ini_parse_file(f, creds_ini_handler, ini);
-
-	ini_allow_multiline = o_multi;
-	ini_allow_inline_comments = o_inline;
-	ini_inline_comment_prefixes = o_inpref;
-	ini_start_comment_prefixes = o_startpref;
-	ini_use_stack = o_stack;
-	ini_max_line = o_max;
-	ini_initial_alloc = o_alloc;
-	ini_allow_realloc = o_realloc;
-	ini_stop_on_first_error = o_stop;
-	ini_allow_no_value = o_novalue;
-	ini_allow_bom = o_bom;
+	r = conf_ini_parse(&opts, creds_fgets, f, creds_ini_handler, ini);
 	fclose(f);
 
 	if (r < 0) {

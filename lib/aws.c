@@ -762,11 +762,7 @@ aws_params_add(struct aws_params *p, const char *fmt, ...)
 void
 aws_params_clear(struct aws_params *p)
 {
-	size_t	i;
-
-	for (i = 0; i < p->n; i++)
-		free(p->v[i]);
-	free(p->v);
+	xstrv_free(p->v, p->n);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -178,17 +178,15 @@ static const char *const cw_alarm_state_names[] = {
 	[CW_AL_NOT_FOUND] = "not found",
 };
 
+/* AWS's StateValue names are the table's, "other" and "not found" aside. */
 enum cw_alarm_state
 cw_alarm_state_parse(const char *s)
 {
-	if (s == NULL)
-		return CW_AL_OTHER;
-	if (strcmp(s, "OK") == 0)
-		return CW_AL_OK;
-	if (strcmp(s, "ALARM") == 0)
-		return CW_AL_ALARM;
-	if (strcmp(s, "INSUFFICIENT_DATA") == 0)
-		return CW_AL_INSUFFICIENT_DATA;
+	int	st;
+
+	for (st = CW_AL_OK; s != NULL && st <= CW_AL_INSUFFICIENT_DATA; st++)
+		if (strcmp(s, cw_alarm_state_names[st]) == 0)
+			return (enum cw_alarm_state)st;
 	return CW_AL_OTHER;
 }
 
@@ -545,12 +543,9 @@ static void
 call_clear(struct aws_op *o)
 {
 	struct cw_call	*c = (struct cw_call *)o;
-	size_t		 i;
 
 	cw_alb_metrics_free(c->m);
-	for (i = 0; i < c->nnames; i++)
-		free(c->names[i]);
-	free(c->names);
+	xstrv_free(c->names, c->nnames);
 	cw_alarms_free(c->found);
 }
 

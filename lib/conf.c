@@ -290,30 +290,14 @@ conf_ini_handler(void *arg, const char *section, const char *key,
 }
 
 int
-conf_parse_sections(const char *text, const char *file,
-    conf_section_handler sh, conf_handler kh, void *arg,
-    struct conf_errors *errs)
+conf_ini_parse(const struct conf_ini_opts *o, ini_reader reader, void *stream,
+    ini_handler handler, void *arg)
 {
-	static char		 comment[] = CONF_COMMENT;
-	struct conf_parse	 cp;
-	bool			 o_multi, o_inline, o_stack, o_realloc;
-	bool			 o_stop, o_novalue, o_bom;
-	char			*o_inpref, *o_startpref;
-	int			 o_max, o_alloc, r;
+	bool	 o_multi, o_inline, o_stack, o_realloc;
+	bool	 o_stop, o_novalue, o_bom;
+	char	*o_inpref, *o_startpref;
+	int	 o_max, o_alloc, r;
 
-	memset(&cp, 0, sizeof(cp));
-	cp.file = file;
-	cp.p = text;
-	cp.sh = sh;
-	cp.kh = kh;
-	cp.arg = arg;
-	cp.errs = errs;
-
-	/*
-	 * Debian builds inih with its options as run-time globals. Set the
-	 * ones this format depends on, and put them back afterwards for any
-	 * other user of inih in the process.
-	 */
 	o_multi = ini_allow_multiline;
 	o_inline = ini_allow_inline_comments;
 	o_inpref = ini_inline_comment_prefixes;
@@ -326,19 +310,19 @@ conf_parse_sections(const char *text, const char *file,
 	o_novalue = ini_allow_no_value;
 	o_bom = ini_allow_bom;
 
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = true;
-	ini_inline_comment_prefixes = comment;
-	ini_start_comment_prefixes = comment;
+	ini_allow_multiline = o->multiline;
+	ini_allow_inline_comments = o->inline_comments;
+	ini_inline_comment_prefixes = o->comment;
+	ini_start_comment_prefixes = o->comment;
 	ini_use_stack = false;
-	ini_max_line = CONF_LINE_MAX + 3;	/* "\r\n" and NUL */
-	ini_initial_alloc = CONF_LINE_MAX + 3;
-	ini_allow_realloc = false;
+	ini_max_line = o->max_line;
+	ini_initial_alloc = o->initial_alloc;
+	ini_allow_realloc = o->grow;
 	ini_stop_on_first_error = false;
 	ini_allow_no_value = false;
 	ini_allow_bom = true;
 
-	r = ini_parse_stream(conf_reader, &cp, conf_ini_handler, &cp);
+	r = ini_parse_stream(reader, stream, handler, arg);
 
 	ini_allow_multiline = o_multi;
 	ini_allow_inline_comments = o_inline;
@@ -351,7 +335,28 @@ conf_parse_sections(const char *text, const char *file,
 	ini_stop_on_first_error = o_stop;
 	ini_allow_no_value = o_novalue;
 	ini_allow_bom = o_bom;
+	return r;
+}
 
+int
+conf_parse_sections(const char *text, const char *file,
+    conf_section_handler sh, conf_handler kh, void *arg,
+    struct conf_errors *errs)
+{
+	static char			 comment[] = CONF_COMMENT;
+	const struct conf_ini_opts	 opts = {
+		.inline_comments = true,
+		.comment = comment,
+		.max_line = CONF_LINE_MAX + 3,	/* "\r\n" and NUL */
+		.initial_alloc = CONF_LINE_MAX + 3,
+	};
+	struct conf_parse		 cp = {
+		.file = file, .p = text, .sh = sh, .kh = kh, .arg = arg,
+		.errs = errs,
+	};
+	int				 r;
+
+	r = conf_ini_parse(&opts, conf_reader, &cp, conf_ini_handler, &cp);
 	if (r < 0) {
 		conf_error(errs, file, 0, "cannot parse: out of memory");
 		return -1;

@@ -7,8 +7,11 @@
 #ifndef CONF_H
 #define CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <ini.h>
 
 #define CONF_ERR_MAX	64	/* errors kept per file; more are counted */
 
@@ -51,6 +54,28 @@ typedef void (*conf_section_handler)(void *arg, const char *section,
 int	conf_parse_sections(const char *text, const char *file,
 	    conf_section_handler sh, conf_handler, void *arg,
 	    struct conf_errors *errs);
+
+/*
+ * inih's options (run-time globals in Debian's build) that our INI formats
+ * set differently. The others are the same for every format: no stack
+ * buffer, no stop at the first error, no key without a value, a UTF-8 BOM
+ * allowed.
+ */
+struct conf_ini_opts {
+	bool	 multiline;		/* indented continuation lines */
+	bool	 inline_comments;
+	char	*comment;		/* prefixes, at a line's start and inline */
+	int	 max_line;
+	int	 initial_alloc;
+	bool	 grow;			/* realloc for a longer line */
+};
+
+/*
+ * ini_parse_stream() with inih's options set as the format says, and put
+ * back as they were afterwards for any other user of inih in the process.
+ */
+int	conf_ini_parse(const struct conf_ini_opts *, ini_reader, void *stream,
+	    ini_handler, void *arg);
 
 /* Longest line accepted, newline excluded; longer lines are errors. */
 #define CONF_LINE_MAX	4096

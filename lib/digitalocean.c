@@ -34,6 +34,7 @@
 #include "digitalocean.h"
 #include "http.h"
 #include "log.h"
+#include "now.h"
 #include "xmalloc.h"
 
 #define DO_MAX_ATTEMPTS		5
@@ -111,30 +112,17 @@ struct do_client {
 
 static void	do_http_cb(void *, const struct http_response *);
 
-static int64_t
-do_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- parsers ---- */
 
 static void
 do_droplet_clear(struct do_droplet *d)
 {
-	size_t	i;
-
 	free(d->name);
 	free(d->status);
 	free(d->private_ip);
 	free(d->public_ip);
 	free(d->region);
-	for (i = 0; i < d->ntags; i++)
-		free(d->tags[i]);
-	free(d->tags);
+	xstrv_free(d->tags, d->ntags);
 	free(d->snapshot_ids);
 	memset(d, 0, sizeof(*d));
 }
@@ -678,7 +666,7 @@ do_sleep(struct do_call *k, int64_t ms)
 static int64_t
 do_gate_ms(struct do_client *c)
 {
-	int64_t	now = do_now_ms(), ms;
+	int64_t	now = now_ms(), ms;
 
 	if (c->rl_remaining != 0)
 		return 0;
@@ -945,7 +933,7 @@ do_http_cb(void *arg, const struct http_response *resp)
 	if (throttled) {
 		/* Wait for the reset (or retry-after, if later); the gate
 		 * in do_timer_cb does the waiting, for every call. */
-		now = do_now_ms();
+		now = now_ms();
 		until = c->rl_reset_ms;
 		if ((s = http_header(resp, "retry-after")) != NULL &&
 		    atoll(s) > 0 && atoll(s) < 86400 &&

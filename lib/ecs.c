@@ -116,34 +116,85 @@ j_array(const json_t *o, const char *key, int *bad)
 	return v;
 }
 
+/*
+ * o's array member key as a vector of size-byte elements, each read by
+ * parse: NULL when absent or null, else room for max elements (0: for every
+ * one) of which the first *np are read. *bad is set, with why, when it is
+ * not a list or parse refuses an element; that one counts in *np, for the
+ * caller to free what parse left in it. arn names the owner in why.
+ */
+static void *
+j_list(const json_t *o, const char *key, const char *arn, size_t size,
+    size_t max, int (*parse)(const json_t *, void *, char *, size_t),
+    size_t *np, int *bad, char *why, size_t len)
+{
+	json_t	*a, *v;
+	char	*vec;
+	size_t	 i;
+
+	a = j_array(o, key, bad);
+	if (*bad) {
+		api_why(why, len, "%s: %s is not a list", arn, key);
+		return NULL;
+	}
+	if (a == NULL)
+		return NULL;
+	vec = xcalloc(max != 0 ? max : json_array_size(a), size);
+	json_array_foreach(a, i, v) {
+		if (max != 0 && i >= max)
+			break;
+		*np = i + 1;
+		if (parse(v, vec + i * size, why, len) == -1) {
+			*bad = 1;
+			break;
+		}
+	}
+	return vec;
+}
+
 /* ---- names ---- */
+
+/* AWS's names, at their enum values; the NONE and OTHER values have none. */
+static const char *const ecs_rollout_names[] = {
+	[ECS_RO_COMPLETED] = "COMPLETED",
+	[ECS_RO_IN_PROGRESS] = "IN_PROGRESS",
+	[ECS_RO_FAILED] = "FAILED",
+};
+static const char *const ecs_controller_names[] = {
+	[ECS_CTRL_ECS] = "ECS",
+	[ECS_CTRL_CODE_DEPLOY] = "CODE_DEPLOY",
+	[ECS_CTRL_EXTERNAL] = "EXTERNAL",
+};
+
+/* The value named s in names: none when s is NULL, other when unknown. */
+static int
+ecs_name_lookup(const char *s, const char *const *names, size_t n, int none,
+    int other)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return none;
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(s, names[i]) == 0)
+			return (int)i;
+	return other;
+}
 
 enum ecs_rollout
 ecs_rollout_parse(const char *s)
 {
-	if (s == NULL)
-		return ECS_RO_NONE;
-	if (strcmp(s, "COMPLETED") == 0)
-		return ECS_RO_COMPLETED;
-	if (strcmp(s, "IN_PROGRESS") == 0)
-		return ECS_RO_IN_PROGRESS;
-	if (strcmp(s, "FAILED") == 0)
-		return ECS_RO_FAILED;
-	return ECS_RO_OTHER;
+	return ecs_name_lookup(s, ecs_rollout_names,
+	    sizeof(ecs_rollout_names) / sizeof(ecs_rollout_names[0]),
+	    ECS_RO_NONE, ECS_RO_OTHER);
 }
 
 enum ecs_controller
 ecs_controller_parse(const char *s)
 {
-	if (s == NULL)
-		return ECS_CTRL_NONE;
-	if (strcmp(s, "ECS") == 0)
-		return ECS_CTRL_ECS;
-	if (strcmp(s, "CODE_DEPLOY") == 0)
-		return ECS_CTRL_CODE_DEPLOY;
-	if (strcmp(s, "EXTERNAL") == 0)
-		return ECS_CTRL_EXTERNAL;
-	return ECS_CTRL_OTHER;
+	return ecs_name_lookup(s, ecs_controller_names,
+	    sizeof(ecs_controller_names) / sizeof(ecs_controller_names[0]),
+	    ECS_CTRL_NONE, ECS_CTRL_OTHER);
 }
 
 /* ---- services ---- */
@@ -185,9 +236,10 @@ ecs_service_free(struct ecs_service *s)
 }
 
 static int
-deployment_parse(const json_t *o, struct ecs_deployment *d, char *why,
-    size_t len)
+deployment_parse(const json_t *o, void *p, char *why, size_t len)
 {
+	struct ecs_deployment	*d = p;
+
 	if (!json_is_object(o)) {
 		api_why(why, len, "a deployment is not an object");
 		return -1;
@@ -220,9 +272,10 @@ deployment_parse(const json_t *o, struct ecs_deployment *d, char *why,
 }
 
 static int
-lb_parse(const json_t *o, struct ecs_load_balancer *lb, char *why,
-    size_t len)
+lb_parse(const json_t *o, void *p, char *why, size_t len)
 {
+	struct ecs_load_balancer	*lb = p;
+
 	if (!json_is_object(o) ||
 	    j_str(o, "targetGroupArn", &lb->target_group_arn) == -1 ||
 	    j_str(o, "loadBalancerName", &lb->load_balancer_name) == -1 ||
@@ -235,9 +288,10 @@ lb_parse(const json_t *o, struct ecs_load_balancer *lb, char *why,
 }
 
 static int
-event_parse(const json_t *o, struct ecs_event *e, char *why, size_t len)
+event_parse(const json_t *o, void *p, char *why, size_t len)
 {
-	json_t	*t;
+	struct ecs_event	*e = p;
+	json_t			*t;
 
 	if (!json_is_object(o) || j_str(o, "id", &e->id) == -1 ||
 	    j_str(o, "message", &e->message) == -1 || e->message == NULL) {
@@ -255,8 +309,7 @@ struct ecs_service *
 ecs_parse_service(const json_t *o, char *why, size_t len)
 {
 	struct ecs_service	*s;
-	json_t			*a, *v, *dc;
-	size_t			 i;
+	json_t			*dc;
 	int			 bad = 0;
 
 	if (!json_is_object(o)) {
@@ -301,49 +354,17 @@ ecs_parse_service(const json_t *o, char *why, size_t len)
 		goto fail;
 	}
 
-	a = j_array(o, "deployments", &bad);
-	if (bad) {
-		api_why(why, len, "%s: deployments is not a list", s->arn);
+	s->deployments = j_list(o, "deployments", s->arn,
+	    sizeof(*s->deployments), 0, deployment_parse, &s->ndeployments,
+	    &bad, why, len);
+	if (!bad)
+		s->lbs = j_list(o, "loadBalancers", s->arn, sizeof(*s->lbs), 0,
+		    lb_parse, &s->nlbs, &bad, why, len);
+	if (!bad)
+		s->events = j_list(o, "events", s->arn, sizeof(*s->events),
+		    ECS_MAX_EVENTS, event_parse, &s->nevents, &bad, why, len);
+	if (bad)
 		goto fail;
-	}
-	if (a != NULL) {
-		s->deployments = xcalloc(json_array_size(a),
-		    sizeof(*s->deployments));
-		json_array_foreach(a, i, v) {
-			s->ndeployments = i + 1;
-			if (deployment_parse(v, &s->deployments[i], why,
-			    len) == -1)
-				goto fail;
-		}
-	}
-	a = j_array(o, "loadBalancers", &bad);
-	if (bad) {
-		api_why(why, len, "%s: loadBalancers is not a list", s->arn);
-		goto fail;
-	}
-	if (a != NULL) {
-		s->lbs = xcalloc(json_array_size(a), sizeof(*s->lbs));
-		json_array_foreach(a, i, v) {
-			s->nlbs = i + 1;
-			if (lb_parse(v, &s->lbs[i], why, len) == -1)
-				goto fail;
-		}
-	}
-	a = j_array(o, "events", &bad);
-	if (bad) {
-		api_why(why, len, "%s: events is not a list", s->arn);
-		goto fail;
-	}
-	if (a != NULL) {
-		s->events = xcalloc(ECS_MAX_EVENTS, sizeof(*s->events));
-		json_array_foreach(a, i, v) {
-			if (i >= ECS_MAX_EVENTS)
-				break;
-			s->nevents = i + 1;
-			if (event_parse(v, &s->events[i], why, len) == -1)
-				goto fail;
-		}
-	}
 	return s;
 fail:
 	ecs_service_free(s);
@@ -403,16 +424,12 @@ ecs_parse_describe_services(const json_t *ans, char **reason, char *why,
 void
 ecs_task_def_free(struct ecs_task_def *t)
 {
-	size_t	i;
-
 	if (t == NULL)
 		return;
 	free(t->arn);
 	free(t->family);
 	free(t->status);
-	for (i = 0; i < t->ncontainers; i++)
-		free(t->containers[i]);
-	free(t->containers);
+	xstrv_free(t->containers, t->ncontainers);
 	json_decref(t->json);
 	json_decref(t->tags);
 	free(t);

@@ -441,16 +441,12 @@ fail:
 static void
 tg_clear(struct elbv2_target_group *t)
 {
-	size_t	i;
-
 	free(t->arn);
 	free(t->name);
 	free(t->target_type);
 	free(t->protocol);
 	free(t->vpc_id);
-	for (i = 0; i < t->nlb_arns; i++)
-		free(t->lb_arns[i]);
-	free(t->lb_arns);
+	xstrv_free(t->lb_arns, t->nlb_arns);
 }
 
 void
@@ -622,16 +618,6 @@ fail:
 /* ---- rules ---- */
 
 static void
-strv_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
 rule_clear(struct elbv2_rule *r)
 {
 	size_t	i;
@@ -641,7 +627,7 @@ rule_clear(struct elbv2_rule *r)
 	for (i = 0; i < r->nconds; i++) {
 		free(r->conds[i].field);
 		free(r->conds[i].header_name);
-		strv_free(r->conds[i].values, r->conds[i].nvalues);
+		xstrv_free(r->conds[i].values, r->conds[i].nvalues);
 	}
 	free(r->conds);
 	free(r->action_type);

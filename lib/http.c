@@ -28,6 +28,8 @@
 
 #include "http.h"
 #include "log.h"
+#include "now.h"
+#include "xmalloc.h"
 
 #define HTTP_TIMEOUT		30000		/* ms */
 #define HTTP_CONNECT_TIMEOUT	5000		/* ms */
@@ -92,20 +94,9 @@ struct http {
 
 static int	http_global_done;
 
-static int64_t
-http_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 http_req_free(struct http_req *r)
 {
-	size_t	i;
-
 	if (r == NULL)
 		return;
 	if (r->easy != NULL)
@@ -115,9 +106,7 @@ http_req_free(struct http_req *r)
 	free(r->host);
 	free(r->body);
 	free(r->rbody);
-	for (i = 0; i < r->nrheaders; i++)
-		free(r->rheaders[i]);
-	free(r->rheaders);
+	xstrv_free(r->rheaders, r->nrheaders);
 	free(r);
 }
 
@@ -222,7 +211,7 @@ http_collect(struct http *h)
 			continue;
 		r = (struct http_req *)p;
 		r->result = result;
-		r->elapsed_us = http_now_us() - r->start_us;
+		r->elapsed_us = now_mono_us() - r->start_us;
 		curl_multi_remove_handle(h->multi, easy);
 		TAILQ_REMOVE(&h->running, r, entry);
 		r->state = HTTP_DONE;
@@ -232,11 +221,11 @@ http_collect(struct http *h)
 		event_active(h->ev_done, EV_TIMEOUT, 0);
 }
 
+/* Free every request, running or waiting to be delivered. */
 static void
-http_destroy(struct http *h)
+http_drop_all(struct http *h)
 {
-	struct http_req		*r;
-	struct http_sock	*s;
+	struct http_req	*r;
 
 	while ((r = TAILQ_FIRST(&h->running)) != NULL) {
 		TAILQ_REMOVE(&h->running, r, entry);
@@ -248,6 +237,14 @@ http_destroy(struct http *h)
 		http_req_free(r);
 	}
 	h->npending = 0;
+}
+
+static void
+http_destroy(struct http *h)
+{
+	struct http_sock	*s;
+
+	http_drop_all(h);
 	/* curl may still call the socket and timer callbacks from here, so
 	 * they and their events must outlive it. */
 	if (h->multi != NULL)
@@ -448,8 +445,6 @@ fail:
 void
 http_free(struct http *h)
 {
-	struct http_req	*r;
-
 	if (h == NULL || h->dying)
 		return;
 	if (h->busy == 0) {
@@ -460,16 +455,7 @@ http_free(struct http *h)
 	 * call is under way), and leave the struct and the request being
 	 * delivered to http_deliver_cb(), which frees them when it returns. */
 	h->dying = 1;
-	while ((r = TAILQ_FIRST(&h->running)) != NULL) {
-		TAILQ_REMOVE(&h->running, r, entry);
-		curl_multi_remove_handle(h->multi, r->easy);
-		http_req_free(r);
-	}
-	while ((r = TAILQ_FIRST(&h->done)) != NULL) {
-		TAILQ_REMOVE(&h->done, r, entry);
-		http_req_free(r);
-	}
-	h->npending = 0;
+	http_drop_all(h);
 }
 
 /* A method is an HTTP token; a header line must not smuggle a new line. */
@@ -643,7 +629,7 @@ http_start(struct http *h, const struct http_request *req, http_cb cb,
 	    (r->easy = curl_easy_init()) == NULL ||
 	    http_req_setopt(r, &rq) == -1 || http_req_method(r, &rq) == -1)
 		goto fail;
-	r->start_us = http_now_us();
+	r->start_us = now_mono_us();
 	r->state = HTTP_RUNNING;
 	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
 		goto fail;

@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "mydb.h"
+#include "now.h"
 #include "xmalloc.h"
 
 #define MYDB_QUEUE_MAX		64
@@ -112,15 +113,6 @@ static void	mydb_step(struct mydb *, int);
 static void	mydb_io_cb(evutil_socket_t, short, void *);
 static void	mydb_close(struct mydb *, int);
 static void	mydb_kick(struct mydb *);
-
-static int64_t
-mydb_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static struct timeval
 mydb_tv(int64_t ms)
@@ -262,12 +254,12 @@ mydb_q_free(struct mydb_q *q)
 	free(q);
 }
 
+/* Free every query: queued, running, delivered. */
 static void
-mydb_destroy(struct mydb *db)
+mydb_drop_queries(struct mydb *db)
 {
 	struct mydb_q	*q;
 
-	mydb_close(db, 0);
 	while ((q = TAILQ_FIRST(&db->queue)) != NULL) {
 		TAILQ_REMOVE(&db->queue, q, entry);
 		mydb_q_free(q);
@@ -277,6 +269,13 @@ mydb_destroy(struct mydb *db)
 		mydb_q_free(q);
 	}
 	mydb_q_free(db->running);
+}
+
+static void
+mydb_destroy(struct mydb *db)
+{
+	mydb_close(db, 0);
+	mydb_drop_queries(db);
 	event_free(db->ev_io);
 	event_free(db->ev_connect);
 	event_free(db->ev_backoff);
@@ -341,7 +340,7 @@ mydb_io_wait(my_socket fd, my_bool is_read, int timeout)
 	memset(&pfd, 0, sizeof(pfd));
 	pfd.fd = fd;
 	pfd.events = is_read ? POLLIN : POLLOUT;
-	left = (mydb_io_deadline_us - mydb_now_us()) / 1000;
+	left = (mydb_io_deadline_us - now_mono_us()) / 1000;
 	if (left < 0)
 		left = 0;
 	do
@@ -381,7 +380,7 @@ mydb_wait(struct mydb *db, int wait)
 		/* Once the TCP connection is up, Connector/C makes the socket
 		 * blocking and, when the greeting is already there, runs the
 		 * TLS handshake before it next yields: bound those reads. */
-		tv = mydb_tv((db->connect_deadline_us - mydb_now_us()) / 1000 +
+		tv = mydb_tv((db->connect_deadline_us - now_mono_us()) / 1000 +
 		    1);
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -424,6 +423,51 @@ mydb_io_cb(evutil_socket_t fd, short what, void *arg)
 	mydb_step(db, status);
 }
 
+/* What the current Connector/C call gives back, by operation. */
+struct mydb_ret {
+	MYSQL		*my;		/* connect */
+	MYSQL_RES	*res;		/* store */
+	int		 rc;		/* query, next */
+};
+
+/*
+ * Start (status MYDB_START) or resume db's current Connector/C call. Returns
+ * what it waits for; 0 once it is done, its result in *r.
+ */
+static int
+mydb_call(struct mydb *db, int status, struct mydb_ret *r)
+{
+	struct mydb_q	*q = db->running;
+	int		 start = status == MYDB_START;
+
+	switch (db->op) {
+	case MYDB_OP_CONNECT:
+		if (start)
+			return mysql_real_connect_start(&r->my, db->my,
+			    db->unix_socket != NULL ? NULL : db->host,
+			    db->user, db->password, NULL,
+			    db->unix_socket != NULL ? 0 : db->port,
+			    db->unix_socket, CLIENT_MULTI_RESULTS);
+		return mysql_real_connect_cont(&r->my, db->my, status);
+	case MYDB_OP_QUERY:
+		if (start)
+			return mysql_real_query_start(&r->rc, db->my, q->sql,
+			    q->len);
+		return mysql_real_query_cont(&r->rc, db->my, status);
+	case MYDB_OP_STORE:
+		if (start)
+			return mysql_store_result_start(&r->res, db->my);
+		return mysql_store_result_cont(&r->res, db->my, status);
+	case MYDB_OP_NEXT:
+		if (start)
+			return mysql_next_result_start(&r->rc, db->my);
+		return mysql_next_result_cont(&r->rc, db->my, status);
+	case MYDB_OP_NONE:
+		break;
+	}
+	return 0;
+}
+
 /*
  * Finish the suspended operation now. Its socket is shut down and its wait
  * reported as timed out: Connector/C gives up, frees what the operation
@@ -434,10 +478,9 @@ mydb_io_cb(evutil_socket_t fd, short what, void *arg)
 static void
 mydb_abort(struct mydb *db)
 {
-	MYSQL		*ret;
-	MYSQL_RES	*res;
+	struct mydb_ret	 r;
 	my_socket	 fd;
-	int		 rc, wait = 1, i;
+	int		 wait = 1, i;
 
 	if (db->op == MYDB_OP_NONE)
 		return;
@@ -446,29 +489,9 @@ mydb_abort(struct mydb *db)
 	if ((int)(fd = mysql_get_socket(db->my)) >= 0)
 		shutdown(fd, SHUT_RDWR);
 	for (i = 0; wait != 0 && i < MYDB_ABORT_TRIES; i++) {
-		switch (db->op) {
-		case MYDB_OP_CONNECT:
-			wait = mysql_real_connect_cont(&ret, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			break;
-		case MYDB_OP_QUERY:
-			wait = mysql_real_query_cont(&rc, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			break;
-		case MYDB_OP_STORE:
-			wait = mysql_store_result_cont(&res, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			if (wait == 0 && res != NULL)
-				mysql_free_result(res);
-			break;
-		case MYDB_OP_NEXT:
-			wait = mysql_next_result_cont(&rc, db->my,
-			    MYSQL_WAIT_TIMEOUT);
-			break;
-		case MYDB_OP_NONE:
-			wait = 0;
-			break;
-		}
+		wait = mydb_call(db, MYSQL_WAIT_TIMEOUT, &r);
+		if (wait == 0 && db->op == MYDB_OP_STORE && r.res != NULL)
+			mysql_free_result(r.res);
 	}
 	if (wait != 0)
 		log_warnx("%s: Connector/C did not give up an aborted "
@@ -548,7 +571,7 @@ mydb_connect_failed(struct mydb *db, unsigned int err, const char *sqlstate,
 		db->nqueued--;
 		q->res = xcalloc(1, sizeof(*q->res));
 		mydb_seterr(q->res, err, sqlstate, "%s", msg);
-		q->res->elapsed_us = mydb_now_us() - q->queued_us;
+		q->res->elapsed_us = now_mono_us() - q->queued_us;
 		if (mydb_finish(db, q) == -1)
 			return;
 	}
@@ -603,7 +626,7 @@ mydb_connect(struct mydb *db)
 	db->my = my;
 	db->connected = 0;
 	db->op = MYDB_OP_CONNECT;
-	db->connect_deadline_us = mydb_now_us() + db->connect_timeout_ms * 1000;
+	db->connect_deadline_us = now_mono_us() + db->connect_timeout_ms * 1000;
 	tv = mydb_tv(db->connect_timeout_ms);
 	evtimer_add(db->ev_connect, &tv);
 	if (mysql_options(my, MYSQL_OPT_NONBLOCK, 0) != 0 ||
@@ -660,7 +683,7 @@ mydb_complete(struct mydb *db, int broken)
 	db->running = NULL;
 	db->op = MYDB_OP_NONE;
 	db->nqueries++;
-	q->res->elapsed_us = mydb_now_us() - q->sent_us;
+	q->res->elapsed_us = now_mono_us() - q->sent_us;
 	if (q->res->err != 0 && (broken || mydb_fatal(q->res->err))) {
 		log_warnx("%s: connection to %s lost: %s", db->name, db->where,
 		    q->res->error);
@@ -685,7 +708,7 @@ static void
 mydb_connect_done(struct mydb *db, MYSQL *ret)
 {
 	db->op = MYDB_OP_NONE;
-	if (ret == NULL && mydb_now_us() >= db->connect_deadline_us) {
+	if (ret == NULL && now_mono_us() >= db->connect_deadline_us) {
 		char	msg[MYSQL_ERRMSG_SIZE + 400];
 
 		/* Our deadline, met in the TLS handshake. */
@@ -704,37 +727,17 @@ mydb_connect_done(struct mydb *db, MYSQL *ret)
 		mydb_connected(db);
 }
 
+/*
+ * The current operation's call is done: a query sent, or the next result
+ * set reached (rc -1: there is none). An error ends the query with the
+ * session in step (from a CALL, the server stops at the failed statement).
+ */
 static enum mydb_next
-mydb_step_connect(struct mydb *db, int status, int *wait)
+mydb_step_sent(struct mydb *db, struct mydb_q *q, int rc)
 {
-	MYSQL	*ret;
-
-	if (status == MYDB_START)
-		*wait = mysql_real_connect_start(&ret, db->my,
-		    db->unix_socket != NULL ? NULL : db->host, db->user,
-		    db->password, NULL, db->unix_socket != NULL ? 0 : db->port,
-		    db->unix_socket, CLIENT_MULTI_RESULTS);
-	else
-		*wait = mysql_real_connect_cont(&ret, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
-	mydb_connect_done(db, ret);
-	return MYDB_NEXT_DONE;
-}
-
-static enum mydb_next
-mydb_step_query(struct mydb *db, struct mydb_q *q, int status, int *wait)
-{
-	int	rc;
-
-	if (status == MYDB_START)
-		*wait = mysql_real_query_start(&rc, db->my, q->sql, q->len);
-	else
-		*wait = mysql_real_query_cont(&rc, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
-	if (rc != 0) {
+	if (rc > 0 || (rc != 0 && db->op == MYDB_OP_QUERY))
 		mydb_seterr_my(q->res, db->my);
+	if (rc != 0) {
 		mydb_complete(db, 0);
 		return MYDB_NEXT_DONE;
 	}
@@ -743,16 +746,8 @@ mydb_step_query(struct mydb *db, struct mydb_q *q, int status, int *wait)
 }
 
 static enum mydb_next
-mydb_step_store(struct mydb *db, struct mydb_q *q, int status, int *wait)
+mydb_step_store(struct mydb *db, struct mydb_q *q, MYSQL_RES *res)
 {
-	MYSQL_RES	*res;
-
-	if (status == MYDB_START)
-		*wait = mysql_store_result_start(&res, db->my);
-	else
-		*wait = mysql_store_result_cont(&res, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
 	if (res == NULL && mysql_field_count(db->my) != 0) {
 		/* Rows cut short: where the session stands is unknown, so
 		 * it is not reused. */
@@ -771,32 +766,6 @@ mydb_step_store(struct mydb *db, struct mydb_q *q, int status, int *wait)
 	return MYDB_NEXT_AGAIN;
 }
 
-static enum mydb_next
-mydb_step_next(struct mydb *db, struct mydb_q *q, int status, int *wait)
-{
-	int	rc;
-
-	if (status == MYDB_START)
-		*wait = mysql_next_result_start(&rc, db->my);
-	else
-		*wait = mysql_next_result_cont(&rc, db->my, status);
-	if (*wait != 0)
-		return MYDB_NEXT_WAIT;
-	if (rc > 0) {
-		/* A statement of a CALL failed: the server stops there and
-		 * the session is in step. */
-		mydb_seterr_my(q->res, db->my);
-		mydb_complete(db, 0);
-		return MYDB_NEXT_DONE;
-	}
-	if (rc < 0) {
-		mydb_complete(db, 0);
-		return MYDB_NEXT_DONE;
-	}
-	db->op = MYDB_OP_STORE;
-	return MYDB_NEXT_AGAIN;
-}
-
 /*
  * Start (status MYDB_START) or resume the current operation and carry the
  * query on through its result sets until it waits or is complete: connect;
@@ -806,6 +775,7 @@ static void
 mydb_step(struct mydb *db, int status)
 {
 	struct mydb_q	*q;
+	struct mydb_ret	 r;
 	enum mydb_next	 next = MYDB_NEXT_DONE;
 	int		 wait = 0;
 
@@ -818,20 +788,22 @@ mydb_step(struct mydb *db, int status)
 			    db->query_timeout_ms * 1000;
 			mydb_nonblock(db);
 		}
-		switch (db->op) {
-		case MYDB_OP_NONE:
+		if (db->op == MYDB_OP_NONE)
 			return;
-		case MYDB_OP_CONNECT:
-			next = mydb_step_connect(db, status, &wait);
+		if ((wait = mydb_call(db, status, &r)) != 0) {
+			next = MYDB_NEXT_WAIT;
 			break;
-		case MYDB_OP_QUERY:
-			next = mydb_step_query(db, q, status, &wait);
+		}
+		switch (db->op) {
+		case MYDB_OP_CONNECT:
+			mydb_connect_done(db, r.my);
+			next = MYDB_NEXT_DONE;
 			break;
 		case MYDB_OP_STORE:
-			next = mydb_step_store(db, q, status, &wait);
+			next = mydb_step_store(db, q, r.res);
 			break;
-		case MYDB_OP_NEXT:
-			next = mydb_step_next(db, q, status, &wait);
+		default:
+			next = mydb_step_sent(db, q, r.rc);
 			break;
 		}
 		if (next != MYDB_NEXT_AGAIN)
@@ -869,7 +841,7 @@ mydb_dispatch(struct mydb *db)
 	db->nqueued--;
 	db->running = q;
 	q->res = xcalloc(1, sizeof(*q->res));
-	q->sent_us = mydb_now_us();
+	q->sent_us = now_mono_us();
 	db->op = MYDB_OP_QUERY;
 	mydb_step(db, MYDB_START);
 }
@@ -909,7 +881,7 @@ mydb_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mydb_q	*q = arg;
 	struct mydb	*db = q->db;
-	int64_t		 now = mydb_now_us();
+	int64_t		 now = now_mono_us();
 
 	mydb_result_free(q->res);
 	q->res = xcalloc(1, sizeof(*q->res));
@@ -984,8 +956,6 @@ mydb_new(struct event_base *base, const struct mydb_opts *opts)
 void
 mydb_free(struct mydb *db)
 {
-	struct mydb_q	*q;
-
 	if (db == NULL || db->dying)
 		return;
 	if (db->busy == 0) {
@@ -996,15 +966,7 @@ mydb_free(struct mydb *db)
 	 * which mydb_finish() frees when the callback returns. */
 	db->dying = 1;
 	mydb_close(db, 0);
-	while ((q = TAILQ_FIRST(&db->queue)) != NULL) {
-		TAILQ_REMOVE(&db->queue, q, entry);
-		mydb_q_free(q);
-	}
-	while ((q = TAILQ_FIRST(&db->done)) != NULL) {
-		TAILQ_REMOVE(&db->done, q, entry);
-		mydb_q_free(q);
-	}
-	mydb_q_free(db->running);
+	mydb_drop_queries(db);
 	db->running = NULL;
 	db->nqueued = 0;
 	event_del(db->ev_backoff);
@@ -1025,7 +987,7 @@ mydb_query(struct mydb *db, const char *sql, mydb_cb cb, void *arg)
 	q->len = strlen(sql);
 	q->cb = cb;
 	q->arg = arg;
-	q->queued_us = mydb_now_us();
+	q->queued_us = now_mono_us();
 	if ((q->ev_deadline = evtimer_new(db->base, mydb_deadline_cb, q)) ==
 	    NULL)
 		fatalx("%s: evtimer_new failed", db->name);
@@ -1082,7 +1044,7 @@ mydb_reset(struct mydb *db)
 		q->res = xcalloc(1, sizeof(*q->res));
 		mydb_seterr(q->res, CR_SERVER_LOST, "HY000", "connection to "
 		    "%s reset", db->where);
-		q->res->elapsed_us = mydb_now_us() - q->queued_us;
+		q->res->elapsed_us = now_mono_us() - q->queued_us;
 	}
 	mydb_kick(db);
 }

@@ -318,15 +318,11 @@ fail:
 void
 r53_record_free(struct r53_record *r)
 {
-	size_t	i;
-
 	if (r == NULL)
 		return;
 	free(r->name);
 	free(r->type);
-	for (i = 0; i < r->nvalues; i++)
-		free(r->values[i]);
-	free(r->values);
+	xstrv_free(r->values, r->nvalues);
 	free(r->set_identifier);
 	free(r);
 }

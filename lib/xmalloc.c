@@ -80,3 +80,13 @@ xasprintf(const char *fmt, ...)
 		fatal("xasprintf");
 	return s;
 }
+
+void
+xstrv_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -22,5 +22,7 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
+/* Free n strings and the vector that holds them (v may be NULL if n is 0). */
+void	 xstrv_free(char **v, size_t n);
 
 #endif

@@ -28,6 +28,7 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "now.h"
 #include "proto.h"
 
 #ifndef MIGRATED_VERSION
@@ -173,7 +174,6 @@ static const char	*jstr(json_t *, const char *);
 static int		 jint(json_t *, const char *, long long *);
 static const char	*vis(const char *);
 static void		 putvis(FILE *, const char *);
-static int64_t		 wall_ms(void);
 static char		*fmt_secs(long long, char *, size_t);
 static char		*fmt_ms(json_t *, char *, size_t);
 static char		*fmt_age(json_t *, char *, size_t);
@@ -551,15 +551,6 @@ putvis(FILE *f, const char *s)
 	}
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 12s, 3m12s, 2h05m, 4d03h. */
 static char *
 fmt_secs(long long s, char *buf, size_t len)
@@ -608,7 +599,7 @@ fmt_age(json_t *since, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return buf;
 	}
-	return fmt_secs((wall_ms() - json_integer_value(since)) / 1000, buf,
+	return fmt_secs((now_ms() - json_integer_value(since)) / 1000, buf,
 	    len);
 }
 

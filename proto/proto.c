@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 #include <jansson.h>
 
+#include "api.h"
 #include "log.h"
 #include "proto.h"
 
@@ -38,8 +39,6 @@ static const char *const proto_err_names[PROTO_E__COUNT] = {
 	[PROTO_E_INTERNAL] = "internal",
 };
 
-static void	 proto_msg(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static size_t	 proto_utf8_len(const unsigned char *, size_t);
 static json_t	*proto_string(const char *, size_t);
 
@@ -111,37 +110,63 @@ proto_frame_next(struct evbuffer *in, char **line, size_t *len)
 	return PROTO_FRAME_LINE;
 }
 
-static void
-proto_msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (msg == NULL || msglen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The envelope's fields, one check each: each returns PROTO_OK or the
  * error with msg saying what to fix, and fills in its part of req.
  */
+#define PROTO_STR(x)	#x
+#define PROTO_XSTR(x)	PROTO_STR(x)
+
+/*
+ * A required member, and what msg says when it is not there or not of its
+ * type (a string must not be empty): "request has no \"NAME\"; MISSING",
+ * "\"NAME\" must be WRONG".
+ */
+struct proto_member {
+	const char	*name;
+	json_type	 type;
+	const char	*missing;
+	const char	*wrong;
+};
+
+static const struct proto_member proto_m_id = { "id", JSON_INTEGER,
+	"add an integer \"id\" that the reply will echo", "an integer" };
+static const struct proto_member proto_m_version = { "v", JSON_INTEGER,
+	"the protocol version is required: add \"v\":"
+	PROTO_XSTR(PROTO_VERSION),
+	"an integer; this daemon speaks version " PROTO_XSTR(PROTO_VERSION) };
+static const struct proto_member proto_m_cmd = { "cmd", JSON_STRING,
+	"add the command name, e.g. \"cmd\":\"status\"",
+	"a non-empty string, e.g. \"cmd\":\"status\"" };
+
+/* root's member m, or NULL with msg saying what to fix. */
+static json_t *
+proto_req_member(json_t *root, const struct proto_member *m, char *msg,
+    size_t msglen)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(root, m->name)) == NULL) {
+		api_why(msg, msglen, "request has no \"%s\"; %s", m->name,
+		    m->missing);
+		return NULL;
+	}
+	if (json_typeof(v) != m->type ||
+	    (m->type == JSON_STRING && json_string_length(v) == 0)) {
+		api_why(msg, msglen, "\"%s\" must be %s", m->name, m->wrong);
+		return NULL;
+	}
+	return v;
+}
+
 static enum proto_err
 proto_req_id(json_t *root, struct proto_request *req, char *msg,
     size_t msglen)
 {
 	json_t	*id;
 
-	if ((id = json_object_get(root, "id")) == NULL) {
-		proto_msg(msg, msglen, "request has no \"id\"; add an integer "
-		    "\"id\" that the reply will echo");
+	if ((id = proto_req_member(root, &proto_m_id, msg, msglen)) == NULL)
 		return PROTO_E_BAD_REQUEST;
-	}
-	if (!json_is_integer(id)) {
-		proto_msg(msg, msglen, "\"id\" must be an integer");
-		return PROTO_E_BAD_REQUEST;
-	}
 	req->id = json_integer_value(id);
 	return PROTO_OK;
 }
@@ -152,18 +177,11 @@ proto_req_version(json_t *root, struct proto_request *req, char *msg,
 {
 	json_t	*v;
 
-	if ((v = json_object_get(root, "v")) == NULL) {
-		proto_msg(msg, msglen, "request has no \"v\"; the protocol "
-		    "version is required: add \"v\":%d", PROTO_VERSION);
+	if ((v = proto_req_member(root, &proto_m_version, msg,
+	    msglen)) == NULL)
 		return PROTO_E_BAD_REQUEST;
-	}
-	if (!json_is_integer(v)) {
-		proto_msg(msg, msglen, "\"v\" must be an integer; this daemon "
-		    "speaks version %d", PROTO_VERSION);
-		return PROTO_E_BAD_REQUEST;
-	}
 	if (json_integer_value(v) != PROTO_VERSION) {
-		proto_msg(msg, msglen, "protocol version %" JSON_INTEGER_FORMAT
+		api_why(msg, msglen, "protocol version %" JSON_INTEGER_FORMAT
 		    " is not spoken here; this daemon speaks version %d: use a "
 		    "matching migratectl", json_integer_value(v),
 		    PROTO_VERSION);
@@ -176,20 +194,9 @@ static enum proto_err
 proto_req_cmd(json_t *root, struct proto_request *req, char *msg,
     size_t msglen)
 {
-	json_t	*cmd;
-
-	if ((cmd = json_object_get(root, "cmd")) == NULL) {
-		proto_msg(msg, msglen, "request has no \"cmd\"; add the "
-		    "command name, e.g. \"cmd\":\"status\"");
-		return PROTO_E_BAD_REQUEST;
-	}
-	if (!json_is_string(cmd) || json_string_length(cmd) == 0) {
-		proto_msg(msg, msglen, "\"cmd\" must be a non-empty string, "
-		    "e.g. \"cmd\":\"status\"");
-		return PROTO_E_BAD_REQUEST;
-	}
-	req->cmd = json_string_value(cmd);
-	return PROTO_OK;
+	req->cmd = json_string_value(proto_req_member(root, &proto_m_cmd, msg,
+	    msglen));
+	return req->cmd == NULL ? PROTO_E_BAD_REQUEST : PROTO_OK;
 }
 
 /* "args" may be left out: it is then an empty object. */
@@ -201,12 +208,12 @@ proto_req_args(json_t *root, struct proto_request *req, char *msg,
 
 	if ((args = json_object_get(root, "args")) == NULL) {
 		if (json_object_set_new(root, "args", json_object()) == -1) {
-			proto_msg(msg, msglen, "out of memory");
+			api_why(msg, msglen, "out of memory");
 			return PROTO_E_INTERNAL;
 		}
 		args = json_object_get(root, "args");
 	} else if (!json_is_object(args)) {
-		proto_msg(msg, msglen, "\"args\" must be an object, e.g. "
+		api_why(msg, msglen, "\"args\" must be an object, e.g. "
 		    "\"args\":{\"name\":\"shop\"}, or be left out");
 		return PROTO_E_BAD_REQUEST;
 	}
@@ -224,7 +231,7 @@ proto_req_keys(json_t *root, struct proto_request *req, char *msg,
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "v") != 0 && strcmp(key, "id") != 0 &&
 		    strcmp(key, "cmd") != 0 && strcmp(key, "args") != 0) {
-			proto_msg(msg, msglen, "unknown key \"%.64s\" in "
+			api_why(msg, msglen, "unknown key \"%.64s\" in "
 			    "request; a request has only \"v\", \"id\", "
 			    "\"cmd\" and \"args\"", key);
 			return PROTO_E_BAD_REQUEST;
@@ -258,11 +265,11 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 
 	memset(req, 0, sizeof(*req));
 	*err = PROTO_OK;
-	proto_msg(msg, msglen, "ok");
+	api_why(msg, msglen, "ok");
 
 	if (len + 1 > PROTO_LINE_MAX) {
 		*err = PROTO_E_TOO_LARGE;
-		proto_msg(msg, msglen, "request is %zu bytes with its newline; "
+		api_why(msg, msglen, "request is %zu bytes with its newline; "
 		    "the limit is %d", len + 1, PROTO_LINE_MAX);
 		return -1;
 	}
@@ -270,14 +277,14 @@ proto_request_parse(const char *line, size_t len, struct proto_request *req,
 	    &jerr);
 	if (root == NULL) {
 		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "request is not valid JSON (column %d: "
+		api_why(msg, msglen, "request is not valid JSON (column %d: "
 		    "%s); send one JSON object per line", jerr.column,
 		    jerr.text);
 		return -1;
 	}
 	if (!json_is_object(root)) {
 		*err = PROTO_E_BAD_REQUEST;
-		proto_msg(msg, msglen, "request must be a JSON object like "
+		api_why(msg, msglen, "request must be a JSON object like "
 		    "{\"v\":1,\"id\":1,\"cmd\":\"status\",\"args\":{}}");
 		goto fail;
 	}

@@ -1,10 +1,8 @@
 /*
- * migration: allocation of the in-memory migration and the clock the state
- * layer uses.
+ * migration: allocation of the in-memory migration.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "migration.h"
@@ -48,13 +46,4 @@ migration_set_reason(struct migration *m, const char *reason)
 		fatal("strdup");
 	free(m->reason);
 	m->reason = r;
-}
-
-int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

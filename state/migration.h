@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "now.h"		/* now_ms(), for every user of the state layer */
 #include "phase.h"
 
 struct plan;
@@ -54,7 +55,5 @@ struct migration	*migration_new(const char *name);
 void			 migration_free(struct migration *);
 /* Replace the reason (NULL clears it). */
 void			 migration_set_reason(struct migration *, const char *);
-/* Wall clock in unix ms. */
-int64_t			 now_ms(void);
 
 #endif

@@ -1,0 +1,15 @@
+/*
+ * now: the two clocks the daemon reads, wall time for what is stored and
+ * shown, the monotonic clock for intervals and deadlines.
+ */
+#ifndef NOW_H
+#define NOW_H
+
+#include <stdint.h>
+
+/* Wall clock in unix ms. */
+int64_t	now_ms(void);
+/* CLOCK_MONOTONIC in us: only differences between two readings mean anything. */
+int64_t	now_mono_us(void);
+
+#endif
