@@ -47,6 +47,7 @@
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"
+#include "now.h"
 #include "plan.h"
 #include "proofrun.h"
 #include "sqlfx.h"
@@ -113,15 +114,6 @@ static void	back_step(struct cut *, int);
 static void	back_fail(struct cut *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	cut_finish(struct cut *);
-
-static int64_t
-unix_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 tv_ms(struct timeval *tv, int64_t ms)
@@ -600,7 +592,7 @@ final_pos_cb(void *arg, struct mydb_result *res)
 	/* An exact position, never "lag = 0"; bounded by the budget. */
 	/* Whole seconds: the budget timer cuts it off to the millisecond. */
 	left_ms = c->m->plan->cutover.freeze_timeout -
-	    (unix_us() - c->freeze_us) / 1000;
+	    (now_us() - c->freeze_us) / 1000;
 	qf = mydb_quote(c->final_file);
 	snprintf(sql, sizeof(sql), "SELECT %s(%s, %" PRIu64 ", %lld)",
 	    c->db->td.pos_wait, qf, c->final_pos,
@@ -657,7 +649,7 @@ cut_freeze(struct cut *c)
 	struct timeval		 tv;
 	json_t			*sql;
 
-	c->freeze_us = unix_us();
+	c->freeze_us = now_us();
 	fact_set(c, CUT_FACT_ATTEMPT, "%" PRId64, c->freeze_us);
 	fact_set(c, CUT_FACT_FINAL, NULL);
 	/* The heartbeat would write through read_only: hold it. */
@@ -883,7 +875,7 @@ first_write_cb(void *arg, struct mydb_result *res)
 	pos = res->err == 0 ? mydb_get(res, 0, "Position") : NULL;
 	if (file == NULL || pos == NULL || (strcmp(file, c->rev_file) == 0 &&
 	    strtoull(pos, NULL, 10) <= c->rev_pos)) {
-		waited = (unix_us() - c->freeze_us) / 1000000;
+		waited = (now_us() - c->freeze_us) / 1000000;
 		if (waited >= 2)
 			job_progress(c->job, "cutover: writer switched; "
 			    "waiting for the first application write on the "
@@ -891,7 +883,7 @@ first_write_cb(void *arg, struct mydb_result *res)
 		cut_after(c, CUT_FIRST_POLL_MS, first_write_tick);
 		return;
 	}
-	gap_ms = (unix_us() - c->freeze_us) / 1000;
+	gap_ms = (now_us() - c->freeze_us) / 1000;
 	fact_set(c, CUT_FACT_GAP_MS, "%" PRId64, gap_ms);
 	c->m->obs.first_write = 1;
 	c->first_seen = 1;
@@ -954,7 +946,7 @@ cut_switched_now(struct cut *c)
 {
 	const struct plan	*p = c->m->plan;
 	struct timeval		 tv;
-	int64_t			 now = unix_us(), frz;
+	int64_t			 now = now_us(), frz;
 
 	if (c->ev_budget != NULL)
 		evtimer_del(c->ev_budget);
@@ -1057,7 +1049,7 @@ cut_switch(struct cut *c)
 		return;
 	}
 	c->switching = 1;
-	fact_set(c, CUT_FACT_SWITCHING, "%" PRId64, unix_us());
+	fact_set(c, CUT_FACT_SWITCHING, "%" PRId64, now_us());
 	job_progress(c->job, "cutover: switching the writer");
 	if (writer_switch(c->job, 1, "writer_switch", switch_done,
 	    cut_ref(c)) == -1) {
@@ -1189,7 +1181,7 @@ undo_finish(struct cut *c)
 	char	detail[1024];
 	int64_t	held;
 
-	held = c->freeze_us ? (unix_us() - c->freeze_us) / 1000 : 0;
+	held = c->freeze_us ? (now_us() - c->freeze_us) / 1000 : 0;
 	fact_set(c, CUT_FACT_ATTEMPT, NULL);
 	fact_set(c, CUT_FACT_FINAL, NULL);
 	fact_set(c, CUT_FACT_REVERSE, NULL);

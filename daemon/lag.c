@@ -19,6 +19,7 @@
 #include "migration.h"
 #include "mydb.h"
 #include "mydialect.h"
+#include "now.h"
 #include "plan.h"
 #include "store.h"
 
@@ -38,15 +39,6 @@ struct lag {
 	int64_t			 last_sample;
 	struct lagstat		 st;
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 lag_write_cb(void *arg, struct mydb_result *res)

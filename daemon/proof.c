@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "mydb.h"
+#include "now.h"
 #include "proof.h"
 #include "xmalloc.h"
 
@@ -112,15 +113,6 @@ struct proof {
 
 static void	proof_table_next(struct proof *);
 static void	proof_advance(struct proof *);
-
-static int64_t
-proof_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static char *
 proof_lower(const char *s)
@@ -333,7 +325,7 @@ proof_finish(struct proof *p)
 	p->finished = 1;
 	mydb_forget(p->side[PROOF_SRC].db, p);
 	mydb_forget(p->side[PROOF_TGT].db, p);
-	r->elapsed_ms = (proof_now_us() - p->t0_us) / 1000;
+	r->elapsed_ms = (now_mono_us() - p->t0_us) / 1000;
 	if (r->error != NULL)
 		r->verdict = PROOF_ERROR;
 	else if (r->nmismatches > 0)
@@ -1292,7 +1284,7 @@ proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
 	p->nschemas = nschemas;
 	p->done = done;
 	p->arg = arg;
-	p->t0_us = proof_now_us();
+	p->t0_us = now_mono_us();
 	f = proof_sb(&p->in, &len);
 	if (nschemas == 0)
 		fputs("NULL", f);

@@ -24,6 +24,7 @@
 #include "lag.h"
 #include "log.h"
 #include "migration.h"
+#include "now.h"
 #include "plan.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -58,15 +59,6 @@ static uint64_t	late_hist[LATE_BUCKETS];
 static uint64_t	late_n;
 static int64_t	late_max_us;
 static int64_t	late_sum_us;
-
-static int64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 late_add(int64_t us)
@@ -327,7 +319,7 @@ watch_tick(evutil_socket_t fd, short what, void *arg)
 	w->error[0] = '\0';
 	/* Due at due_us; the next one is due an interval after this one
 	 * was, so lateness does not pile up. */
-	mono = mono_us();
+	mono = now_mono_us();
 	if (w->due_us != 0)
 		late_add(mono - w->due_us);
 	every = p->traffic.poll_interval;

@@ -23,6 +23,12 @@ now_ms(void)
 }
 
 int64_t
+now_us(void)
+{
+	return now_in(CLOCK_REALTIME, 1000000);
+}
+
+int64_t
 now_mono_us(void)
 {
 	return now_in(CLOCK_MONOTONIC, 1000000);

@@ -7,8 +7,9 @@
 
 #include <stdint.h>
 
-/* Wall clock in unix ms. */
+/* Wall clock in unix ms, and in unix us. */
 int64_t	now_ms(void);
+int64_t	now_us(void);
 /* CLOCK_MONOTONIC in us: only differences between two readings mean anything. */
 int64_t	now_mono_us(void);
 
