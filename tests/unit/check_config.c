@@ -174,6 +174,19 @@ load_text(const char *text, char **errtext)
 	return c;
 }
 
+/* text is refused with an error that says want. */
+static void
+refused(const char *text, const char *want)
+{
+	struct config	*c;
+	char		*e;
+
+	c = load_text(text, &e);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(e, want) != NULL, "%s", e);
+	free(e);
+}
+
 START_TEST(test_values)
 {
 	struct config	*c;
@@ -201,17 +214,12 @@ START_TEST(test_values)
 	free(e);
 	config_free(c);
 
-	c = load_text("[daemon]\nmax_clients = 65537\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: max_clients: expected an integer "
-	    "from 1 to 65536, got '65537'"));
-	free(e);
+	refused("[daemon]\nmax_clients = 65537\n",
+	    ":2: max_clients: expected an integer from 1 to 65536, "
+	    "got '65537'");
 
-	c = load_text("[daemon]\nsocket_mode = 01777\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: socket_mode: expected an octal "
-	    "mode like 0660, got '01777'"));
-	free(e);
+	refused("[daemon]\nsocket_mode = 01777\n",
+	    ":2: socket_mode: expected an octal mode like 0660, got '01777'");
 
 	/* [aws]: blank is unset; regions and URLs are checked. */
 	c = load_text("[aws]\nregion =\nprofile =\n"
@@ -230,28 +238,17 @@ START_TEST(test_values)
 	free(e);
 	config_free(c);
 
-	c = load_text("[aws]\nregion = useast1\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: region: expected an AWS region "
-	    "like us-east-1, got 'useast1'"));
-	free(e);
+	refused("[aws]\nregion = useast1\n",
+	    ":2: region: expected an AWS region like us-east-1, got 'useast1'");
 
-	c = load_text("[aws]\nprofile = two words\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: profile: expected no blanks"));
-	free(e);
+	refused("[aws]\nprofile = two words\n",
+	    ":2: profile: expected no blanks");
 
-	c = load_text("[aws]\nendpoint_sts = 127.0.0.1:4566\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: endpoint_sts: expected an "
-	    "http:// or https:// URL"));
-	free(e);
+	refused("[aws]\nendpoint_sts = 127.0.0.1:4566\n",
+	    ":2: endpoint_sts: expected an http:// or https:// URL");
 
-	c = load_text("region = us-east-1\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":1: key 'region' is outside any "
-	    "section; it belongs in [aws]"));
-	free(e);
+	refused("region = us-east-1\n",
+	    ":1: key 'region' is outside any section; it belongs in [aws]");
 }
 END_TEST
 
