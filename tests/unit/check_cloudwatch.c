@@ -31,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "spawn.h"
+#include "suite.h"
 
 #define LB	"app/shop/50dc6c495c0c9188"
 #define TG_DO	"targetgroup/do/73e2d6bc24d8a067"
@@ -861,50 +862,24 @@ START_TEST(fake_error_names_operation)
 }
 END_TEST
 
-static Suite *
-cloudwatch_suite(void)
-{
-	Suite	*s = suite_create("cloudwatch");
-	TCase	*tc = tcase_create("local");
-	TCase	*fake = tcase_create("fakeaws");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_metric_pages);
-	tcase_add_test(tc, parse_odd_metric_answers);
-	tcase_add_test(tc, parse_recorded_alarms);
-	tcase_add_test(tc, query_checks);
-	tcase_add_test(tc, pages_followed_and_request_sent);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, cancel_calls_nothing);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(fake, fake_start, fake_stop);
-	tcase_add_checked_fixture(fake, setup, teardown);
-	tcase_set_timeout(fake, 60);
-	tcase_add_test(fake, fake_metrics_read_back);
-	tcase_add_test(fake, fake_no_data);
-	tcase_add_test(fake, fake_alarms);
-	tcase_add_test(fake, fake_error_names_operation);
-	suite_add_tcase(s, fake);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(cloudwatch_suite());
-	int	 failed;
+	const TTest		*local[] = {
+		parse_recorded_metric_pages, parse_odd_metric_answers,
+		parse_recorded_alarms, query_checks,
+		pages_followed_and_request_sent, odd_answer_is_error,
+		cancel_calls_nothing, NULL
+	};
+	const TTest		*fake[] = {
+		fake_metrics_read_back, fake_no_data, fake_alarms,
+		fake_error_names_operation, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "local", NULL, NULL, setup, teardown, 30, local },
+		{ "fakeaws", fake_start, fake_stop, setup, teardown, 60, fake },
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	fakeaws_init("check_cloudwatch");
-	log_init(getenv("CLOUDWATCH_DEBUG") != NULL ? LOG_LVL_DEBUG :
-	    LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	fake_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_client_main("cloudwatch", "CLOUDWATCH_DEBUG", fakeaws_init, fake_stop,
+	    cases, 2);
 }

@@ -31,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "moto.h"
+#include "suite.h"
 
 #define ARN_MAX		256
 #define MAX_ITEMS	8
@@ -1281,56 +1282,27 @@ START_TEST(register_refused_before_sending)
 }
 END_TEST
 
-static Suite *
-ecs_suite(void)
-{
-	Suite	*s = suite_create("ecs");
-	TCase	*tc = tcase_create("local");
-	TCase	*moto = tcase_create("moto");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_rollout);
-	tcase_add_test(tc, parse_recorded_completed);
-	tcase_add_test(tc, parse_recorded_failed);
-	tcase_add_test(tc, parse_recorded_controllers);
-	tcase_add_test(tc, parse_missing);
-	tcase_add_test(tc, parse_odd_shapes);
-	tcase_add_test(tc, register_body_built);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, requests_sent);
-	tcase_add_test(tc, register_refused_before_sending);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(moto, moto_start, moto_stop);
-	tcase_add_checked_fixture(moto, setup, teardown);
-	tcase_set_timeout(moto, 60);
-	tcase_add_test(moto, moto_describe_service);
-	tcase_add_test(moto, moto_update_desired);
-	tcase_add_test(moto, moto_register_with_env);
-	tcase_add_test(moto, moto_register_errors);
-	tcase_add_test(moto, moto_update_task_definition);
-	tcase_add_test(moto, moto_missing_service);
-	tcase_add_test(moto, moto_missing_cluster);
-	tcase_add_test(moto, moto_cancel);
-	suite_add_tcase(s, moto);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ecs_suite());
-	int	 failed;
+	const TTest		*local[] = {
+		parse_recorded_rollout, parse_recorded_completed,
+		parse_recorded_failed, parse_recorded_controllers,
+		parse_missing, parse_odd_shapes, register_body_built,
+		odd_answer_is_error, requests_sent,
+		register_refused_before_sending, NULL
+	};
+	const TTest		*moto[] = {
+		moto_describe_service, moto_update_desired,
+		moto_register_with_env, moto_register_errors,
+		moto_update_task_definition, moto_missing_service,
+		moto_missing_cluster, moto_cancel, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "local", NULL, NULL, setup, teardown, 30, local },
+		{ "moto", moto_start, moto_stop, setup, teardown, 60, moto },
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	moto_init("check_ecs");
-	log_init(getenv("ECS_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	moto_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_client_main("ecs", "ECS_DEBUG", moto_init, moto_stop,
+	    cases, 2);
 }

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "moto.h"
+#include "suite.h"
 
 #define ARN_MAX		256
 #define MAX_ITEMS	8
@@ -1337,54 +1338,25 @@ START_TEST(requests_sent)
 }
 END_TEST
 
-static Suite *
-elbv2_suite(void)
-{
-	Suite	*s = suite_create("elbv2");
-	TCase	*tc = tcase_create("local");
-	TCase	*moto = tcase_create("moto");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_health);
-	tcase_add_test(tc, parse_recorded_listeners);
-	tcase_add_test(tc, parse_recorded_rules);
-	tcase_add_test(tc, parse_odd_shapes);
-	tcase_add_test(tc, checks);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, rules_pages_followed);
-	tcase_add_test(tc, requests_sent);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(moto, moto_start, moto_stop);
-	tcase_add_checked_fixture(moto, setup, teardown);
-	tcase_set_timeout(moto, 60);
-	tcase_add_test(moto, moto_describe_listener);
-	tcase_add_test(moto, moto_set_weights_reads_back);
-	tcase_add_test(moto, moto_bad_weights_refused_locally);
-	tcase_add_test(moto, moto_describe_target_groups);
-	tcase_add_test(moto, moto_target_health_and_deregister);
-	tcase_add_test(moto, moto_rules);
-	tcase_add_test(moto, moto_listener_not_found);
-	tcase_add_test(moto, moto_cancel);
-	suite_add_tcase(s, moto);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(elbv2_suite());
-	int	 failed;
+	const TTest		*local[] = {
+		parse_recorded_health, parse_recorded_listeners,
+		parse_recorded_rules, parse_odd_shapes, checks,
+		odd_answer_is_error, rules_pages_followed, requests_sent, NULL
+	};
+	const TTest		*moto[] = {
+		moto_describe_listener, moto_set_weights_reads_back,
+		moto_bad_weights_refused_locally, moto_describe_target_groups,
+		moto_target_health_and_deregister, moto_rules,
+		moto_listener_not_found, moto_cancel, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "local", NULL, NULL, setup, teardown, 30, local },
+		{ "moto", moto_start, moto_stop, setup, teardown, 60, moto },
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	moto_init("check_elbv2");
-	log_init(getenv("ELBV2_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	moto_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_client_main("elbv2", "ELBV2_DEBUG", moto_init, moto_stop,
+	    cases, 2);
 }

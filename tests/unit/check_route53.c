@@ -31,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "route53.h"
+#include "suite.h"
 
 static struct awstest		 at;
 static struct aws		*aws;
@@ -731,49 +732,23 @@ START_TEST(moto_no_such_zone)
 }
 END_TEST
 
-static Suite *
-route53_suite(void)
-{
-	Suite	*s = suite_create("route53");
-	TCase	*tc = tcase_create("local");
-	TCase	*moto = tcase_create("moto");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_changes);
-	tcase_add_test(tc, parse_recorded_records);
-	tcase_add_test(tc, change_batch_escaped);
-	tcase_add_test(tc, checks);
-	tcase_add_test(tc, requests_sent);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, cancel_calls_nothing);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(moto, fake_start, fake_stop);
-	tcase_add_checked_fixture(moto, setup, teardown);
-	tcase_set_timeout(moto, 60);
-	tcase_add_test(moto, moto_upsert_and_read_back);
-	tcase_add_test(moto, moto_txt_escaped);
-	tcase_add_test(moto, moto_no_such_zone);
-	suite_add_tcase(s, moto);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(route53_suite());
-	int	 failed;
+	const TTest		*local[] = {
+		parse_recorded_changes, parse_recorded_records,
+		change_batch_escaped, checks, requests_sent,
+		odd_answer_is_error, cancel_calls_nothing, NULL
+	};
+	const TTest		*moto[] = {
+		moto_upsert_and_read_back, moto_txt_escaped, moto_no_such_zone,
+		NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "local", NULL, NULL, setup, teardown, 30, local },
+		{ "moto", fake_start, fake_stop, setup, teardown, 60, moto },
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	fakeaws_init("check_route53");
-	log_init(getenv("ROUTE53_DEBUG") != NULL ? LOG_LVL_DEBUG :
-	    LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	fake_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_client_main("route53", "ROUTE53_DEBUG", fakeaws_init, fake_stop,
+	    cases, 2);
 }
