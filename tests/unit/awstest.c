@@ -13,6 +13,8 @@
 
 #define AWSTEST_NSERVICES	4
 
+struct awstest	awt;
+
 const char *const awstest_env_example[] = {
 	"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
 	"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
@@ -25,10 +27,11 @@ const char *const awstest_env_moto[] = {
 };
 
 void
-awstest_setup(struct awstest *t, const char *suite, const char *const *env,
-    const char *ctype)
+awstest_setup(const char *suite, const char *const *env, const char *ctype,
+    struct aws **aws, struct answer **srv)
 {
-	struct aws_creds_opts	co;
+	struct awstest		*t = &awt;
+	struct aws_creds_opts	 co;
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->home, sizeof(t->home), "/tmp/%s_home.XXXXXX", suite);
@@ -40,11 +43,18 @@ awstest_setup(struct awstest *t, const char *suite, const char *const *env,
 	co.home = t->home;
 	ck_assert_ptr_nonnull(t->creds = aws_creds_new(t->base, t->h, &co));
 	ck_assert_ptr_nonnull(t->srv = answer_new(t->base, ctype));
+	*srv = t->srv;
+	t->aws = aws;
+	*aws = NULL;
 }
 
 void
-awstest_teardown(struct awstest *t)
+awstest_teardown(void)
 {
+	struct awstest	*t = &awt;
+
+	aws_free(*t->aws);
+	*t->aws = NULL;
 	aws_creds_free(t->creds);
 	http_free(t->h);
 	answer_free(t->srv);
@@ -53,8 +63,24 @@ awstest_teardown(struct awstest *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int
+awstest_failed(struct awstest_calls *c, const void *res,
+    const struct api_err *e)
+{
+	c->n++;
+	if (e == NULL)
+		return 0;
+	ck_assert_ptr_null(res);
+	c->err = 1;
+	snprintf(c->op, sizeof(c->op), "%s", e->op);
+	snprintf(c->code, sizeof(c->code), "%s", e->code);
+	snprintf(c->text, sizeof(c->text), "%s", e->text);
+	c->status = e->status;
+	return 1;
+}
+
 struct aws *
-awstest_aws(struct awstest *t, int port, const char *service, ...)
+awstest_aws(int port, const char *service, ...)
 {
 	struct aws_opts	 o;
 	char		 ep[AWSTEST_NSERVICES][96];
@@ -80,5 +106,11 @@ awstest_aws(struct awstest *t, int port, const char *service, ...)
 	o.backoff_base_ms = 10;
 	o.backoff_cap_ms = 50;
 	o.timeout_ms = 10000;
-	return aws_new(t->base, t->h, t->creds, &o);
+	return aws_new(awt.base, awt.h, awt.creds, &o);
+}
+
+void
+awstest_run(int *n, int want, int64_t ms)
+{
+	answer_run_until(awt.base, n, want, ms);
 }

@@ -38,9 +38,8 @@
 #define TG_ECS	"targetgroup/ecs/0123456789abcdef"
 #define MAX_PTS	16
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
+static struct answer		*srv;		/* awt.srv */
 
 /* ---- fakeaws.py: the parent's only ---- */
 
@@ -49,31 +48,14 @@ static struct answer		*srv;		/* at.srv */
 static struct aws *
 aws_at(int p)
 {
-	return awstest_aws(&at, p, "monitoring", NULL);
+	return awstest_aws(p, "monitoring", NULL);
 }
 
 static void
 setup(void)
 {
-	awstest_setup(&at, "check_cloudwatch", awstest_env_example,
-	    "text/xml");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
+	awstest_setup("check_cloudwatch", awstest_env_example,
+	    "text/xml", &aws, &srv);
 }
 
 /* POST json to fakeaws's control API; it must answer 200. */
@@ -114,10 +96,7 @@ struct got_series {
 };
 
 struct got {
-	int			n;
-	int			err;
-	char			op[64], code[64], text[512];
-	int			status;
+	struct awstest_calls	cb;
 	int			asked[CW_NTG];
 	struct got_series	s[CW_NTG][CW_NMETRICS];
 	size_t			nalarms;
@@ -126,16 +105,6 @@ struct got {
 	int			ast[4];
 	char			reason[4][128];
 };
-
-static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
 
 static void
 got_metrics(struct got *g, const struct cw_alb_metrics *m)
@@ -167,12 +136,8 @@ metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(m);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, m, e))
 		return;
-	}
 	got_metrics(g, m);
 }
 
@@ -182,12 +147,8 @@ alarms_cb(void *arg, const struct cw_alarms *as, const struct api_err *e)
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(as);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, as, e))
 		return;
-	}
 	g->nalarms = as->n;
 	for (i = 0; i < as->n && i < 4; i++) {
 		snprintf(g->name[i], 64, "%s", as->v[i].name);
@@ -570,8 +531,8 @@ START_TEST(pages_followed_and_request_sent)
 	answer_say(srv, metric_page1_xml, metric_page2_xml, NULL);
 	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(srv->n, 2);
 	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_5XX].n, 4);
 	ck_assert_str_eq(g.s[CW_TG_ECS][CW_M_5XX].status, "Complete");
@@ -631,16 +592,16 @@ START_TEST(odd_answer_is_error)
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 1, alarms_cb,
 	    &a));
-	run_until(&g.n, 1, 5000);
-	run_until(&a.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "GetMetricData");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "GetMetricData: UnexpectedAnswer: ",
-	    33) == 0, "%s", g.text);
-	ck_assert_int_eq(a.err, 1);
-	ck_assert_str_eq(a.op, "DescribeAlarms");
-	ck_assert_str_eq(a.code, "UnexpectedAnswer");
+	awstest_run(&g.cb.n, 1, 5000);
+	awstest_run(&a.cb.n, 1, 5000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "GetMetricData");
+	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	ck_assert_msg(strncmp(g.cb.text,
+	    "GetMetricData: UnexpectedAnswer: ", 33) == 0, "%s", g.cb.text);
+	ck_assert_int_eq(a.cb.err, 1);
+	ck_assert_str_eq(a.cb.op, "DescribeAlarms");
+	ck_assert_str_eq(a.cb.code, "UnexpectedAnswer");
 }
 END_TEST
 
@@ -662,9 +623,9 @@ START_TEST(cancel_calls_nothing)
 	/* The other call ends with aws_free(), without its callback. */
 	aws_free(aws);
 	aws = NULL;
-	run_until(NULL, 0, 300);
-	ck_assert_int_eq(g.n, 0);
-	ck_assert_int_eq(a.n, 0);
+	awstest_run(NULL, 0, 300);
+	ck_assert_int_eq(g.cb.n, 0);
+	ck_assert_int_eq(a.cb.n, 0);
 	(void)c2;
 }
 END_TEST
@@ -691,9 +652,9 @@ START_TEST(fake_metrics_read_back)
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
 	end = query_both(&q, 600);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 
 	/* ECS 5xx: newest first, one period apart, the null missing. */
 	s = &g.s[CW_TG_ECS][CW_M_5XX];
@@ -753,9 +714,9 @@ START_TEST(fake_no_data)
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
 	query_both(&q, 300);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	for (t = 0; t < CW_NTG; t++) {
 		ck_assert_int_eq(g.asked[t], 1);
 		for (k = 0; k < CW_NMETRICS; k++) {
@@ -800,20 +761,20 @@ START_TEST(fake_alarms)
 	    "PutMetricAlarm", put, raw_cb, &r));
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
 	    "PutMetricAlarm", put2, raw_cb, &r2));
-	run_until(&r.n, 1, 10000);
-	run_until(&r2.n, 1, 10000);
+	awstest_run(&r.n, 1, 10000);
+	awstest_run(&r2.n, 1, 10000);
 	ck_assert_msg(r.ok, "%s: %s", r.code, r.message);
 	ck_assert_msg(r2.ok, "%s: %s", r2.code, r2.message);
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
 	    "SetAlarmState", set, raw_cb, &r3));
-	run_until(&r3.n, 1, 10000);
+	awstest_run(&r3.n, 1, 10000);
 	ck_assert_msg(r3.ok, "%s: %s", r3.code, r3.message);
 
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 3, alarms_cb,
 	    &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	/* In the order asked, the unknown one said to be unknown. */
 	ck_assert_uint_eq(g.nalarms, 3);
 	ck_assert_str_eq(g.name[0], "shop-5xx");
@@ -833,7 +794,7 @@ END_TEST
 /* A signature fakeaws refuses: the error names the operation. */
 START_TEST(fake_error_names_operation)
 {
-	struct aws_creds_src	*saved = at.creds;
+	struct aws_creds_src	*saved = awt.creds;
 	struct aws_creds_opts	 co;
 	const char *const	 env_wrong[] = { "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
 				    "AWS_SECRET_ACCESS_KEY=not-the-secret",
@@ -844,42 +805,38 @@ START_TEST(fake_error_names_operation)
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	memset(&co, 0, sizeof(co));
 	co.env = (char *const *)env_wrong;
-	co.home = at.home;
-	ck_assert_ptr_nonnull(at.creds = aws_creds_new(at.base, at.h, &co));
+	co.home = awt.home;
+	ck_assert_ptr_nonnull(awt.creds = aws_creds_new(awt.base, awt.h, &co));
 	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "GetMetricData");
-	ck_assert_str_eq(g.code, "SignatureDoesNotMatch");
-	ck_assert_int_eq(g.status, 403);
-	ck_assert_msg(strncmp(g.text, "GetMetricData: SignatureDoesNotMatch: ",
-	    38) == 0, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "GetMetricData");
+	ck_assert_str_eq(g.cb.code, "SignatureDoesNotMatch");
+	ck_assert_int_eq(g.cb.status, 403);
+	ck_assert_msg(strncmp(g.cb.text,
+	    "GetMetricData: SignatureDoesNotMatch: ", 38) == 0, "%s", g.cb.text);
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(at.creds);
-	at.creds = saved;
+	aws_creds_free(awt.creds);
+	awt.creds = saved;
 }
 END_TEST
 
 int
 main(void)
 {
-	const TTest		*local[] = {
+	const TTest	*local[] = {
 		parse_recorded_metric_pages, parse_odd_metric_answers,
 		parse_recorded_alarms, query_checks,
 		pages_followed_and_request_sent, odd_answer_is_error,
 		cancel_calls_nothing, NULL
 	};
-	const TTest		*fake[] = {
+	const TTest	*fake[] = {
 		fake_metrics_read_back, fake_no_data, fake_alarms,
 		fake_error_names_operation, NULL
 	};
-	const struct suite_case	 cases[] = {
-		{ "local", NULL, NULL, setup, teardown, 30, local },
-		{ "fakeaws", fake_start, fake_stop, setup, teardown, 60, fake },
-	};
 
-	return suite_client_main("cloudwatch", "CLOUDWATCH_DEBUG", fakeaws_init, fake_stop,
-	    cases, 2);
+	return suite_client_main("cloudwatch", "CLOUDWATCH_DEBUG",
+	    &fakeaws_server, setup, awstest_teardown, local, setup, fake);
 }

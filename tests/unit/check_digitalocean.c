@@ -1020,24 +1020,19 @@ END_TEST
 int
 main(void)
 {
-	const TTest		*local[] = {
+	const TTest	*local[] = {
 		parse_recorded, parse_wrong_shapes, token_file, new_refused,
 		foreign_next_refused, connection_error_retried,
 		cancel_and_free, free_inside_callback, NULL
 	};
-	const TTest		*fake[] = {
+	const TTest	*fake[] = {
 		fake_list_three_pages, fake_token_refused, fake_get_droplet,
 		fake_action_completed, fake_action_errored, fake_delete_gone,
 		fake_resources, fake_429_waits_for_reset,
 		fake_remaining_zero_holds_next, fake_5xx_retried,
 		fake_garbage_is_error, NULL
 	};
-	const struct suite_case	 cases[] = {
-		{ "local", NULL, NULL, setup, teardown, 30, local },
-		{ "fakedo", fakedo_start, fakedo_stop, fake_setup, teardown, 60,
-		    fake },
-	};
 
-	return suite_client_main("digitalocean", "DO_DEBUG", fakedo_init, fakedo_stop,
-	    cases, 2);
+	return suite_client_main("digitalocean", "DO_DEBUG", &fakedo_server,
+	    setup, teardown, local, fake_setup, fake);
 }

@@ -36,9 +36,8 @@
 #define ARN_MAX		256
 #define MAX_ITEMS	8
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
+static struct answer		*srv;		/* awt.srv */
 
 /* The moto fixture of one test. */
 struct fixture {
@@ -58,42 +57,21 @@ static struct fixture	fx;
 static struct aws *
 aws_at(int p)
 {
-	return awstest_aws(&at, p, "ecs", NULL);
+	return awstest_aws(p, "ecs", NULL);
 }
 
 static void
 setup(void)
 {
 	memset(&fx, 0, sizeof(fx));
-	awstest_setup(&at, "check_ecs", awstest_env_moto,
-	    "application/x-amz-json-1.1");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
+	awstest_setup("check_ecs", awstest_env_moto,
+	    "application/x-amz-json-1.1", &aws, &srv);
 }
 
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
-	int	 n;
-	/* error */
-	int	 err;
-	char	 op[64], code[64], text[512];
-	int	 status;
+	struct awstest_calls	cb;
 	/* service */
 	char	 arn[ARN_MAX];
 	char	 status_s[16];
@@ -128,27 +106,13 @@ got_clear(struct got *g)
 }
 
 static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
-
-static void
 service_cb(void *arg, const struct ecs_service *s, const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(s);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, s, e))
 		return;
-	}
 	snprintf(g->arn, sizeof(g->arn), "%s", s->arn);
 	snprintf(g->status_s, sizeof(g->status_s), "%s", s->status);
 	snprintf(g->td, sizeof(g->td), "%s", s->task_definition);
@@ -186,12 +150,8 @@ task_def_cb(void *arg, const struct ecs_task_def *t,
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(t);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, t, e))
 		return;
-	}
 	snprintf(g->arn, sizeof(g->arn), "%s", t->arn);
 	snprintf(g->family, sizeof(g->family), "%s", t->family);
 	g->revision = t->revision;
@@ -230,7 +190,7 @@ j_call(const char *op, json_t *body)
 
 	ck_assert_ptr_nonnull(body);
 	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, op, body, j_cb, &g));
-	run_until(&g.n, 1, 10000);
+	awstest_run(&g.n, 1, 10000);
 	ck_assert_int_eq(g.n, 1);
 	ck_assert_msg(g.ok, "%s: %s: %s", op, g.code, g.message);
 	ck_assert_ptr_nonnull(g.json);
@@ -323,9 +283,9 @@ describe(struct got *g)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster,
 	    fx.service, service_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 static void
@@ -334,9 +294,9 @@ describe_td(struct got *g, const char *arn)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(ecs_describe_task_definition(aws, arn,
 	    task_def_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 /* The container called name in a taskDefinition object. */
@@ -385,8 +345,8 @@ START_TEST(moto_describe_service)
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster,
 	    fx.svc_arn, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.arn, fx.svc_arn);
 }
 END_TEST
@@ -398,9 +358,9 @@ START_TEST(moto_update_desired)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, fx.cluster, fx.service,
 	    3, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.arn, fx.svc_arn);
 	ck_assert_int_eq(g.desired, 3);
 
@@ -440,9 +400,9 @@ START_TEST(moto_register_with_env)
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "app",
 	    "DB_HOST", "shop.cluster-abc.us-east-1.rds.amazonaws.com",
 	    task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(g.revision, 2);
 	ck_assert_str_eq(g.family, fx.family);
 	ck_assert_str_ne(g.arn, fx.td);
@@ -494,8 +454,8 @@ START_TEST(moto_register_with_env)
 	 * values are replaced. */
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, NULL,
 	    "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(g.revision, 3);
 	{
 		struct ecs_task_def	t = { .json = g.json };
@@ -513,27 +473,27 @@ START_TEST(moto_register_errors)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "nope",
 	    "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "RegisterTaskDefinition");
-	ck_assert_str_eq(g.code, "ContainerNotFound");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "RegisterTaskDefinition");
+	ck_assert_str_eq(g.cb.code, "ContainerNotFound");
 	got_clear(&g);
 
 	/* The sidecar reads API_KEY from a secret. */
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "sidecar",
 	    "API_KEY", "x", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.code, "SecretConflict");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.code, "SecretConflict");
 	got_clear(&g);
 
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, "nosuchfamily:7",
 	    NULL, "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeTaskDefinition");
-	ck_assert_int_eq(g.status, 400);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeTaskDefinition");
+	ck_assert_int_eq(g.cb.status, 400);
 	got_clear(&g);
 
 	/* Refused here. */
@@ -557,16 +517,16 @@ START_TEST(moto_update_task_definition)
 	describe(&before);
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "app",
 	    "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	snprintf(new_td, sizeof(new_td), "%s", g.arn);
 	got_clear(&g);
 
 	ck_assert_ptr_nonnull(ecs_update_service_task_definition(aws,
 	    fx.cluster, fx.service, new_td, 1, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.td, new_td);
 
 	describe(&g);
@@ -588,9 +548,9 @@ START_TEST(moto_update_task_definition)
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_update_service_task_definition(aws,
 	    fx.cluster, fx.service, "nosuchfamily:9", 0, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "UpdateService");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "UpdateService");
 }
 END_TEST
 
@@ -601,14 +561,14 @@ START_TEST(moto_missing_service)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster, "nope",
 	    service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeServices");
-	ck_assert_str_eq(g.code, "MISSING");
-	ck_assert_msg(strncmp(g.text, "DescribeServices: MISSING: ", 27) == 0,
-	    "%s", g.text);
-	ck_assert_msg(strstr(g.text, "nope") != NULL, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeServices");
+	ck_assert_str_eq(g.cb.code, "MISSING");
+	ck_assert_msg(strncmp(g.cb.text,
+	    "DescribeServices: MISSING: ", 27) == 0, "%s", g.cb.text);
+	ck_assert_msg(strstr(g.cb.text, "nope") != NULL, "%s", g.cb.text);
 }
 END_TEST
 
@@ -619,21 +579,21 @@ START_TEST(moto_missing_cluster)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "no-such-cluster",
 	    fx.service, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeServices");
-	ck_assert_str_eq(g.code, "ClusterNotFoundException");
-	ck_assert_int_eq(g.status, 400);
-	ck_assert_msg(strncmp(g.text, "DescribeServices: "
-	    "ClusterNotFoundException: ", 44) == 0, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeServices");
+	ck_assert_str_eq(g.cb.code, "ClusterNotFoundException");
+	ck_assert_int_eq(g.cb.status, 400);
+	ck_assert_msg(strncmp(g.cb.text, "DescribeServices: "
+	    "ClusterNotFoundException: ", 44) == 0, "%s", g.cb.text);
 
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, "no-such-cluster",
 	    fx.service, 2, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_str_eq(g.op, "UpdateService");
-	ck_assert_str_eq(g.code, "ClusterNotFoundException");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_str_eq(g.cb.op, "UpdateService");
+	ck_assert_str_eq(g.cb.code, "ClusterNotFoundException");
 }
 END_TEST
 
@@ -648,11 +608,11 @@ START_TEST(moto_cancel)
 	ecs_cancel(c);
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster,
 	    fx.service, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	run_until(NULL, 0, 200);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 0);
-	ck_assert_int_eq(r.n, 0);
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_run(NULL, 0, 200);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 0);
+	ck_assert_int_eq(r.cb.n, 0);
 	/* In flight when aws goes: freed with it, callback not called. */
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "app",
 	    "DB_HOST", "rds", task_def_cb, &r));
@@ -1181,21 +1141,21 @@ START_TEST(odd_answer_is_error)
 	    task_def_cb, &t));
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, "f:1", NULL, "A",
 	    "b", task_def_cb, &r));
-	run_until(&g.n, 1, 5000);
-	run_until(&u.n, 1, 5000);
-	run_until(&t.n, 1, 5000);
-	run_until(&r.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeServices");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "DescribeServices: UnexpectedAnswer: ",
-	    36) == 0, "%s", g.text);
-	ck_assert_str_eq(u.op, "UpdateService");
-	ck_assert_str_eq(u.code, "UnexpectedAnswer");
-	ck_assert_str_eq(t.op, "DescribeTaskDefinition");
-	ck_assert_str_eq(t.code, "UnexpectedAnswer");
-	ck_assert_str_eq(r.op, "DescribeTaskDefinition");
-	ck_assert_str_eq(r.code, "UnexpectedAnswer");
+	awstest_run(&g.cb.n, 1, 5000);
+	awstest_run(&u.cb.n, 1, 5000);
+	awstest_run(&t.cb.n, 1, 5000);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeServices");
+	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	ck_assert_msg(strncmp(g.cb.text,
+	    "DescribeServices: UnexpectedAnswer: ", 36) == 0, "%s", g.cb.text);
+	ck_assert_str_eq(u.cb.op, "UpdateService");
+	ck_assert_str_eq(u.cb.code, "UnexpectedAnswer");
+	ck_assert_str_eq(t.cb.op, "DescribeTaskDefinition");
+	ck_assert_str_eq(t.cb.code, "UnexpectedAnswer");
+	ck_assert_str_eq(r.cb.op, "DescribeTaskDefinition");
+	ck_assert_str_eq(r.cb.code, "UnexpectedAnswer");
 	ck_assert_int_eq(srv->n, 4);
 }
 END_TEST
@@ -1217,19 +1177,19 @@ START_TEST(requests_sent)
 	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "default",
 	    "shop-web", service_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, TD5, "app",
 	    "DB_HOST", "rds", task_def_cb, &r));
-	run_until(&r.n, 1, 5000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_str_eq(r.arn, TD6);
 	ck_assert_int_eq(r.revision, 6);
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_update_service_task_definition(aws,
 	    "default", "shop-web", TD6, 1, service_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.td, TD6);
 	ck_assert_int_eq(srv->n, 4);
 
@@ -1270,13 +1230,13 @@ START_TEST(register_refused_before_sending)
 	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, TD5, "web",
 	    "DB_HOST", "rds", task_def_cb, &r));
-	run_until(&r.n, 1, 5000);
-	run_until(NULL, 0, 100);
-	ck_assert_int_eq(r.n, 1);
-	ck_assert_int_eq(r.err, 1);
-	ck_assert_str_eq(r.op, "RegisterTaskDefinition");
-	ck_assert_str_eq(r.code, "ContainerNotFound");
-	ck_assert_str_eq(r.text, "RegisterTaskDefinition: "
+	awstest_run(&r.cb.n, 1, 5000);
+	awstest_run(NULL, 0, 100);
+	ck_assert_int_eq(r.cb.n, 1);
+	ck_assert_int_eq(r.cb.err, 1);
+	ck_assert_str_eq(r.cb.op, "RegisterTaskDefinition");
+	ck_assert_str_eq(r.cb.code, "ContainerNotFound");
+	ck_assert_str_eq(r.cb.text, "RegisterTaskDefinition: "
 	    "ContainerNotFound: no container web in shop");
 	ck_assert_int_eq(srv->n, 1);
 }
@@ -1285,24 +1245,20 @@ END_TEST
 int
 main(void)
 {
-	const TTest		*local[] = {
+	const TTest	*local[] = {
 		parse_recorded_rollout, parse_recorded_completed,
 		parse_recorded_failed, parse_recorded_controllers,
 		parse_missing, parse_odd_shapes, register_body_built,
 		odd_answer_is_error, requests_sent,
 		register_refused_before_sending, NULL
 	};
-	const TTest		*moto[] = {
+	const TTest	*moto[] = {
 		moto_describe_service, moto_update_desired,
 		moto_register_with_env, moto_register_errors,
 		moto_update_task_definition, moto_missing_service,
 		moto_missing_cluster, moto_cancel, NULL
 	};
-	const struct suite_case	 cases[] = {
-		{ "local", NULL, NULL, setup, teardown, 30, local },
-		{ "moto", moto_start, moto_stop, setup, teardown, 60, moto },
-	};
 
-	return suite_client_main("ecs", "ECS_DEBUG", moto_init, moto_stop,
-	    cases, 2);
+	return suite_client_main("ecs", "ECS_DEBUG", &moto_server, setup,
+	    awstest_teardown, local, setup, moto);
 }

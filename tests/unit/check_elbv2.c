@@ -42,9 +42,8 @@ static const struct aws_service	aws_ec2_test = {
 	.version = "2016-11-15",
 };
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
+static struct answer		*srv;		/* awt.srv */
 
 /* The moto fixture of one test. */
 struct fixture {
@@ -61,42 +60,21 @@ static struct fixture	fx;
 static struct aws *
 aws_at(int p)
 {
-	return awstest_aws(&at, p, "elasticloadbalancing", "ec2", "sts", NULL);
+	return awstest_aws(p, "elasticloadbalancing", "ec2", "sts", NULL);
 }
 
 static void
 setup(void)
 {
 	memset(&fx, 0, sizeof(fx));
-	awstest_setup(&at, "check_elbv2", awstest_env_moto,
-	    "text/xml");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
+	awstest_setup("check_elbv2", awstest_env_moto,
+	    "text/xml", &aws, &srv);
 }
 
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
-	int	n;
-	/* error */
-	int	err;
-	char	op[64], code[64], text[512];
-	int	status;
+	struct awstest_calls	cb;
 	/* listener / forward */
 	char	arn[ARN_MAX];
 	int	port;
@@ -134,16 +112,6 @@ static size_t				 want_n;
 static const struct elbv2_stickiness	*want_st;
 
 static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
-
-static void
 got_forward(struct got *g, const struct elbv2_forward *f)
 {
 	size_t	i;
@@ -166,12 +134,8 @@ listener_cb(void *arg, const struct elbv2_listener *l,
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(l);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, l, e))
 		return;
-	}
 	snprintf(g->arn, sizeof(g->arn), "%s", l->arn);
 	snprintf(g->protocol, sizeof(g->protocol), "%s",
 	    l->protocol != NULL ? l->protocol : "");
@@ -188,11 +152,8 @@ tgs_cb(void *arg, const struct elbv2_target_groups *tg,
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	g->nitems = tg->n;
 	for (i = 0; i < tg->n && i < MAX_ITEMS; i++) {
 		snprintf(g->id[i], ARN_MAX, "%s", tg->v[i].arn);
@@ -233,11 +194,8 @@ health_cb(void *arg, const struct elbv2_target_healths *th,
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	got_health(g, th);
 }
 
@@ -269,11 +227,8 @@ rules_cb(void *arg, const struct elbv2_rules *rs, const struct api_err *e)
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	g->nitems = rs->n;
 	for (i = 0; i < rs->n; i++)
 		got_rule(g, i, &rs->v[i]);
@@ -285,11 +240,8 @@ rule_cb(void *arg, const struct elbv2_rule *r, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	got_rule(g, 0, r);
 	snprintf(g->arn, sizeof(g->arn), "%s", r->arn);
 }
@@ -299,9 +251,7 @@ done_cb(void *arg, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL)
-		got_err(g, e);
+	awstest_failed(&g->cb, NULL, e);
 }
 
 /* ---- building the fixture with plain lib/aws calls ---- */
@@ -335,7 +285,7 @@ q_text(const struct aws_service *svc, const char *action,
 	char		*t;
 
 	ck_assert_ptr_nonnull(aws_query(aws, svc, action, params, q_cb, &g));
-	run_until(&g.n, 1, 10000);
+	awstest_run(&g.n, 1, 10000);
 	ck_assert_int_eq(g.n, 1);
 	ck_assert_msg(g.ok, "%s: %s: %s", action, g.code, g.message);
 	ck_assert_ptr_nonnull(t = aws_xml_text(g.xml, NULL, name));
@@ -391,9 +341,9 @@ fixture_make(void)
 
 	ck_assert_ptr_nonnull(elbv2_register_targets(aws, fx.tg_do, t, 2,
 	    done_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 
 	snprintf(p[1], sizeof(p[1]), "LoadBalancerArn=%s", fx.lb);
 	snprintf(p[2], sizeof(p[2]), "DefaultActions.member.1.ForwardConfig."
@@ -417,9 +367,9 @@ describe(struct got *g)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, fx.listener,
 	    listener_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 static void
@@ -428,9 +378,9 @@ health(struct got *g, const struct elbv2_target *t, size_t n)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(elbv2_describe_target_health(aws, fx.tg_do, t,
 	    n, health_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 static void
@@ -439,9 +389,9 @@ rules(struct got *g)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, fx.listener, rules_cb,
 	    g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 /* Index of the rule with this ARN in g, or -1. */
@@ -498,9 +448,9 @@ START_TEST(moto_set_weights_reads_back)
 	want_st = &st;
 	ck_assert_ptr_nonnull(elbv2_set_weights(aws, fx.listener, w, 2, &st,
 	    listener_cb, &s));
-	run_until(&s.n, 1, 10000);
-	ck_assert_int_eq(s.n, 1);
-	ck_assert_msg(!s.err, "%s", s.text);
+	awstest_run(&s.cb.n, 1, 10000);
+	ck_assert_int_eq(s.cb.n, 1);
+	ck_assert_msg(!s.cb.err, "%s", s.cb.text);
 	ck_assert_msg(s.equal, "ModifyListener answered: %s", s.why);
 
 	describe(&g);
@@ -546,8 +496,8 @@ START_TEST(moto_bad_weights_refused_locally)
 	}
 	ck_assert_ptr_null(elbv2_set_weights(aws, fx.listener, w, 6, NULL,
 	    listener_cb, &g));
-	run_until(NULL, 0, 100);
-	ck_assert_int_eq(g.n, 0);
+	awstest_run(NULL, 0, 100);
+	ck_assert_int_eq(g.cb.n, 0);
 	ck_assert_uint_eq(aws_stats(aws, &aws_elbv2)->calls, calls);
 	/* Five is the limit, and it is sent. */
 	ck_assert_int_eq(elbv2_forward_check(w, 5, NULL, NULL, 0), 0);
@@ -562,9 +512,9 @@ START_TEST(moto_describe_target_groups)
 	fixture_make();
 	ck_assert_ptr_nonnull(elbv2_describe_target_groups(aws, arns, 2,
 	    tgs_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_uint_eq(g.nitems, 2);
 	ck_assert_str_eq(g.id[0], fx.tg_do);
 	ck_assert_str_eq(g.type[0], "ip");
@@ -581,10 +531,10 @@ START_TEST(moto_describe_target_groups)
 	    "targetgroup/nope/0123456789abcdef";
 	ck_assert_ptr_nonnull(elbv2_describe_target_groups(aws, arns, 2,
 	    tgs_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeTargetGroups");
-	ck_assert_str_eq(g.code, "TargetGroupNotFound");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeTargetGroups");
+	ck_assert_str_eq(g.cb.code, "TargetGroupNotFound");
 }
 END_TEST
 
@@ -607,9 +557,9 @@ START_TEST(moto_target_health_and_deregister)
 
 	ck_assert_ptr_nonnull(elbv2_deregister_targets(aws, fx.tg_do, &six, 1,
 	    done_cb, &d));
-	run_until(&d.n, 1, 10000);
-	ck_assert_int_eq(d.n, 1);
-	ck_assert_msg(!d.err, "%s", d.text);
+	awstest_run(&d.cb.n, 1, 10000);
+	ck_assert_int_eq(d.cb.n, 1);
+	ck_assert_msg(!d.cb.err, "%s", d.cb.text);
 
 	/* Gone from the list; asked about, draining or unused. */
 	health(&g, NULL, 0);
@@ -650,9 +600,9 @@ START_TEST(moto_rules)
 	spec.nforward = 1;
 	ck_assert_ptr_nonnull(elbv2_create_rule(aws, fx.listener, &spec,
 	    rule_cb, &c));
-	run_until(&c.n, 1, 10000);
-	ck_assert_int_eq(c.n, 1);
-	ck_assert_msg(!c.err, "%s", c.text);
+	awstest_run(&c.cb.n, 1, 10000);
+	ck_assert_int_eq(c.cb.n, 1);
+	ck_assert_msg(!c.cb.err, "%s", c.cb.text);
 	ck_assert_ptr_nonnull(strstr(c.arn, "listener-rule/"));
 	ck_assert_int_eq(c.prio[0], 10);
 
@@ -670,10 +620,10 @@ START_TEST(moto_rules)
 	memset(&d, 0, sizeof(d));
 	ck_assert_ptr_nonnull(elbv2_create_rule(aws, fx.listener, &spec,
 	    rule_cb, &d));
-	run_until(&d.n, 1, 10000);
-	ck_assert_int_eq(d.err, 1);
-	ck_assert_str_eq(d.op, "CreateRule");
-	ck_assert_str_eq(d.code, "PriorityInUse");
+	awstest_run(&d.cb.n, 1, 10000);
+	ck_assert_int_eq(d.cb.err, 1);
+	ck_assert_str_eq(d.cb.op, "CreateRule");
+	ck_assert_str_eq(d.cb.code, "PriorityInUse");
 
 	spec.path_patterns = v2;
 	spec.header_name = "X-Canary";
@@ -681,8 +631,8 @@ START_TEST(moto_rules)
 	spec.nheader_values = 1;
 	ck_assert_ptr_nonnull(elbv2_modify_rule(aws, c.arn, &spec, rule_cb,
 	    &m));
-	run_until(&m.n, 1, 10000);
-	ck_assert_msg(!m.err, "%s", m.text);
+	awstest_run(&m.cb.n, 1, 10000);
+	ck_assert_msg(!m.cb.err, "%s", m.cb.text);
 	rules(&g);
 	ck_assert_int_ge(k = rule_at(&g, c.arn), 0);
 	ck_assert_str_eq(g.value0[k], "/v2/*");
@@ -690,8 +640,8 @@ START_TEST(moto_rules)
 
 	memset(&d, 0, sizeof(d));
 	ck_assert_ptr_nonnull(elbv2_delete_rule(aws, c.arn, done_cb, &d));
-	run_until(&d.n, 1, 10000);
-	ck_assert_msg(!d.err, "%s", d.text);
+	awstest_run(&d.cb.n, 1, 10000);
+	ck_assert_msg(!d.cb.err, "%s", d.cb.text);
 	rules(&g);
 	ck_assert_uint_eq(g.nitems, 1);
 	ck_assert_int_eq(rule_at(&g, c.arn), -1);
@@ -715,14 +665,14 @@ START_TEST(moto_listener_not_found)
 	snprintf(arn, sizeof(arn), "%s0", fx.listener);
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, arn, listener_cb,
 	    &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeListeners");
-	ck_assert_str_eq(g.code, "ListenerNotFound");
-	ck_assert_int_eq(g.status, 400);
-	ck_assert_msg(strncmp(g.text, "DescribeListeners: ListenerNotFound: ",
-	    37) == 0, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeListeners");
+	ck_assert_str_eq(g.cb.code, "ListenerNotFound");
+	ck_assert_int_eq(g.cb.status, 400);
+	ck_assert_msg(strncmp(g.cb.text,
+	    "DescribeListeners: ListenerNotFound: ", 37) == 0, "%s", g.cb.text);
 }
 END_TEST
 
@@ -737,10 +687,10 @@ START_TEST(moto_cancel)
 	elbv2_cancel(c);
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, fx.listener,
 	    listener_cb, &g));
-	run_until(&g.n, 1, 10000);
-	run_until(NULL, 0, 200);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 0);
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_run(NULL, 0, 200);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 0);
 	/* In flight when aws goes: freed with it, callback not called. */
 	ck_assert_ptr_nonnull(elbv2_describe_target_groups(aws, NULL, 0,
 	    tgs_cb, &g));
@@ -1246,18 +1196,18 @@ START_TEST(odd_answer_is_error)
 	ck_assert_ptr_nonnull(elbv2_describe_target_health(aws, TGARN, NULL,
 	    0, health_cb, &h2));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, LARN, rules_cb, &r));
-	run_until(&g.n, 1, 5000);
-	run_until(&h2.n, 1, 5000);
-	run_until(&r.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeListeners");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "DescribeListeners: UnexpectedAnswer: ",
-	    37) == 0, "%s", g.text);
-	ck_assert_str_eq(h2.op, "DescribeTargetHealth");
-	ck_assert_str_eq(h2.code, "UnexpectedAnswer");
-	ck_assert_str_eq(r.op, "DescribeRules");
-	ck_assert_str_eq(r.code, "UnexpectedAnswer");
+	awstest_run(&g.cb.n, 1, 5000);
+	awstest_run(&h2.cb.n, 1, 5000);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeListeners");
+	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	ck_assert_msg(strncmp(g.cb.text,
+	    "DescribeListeners: UnexpectedAnswer: ", 37) == 0, "%s", g.cb.text);
+	ck_assert_str_eq(h2.cb.op, "DescribeTargetHealth");
+	ck_assert_str_eq(h2.cb.code, "UnexpectedAnswer");
+	ck_assert_str_eq(r.cb.op, "DescribeRules");
+	ck_assert_str_eq(r.cb.code, "UnexpectedAnswer");
 }
 END_TEST
 
@@ -1268,8 +1218,8 @@ START_TEST(rules_pages_followed)
 	answer_say(srv, rules_xml, rules_page2_xml, NULL);
 	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, LARN, rules_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(srv->n, 2);
 	ck_assert_uint_eq(g.nitems, 4);
 	ck_assert_str_eq(g.id[3], "arn:rule/11");
@@ -1297,8 +1247,8 @@ START_TEST(requests_sent)
 	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(elbv2_set_weights(aws, LARN, w, 2, &st,
 	    listener_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	memset(&s, 0, sizeof(s));
 	s.priority = 7;
 	s.path_patterns = pp;
@@ -1309,8 +1259,8 @@ START_TEST(requests_sent)
 	s.forward = w;
 	s.nforward = 1;
 	ck_assert_ptr_nonnull(elbv2_create_rule(aws, LARN, &s, rule_cb, &r));
-	run_until(&r.n, 1, 5000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_str_eq(r.arn, "arn:rule/11");
 
 	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
@@ -1341,22 +1291,18 @@ END_TEST
 int
 main(void)
 {
-	const TTest		*local[] = {
+	const TTest	*local[] = {
 		parse_recorded_health, parse_recorded_listeners,
 		parse_recorded_rules, parse_odd_shapes, checks,
 		odd_answer_is_error, rules_pages_followed, requests_sent, NULL
 	};
-	const TTest		*moto[] = {
+	const TTest	*moto[] = {
 		moto_describe_listener, moto_set_weights_reads_back,
 		moto_bad_weights_refused_locally, moto_describe_target_groups,
 		moto_target_health_and_deregister, moto_rules,
 		moto_listener_not_found, moto_cancel, NULL
 	};
-	const struct suite_case	 cases[] = {
-		{ "local", NULL, NULL, setup, teardown, 30, local },
-		{ "moto", moto_start, moto_stop, setup, teardown, 60, moto },
-	};
 
-	return suite_client_main("elbv2", "ELBV2_DEBUG", moto_init, moto_stop,
-	    cases, 2);
+	return suite_client_main("elbv2", "ELBV2_DEBUG", &moto_server, setup,
+	    awstest_teardown, local, setup, moto);
 }

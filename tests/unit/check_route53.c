@@ -33,9 +33,8 @@
 #include "route53.h"
 #include "suite.h"
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
+static struct answer		*srv;		/* awt.srv */
 
 /* ---- fakeaws.py: the parent's only ---- */
 
@@ -44,40 +43,20 @@ static struct answer		*srv;		/* at.srv */
 static struct aws *
 aws_at(int p)
 {
-	return awstest_aws(&at, p, "route53", NULL);
+	return awstest_aws(p, "route53", NULL);
 }
 
 static void
 setup(void)
 {
-	awstest_setup(&at, "check_route53", awstest_env_example,
-	    "text/xml");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
+	awstest_setup("check_route53", awstest_env_example,
+	    "text/xml", &aws, &srv);
 }
 
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
-	int	n;
-	int	err;
-	char	op[64], code[64], text[512];
-	int	status;
+	struct awstest_calls	cb;
 	/* change */
 	char	id[64], chstatus[32];
 	int	st;
@@ -92,26 +71,12 @@ struct got {
 };
 
 static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
-
-static void
 change_cb(void *arg, const struct r53_change *c, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(c);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, c, e))
 		return;
-	}
 	snprintf(g->id, sizeof(g->id), "%s", c->id);
 	snprintf(g->chstatus, sizeof(g->chstatus), "%s", c->status);
 	g->st = c->st;
@@ -123,12 +88,8 @@ record_cb(void *arg, const struct r53_record *r, const struct api_err *e)
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(r);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, r, e))
 		return;
-	}
 	g->found = r->found;
 	snprintf(g->name, sizeof(g->name), "%s", r->name);
 	snprintf(g->type, sizeof(g->type), "%s", r->type);
@@ -498,7 +459,7 @@ START_TEST(checks)
 	    NULL));
 	ck_assert_ptr_null(r53_get_record(aws, "Z1", "db.example.com", "a b",
 	    record_cb, NULL));
-	run_until(NULL, 0, 100);
+	awstest_run(NULL, 0, 100);
 	ck_assert_int_eq(srv->n, 0);
 }
 END_TEST
@@ -514,19 +475,19 @@ START_TEST(requests_sent)
 	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "/hostedzone/Z1D633PJN98FT9",
 	    "db.example.com", "A", 5, v, 1, change_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.id, "C2682N5HXP0BZ4");
 	ck_assert_int_eq(g.st, R53_CH_PENDING);
 	ck_assert_ptr_nonnull(r53_get_change(aws, "/change/C2682N5HXP0BZ4",
 	    change_cb, &c));
-	run_until(&c.n, 1, 5000);
-	ck_assert_msg(!c.err, "%s", c.text);
+	awstest_run(&c.cb.n, 1, 5000);
+	ck_assert_msg(!c.cb.err, "%s", c.cb.text);
 	ck_assert_int_eq(c.st, R53_CH_INSYNC);
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1D633PJN98FT9",
 	    "db.example.com", "A", record_cb, &r));
-	run_until(&r.n, 1, 5000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 5);
 
@@ -566,16 +527,16 @@ START_TEST(odd_answer_is_error)
 	    v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
 	    record_cb, &r));
-	run_until(&g.n, 1, 5000);
-	run_until(&r.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "ChangeResourceRecordSets");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "ChangeResourceRecordSets: "
-	    "UnexpectedAnswer: ", 44) == 0, "%s", g.text);
-	ck_assert_int_eq(r.err, 1);
-	ck_assert_str_eq(r.op, "ListResourceRecordSets");
-	ck_assert_str_eq(r.code, "UnexpectedAnswer");
+	awstest_run(&g.cb.n, 1, 5000);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "ChangeResourceRecordSets");
+	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	ck_assert_msg(strncmp(g.cb.text, "ChangeResourceRecordSets: "
+	    "UnexpectedAnswer: ", 44) == 0, "%s", g.cb.text);
+	ck_assert_int_eq(r.cb.err, 1);
+	ck_assert_str_eq(r.cb.op, "ListResourceRecordSets");
+	ck_assert_str_eq(r.cb.code, "UnexpectedAnswer");
 }
 END_TEST
 
@@ -596,9 +557,9 @@ START_TEST(cancel_calls_nothing)
 	/* The other call ends with aws_free(), without its callback. */
 	aws_free(aws);
 	aws = NULL;
-	run_until(NULL, 0, 300);
-	ck_assert_int_eq(g.n, 0);
-	ck_assert_int_eq(r.n, 0);
+	awstest_run(NULL, 0, 300);
+	ck_assert_int_eq(g.cb.n, 0);
+	ck_assert_int_eq(r.cb.n, 0);
 }
 END_TEST
 
@@ -617,7 +578,7 @@ zone_create(const char *name, char *zone, size_t len)
 	    "</CreateHostedZoneRequest>", name, (int)getpid(), name);
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "POST",
 	    "hostedzone", NULL, body, "CreateHostedZone", raw_cb, &r));
-	run_until(&r.n, 1, 10000);
+	awstest_run(&r.n, 1, 10000);
 	ck_assert_msg(r.ok, "CreateHostedZone: %s: %s", r.code, r.message);
 	ck_assert_msg(strncmp(r.zone, "/hostedzone/", 12) == 0, "zone %s",
 	    r.zone);
@@ -638,21 +599,21 @@ START_TEST(moto_upsert_and_read_back)
 
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "db.shop-a.example.com",
 	    "A", 5, v1, 1, change_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_ne(g.id, "");
 	ck_assert_ptr_null(strchr(g.id, '/'));
 
 	ck_assert_ptr_nonnull(r53_get_change(aws, g.id, change_cb, &c));
-	run_until(&c.n, 1, 10000);
-	ck_assert_msg(!c.err, "%s", c.text);
+	awstest_run(&c.cb.n, 1, 10000);
+	ck_assert_msg(!c.cb.err, "%s", c.cb.text);
 	ck_assert_str_eq(c.chstatus, "INSYNC");
 	ck_assert_int_eq(c.st, R53_CH_INSYNC);
 
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "db.shop-a.example.com", "A", record_cb, &r));
-	run_until(&r.n, 1, 10000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 10000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 5);
 	ck_assert_uint_eq(r.nvalues, 1);
@@ -662,12 +623,12 @@ START_TEST(moto_upsert_and_read_back)
 	/* Again with a new value: replaced, not added. */
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "db.shop-a.example.com.",
 	    "A", 5, v2, 1, change_cb, &g2));
-	run_until(&g2.n, 1, 10000);
-	ck_assert_msg(!g2.err, "%s", g2.text);
+	awstest_run(&g2.cb.n, 1, 10000);
+	ck_assert_msg(!g2.cb.err, "%s", g2.cb.text);
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "db.shop-a.example.com", "A", record_cb, &r2));
-	run_until(&r2.n, 1, 10000);
-	ck_assert_msg(!r2.err, "%s", r2.text);
+	awstest_run(&r2.cb.n, 1, 10000);
+	ck_assert_msg(!r2.cb.err, "%s", r2.cb.text);
 	ck_assert_int_eq(r2.found, 1);
 	ck_assert_int_eq(r2.ttl, 5);
 	ck_assert_uint_eq(r2.nvalues, 1);
@@ -676,8 +637,8 @@ START_TEST(moto_upsert_and_read_back)
 	/* A name the zone does not have. */
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "cache.shop-a.example.com", "A", record_cb, &n));
-	run_until(&n.n, 1, 10000);
-	ck_assert_msg(!n.err, "%s", n.text);
+	awstest_run(&n.cb.n, 1, 10000);
+	ck_assert_msg(!n.cb.err, "%s", n.cb.text);
 	ck_assert_int_eq(n.found, 0);
 }
 END_TEST
@@ -694,12 +655,12 @@ START_TEST(moto_txt_escaped)
 	zone_create("shop-b.example.com.", zone, sizeof(zone));
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "_writer.shop-b.example.com",
 	    "TXT", 60, v, 1, change_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "_writer.shop-b.example.com", "TXT", record_cb, &r));
-	run_until(&r.n, 1, 10000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 10000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 60);
 	ck_assert_uint_eq(r.nvalues, 1);
@@ -718,37 +679,33 @@ START_TEST(moto_no_such_zone)
 	    "A", 5, v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "/hostedzone/ZNOSUCHZONE0000",
 	    "db.example.com", "A", record_cb, &r));
-	run_until(&g.n, 1, 10000);
-	run_until(&r.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "ChangeResourceRecordSets");
-	ck_assert_str_eq(g.code, "NoSuchHostedZone");
-	ck_assert_int_eq(g.status, 404);
-	ck_assert_msg(strncmp(g.text, "ChangeResourceRecordSets: "
-	    "NoSuchHostedZone: ", 44) == 0, "%s", g.text);
-	ck_assert_int_eq(r.err, 1);
-	ck_assert_str_eq(r.op, "ListResourceRecordSets");
-	ck_assert_str_eq(r.code, "NoSuchHostedZone");
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_run(&r.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "ChangeResourceRecordSets");
+	ck_assert_str_eq(g.cb.code, "NoSuchHostedZone");
+	ck_assert_int_eq(g.cb.status, 404);
+	ck_assert_msg(strncmp(g.cb.text, "ChangeResourceRecordSets: "
+	    "NoSuchHostedZone: ", 44) == 0, "%s", g.cb.text);
+	ck_assert_int_eq(r.cb.err, 1);
+	ck_assert_str_eq(r.cb.op, "ListResourceRecordSets");
+	ck_assert_str_eq(r.cb.code, "NoSuchHostedZone");
 }
 END_TEST
 
 int
 main(void)
 {
-	const TTest		*local[] = {
+	const TTest	*local[] = {
 		parse_recorded_changes, parse_recorded_records,
 		change_batch_escaped, checks, requests_sent,
 		odd_answer_is_error, cancel_calls_nothing, NULL
 	};
-	const TTest		*moto[] = {
+	const TTest	*moto[] = {
 		moto_upsert_and_read_back, moto_txt_escaped, moto_no_such_zone,
 		NULL
 	};
-	const struct suite_case	 cases[] = {
-		{ "local", NULL, NULL, setup, teardown, 30, local },
-		{ "moto", fake_start, fake_stop, setup, teardown, 60, moto },
-	};
 
-	return suite_client_main("route53", "ROUTE53_DEBUG", fakeaws_init, fake_stop,
-	    cases, 2);
+	return suite_client_main("route53", "ROUTE53_DEBUG", &fakeaws_server,
+	    setup, awstest_teardown, local, setup, moto);
 }

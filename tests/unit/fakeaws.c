@@ -8,6 +8,7 @@
 
 #include "fakeaws.h"
 #include "spawn.h"
+#include "suite.h"
 
 int			 fake_port;
 static const char	*fake_suite = "check";
@@ -73,3 +74,10 @@ fakeaws_init(const char *suite)
 	spawn_guard(&moto_pid);
 	atexit(fake_stop);
 }
+
+const struct suite_server	fakeaws_server = {
+	.name = "fakeaws",
+	.init = fakeaws_init,
+	.start = fake_start,
+	.stop = fake_stop,
+};

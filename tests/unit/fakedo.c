@@ -9,6 +9,7 @@
 
 #include "fakedo.h"
 #include "spawn.h"
+#include "suite.h"
 
 int			 fakedo_port;
 char			 fakedo_url[64];
@@ -82,3 +83,10 @@ fakedo_init(const char *suite)
 	spawn_guard(&fakedo_pid);
 	atexit(fakedo_stop);
 }
+
+const struct suite_server	fakedo_server = {
+	.name = "fakedo",
+	.init = fakedo_init,
+	.start = fakedo_start,
+	.stop = fakedo_stop,
+};

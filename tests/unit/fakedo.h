@@ -8,6 +8,8 @@
 #ifndef FAKEDO_H
 #define FAKEDO_H
 
+#include "suite.h"
+
 #define FAKEDO_TOKEN	"do-test-token"
 
 extern int	fakedo_port;		/* 0 until it answers */
@@ -29,5 +31,7 @@ int	fakedo_request(const char *method, const char *path, const char *json,
 	    const char *token, char **reply);
 /* The control API: POST path json, or GET when json is NULL. */
 int	fakedo_ctl(const char *path, const char *json, char **reply);
+/* The three above, for suite_client_main(). */
+extern const struct suite_server	fakedo_server;
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "moto.h"
 #include "spawn.h"
+#include "suite.h"
 
 int			 moto_port;
 static const char	*moto_suite = "check";
@@ -62,3 +63,10 @@ moto_init(const char *suite)
 	spawn_guard(&moto_pid);
 	atexit(moto_stop);
 }
+
+const struct suite_server	moto_server = {
+	.name = "moto",
+	.init = moto_init,
+	.start = moto_start,
+	.stop = moto_stop,
+};

@@ -7,6 +7,8 @@
 #ifndef MOTO_H
 #define MOTO_H
 
+#include "suite.h"
+
 extern int	moto_port;	/* 0 until it answers */
 
 /* In main(), before running the suite: signals and atexit. */
@@ -14,5 +16,7 @@ void	moto_init(const char *suite);
 /* Unchecked fixture pair; moto_port stays 0 if moto did not start. */
 void	moto_start(void);
 void	moto_stop(void);
+/* The three above, for suite_client_main(). */
+extern const struct suite_server	moto_server;
 
 #endif

@@ -51,18 +51,24 @@ suite_run(Suite *s)
 
 int
 suite_client_main(const char *name, const char *debug,
-    void (*init)(const char *), void (*stop)(void),
-    const struct suite_case *cases, size_t n)
+    const struct suite_server *srv, void (*setup)(void),
+    void (*teardown)(void), const TTest **local,
+    void (*remote_setup)(void), const TTest **remote)
 {
-	char	suite[64];
-	int	status;
+	const struct suite_case	cases[] = {
+		{ "local", NULL, NULL, setup, teardown, 30, local },
+		{ srv->name, srv->start, srv->stop, remote_setup, teardown, 60,
+		    remote },
+	};
+	char			suite[64];
+	int			status;
 
 	snprintf(suite, sizeof(suite), "check_%s", name);
 	signal(SIGPIPE, SIG_IGN);
-	init(suite);
+	srv->init(suite);
 	log_init(getenv(debug) != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	status = suite_run(suite_of(name, cases, n));
-	stop();
+	status = suite_run(suite_of(name, cases, 2));
+	srv->stop();
 	xmlCleanupParser();
 	curl_global_cleanup();
 	return status;

@@ -11,15 +11,26 @@
 
 #include <check.h>
 
-/* One test case: its tests and what they stand on. */
+/* One test case: its tests and what they stand on (NULL: nothing). */
 struct suite_case {
 	const char	 *name;
-	void		(*start)(void);		/* once, in the parent; or NULL */
+	void		(*start)(void);		/* once, in the parent */
 	void		(*stop)(void);
-	void		(*setup)(void);		/* around each test; or NULL */
+	void		(*setup)(void);		/* around each test */
 	void		(*teardown)(void);
 	int		  timeout;		/* seconds a test may take */
 	const TTest	**tests;		/* NULL-ended */
+};
+
+/*
+ * A real server a client's suite talks to, its fixture's doors: init in
+ * main() (signals, atexit), start and stop once, in the parent process.
+ */
+struct suite_server {
+	const char	 *name;			/* its test case's */
+	void		(*init)(const char *suite);
+	void		(*start)(void);
+	void		(*stop)(void);
 };
 
 /* A suite called name of the n cases, in order. */
@@ -28,13 +39,16 @@ Suite	*suite_of(const char *name, const struct suite_case *cases,
 /* Run s in check's runner, then free it: EXIT_SUCCESS if no test failed. */
 int	 suite_run(Suite *s);
 /*
- * A service client suite's main(): SIGPIPE ignored (a server may hang
- * up first), errors logged (everything when the environment has debug),
- * init(check_NAME) for the real server, the cases run, then stop() and
- * curl's and libxml2's cleanup: the exit status.
+ * A service client suite's main(): the local tests against the answer
+ * server (30 s each), then the remote ones against srv (60 s each), each
+ * test between its setup and teardown. SIGPIPE is ignored (a server may
+ * hang up first), errors logged (everything when the environment has
+ * debug); at the end srv is stopped and curl and libxml2 cleaned up: the
+ * exit status.
  */
 int	 suite_client_main(const char *name, const char *debug,
-	    void (*init)(const char *), void (*stop)(void),
-	    const struct suite_case *cases, size_t n);
+	    const struct suite_server *srv, void (*setup)(void),
+	    void (*teardown)(void), const TTest **local,
+	    void (*remote_setup)(void), const TTest **remote);
 
 #endif
