@@ -41,22 +41,7 @@
 static struct aws		*aws;
 static struct answer		*srv;		/* awt.srv */
 
-/* ---- fakeaws.py: the parent's only ---- */
-
 /* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(p, "monitoring", NULL);
-}
-
-static void
-setup(void)
-{
-	awstest_setup("check_cloudwatch", awstest_env_example,
-	    "text/xml", &aws, &srv);
-}
 
 /* POST json to fakeaws's control API; it must answer 200. */
 static void
@@ -158,26 +143,6 @@ alarms_cb(void *arg, const struct cw_alarms *as, const struct api_err *e)
 		snprintf(g->reason[i], 128, "%s",
 		    as->v[i].reason != NULL ? as->v[i].reason : "");
 	}
-}
-
-struct raw {
-	int	n;
-	int	ok;
-	char	code[64];
-	char	message[256];
-};
-
-static void
-raw_cb(void *arg, const struct aws_result *res)
-{
-	struct raw	*r = arg;
-
-	r->n++;
-	r->ok = res->ok;
-	snprintf(r->code, sizeof(r->code), "%s",
-	    res->code != NULL ? res->code : "");
-	snprintf(r->message, sizeof(r->message), "%s",
-	    res->message != NULL ? res->message : "");
 }
 
 /* ---- recorded answers ---- */
@@ -290,18 +255,6 @@ static const char alarms_xml[] =
     "  <ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata>\n"
     "</DescribeAlarmsResponse>\n";
 
-static xmlDoc *
-doc_of(const char *xml)
-{
-	xmlDoc	*d;
-
-	d = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-	    XML_PARSE_NOWARNING);
-	ck_assert_ptr_nonnull(d);
-	return d;
-}
-
 static const struct cw_alb_query ecs_only = {
 	.load_balancer = LB,
 	.tg = { NULL, TG_ECS },
@@ -318,8 +271,8 @@ START_TEST(parse_recorded_metric_pages)
 	xmlDoc			*d1, *d2;
 	char			*token, why[256];
 
-	d1 = doc_of(metric_page1_xml);
-	d2 = doc_of(metric_page2_xml);
+	d1 = awstest_doc(metric_page1_xml);
+	d2 = awstest_doc(metric_page2_xml);
 	m = cw_alb_metrics_new(&ecs_only);
 	ck_assert_int_eq(m->asked[CW_TG_DROPLET], 0);
 	ck_assert_int_eq(m->asked[CW_TG_ECS], 1);
@@ -410,7 +363,7 @@ START_TEST(parse_odd_metric_answers)
 	};
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		d = doc_of(bad[i]);
+		d = awstest_doc(bad[i]);
 		m = cw_alb_metrics_new(&ecs_only);
 		why[0] = '\0';
 		ck_assert_msg(cw_parse_metric_data(d, m, NULL, why,
@@ -421,7 +374,7 @@ START_TEST(parse_odd_metric_answers)
 	}
 
 	/* A query left unanswered is not "no data": finish refuses. */
-	d = doc_of("<R><GetMetricDataResult><MetricDataResults><member>"
+	d = awstest_doc("<R><GetMetricDataResult><MetricDataResults><member>"
 	    "<Id>ecs_5xx</Id><Timestamps/><Values/><StatusCode>Complete"
 	    "</StatusCode></member></MetricDataResults>"
 	    "</GetMetricDataResult></R>");
@@ -448,7 +401,7 @@ START_TEST(parse_recorded_alarms)
 	xmlDoc			*d;
 	char			*token, why[256];
 
-	d = doc_of(alarms_xml);
+	d = awstest_doc(alarms_xml);
 	ck_assert_ptr_nonnull(as = cw_parse_alarms(d, &token, why,
 	    sizeof(why)));
 	ck_assert_ptr_null(token);
@@ -464,10 +417,10 @@ START_TEST(parse_recorded_alarms)
 	cw_alarms_free(as);
 	xmlFreeDoc(d);
 
-	d = doc_of("<R><DescribeAlarmsResult/></R>");
+	d = awstest_doc("<R><DescribeAlarmsResult/></R>");
 	ck_assert_ptr_null(cw_parse_alarms(d, NULL, why, sizeof(why)));
 	xmlFreeDoc(d);
-	d = doc_of("<R><DescribeAlarmsResult><MetricAlarms><member>"
+	d = awstest_doc("<R><DescribeAlarmsResult><MetricAlarms><member>"
 	    "<AlarmName>x</AlarmName></member></MetricAlarms>"
 	    "</DescribeAlarmsResult></R>");
 	ck_assert_ptr_null(cw_parse_alarms(d, NULL, why, sizeof(why)));
@@ -508,7 +461,7 @@ START_TEST(query_checks)
 	ck_assert_int_eq(cw_alb_query_check(NULL, why, sizeof(why)), -1);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_null(cw_get_alb_metrics(aws, &q, metrics_cb, NULL));
 	ck_assert_ptr_null(cw_describe_alarms(aws, names, 0, alarms_cb,
 	    NULL));
@@ -529,7 +482,7 @@ START_TEST(pages_followed_and_request_sent)
 	struct got		g = { 0 };
 
 	answer_say(srv, metric_page1_xml, metric_page2_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	awstest_run(&g.cb.n, 1, 5000);
 	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
@@ -588,20 +541,16 @@ START_TEST(odd_answer_is_error)
 
 	answer_say(srv, "<GetMetricDataResponse><Nothing/>"
 	    "</GetMetricDataResponse>", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 1, alarms_cb,
 	    &a));
 	awstest_run(&g.cb.n, 1, 5000);
 	awstest_run(&a.cb.n, 1, 5000);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "GetMetricData");
-	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&g.cb, "GetMetricData", "UnexpectedAnswer");
 	ck_assert_msg(strncmp(g.cb.text,
 	    "GetMetricData: UnexpectedAnswer: ", 33) == 0, "%s", g.cb.text);
-	ck_assert_int_eq(a.cb.err, 1);
-	ck_assert_str_eq(a.cb.op, "DescribeAlarms");
-	ck_assert_str_eq(a.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&a.cb, "DescribeAlarms", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -613,7 +562,7 @@ START_TEST(cancel_calls_nothing)
 	struct got		 g = { 0 }, a = { 0 };
 
 	answer_say(srv, metric_page1_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(c = cw_get_alb_metrics(aws, &q, metrics_cb,
 	    &g));
 	ck_assert_ptr_nonnull(c2 = cw_describe_alarms(aws, names, 2,
@@ -649,7 +598,7 @@ START_TEST(fake_metrics_read_back)
 	    " \"" TG_DO "\": [5000, 4900]},"
 	    "\"TargetResponseTime\": {\"" TG_ECS "\": {\"p95\": [0.2],"
 	    " \"p99\": [0.4, 0.25]}}}}");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	end = query_both(&q, 600);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
@@ -711,7 +660,7 @@ START_TEST(fake_no_data)
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	/* No values: GetMetricData goes to moto, which has none for ALBs. */
 	fake_post("/_fake/reset", "{}");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	query_both(&q, 300);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
@@ -751,24 +700,24 @@ START_TEST(fake_alarms)
 				    "StateReason=5xx over 5 & rising", NULL };
 	const char		*names[] = { "shop-5xx", "no-such-alarm",
 				    "shop-latency" };
-	struct raw		 r = { 0 }, r2 = { 0 }, r3 = { 0 };
+	struct awstest_raw	 r = { 0 }, r2 = { 0 }, r3 = { 0 };
 	struct got		 g = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	fake_post("/_fake/reset", "{}");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
-	    "PutMetricAlarm", put, raw_cb, &r));
+	    "PutMetricAlarm", put, awstest_raw_cb, &r));
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
-	    "PutMetricAlarm", put2, raw_cb, &r2));
-	awstest_run(&r.n, 1, 10000);
-	awstest_run(&r2.n, 1, 10000);
-	ck_assert_msg(r.ok, "%s: %s", r.code, r.message);
-	ck_assert_msg(r2.ok, "%s: %s", r2.code, r2.message);
+	    "PutMetricAlarm", put2, awstest_raw_cb, &r2));
+	awstest_raw_wait(&r, "PutMetricAlarm");
+	awstest_raw_wait(&r2, "PutMetricAlarm");
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
-	    "SetAlarmState", set, raw_cb, &r3));
-	awstest_run(&r3.n, 1, 10000);
-	ck_assert_msg(r3.ok, "%s: %s", r3.code, r3.message);
+	    "SetAlarmState", set, awstest_raw_cb, &r3));
+	awstest_raw_wait(&r3, "SetAlarmState");
+	awstest_raw_clear(&r);
+	awstest_raw_clear(&r2);
+	awstest_raw_clear(&r3);
 
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 3, alarms_cb,
 	    &g));
@@ -807,12 +756,10 @@ START_TEST(fake_error_names_operation)
 	co.env = (char *const *)env_wrong;
 	co.home = awt.home;
 	ck_assert_ptr_nonnull(awt.creds = aws_creds_new(awt.base, awt.h, &co));
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "GetMetricData");
-	ck_assert_str_eq(g.cb.code, "SignatureDoesNotMatch");
+	awstest_err_is(&g.cb, "GetMetricData", "SignatureDoesNotMatch");
 	ck_assert_int_eq(g.cb.status, 403);
 	ck_assert_msg(strncmp(g.cb.text,
 	    "GetMetricData: SignatureDoesNotMatch: ", 38) == 0, "%s", g.cb.text);
@@ -837,6 +784,8 @@ main(void)
 		fake_error_names_operation, NULL
 	};
 
+	awstest_init("check_cloudwatch", awstest_env_example, "text/xml", &aws,
+	    &srv, "monitoring", NULL);
 	return suite_client_main("cloudwatch", "CLOUDWATCH_DEBUG",
-	    &fakeaws_server, setup, awstest_teardown, local, setup, fake);
+	    &fakeaws_server, awstest_setup, awstest_teardown, local, awstest_setup, fake);
 }

@@ -52,22 +52,6 @@ static struct fixture	fx;
 #define FX_TG	"arn:aws:elasticloadbalancing:us-east-1:123456789012:" \
 		"targetgroup/ecs-tg/73e2d6bc24d8a067"
 
-/* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(p, "ecs", NULL);
-}
-
-static void
-setup(void)
-{
-	memset(&fx, 0, sizeof(fx));
-	awstest_setup("check_ecs", awstest_env_moto,
-	    "application/x-amz-json-1.1", &aws, &srv);
-}
-
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
@@ -162,39 +146,18 @@ task_def_cb(void *arg, const struct ecs_task_def *t,
 
 /* ---- building the fixture with plain lib/aws calls ---- */
 
-struct jgot {
-	int	 n, ok;
-	char	 code[64], message[256];
-	json_t	*json;
-};
-
-static void
-j_cb(void *arg, const struct aws_result *res)
-{
-	struct jgot	*g = arg;
-
-	g->n++;
-	g->ok = res->ok;
-	snprintf(g->code, sizeof(g->code), "%s", res->code ? res->code : "");
-	snprintf(g->message, sizeof(g->message), "%s",
-	    res->message ? res->message : "");
-	if (res->json != NULL)
-		g->json = json_incref(res->json);
-}
-
 /* Call operation with body (stolen); the answer, to json_decref. */
 static json_t *
 j_call(const char *op, json_t *body)
 {
-	struct jgot	g = { 0 };
+	struct awstest_raw	r = { 0 };
 
 	ck_assert_ptr_nonnull(body);
-	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, op, body, j_cb, &g));
-	awstest_run(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(g.ok, "%s: %s: %s", op, g.code, g.message);
-	ck_assert_ptr_nonnull(g.json);
-	return g.json;
+	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, op, body, awstest_raw_cb,
+	    &r));
+	awstest_raw_wait(&r, op);
+	ck_assert_ptr_nonnull(r.json);
+	return r.json;
 }
 
 /*
@@ -212,7 +175,8 @@ fixture_make(void)
 
 	if (moto_port == 0)
 		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(moto_port));
+	memset(&fx, 0, sizeof(fx));
+	ck_assert_ptr_nonnull(aws = awstest_aws(moto_port));
 	++seq;
 	snprintf(fx.cluster, sizeof(fx.cluster), "c-%d-%d", (int)getpid(),
 	    seq);
@@ -475,9 +439,7 @@ START_TEST(moto_register_errors)
 	    "DB_HOST", "rds", task_def_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
 	ck_assert_int_eq(g.cb.n, 1);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "RegisterTaskDefinition");
-	ck_assert_str_eq(g.cb.code, "ContainerNotFound");
+	awstest_err_is(&g.cb, "RegisterTaskDefinition", "ContainerNotFound");
 	got_clear(&g);
 
 	/* The sidecar reads API_KEY from a secret. */
@@ -563,9 +525,7 @@ START_TEST(moto_missing_service)
 	    service_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
 	ck_assert_int_eq(g.cb.n, 1);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "DescribeServices");
-	ck_assert_str_eq(g.cb.code, "MISSING");
+	awstest_err_is(&g.cb, "DescribeServices", "MISSING");
 	ck_assert_msg(strncmp(g.cb.text,
 	    "DescribeServices: MISSING: ", 27) == 0, "%s", g.cb.text);
 	ck_assert_msg(strstr(g.cb.text, "nope") != NULL, "%s", g.cb.text);
@@ -581,9 +541,7 @@ START_TEST(moto_missing_cluster)
 	    fx.service, service_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
 	ck_assert_int_eq(g.cb.n, 1);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "DescribeServices");
-	ck_assert_str_eq(g.cb.code, "ClusterNotFoundException");
+	awstest_err_is(&g.cb, "DescribeServices", "ClusterNotFoundException");
 	ck_assert_int_eq(g.cb.status, 400);
 	ck_assert_msg(strncmp(g.cb.text, "DescribeServices: "
 	    "ClusterNotFoundException: ", 44) == 0, "%s", g.cb.text);
@@ -592,8 +550,7 @@ START_TEST(moto_missing_cluster)
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, "no-such-cluster",
 	    fx.service, 2, service_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
-	ck_assert_str_eq(g.cb.op, "UpdateService");
-	ck_assert_str_eq(g.cb.code, "ClusterNotFoundException");
+	awstest_err_is(&g.cb, "UpdateService", "ClusterNotFoundException");
 }
 END_TEST
 
@@ -1132,7 +1089,7 @@ START_TEST(odd_answer_is_error)
 	struct got	g = { 0 }, u = { 0 }, t = { 0 }, r = { 0 };
 
 	answer_say(srv, "{\"services\":\"x\"}", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "c", "s", service_cb,
 	    &g));
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, "c", "s", 1,
@@ -1145,17 +1102,12 @@ START_TEST(odd_answer_is_error)
 	awstest_run(&u.cb.n, 1, 5000);
 	awstest_run(&t.cb.n, 1, 5000);
 	awstest_run(&r.cb.n, 1, 5000);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "DescribeServices");
-	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&g.cb, "DescribeServices", "UnexpectedAnswer");
 	ck_assert_msg(strncmp(g.cb.text,
 	    "DescribeServices: UnexpectedAnswer: ", 36) == 0, "%s", g.cb.text);
-	ck_assert_str_eq(u.cb.op, "UpdateService");
-	ck_assert_str_eq(u.cb.code, "UnexpectedAnswer");
-	ck_assert_str_eq(t.cb.op, "DescribeTaskDefinition");
-	ck_assert_str_eq(t.cb.code, "UnexpectedAnswer");
-	ck_assert_str_eq(r.cb.op, "DescribeTaskDefinition");
-	ck_assert_str_eq(r.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&u.cb, "UpdateService", "UnexpectedAnswer");
+	awstest_err_is(&t.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
+	awstest_err_is(&r.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
 	ck_assert_int_eq(srv->n, 4);
 }
 END_TEST
@@ -1174,7 +1126,7 @@ START_TEST(requests_sent)
 	    "[{\"name\":\"app\"},{\"name\":\"envoy\"}]}}",
 	    "{\"service\":{\"serviceArn\":\"" SVC "\","
 	    "\"taskDefinition\":\"" TD6 "\"}}", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "default",
 	    "shop-web", service_cb, &g));
 	awstest_run(&g.cb.n, 1, 5000);
@@ -1227,15 +1179,13 @@ START_TEST(register_refused_before_sending)
 	struct got	r = { 0 };
 
 	answer_say(srv, td_json, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, TD5, "web",
 	    "DB_HOST", "rds", task_def_cb, &r));
 	awstest_run(&r.cb.n, 1, 5000);
 	awstest_run(NULL, 0, 100);
 	ck_assert_int_eq(r.cb.n, 1);
-	ck_assert_int_eq(r.cb.err, 1);
-	ck_assert_str_eq(r.cb.op, "RegisterTaskDefinition");
-	ck_assert_str_eq(r.cb.code, "ContainerNotFound");
+	awstest_err_is(&r.cb, "RegisterTaskDefinition", "ContainerNotFound");
 	ck_assert_str_eq(r.cb.text, "RegisterTaskDefinition: "
 	    "ContainerNotFound: no container web in shop");
 	ck_assert_int_eq(srv->n, 1);
@@ -1259,6 +1209,8 @@ main(void)
 		moto_missing_cluster, moto_cancel, NULL
 	};
 
-	return suite_client_main("ecs", "ECS_DEBUG", &moto_server, setup,
-	    awstest_teardown, local, setup, moto);
+	awstest_init("check_ecs", awstest_env_moto,
+	    "application/x-amz-json-1.1", &aws, &srv, "ecs", NULL);
+	return suite_client_main("ecs", "ECS_DEBUG", &moto_server, awstest_setup,
+	    awstest_teardown, local, awstest_setup, moto);
 }

@@ -55,22 +55,6 @@ struct fixture {
 };
 static struct fixture	fx;
 
-/* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(p, "elasticloadbalancing", "ec2", "sts", NULL);
-}
-
-static void
-setup(void)
-{
-	memset(&fx, 0, sizeof(fx));
-	awstest_setup("check_elbv2", awstest_env_moto,
-	    "text/xml", &aws, &srv);
-}
-
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
@@ -256,42 +240,21 @@ done_cb(void *arg, const struct api_err *e)
 
 /* ---- building the fixture with plain lib/aws calls ---- */
 
-struct qgot {
-	int	 n, ok;
-	char	 code[64], message[256];
-	xmlDoc	*xml;
-};
-
-static void
-q_cb(void *arg, const struct aws_result *res)
-{
-	struct qgot	*g = arg;
-
-	g->n++;
-	g->ok = res->ok;
-	snprintf(g->code, sizeof(g->code), "%s", res->code ? res->code : "");
-	snprintf(g->message, sizeof(g->message), "%s",
-	    res->message ? res->message : "");
-	if (res->xml != NULL)
-		g->xml = xmlCopyDoc(res->xml, 1);
-}
-
 /* Call action and copy the text of the answer's first element name. */
 static void
 q_text(const struct aws_service *svc, const char *action,
     const char *const *params, const char *name, char *out, size_t len)
 {
-	struct qgot	 g = { 0 };
-	char		*t;
+	struct awstest_raw	 r = { 0 };
+	char			*t;
 
-	ck_assert_ptr_nonnull(aws_query(aws, svc, action, params, q_cb, &g));
-	awstest_run(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(g.ok, "%s: %s: %s", action, g.code, g.message);
-	ck_assert_ptr_nonnull(t = aws_xml_text(g.xml, NULL, name));
+	ck_assert_ptr_nonnull(aws_query(aws, svc, action, params,
+	    awstest_raw_cb, &r));
+	awstest_raw_wait(&r, action);
+	ck_assert_ptr_nonnull(t = aws_xml_text(r.xml, NULL, name));
 	snprintf(out, len, "%s", t);
 	free(t);
-	xmlFreeDoc(g.xml);
+	awstest_raw_clear(&r);
 }
 
 /*
@@ -311,7 +274,8 @@ fixture_make(void)
 
 	if (moto_port == 0)
 		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(moto_port));
+	memset(&fx, 0, sizeof(fx));
+	ck_assert_ptr_nonnull(aws = awstest_aws(moto_port));
 	snprintf(tag, sizeof(tag), "%d-%d", (int)getpid(), ++seq);
 
 	q_text(&aws_ec2_test, "CreateVpc", (const char *const[]){
@@ -532,9 +496,7 @@ START_TEST(moto_describe_target_groups)
 	ck_assert_ptr_nonnull(elbv2_describe_target_groups(aws, arns, 2,
 	    tgs_cb, &g));
 	awstest_run(&g.cb.n, 1, 10000);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "DescribeTargetGroups");
-	ck_assert_str_eq(g.cb.code, "TargetGroupNotFound");
+	awstest_err_is(&g.cb, "DescribeTargetGroups", "TargetGroupNotFound");
 }
 END_TEST
 
@@ -621,9 +583,7 @@ START_TEST(moto_rules)
 	ck_assert_ptr_nonnull(elbv2_create_rule(aws, fx.listener, &spec,
 	    rule_cb, &d));
 	awstest_run(&d.cb.n, 1, 10000);
-	ck_assert_int_eq(d.cb.err, 1);
-	ck_assert_str_eq(d.cb.op, "CreateRule");
-	ck_assert_str_eq(d.cb.code, "PriorityInUse");
+	awstest_err_is(&d.cb, "CreateRule", "PriorityInUse");
 
 	spec.path_patterns = v2;
 	spec.header_name = "X-Canary";
@@ -667,9 +627,7 @@ START_TEST(moto_listener_not_found)
 	    &g));
 	awstest_run(&g.cb.n, 1, 10000);
 	ck_assert_int_eq(g.cb.n, 1);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "DescribeListeners");
-	ck_assert_str_eq(g.cb.code, "ListenerNotFound");
+	awstest_err_is(&g.cb, "DescribeListeners", "ListenerNotFound");
 	ck_assert_int_eq(g.cb.status, 400);
 	ck_assert_msg(strncmp(g.cb.text,
 	    "DescribeListeners: ListenerNotFound: ", 37) == 0, "%s", g.cb.text);
@@ -859,21 +817,10 @@ static const char rules_page2_xml[] =
     "<RuleArn>arn:rule/11</RuleArn></member>"
     "</Rules></DescribeRulesResult></DescribeRulesResponse>";
 
-static xmlDoc *
-doc(const char *s)
-{
-	xmlDoc	*d;
-
-	d = xmlReadMemory(s, (int)strlen(s), NULL, NULL, XML_PARSE_NONET |
-	    XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	ck_assert_ptr_nonnull(d);
-	return d;
-}
-
 START_TEST(parse_recorded_health)
 {
 	struct elbv2_target_healths	*th;
-	xmlDoc				*d = doc(health_xml);
+	xmlDoc				*d = awstest_doc(health_xml);
 	char				 why[256] = "";
 
 	ck_assert_ptr_nonnull(th = elbv2_parse_target_health(d, why,
@@ -918,7 +865,7 @@ START_TEST(parse_recorded_listeners)
 	xmlDoc			*d;
 	char			 why[256] = "";
 
-	d = doc(plain_listener_xml);
+	d = awstest_doc(plain_listener_xml);
 	ck_assert_ptr_nonnull(l = elbv2_parse_listener(d, why, sizeof(why)));
 	ck_assert_str_eq(l->arn, LARN);
 	ck_assert_int_eq(l->port, 80);
@@ -937,7 +884,7 @@ START_TEST(parse_recorded_listeners)
 	elbv2_listener_free(l);
 	xmlFreeDoc(d);
 
-	d = doc(auth_listener_xml);
+	d = awstest_doc(auth_listener_xml);
 	ck_assert_ptr_nonnull(l = elbv2_parse_listener(d, why, sizeof(why)));
 	ck_assert_int_eq(l->port, 443);
 	ck_assert_uint_eq(l->nactions, 2);
@@ -952,7 +899,7 @@ START_TEST(parse_recorded_listeners)
 	elbv2_listener_free(l);
 	xmlFreeDoc(d);
 
-	d = doc(redirect_listener_xml);
+	d = awstest_doc(redirect_listener_xml);
 	ck_assert_ptr_nonnull(l = elbv2_parse_listener(d, why, sizeof(why)));
 	ck_assert_int_eq(l->is_forward, 0);
 	ck_assert_str_eq(l->action_type, "redirect");
@@ -968,7 +915,7 @@ END_TEST
 START_TEST(parse_recorded_rules)
 {
 	struct elbv2_rules	*rs;
-	xmlDoc			*d = doc(rules_xml);
+	xmlDoc			*d = awstest_doc(rules_xml);
 	char			*marker = NULL, why[256] = "";
 
 	ck_assert_ptr_nonnull(rs = elbv2_parse_rules(d, &marker, why,
@@ -1070,7 +1017,7 @@ START_TEST(parse_odd_shapes)
 
 	for (i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
 		why[0] = '\0';
-		d = doc(listeners[i]);
+		d = awstest_doc(listeners[i]);
 		ck_assert_msg(elbv2_parse_listener(d, why, sizeof(why)) ==
 		    NULL, "listener %zu parsed", i);
 		ck_assert_msg(why[0] != '\0', "listener %zu: no reason", i);
@@ -1078,7 +1025,7 @@ START_TEST(parse_odd_shapes)
 	}
 	for (i = 0; i < sizeof(healths) / sizeof(healths[0]); i++) {
 		why[0] = '\0';
-		d = doc(healths[i]);
+		d = awstest_doc(healths[i]);
 		ck_assert_msg(elbv2_parse_target_health(d, why, sizeof(why)) ==
 		    NULL, "health %zu parsed", i);
 		ck_assert_msg(why[0] != '\0', "health %zu: no reason", i);
@@ -1086,7 +1033,7 @@ START_TEST(parse_odd_shapes)
 	}
 	for (i = 0; i < sizeof(rules_bad) / sizeof(rules_bad[0]); i++) {
 		why[0] = '\0';
-		d = doc(rules_bad[i]);
+		d = awstest_doc(rules_bad[i]);
 		marker = (char *)"untouched";
 		ck_assert_msg(elbv2_parse_rules(d, &marker, why, sizeof(why)) ==
 		    NULL, "rules %zu parsed", i);
@@ -1096,14 +1043,14 @@ START_TEST(parse_odd_shapes)
 	}
 	for (i = 0; i < sizeof(tgs_bad) / sizeof(tgs_bad[0]); i++) {
 		why[0] = '\0';
-		d = doc(tgs_bad[i]);
+		d = awstest_doc(tgs_bad[i]);
 		ck_assert_msg(elbv2_parse_target_groups(d, NULL, why,
 		    sizeof(why)) == NULL, "target groups %zu parsed", i);
 		ck_assert_msg(why[0] != '\0', "tgs %zu: no reason", i);
 		xmlFreeDoc(d);
 	}
 	/* An empty list is an answer, not an error. */
-	d = doc("<R><RResult><TargetGroups/></RResult></R>");
+	d = awstest_doc("<R><RResult><TargetGroups/></RResult></R>");
 	ck_assert_ptr_nonnull(tg = elbv2_parse_target_groups(d, NULL, why,
 	    sizeof(why)));
 	ck_assert_uint_eq(tg->n, 0);
@@ -1190,7 +1137,7 @@ START_TEST(odd_answer_is_error)
 
 	answer_say(srv, "<DescribeListenersResponse><Nothing/>"
 	    "</DescribeListenersResponse>", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, LARN, listener_cb,
 	    &g));
 	ck_assert_ptr_nonnull(elbv2_describe_target_health(aws, TGARN, NULL,
@@ -1199,15 +1146,11 @@ START_TEST(odd_answer_is_error)
 	awstest_run(&g.cb.n, 1, 5000);
 	awstest_run(&h2.cb.n, 1, 5000);
 	awstest_run(&r.cb.n, 1, 5000);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "DescribeListeners");
-	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&g.cb, "DescribeListeners", "UnexpectedAnswer");
 	ck_assert_msg(strncmp(g.cb.text,
 	    "DescribeListeners: UnexpectedAnswer: ", 37) == 0, "%s", g.cb.text);
-	ck_assert_str_eq(h2.cb.op, "DescribeTargetHealth");
-	ck_assert_str_eq(h2.cb.code, "UnexpectedAnswer");
-	ck_assert_str_eq(r.cb.op, "DescribeRules");
-	ck_assert_str_eq(r.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&h2.cb, "DescribeTargetHealth", "UnexpectedAnswer");
+	awstest_err_is(&r.cb, "DescribeRules", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -1216,7 +1159,7 @@ START_TEST(rules_pages_followed)
 	struct got	g = { 0 };
 
 	answer_say(srv, rules_xml, rules_page2_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, LARN, rules_cb, &g));
 	awstest_run(&g.cb.n, 1, 5000);
 	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
@@ -1244,7 +1187,7 @@ START_TEST(requests_sent)
 	struct got		 g = { 0 }, r = { 0 };
 
 	answer_say(srv, auth_listener_xml, rules_page2_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(elbv2_set_weights(aws, LARN, w, 2, &st,
 	    listener_cb, &g));
 	awstest_run(&g.cb.n, 1, 5000);
@@ -1303,6 +1246,8 @@ main(void)
 		moto_listener_not_found, moto_cancel, NULL
 	};
 
-	return suite_client_main("elbv2", "ELBV2_DEBUG", &moto_server, setup,
-	    awstest_teardown, local, setup, moto);
+	awstest_init("check_elbv2", awstest_env_moto, "text/xml", &aws, &srv,
+	    "elasticloadbalancing", "ec2", "sts", NULL);
+	return suite_client_main("elbv2", "ELBV2_DEBUG", &moto_server, awstest_setup,
+	    awstest_teardown, local, awstest_setup, moto);
 }

@@ -36,22 +36,7 @@
 static struct aws		*aws;
 static struct answer		*srv;		/* awt.srv */
 
-/* ---- fakeaws.py: the parent's only ---- */
-
 /* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(p, "route53", NULL);
-}
-
-static void
-setup(void)
-{
-	awstest_setup("check_route53", awstest_env_example,
-	    "text/xml", &aws, &srv);
-}
 
 /* ---- what the callbacks saw, copied ---- */
 
@@ -101,35 +86,6 @@ record_cb(void *arg, const struct r53_record *r, const struct api_err *e)
 	g->alias = r->alias;
 	snprintf(g->set_id, sizeof(g->set_id), "%s",
 	    r->set_identifier != NULL ? r->set_identifier : "");
-}
-
-struct raw {
-	int	 n;
-	int	 ok;
-	char	 code[64];
-	char	 message[256];
-	char	 zone[64];
-};
-
-static void
-raw_cb(void *arg, const struct aws_result *res)
-{
-	struct raw	*r = arg;
-	xmlNode		*hz;
-	char		*id;
-
-	r->n++;
-	r->ok = res->ok;
-	snprintf(r->code, sizeof(r->code), "%s",
-	    res->code != NULL ? res->code : "");
-	snprintf(r->message, sizeof(r->message), "%s",
-	    res->message != NULL ? res->message : "");
-	if (res->ok && res->xml != NULL &&
-	    (hz = aws_xml_find(res->xml, NULL, "HostedZone")) != NULL &&
-	    (id = aws_xml_text(res->xml, hz, "Id")) != NULL) {
-		snprintf(r->zone, sizeof(r->zone), "%s", id);
-		free(id);
-	}
 }
 
 /* ---- recorded answers ---- */
@@ -213,18 +169,6 @@ static const char list_weighted_xml[] =
     "</ResourceRecordSets><IsTruncated>true</IsTruncated>"
     "<MaxItems>1</MaxItems></ListResourceRecordSetsResponse>";
 
-static xmlDoc *
-doc_of(const char *xml)
-{
-	xmlDoc	*d;
-
-	d = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-	    XML_PARSE_NOWARNING);
-	ck_assert_ptr_nonnull(d);
-	return d;
-}
-
 START_TEST(parse_recorded_changes)
 {
 	struct r53_change	*c;
@@ -241,7 +185,7 @@ START_TEST(parse_recorded_changes)
 		"<Status>INSYNC</Status></ChangeInfo></GetChangeResponse>",
 	};
 
-	d = doc_of(change_xml);
+	d = awstest_doc(change_xml);
 	ck_assert_ptr_nonnull(c = r53_parse_change(d, why, sizeof(why)));
 	ck_assert_str_eq(c->id, "C2682N5HXP0BZ4");
 	ck_assert_str_eq(c->status, "PENDING");
@@ -250,7 +194,7 @@ START_TEST(parse_recorded_changes)
 	r53_change_free(c);
 	xmlFreeDoc(d);
 
-	d = doc_of(get_change_xml);
+	d = awstest_doc(get_change_xml);
 	ck_assert_ptr_nonnull(c = r53_parse_change(d, why, sizeof(why)));
 	ck_assert_str_eq(c->id, "C2682N5HXP0BZ4");
 	ck_assert_int_eq(c->st, R53_CH_INSYNC);
@@ -258,7 +202,7 @@ START_TEST(parse_recorded_changes)
 	xmlFreeDoc(d);
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		d = doc_of(bad[i]);
+		d = awstest_doc(bad[i]);
 		why[0] = '\0';
 		ck_assert_msg(r53_parse_change(d, why, sizeof(why)) == NULL,
 		    "answer %zu taken", i);
@@ -279,7 +223,7 @@ START_TEST(parse_recorded_records)
 	char			 why[256];
 
 	/* Name asked without the final dot, in another case. */
-	d = doc_of(list_a_xml);
+	d = awstest_doc(list_a_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "DB.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 1);
@@ -302,7 +246,7 @@ START_TEST(parse_recorded_records)
 	r53_record_free(r);
 	xmlFreeDoc(d);
 
-	d = doc_of(list_next_xml);
+	d = awstest_doc(list_next_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 0);
@@ -310,7 +254,7 @@ START_TEST(parse_recorded_records)
 	r53_record_free(r);
 	xmlFreeDoc(d);
 
-	d = doc_of(list_empty_xml);
+	d = awstest_doc(list_empty_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 0);
@@ -318,7 +262,7 @@ START_TEST(parse_recorded_records)
 	xmlFreeDoc(d);
 
 	/* An alias: no TTL, no values; "\052" is '*'. */
-	d = doc_of(list_alias_xml);
+	d = awstest_doc(list_alias_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "*.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 1);
@@ -328,7 +272,7 @@ START_TEST(parse_recorded_records)
 	r53_record_free(r);
 	xmlFreeDoc(d);
 
-	d = doc_of(list_weighted_xml);
+	d = awstest_doc(list_weighted_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com",
 	    "CNAME", why, sizeof(why)));
 	ck_assert_int_eq(r->found, 1);
@@ -338,14 +282,14 @@ START_TEST(parse_recorded_records)
 	xmlFreeDoc(d);
 
 	/* Wrong shapes. */
-	d = doc_of("<GetChangeResponse/>");
+	d = awstest_doc("<GetChangeResponse/>");
 	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
 	xmlFreeDoc(d);
-	d = doc_of("<ListResourceRecordSetsResponse><IsTruncated>false"
+	d = awstest_doc("<ListResourceRecordSetsResponse><IsTruncated>false"
 	    "</IsTruncated></ListResourceRecordSetsResponse>");
 	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
 	xmlFreeDoc(d);
-	d = doc_of("<ListResourceRecordSetsResponse><ResourceRecordSets>"
+	d = awstest_doc("<ListResourceRecordSetsResponse><ResourceRecordSets>"
 	    "<ResourceRecordSet><Name>a.</Name><Type>A</Type><TTL>five</TTL>"
 	    "<ResourceRecords><ResourceRecord><Value>10.0.0.1</Value>"
 	    "</ResourceRecord></ResourceRecords></ResourceRecordSet>"
@@ -353,7 +297,7 @@ START_TEST(parse_recorded_records)
 	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
 	ck_assert_ptr_nonnull(strstr(why, "TTL"));
 	xmlFreeDoc(d);
-	d = doc_of("<ListResourceRecordSetsResponse><ResourceRecordSets>"
+	d = awstest_doc("<ListResourceRecordSetsResponse><ResourceRecordSets>"
 	    "<ResourceRecordSet><Name>a.</Name><Type>A</Type><TTL>5</TTL>"
 	    "</ResourceRecordSet></ResourceRecordSets>"
 	    "</ListResourceRecordSetsResponse>");
@@ -374,7 +318,7 @@ START_TEST(change_batch_escaped)
 	ck_assert_ptr_nonnull(strstr(xml, "&lt;"));
 	ck_assert_ptr_nonnull(strstr(xml, "&amp;"));
 	ck_assert_ptr_null(strstr(xml, "a<b"));
-	d = doc_of(xml);
+	d = awstest_doc(xml);
 	root = xmlDocGetRootElement(d);
 	ck_assert_str_eq((const char *)root->name,
 	    "ChangeResourceRecordSetsRequest");
@@ -452,7 +396,7 @@ START_TEST(checks)
 	ck_assert_int_eq(r53_name_equal(NULL, "a"), 0);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_null(r53_upsert(aws, "Z1", "db.example.com", "A", -5,
 	    v, 1, change_cb, NULL));
 	ck_assert_ptr_null(r53_get_change(aws, "/change/C1/../x", change_cb,
@@ -472,7 +416,7 @@ START_TEST(requests_sent)
 	struct got		 g = { 0 }, c = { 0 }, r = { 0 };
 
 	answer_say(srv, change_xml, get_change_xml, list_a_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "/hostedzone/Z1D633PJN98FT9",
 	    "db.example.com", "A", 5, v, 1, change_cb, &g));
 	awstest_run(&g.cb.n, 1, 5000);
@@ -522,21 +466,17 @@ START_TEST(odd_answer_is_error)
 
 	answer_say(srv, "<ChangeResourceRecordSetsResponse><Nothing/>"
 	    "</ChangeResourceRecordSetsResponse>", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "Z1", "db.example.com", "A", 5,
 	    v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
 	    record_cb, &r));
 	awstest_run(&g.cb.n, 1, 5000);
 	awstest_run(&r.cb.n, 1, 5000);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "ChangeResourceRecordSets");
-	ck_assert_str_eq(g.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&g.cb, "ChangeResourceRecordSets", "UnexpectedAnswer");
 	ck_assert_msg(strncmp(g.cb.text, "ChangeResourceRecordSets: "
 	    "UnexpectedAnswer: ", 44) == 0, "%s", g.cb.text);
-	ck_assert_int_eq(r.cb.err, 1);
-	ck_assert_str_eq(r.cb.op, "ListResourceRecordSets");
-	ck_assert_str_eq(r.cb.code, "UnexpectedAnswer");
+	awstest_err_is(&r.cb, "ListResourceRecordSets", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -547,7 +487,7 @@ START_TEST(cancel_calls_nothing)
 	struct got		 g = { 0 }, r = { 0 };
 
 	answer_say(srv, change_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(c = r53_upsert(aws, "Z1", "db.example.com", "A",
 	    5, v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
@@ -569,20 +509,24 @@ END_TEST
 static void
 zone_create(const char *name, char *zone, size_t len)
 {
-	struct raw	r = { 0 };
-	char		body[512];
+	struct awstest_raw	 r = { 0 };
+	char			 body[512];
+	xmlNode			*hz;
+	char			*id;
 
 	snprintf(body, sizeof(body), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 	    "<CreateHostedZoneRequest xmlns=\"" R53_XMLNS "\">"
 	    "<Name>%s</Name><CallerReference>check-%d-%s</CallerReference>"
 	    "</CreateHostedZoneRequest>", name, (int)getpid(), name);
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "POST",
-	    "hostedzone", NULL, body, "CreateHostedZone", raw_cb, &r));
-	awstest_run(&r.n, 1, 10000);
-	ck_assert_msg(r.ok, "CreateHostedZone: %s: %s", r.code, r.message);
-	ck_assert_msg(strncmp(r.zone, "/hostedzone/", 12) == 0, "zone %s",
-	    r.zone);
-	snprintf(zone, len, "%s", r.zone);
+	    "hostedzone", NULL, body, "CreateHostedZone", awstest_raw_cb, &r));
+	awstest_raw_wait(&r, "CreateHostedZone");
+	ck_assert_ptr_nonnull(hz = aws_xml_find(r.xml, NULL, "HostedZone"));
+	ck_assert_ptr_nonnull(id = aws_xml_text(r.xml, hz, "Id"));
+	ck_assert_msg(strncmp(id, "/hostedzone/", 12) == 0, "zone %s", id);
+	snprintf(zone, len, "%s", id);
+	free(id);
+	awstest_raw_clear(&r);
 }
 
 START_TEST(moto_upsert_and_read_back)
@@ -594,7 +538,7 @@ START_TEST(moto_upsert_and_read_back)
 				 r2 = { 0 }, n = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	zone_create("shop-a.example.com.", zone, sizeof(zone));
 
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "db.shop-a.example.com",
@@ -651,7 +595,7 @@ START_TEST(moto_txt_escaped)
 	struct got		 g = { 0 }, r = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	zone_create("shop-b.example.com.", zone, sizeof(zone));
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "_writer.shop-b.example.com",
 	    "TXT", 60, v, 1, change_cb, &g));
@@ -674,22 +618,18 @@ START_TEST(moto_no_such_zone)
 	struct got		 g = { 0 }, r = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "ZNOSUCHZONE0000", "db.example.com",
 	    "A", 5, v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "/hostedzone/ZNOSUCHZONE0000",
 	    "db.example.com", "A", record_cb, &r));
 	awstest_run(&g.cb.n, 1, 10000);
 	awstest_run(&r.cb.n, 1, 10000);
-	ck_assert_int_eq(g.cb.err, 1);
-	ck_assert_str_eq(g.cb.op, "ChangeResourceRecordSets");
-	ck_assert_str_eq(g.cb.code, "NoSuchHostedZone");
+	awstest_err_is(&g.cb, "ChangeResourceRecordSets", "NoSuchHostedZone");
 	ck_assert_int_eq(g.cb.status, 404);
 	ck_assert_msg(strncmp(g.cb.text, "ChangeResourceRecordSets: "
 	    "NoSuchHostedZone: ", 44) == 0, "%s", g.cb.text);
-	ck_assert_int_eq(r.cb.err, 1);
-	ck_assert_str_eq(r.cb.op, "ListResourceRecordSets");
-	ck_assert_str_eq(r.cb.code, "NoSuchHostedZone");
+	awstest_err_is(&r.cb, "ListResourceRecordSets", "NoSuchHostedZone");
 }
 END_TEST
 
@@ -706,6 +646,8 @@ main(void)
 		NULL
 	};
 
+	awstest_init("check_route53", awstest_env_example, "text/xml", &aws,
+	    &srv, "route53", NULL);
 	return suite_client_main("route53", "ROUTE53_DEBUG", &fakeaws_server,
-	    setup, awstest_teardown, local, setup, moto);
+	    awstest_setup, awstest_teardown, local, awstest_setup, moto);
 }
