@@ -120,6 +120,14 @@ awstest_aws(int port)
 	return aws_new(awt.base, awt.h, awt.creds, &o);
 }
 
+void
+awstest_drop(void)
+{
+	aws_free(*conf.aws);
+	*conf.aws = NULL;
+	awstest_run(NULL, 0, 300);
+}
+
 xmlDoc *
 awstest_doc(const char *xml)
 {
@@ -158,9 +166,21 @@ void
 awstest_err_is(const struct awstest_calls *c, const char *op,
     const char *code)
 {
+	char	prefix[160];
+
 	ck_assert_int_eq(c->err, 1);
 	ck_assert_str_eq(c->op, op);
 	ck_assert_str_eq(c->code, code);
+	snprintf(prefix, sizeof(prefix), "%s: %s: ", op, code);
+	ck_assert_msg(strncmp(c->text, prefix, strlen(prefix)) == 0, "%s",
+	    c->text);
+}
+
+void
+awstest_wait_err(struct awstest_calls *c, const char *op, const char *code)
+{
+	awstest_run(&c->n, 1, 5000);
+	awstest_err_is(c, op, code);
 }
 
 void

@@ -51,6 +51,11 @@ void		 awstest_teardown(void);
  * 127.0.0.1:port: two attempts, backoff 10 to 50 ms, a 10 s timeout.
  */
 struct aws	*awstest_aws(int port);
+/*
+ * Free the test's client now, then run the loop 300 ms: the calls it had
+ * in flight end without their callbacks.
+ */
+void		 awstest_drop(void);
 /* A recorded XML answer, parsed as lib/aws parses one (to xmlFreeDoc). */
 xmlDoc		*awstest_doc(const char *xml);
 /* Run the loop until *n reaches want (n NULL: never), or ms pass. */
@@ -73,8 +78,14 @@ struct awstest_calls {
  */
 int		 awstest_failed(struct awstest_calls *c, const void *res,
 		    const struct api_err *e);
-/* The latest call c saw failed, in op with code. */
+/*
+ * The latest call c saw failed, in op with code, and its text says so
+ * first ("op: code: ...").
+ */
 void		 awstest_err_is(const struct awstest_calls *c, const char *op,
+		    const char *code);
+/* Wait up to 5 s for c's callback, then the same. */
+void		 awstest_wait_err(struct awstest_calls *c, const char *op,
 		    const char *code);
 
 /* What the callback of a plain lib/aws call saw, copied. */

@@ -545,12 +545,8 @@ START_TEST(odd_answer_is_error)
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 1, alarms_cb,
 	    &a));
-	awstest_run(&g.cb.n, 1, 5000);
-	awstest_run(&a.cb.n, 1, 5000);
-	awstest_err_is(&g.cb, "GetMetricData", "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.cb.text,
-	    "GetMetricData: UnexpectedAnswer: ", 33) == 0, "%s", g.cb.text);
-	awstest_err_is(&a.cb, "DescribeAlarms", "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "GetMetricData", "UnexpectedAnswer");
+	awstest_wait_err(&a.cb, "DescribeAlarms", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -570,9 +566,7 @@ START_TEST(cancel_calls_nothing)
 	cw_cancel(c);
 	cw_cancel(NULL);
 	/* The other call ends with aws_free(), without its callback. */
-	aws_free(aws);
-	aws = NULL;
-	awstest_run(NULL, 0, 300);
+	awstest_drop();
 	ck_assert_int_eq(g.cb.n, 0);
 	ck_assert_int_eq(a.cb.n, 0);
 	(void)c2;
@@ -761,8 +755,6 @@ START_TEST(fake_error_names_operation)
 	awstest_run(&g.cb.n, 1, 10000);
 	awstest_err_is(&g.cb, "GetMetricData", "SignatureDoesNotMatch");
 	ck_assert_int_eq(g.cb.status, 403);
-	ck_assert_msg(strncmp(g.cb.text,
-	    "GetMetricData: SignatureDoesNotMatch: ", 38) == 0, "%s", g.cb.text);
 	aws_free(aws);
 	aws = NULL;
 	aws_creds_free(awt.creds);
@@ -787,5 +779,6 @@ main(void)
 	awstest_init("check_cloudwatch", awstest_env_example, "text/xml", &aws,
 	    &srv, "monitoring", NULL);
 	return suite_client_main("cloudwatch", "CLOUDWATCH_DEBUG",
-	    &fakeaws_server, awstest_setup, awstest_teardown, local, awstest_setup, fake);
+	    &fakeaws_server, awstest_setup, awstest_teardown, local,
+	    awstest_setup, fake);
 }

@@ -526,8 +526,6 @@ START_TEST(moto_missing_service)
 	awstest_run(&g.cb.n, 1, 10000);
 	ck_assert_int_eq(g.cb.n, 1);
 	awstest_err_is(&g.cb, "DescribeServices", "MISSING");
-	ck_assert_msg(strncmp(g.cb.text,
-	    "DescribeServices: MISSING: ", 27) == 0, "%s", g.cb.text);
 	ck_assert_msg(strstr(g.cb.text, "nope") != NULL, "%s", g.cb.text);
 }
 END_TEST
@@ -543,8 +541,6 @@ START_TEST(moto_missing_cluster)
 	ck_assert_int_eq(g.cb.n, 1);
 	awstest_err_is(&g.cb, "DescribeServices", "ClusterNotFoundException");
 	ck_assert_int_eq(g.cb.status, 400);
-	ck_assert_msg(strncmp(g.cb.text, "DescribeServices: "
-	    "ClusterNotFoundException: ", 44) == 0, "%s", g.cb.text);
 
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, "no-such-cluster",
@@ -1098,16 +1094,10 @@ START_TEST(odd_answer_is_error)
 	    task_def_cb, &t));
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, "f:1", NULL, "A",
 	    "b", task_def_cb, &r));
-	awstest_run(&g.cb.n, 1, 5000);
-	awstest_run(&u.cb.n, 1, 5000);
-	awstest_run(&t.cb.n, 1, 5000);
-	awstest_run(&r.cb.n, 1, 5000);
-	awstest_err_is(&g.cb, "DescribeServices", "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.cb.text,
-	    "DescribeServices: UnexpectedAnswer: ", 36) == 0, "%s", g.cb.text);
-	awstest_err_is(&u.cb, "UpdateService", "UnexpectedAnswer");
-	awstest_err_is(&t.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
-	awstest_err_is(&r.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "DescribeServices", "UnexpectedAnswer");
+	awstest_wait_err(&u.cb, "UpdateService", "UnexpectedAnswer");
+	awstest_wait_err(&t.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
+	awstest_wait_err(&r.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
 	ck_assert_int_eq(srv->n, 4);
 }
 END_TEST
@@ -1211,6 +1201,6 @@ main(void)
 
 	awstest_init("check_ecs", awstest_env_moto,
 	    "application/x-amz-json-1.1", &aws, &srv, "ecs", NULL);
-	return suite_client_main("ecs", "ECS_DEBUG", &moto_server, awstest_setup,
-	    awstest_teardown, local, awstest_setup, moto);
+	return suite_client_main("ecs", "ECS_DEBUG", &moto_server,
+	    awstest_setup, awstest_teardown, local, awstest_setup, moto);
 }

@@ -629,8 +629,6 @@ START_TEST(moto_listener_not_found)
 	ck_assert_int_eq(g.cb.n, 1);
 	awstest_err_is(&g.cb, "DescribeListeners", "ListenerNotFound");
 	ck_assert_int_eq(g.cb.status, 400);
-	ck_assert_msg(strncmp(g.cb.text,
-	    "DescribeListeners: ListenerNotFound: ", 37) == 0, "%s", g.cb.text);
 }
 END_TEST
 
@@ -1143,14 +1141,9 @@ START_TEST(odd_answer_is_error)
 	ck_assert_ptr_nonnull(elbv2_describe_target_health(aws, TGARN, NULL,
 	    0, health_cb, &h2));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, LARN, rules_cb, &r));
-	awstest_run(&g.cb.n, 1, 5000);
-	awstest_run(&h2.cb.n, 1, 5000);
-	awstest_run(&r.cb.n, 1, 5000);
-	awstest_err_is(&g.cb, "DescribeListeners", "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.cb.text,
-	    "DescribeListeners: UnexpectedAnswer: ", 37) == 0, "%s", g.cb.text);
-	awstest_err_is(&h2.cb, "DescribeTargetHealth", "UnexpectedAnswer");
-	awstest_err_is(&r.cb, "DescribeRules", "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "DescribeListeners", "UnexpectedAnswer");
+	awstest_wait_err(&h2.cb, "DescribeTargetHealth", "UnexpectedAnswer");
+	awstest_wait_err(&r.cb, "DescribeRules", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -1248,6 +1241,6 @@ main(void)
 
 	awstest_init("check_elbv2", awstest_env_moto, "text/xml", &aws, &srv,
 	    "elasticloadbalancing", "ec2", "sts", NULL);
-	return suite_client_main("elbv2", "ELBV2_DEBUG", &moto_server, awstest_setup,
-	    awstest_teardown, local, awstest_setup, moto);
+	return suite_client_main("elbv2", "ELBV2_DEBUG", &moto_server,
+	    awstest_setup, awstest_teardown, local, awstest_setup, moto);
 }

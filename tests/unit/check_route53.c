@@ -471,12 +471,8 @@ START_TEST(odd_answer_is_error)
 	    v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
 	    record_cb, &r));
-	awstest_run(&g.cb.n, 1, 5000);
-	awstest_run(&r.cb.n, 1, 5000);
-	awstest_err_is(&g.cb, "ChangeResourceRecordSets", "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.cb.text, "ChangeResourceRecordSets: "
-	    "UnexpectedAnswer: ", 44) == 0, "%s", g.cb.text);
-	awstest_err_is(&r.cb, "ListResourceRecordSets", "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "ChangeResourceRecordSets", "UnexpectedAnswer");
+	awstest_wait_err(&r.cb, "ListResourceRecordSets", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -495,9 +491,7 @@ START_TEST(cancel_calls_nothing)
 	r53_cancel(c);
 	r53_cancel(NULL);
 	/* The other call ends with aws_free(), without its callback. */
-	aws_free(aws);
-	aws = NULL;
-	awstest_run(NULL, 0, 300);
+	awstest_drop();
 	ck_assert_int_eq(g.cb.n, 0);
 	ck_assert_int_eq(r.cb.n, 0);
 }
@@ -627,8 +621,6 @@ START_TEST(moto_no_such_zone)
 	awstest_run(&r.cb.n, 1, 10000);
 	awstest_err_is(&g.cb, "ChangeResourceRecordSets", "NoSuchHostedZone");
 	ck_assert_int_eq(g.cb.status, 404);
-	ck_assert_msg(strncmp(g.cb.text, "ChangeResourceRecordSets: "
-	    "NoSuchHostedZone: ", 44) == 0, "%s", g.cb.text);
 	awstest_err_is(&r.cb, "ListResourceRecordSets", "NoSuchHostedZone");
 }
 END_TEST
