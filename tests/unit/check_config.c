@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "config.h"
 #include "log.h"
+#include "suite.h"
 
 static char	confdir[4096];		/* TESTDATA/config */
 
@@ -321,34 +322,24 @@ END_TEST
 static Suite *
 config_suite(void)
 {
-	Suite	*s = suite_create("config");
-	TCase	*tc;
+	const TTest		*config[] = {
+		test_defaults, test_missing, test_full, test_bad, test_values,
+		test_shipped, test_aws_keep, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "config", NULL, NULL, NULL, NULL, 0, config },
+	};
 
-	tc = tcase_create("config");
-	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_missing);
-	tcase_add_test(tc, test_full);
-	tcase_add_test(tc, test_bad);
-	tcase_add_test(tc, test_values);
-	tcase_add_test(tc, test_shipped);
-	tcase_add_test(tc, test_aws_keep);
-	suite_add_tcase(s, tc);
-	return s;
+	return suite_of("config", cases, 1);
 }
 
 int
 main(void)
 {
 	const char	*testdata;
-	SRunner		*sr;
-	int		 failed;
 
 	testdata = getenv("TESTDATA") != NULL ? getenv("TESTDATA") :
 	    "tests/data";
 	snprintf(confdir, sizeof(confdir), "%s/config", testdata);
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(config_suite());
 }
