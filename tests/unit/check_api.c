@@ -213,8 +213,8 @@ START_TEST(test_free_inside)
 }
 END_TEST
 
-static Suite *
-api_suite(void)
+int
+main(void)
 {
 	const TTest		*api[] = {
 		test_err, test_backoff, test_queue, test_free_inside, NULL
@@ -223,11 +223,5 @@ api_suite(void)
 		{ "api", NULL, NULL, NULL, NULL, 0, api },
 	};
 
-	return suite_of("api", cases, 1);
-}
-
-int
-main(void)
-{
-	return suite_run(api_suite());
+	return suite_run(suite_of("api", cases, 1));
 }

@@ -1210,8 +1210,8 @@ START_TEST(fake_throttled_calls_complete)
 }
 END_TEST
 
-static Suite *
-aws_suite(void)
+int
+main(void)
 {
 	const TTest		*local[] = {
 		retry_5xx_then_ok, throttling_gives_up_with_growing_delays,
@@ -1232,14 +1232,7 @@ aws_suite(void)
 		{ "moto", moto_start, children_stop, setup_moto, teardown, 60,
 		    moto },
 	};
-
-	return suite_of("aws", cases, 2);
-}
-
-int
-main(void)
-{
-	int	 status;
+	int		 status;
 
 	signal(SIGPIPE, SIG_IGN);
 	main_pid = getpid();
@@ -1263,7 +1256,7 @@ main(void)
 	    tmp_dir);
 	atexit(cleanup);
 	log_init(getenv("AWS_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	status = suite_run(aws_suite());
+	status = suite_run(suite_of("aws", cases, 2));
 	cleanup();
 	curl_global_cleanup();
 	return status;

@@ -920,8 +920,8 @@ START_TEST(forget_and_free)
 }
 END_TEST
 
-static Suite *
-awscreds_suite(void)
+int
+main(void)
 {
 	const TTest		*core[] = {
 		environment, environment_partial, credentials_file,
@@ -934,12 +934,6 @@ awscreds_suite(void)
 		{ "core", NULL, NULL, setup, teardown, 30, core },
 	};
 
-	return suite_of("awscreds", cases, 1);
-}
-
-int
-main(void)
-{
 	log_init(LOG_LVL_WARNING);
-	return suite_run(awscreds_suite());
+	return suite_run(suite_of("awscreds", cases, 1));
 }

@@ -779,8 +779,8 @@ START_TEST(test_similar)
 }
 END_TEST
 
-static Suite *
-conf_suite(void)
+int
+main(void)
 {
 	const TTest		*values[] = {
 		test_duration_good, test_duration_bad, test_duration_str,
@@ -802,11 +802,5 @@ conf_suite(void)
 		{ "parse", NULL, NULL, NULL, NULL, 0, parse },
 	};
 
-	return suite_of("conf", cases, 3);
-}
-
-int
-main(void)
-{
-	return suite_run(conf_suite());
+	return suite_run(suite_of("conf", cases, 3));
 }

@@ -319,8 +319,8 @@ START_TEST(test_shipped)
 }
 END_TEST
 
-static Suite *
-config_suite(void)
+int
+main(void)
 {
 	const TTest		*config[] = {
 		test_defaults, test_missing, test_full, test_bad, test_values,
@@ -329,17 +329,10 @@ config_suite(void)
 	const struct suite_case	 cases[] = {
 		{ "config", NULL, NULL, NULL, NULL, 0, config },
 	};
-
-	return suite_of("config", cases, 1);
-}
-
-int
-main(void)
-{
 	const char	*testdata;
 
 	testdata = getenv("TESTDATA") != NULL ? getenv("TESTDATA") :
 	    "tests/data";
 	snprintf(confdir, sizeof(confdir), "%s/config", testdata);
-	return suite_run(config_suite());
+	return suite_run(suite_of("config", cases, 1));
 }

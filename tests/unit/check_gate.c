@@ -184,23 +184,17 @@ START_TEST(read_error_holds)
 }
 END_TEST
 
-static Suite *
-gate_suite(void)
+int
+main(void)
 {
-	const TTest		*judge[] = {
+	const TTest		*judging[] = {
 		all_hold, health, no_data_holds, no_5xx_datapoint_is_none,
 		absolute_bounds, relative_bounds, lag, alarms_gate,
 		breach_leads, read_error_holds, NULL
 	};
 	const struct suite_case	 cases[] = {
-		{ "judge", NULL, NULL, setup, teardown, 0, judge },
+		{ "judge", NULL, NULL, setup, teardown, 0, judging },
 	};
 
-	return suite_of("gate", cases, 1);
-}
-
-int
-main(void)
-{
-	return suite_run(gate_suite());
+	return suite_run(suite_of("gate", cases, 1));
 }

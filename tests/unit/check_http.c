@@ -1094,8 +1094,8 @@ START_TEST(tls_untrusted)
 }
 END_TEST
 
-static Suite *
-http_suite(void)
+int
+main(void)
 {
 	const TTest		*loopback[] = {
 		get_ok, post_body_and_headers, other_methods, many_in_flight,
@@ -1112,20 +1112,13 @@ http_suite(void)
 		{ "loopback", NULL, NULL, setup, teardown, 30, loopback },
 		{ "tls", tls_setup, tls_teardown, setup, teardown, 30, tls },
 	};
-
-	return suite_of("http", cases, 2);
-}
-
-int
-main(void)
-{
-	int	 status;
+	int		 status;
 
 	/* A server answering a client that has gone must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	main_pid = getpid();
 	atexit(tls_stop);
-	status = suite_run(http_suite());
+	status = suite_run(suite_of("http", cases, 2));
 	curl_global_cleanup();
 	return status;
 }

@@ -224,8 +224,8 @@ START_TEST(one_driver_per_working_phase)
 }
 END_TEST
 
-static Suite *
-job_suite(void)
+int
+main(void)
 {
 	const TTest		*job[] = {
 		end_releases_then_fires, refused_event_is_logged_and_releases,
@@ -236,12 +236,6 @@ job_suite(void)
 		{ "job", NULL, NULL, setup, teardown, 0, job },
 	};
 
-	return suite_of("job", cases, 1);
-}
-
-int
-main(void)
-{
 	log_init(LOG_LVL_INFO);
-	return suite_run(job_suite());
+	return suite_run(suite_of("job", cases, 1));
 }

@@ -849,8 +849,8 @@ START_TEST(test_change_source_sql)
 }
 END_TEST
 
-static Suite *
-mydialect_suite(void)
+int
+main(void)
 {
 	const TTest		*recorded[] = {
 		test_mysql57, test_mysql80, test_mysql84, test_mariadb1011,
@@ -866,17 +866,10 @@ mydialect_suite(void)
 		{ "recorded", NULL, NULL, NULL, NULL, 0, recorded },
 		{ "versions", NULL, NULL, NULL, NULL, 0, versions },
 	};
-
-	return suite_of("mydialect", cases, 2);
-}
-
-int
-main(void)
-{
 	const char	*testdata;
 
 	testdata = getenv("TESTDATA") != NULL ? getenv("TESTDATA") :
 	    "tests/data";
 	snprintf(datadir, sizeof(datadir), "%s/mysql", testdata);
-	return suite_run(mydialect_suite());
+	return suite_run(suite_of("mydialect", cases, 2));
 }

@@ -160,8 +160,8 @@ START_TEST(missing_command)
 }
 END_TEST
 
-static Suite *
-proc_suite(void)
+int
+main(void)
 {
 	const TTest		*children[] = {
 		exit_status_and_output, environment_is_given,
@@ -173,11 +173,5 @@ proc_suite(void)
 		{ "children", NULL, NULL, setup, teardown, 30, children },
 	};
 
-	return suite_of("proc", cases, 1);
-}
-
-int
-main(void)
-{
-	return suite_run(proc_suite());
+	return suite_run(suite_of("proc", cases, 1));
 }

@@ -542,8 +542,8 @@ START_TEST(err_names)
 }
 END_TEST
 
-static Suite *
-proto_suite(void)
+int
+main(void)
 {
 	const TTest		*frame[] = {
 		frame_one_line, frame_empty, frame_several, frame_split,
@@ -565,11 +565,5 @@ proto_suite(void)
 		{ "envelope", NULL, NULL, NULL, NULL, 0, envelope },
 	};
 
-	return suite_of("proto", cases, 3);
-}
-
-int
-main(void)
-{
-	return suite_run(proto_suite());
+	return suite_run(suite_of("proto", cases, 3));
 }

@@ -977,8 +977,8 @@ START_TEST(test_errors)
 }
 END_TEST
 
-static Suite *
-sigv4_suite(void)
+int
+main(void)
 {
 	const TTest		*core[] = {
 		test_suite, test_adds_date, test_session_token,
@@ -991,11 +991,5 @@ sigv4_suite(void)
 		{ "core", NULL, NULL, NULL, NULL, 0, core },
 	};
 
-	return suite_of("sigv4", cases, 1);
-}
-
-int
-main(void)
-{
-	return suite_run(sigv4_suite());
+	return suite_run(suite_of("sigv4", cases, 1));
 }
