@@ -329,10 +329,7 @@ main(void)
 	const struct suite_case	 cases[] = {
 		{ "config", NULL, NULL, NULL, NULL, 0, config },
 	};
-	const char	*testdata;
 
-	testdata = getenv("TESTDATA") != NULL ? getenv("TESTDATA") :
-	    "tests/data";
-	snprintf(confdir, sizeof(confdir), "%s/config", testdata);
+	suite_testdata(confdir, sizeof(confdir), "config");
 	return suite_run(suite_of("config", cases, 1));
 }

@@ -866,10 +866,7 @@ main(void)
 		{ "recorded", NULL, NULL, NULL, NULL, 0, recorded },
 		{ "versions", NULL, NULL, NULL, NULL, 0, versions },
 	};
-	const char	*testdata;
 
-	testdata = getenv("TESTDATA") != NULL ? getenv("TESTDATA") :
-	    "tests/data";
-	snprintf(datadir, sizeof(datadir), "%s/mysql", testdata);
+	suite_testdata(datadir, sizeof(datadir), "mysql");
 	return suite_run(suite_of("mydialect", cases, 2));
 }

@@ -37,6 +37,14 @@ suite_of(const char *name, const struct suite_case *cases, size_t n)
 	return s;
 }
 
+void
+suite_testdata(char *buf, size_t len, const char *sub)
+{
+	const char	*dir = getenv("TESTDATA");
+
+	snprintf(buf, len, "%s/%s", dir != NULL ? dir : "tests/data", sub);
+}
+
 int
 suite_run(Suite *s)
 {

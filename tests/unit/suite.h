@@ -36,6 +36,8 @@ struct suite_server {
 /* A suite called name of the n cases, in order. */
 Suite	*suite_of(const char *name, const struct suite_case *cases,
 	    size_t n);
+/* TESTDATA/sub into buf: TESTDATA from the environment, or tests/data. */
+void	 suite_testdata(char *buf, size_t len, const char *sub);
 /* Run s in check's runner, then free it: EXIT_SUCCESS if no test failed. */
 int	 suite_run(Suite *s);
 /*
