@@ -73,7 +73,7 @@ suite_client_main(const char *name, const char *debug,
 
 	snprintf(suite, sizeof(suite), "check_%s", name);
 	signal(SIGPIPE, SIG_IGN);
-	srv->init(suite);
+	spawn_server_init(srv->spawn, suite, srv->stop);
 	log_init(getenv(debug) != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	status = suite_run(suite_of(name, cases, 2));
 	srv->stop();

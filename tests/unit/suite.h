@@ -11,6 +11,8 @@
 
 #include <check.h>
 
+#include "spawn.h"
+
 /* One test case: its tests and what they stand on (NULL: nothing). */
 struct suite_case {
 	const char	 *name;
@@ -23,14 +25,14 @@ struct suite_case {
 };
 
 /*
- * A real server a client's suite talks to, its fixture's doors: init in
- * main() (signals, atexit), start and stop once, in the parent process.
+ * A real server a client's suite talks to: its spawn_server, and start and
+ * stop, once each in the parent process.
  */
 struct suite_server {
-	const char	 *name;			/* its test case's */
-	void		(*init)(const char *suite);
-	void		(*start)(void);
-	void		(*stop)(void);
+	const char		 *name;		/* its test case's */
+	struct spawn_server	 *spawn;
+	void			(*start)(void);
+	void			(*stop)(void);
 };
 
 /* A suite called name of the n cases, in order. */
