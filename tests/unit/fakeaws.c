@@ -11,7 +11,8 @@
 #include "suite.h"
 
 int				 fake_port;
-static struct spawn_server	 fake = SPAWN_SERVER_INIT;	/* other: moto */
+/* Its other process: the moto it started. */
+static struct spawn_server	 fake = SPAWN_SERVER_INIT;
 
 void
 fake_stop(void)

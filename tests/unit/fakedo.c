@@ -65,5 +65,5 @@ fakedo_start(void)
 		fakedo_port = 0;
 }
 
-const struct suite_server	fakedo_server = { "fakedo", &fakedo, fakedo_start,
-    fakedo_stop };
+const struct suite_server	fakedo_server = { "fakedo", &fakedo,
+    fakedo_start, fakedo_stop };
