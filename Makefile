@@ -122,10 +122,11 @@ $(B)/migratectl: $(CTL_OBJS) $(B)/libmig.a
 
 # The real servers some suites need (MariaDB, moto, moto behind fakeaws.py,
 # fakedo.py, all started through spawn), the canned HTTP peer on the test's
-# own loop (answer) and the AWS client suites' common setup (awstest).
+# own loop (answer), the AWS client suites' common setup (awstest) and
+# suites declared as tables of test cases (suite).
 TEST_FIXTURES	:= $(B)/obj/tests/unit/mdbpair.o $(B)/obj/tests/unit/moto.o \
     $(B)/obj/tests/unit/answer.o $(B)/obj/tests/unit/awstest.o \
-    $(B)/obj/tests/unit/spawn.o \
+    $(B)/obj/tests/unit/spawn.o $(B)/obj/tests/unit/suite.o \
     $(B)/obj/tests/unit/fakeaws.o $(B)/obj/tests/unit/fakedo.o
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(TEST_FIXTURES) \
     $(B)/libmigd.a $(B)/libmig.a

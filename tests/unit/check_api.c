@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "api.h"
+#include "suite.h"
 
 struct tcall {
 	struct api_call	 base;		/* first */
@@ -212,30 +213,15 @@ START_TEST(test_free_inside)
 }
 END_TEST
 
-static Suite *
-api_suite(void)
-{
-	Suite	*s = suite_create("api");
-	TCase	*tc;
-
-	tc = tcase_create("api");
-	tcase_add_test(tc, test_err);
-	tcase_add_test(tc, test_backoff);
-	tcase_add_test(tc, test_queue);
-	tcase_add_test(tc, test_free_inside);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
+	const TTest		*api[] = {
+		test_err, test_backoff, test_queue, test_free_inside, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "api", NULL, NULL, NULL, NULL, 0, api },
+	};
 
-	sr = srunner_create(api_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("api", cases, 1));
 }

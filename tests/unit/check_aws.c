@@ -42,6 +42,7 @@
 #include "log.h"
 #include "spawn.h"
 #include "sts.h"
+#include "suite.h"
 
 #define MAX_SEEN	128
 #define MAX_IDS		8
@@ -1209,52 +1210,29 @@ START_TEST(fake_throttled_calls_complete)
 }
 END_TEST
 
-static Suite *
-aws_suite(void)
-{
-	Suite	*s = suite_create("aws");
-	TCase	*tc = tcase_create("local");
-	TCase	*moto = tcase_create("moto");
-
-	tcase_add_checked_fixture(tc, setup_local, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, retry_5xx_then_ok);
-	tcase_add_test(tc, throttling_gives_up_with_growing_delays);
-	tcase_add_test(tc, json_throttling_retried);
-	tcase_add_test(tc, json_errors_parsed);
-	tcase_add_test(tc, garbage_is_parse_error);
-	tcase_add_test(tc, connection_refused);
-	tcase_add_test(tc, request_is_signed);
-	tcase_add_test(tc, endpoint_override_host);
-	tcase_add_test(tc, expired_token_retried_once);
-	tcase_add_test(tc, client_error_not_retried);
-	tcase_add_test(tc, status_without_aws_error);
-	tcase_add_test(tc, cancel_means_no_callback);
-	tcase_add_test(tc, free_inside_callback);
-	tcase_add_test(tc, sts_skew_from_date);
-	tcase_add_test(tc, xml_helpers);
-	tcase_add_test(tc, bad_options_refused);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(moto, moto_start, children_stop);
-	tcase_add_checked_fixture(moto, setup_moto, teardown);
-	tcase_set_timeout(moto, 60);
-	tcase_add_test(moto, moto_sts_identity);
-	tcase_add_test(moto, moto_query_services);
-	tcase_add_test(moto, moto_ecs_json);
-	tcase_add_test(moto, moto_route53_rest);
-	tcase_add_test(moto, moto_errors_not_retried);
-	tcase_add_test(moto, fake_wrong_secret);
-	tcase_add_test(moto, fake_throttled_calls_complete);
-	suite_add_tcase(s, moto);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(aws_suite());
-	int	 failed;
+	const TTest		*local[] = {
+		retry_5xx_then_ok, throttling_gives_up_with_growing_delays,
+		json_throttling_retried, json_errors_parsed,
+		garbage_is_parse_error, connection_refused, request_is_signed,
+		endpoint_override_host, expired_token_retried_once,
+		client_error_not_retried, status_without_aws_error,
+		cancel_means_no_callback, free_inside_callback,
+		sts_skew_from_date, xml_helpers, bad_options_refused, NULL
+	};
+	const TTest		*moto[] = {
+		moto_sts_identity, moto_query_services, moto_ecs_json,
+		moto_route53_rest, moto_errors_not_retried, fake_wrong_secret,
+		fake_throttled_calls_complete, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "local", NULL, NULL, setup_local, teardown, 30, local },
+		{ "moto", moto_start, children_stop, setup_moto, teardown, 60,
+		    moto },
+	};
+	int		 status;
 
 	signal(SIGPIPE, SIG_IGN);
 	main_pid = getpid();
@@ -1278,10 +1256,8 @@ main(void)
 	    tmp_dir);
 	atexit(cleanup);
 	log_init(getenv("AWS_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = suite_run(suite_of("aws", cases, 2));
 	cleanup();
 	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -29,6 +29,7 @@
 #include "http.h"
 #include "log.h"
 #include "spawn.h"
+#include "suite.h"
 
 #define IMDS_TOKEN	"imds-token-123"
 #define IMDS_ROLE	"test-role"
@@ -919,43 +920,20 @@ START_TEST(forget_and_free)
 }
 END_TEST
 
-static Suite *
-awscreds_suite(void)
-{
-	Suite	*s = suite_create("awscreds");
-	TCase	*tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, environment);
-	tcase_add_test(tc, environment_partial);
-	tcase_add_test(tc, credentials_file);
-	tcase_add_test(tc, config_file);
-	tcase_add_test(tc, profile_missing);
-	tcase_add_test(tc, assume_role_profile);
-	tcase_add_test(tc, assume_role_chain);
-	tcase_add_test(tc, assume_role_opts_and_credential_source);
-	tcase_add_test(tc, sts_errors);
-	tcase_add_test(tc, ecs_container);
-	tcase_add_test(tc, imds);
-	tcase_add_test(tc, imds_disabled_nothing_found);
-	tcase_add_test(tc, order);
-	tcase_add_test(tc, expiry);
-	tcase_add_test(tc, concurrent);
-	tcase_add_test(tc, forget_and_free);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(awscreds_suite());
-	int	 failed;
+	const TTest		*core[] = {
+		environment, environment_partial, credentials_file,
+		config_file, profile_missing, assume_role_profile,
+		assume_role_chain, assume_role_opts_and_credential_source,
+		sts_errors, ecs_container, imds, imds_disabled_nothing_found,
+		order, expiry, concurrent, forget_and_free, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "core", NULL, NULL, setup, teardown, 30, core },
+	};
 
 	log_init(LOG_LVL_WARNING);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("awscreds", cases, 1));
 }

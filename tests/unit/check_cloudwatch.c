@@ -31,49 +31,17 @@
 #include "http.h"
 #include "log.h"
 #include "spawn.h"
+#include "suite.h"
 
 #define LB	"app/shop/50dc6c495c0c9188"
 #define TG_DO	"targetgroup/do/73e2d6bc24d8a067"
 #define TG_ECS	"targetgroup/ecs/0123456789abcdef"
 #define MAX_PTS	16
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
-
-/* ---- fakeaws.py: the parent's only ---- */
+static struct answer		*srv;		/* awt.srv */
 
 /* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(&at, p, "monitoring", NULL);
-}
-
-static void
-setup(void)
-{
-	awstest_setup(&at, "check_cloudwatch", awstest_env_example,
-	    "text/xml");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
-}
 
 /* POST json to fakeaws's control API; it must answer 200. */
 static void
@@ -113,10 +81,7 @@ struct got_series {
 };
 
 struct got {
-	int			n;
-	int			err;
-	char			op[64], code[64], text[512];
-	int			status;
+	struct awstest_calls	cb;
 	int			asked[CW_NTG];
 	struct got_series	s[CW_NTG][CW_NMETRICS];
 	size_t			nalarms;
@@ -125,16 +90,6 @@ struct got {
 	int			ast[4];
 	char			reason[4][128];
 };
-
-static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
 
 static void
 got_metrics(struct got *g, const struct cw_alb_metrics *m)
@@ -166,12 +121,8 @@ metrics_cb(void *arg, const struct cw_alb_metrics *m, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(m);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, m, e))
 		return;
-	}
 	got_metrics(g, m);
 }
 
@@ -181,12 +132,8 @@ alarms_cb(void *arg, const struct cw_alarms *as, const struct api_err *e)
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(as);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, as, e))
 		return;
-	}
 	g->nalarms = as->n;
 	for (i = 0; i < as->n && i < 4; i++) {
 		snprintf(g->name[i], 64, "%s", as->v[i].name);
@@ -196,26 +143,6 @@ alarms_cb(void *arg, const struct cw_alarms *as, const struct api_err *e)
 		snprintf(g->reason[i], 128, "%s",
 		    as->v[i].reason != NULL ? as->v[i].reason : "");
 	}
-}
-
-struct raw {
-	int	n;
-	int	ok;
-	char	code[64];
-	char	message[256];
-};
-
-static void
-raw_cb(void *arg, const struct aws_result *res)
-{
-	struct raw	*r = arg;
-
-	r->n++;
-	r->ok = res->ok;
-	snprintf(r->code, sizeof(r->code), "%s",
-	    res->code != NULL ? res->code : "");
-	snprintf(r->message, sizeof(r->message), "%s",
-	    res->message != NULL ? res->message : "");
 }
 
 /* ---- recorded answers ---- */
@@ -328,18 +255,6 @@ static const char alarms_xml[] =
     "  <ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata>\n"
     "</DescribeAlarmsResponse>\n";
 
-static xmlDoc *
-doc_of(const char *xml)
-{
-	xmlDoc	*d;
-
-	d = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-	    XML_PARSE_NOWARNING);
-	ck_assert_ptr_nonnull(d);
-	return d;
-}
-
 static const struct cw_alb_query ecs_only = {
 	.load_balancer = LB,
 	.tg = { NULL, TG_ECS },
@@ -356,8 +271,8 @@ START_TEST(parse_recorded_metric_pages)
 	xmlDoc			*d1, *d2;
 	char			*token, why[256];
 
-	d1 = doc_of(metric_page1_xml);
-	d2 = doc_of(metric_page2_xml);
+	d1 = awstest_doc(metric_page1_xml);
+	d2 = awstest_doc(metric_page2_xml);
 	m = cw_alb_metrics_new(&ecs_only);
 	ck_assert_int_eq(m->asked[CW_TG_DROPLET], 0);
 	ck_assert_int_eq(m->asked[CW_TG_ECS], 1);
@@ -448,7 +363,7 @@ START_TEST(parse_odd_metric_answers)
 	};
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		d = doc_of(bad[i]);
+		d = awstest_doc(bad[i]);
 		m = cw_alb_metrics_new(&ecs_only);
 		why[0] = '\0';
 		ck_assert_msg(cw_parse_metric_data(d, m, NULL, why,
@@ -459,7 +374,7 @@ START_TEST(parse_odd_metric_answers)
 	}
 
 	/* A query left unanswered is not "no data": finish refuses. */
-	d = doc_of("<R><GetMetricDataResult><MetricDataResults><member>"
+	d = awstest_doc("<R><GetMetricDataResult><MetricDataResults><member>"
 	    "<Id>ecs_5xx</Id><Timestamps/><Values/><StatusCode>Complete"
 	    "</StatusCode></member></MetricDataResults>"
 	    "</GetMetricDataResult></R>");
@@ -486,7 +401,7 @@ START_TEST(parse_recorded_alarms)
 	xmlDoc			*d;
 	char			*token, why[256];
 
-	d = doc_of(alarms_xml);
+	d = awstest_doc(alarms_xml);
 	ck_assert_ptr_nonnull(as = cw_parse_alarms(d, &token, why,
 	    sizeof(why)));
 	ck_assert_ptr_null(token);
@@ -502,10 +417,10 @@ START_TEST(parse_recorded_alarms)
 	cw_alarms_free(as);
 	xmlFreeDoc(d);
 
-	d = doc_of("<R><DescribeAlarmsResult/></R>");
+	d = awstest_doc("<R><DescribeAlarmsResult/></R>");
 	ck_assert_ptr_null(cw_parse_alarms(d, NULL, why, sizeof(why)));
 	xmlFreeDoc(d);
-	d = doc_of("<R><DescribeAlarmsResult><MetricAlarms><member>"
+	d = awstest_doc("<R><DescribeAlarmsResult><MetricAlarms><member>"
 	    "<AlarmName>x</AlarmName></member></MetricAlarms>"
 	    "</DescribeAlarmsResult></R>");
 	ck_assert_ptr_null(cw_parse_alarms(d, NULL, why, sizeof(why)));
@@ -546,7 +461,7 @@ START_TEST(query_checks)
 	ck_assert_int_eq(cw_alb_query_check(NULL, why, sizeof(why)), -1);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_null(cw_get_alb_metrics(aws, &q, metrics_cb, NULL));
 	ck_assert_ptr_null(cw_describe_alarms(aws, names, 0, alarms_cb,
 	    NULL));
@@ -567,10 +482,10 @@ START_TEST(pages_followed_and_request_sent)
 	struct got		g = { 0 };
 
 	answer_say(srv, metric_page1_xml, metric_page2_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(srv->n, 2);
 	ck_assert_uint_eq(g.s[CW_TG_ECS][CW_M_5XX].n, 4);
 	ck_assert_str_eq(g.s[CW_TG_ECS][CW_M_5XX].status, "Complete");
@@ -626,20 +541,12 @@ START_TEST(odd_answer_is_error)
 
 	answer_say(srv, "<GetMetricDataResponse><Nothing/>"
 	    "</GetMetricDataResponse>", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 1, alarms_cb,
 	    &a));
-	run_until(&g.n, 1, 5000);
-	run_until(&a.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "GetMetricData");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "GetMetricData: UnexpectedAnswer: ",
-	    33) == 0, "%s", g.text);
-	ck_assert_int_eq(a.err, 1);
-	ck_assert_str_eq(a.op, "DescribeAlarms");
-	ck_assert_str_eq(a.code, "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "GetMetricData", "UnexpectedAnswer");
+	awstest_wait_err(&a.cb, "DescribeAlarms", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -651,7 +558,7 @@ START_TEST(cancel_calls_nothing)
 	struct got		 g = { 0 }, a = { 0 };
 
 	answer_say(srv, metric_page1_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(c = cw_get_alb_metrics(aws, &q, metrics_cb,
 	    &g));
 	ck_assert_ptr_nonnull(c2 = cw_describe_alarms(aws, names, 2,
@@ -659,11 +566,9 @@ START_TEST(cancel_calls_nothing)
 	cw_cancel(c);
 	cw_cancel(NULL);
 	/* The other call ends with aws_free(), without its callback. */
-	aws_free(aws);
-	aws = NULL;
-	run_until(NULL, 0, 300);
-	ck_assert_int_eq(g.n, 0);
-	ck_assert_int_eq(a.n, 0);
+	awstest_drop();
+	ck_assert_int_eq(g.cb.n, 0);
+	ck_assert_int_eq(a.cb.n, 0);
 	(void)c2;
 }
 END_TEST
@@ -687,12 +592,12 @@ START_TEST(fake_metrics_read_back)
 	    " \"" TG_DO "\": [5000, 4900]},"
 	    "\"TargetResponseTime\": {\"" TG_ECS "\": {\"p95\": [0.2],"
 	    " \"p99\": [0.4, 0.25]}}}}");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	end = query_both(&q, 600);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 
 	/* ECS 5xx: newest first, one period apart, the null missing. */
 	s = &g.s[CW_TG_ECS][CW_M_5XX];
@@ -749,12 +654,12 @@ START_TEST(fake_no_data)
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	/* No values: GetMetricData goes to moto, which has none for ALBs. */
 	fake_post("/_fake/reset", "{}");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	query_both(&q, 300);
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	for (t = 0; t < CW_NTG; t++) {
 		ck_assert_int_eq(g.asked[t], 1);
 		for (k = 0; k < CW_NMETRICS; k++) {
@@ -789,30 +694,30 @@ START_TEST(fake_alarms)
 				    "StateReason=5xx over 5 & rising", NULL };
 	const char		*names[] = { "shop-5xx", "no-such-alarm",
 				    "shop-latency" };
-	struct raw		 r = { 0 }, r2 = { 0 }, r3 = { 0 };
+	struct awstest_raw	 r = { 0 }, r2 = { 0 }, r3 = { 0 };
 	struct got		 g = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	fake_post("/_fake/reset", "{}");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
-	    "PutMetricAlarm", put, raw_cb, &r));
+	    "PutMetricAlarm", put, awstest_raw_cb, &r));
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
-	    "PutMetricAlarm", put2, raw_cb, &r2));
-	run_until(&r.n, 1, 10000);
-	run_until(&r2.n, 1, 10000);
-	ck_assert_msg(r.ok, "%s: %s", r.code, r.message);
-	ck_assert_msg(r2.ok, "%s: %s", r2.code, r2.message);
+	    "PutMetricAlarm", put2, awstest_raw_cb, &r2));
+	awstest_raw_wait(&r, "PutMetricAlarm");
+	awstest_raw_wait(&r2, "PutMetricAlarm");
 	ck_assert_ptr_nonnull(aws_query(aws, &aws_cloudwatch,
-	    "SetAlarmState", set, raw_cb, &r3));
-	run_until(&r3.n, 1, 10000);
-	ck_assert_msg(r3.ok, "%s: %s", r3.code, r3.message);
+	    "SetAlarmState", set, awstest_raw_cb, &r3));
+	awstest_raw_wait(&r3, "SetAlarmState");
+	awstest_raw_clear(&r);
+	awstest_raw_clear(&r2);
+	awstest_raw_clear(&r3);
 
 	ck_assert_ptr_nonnull(cw_describe_alarms(aws, names, 3, alarms_cb,
 	    &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	/* In the order asked, the unknown one said to be unknown. */
 	ck_assert_uint_eq(g.nalarms, 3);
 	ck_assert_str_eq(g.name[0], "shop-5xx");
@@ -832,7 +737,7 @@ END_TEST
 /* A signature fakeaws refuses: the error names the operation. */
 START_TEST(fake_error_names_operation)
 {
-	struct aws_creds_src	*saved = at.creds;
+	struct aws_creds_src	*saved = awt.creds;
 	struct aws_creds_opts	 co;
 	const char *const	 env_wrong[] = { "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
 				    "AWS_SECRET_ACCESS_KEY=not-the-secret",
@@ -843,68 +748,37 @@ START_TEST(fake_error_names_operation)
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
 	memset(&co, 0, sizeof(co));
 	co.env = (char *const *)env_wrong;
-	co.home = at.home;
-	ck_assert_ptr_nonnull(at.creds = aws_creds_new(at.base, at.h, &co));
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	co.home = awt.home;
+	ck_assert_ptr_nonnull(awt.creds = aws_creds_new(awt.base, awt.h, &co));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	ck_assert_ptr_nonnull(cw_get_alb_metrics(aws, &q, metrics_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "GetMetricData");
-	ck_assert_str_eq(g.code, "SignatureDoesNotMatch");
-	ck_assert_int_eq(g.status, 403);
-	ck_assert_msg(strncmp(g.text, "GetMetricData: SignatureDoesNotMatch: ",
-	    38) == 0, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_err_is(&g.cb, "GetMetricData", "SignatureDoesNotMatch");
+	ck_assert_int_eq(g.cb.status, 403);
 	aws_free(aws);
 	aws = NULL;
-	aws_creds_free(at.creds);
-	at.creds = saved;
+	aws_creds_free(awt.creds);
+	awt.creds = saved;
 }
 END_TEST
-
-static Suite *
-cloudwatch_suite(void)
-{
-	Suite	*s = suite_create("cloudwatch");
-	TCase	*tc = tcase_create("local");
-	TCase	*fake = tcase_create("fakeaws");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_metric_pages);
-	tcase_add_test(tc, parse_odd_metric_answers);
-	tcase_add_test(tc, parse_recorded_alarms);
-	tcase_add_test(tc, query_checks);
-	tcase_add_test(tc, pages_followed_and_request_sent);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, cancel_calls_nothing);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(fake, fake_start, fake_stop);
-	tcase_add_checked_fixture(fake, setup, teardown);
-	tcase_set_timeout(fake, 60);
-	tcase_add_test(fake, fake_metrics_read_back);
-	tcase_add_test(fake, fake_no_data);
-	tcase_add_test(fake, fake_alarms);
-	tcase_add_test(fake, fake_error_names_operation);
-	suite_add_tcase(s, fake);
-	return s;
-}
 
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(cloudwatch_suite());
-	int	 failed;
+	const TTest	*local[] = {
+		parse_recorded_metric_pages, parse_odd_metric_answers,
+		parse_recorded_alarms, query_checks,
+		pages_followed_and_request_sent, odd_answer_is_error,
+		cancel_calls_nothing, NULL
+	};
+	const TTest	*fake[] = {
+		fake_metrics_read_back, fake_no_data, fake_alarms,
+		fake_error_names_operation, NULL
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	fakeaws_init("check_cloudwatch");
-	log_init(getenv("CLOUDWATCH_DEBUG") != NULL ? LOG_LVL_DEBUG :
-	    LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	fake_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	awstest_init("check_cloudwatch", awstest_env_example, "text/xml", &aws,
+	    &srv, "monitoring", NULL);
+	return suite_client_main("cloudwatch", "CLOUDWATCH_DEBUG",
+	    &fakeaws_server, awstest_setup, awstest_teardown, local,
+	    awstest_setup, fake);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "suite.h"
 
 /* What the handlers saw. */
 struct seen {
@@ -778,54 +779,28 @@ START_TEST(test_similar)
 }
 END_TEST
 
-static Suite *
-conf_suite(void)
-{
-	Suite	*s = suite_create("conf");
-	TCase	*tc;
-
-	tc = tcase_create("values");
-	tcase_add_test(tc, test_duration_good);
-	tcase_add_test(tc, test_duration_bad);
-	tcase_add_test(tc, test_duration_str);
-	tcase_add_test(tc, test_percent);
-	tcase_add_test(tc, test_bool);
-	tcase_add_test(tc, test_int);
-	tcase_add_test(tc, test_double);
-	tcase_add_test(tc, test_list);
-	tcase_add_test(tc, test_similar);
-	tcase_add_test(tc, test_path_resolve);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("files");
-	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
-	tcase_add_test(tc, test_secret_file);
-	tcase_add_test(tc, test_read_file);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("parse");
-	tcase_add_test(tc, test_parse_lines);
-	tcase_add_test(tc, test_parse_syntax_errors);
-	tcase_add_test(tc, test_parse_comments);
-	tcase_add_test(tc, test_parse_no_multiline);
-	tcase_add_test(tc, test_parse_crlf_bom);
-	tcase_add_test(tc, test_parse_long_lines);
-	tcase_add_test(tc, test_parse_restores_inih);
-	tcase_add_test(tc, test_parse_text);
-	tcase_add_test(tc, test_errors);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
+	const TTest		*values[] = {
+		test_duration_good, test_duration_bad, test_duration_str,
+		test_percent, test_bool, test_int, test_double, test_list,
+		test_similar, test_path_resolve, NULL
+	};
+	const TTest		*files[] = {
+		test_secret_file, test_read_file, NULL
+	};
+	const TTest		*parse[] = {
+		test_parse_lines, test_parse_syntax_errors,
+		test_parse_comments, test_parse_no_multiline,
+		test_parse_crlf_bom, test_parse_long_lines,
+		test_parse_restores_inih, test_parse_text, test_errors, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "values", NULL, NULL, NULL, NULL, 0, values },
+		{ "files", NULL, NULL, setup_tmp, teardown_tmp, 0, files },
+		{ "parse", NULL, NULL, NULL, NULL, 0, parse },
+	};
 
-	sr = srunner_create(conf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("conf", cases, 3));
 }

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "config.h"
 #include "log.h"
+#include "suite.h"
 
 static char	confdir[4096];		/* TESTDATA/config */
 
@@ -174,6 +175,19 @@ load_text(const char *text, char **errtext)
 	return c;
 }
 
+/* text is refused with an error that says want. */
+static void
+refused(const char *text, const char *want)
+{
+	struct config	*c;
+	char		*e;
+
+	c = load_text(text, &e);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(e, want) != NULL, "%s", e);
+	free(e);
+}
+
 START_TEST(test_values)
 {
 	struct config	*c;
@@ -201,17 +215,12 @@ START_TEST(test_values)
 	free(e);
 	config_free(c);
 
-	c = load_text("[daemon]\nmax_clients = 65537\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: max_clients: expected an integer "
-	    "from 1 to 65536, got '65537'"));
-	free(e);
+	refused("[daemon]\nmax_clients = 65537\n",
+	    ":2: max_clients: expected an integer from 1 to 65536, "
+	    "got '65537'");
 
-	c = load_text("[daemon]\nsocket_mode = 01777\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: socket_mode: expected an octal "
-	    "mode like 0660, got '01777'"));
-	free(e);
+	refused("[daemon]\nsocket_mode = 01777\n",
+	    ":2: socket_mode: expected an octal mode like 0660, got '01777'");
 
 	/* [aws]: blank is unset; regions and URLs are checked. */
 	c = load_text("[aws]\nregion =\nprofile =\n"
@@ -230,28 +239,17 @@ START_TEST(test_values)
 	free(e);
 	config_free(c);
 
-	c = load_text("[aws]\nregion = useast1\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: region: expected an AWS region "
-	    "like us-east-1, got 'useast1'"));
-	free(e);
+	refused("[aws]\nregion = useast1\n",
+	    ":2: region: expected an AWS region like us-east-1, got 'useast1'");
 
-	c = load_text("[aws]\nprofile = two words\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: profile: expected no blanks"));
-	free(e);
+	refused("[aws]\nprofile = two words\n",
+	    ":2: profile: expected no blanks");
 
-	c = load_text("[aws]\nendpoint_sts = 127.0.0.1:4566\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":2: endpoint_sts: expected an "
-	    "http:// or https:// URL"));
-	free(e);
+	refused("[aws]\nendpoint_sts = 127.0.0.1:4566\n",
+	    ":2: endpoint_sts: expected an http:// or https:// URL");
 
-	c = load_text("region = us-east-1\n", &e);
-	ck_assert_ptr_null(c);
-	ck_assert_ptr_nonnull(strstr(e, ":1: key 'region' is outside any "
-	    "section; it belongs in [aws]"));
-	free(e);
+	refused("region = us-east-1\n",
+	    ":1: key 'region' is outside any section; it belongs in [aws]");
 }
 END_TEST
 
@@ -321,37 +319,17 @@ START_TEST(test_shipped)
 }
 END_TEST
 
-static Suite *
-config_suite(void)
-{
-	Suite	*s = suite_create("config");
-	TCase	*tc;
-
-	tc = tcase_create("config");
-	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_missing);
-	tcase_add_test(tc, test_full);
-	tcase_add_test(tc, test_bad);
-	tcase_add_test(tc, test_values);
-	tcase_add_test(tc, test_shipped);
-	tcase_add_test(tc, test_aws_keep);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	const char	*testdata;
-	SRunner		*sr;
-	int		 failed;
+	const TTest		*config[] = {
+		test_defaults, test_missing, test_full, test_bad, test_values,
+		test_shipped, test_aws_keep, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "config", NULL, NULL, NULL, NULL, 0, config },
+	};
 
-	testdata = getenv("TESTDATA") != NULL ? getenv("TESTDATA") :
-	    "tests/data";
-	snprintf(confdir, sizeof(confdir), "%s/config", testdata);
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	suite_testdata(confdir, sizeof(confdir), "config");
+	return suite_run(suite_of("config", cases, 1));
 }

@@ -37,6 +37,7 @@
 #include "fakedo.h"
 #include "http.h"
 #include "log.h"
+#include "suite.h"
 
 #define MAX_ITEMS	8
 
@@ -1016,56 +1017,22 @@ START_TEST(fake_garbage_is_error)
 }
 END_TEST
 
-static Suite *
-digitalocean_suite(void)
-{
-	Suite	*s = suite_create("digitalocean");
-	TCase	*tc = tcase_create("local");
-	TCase	*fake = tcase_create("fakedo");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded);
-	tcase_add_test(tc, parse_wrong_shapes);
-	tcase_add_test(tc, token_file);
-	tcase_add_test(tc, new_refused);
-	tcase_add_test(tc, foreign_next_refused);
-	tcase_add_test(tc, connection_error_retried);
-	tcase_add_test(tc, cancel_and_free);
-	tcase_add_test(tc, free_inside_callback);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(fake, fakedo_start, fakedo_stop);
-	tcase_add_checked_fixture(fake, fake_setup, teardown);
-	tcase_set_timeout(fake, 60);
-	tcase_add_test(fake, fake_list_three_pages);
-	tcase_add_test(fake, fake_token_refused);
-	tcase_add_test(fake, fake_get_droplet);
-	tcase_add_test(fake, fake_action_completed);
-	tcase_add_test(fake, fake_action_errored);
-	tcase_add_test(fake, fake_delete_gone);
-	tcase_add_test(fake, fake_resources);
-	tcase_add_test(fake, fake_429_waits_for_reset);
-	tcase_add_test(fake, fake_remaining_zero_holds_next);
-	tcase_add_test(fake, fake_5xx_retried);
-	tcase_add_test(fake, fake_garbage_is_error);
-	suite_add_tcase(s, fake);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(digitalocean_suite());
-	int	 failed;
+	const TTest	*local[] = {
+		parse_recorded, parse_wrong_shapes, token_file, new_refused,
+		foreign_next_refused, connection_error_retried,
+		cancel_and_free, free_inside_callback, NULL
+	};
+	const TTest	*fake[] = {
+		fake_list_three_pages, fake_token_refused, fake_get_droplet,
+		fake_action_completed, fake_action_errored, fake_delete_gone,
+		fake_resources, fake_429_waits_for_reset,
+		fake_remaining_zero_holds_next, fake_5xx_retried,
+		fake_garbage_is_error, NULL
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	fakedo_init("check_digitalocean");
-	log_init(getenv("DO_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	fakedo_stop();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_client_main("digitalocean", "DO_DEBUG", &fakedo_server,
+	    setup, teardown, local, fake_setup, fake);
 }

@@ -31,13 +31,13 @@
 #include "http.h"
 #include "log.h"
 #include "moto.h"
+#include "suite.h"
 
 #define ARN_MAX		256
 #define MAX_ITEMS	8
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
+static struct answer		*srv;		/* awt.srv */
 
 /* The moto fixture of one test. */
 struct fixture {
@@ -52,47 +52,10 @@ static struct fixture	fx;
 #define FX_TG	"arn:aws:elasticloadbalancing:us-east-1:123456789012:" \
 		"targetgroup/ecs-tg/73e2d6bc24d8a067"
 
-/* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(&at, p, "ecs", NULL);
-}
-
-static void
-setup(void)
-{
-	memset(&fx, 0, sizeof(fx));
-	awstest_setup(&at, "check_ecs", awstest_env_moto,
-	    "application/x-amz-json-1.1");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
-}
-
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
-	int	 n;
-	/* error */
-	int	 err;
-	char	 op[64], code[64], text[512];
-	int	 status;
+	struct awstest_calls	cb;
 	/* service */
 	char	 arn[ARN_MAX];
 	char	 status_s[16];
@@ -127,27 +90,13 @@ got_clear(struct got *g)
 }
 
 static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
-
-static void
 service_cb(void *arg, const struct ecs_service *s, const struct api_err *e)
 {
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(s);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, s, e))
 		return;
-	}
 	snprintf(g->arn, sizeof(g->arn), "%s", s->arn);
 	snprintf(g->status_s, sizeof(g->status_s), "%s", s->status);
 	snprintf(g->td, sizeof(g->td), "%s", s->task_definition);
@@ -185,12 +134,8 @@ task_def_cb(void *arg, const struct ecs_task_def *t,
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(t);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, t, e))
 		return;
-	}
 	snprintf(g->arn, sizeof(g->arn), "%s", t->arn);
 	snprintf(g->family, sizeof(g->family), "%s", t->family);
 	g->revision = t->revision;
@@ -201,39 +146,18 @@ task_def_cb(void *arg, const struct ecs_task_def *t,
 
 /* ---- building the fixture with plain lib/aws calls ---- */
 
-struct jgot {
-	int	 n, ok;
-	char	 code[64], message[256];
-	json_t	*json;
-};
-
-static void
-j_cb(void *arg, const struct aws_result *res)
-{
-	struct jgot	*g = arg;
-
-	g->n++;
-	g->ok = res->ok;
-	snprintf(g->code, sizeof(g->code), "%s", res->code ? res->code : "");
-	snprintf(g->message, sizeof(g->message), "%s",
-	    res->message ? res->message : "");
-	if (res->json != NULL)
-		g->json = json_incref(res->json);
-}
-
 /* Call operation with body (stolen); the answer, to json_decref. */
 static json_t *
 j_call(const char *op, json_t *body)
 {
-	struct jgot	g = { 0 };
+	struct awstest_raw	r = { 0 };
 
 	ck_assert_ptr_nonnull(body);
-	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, op, body, j_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(g.ok, "%s: %s: %s", op, g.code, g.message);
-	ck_assert_ptr_nonnull(g.json);
-	return g.json;
+	ck_assert_ptr_nonnull(aws_json(aws, &aws_ecs, op, body, awstest_raw_cb,
+	    &r));
+	awstest_raw_wait(&r, op);
+	ck_assert_ptr_nonnull(r.json);
+	return r.json;
 }
 
 /*
@@ -251,7 +175,8 @@ fixture_make(void)
 
 	if (moto_port == 0)
 		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(moto_port));
+	memset(&fx, 0, sizeof(fx));
+	ck_assert_ptr_nonnull(aws = awstest_aws(moto_port));
 	++seq;
 	snprintf(fx.cluster, sizeof(fx.cluster), "c-%d-%d", (int)getpid(),
 	    seq);
@@ -322,9 +247,9 @@ describe(struct got *g)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster,
 	    fx.service, service_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 static void
@@ -333,9 +258,9 @@ describe_td(struct got *g, const char *arn)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(ecs_describe_task_definition(aws, arn,
 	    task_def_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 /* The container called name in a taskDefinition object. */
@@ -384,8 +309,8 @@ START_TEST(moto_describe_service)
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster,
 	    fx.svc_arn, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.arn, fx.svc_arn);
 }
 END_TEST
@@ -397,9 +322,9 @@ START_TEST(moto_update_desired)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, fx.cluster, fx.service,
 	    3, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.arn, fx.svc_arn);
 	ck_assert_int_eq(g.desired, 3);
 
@@ -439,9 +364,9 @@ START_TEST(moto_register_with_env)
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "app",
 	    "DB_HOST", "shop.cluster-abc.us-east-1.rds.amazonaws.com",
 	    task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(g.revision, 2);
 	ck_assert_str_eq(g.family, fx.family);
 	ck_assert_str_ne(g.arn, fx.td);
@@ -493,8 +418,8 @@ START_TEST(moto_register_with_env)
 	 * values are replaced. */
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, NULL,
 	    "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(g.revision, 3);
 	{
 		struct ecs_task_def	t = { .json = g.json };
@@ -512,27 +437,25 @@ START_TEST(moto_register_errors)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "nope",
 	    "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "RegisterTaskDefinition");
-	ck_assert_str_eq(g.code, "ContainerNotFound");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	awstest_err_is(&g.cb, "RegisterTaskDefinition", "ContainerNotFound");
 	got_clear(&g);
 
 	/* The sidecar reads API_KEY from a secret. */
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "sidecar",
 	    "API_KEY", "x", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.code, "SecretConflict");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.code, "SecretConflict");
 	got_clear(&g);
 
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, "nosuchfamily:7",
 	    NULL, "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeTaskDefinition");
-	ck_assert_int_eq(g.status, 400);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "DescribeTaskDefinition");
+	ck_assert_int_eq(g.cb.status, 400);
 	got_clear(&g);
 
 	/* Refused here. */
@@ -556,16 +479,16 @@ START_TEST(moto_update_task_definition)
 	describe(&before);
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "app",
 	    "DB_HOST", "rds", task_def_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	snprintf(new_td, sizeof(new_td), "%s", g.arn);
 	got_clear(&g);
 
 	ck_assert_ptr_nonnull(ecs_update_service_task_definition(aws,
 	    fx.cluster, fx.service, new_td, 1, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.td, new_td);
 
 	describe(&g);
@@ -587,9 +510,9 @@ START_TEST(moto_update_task_definition)
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_update_service_task_definition(aws,
 	    fx.cluster, fx.service, "nosuchfamily:9", 0, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "UpdateService");
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.err, 1);
+	ck_assert_str_eq(g.cb.op, "UpdateService");
 }
 END_TEST
 
@@ -600,14 +523,10 @@ START_TEST(moto_missing_service)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster, "nope",
 	    service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeServices");
-	ck_assert_str_eq(g.code, "MISSING");
-	ck_assert_msg(strncmp(g.text, "DescribeServices: MISSING: ", 27) == 0,
-	    "%s", g.text);
-	ck_assert_msg(strstr(g.text, "nope") != NULL, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	awstest_err_is(&g.cb, "DescribeServices", "MISSING");
+	ck_assert_msg(strstr(g.cb.text, "nope") != NULL, "%s", g.cb.text);
 }
 END_TEST
 
@@ -618,21 +537,16 @@ START_TEST(moto_missing_cluster)
 	fixture_make();
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "no-such-cluster",
 	    fx.service, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeServices");
-	ck_assert_str_eq(g.code, "ClusterNotFoundException");
-	ck_assert_int_eq(g.status, 400);
-	ck_assert_msg(strncmp(g.text, "DescribeServices: "
-	    "ClusterNotFoundException: ", 44) == 0, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	awstest_err_is(&g.cb, "DescribeServices", "ClusterNotFoundException");
+	ck_assert_int_eq(g.cb.status, 400);
 
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, "no-such-cluster",
 	    fx.service, 2, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_str_eq(g.op, "UpdateService");
-	ck_assert_str_eq(g.code, "ClusterNotFoundException");
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_err_is(&g.cb, "UpdateService", "ClusterNotFoundException");
 }
 END_TEST
 
@@ -647,11 +561,11 @@ START_TEST(moto_cancel)
 	ecs_cancel(c);
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, fx.cluster,
 	    fx.service, service_cb, &g));
-	run_until(&g.n, 1, 10000);
-	run_until(NULL, 0, 200);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 0);
-	ck_assert_int_eq(r.n, 0);
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_run(NULL, 0, 200);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 0);
+	ck_assert_int_eq(r.cb.n, 0);
 	/* In flight when aws goes: freed with it, callback not called. */
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, fx.td, "app",
 	    "DB_HOST", "rds", task_def_cb, &r));
@@ -1171,7 +1085,7 @@ START_TEST(odd_answer_is_error)
 	struct got	g = { 0 }, u = { 0 }, t = { 0 }, r = { 0 };
 
 	answer_say(srv, "{\"services\":\"x\"}", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "c", "s", service_cb,
 	    &g));
 	ck_assert_ptr_nonnull(ecs_update_desired(aws, "c", "s", 1,
@@ -1180,21 +1094,10 @@ START_TEST(odd_answer_is_error)
 	    task_def_cb, &t));
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, "f:1", NULL, "A",
 	    "b", task_def_cb, &r));
-	run_until(&g.n, 1, 5000);
-	run_until(&u.n, 1, 5000);
-	run_until(&t.n, 1, 5000);
-	run_until(&r.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeServices");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "DescribeServices: UnexpectedAnswer: ",
-	    36) == 0, "%s", g.text);
-	ck_assert_str_eq(u.op, "UpdateService");
-	ck_assert_str_eq(u.code, "UnexpectedAnswer");
-	ck_assert_str_eq(t.op, "DescribeTaskDefinition");
-	ck_assert_str_eq(t.code, "UnexpectedAnswer");
-	ck_assert_str_eq(r.op, "DescribeTaskDefinition");
-	ck_assert_str_eq(r.code, "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "DescribeServices", "UnexpectedAnswer");
+	awstest_wait_err(&u.cb, "UpdateService", "UnexpectedAnswer");
+	awstest_wait_err(&t.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
+	awstest_wait_err(&r.cb, "DescribeTaskDefinition", "UnexpectedAnswer");
 	ck_assert_int_eq(srv->n, 4);
 }
 END_TEST
@@ -1213,22 +1116,22 @@ START_TEST(requests_sent)
 	    "[{\"name\":\"app\"},{\"name\":\"envoy\"}]}}",
 	    "{\"service\":{\"serviceArn\":\"" SVC "\","
 	    "\"taskDefinition\":\"" TD6 "\"}}", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(ecs_describe_service(aws, "default",
 	    "shop-web", service_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, TD5, "app",
 	    "DB_HOST", "rds", task_def_cb, &r));
-	run_until(&r.n, 1, 5000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_str_eq(r.arn, TD6);
 	ck_assert_int_eq(r.revision, 6);
 	memset(&g, 0, sizeof(g));
 	ck_assert_ptr_nonnull(ecs_update_service_task_definition(aws,
 	    "default", "shop-web", TD6, 1, service_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.td, TD6);
 	ck_assert_int_eq(srv->n, 4);
 
@@ -1266,71 +1169,38 @@ START_TEST(register_refused_before_sending)
 	struct got	r = { 0 };
 
 	answer_say(srv, td_json, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(ecs_register_with_env(aws, TD5, "web",
 	    "DB_HOST", "rds", task_def_cb, &r));
-	run_until(&r.n, 1, 5000);
-	run_until(NULL, 0, 100);
-	ck_assert_int_eq(r.n, 1);
-	ck_assert_int_eq(r.err, 1);
-	ck_assert_str_eq(r.op, "RegisterTaskDefinition");
-	ck_assert_str_eq(r.code, "ContainerNotFound");
-	ck_assert_str_eq(r.text, "RegisterTaskDefinition: "
+	awstest_run(&r.cb.n, 1, 5000);
+	awstest_run(NULL, 0, 100);
+	ck_assert_int_eq(r.cb.n, 1);
+	awstest_err_is(&r.cb, "RegisterTaskDefinition", "ContainerNotFound");
+	ck_assert_str_eq(r.cb.text, "RegisterTaskDefinition: "
 	    "ContainerNotFound: no container web in shop");
 	ck_assert_int_eq(srv->n, 1);
 }
 END_TEST
 
-static Suite *
-ecs_suite(void)
-{
-	Suite	*s = suite_create("ecs");
-	TCase	*tc = tcase_create("local");
-	TCase	*moto = tcase_create("moto");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_rollout);
-	tcase_add_test(tc, parse_recorded_completed);
-	tcase_add_test(tc, parse_recorded_failed);
-	tcase_add_test(tc, parse_recorded_controllers);
-	tcase_add_test(tc, parse_missing);
-	tcase_add_test(tc, parse_odd_shapes);
-	tcase_add_test(tc, register_body_built);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, requests_sent);
-	tcase_add_test(tc, register_refused_before_sending);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(moto, moto_start, moto_stop);
-	tcase_add_checked_fixture(moto, setup, teardown);
-	tcase_set_timeout(moto, 60);
-	tcase_add_test(moto, moto_describe_service);
-	tcase_add_test(moto, moto_update_desired);
-	tcase_add_test(moto, moto_register_with_env);
-	tcase_add_test(moto, moto_register_errors);
-	tcase_add_test(moto, moto_update_task_definition);
-	tcase_add_test(moto, moto_missing_service);
-	tcase_add_test(moto, moto_missing_cluster);
-	tcase_add_test(moto, moto_cancel);
-	suite_add_tcase(s, moto);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(ecs_suite());
-	int	 failed;
+	const TTest	*local[] = {
+		parse_recorded_rollout, parse_recorded_completed,
+		parse_recorded_failed, parse_recorded_controllers,
+		parse_missing, parse_odd_shapes, register_body_built,
+		odd_answer_is_error, requests_sent,
+		register_refused_before_sending, NULL
+	};
+	const TTest	*moto[] = {
+		moto_describe_service, moto_update_desired,
+		moto_register_with_env, moto_register_errors,
+		moto_update_task_definition, moto_missing_service,
+		moto_missing_cluster, moto_cancel, NULL
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	moto_init("check_ecs");
-	log_init(getenv("ECS_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	moto_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	awstest_init("check_ecs", awstest_env_moto,
+	    "application/x-amz-json-1.1", &aws, &srv, "ecs", NULL);
+	return suite_client_main("ecs", "ECS_DEBUG", &moto_server,
+	    awstest_setup, awstest_teardown, local, awstest_setup, moto);
 }

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "moto.h"
+#include "suite.h"
 
 #define ARN_MAX		256
 #define MAX_ITEMS	8
@@ -41,9 +42,8 @@ static const struct aws_service	aws_ec2_test = {
 	.version = "2016-11-15",
 };
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
+static struct answer		*srv;		/* awt.srv */
 
 /* The moto fixture of one test. */
 struct fixture {
@@ -55,47 +55,10 @@ struct fixture {
 };
 static struct fixture	fx;
 
-/* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(&at, p, "elasticloadbalancing", "ec2", "sts", NULL);
-}
-
-static void
-setup(void)
-{
-	memset(&fx, 0, sizeof(fx));
-	awstest_setup(&at, "check_elbv2", awstest_env_moto,
-	    "text/xml");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
-}
-
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
-	int	n;
-	/* error */
-	int	err;
-	char	op[64], code[64], text[512];
-	int	status;
+	struct awstest_calls	cb;
 	/* listener / forward */
 	char	arn[ARN_MAX];
 	int	port;
@@ -133,16 +96,6 @@ static size_t				 want_n;
 static const struct elbv2_stickiness	*want_st;
 
 static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
-
-static void
 got_forward(struct got *g, const struct elbv2_forward *f)
 {
 	size_t	i;
@@ -165,12 +118,8 @@ listener_cb(void *arg, const struct elbv2_listener *l,
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(l);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, l, e))
 		return;
-	}
 	snprintf(g->arn, sizeof(g->arn), "%s", l->arn);
 	snprintf(g->protocol, sizeof(g->protocol), "%s",
 	    l->protocol != NULL ? l->protocol : "");
@@ -187,11 +136,8 @@ tgs_cb(void *arg, const struct elbv2_target_groups *tg,
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	g->nitems = tg->n;
 	for (i = 0; i < tg->n && i < MAX_ITEMS; i++) {
 		snprintf(g->id[i], ARN_MAX, "%s", tg->v[i].arn);
@@ -232,11 +178,8 @@ health_cb(void *arg, const struct elbv2_target_healths *th,
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	got_health(g, th);
 }
 
@@ -268,11 +211,8 @@ rules_cb(void *arg, const struct elbv2_rules *rs, const struct api_err *e)
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	g->nitems = rs->n;
 	for (i = 0; i < rs->n; i++)
 		got_rule(g, i, &rs->v[i]);
@@ -284,11 +224,8 @@ rule_cb(void *arg, const struct elbv2_rule *r, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		got_err(g, e);
+	if (awstest_failed(&g->cb, NULL, e))
 		return;
-	}
 	got_rule(g, 0, r);
 	snprintf(g->arn, sizeof(g->arn), "%s", r->arn);
 }
@@ -298,49 +235,26 @@ done_cb(void *arg, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL)
-		got_err(g, e);
+	awstest_failed(&g->cb, NULL, e);
 }
 
 /* ---- building the fixture with plain lib/aws calls ---- */
-
-struct qgot {
-	int	 n, ok;
-	char	 code[64], message[256];
-	xmlDoc	*xml;
-};
-
-static void
-q_cb(void *arg, const struct aws_result *res)
-{
-	struct qgot	*g = arg;
-
-	g->n++;
-	g->ok = res->ok;
-	snprintf(g->code, sizeof(g->code), "%s", res->code ? res->code : "");
-	snprintf(g->message, sizeof(g->message), "%s",
-	    res->message ? res->message : "");
-	if (res->xml != NULL)
-		g->xml = xmlCopyDoc(res->xml, 1);
-}
 
 /* Call action and copy the text of the answer's first element name. */
 static void
 q_text(const struct aws_service *svc, const char *action,
     const char *const *params, const char *name, char *out, size_t len)
 {
-	struct qgot	 g = { 0 };
-	char		*t;
+	struct awstest_raw	 r = { 0 };
+	char			*t;
 
-	ck_assert_ptr_nonnull(aws_query(aws, svc, action, params, q_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(g.ok, "%s: %s: %s", action, g.code, g.message);
-	ck_assert_ptr_nonnull(t = aws_xml_text(g.xml, NULL, name));
+	ck_assert_ptr_nonnull(aws_query(aws, svc, action, params,
+	    awstest_raw_cb, &r));
+	awstest_raw_wait(&r, action);
+	ck_assert_ptr_nonnull(t = aws_xml_text(r.xml, NULL, name));
 	snprintf(out, len, "%s", t);
 	free(t);
-	xmlFreeDoc(g.xml);
+	awstest_raw_clear(&r);
 }
 
 /*
@@ -360,7 +274,8 @@ fixture_make(void)
 
 	if (moto_port == 0)
 		ck_abort_msg("moto_server is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(moto_port));
+	memset(&fx, 0, sizeof(fx));
+	ck_assert_ptr_nonnull(aws = awstest_aws(moto_port));
 	snprintf(tag, sizeof(tag), "%d-%d", (int)getpid(), ++seq);
 
 	q_text(&aws_ec2_test, "CreateVpc", (const char *const[]){
@@ -390,9 +305,9 @@ fixture_make(void)
 
 	ck_assert_ptr_nonnull(elbv2_register_targets(aws, fx.tg_do, t, 2,
 	    done_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 
 	snprintf(p[1], sizeof(p[1]), "LoadBalancerArn=%s", fx.lb);
 	snprintf(p[2], sizeof(p[2]), "DefaultActions.member.1.ForwardConfig."
@@ -416,9 +331,9 @@ describe(struct got *g)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, fx.listener,
 	    listener_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 static void
@@ -427,9 +342,9 @@ health(struct got *g, const struct elbv2_target *t, size_t n)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(elbv2_describe_target_health(aws, fx.tg_do, t,
 	    n, health_cb, g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 static void
@@ -438,9 +353,9 @@ rules(struct got *g)
 	memset(g, 0, sizeof(*g));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, fx.listener, rules_cb,
 	    g));
-	run_until(&g->n, 1, 10000);
-	ck_assert_int_eq(g->n, 1);
-	ck_assert_msg(!g->err, "%s", g->text);
+	awstest_run(&g->cb.n, 1, 10000);
+	ck_assert_int_eq(g->cb.n, 1);
+	ck_assert_msg(!g->cb.err, "%s", g->cb.text);
 }
 
 /* Index of the rule with this ARN in g, or -1. */
@@ -497,9 +412,9 @@ START_TEST(moto_set_weights_reads_back)
 	want_st = &st;
 	ck_assert_ptr_nonnull(elbv2_set_weights(aws, fx.listener, w, 2, &st,
 	    listener_cb, &s));
-	run_until(&s.n, 1, 10000);
-	ck_assert_int_eq(s.n, 1);
-	ck_assert_msg(!s.err, "%s", s.text);
+	awstest_run(&s.cb.n, 1, 10000);
+	ck_assert_int_eq(s.cb.n, 1);
+	ck_assert_msg(!s.cb.err, "%s", s.cb.text);
 	ck_assert_msg(s.equal, "ModifyListener answered: %s", s.why);
 
 	describe(&g);
@@ -545,8 +460,8 @@ START_TEST(moto_bad_weights_refused_locally)
 	}
 	ck_assert_ptr_null(elbv2_set_weights(aws, fx.listener, w, 6, NULL,
 	    listener_cb, &g));
-	run_until(NULL, 0, 100);
-	ck_assert_int_eq(g.n, 0);
+	awstest_run(NULL, 0, 100);
+	ck_assert_int_eq(g.cb.n, 0);
 	ck_assert_uint_eq(aws_stats(aws, &aws_elbv2)->calls, calls);
 	/* Five is the limit, and it is sent. */
 	ck_assert_int_eq(elbv2_forward_check(w, 5, NULL, NULL, 0), 0);
@@ -561,9 +476,9 @@ START_TEST(moto_describe_target_groups)
 	fixture_make();
 	ck_assert_ptr_nonnull(elbv2_describe_target_groups(aws, arns, 2,
 	    tgs_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_uint_eq(g.nitems, 2);
 	ck_assert_str_eq(g.id[0], fx.tg_do);
 	ck_assert_str_eq(g.type[0], "ip");
@@ -580,10 +495,8 @@ START_TEST(moto_describe_target_groups)
 	    "targetgroup/nope/0123456789abcdef";
 	ck_assert_ptr_nonnull(elbv2_describe_target_groups(aws, arns, 2,
 	    tgs_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeTargetGroups");
-	ck_assert_str_eq(g.code, "TargetGroupNotFound");
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_err_is(&g.cb, "DescribeTargetGroups", "TargetGroupNotFound");
 }
 END_TEST
 
@@ -606,9 +519,9 @@ START_TEST(moto_target_health_and_deregister)
 
 	ck_assert_ptr_nonnull(elbv2_deregister_targets(aws, fx.tg_do, &six, 1,
 	    done_cb, &d));
-	run_until(&d.n, 1, 10000);
-	ck_assert_int_eq(d.n, 1);
-	ck_assert_msg(!d.err, "%s", d.text);
+	awstest_run(&d.cb.n, 1, 10000);
+	ck_assert_int_eq(d.cb.n, 1);
+	ck_assert_msg(!d.cb.err, "%s", d.cb.text);
 
 	/* Gone from the list; asked about, draining or unused. */
 	health(&g, NULL, 0);
@@ -649,9 +562,9 @@ START_TEST(moto_rules)
 	spec.nforward = 1;
 	ck_assert_ptr_nonnull(elbv2_create_rule(aws, fx.listener, &spec,
 	    rule_cb, &c));
-	run_until(&c.n, 1, 10000);
-	ck_assert_int_eq(c.n, 1);
-	ck_assert_msg(!c.err, "%s", c.text);
+	awstest_run(&c.cb.n, 1, 10000);
+	ck_assert_int_eq(c.cb.n, 1);
+	ck_assert_msg(!c.cb.err, "%s", c.cb.text);
 	ck_assert_ptr_nonnull(strstr(c.arn, "listener-rule/"));
 	ck_assert_int_eq(c.prio[0], 10);
 
@@ -669,10 +582,8 @@ START_TEST(moto_rules)
 	memset(&d, 0, sizeof(d));
 	ck_assert_ptr_nonnull(elbv2_create_rule(aws, fx.listener, &spec,
 	    rule_cb, &d));
-	run_until(&d.n, 1, 10000);
-	ck_assert_int_eq(d.err, 1);
-	ck_assert_str_eq(d.op, "CreateRule");
-	ck_assert_str_eq(d.code, "PriorityInUse");
+	awstest_run(&d.cb.n, 1, 10000);
+	awstest_err_is(&d.cb, "CreateRule", "PriorityInUse");
 
 	spec.path_patterns = v2;
 	spec.header_name = "X-Canary";
@@ -680,8 +591,8 @@ START_TEST(moto_rules)
 	spec.nheader_values = 1;
 	ck_assert_ptr_nonnull(elbv2_modify_rule(aws, c.arn, &spec, rule_cb,
 	    &m));
-	run_until(&m.n, 1, 10000);
-	ck_assert_msg(!m.err, "%s", m.text);
+	awstest_run(&m.cb.n, 1, 10000);
+	ck_assert_msg(!m.cb.err, "%s", m.cb.text);
 	rules(&g);
 	ck_assert_int_ge(k = rule_at(&g, c.arn), 0);
 	ck_assert_str_eq(g.value0[k], "/v2/*");
@@ -689,8 +600,8 @@ START_TEST(moto_rules)
 
 	memset(&d, 0, sizeof(d));
 	ck_assert_ptr_nonnull(elbv2_delete_rule(aws, c.arn, done_cb, &d));
-	run_until(&d.n, 1, 10000);
-	ck_assert_msg(!d.err, "%s", d.text);
+	awstest_run(&d.cb.n, 1, 10000);
+	ck_assert_msg(!d.cb.err, "%s", d.cb.text);
 	rules(&g);
 	ck_assert_uint_eq(g.nitems, 1);
 	ck_assert_int_eq(rule_at(&g, c.arn), -1);
@@ -714,14 +625,10 @@ START_TEST(moto_listener_not_found)
 	snprintf(arn, sizeof(arn), "%s0", fx.listener);
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, arn, listener_cb,
 	    &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeListeners");
-	ck_assert_str_eq(g.code, "ListenerNotFound");
-	ck_assert_int_eq(g.status, 400);
-	ck_assert_msg(strncmp(g.text, "DescribeListeners: ListenerNotFound: ",
-	    37) == 0, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_int_eq(g.cb.n, 1);
+	awstest_err_is(&g.cb, "DescribeListeners", "ListenerNotFound");
+	ck_assert_int_eq(g.cb.status, 400);
 }
 END_TEST
 
@@ -736,10 +643,10 @@ START_TEST(moto_cancel)
 	elbv2_cancel(c);
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, fx.listener,
 	    listener_cb, &g));
-	run_until(&g.n, 1, 10000);
-	run_until(NULL, 0, 200);
-	ck_assert_int_eq(g.n, 1);
-	ck_assert_int_eq(g.err, 0);
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_run(NULL, 0, 200);
+	ck_assert_int_eq(g.cb.n, 1);
+	ck_assert_int_eq(g.cb.err, 0);
 	/* In flight when aws goes: freed with it, callback not called. */
 	ck_assert_ptr_nonnull(elbv2_describe_target_groups(aws, NULL, 0,
 	    tgs_cb, &g));
@@ -908,21 +815,10 @@ static const char rules_page2_xml[] =
     "<RuleArn>arn:rule/11</RuleArn></member>"
     "</Rules></DescribeRulesResult></DescribeRulesResponse>";
 
-static xmlDoc *
-doc(const char *s)
-{
-	xmlDoc	*d;
-
-	d = xmlReadMemory(s, (int)strlen(s), NULL, NULL, XML_PARSE_NONET |
-	    XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	ck_assert_ptr_nonnull(d);
-	return d;
-}
-
 START_TEST(parse_recorded_health)
 {
 	struct elbv2_target_healths	*th;
-	xmlDoc				*d = doc(health_xml);
+	xmlDoc				*d = awstest_doc(health_xml);
 	char				 why[256] = "";
 
 	ck_assert_ptr_nonnull(th = elbv2_parse_target_health(d, why,
@@ -967,7 +863,7 @@ START_TEST(parse_recorded_listeners)
 	xmlDoc			*d;
 	char			 why[256] = "";
 
-	d = doc(plain_listener_xml);
+	d = awstest_doc(plain_listener_xml);
 	ck_assert_ptr_nonnull(l = elbv2_parse_listener(d, why, sizeof(why)));
 	ck_assert_str_eq(l->arn, LARN);
 	ck_assert_int_eq(l->port, 80);
@@ -986,7 +882,7 @@ START_TEST(parse_recorded_listeners)
 	elbv2_listener_free(l);
 	xmlFreeDoc(d);
 
-	d = doc(auth_listener_xml);
+	d = awstest_doc(auth_listener_xml);
 	ck_assert_ptr_nonnull(l = elbv2_parse_listener(d, why, sizeof(why)));
 	ck_assert_int_eq(l->port, 443);
 	ck_assert_uint_eq(l->nactions, 2);
@@ -1001,7 +897,7 @@ START_TEST(parse_recorded_listeners)
 	elbv2_listener_free(l);
 	xmlFreeDoc(d);
 
-	d = doc(redirect_listener_xml);
+	d = awstest_doc(redirect_listener_xml);
 	ck_assert_ptr_nonnull(l = elbv2_parse_listener(d, why, sizeof(why)));
 	ck_assert_int_eq(l->is_forward, 0);
 	ck_assert_str_eq(l->action_type, "redirect");
@@ -1017,7 +913,7 @@ END_TEST
 START_TEST(parse_recorded_rules)
 {
 	struct elbv2_rules	*rs;
-	xmlDoc			*d = doc(rules_xml);
+	xmlDoc			*d = awstest_doc(rules_xml);
 	char			*marker = NULL, why[256] = "";
 
 	ck_assert_ptr_nonnull(rs = elbv2_parse_rules(d, &marker, why,
@@ -1119,7 +1015,7 @@ START_TEST(parse_odd_shapes)
 
 	for (i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++) {
 		why[0] = '\0';
-		d = doc(listeners[i]);
+		d = awstest_doc(listeners[i]);
 		ck_assert_msg(elbv2_parse_listener(d, why, sizeof(why)) ==
 		    NULL, "listener %zu parsed", i);
 		ck_assert_msg(why[0] != '\0', "listener %zu: no reason", i);
@@ -1127,7 +1023,7 @@ START_TEST(parse_odd_shapes)
 	}
 	for (i = 0; i < sizeof(healths) / sizeof(healths[0]); i++) {
 		why[0] = '\0';
-		d = doc(healths[i]);
+		d = awstest_doc(healths[i]);
 		ck_assert_msg(elbv2_parse_target_health(d, why, sizeof(why)) ==
 		    NULL, "health %zu parsed", i);
 		ck_assert_msg(why[0] != '\0', "health %zu: no reason", i);
@@ -1135,7 +1031,7 @@ START_TEST(parse_odd_shapes)
 	}
 	for (i = 0; i < sizeof(rules_bad) / sizeof(rules_bad[0]); i++) {
 		why[0] = '\0';
-		d = doc(rules_bad[i]);
+		d = awstest_doc(rules_bad[i]);
 		marker = (char *)"untouched";
 		ck_assert_msg(elbv2_parse_rules(d, &marker, why, sizeof(why)) ==
 		    NULL, "rules %zu parsed", i);
@@ -1145,14 +1041,14 @@ START_TEST(parse_odd_shapes)
 	}
 	for (i = 0; i < sizeof(tgs_bad) / sizeof(tgs_bad[0]); i++) {
 		why[0] = '\0';
-		d = doc(tgs_bad[i]);
+		d = awstest_doc(tgs_bad[i]);
 		ck_assert_msg(elbv2_parse_target_groups(d, NULL, why,
 		    sizeof(why)) == NULL, "target groups %zu parsed", i);
 		ck_assert_msg(why[0] != '\0', "tgs %zu: no reason", i);
 		xmlFreeDoc(d);
 	}
 	/* An empty list is an answer, not an error. */
-	d = doc("<R><RResult><TargetGroups/></RResult></R>");
+	d = awstest_doc("<R><RResult><TargetGroups/></RResult></R>");
 	ck_assert_ptr_nonnull(tg = elbv2_parse_target_groups(d, NULL, why,
 	    sizeof(why)));
 	ck_assert_uint_eq(tg->n, 0);
@@ -1239,24 +1135,15 @@ START_TEST(odd_answer_is_error)
 
 	answer_say(srv, "<DescribeListenersResponse><Nothing/>"
 	    "</DescribeListenersResponse>", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(elbv2_describe_listener(aws, LARN, listener_cb,
 	    &g));
 	ck_assert_ptr_nonnull(elbv2_describe_target_health(aws, TGARN, NULL,
 	    0, health_cb, &h2));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, LARN, rules_cb, &r));
-	run_until(&g.n, 1, 5000);
-	run_until(&h2.n, 1, 5000);
-	run_until(&r.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "DescribeListeners");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "DescribeListeners: UnexpectedAnswer: ",
-	    37) == 0, "%s", g.text);
-	ck_assert_str_eq(h2.op, "DescribeTargetHealth");
-	ck_assert_str_eq(h2.code, "UnexpectedAnswer");
-	ck_assert_str_eq(r.op, "DescribeRules");
-	ck_assert_str_eq(r.code, "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "DescribeListeners", "UnexpectedAnswer");
+	awstest_wait_err(&h2.cb, "DescribeTargetHealth", "UnexpectedAnswer");
+	awstest_wait_err(&r.cb, "DescribeRules", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -1265,10 +1152,10 @@ START_TEST(rules_pages_followed)
 	struct got	g = { 0 };
 
 	answer_say(srv, rules_xml, rules_page2_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(elbv2_describe_rules(aws, LARN, rules_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_int_eq(srv->n, 2);
 	ck_assert_uint_eq(g.nitems, 4);
 	ck_assert_str_eq(g.id[3], "arn:rule/11");
@@ -1293,11 +1180,11 @@ START_TEST(requests_sent)
 	struct got		 g = { 0 }, r = { 0 };
 
 	answer_say(srv, auth_listener_xml, rules_page2_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(elbv2_set_weights(aws, LARN, w, 2, &st,
 	    listener_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	memset(&s, 0, sizeof(s));
 	s.priority = 7;
 	s.path_patterns = pp;
@@ -1308,8 +1195,8 @@ START_TEST(requests_sent)
 	s.forward = w;
 	s.nforward = 1;
 	ck_assert_ptr_nonnull(elbv2_create_rule(aws, LARN, &s, rule_cb, &r));
-	run_until(&r.n, 1, 5000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_str_eq(r.arn, "arn:rule/11");
 
 	ck_assert_ptr_nonnull(strstr(srv->seen[0].body,
@@ -1337,54 +1224,23 @@ START_TEST(requests_sent)
 }
 END_TEST
 
-static Suite *
-elbv2_suite(void)
-{
-	Suite	*s = suite_create("elbv2");
-	TCase	*tc = tcase_create("local");
-	TCase	*moto = tcase_create("moto");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_health);
-	tcase_add_test(tc, parse_recorded_listeners);
-	tcase_add_test(tc, parse_recorded_rules);
-	tcase_add_test(tc, parse_odd_shapes);
-	tcase_add_test(tc, checks);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, rules_pages_followed);
-	tcase_add_test(tc, requests_sent);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(moto, moto_start, moto_stop);
-	tcase_add_checked_fixture(moto, setup, teardown);
-	tcase_set_timeout(moto, 60);
-	tcase_add_test(moto, moto_describe_listener);
-	tcase_add_test(moto, moto_set_weights_reads_back);
-	tcase_add_test(moto, moto_bad_weights_refused_locally);
-	tcase_add_test(moto, moto_describe_target_groups);
-	tcase_add_test(moto, moto_target_health_and_deregister);
-	tcase_add_test(moto, moto_rules);
-	tcase_add_test(moto, moto_listener_not_found);
-	tcase_add_test(moto, moto_cancel);
-	suite_add_tcase(s, moto);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(elbv2_suite());
-	int	 failed;
+	const TTest	*local[] = {
+		parse_recorded_health, parse_recorded_listeners,
+		parse_recorded_rules, parse_odd_shapes, checks,
+		odd_answer_is_error, rules_pages_followed, requests_sent, NULL
+	};
+	const TTest	*moto[] = {
+		moto_describe_listener, moto_set_weights_reads_back,
+		moto_bad_weights_refused_locally, moto_describe_target_groups,
+		moto_target_health_and_deregister, moto_rules,
+		moto_listener_not_found, moto_cancel, NULL
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	moto_init("check_elbv2");
-	log_init(getenv("ELBV2_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	moto_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	awstest_init("check_elbv2", awstest_env_moto, "text/xml", &aws, &srv,
+	    "elasticloadbalancing", "ec2", "sts", NULL);
+	return suite_client_main("elbv2", "ELBV2_DEBUG", &moto_server,
+	    awstest_setup, awstest_teardown, local, awstest_setup, moto);
 }

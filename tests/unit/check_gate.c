@@ -10,6 +10,7 @@
 
 #include "gate.h"
 #include "plan.h"
+#include "suite.h"
 
 static struct plan	 plan;
 static struct gate_input in;
@@ -183,35 +184,17 @@ START_TEST(read_error_holds)
 }
 END_TEST
 
-static Suite *
-gate_suite(void)
-{
-	Suite	*s = suite_create("gate");
-	TCase	*tc = tcase_create("judge");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, all_hold);
-	tcase_add_test(tc, health);
-	tcase_add_test(tc, no_data_holds);
-	tcase_add_test(tc, no_5xx_datapoint_is_none);
-	tcase_add_test(tc, absolute_bounds);
-	tcase_add_test(tc, relative_bounds);
-	tcase_add_test(tc, lag);
-	tcase_add_test(tc, alarms_gate);
-	tcase_add_test(tc, breach_leads);
-	tcase_add_test(tc, read_error_holds);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(gate_suite());
-	int	 failed;
+	const TTest		*judging[] = {
+		all_hold, health, no_data_holds, no_5xx_datapoint_is_none,
+		absolute_bounds, relative_bounds, lag, alarms_gate,
+		breach_leads, read_error_holds, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "judge", NULL, NULL, setup, teardown, 0, judging },
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("gate", cases, 1));
 }

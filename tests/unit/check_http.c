@@ -34,6 +34,7 @@
 
 #include "answer.h"
 #include "http.h"
+#include "suite.h"
 
 #define BIG_MAX		(2 * 1024 * 1024)
 
@@ -1093,55 +1094,31 @@ START_TEST(tls_untrusted)
 }
 END_TEST
 
-static Suite *
-http_suite(void)
-{
-	Suite	*s = suite_create("http");
-	TCase	*tc = tcase_create("loopback");
-	TCase	*tls = tcase_create("tls");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, get_ok);
-	tcase_add_test(tc, post_body_and_headers);
-	tcase_add_test(tc, other_methods);
-	tcase_add_test(tc, many_in_flight);
-	tcase_add_test(tc, loop_not_blocked);
-	tcase_add_test(tc, total_timeout);
-	tcase_add_test(tc, connect_refused);
-	tcase_add_test(tc, body_cap);
-	tcase_add_test(tc, status_503);
-	tcase_add_test(tc, cancel_before_completion);
-	tcase_add_test(tc, cancel_inside_callback);
-	tcase_add_test(tc, free_inside_callback);
-	tcase_add_test(tc, start_inside_callback);
-	tcase_add_test(tc, closed_without_reply);
-	tcase_add_test(tc, interim_response_headers);
-	tcase_add_test(tc, refused_at_start);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(tls, tls_setup, tls_teardown);
-	tcase_add_checked_fixture(tls, setup, teardown);
-	tcase_set_timeout(tls, 30);
-	tcase_add_test(tls, tls_verified);
-	tcase_add_test(tls, tls_untrusted);
-	suite_add_tcase(s, tls);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(http_suite());
-	int	 failed;
+	const TTest		*loopback[] = {
+		get_ok, post_body_and_headers, other_methods, many_in_flight,
+		loop_not_blocked, total_timeout, connect_refused, body_cap,
+		status_503, cancel_before_completion, cancel_inside_callback,
+		free_inside_callback, start_inside_callback,
+		closed_without_reply, interim_response_headers,
+		refused_at_start, NULL
+	};
+	const TTest		*tls[] = {
+		tls_verified, tls_untrusted, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "loopback", NULL, NULL, setup, teardown, 30, loopback },
+		{ "tls", tls_setup, tls_teardown, setup, teardown, 30, tls },
+	};
+	int		 status;
 
 	/* A server answering a client that has gone must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	main_pid = getpid();
 	atexit(tls_stop);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = suite_run(suite_of("http", cases, 2));
 	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

@@ -22,6 +22,7 @@
 #include "migration.h"
 #include "plan.h"
 #include "store.h"
+#include "suite.h"
 
 static char		 dir[] = "/tmp/check_job.XXXXXX";
 static struct daemon	 d;
@@ -239,31 +240,18 @@ START_TEST(one_driver_per_working_phase)
 }
 END_TEST
 
-static Suite *
-job_suite(void)
-{
-	Suite	*s = suite_create("job");
-	TCase	*tc = tcase_create("job");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, end_releases_then_fires);
-	tcase_add_test(tc, refused_event_is_logged_and_releases);
-	tcase_add_test(tc, cancel_and_forget);
-	tcase_add_test(tc, progress_is_the_jobs);
-	tcase_add_test(tc, one_driver_per_working_phase);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(job_suite());
-	int	 failed;
+	const TTest		*job[] = {
+		end_releases_then_fires, refused_event_is_logged_and_releases,
+		cancel_and_forget, progress_is_the_jobs,
+		one_driver_per_working_phase, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "job", NULL, NULL, setup, teardown, 0, job },
+	};
 
 	log_init(LOG_LVL_INFO);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("job", cases, 1));
 }

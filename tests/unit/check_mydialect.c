@@ -15,6 +15,7 @@
 
 #include "mydb.h"
 #include "mydialect.h"
+#include "suite.h"
 
 static char	datadir[4096];		/* TESTDATA/mysql */
 
@@ -848,47 +849,24 @@ START_TEST(test_change_source_sql)
 }
 END_TEST
 
-static Suite *
-mydialect_suite(void)
-{
-	Suite	*s = suite_create("mydialect");
-	TCase	*tc;
-
-	tc = tcase_create("recorded");
-	tcase_add_test(tc, test_mysql57);
-	tcase_add_test(tc, test_mysql80);
-	tcase_add_test(tc, test_mysql84);
-	tcase_add_test(tc, test_mariadb1011);
-	tcase_add_test(tc, test_mariadb_error);
-	tcase_add_test(tc, test_rds_replica_status_shape);
-	tcase_add_test(tc, test_alias);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("versions");
-	tcase_add_test(tc, test_version_parse);
-	tcase_add_test(tc, test_mysql_boundaries);
-	tcase_add_test(tc, test_mariadb_forms);
-	tcase_add_test(tc, test_read_only);
-	tcase_add_test(tc, test_rds_procedures);
-	tcase_add_test(tc, test_rds_set_external_sql);
-	tcase_add_test(tc, test_change_source_sql);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	const char	*testdata;
-	SRunner		*sr;
-	int		 failed;
+	const TTest		*recorded[] = {
+		test_mysql57, test_mysql80, test_mysql84, test_mariadb1011,
+		test_mariadb_error, test_rds_replica_status_shape, test_alias,
+		NULL
+	};
+	const TTest		*versions[] = {
+		test_version_parse, test_mysql_boundaries, test_mariadb_forms,
+		test_read_only, test_rds_procedures, test_rds_set_external_sql,
+		test_change_source_sql, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "recorded", NULL, NULL, NULL, NULL, 0, recorded },
+		{ "versions", NULL, NULL, NULL, NULL, 0, versions },
+	};
 
-	testdata = getenv("TESTDATA") != NULL ? getenv("TESTDATA") :
-	    "tests/data";
-	snprintf(datadir, sizeof(datadir), "%s/mysql", testdata);
-	sr = srunner_create(mydialect_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	suite_testdata(datadir, sizeof(datadir), "mysql");
+	return suite_run(suite_of("mydialect", cases, 2));
 }

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "proc.h"
+#include "suite.h"
 
 struct result {
 	int	 done;
@@ -159,33 +160,18 @@ START_TEST(missing_command)
 }
 END_TEST
 
-static Suite *
-proc_suite(void)
-{
-	Suite	*s = suite_create("proc");
-	TCase	*tc = tcase_create("children");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, exit_status_and_output);
-	tcase_add_test(tc, environment_is_given);
-	tcase_add_test(tc, output_tail_is_kept);
-	tcase_add_test(tc, timeout_kills_the_group);
-	tcase_add_test(tc, term_ignored_then_killed);
-	tcase_add_test(tc, grandchild_holding_the_pipe);
-	tcase_add_test(tc, missing_command);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(proc_suite());
-	int	 failed;
+	const TTest		*children[] = {
+		exit_status_and_output, environment_is_given,
+		output_tail_is_kept, timeout_kills_the_group,
+		term_ignored_then_killed, grandchild_holding_the_pipe,
+		missing_command, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "children", NULL, NULL, setup, teardown, 30, children },
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("proc", cases, 1));
 }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "proto.h"
+#include "suite.h"
 
 static void	add(struct evbuffer *, const char *);
 static char	*next_line(struct evbuffer *);
@@ -541,52 +542,28 @@ START_TEST(err_names)
 }
 END_TEST
 
-static Suite *
-proto_suite(void)
-{
-	Suite	*s = suite_create("proto");
-	TCase	*tc;
-
-	tc = tcase_create("frame");
-	tcase_add_test(tc, frame_one_line);
-	tcase_add_test(tc, frame_empty);
-	tcase_add_test(tc, frame_several);
-	tcase_add_test(tc, frame_split);
-	tcase_add_test(tc, frame_crlf);
-	tcase_add_test(tc, frame_exactly_max);
-	tcase_add_test(tc, frame_max_with_crlf);
-	tcase_add_test(tc, frame_one_over);
-	tcase_add_test(tc, frame_long_no_newline);
-	tcase_add_test(tc, frame_good_then_long);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("request");
-	tcase_add_test(tc, parse_ok);
-	tcase_add_test(tc, parse_args_default);
-	tcase_add_test(tc, parse_null_msg);
-	tcase_add_test(tc, parse_errors);
-	tcase_add_test(tc, parse_too_large);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("envelope");
-	tcase_add_test(tc, envelope_request);
-	tcase_add_test(tc, envelope_replies);
-	tcase_add_test(tc, envelope_error_message);
-	tcase_add_test(tc, encode_limit);
-	tcase_add_test(tc, err_names);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
+	const TTest		*frame[] = {
+		frame_one_line, frame_empty, frame_several, frame_split,
+		frame_crlf, frame_exactly_max, frame_max_with_crlf,
+		frame_one_over, frame_long_no_newline, frame_good_then_long,
+		NULL
+	};
+	const TTest		*request[] = {
+		parse_ok, parse_args_default, parse_null_msg, parse_errors,
+		parse_too_large, NULL
+	};
+	const TTest		*envelope[] = {
+		envelope_request, envelope_replies, envelope_error_message,
+		encode_limit, err_names, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "frame", NULL, NULL, NULL, NULL, 0, frame },
+		{ "request", NULL, NULL, NULL, NULL, 0, request },
+		{ "envelope", NULL, NULL, NULL, NULL, 0, envelope },
+	};
 
-	sr = srunner_create(proto_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("proto", cases, 3));
 }

@@ -31,52 +31,17 @@
 #include "http.h"
 #include "log.h"
 #include "route53.h"
+#include "suite.h"
 
-static struct awstest		 at;
 static struct aws		*aws;
-static struct answer		*srv;		/* at.srv */
-
-/* ---- fakeaws.py: the parent's only ---- */
+static struct answer		*srv;		/* awt.srv */
 
 /* ---- fixtures ---- */
-
-static struct aws *
-aws_at(int p)
-{
-	return awstest_aws(&at, p, "route53", NULL);
-}
-
-static void
-setup(void)
-{
-	awstest_setup(&at, "check_route53", awstest_env_example,
-	    "text/xml");
-	srv = at.srv;
-	aws = NULL;
-}
-
-static void
-teardown(void)
-{
-	aws_free(aws);
-	aws = NULL;
-	awstest_teardown(&at);
-}
-
-/* Run the loop until *n reaches want, or ms pass. */
-static void
-run_until(int *n, int want, int64_t ms)
-{
-	answer_run_until(at.base, n, want, ms);
-}
 
 /* ---- what the callbacks saw, copied ---- */
 
 struct got {
-	int	n;
-	int	err;
-	char	op[64], code[64], text[512];
-	int	status;
+	struct awstest_calls	cb;
 	/* change */
 	char	id[64], chstatus[32];
 	int	st;
@@ -91,26 +56,12 @@ struct got {
 };
 
 static void
-got_err(struct got *g, const struct api_err *e)
-{
-	g->err = 1;
-	snprintf(g->op, sizeof(g->op), "%s", e->op);
-	snprintf(g->code, sizeof(g->code), "%s", e->code);
-	snprintf(g->text, sizeof(g->text), "%s", e->text);
-	g->status = e->status;
-}
-
-static void
 change_cb(void *arg, const struct r53_change *c, const struct api_err *e)
 {
 	struct got	*g = arg;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(c);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, c, e))
 		return;
-	}
 	snprintf(g->id, sizeof(g->id), "%s", c->id);
 	snprintf(g->chstatus, sizeof(g->chstatus), "%s", c->status);
 	g->st = c->st;
@@ -122,12 +73,8 @@ record_cb(void *arg, const struct r53_record *r, const struct api_err *e)
 	struct got	*g = arg;
 	size_t		 i;
 
-	g->n++;
-	if (e != NULL) {
-		ck_assert_ptr_null(r);
-		got_err(g, e);
+	if (awstest_failed(&g->cb, r, e))
 		return;
-	}
 	g->found = r->found;
 	snprintf(g->name, sizeof(g->name), "%s", r->name);
 	snprintf(g->type, sizeof(g->type), "%s", r->type);
@@ -139,35 +86,6 @@ record_cb(void *arg, const struct r53_record *r, const struct api_err *e)
 	g->alias = r->alias;
 	snprintf(g->set_id, sizeof(g->set_id), "%s",
 	    r->set_identifier != NULL ? r->set_identifier : "");
-}
-
-struct raw {
-	int	 n;
-	int	 ok;
-	char	 code[64];
-	char	 message[256];
-	char	 zone[64];
-};
-
-static void
-raw_cb(void *arg, const struct aws_result *res)
-{
-	struct raw	*r = arg;
-	xmlNode		*hz;
-	char		*id;
-
-	r->n++;
-	r->ok = res->ok;
-	snprintf(r->code, sizeof(r->code), "%s",
-	    res->code != NULL ? res->code : "");
-	snprintf(r->message, sizeof(r->message), "%s",
-	    res->message != NULL ? res->message : "");
-	if (res->ok && res->xml != NULL &&
-	    (hz = aws_xml_find(res->xml, NULL, "HostedZone")) != NULL &&
-	    (id = aws_xml_text(res->xml, hz, "Id")) != NULL) {
-		snprintf(r->zone, sizeof(r->zone), "%s", id);
-		free(id);
-	}
 }
 
 /* ---- recorded answers ---- */
@@ -251,18 +169,6 @@ static const char list_weighted_xml[] =
     "</ResourceRecordSets><IsTruncated>true</IsTruncated>"
     "<MaxItems>1</MaxItems></ListResourceRecordSetsResponse>";
 
-static xmlDoc *
-doc_of(const char *xml)
-{
-	xmlDoc	*d;
-
-	d = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-	    XML_PARSE_NOWARNING);
-	ck_assert_ptr_nonnull(d);
-	return d;
-}
-
 START_TEST(parse_recorded_changes)
 {
 	struct r53_change	*c;
@@ -279,7 +185,7 @@ START_TEST(parse_recorded_changes)
 		"<Status>INSYNC</Status></ChangeInfo></GetChangeResponse>",
 	};
 
-	d = doc_of(change_xml);
+	d = awstest_doc(change_xml);
 	ck_assert_ptr_nonnull(c = r53_parse_change(d, why, sizeof(why)));
 	ck_assert_str_eq(c->id, "C2682N5HXP0BZ4");
 	ck_assert_str_eq(c->status, "PENDING");
@@ -288,7 +194,7 @@ START_TEST(parse_recorded_changes)
 	r53_change_free(c);
 	xmlFreeDoc(d);
 
-	d = doc_of(get_change_xml);
+	d = awstest_doc(get_change_xml);
 	ck_assert_ptr_nonnull(c = r53_parse_change(d, why, sizeof(why)));
 	ck_assert_str_eq(c->id, "C2682N5HXP0BZ4");
 	ck_assert_int_eq(c->st, R53_CH_INSYNC);
@@ -296,7 +202,7 @@ START_TEST(parse_recorded_changes)
 	xmlFreeDoc(d);
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		d = doc_of(bad[i]);
+		d = awstest_doc(bad[i]);
 		why[0] = '\0';
 		ck_assert_msg(r53_parse_change(d, why, sizeof(why)) == NULL,
 		    "answer %zu taken", i);
@@ -317,7 +223,7 @@ START_TEST(parse_recorded_records)
 	char			 why[256];
 
 	/* Name asked without the final dot, in another case. */
-	d = doc_of(list_a_xml);
+	d = awstest_doc(list_a_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "DB.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 1);
@@ -340,7 +246,7 @@ START_TEST(parse_recorded_records)
 	r53_record_free(r);
 	xmlFreeDoc(d);
 
-	d = doc_of(list_next_xml);
+	d = awstest_doc(list_next_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 0);
@@ -348,7 +254,7 @@ START_TEST(parse_recorded_records)
 	r53_record_free(r);
 	xmlFreeDoc(d);
 
-	d = doc_of(list_empty_xml);
+	d = awstest_doc(list_empty_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 0);
@@ -356,7 +262,7 @@ START_TEST(parse_recorded_records)
 	xmlFreeDoc(d);
 
 	/* An alias: no TTL, no values; "\052" is '*'. */
-	d = doc_of(list_alias_xml);
+	d = awstest_doc(list_alias_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "*.example.com", "A",
 	    why, sizeof(why)));
 	ck_assert_int_eq(r->found, 1);
@@ -366,7 +272,7 @@ START_TEST(parse_recorded_records)
 	r53_record_free(r);
 	xmlFreeDoc(d);
 
-	d = doc_of(list_weighted_xml);
+	d = awstest_doc(list_weighted_xml);
 	ck_assert_ptr_nonnull(r = r53_parse_record(d, "db.example.com",
 	    "CNAME", why, sizeof(why)));
 	ck_assert_int_eq(r->found, 1);
@@ -376,14 +282,14 @@ START_TEST(parse_recorded_records)
 	xmlFreeDoc(d);
 
 	/* Wrong shapes. */
-	d = doc_of("<GetChangeResponse/>");
+	d = awstest_doc("<GetChangeResponse/>");
 	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
 	xmlFreeDoc(d);
-	d = doc_of("<ListResourceRecordSetsResponse><IsTruncated>false"
+	d = awstest_doc("<ListResourceRecordSetsResponse><IsTruncated>false"
 	    "</IsTruncated></ListResourceRecordSetsResponse>");
 	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
 	xmlFreeDoc(d);
-	d = doc_of("<ListResourceRecordSetsResponse><ResourceRecordSets>"
+	d = awstest_doc("<ListResourceRecordSetsResponse><ResourceRecordSets>"
 	    "<ResourceRecordSet><Name>a.</Name><Type>A</Type><TTL>five</TTL>"
 	    "<ResourceRecords><ResourceRecord><Value>10.0.0.1</Value>"
 	    "</ResourceRecord></ResourceRecords></ResourceRecordSet>"
@@ -391,7 +297,7 @@ START_TEST(parse_recorded_records)
 	ck_assert_ptr_null(r53_parse_record(d, "a.", "A", why, sizeof(why)));
 	ck_assert_ptr_nonnull(strstr(why, "TTL"));
 	xmlFreeDoc(d);
-	d = doc_of("<ListResourceRecordSetsResponse><ResourceRecordSets>"
+	d = awstest_doc("<ListResourceRecordSetsResponse><ResourceRecordSets>"
 	    "<ResourceRecordSet><Name>a.</Name><Type>A</Type><TTL>5</TTL>"
 	    "</ResourceRecordSet></ResourceRecordSets>"
 	    "</ListResourceRecordSetsResponse>");
@@ -412,7 +318,7 @@ START_TEST(change_batch_escaped)
 	ck_assert_ptr_nonnull(strstr(xml, "&lt;"));
 	ck_assert_ptr_nonnull(strstr(xml, "&amp;"));
 	ck_assert_ptr_null(strstr(xml, "a<b"));
-	d = doc_of(xml);
+	d = awstest_doc(xml);
 	root = xmlDocGetRootElement(d);
 	ck_assert_str_eq((const char *)root->name,
 	    "ChangeResourceRecordSetsRequest");
@@ -490,14 +396,14 @@ START_TEST(checks)
 	ck_assert_int_eq(r53_name_equal(NULL, "a"), 0);
 
 	/* Refused calls send nothing and return NULL. */
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_null(r53_upsert(aws, "Z1", "db.example.com", "A", -5,
 	    v, 1, change_cb, NULL));
 	ck_assert_ptr_null(r53_get_change(aws, "/change/C1/../x", change_cb,
 	    NULL));
 	ck_assert_ptr_null(r53_get_record(aws, "Z1", "db.example.com", "a b",
 	    record_cb, NULL));
-	run_until(NULL, 0, 100);
+	awstest_run(NULL, 0, 100);
 	ck_assert_int_eq(srv->n, 0);
 }
 END_TEST
@@ -510,22 +416,22 @@ START_TEST(requests_sent)
 	struct got		 g = { 0 }, c = { 0 }, r = { 0 };
 
 	answer_say(srv, change_xml, get_change_xml, list_a_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "/hostedzone/Z1D633PJN98FT9",
 	    "db.example.com", "A", 5, v, 1, change_cb, &g));
-	run_until(&g.n, 1, 5000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 5000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_eq(g.id, "C2682N5HXP0BZ4");
 	ck_assert_int_eq(g.st, R53_CH_PENDING);
 	ck_assert_ptr_nonnull(r53_get_change(aws, "/change/C2682N5HXP0BZ4",
 	    change_cb, &c));
-	run_until(&c.n, 1, 5000);
-	ck_assert_msg(!c.err, "%s", c.text);
+	awstest_run(&c.cb.n, 1, 5000);
+	ck_assert_msg(!c.cb.err, "%s", c.cb.text);
 	ck_assert_int_eq(c.st, R53_CH_INSYNC);
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1D633PJN98FT9",
 	    "db.example.com", "A", record_cb, &r));
-	run_until(&r.n, 1, 5000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 5000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 5);
 
@@ -560,21 +466,13 @@ START_TEST(odd_answer_is_error)
 
 	answer_say(srv, "<ChangeResourceRecordSetsResponse><Nothing/>"
 	    "</ChangeResourceRecordSetsResponse>", NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "Z1", "db.example.com", "A", 5,
 	    v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
 	    record_cb, &r));
-	run_until(&g.n, 1, 5000);
-	run_until(&r.n, 1, 5000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "ChangeResourceRecordSets");
-	ck_assert_str_eq(g.code, "UnexpectedAnswer");
-	ck_assert_msg(strncmp(g.text, "ChangeResourceRecordSets: "
-	    "UnexpectedAnswer: ", 44) == 0, "%s", g.text);
-	ck_assert_int_eq(r.err, 1);
-	ck_assert_str_eq(r.op, "ListResourceRecordSets");
-	ck_assert_str_eq(r.code, "UnexpectedAnswer");
+	awstest_wait_err(&g.cb, "ChangeResourceRecordSets", "UnexpectedAnswer");
+	awstest_wait_err(&r.cb, "ListResourceRecordSets", "UnexpectedAnswer");
 }
 END_TEST
 
@@ -585,7 +483,7 @@ START_TEST(cancel_calls_nothing)
 	struct got		 g = { 0 }, r = { 0 };
 
 	answer_say(srv, change_xml, NULL);
-	ck_assert_ptr_nonnull(aws = aws_at(srv->port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(srv->port));
 	ck_assert_ptr_nonnull(c = r53_upsert(aws, "Z1", "db.example.com", "A",
 	    5, v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "Z1", "db.example.com", "A",
@@ -593,11 +491,9 @@ START_TEST(cancel_calls_nothing)
 	r53_cancel(c);
 	r53_cancel(NULL);
 	/* The other call ends with aws_free(), without its callback. */
-	aws_free(aws);
-	aws = NULL;
-	run_until(NULL, 0, 300);
-	ck_assert_int_eq(g.n, 0);
-	ck_assert_int_eq(r.n, 0);
+	awstest_drop();
+	ck_assert_int_eq(g.cb.n, 0);
+	ck_assert_int_eq(r.cb.n, 0);
 }
 END_TEST
 
@@ -607,20 +503,24 @@ END_TEST
 static void
 zone_create(const char *name, char *zone, size_t len)
 {
-	struct raw	r = { 0 };
-	char		body[512];
+	struct awstest_raw	 r = { 0 };
+	char			 body[512];
+	xmlNode			*hz;
+	char			*id;
 
 	snprintf(body, sizeof(body), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 	    "<CreateHostedZoneRequest xmlns=\"" R53_XMLNS "\">"
 	    "<Name>%s</Name><CallerReference>check-%d-%s</CallerReference>"
 	    "</CreateHostedZoneRequest>", name, (int)getpid(), name);
 	ck_assert_ptr_nonnull(aws_rest(aws, &aws_route53, "POST",
-	    "hostedzone", NULL, body, "CreateHostedZone", raw_cb, &r));
-	run_until(&r.n, 1, 10000);
-	ck_assert_msg(r.ok, "CreateHostedZone: %s: %s", r.code, r.message);
-	ck_assert_msg(strncmp(r.zone, "/hostedzone/", 12) == 0, "zone %s",
-	    r.zone);
-	snprintf(zone, len, "%s", r.zone);
+	    "hostedzone", NULL, body, "CreateHostedZone", awstest_raw_cb, &r));
+	awstest_raw_wait(&r, "CreateHostedZone");
+	ck_assert_ptr_nonnull(hz = aws_xml_find(r.xml, NULL, "HostedZone"));
+	ck_assert_ptr_nonnull(id = aws_xml_text(r.xml, hz, "Id"));
+	ck_assert_msg(strncmp(id, "/hostedzone/", 12) == 0, "zone %s", id);
+	snprintf(zone, len, "%s", id);
+	free(id);
+	awstest_raw_clear(&r);
 }
 
 START_TEST(moto_upsert_and_read_back)
@@ -632,26 +532,26 @@ START_TEST(moto_upsert_and_read_back)
 				 r2 = { 0 }, n = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	zone_create("shop-a.example.com.", zone, sizeof(zone));
 
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "db.shop-a.example.com",
 	    "A", 5, v1, 1, change_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_str_ne(g.id, "");
 	ck_assert_ptr_null(strchr(g.id, '/'));
 
 	ck_assert_ptr_nonnull(r53_get_change(aws, g.id, change_cb, &c));
-	run_until(&c.n, 1, 10000);
-	ck_assert_msg(!c.err, "%s", c.text);
+	awstest_run(&c.cb.n, 1, 10000);
+	ck_assert_msg(!c.cb.err, "%s", c.cb.text);
 	ck_assert_str_eq(c.chstatus, "INSYNC");
 	ck_assert_int_eq(c.st, R53_CH_INSYNC);
 
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "db.shop-a.example.com", "A", record_cb, &r));
-	run_until(&r.n, 1, 10000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 10000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 5);
 	ck_assert_uint_eq(r.nvalues, 1);
@@ -661,12 +561,12 @@ START_TEST(moto_upsert_and_read_back)
 	/* Again with a new value: replaced, not added. */
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "db.shop-a.example.com.",
 	    "A", 5, v2, 1, change_cb, &g2));
-	run_until(&g2.n, 1, 10000);
-	ck_assert_msg(!g2.err, "%s", g2.text);
+	awstest_run(&g2.cb.n, 1, 10000);
+	ck_assert_msg(!g2.cb.err, "%s", g2.cb.text);
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "db.shop-a.example.com", "A", record_cb, &r2));
-	run_until(&r2.n, 1, 10000);
-	ck_assert_msg(!r2.err, "%s", r2.text);
+	awstest_run(&r2.cb.n, 1, 10000);
+	ck_assert_msg(!r2.cb.err, "%s", r2.cb.text);
 	ck_assert_int_eq(r2.found, 1);
 	ck_assert_int_eq(r2.ttl, 5);
 	ck_assert_uint_eq(r2.nvalues, 1);
@@ -675,8 +575,8 @@ START_TEST(moto_upsert_and_read_back)
 	/* A name the zone does not have. */
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "cache.shop-a.example.com", "A", record_cb, &n));
-	run_until(&n.n, 1, 10000);
-	ck_assert_msg(!n.err, "%s", n.text);
+	awstest_run(&n.cb.n, 1, 10000);
+	ck_assert_msg(!n.cb.err, "%s", n.cb.text);
 	ck_assert_int_eq(n.found, 0);
 }
 END_TEST
@@ -689,16 +589,16 @@ START_TEST(moto_txt_escaped)
 	struct got		 g = { 0 }, r = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	zone_create("shop-b.example.com.", zone, sizeof(zone));
 	ck_assert_ptr_nonnull(r53_upsert(aws, zone, "_writer.shop-b.example.com",
 	    "TXT", 60, v, 1, change_cb, &g));
-	run_until(&g.n, 1, 10000);
-	ck_assert_msg(!g.err, "%s", g.text);
+	awstest_run(&g.cb.n, 1, 10000);
+	ck_assert_msg(!g.cb.err, "%s", g.cb.text);
 	ck_assert_ptr_nonnull(r53_get_record(aws, zone,
 	    "_writer.shop-b.example.com", "TXT", record_cb, &r));
-	run_until(&r.n, 1, 10000);
-	ck_assert_msg(!r.err, "%s", r.text);
+	awstest_run(&r.cb.n, 1, 10000);
+	ck_assert_msg(!r.cb.err, "%s", r.cb.text);
 	ck_assert_int_eq(r.found, 1);
 	ck_assert_int_eq(r.ttl, 60);
 	ck_assert_uint_eq(r.nvalues, 1);
@@ -712,68 +612,34 @@ START_TEST(moto_no_such_zone)
 	struct got		 g = { 0 }, r = { 0 };
 
 	ck_assert_msg(fake_port > 0, "fakeaws.py is not running");
-	ck_assert_ptr_nonnull(aws = aws_at(fake_port));
+	ck_assert_ptr_nonnull(aws = awstest_aws(fake_port));
 	ck_assert_ptr_nonnull(r53_upsert(aws, "ZNOSUCHZONE0000", "db.example.com",
 	    "A", 5, v, 1, change_cb, &g));
 	ck_assert_ptr_nonnull(r53_get_record(aws, "/hostedzone/ZNOSUCHZONE0000",
 	    "db.example.com", "A", record_cb, &r));
-	run_until(&g.n, 1, 10000);
-	run_until(&r.n, 1, 10000);
-	ck_assert_int_eq(g.err, 1);
-	ck_assert_str_eq(g.op, "ChangeResourceRecordSets");
-	ck_assert_str_eq(g.code, "NoSuchHostedZone");
-	ck_assert_int_eq(g.status, 404);
-	ck_assert_msg(strncmp(g.text, "ChangeResourceRecordSets: "
-	    "NoSuchHostedZone: ", 44) == 0, "%s", g.text);
-	ck_assert_int_eq(r.err, 1);
-	ck_assert_str_eq(r.op, "ListResourceRecordSets");
-	ck_assert_str_eq(r.code, "NoSuchHostedZone");
+	awstest_run(&g.cb.n, 1, 10000);
+	awstest_run(&r.cb.n, 1, 10000);
+	awstest_err_is(&g.cb, "ChangeResourceRecordSets", "NoSuchHostedZone");
+	ck_assert_int_eq(g.cb.status, 404);
+	awstest_err_is(&r.cb, "ListResourceRecordSets", "NoSuchHostedZone");
 }
 END_TEST
-
-static Suite *
-route53_suite(void)
-{
-	Suite	*s = suite_create("route53");
-	TCase	*tc = tcase_create("local");
-	TCase	*moto = tcase_create("moto");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, parse_recorded_changes);
-	tcase_add_test(tc, parse_recorded_records);
-	tcase_add_test(tc, change_batch_escaped);
-	tcase_add_test(tc, checks);
-	tcase_add_test(tc, requests_sent);
-	tcase_add_test(tc, odd_answer_is_error);
-	tcase_add_test(tc, cancel_calls_nothing);
-	suite_add_tcase(s, tc);
-
-	tcase_add_unchecked_fixture(moto, fake_start, fake_stop);
-	tcase_add_checked_fixture(moto, setup, teardown);
-	tcase_set_timeout(moto, 60);
-	tcase_add_test(moto, moto_upsert_and_read_back);
-	tcase_add_test(moto, moto_txt_escaped);
-	tcase_add_test(moto, moto_no_such_zone);
-	suite_add_tcase(s, moto);
-	return s;
-}
 
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(route53_suite());
-	int	 failed;
+	const TTest	*local[] = {
+		parse_recorded_changes, parse_recorded_records,
+		change_batch_escaped, checks, requests_sent,
+		odd_answer_is_error, cancel_calls_nothing, NULL
+	};
+	const TTest	*moto[] = {
+		moto_upsert_and_read_back, moto_txt_escaped, moto_no_such_zone,
+		NULL
+	};
 
-	signal(SIGPIPE, SIG_IGN);
-	fakeaws_init("check_route53");
-	log_init(getenv("ROUTE53_DEBUG") != NULL ? LOG_LVL_DEBUG :
-	    LOG_LVL_ERR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	fake_stop();
-	xmlCleanupParser();
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	awstest_init("check_route53", awstest_env_example, "text/xml", &aws,
+	    &srv, "route53", NULL);
+	return suite_client_main("route53", "ROUTE53_DEBUG", &fakeaws_server,
+	    awstest_setup, awstest_teardown, local, awstest_setup, moto);
 }

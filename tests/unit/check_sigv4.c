@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "aws-sigv4.h"
+#include "suite.h"
 
 /* What the suite assumes (its README, post-sts-token/readme.txt). */
 #define SUITE_AKID	"AKIDEXAMPLE"
@@ -976,39 +977,19 @@ START_TEST(test_errors)
 }
 END_TEST
 
-static Suite *
-sigv4_suite(void)
-{
-	Suite	*s = suite_create("sigv4");
-	TCase	*tc = tcase_create("core");
-
-	tcase_add_test(tc, test_suite);
-	tcase_add_test(tc, test_adds_date);
-	tcase_add_test(tc, test_session_token);
-	tcase_add_test(tc, test_uri_encode);
-	tcase_add_test(tc, test_amz_date);
-	tcase_add_test(tc, test_sha256_hex);
-	tcase_add_test(tc, test_signing_key);
-	tcase_add_test(tc, test_iam_list_users);
-	tcase_add_test(tc, test_s3_get_object);
-	tcase_add_test(tc, test_unsigned_payload);
-	tcase_add_test(tc, test_elbv2_with_token);
-	tcase_add_test(tc, test_path_rules);
-	tcase_add_test(tc, test_query_rules);
-	tcase_add_test(tc, test_header_rules);
-	tcase_add_test(tc, test_errors);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(sigv4_suite());
-	int	 failed;
+	const TTest		*core[] = {
+		test_suite, test_adds_date, test_session_token,
+		test_uri_encode, test_amz_date, test_sha256_hex,
+		test_signing_key, test_iam_list_users, test_s3_get_object,
+		test_unsigned_payload, test_elbv2_with_token, test_path_rules,
+		test_query_rules, test_header_rules, test_errors, NULL
+	};
+	const struct suite_case	 cases[] = {
+		{ "core", NULL, NULL, NULL, NULL, 0, core },
+	};
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return suite_run(suite_of("sigv4", cases, 1));
 }

@@ -7,12 +7,14 @@
 #ifndef FAKEAWS_H
 #define FAKEAWS_H
 
+#include "suite.h"
+
 extern int	fake_port;	/* 0 until it answers */
 
-/* In main(), before running the suite: signals and atexit. */
-void	fakeaws_init(const char *suite);
 /* Unchecked fixture pair; fake_port stays 0 if it did not start. */
 void	fake_start(void);
 void	fake_stop(void);
+/* The server, for suite_client_main(): it inits, starts and stops it. */
+extern const struct suite_server	fakeaws_server;
 
 #endif

@@ -9,22 +9,19 @@
 
 #include "fakedo.h"
 #include "spawn.h"
+#include "suite.h"
 
-int			 fakedo_port;
-char			 fakedo_url[64];
-static const char	*fakedo_suite = "check";
-static pid_t		 fakedo_pid = -1;
-static char		 tmp_dir[64];
+int				 fakedo_port;
+char				 fakedo_url[64];
+static struct spawn_server	 fakedo = SPAWN_SERVER_INIT;
 
 void
 fakedo_stop(void)
 {
-	if (!spawn_parent())
+	if (!spawn_server_stop(&fakedo))
 		return;
-	spawn_stop(&fakedo_pid, 1);
 	fakedo_port = 0;
 	fakedo_url[0] = '\0';
-	spawn_rmdir(tmp_dir, fakedo_suite);
 }
 
 int
@@ -53,32 +50,20 @@ fakedo_ready(void *arg)
 void
 fakedo_start(void)
 {
-	char		 envf[96], log[96];
+	char		 envf[96];
 	char		*argv[] = { "python3", "tests/fakes/fakedo.py",
 			    "--port", "0", "--env-file", envf, NULL };
 
-	if (spawn_tmpdir(tmp_dir, sizeof(tmp_dir), fakedo_suite) == -1)
+	if (spawn_server_dir(&fakedo) == -1)
 		return;
-	snprintf(envf, sizeof(envf), "%s/do.env", tmp_dir);
-	snprintf(log, sizeof(log), "%s/fakedo.log", tmp_dir);
-	if ((fakedo_pid = spawn_start(argv, log, SIGTERM)) == -1)
-		return;
-	if (spawn_wait(&fakedo_pid, 15000, 50, fakedo_ready, envf)) {
+	snprintf(envf, sizeof(envf), "%s/do.env", fakedo.dir);
+	if (spawn_server_run(&fakedo, "fakedo.py", argv, "fakedo.log",
+	    SIGTERM, 15000, 50, fakedo_ready, envf))
 		snprintf(fakedo_url, sizeof(fakedo_url),
 		    "http://127.0.0.1:%d", fakedo_port);
-		return;
-	}
-	fprintf(stderr, "%s: fakedo.py did not start (see %s)\n",
-	    fakedo_suite, log);
-	fakedo_port = 0;
-	spawn_stop(&fakedo_pid, 1);
+	else
+		fakedo_port = 0;
 }
 
-void
-fakedo_init(const char *suite)
-{
-	fakedo_suite = suite;
-	spawn_init();
-	spawn_guard(&fakedo_pid);
-	atexit(fakedo_stop);
-}
+const struct suite_server	fakedo_server = { "fakedo", &fakedo,
+    fakedo_start, fakedo_stop };

@@ -8,13 +8,13 @@
 #ifndef FAKEDO_H
 #define FAKEDO_H
 
+#include "suite.h"
+
 #define FAKEDO_TOKEN	"do-test-token"
 
 extern int	fakedo_port;		/* 0 until it answers */
 extern char	fakedo_url[64];		/* "http://127.0.0.1:PORT" */
 
-/* In main(), before running the suite: signals and atexit. */
-void	fakedo_init(const char *suite);
 /* Unchecked fixture pair; fakedo_port stays 0 if it did not start. */
 void	fakedo_start(void);
 void	fakedo_stop(void);
@@ -29,5 +29,7 @@ int	fakedo_request(const char *method, const char *path, const char *json,
 	    const char *token, char **reply);
 /* The control API: POST path json, or GET when json is NULL. */
 int	fakedo_ctl(const char *path, const char *json, char **reply);
+/* The server, for suite_client_main(): it inits, starts and stops it. */
+extern const struct suite_server	fakedo_server;
 
 #endif

@@ -7,12 +7,14 @@
 #ifndef MOTO_H
 #define MOTO_H
 
+#include "suite.h"
+
 extern int	moto_port;	/* 0 until it answers */
 
-/* In main(), before running the suite: signals and atexit. */
-void	moto_init(const char *suite);
 /* Unchecked fixture pair; moto_port stays 0 if moto did not start. */
 void	moto_start(void);
 void	moto_stop(void);
+/* The server, for suite_client_main(): it inits, starts and stops it. */
+extern const struct suite_server	moto_server;
 
 #endif

@@ -257,3 +257,50 @@ spawn_env_int(const char *file, const char *key)
 	fclose(f);
 	return v;
 }
+
+void
+spawn_server_init(struct spawn_server *s, const char *suite,
+    void (*stop)(void))
+{
+	s->suite = suite;
+	spawn_init();
+	spawn_guard(&s->pid);
+	spawn_guard(&s->other);
+	atexit(stop);
+}
+
+int
+spawn_server_dir(struct spawn_server *s)
+{
+	return spawn_tmpdir(s->dir, sizeof(s->dir), s->suite);
+}
+
+int
+spawn_server_run(struct spawn_server *s, const char *what,
+    char *const argv[], const char *log, int deathsig, int ms, int step_ms,
+    int (*ready)(void *), void *arg)
+{
+	char	path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, log);
+	if ((s->pid = spawn_start(argv, path, deathsig)) == -1)
+		return 0;
+	if (spawn_wait(&s->pid, ms, step_ms, ready, arg))
+		return 1;
+	fprintf(stderr, "%s: %s did not start (see %s)\n", s->suite, what,
+	    path);
+	spawn_stop(&s->pid, 1);
+	spawn_stop(&s->other, 0);
+	return 0;
+}
+
+int
+spawn_server_stop(struct spawn_server *s)
+{
+	if (!spawn_parent())
+		return 0;
+	spawn_stop(&s->pid, 1);
+	spawn_stop(&s->other, 0);
+	spawn_rmdir(s->dir, s->suite);
+	return 1;
+}

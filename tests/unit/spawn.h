@@ -54,4 +54,34 @@ void	spawn_stop(pid_t *pid, int child);
 /* The number after "key=" in an env file (key=value lines), or 0. */
 int	spawn_env_int(const char *file, const char *key);
 
+/*
+ * One helper server of a suite: the process spawn_server_run() starts,
+ * another that one may start itself (its ready check finds it), and the
+ * temporary directory with their logs.
+ */
+struct spawn_server {
+	const char	*suite;
+	pid_t		 pid;
+	pid_t		 other;		/* -1: none */
+	char		 dir[64];	/* "": not made */
+};
+
+#define SPAWN_SERVER_INIT	{ "check", -1, -1, "" }
+
+/* In main(), before running the suite: spawn_init, guards, stop at exit. */
+void	spawn_server_init(struct spawn_server *, const char *suite,
+	    void (*stop)(void));
+/* Its temporary directory, made: 0, or -1. */
+int	spawn_server_dir(struct spawn_server *);
+/*
+ * Start argv (what names it) with its output in dir/log, and wait up to
+ * ms, every step_ms, for ready(arg): 1 once it says so; else 0, said on
+ * stderr, and both processes stopped.
+ */
+int	spawn_server_run(struct spawn_server *, const char *what,
+	    char *const argv[], const char *log, int deathsig, int ms,
+	    int step_ms, int (*ready)(void *), void *arg);
+/* In the parent: stop both processes, remove dir, 1; elsewhere 0. */
+int	spawn_server_stop(struct spawn_server *);
+
 #endif
