@@ -19,6 +19,7 @@
 #include <event2/http.h>
 
 #include "answer.h"
+#include "now.h"
 
 static void
 answer_copy_hdr(char *dst, size_t sz, struct evkeyvalq *hdrs,
@@ -197,21 +198,6 @@ answer_reply(struct evhttp_request *req, int status, const char *ctype,
 	evbuffer_free(out);
 }
 
-int64_t
-answer_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t
-answer_now_ms(void)
-{
-	return answer_now_us() / 1000;
-}
-
 static void
 answer_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -222,12 +208,12 @@ answer_run_until(struct event_base *base, const int *n, int want, int64_t ms)
 {
 	struct event	*tick;
 	struct timeval	 tv = { 0, 10000 };
-	int64_t		 end = answer_now_ms() + ms;
+	int64_t		 end = (now_mono_us() / 1000) + ms;
 
 	ck_assert_ptr_nonnull(tick = event_new(base, -1, EV_PERSIST,
 	    answer_tick_cb, NULL));
 	event_add(tick, &tv);
-	while ((n == NULL || *n < want) && answer_now_ms() < end)
+	while ((n == NULL || *n < want) && (now_mono_us() / 1000) < end)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(tick);
 	return n != NULL && *n >= want;

@@ -84,9 +84,6 @@ void		 answer_handle(struct answer *,
 void		 answer_reply(struct evhttp_request *req, int status,
 		    const char *ctype, const char *body, size_t len);
 
-/* Microseconds, milliseconds on the monotonic clock. */
-int64_t		 answer_now_us(void);
-int64_t		 answer_now_ms(void);
 /*
  * Run base until *n reaches want (n NULL: never) or ms pass, waking at
  * least every 10 ms so the deadline is seen; 1 if *n reached want.

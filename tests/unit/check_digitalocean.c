@@ -37,6 +37,7 @@
 #include "fakedo.h"
 #include "http.h"
 #include "log.h"
+#include "now.h"
 #include "suite.h"
 
 #define MAX_ITEMS	8
@@ -264,7 +265,7 @@ flag_cb(void *arg, int flag, const struct api_err *e)
 static void
 poll_action(int64_t aid)
 {
-	int64_t	end = answer_now_ms() + 10000;
+	int64_t	end = (now_mono_us() / 1000) + 10000;
 
 	do {
 		CALL(do_action_get(dc, aid, action_cb, &g));
@@ -272,7 +273,7 @@ poll_action(int64_t aid)
 		if (g.st != DO_ACTION_IN_PROGRESS)
 			return;
 		run_until(NULL, 0, 50);
-	} while (answer_now_ms() < end);
+	} while ((now_mono_us() / 1000) < end);
 	ck_abort_msg("action %" PRId64 " still in progress", aid);
 }
 

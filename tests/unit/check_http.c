@@ -34,6 +34,7 @@
 
 #include "answer.h"
 #include "http.h"
+#include "now.h"
 #include "suite.h"
 
 #define BIG_MAX		(2 * 1024 * 1024)
@@ -682,11 +683,11 @@ START_TEST(total_timeout)
 
 	rq.url = url("/delay?ms=2000&body=never");
 	rq.timeout_ms = 200;
-	t0 = answer_now_us();
+	t0 = now_mono_us();
 	start(&rq, &slow);
 	start_url("/delay?ms=50&body=quick", &fast);
 	ck_assert(run_until(&slow.ncalls, 1, 3000));
-	ms = (answer_now_us() - t0) / 1000;
+	ms = (now_mono_us() - t0) / 1000;
 	ck_assert_int_eq(slow.error, CURLE_OPERATION_TIMEDOUT);
 	ck_assert_int_eq(slow.status, 0);
 	ck_assert_str_ne(slow.message, "");

@@ -31,6 +31,7 @@
 #include "answer.h"
 #include "mdbpair.h"
 #include "mydb.h"
+#include "now.h"
 #include "spawn.h"
 
 
@@ -116,7 +117,7 @@ rec_cb(void *arg, struct mydb_result *res)
 
 	r->calls++;
 	r->seq = ++seq;
-	r->at_us = answer_now_us();
+	r->at_us = now_mono_us();
 	free_result(r->res);
 	r->res = clone_result(res);
 }
@@ -452,7 +453,7 @@ START_TEST(query_timeout_reconnects)
 	ok(db, "SELECT 1", &r);
 	tid = mydb_thread_id(db);
 
-	t0 = answer_now_us();
+	t0 = now_mono_us();
 	run(db, "SELECT SLEEP(5)", &r);
 	ms = (r.at_us - t0) / 1000;
 	ck_assert_msg(ms >= 280 && ms < 2000, "timed out after %lld ms",
@@ -504,7 +505,7 @@ START_TEST(killed_by_server)
 
 	/* Mid-query. */
 	rec_clear(&r);
-	t0 = answer_now_us();
+	t0 = now_mono_us();
 	ck_assert_int_eq(mydb_query(db, "SELECT SLEEP(5)", rec_cb, &r), 0);
 	loop_for(200);
 	ck_assert_int_eq(r.calls, 0);
@@ -583,7 +584,7 @@ START_TEST(refused_backs_off)
 	chain_r = r;
 	chain_n = 6;
 	chain_i = 0;
-	t0 = answer_now_us();
+	t0 = now_mono_us();
 	ck_assert_int_eq(mydb_query(db, "SELECT 1", chain_cb, &r[0]), 0);
 	loop_until(&r[5].calls, 5000);
 	for (i = 0; i < 6; i++) {
@@ -627,7 +628,7 @@ START_TEST(deadline_during_backoff)
 	chain_r = r;
 	chain_n = 2;
 	chain_i = 0;
-	t0 = answer_now_us();
+	t0 = now_mono_us();
 	/* Refused at once; the second query, queued then, waits for the
 	 * next attempt (100 ms), past its own 50 ms deadline. */
 	ck_assert_int_eq(mydb_query(db, "SELECT 1", chain_cb, &r[0]), 0);
@@ -659,7 +660,7 @@ START_TEST(connect_timeout)
 	o.port = port;
 	o.connect_timeout_ms = 300;
 	db = mydb_new(base, &o);
-	t0 = answer_now_us();
+	t0 = now_mono_us();
 	run(db, "SELECT 1", &r);
 	ms = (r.at_us - t0) / 1000;
 	ck_assert_uint_eq(r.res->err, CR_CONN_HOST_ERROR);
@@ -1186,7 +1187,7 @@ START_TEST(tls_handshake_stall_bounded)
 	o.port = port;
 	o.connect_timeout_ms = 300;
 	db = mydb_new(base, &o);
-	t0 = answer_now_us();
+	t0 = now_mono_us();
 	run(db, "SELECT 1", &r);
 	ms = (r.at_us - t0) / 1000;
 	ck_assert_int_ge(m.fd, 0);

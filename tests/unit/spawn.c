@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "now.h"
 #include "spawn.h"
 
 #define SPAWN_NGUARDS	4
@@ -207,7 +208,7 @@ spawn_wait(pid_t *pid, int ms, int step_ms, int (*ready)(void *), void *arg)
 {
 	int64_t	deadline;
 
-	for (deadline = answer_now_ms() + ms; answer_now_ms() < deadline;
+	for (deadline = (now_mono_us() / 1000) + ms; (now_mono_us() / 1000) < deadline;
 	    usleep(step_ms * 1000)) {
 		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
 			*pid = -1;
