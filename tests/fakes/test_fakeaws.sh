@@ -8,55 +8,10 @@
 # target health, metric values, throttling, unusable answers, the clock,
 # the request log.
 # One line per check, then "N passed, M failed"; exit status 1 on any failure.
-set -u
-
+. "$(dirname "$0")/selftest.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/fakeaws-test.XXXXXX)
-FPID=
-MOTO_PID=
-PASSED=0
-FAILED=0
 
-cleanup() {
-	if [ -n "$FPID" ] && kill -0 "$FPID" 2>/dev/null; then
-		kill -TERM "$FPID" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$FPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$FPID" 2>/dev/null
-		wait "$FPID" 2>/dev/null
-	fi
-	# fakeaws stops its moto; if it could not, do it here.
-	if [ -n "$MOTO_PID" ] && kill -0 "$MOTO_PID" 2>/dev/null; then
-		kill -KILL -- "-$MOTO_PID" 2>/dev/null
-	fi
-	if [ "$FAILED" -ne 0 ] || [ -n "${KEEP:-}" ]; then
-		echo "--- fakeaws stderr ($T/fakeaws.err) ---" >&2
-		tail -n 30 "$T/fakeaws.err" >&2 2>/dev/null
-	fi
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-python3 "$HERE/fakeaws.py" --spawn-moto --port 0 --env-file "$T/env" \
-    --moto-log "$T/moto.log" >"$T/fakeaws.out" 2>"$T/fakeaws.err" &
-FPID=$!
-for _ in $(seq 300); do
-	[ -s "$T/env" ] && break
-	kill -0 "$FPID" 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -s "$T/env" ]; then
-	echo "FAIL fakeaws did not start" >&2
-	cat "$T/fakeaws.err" >&2
-	exit 1
-fi
-. "$T/env"
-grep -q "^FAKEAWS_PORT=$FAKEAWS_PORT\$" "$T/fakeaws.out" ||
-    { echo "FAIL FAKEAWS_PORT not printed on stdout" >&2; exit 1; }
-
+selftest_start 30 --spawn-moto --moto-log "$T/moto.log"
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
 export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_DEFAULT_REGION=us-east-1
@@ -65,27 +20,9 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_PAGER='' AWS_EC2_METADATA_DISABLED=true
 unset AWS_SESSION_TOKEN AWS_PROFILE
 
-LABEL=
-pass() { PASSED=$((PASSED + 1)); echo "ok   $LABEL: $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $LABEL: $1"; }
-# check DESCRIPTION WANT GOT
-check() {
-	if [ "$2" = "$3" ]; then pass "$1"
-	else fail "$1: want '$2', got '$3'"; fi
-}
-# check_match DESCRIPTION REGEX TEXT
-check_match() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"
-	else fail "$1: '$3' does not match /$2/"; fi
-}
 # aws_ [CLI options...]: the CLI under test against the fake, text output;
 # its stderr is left in $T/stderr.
 aws_() { "$AWS" --endpoint-url "$FAKEAWS_URL" --output text "$@" 2>"$T/stderr"; }
-# ctl METHOD PATH [JSON]: the fake's control API.
-ctl() {
-	curl -sf -X "$1" -H 'Content-Type: application/json' \
-	    ${3:+--data "$3"} "$FAKEAWS_URL$2"
-}
 flat() { tr -s '\t\n' '  ' | sed 's/ *$//'; }
 
 run_checks() {
@@ -466,5 +403,4 @@ if [ -x /usr/bin/aws ]; then
 	run_checks /usr/bin/aws "/usr/bin/aws ($(/usr/bin/aws --version 2>&1 |
 	    cut -d' ' -f1))"
 fi
-echo "$PASSED passed, $FAILED failed ($(( $(date +%s) - START )) s)"
-[ "$FAILED" -eq 0 ]
+selftest_end
