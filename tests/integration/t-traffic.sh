@@ -25,7 +25,6 @@ step_is() {
 	[ "$(ctl --json status shop | jget migrations.0.step)" = "$1" ] &&
 	    phase_is shop shifting
 }
-reason_of() { ctl --json status shop | jget migrations.0.reason; }
 fact_exists() { [ -n "$(fact "$1")" ]; }
 # mods: how many ModifyListener calls the fake has seen.
 mods() {
