@@ -23,6 +23,13 @@ unset AWS_SESSION_TOKEN AWS_PROFILE
 # aws_ [CLI options...]: the CLI under test against the fake, text output;
 # its stderr is left in $T/stderr.
 aws_() { "$AWS" --endpoint-url "$FAKEAWS_URL" --output text "$@" 2>"$T/stderr"; }
+# refused DESCRIPTION CODE ARGS...: aws_ ARGS fails, the CLI naming CODE.
+refused() {
+	local d=$1 code=$2
+	shift 2
+	aws_ "$@" >/dev/null
+	check_match "$d" "\\($code\\)" "$(cat "$T/stderr")"
+}
 flat() { tr -s '\t\n' '  ' | sed 's/ *$//'; }
 
 run_checks() {
@@ -198,24 +205,18 @@ print(" ".join(str(int(t if isinstance(t, (int, float))
 	    | flat)"
 
 	# Signatures.
-	AWS_SECRET_ACCESS_KEY=wrong aws_ sts get-caller-identity >/dev/null
-	check_match "wrong secret: query protocol" '\(SignatureDoesNotMatch\)' \
-	    "$(cat "$T/stderr")"
-	AWS_SECRET_ACCESS_KEY=wrong aws_ elbv2 describe-load-balancers >/dev/null
-	check_match "wrong secret: elbv2" '\(SignatureDoesNotMatch\)' \
-	    "$(cat "$T/stderr")"
-	AWS_SECRET_ACCESS_KEY=wrong aws_ ecs list-clusters >/dev/null
-	check_match "wrong secret: JSON protocol" '\(InvalidSignatureException\)' \
-	    "$(cat "$T/stderr")"
-	AWS_SECRET_ACCESS_KEY=wrong aws_ route53 list-hosted-zones >/dev/null
-	check_match "wrong secret: rest-xml" '\(SignatureDoesNotMatch\)' \
-	    "$(cat "$T/stderr")"
-	AWS_ACCESS_KEY_ID=AKIDUNKNOWN aws_ ecs list-clusters >/dev/null
-	check_match "unknown key: JSON protocol" '\(UnrecognizedClientException\)' \
-	    "$(cat "$T/stderr")"
-	AWS_ACCESS_KEY_ID=AKIDUNKNOWN aws_ sts get-caller-identity >/dev/null
-	check_match "unknown key: query protocol" '\(InvalidClientTokenId\)' \
-	    "$(cat "$T/stderr")"
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: query protocol" \
+	    SignatureDoesNotMatch sts get-caller-identity
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: elbv2" \
+	    SignatureDoesNotMatch elbv2 describe-load-balancers
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: JSON protocol" \
+	    InvalidSignatureException ecs list-clusters
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: rest-xml" \
+	    SignatureDoesNotMatch route53 list-hosted-zones
+	AWS_ACCESS_KEY_ID=AKIDUNKNOWN refused "unknown key: JSON protocol" \
+	    UnrecognizedClientException ecs list-clusters
+	AWS_ACCESS_KEY_ID=AKIDUNKNOWN refused "unknown key: query protocol" \
+	    InvalidClientTokenId sts get-caller-identity
 	check_match "no Authorization header" \
 	    '^403 .*<Code>MissingAuthenticationToken</Code>' "$(curl -s \
 	    -w '%{http_code} ' -o "$T/body" --data \
@@ -233,17 +234,15 @@ print(" ".join(str(int(t if isinstance(t, (int, float))
 	aws_ elbv2 describe-listeners --listener-arns "$listener" >/dev/null
 	check_match "throttled: query protocol" '\(Throttling\).*Rate exceeded' \
 	    "$(cat "$T/stderr")"
-	aws_ ecs describe-services --cluster shop --services web >/dev/null
-	check_match "throttled: JSON protocol" '\(ThrottlingException\)' \
-	    "$(cat "$T/stderr")"
+	refused "throttled: JSON protocol" ThrottlingException \
+	    ecs describe-services --cluster shop --services web
 	check "other operations not throttled" "2" "$(aws_ elbv2 \
 	    describe-target-groups --load-balancer-arn "$lb" \
 	    --query 'length(TargetGroups)' 2>&1)"
 	ctl POST /_fake/faults \
 	    '{"error_rate": 1.0, "error_status": 503, "operations": ["GetCallerIdentity"], "count": 1}' \
 	    >/dev/null
-	aws_ sts get-caller-identity >/dev/null
-	check_match "injected 503" '\(ServiceUnavailable\)' "$(cat "$T/stderr")"
+	refused "injected 503" ServiceUnavailable sts get-caller-identity
 	check "fault count spent, next call passes" "123456789012" \
 	    "$(aws_ sts get-caller-identity --query Account)"
 	ctl POST /_fake/faults '{"latency_ms": 700, "operations": ["ListClusters"]}' \
