@@ -24,53 +24,12 @@ aws_start
 aws_fixture
 db_start
 
-# metrics: healthy figures for both target groups (1000 requests, no 5xx,
-# p99 200 ms), the newest datapoint first.
-metrics() {
-	fake POST /_fake/metrics "{\"values\": {
-	    \"RequestCount\": {\"$tg_ecs_dim\": [1000], \"$tg_do_dim\": [1000]},
-	    \"HTTPCode_Target_5XX_Count\": {\"$tg_ecs_dim\": [0], \"$tg_do_dim\": [0]},
-	    \"TargetResponseTime\": {\"$tg_ecs_dim\": {\"p99\": [0.2]},
-	        \"$tg_do_dim\": {\"p99\": [0.2]}}}}"
-}
-# gates_plan FILE: the gates of t-traffic.sh, polled every second.
-gates_plan() {
-	sed -i -e "s|^poll_interval = .*|poll_interval = 1s\\
-steps = 10, 50\\
-bake = 10m\\
-soak = 1h\\
-ecs_desired = 2|" "$1"
-	cat >> "$1" <<'PLAN'
-[gates]
-min_healthy = 2
-max_p99 = 500ms
-min_requests = 50
-alarms = shop-5xx
-PLAN
-}
-# Reads that check the daemon's work go to moto itself, not through the
-# fake (not in its log).
-weights() {
-	local q="Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups"
-	aws_moto elbv2 describe-listeners --listener-arns "$listener" --query \
-	    "[$q[?TargetGroupArn=='$tg_do'].Weight | [0], $q[?TargetGroupArn=='$tg_ecs'].Weight | [0]]" |
-	    tr '\t' ' '
-}
-weights_are() { [ "$(weights)" = "$1" ]; }
 verdict_is() {
 	[ "$(ctl --json status shop | jget migrations.0.judgment.verdict)" = "$1" ]
 }
 at_step_1() {
 	[ "$(ctl --json status shop | jget migrations.0.step)" = 1 ] &&
 	    phase_is shop shifting && verdict_is pass
-}
-unhealthy() {
-	fake POST /_fake/target-health "{\"target_group_arn\":\"$tg_ecs\",
-	    \"merge\":true,\"targets\":[{\"id\":\"10.0.1.20\",\"port\":80,
-	    \"state\":\"unhealthy\",\"reason\":\"Target.FailedHealthChecks\"}]}"
-}
-healthy() {
-	fake POST /_fake/target-health "{\"target_group_arn\":\"$tg_ecs\",\"targets\":null}"
 }
 # first_modify SINCE_MS: time_ms of the first ModifyListener that reached
 # the fake at or after SINCE_MS, or nothing.
@@ -88,8 +47,9 @@ pct() {
 
 # --- rollback_reaction_ms: one migration at step 1 (ECS 10%) ---
 aws_plan shop
-gates_plan "$T/plans/shop.ini"
-metrics
+aws_gates_plan "$T/plans/shop.ini" 1s 10m 1h
+# Healthy figures for both target groups: no 5xx, p99 200 ms.
+metrics 0 0.2 0 0.2
 # moto keeps the deployment IN_PROGRESS: say it completed, as ECS would.
 fake POST /_fake/ecs-service '{"cluster":"shop","service":"web",
     "rolloutState":"COMPLETED","runningCount":2,"pendingCount":0}'
@@ -161,7 +121,7 @@ stop_daemon
 STATE=$T/soak.db
 LOG=$T/soak.log
 fake POST /_fake/reset '{}'
-metrics
+metrics 0 0.2 0 0.2
 # The listener as the operator had it: the droplets alone (the first
 # benchmark left it at step 1). Nothing set yet: each soak takes it as its
 # own, not as drift.
@@ -176,7 +136,7 @@ start_daemon
 # create refuses only a name in use (preflight, skipped here, would refuse
 # a second migration on the same listener): they share the fixture.
 aws_plan soak
-gates_plan "$T/plans/soak.ini"
+aws_gates_plan "$T/plans/soak.ini" 1s 10m 1h
 for i in $(seq 200); do
 	cp "$T/plans/soak.ini" "$T/plans/m$i.ini"
 	ctl create "$T/plans/m$i.ini" >/dev/null || fail "create m$i"

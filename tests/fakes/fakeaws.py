@@ -120,7 +120,6 @@ import datetime
 import hashlib
 import hmac
 import http.client
-import http.server
 import json
 import math
 import os
@@ -143,6 +142,8 @@ import botocore.awsrequest
 import botocore.credentials
 import botocore.session
 import botocore.utils
+
+import fakehttp
 
 DEFAULT_CREDS = {"AKIDEXAMPLE": ("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None)}
 SKEW_LIMIT = 15 * 60
@@ -189,8 +190,6 @@ ERRORS = {
     "unavailable": (503, "ServiceUnavailable", 503, "ServiceUnavailableException",
                     "Service is unavailable."),
 }
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-              "transfer-encoding", "upgrade", "expect", "content-length"}
 
 
 class AuthError(Exception):
@@ -412,34 +411,11 @@ def xml_text(value):
 
 # ------------------------------------------------------------- the handler
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakehttp.Handler):
     server_version = "fakeaws"
-    fake = None          # set by main()
-    verbose = False
 
-    def log_message(self, fmt, *args):
-        if self.verbose:
-            sys.stderr.write("fakeaws: %s\n" % (fmt % args))
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = \
-        lambda self: self.handle_one()
-
-    # -- plumbing
-
-    def read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+    def clock(self):
+        return self.fake.now()
 
     def raw_target(self):
         """The request target as sent: http.server decodes it as Latin-1,
@@ -449,27 +425,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except UnicodeError:
             return self.path
 
-    def reply(self, status, headers, body):
-        self.send_response_only(status)
-        for name, value in headers:
-            if name.lower() not in HOP_BY_HOP and name.lower() != "date":
-                self.send_header(name, value)
-        self.send_header("Date", self.date_time_string(self.fake.now()))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def reply_json(self, status, obj):
-        self.reply(status, [("Content-Type", "application/json")],
-                   (json.dumps(obj, indent=1) + "\n").encode())
-
-    def handle_one(self):
-        try:
-            body = self.read_body()
-        except (ValueError, OSError):
-            self.close_connection = True
-            return
+    def dispatch(self, body):
         path, _, query = self.path.partition("?")
         if path.startswith("/_fake/"):
             self.control(path, query, body)
@@ -707,7 +663,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             conn.putrequest(self.command, target, skip_host=True,
                             skip_accept_encoding=True)
             for name, value in self.headers.items():
-                if name.lower() not in HOP_BY_HOP:
+                if name.lower() not in fakehttp.HOP_BY_HOP:
                     conn.putheader(name, value)
             if body or self.command in ("POST", "PUT", "PATCH"):
                 conn.putheader("Content-Length", str(len(body)))
@@ -1076,29 +1032,14 @@ def main():
     try:
         Handler.fake = Fake(moto_url, dict(opts.cred) or DEFAULT_CREDS)
         Handler.verbose = opts.verbose
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", opts.port),
-                                                 Handler)
-        server.daemon_threads = True
 
-        def stop(signum, frame):
-            threading.Thread(target=server.shutdown, daemon=True).start()
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-
-        port = server.server_address[1]
-        lines = "FAKEAWS_PORT=%d\nFAKEAWS_URL=http://127.0.0.1:%d\n" \
-                "MOTO_URL=%s\n" % (port, port, moto_url)
-        if moto_proc:
-            lines += "MOTO_PID=%d\n" % moto_proc.pid
-        if opts.env_file:
-            tmp = opts.env_file + ".tmp"
-            with open(tmp, "w") as f:
-                f.write(lines)
-            os.rename(tmp, opts.env_file)
-        sys.stdout.write(lines)
-        sys.stdout.flush()
-        server.serve_forever()
-        server.server_close()
+        def env_lines(port):
+            lines = "FAKEAWS_PORT=%d\nFAKEAWS_URL=http://127.0.0.1:%d\n" \
+                    "MOTO_URL=%s\n" % (port, port, moto_url)
+            if moto_proc:
+                lines += "MOTO_PID=%d\n" % moto_proc.pid
+            return lines
+        fakehttp.serve(Handler, opts.port, env_lines, opts.env_file)
     finally:
         stop_moto(moto_proc)
 

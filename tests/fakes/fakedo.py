@@ -118,16 +118,15 @@ Control API, on the same port under /_fake/, never authenticated, JSON:
 
 import argparse
 import datetime
-import http.server
 import json
 import random
-import signal
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
-import os
+
+import fakehttp
 
 DEFAULT_TOKEN = "do-test-token"
 PER_PAGE_DEFAULT = 20
@@ -366,62 +365,14 @@ class Fake:
         return f.get("latency_ms", 0) / 1000.0
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakehttp.Handler):
     server_version = "fakedo"
-    fake = None          # set by main()
-    verbose = False
-
-    def log_message(self, fmt, *args):
-        if self.verbose:
-            sys.stderr.write("fakedo: %s\n" % (fmt % args))
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = \
-        lambda self: self.handle_one()
-
-    # -- plumbing
-
-    def read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+    json_type = "application/json; charset=utf-8"
 
     def base_url(self):
         return "http://127.0.0.1:%d" % self.server.server_address[1]
 
-    def reply(self, status, headers, body):
-        self.send_response_only(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Date", self.date_time_string())
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def reply_json(self, status, obj, headers=()):
-        body = b"" if obj is None else (json.dumps(obj, indent=1) +
-                                        "\n").encode()
-        hdrs = list(headers)
-        if obj is not None:
-            hdrs.append(("Content-Type", "application/json; charset=utf-8"))
-        self.reply(status, hdrs, body)
-
-    def handle_one(self):
-        try:
-            body = self.read_body()
-        except (ValueError, OSError):
-            self.close_connection = True
-            return
+    def dispatch(self, body):
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         if url.path.startswith("/_fake/"):
@@ -504,11 +455,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise ApiError(fault[1])
                 if fault[0] == "garbage":
                     self.finish_api(entry, 200, headers + [
-                        ("Content-Type", "application/json; charset=utf-8")],
+                        ("Content-Type", self.json_type)],
                         b'{"droplets": [{"id": 31644')
                     return
                 self.finish_api(entry, 200, headers + [
-                    ("Content-Type", "application/json; charset=utf-8")],
+                    ("Content-Type", self.json_type)],
                     b'{"unexpected": true}\n')
                 return
             with fake.lock:
@@ -522,12 +473,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              headers)
 
     def finish_json(self, entry, status, obj, headers):
-        body = b"" if obj is None else (json.dumps(obj, indent=1) +
-                                        "\n").encode()
-        hdrs = list(headers)
-        if obj is not None:
-            hdrs.append(("Content-Type", "application/json; charset=utf-8"))
-        self.finish_api(entry, status, hdrs, body)
+        self.finish_api(entry, status, *self.json_answer(obj, headers))
 
     def finish_api(self, entry, status, headers, body):
         fake = self.fake
@@ -769,26 +715,9 @@ def main():
     Handler.fake = Fake(set(opts.token or [DEFAULT_TOKEN]),
                         opts.action_delay, opts.ratelimit)
     Handler.verbose = opts.verbose
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", opts.port),
-                                             Handler)
-    server.daemon_threads = True
-
-    def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-
-    port = server.server_address[1]
-    lines = "FAKEDO_PORT=%d\nFAKEDO_URL=http://127.0.0.1:%d\n" % (port, port)
-    if opts.env_file:
-        tmp = opts.env_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(lines)
-        os.rename(tmp, opts.env_file)
-    sys.stdout.write(lines)
-    sys.stdout.flush()
-    server.serve_forever()
-    server.server_close()
+    fakehttp.serve(Handler, opts.port, lambda port:
+                   "FAKEDO_PORT=%d\nFAKEDO_URL=http://127.0.0.1:%d\n"
+                   % (port, port), opts.env_file)
 
 
 if __name__ == "__main__":

@@ -8,55 +8,10 @@
 # target health, metric values, throttling, unusable answers, the clock,
 # the request log.
 # One line per check, then "N passed, M failed"; exit status 1 on any failure.
-set -u
-
+. "$(dirname "$0")/selftest.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/fakeaws-test.XXXXXX)
-FPID=
-MOTO_PID=
-PASSED=0
-FAILED=0
 
-cleanup() {
-	if [ -n "$FPID" ] && kill -0 "$FPID" 2>/dev/null; then
-		kill -TERM "$FPID" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$FPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$FPID" 2>/dev/null
-		wait "$FPID" 2>/dev/null
-	fi
-	# fakeaws stops its moto; if it could not, do it here.
-	if [ -n "$MOTO_PID" ] && kill -0 "$MOTO_PID" 2>/dev/null; then
-		kill -KILL -- "-$MOTO_PID" 2>/dev/null
-	fi
-	if [ "$FAILED" -ne 0 ] || [ -n "${KEEP:-}" ]; then
-		echo "--- fakeaws stderr ($T/fakeaws.err) ---" >&2
-		tail -n 30 "$T/fakeaws.err" >&2 2>/dev/null
-	fi
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-python3 "$HERE/fakeaws.py" --spawn-moto --port 0 --env-file "$T/env" \
-    --moto-log "$T/moto.log" >"$T/fakeaws.out" 2>"$T/fakeaws.err" &
-FPID=$!
-for _ in $(seq 300); do
-	[ -s "$T/env" ] && break
-	kill -0 "$FPID" 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -s "$T/env" ]; then
-	echo "FAIL fakeaws did not start" >&2
-	cat "$T/fakeaws.err" >&2
-	exit 1
-fi
-. "$T/env"
-grep -q "^FAKEAWS_PORT=$FAKEAWS_PORT\$" "$T/fakeaws.out" ||
-    { echo "FAIL FAKEAWS_PORT not printed on stdout" >&2; exit 1; }
-
+selftest_start 30 --spawn-moto --moto-log "$T/moto.log"
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
 export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_DEFAULT_REGION=us-east-1
@@ -65,26 +20,15 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_PAGER='' AWS_EC2_METADATA_DISABLED=true
 unset AWS_SESSION_TOKEN AWS_PROFILE
 
-LABEL=
-pass() { PASSED=$((PASSED + 1)); echo "ok   $LABEL: $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $LABEL: $1"; }
-# check DESCRIPTION WANT GOT
-check() {
-	if [ "$2" = "$3" ]; then pass "$1"
-	else fail "$1: want '$2', got '$3'"; fi
-}
-# check_match DESCRIPTION REGEX TEXT
-check_match() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"
-	else fail "$1: '$3' does not match /$2/"; fi
-}
 # aws_ [CLI options...]: the CLI under test against the fake, text output;
 # its stderr is left in $T/stderr.
 aws_() { "$AWS" --endpoint-url "$FAKEAWS_URL" --output text "$@" 2>"$T/stderr"; }
-# ctl METHOD PATH [JSON]: the fake's control API.
-ctl() {
-	curl -sf -X "$1" -H 'Content-Type: application/json' \
-	    ${3:+--data "$3"} "$FAKEAWS_URL$2"
+# refused DESCRIPTION CODE ARGS...: aws_ ARGS fails, the CLI naming CODE.
+refused() {
+	local d=$1 code=$2
+	shift 2
+	aws_ "$@" >/dev/null
+	check_match "$d" "\\($code\\)" "$(cat "$T/stderr")"
 }
 flat() { tr -s '\t\n' '  ' | sed 's/ *$//'; }
 
@@ -261,24 +205,18 @@ print(" ".join(str(int(t if isinstance(t, (int, float))
 	    | flat)"
 
 	# Signatures.
-	AWS_SECRET_ACCESS_KEY=wrong aws_ sts get-caller-identity >/dev/null
-	check_match "wrong secret: query protocol" '\(SignatureDoesNotMatch\)' \
-	    "$(cat "$T/stderr")"
-	AWS_SECRET_ACCESS_KEY=wrong aws_ elbv2 describe-load-balancers >/dev/null
-	check_match "wrong secret: elbv2" '\(SignatureDoesNotMatch\)' \
-	    "$(cat "$T/stderr")"
-	AWS_SECRET_ACCESS_KEY=wrong aws_ ecs list-clusters >/dev/null
-	check_match "wrong secret: JSON protocol" '\(InvalidSignatureException\)' \
-	    "$(cat "$T/stderr")"
-	AWS_SECRET_ACCESS_KEY=wrong aws_ route53 list-hosted-zones >/dev/null
-	check_match "wrong secret: rest-xml" '\(SignatureDoesNotMatch\)' \
-	    "$(cat "$T/stderr")"
-	AWS_ACCESS_KEY_ID=AKIDUNKNOWN aws_ ecs list-clusters >/dev/null
-	check_match "unknown key: JSON protocol" '\(UnrecognizedClientException\)' \
-	    "$(cat "$T/stderr")"
-	AWS_ACCESS_KEY_ID=AKIDUNKNOWN aws_ sts get-caller-identity >/dev/null
-	check_match "unknown key: query protocol" '\(InvalidClientTokenId\)' \
-	    "$(cat "$T/stderr")"
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: query protocol" \
+	    SignatureDoesNotMatch sts get-caller-identity
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: elbv2" \
+	    SignatureDoesNotMatch elbv2 describe-load-balancers
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: JSON protocol" \
+	    InvalidSignatureException ecs list-clusters
+	AWS_SECRET_ACCESS_KEY=wrong refused "wrong secret: rest-xml" \
+	    SignatureDoesNotMatch route53 list-hosted-zones
+	AWS_ACCESS_KEY_ID=AKIDUNKNOWN refused "unknown key: JSON protocol" \
+	    UnrecognizedClientException ecs list-clusters
+	AWS_ACCESS_KEY_ID=AKIDUNKNOWN refused "unknown key: query protocol" \
+	    InvalidClientTokenId sts get-caller-identity
 	check_match "no Authorization header" \
 	    '^403 .*<Code>MissingAuthenticationToken</Code>' "$(curl -s \
 	    -w '%{http_code} ' -o "$T/body" --data \
@@ -296,17 +234,15 @@ print(" ".join(str(int(t if isinstance(t, (int, float))
 	aws_ elbv2 describe-listeners --listener-arns "$listener" >/dev/null
 	check_match "throttled: query protocol" '\(Throttling\).*Rate exceeded' \
 	    "$(cat "$T/stderr")"
-	aws_ ecs describe-services --cluster shop --services web >/dev/null
-	check_match "throttled: JSON protocol" '\(ThrottlingException\)' \
-	    "$(cat "$T/stderr")"
+	refused "throttled: JSON protocol" ThrottlingException \
+	    ecs describe-services --cluster shop --services web
 	check "other operations not throttled" "2" "$(aws_ elbv2 \
 	    describe-target-groups --load-balancer-arn "$lb" \
 	    --query 'length(TargetGroups)' 2>&1)"
 	ctl POST /_fake/faults \
 	    '{"error_rate": 1.0, "error_status": 503, "operations": ["GetCallerIdentity"], "count": 1}' \
 	    >/dev/null
-	aws_ sts get-caller-identity >/dev/null
-	check_match "injected 503" '\(ServiceUnavailable\)' "$(cat "$T/stderr")"
+	refused "injected 503" ServiceUnavailable sts get-caller-identity
 	check "fault count spent, next call passes" "123456789012" \
 	    "$(aws_ sts get-caller-identity --query Account)"
 	ctl POST /_fake/faults '{"latency_ms": 700, "operations": ["ListClusters"]}' \
@@ -466,5 +402,4 @@ if [ -x /usr/bin/aws ]; then
 	run_checks /usr/bin/aws "/usr/bin/aws ($(/usr/bin/aws --version 2>&1 |
 	    cut -d' ' -f1))"
 fi
-echo "$PASSED passed, $FAILED failed ($(( $(date +%s) - START )) s)"
-[ "$FAILED" -eq 0 ]
+selftest_end

@@ -6,70 +6,13 @@
 # effect on the droplet, deletes (204, then 404), the other resources, the
 # rate-limit headers and 429, and the control API's faults, log and state.
 # One line per check, then "N passed, M failed"; exit status 1 on any failure.
-set -u
-
-HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/fakedo-test.XXXXXX)
-FPID=
-PASSED=0
-FAILED=0
+. "$(dirname "$0")/selftest.sh"
 TOKEN=do-test-token
 
-cleanup() {
-	if [ -n "$FPID" ] && kill -0 "$FPID" 2>/dev/null; then
-		kill -TERM "$FPID" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$FPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$FPID" 2>/dev/null
-		wait "$FPID" 2>/dev/null
-	fi
-	if [ "$FAILED" -ne 0 ] || [ -n "${KEEP:-}" ]; then
-		echo "--- fakedo stderr ($T/fakedo.err) ---" >&2
-		tail -n 30 "$T/fakedo.err" >&2 2>/dev/null
-	fi
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-python3 "$HERE/fakedo.py" --port 0 --env-file "$T/env" --action-delay 0.3 \
-    >"$T/fakedo.out" 2>"$T/fakedo.err" &
-FPID=$!
-for _ in $(seq 100); do
-	[ -s "$T/env" ] && break
-	kill -0 "$FPID" 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -s "$T/env" ]; then
-	echo "FAIL fakedo did not start" >&2
-	cat "$T/fakedo.err" >&2
-	exit 1
-fi
-. "$T/env"
-grep -q "^FAKEDO_PORT=$FAKEDO_PORT\$" "$T/fakedo.out" ||
-    { echo "FAIL FAKEDO_PORT not printed on stdout" >&2; exit 1; }
+selftest_start 10 --action-delay 0.3
 [ "$FAKEDO_URL" = "http://127.0.0.1:$FAKEDO_PORT" ] ||
     { echo "FAIL FAKEDO_URL is $FAKEDO_URL" >&2; exit 1; }
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
-# check DESCRIPTION WANT GOT
-check() {
-	if [ "$2" = "$3" ]; then pass "$1"
-	else fail "$1: want '$2', got '$3'"; fi
-}
-# check_match DESCRIPTION REGEX TEXT
-check_match() {
-	if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"
-	else fail "$1: '$3' does not match /$2/"; fi
-}
-# ctl METHOD PATH [JSON]: the fake's control API, body on stdout.
-ctl() {
-	curl -sf -X "$1" -H 'Content-Type: application/json' \
-	    ${3:+--data "$3"} "$FAKEDO_URL$2"
-}
 # api METHOD PATH [JSON]: the API with the token; the status goes to
 # $T/status, the headers to $T/headers, the body to stdout.
 api() {
@@ -80,6 +23,16 @@ api() {
 	cat "$T/body"
 }
 status() { cat "$T/status"; }
+# act DROPLET TYPE [SECONDS]: start an action, then wait SECONDS (0.5: past
+# the action delay); its id on stdout.
+act() {
+	api POST "/v2/droplets/$1/actions" "{\"type\":\"$2\"}" |
+	    js 'j["action"]["id"]'
+	sleep "${3:-0.5}"
+}
+# action_status ID, droplet_status ID: read one back.
+action_status() { api GET "/v2/actions/$1" | js 'j["action"]["status"]'; }
+droplet_status() { api GET "/v2/droplets/$1" | js 'j["droplet"]["status"]'; }
 # header NAME: a header of the last api answer.
 header() {
 	tr -d '\r' <"$T/headers" | awk -v n="$1" \
@@ -239,11 +192,8 @@ check "snapshot completed" "completed" "$(echo "$body" | js 'j["action"]["status
 body=$(api GET "/v2/droplets/$ID2")
 check "snapshot id on the droplet, still active" "1 active" "$(echo "$body" |
     js '"%d %s" % (len(j["droplet"]["snapshot_ids"]), j["droplet"]["status"])')"
-body=$(api POST "/v2/droplets/$ID2/actions" '{"type":"power_off"}')
-AID=$(echo "$body" | js 'j["action"]["id"]')
-sleep 0.5
-body=$(api GET "/v2/droplets/$ID2")
-check "power_off turned it off" "off" "$(echo "$body" | js 'j["droplet"]["status"]')"
+act "$ID2" power_off >/dev/null
+check "power_off turned it off" "off" "$(droplet_status "$ID2")"
 body=$(api POST "/v2/droplets/$ID2/actions" '{"type":"explode"}')
 check "unknown action type: 422" "422 unprocessable_entity" \
     "$(status) $(echo "$body" | js 'j["id"]')"
@@ -254,38 +204,22 @@ check "unparsable action body: 400" 400 "$(status)"
 
 # action_error and shutdown_ignored
 ctl POST /_fake/faults '{"action_error":{"type":"shutdown"}}' >/dev/null
-body=$(api POST "/v2/droplets/$ID3/actions" '{"type":"shutdown"}')
-AID=$(echo "$body" | js 'j["action"]["id"]')
-sleep 0.5
-body=$(api GET "/v2/actions/$AID")
-check "action_error: shutdown errored" "errored" "$(echo "$body" | js 'j["action"]["status"]')"
-body=$(api GET "/v2/droplets/$ID3")
-check "errored shutdown left it active" "active" "$(echo "$body" | js 'j["droplet"]["status"]')"
-body=$(api POST "/v2/droplets/$ID3/actions" '{"type":"snapshot"}')
-AID=$(echo "$body" | js 'j["action"]["id"]')
-sleep 0.5
-body=$(api GET "/v2/actions/$AID")
-check "action_error: other types complete" "completed" "$(echo "$body" | js 'j["action"]["status"]')"
+AID=$(act "$ID3" shutdown)
+check "action_error: shutdown errored" "errored" "$(action_status "$AID")"
+check "errored shutdown left it active" "active" "$(droplet_status "$ID3")"
+AID=$(act "$ID3" snapshot)
+check "action_error: other types complete" "completed" "$(action_status "$AID")"
 ctl POST /_fake/faults '{"shutdown_ignored":true}' >/dev/null
-body=$(api POST "/v2/droplets/$ID3/actions" '{"type":"shutdown"}')
-AID=$(echo "$body" | js 'j["action"]["id"]')
-sleep 0.5
-body=$(api GET "/v2/actions/$AID")
-check "shutdown_ignored: completed" "completed" "$(echo "$body" | js 'j["action"]["status"]')"
-body=$(api GET "/v2/droplets/$ID3")
-check "shutdown_ignored: still active" "active" "$(echo "$body" | js 'j["droplet"]["status"]')"
-body=$(api POST "/v2/droplets/$ID3/actions" '{"type":"power_off"}')
-sleep 0.5
-body=$(api GET "/v2/droplets/$ID3")
-check "shutdown_ignored: power_off works" "off" "$(echo "$body" | js 'j["droplet"]["status"]')"
+AID=$(act "$ID3" shutdown)
+check "shutdown_ignored: completed" "completed" "$(action_status "$AID")"
+check "shutdown_ignored: still active" "active" "$(droplet_status "$ID3")"
+act "$ID3" power_off >/dev/null
+check "shutdown_ignored: power_off works" "off" "$(droplet_status "$ID3")"
 ctl POST /_fake/faults '{}' >/dev/null
 check "config: action delay" "0.05" \
     "$(ctl POST /_fake/config '{"action_delay_s":0.05}' | js 'j["action_delay_s"]')"
-body=$(api POST "/v2/droplets/$ID3/actions" '{"type":"power_on"}')
-AID=$(echo "$body" | js 'j["action"]["id"]')
-sleep 0.15
-body=$(api GET "/v2/actions/$AID")
-check "shorter delay: done sooner; power_on" "completed" "$(echo "$body" | js 'j["action"]["status"]')"
+AID=$(act "$ID3" power_on 0.15)
+check "shorter delay: done sooner; power_on" "completed" "$(action_status "$AID")"
 ctl POST /_fake/config '{"action_delay_s":0.3}' >/dev/null
 
 # ---- deletes
@@ -400,5 +334,4 @@ check "reset: no droplets, full budget, empty log" "0 4999 1" "$(echo "$body" |
     js 'len(j["droplets"])') $(header ratelimit-remaining) $(ctl GET /_fake/log | js 'len(j)')"
 check "reset: faults cleared" '{"injected": 0}' "$(ctl GET /_fake/faults | js j)"
 
-echo "$PASSED passed, $FAILED failed ($(( $(date +%s) - START )) s)"
-[ "$FAILED" -eq 0 ]
+selftest_end

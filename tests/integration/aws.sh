@@ -7,6 +7,7 @@
 # it, an alarm. Everything started here is stopped by lib.sh's trap, before
 # whatever cleanup_more was defined when this file was sourced.
 
+. "$TOP/tests/fakes/fakes.sh"
 FPID=
 MOTO_PID=
 
@@ -17,19 +18,7 @@ else
 	aws_next_cleanup() { :; }
 fi
 cleanup_more() {
-	if [ -n "$FPID" ] && kill -0 "$FPID" 2>/dev/null; then
-		kill -TERM "$FPID" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$FPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$FPID" 2>/dev/null
-		wait "$FPID" 2>/dev/null
-	fi
-	# fakeaws stops its moto; if it could not, do it here.
-	if [ -n "$MOTO_PID" ] && kill -0 "$MOTO_PID" 2>/dev/null; then
-		kill -KILL -- "-$MOTO_PID" 2>/dev/null
-	fi
+	fake_stop "$FPID" "$MOTO_PID"
 	if [ "$FAILS" -ne 0 ]; then
 		echo "--- fakeaws stderr ---" >&2
 		tail -n 20 "$T/fakeaws.err" >&2 2>/dev/null
@@ -53,19 +42,18 @@ aws_start() {
 }
 aws_env_written() { [ -s "$T/aws.env" ] && grep -q '^MOTO_URL=' "$T/aws.env"; }
 
-# aws_ ARGS...: the CLI against the fake, text output, one attempt.
-aws_() {
+# aws_at URL ARGS...: the CLI against URL, text output, one attempt.
+aws_at() {
+	local url=$1
+	shift
 	AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 AWS_PAGER='' \
-	    aws --endpoint-url "$FAKEAWS_URL" --output text "$@" \
-	    2>>"$T/aws-cli.err"
+	    aws --endpoint-url "$url" --output text "$@" 2>>"$T/aws-cli.err"
 }
+# aws_ ARGS...: the CLI against the fake.
+aws_() { aws_at "$FAKEAWS_URL" "$@"; }
 # aws_moto ARGS...: the same, straight at moto (no signature check, no
 # faults, not in the fake's log).
-aws_moto() {
-	AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 AWS_PAGER='' \
-	    aws --endpoint-url "$MOTO_URL" --output text "$@" \
-	    2>>"$T/aws-cli.err"
-}
+aws_moto() { aws_at "$MOTO_URL" "$@"; }
 # fake METHOD PATH [JSON]: the fake's control API (/_fake/...).
 fake() {
 	curl -sf -X "$1" -H 'Content-Type: application/json' \
@@ -103,18 +91,8 @@ aws_fixture() {
 	    {\"TargetGroupArn\":\"$tg_do\",\"Weight\":100},
 	    {\"TargetGroupArn\":\"$tg_ecs\",\"Weight\":0}]}}]" \
 	    --query 'Listeners[0].ListenerArn')
-	aws_ ecs create-cluster --cluster-name shop >/dev/null
-	aws_ ecs register-task-definition --family web \
-	    --requires-compatibilities FARGATE --network-mode awsvpc \
-	    --cpu 256 --memory 512 --container-definitions \
-	    '[{"name":"web","image":"nginx","portMappings":[{"containerPort":80}]}]' \
-	    >/dev/null
-	svc=$(aws_ ecs create-service --cluster shop --service-name web \
-	    --task-definition web --desired-count 1 --launch-type FARGATE \
-	    --deployment-controller type=ECS \
-	    --network-configuration "awsvpcConfiguration={subnets=[$s1,$s2],securityGroups=[$sg],assignPublicIp=DISABLED}" \
-	    --load-balancers "targetGroupArn=$tg_ecs,containerName=web,containerPort=80" \
-	    --query service.serviceArn)
+	svc=$(aws_service aws_ --query service.serviceArn \
+	    --network-configuration "awsvpcConfiguration={subnets=[$s1,$s2],securityGroups=[$sg],assignPublicIp=DISABLED}")
 	aws_ cloudwatch put-metric-alarm --alarm-name shop-5xx \
 	    --namespace AWS/ApplicationELB --metric-name HTTPCode_Target_5XX_Count \
 	    --statistic Sum --period 60 --evaluation-periods 1 --threshold 10 \
@@ -132,6 +110,26 @@ aws_fixture() {
 	    "$lb_dim $tg_do_dim $tg_ecs_dim"
 }
 
+# aws_service CLI [ARGS...]: the fixture's ECS service through CLI (aws_,
+# aws_moto, ...): cluster shop, task definition web, service web with one
+# task, in the ECS target group; ARGS go to create-service, whose answer
+# is printed.
+aws_service() {
+	local cli=$1
+	shift
+	"$cli" ecs create-cluster --cluster-name shop >/dev/null
+	"$cli" ecs register-task-definition --family web \
+	    --requires-compatibilities FARGATE --network-mode awsvpc \
+	    --cpu 256 --memory 512 --container-definitions \
+	    '[{"name":"web","image":"nginx","portMappings":[{"containerPort":80}]}]' \
+	    >/dev/null
+	"$cli" ecs create-service --cluster shop --service-name web \
+	    --task-definition web --desired-count 1 --launch-type FARGATE \
+	    --deployment-controller type=ECS \
+	    --load-balancers "targetGroupArn=$tg_ecs,containerName=web,containerPort=80" \
+	    "$@"
+}
+
 # aws_plan NAME [LISTENER_ARN]: db.sh's plan with the fixture's listener
 # (or LISTENER_ARN) and target groups; a test appends the rest ([gates]).
 aws_plan() {
@@ -141,3 +139,62 @@ aws_plan() {
 	    -e "s|^ecs_target_group_arn = .*|ecs_target_group_arn = $tg_ecs|" \
 	    "$T/plans/$1.ini"
 }
+
+# aws_gates_plan FILE POLL BAKE SOAK [PATH_PATTERNS]: make aws_plan's plan
+# FILE the gates tests' one: polled every POLL, steps 10 and 50 (after a
+# Method B rule for PATH_PATTERNS) baked BAKE each, ECS scaled to 2, a
+# soak of SOAK, and gates on health, p99, requests and the fixture's alarm.
+aws_gates_plan() {
+	local rule=
+	[ -z "${5:-}" ] || rule="\\
+path_patterns = $5"
+	sed -i -e "s|^poll_interval = .*|poll_interval = $2\\
+steps = 10, 50\\
+bake = $3\\
+soak = $4\\
+ecs_desired = 2$rule|" "$1"
+	cat >> "$1" <<'PLAN'
+[gates]
+min_healthy = 2
+max_p99 = 500ms
+min_requests = 50
+alarms = shop-5xx
+PLAN
+}
+
+# The gates tests' levers and readers. Reads that check the daemon's work
+# go to moto itself: the fake may be throttling, and the CLI here does not
+# retry.
+# metrics E5XX E_P99 D5XX D_P99: the fake's ALB datapoints, one per target
+# group, newest, with 1000 requests each (p99 in seconds).
+metrics() {
+	fake POST /_fake/metrics "{\"values\": {
+	    \"RequestCount\": {\"$tg_ecs_dim\": [1000], \"$tg_do_dim\": [1000]},
+	    \"HTTPCode_Target_5XX_Count\": {\"$tg_ecs_dim\": [$1], \"$tg_do_dim\": [$3]},
+	    \"TargetResponseTime\": {\"$tg_ecs_dim\": {\"p99\": [$2]},
+	        \"$tg_do_dim\": {\"p99\": [$4]}}}}"
+}
+# unhealthy, healthy: the first ECS target fails its health checks, or
+# all of them are moto's again.
+unhealthy() {
+	fake POST /_fake/target-health "{\"target_group_arn\":\"$tg_ecs\",
+	    \"merge\":true,\"targets\":[{\"id\":\"10.0.1.20\",\"port\":80,
+	    \"state\":\"unhealthy\",\"reason\":\"Target.FailedHealthChecks\"}]}"
+}
+healthy() {
+	fake POST /_fake/target-health "{\"target_group_arn\":\"$tg_ecs\",\"targets\":null}"
+}
+# weights: the listener's forward as "DROPLETS ECS" (None: not in it).
+weights() {
+	local q="Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups"
+	aws_moto elbv2 describe-listeners --listener-arns "$listener" --query \
+	    "[$q[?TargetGroupArn=='$tg_do'].Weight | [0], $q[?TargetGroupArn=='$tg_ecs'].Weight | [0]]" |
+	    tr '\t' ' '
+}
+weights_are() { [ "$(weights)" = "$1" ]; }
+# rules: how many rules send /api/* to the ECS target group alone.
+rules() {
+	aws_moto elbv2 describe-rules --listener-arn "$listener" --query \
+	    "length(Rules[?Conditions[0].PathPatternConfig.Values[0]=='/api/*' && Actions[0].ForwardConfig.TargetGroups[0].TargetGroupArn=='$tg_ecs' && length(Actions[0].ForwardConfig.TargetGroups)==\`1\`])"
+}
+rules_are() { [ "$(rules)" = "$1" ]; }

@@ -73,13 +73,7 @@ connect_timeout = 2s
 max_lag = 1s
 settle = 2s
 
-[traffic]
-listener_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2
-droplet_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/droplets/73e2d6bc24d8a067
-ecs_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ecs/943f017f100becff
-ecs_cluster = shop
-ecs_service = web
-droplet_tag = shop-web
+$(plan_traffic)
 poll_interval = 200ms
 
 [cutover]
@@ -93,6 +87,29 @@ $extra
 PLAN
 	mkdir -p "$T/secrets"
 	[ -f "$T/secrets/do" ] || { echo do-token > "$T/secrets/do"; chmod 600 "$T/secrets/do"; }
+}
+
+# db_items: the shop schema's rows on the source, not in its binary log
+# (seeding copies them): items (5,000, with a TEXT column) and tags (300).
+db_items() {
+	src_sql "SET sql_log_bin = 0; USE shop;
+	    CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(40),
+	        price DECIMAL(8,2), note TEXT NULL);
+	    INSERT INTO shop.items SELECT seq, CONCAT('item ', seq), seq / 7, NULL
+	        FROM seq_1_to_5000;
+	    CREATE TABLE shop.tags (item INT, tag VARCHAR(20), PRIMARY KEY (item, tag));
+	    INSERT INTO shop.tags SELECT seq, 'red' FROM seq_1_to_300;"
+}
+
+# db_sync: start the daemon, create shop from its plan and seed it for
+# real (inject seeding); it must replicate in sync (into shadow) within
+# 90 s.
+db_sync() {
+	start_daemon
+	ctl create "$T/plans/shop.ini" >/dev/null
+	inject seeding
+	start_daemon
+	ok "seeded and in sync" wait_for 90 history_has 'replicating -> shadow'
 }
 
 # writer_start [RATE [PORT]]: the writer load, on the source (or PORT).

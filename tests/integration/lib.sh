@@ -154,6 +154,30 @@ print("null" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) els
 # phase_of NAME
 phase_of() { ctl --json status "$1" | jget migrations.0.phase; }
 phase_is() { [ "$(phase_of "$1")" = "$2" ]; }
+# reason_of [NAME]: why the migration (shop) failed or paused.
+reason_of() { ctl --json status "${1:-shop}" | jget migrations.0.reason; }
+
+# preflight NAME [SECONDS]: create NAME from $T/plans/NAME.ini and start
+# it; its preflight must end, failed, within SECONDS (30).
+preflight() {
+	ctl create "$T/plans/$1.ini" >/dev/null
+	ctl start "$1" >/dev/null
+	ok "preflight of $1 ends" wait_for "${2:-30}" phase_is "$1" failed
+}
+
+# plan_traffic: a plan's [traffic] lines, with made-up ARNs, for the tests
+# that have no AWS fixture of their own.
+plan_traffic() {
+	cat <<TRAFFIC
+[traffic]
+listener_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2
+droplet_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/droplets/73e2d6bc24d8a067
+ecs_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ecs/943f017f100becff
+ecs_cluster = shop
+ecs_service = web
+droplet_tag = shop-web
+TRAFFIC
+}
 
 # make_plan NAME [EXTRA_INI]: a complete plan in $T/plans/NAME.ini, with
 # secret files of mode 0600. EXTRA_INI lines are appended (e.g. hooks).
@@ -180,13 +204,7 @@ port = 3306
 user = admin
 password_file = $T/secrets/tgt
 
-[traffic]
-listener_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2
-droplet_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/droplets/73e2d6bc24d8a067
-ecs_target_group_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ecs/943f017f100becff
-ecs_cluster = shop
-ecs_service = web
-droplet_tag = shop-web
+$(plan_traffic)
 steps = 1, 5, 10, 25, 50, 75
 bake = 5m
 

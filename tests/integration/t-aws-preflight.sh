@@ -18,7 +18,6 @@ plan() {
 	aws_plan "$@"
 	printf '[gates]\nalarms = shop-5xx\n' >> "$T/plans/$1.ini"
 }
-reason_of() { ctl --json status "$1" | jget migrations.0.reason; }
 # again NAME: retry preflight and wait for its verdict.
 again() {
 	ctl retry "$1" >/dev/null || fail "retry $1"
@@ -28,9 +27,7 @@ DO_ONLY="^DigitalOcean: ListDroplets: ConnectionError: .*; check decommission.do
 
 plan shop
 start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-ctl start shop >/dev/null
-ok "preflight ends" wait_for 30 phase_is shop failed
+preflight shop
 expect_match "everything right: only DigitalOcean is left" "$DO_ONLY" \
     "$(reason_of shop)"
 ok "preflight asked STS" grep -q "AWS account 123456789012" "$LOG"
@@ -89,9 +86,7 @@ expect_match "all right again" "$DO_ONLY" "$(reason_of shop)"
 ctl abort shop "next case" >/dev/null
 ok "shop rolled back" wait_for 10 phase_is shop rolled_back
 plan gone "${listener%/*}/0123456789abcdef"
-ctl create "$T/plans/gone.ini" >/dev/null
-ctl start gone >/dev/null
-ok "preflight of gone ends" wait_for 30 phase_is gone failed
+preflight gone
 expect_match "missing listener named" \
     "listener: DescribeListeners: ListenerNotFound.*check traffic.listener_arn" \
     "$(reason_of gone)"
@@ -113,9 +108,7 @@ upsert 60
 plan dns
 sed -i -e "s|^writer = hook|writer = dns\ndns_zone_id = $zone\ndns_record = db.shop.internal|" \
     "$T/plans/dns.ini"
-ctl create "$T/plans/dns.ini" >/dev/null
-ctl start dns >/dev/null
-ok "preflight of dns ends" wait_for 30 phase_is dns failed
+preflight dns
 expect_match "DNS TTL named" \
     "cutover.dns_record db.shop.internal has a TTL of 60 s" "$(reason_of dns)"
 upsert 5
@@ -128,9 +121,7 @@ ok "dns rolled back" wait_for 10 phase_is dns rolled_back
 plan env
 sed -i -e "s|^writer = hook|writer = ecs-env\necs_env_name = DB_HOST|" \
     "$T/plans/env.ini"
-ctl create "$T/plans/env.ini" >/dev/null
-ctl start env >/dev/null
-ok "preflight of env ends" wait_for 30 phase_is env failed
+preflight env
 expect_match "ecs-env: no failure of its own" "$DO_ONLY" "$(reason_of env)"
 expect_match "ecs-env: the write gap warned of" \
     "warning: with cutover.writer = ecs-env the application's writes fail" \

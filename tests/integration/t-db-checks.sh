@@ -14,10 +14,8 @@ src_sql "SET GLOBAL binlog_format = 'STATEMENT';
     GRANT REPLICATION SLAVE ADMIN ON *.* TO 'repl'@'%'"
 db_plan shop
 start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-ctl start shop >/dev/null
-ok "preflight fails" wait_for 20 phase_is shop failed
-reason=$(ctl --json status shop | jget migrations.0.reason)
+preflight shop 20
+reason=$(reason_of)
 expect_match "binlog_format named with its fix" \
     "binlog_format is STATEMENT; set" "$reason"
 expect_match "an application account that writes through read_only" \
@@ -30,7 +28,7 @@ src_sql "SET GLOBAL binlog_format = 'ROW';
     GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'"
 ctl retry shop >/dev/null
 ok "preflight again" wait_for 20 phase_is shop failed
-reason=$(ctl --json status shop | jget migrations.0.reason)
+reason=$(reason_of)
 if printf '%s' "$reason" | grep -Eq 'source:|target:'; then
 	fail "database checks after the fix: $reason"
 else

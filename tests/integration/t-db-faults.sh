@@ -15,11 +15,7 @@
 db_start
 db_plan shop "freeze_timeout = 2s"
 writer_start 200
-start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-inject seeding
-start_daemon
-ok "seeded and in sync" wait_for 90 history_has 'replicating -> shadow'
+db_sync
 
 # --- a replica SQL error pauses, with the server's words ---
 inject replicating
@@ -29,7 +25,7 @@ next=$(( $(src_sql 'SELECT MAX(seq) FROM shop.writes') + 100 ))
 tgt_sql "SET sql_log_bin = 0; INSERT INTO shop.writes VALUES
     ($next, $next, 0, 'conflict')"
 ok "paused on the replica's error" wait_for 20 phase_is shop paused
-reason=$(ctl --json status shop | jget migrations.0.reason)
+reason=$(reason_of)
 expect_match "reason has the server's error" "error 1062.*Duplicate" "$reason"
 expect_match "reason says nothing is skipped" "nothing is skipped" "$reason"
 tgt_sql "SET sql_log_bin = 0; DELETE FROM shop.writes WHERE note = 'conflict'"

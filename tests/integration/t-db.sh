@@ -9,21 +9,13 @@
 . "$(dirname "$0")/db.sh"
 
 db_start
-src_sql "SET sql_log_bin = 0; USE shop;
-    CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(40),
-        price DECIMAL(8,2), note TEXT NULL);
-    INSERT INTO shop.items SELECT seq, CONCAT('item ', seq), seq / 7, NULL
-        FROM seq_1_to_5000;
-    CREATE TABLE shop.tags (item INT, tag VARCHAR(20), PRIMARY KEY (item, tag));
-    INSERT INTO shop.tags SELECT seq, 'red' FROM seq_1_to_300;"
+db_items
 db_plan shop "freeze_timeout = 3s"
 writer_start 200
 
 start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-ctl start shop >/dev/null
-ok "preflight ends" wait_for 20 phase_is shop failed
-reason=$(ctl --json status shop | jget migrations.0.reason)
+preflight shop 20
+reason=$(reason_of)
 # The database checks pass; AWS is a closed port here (t-aws-preflight
 # has the real one), and so is DigitalOcean (t-decom has its test endpoint).
 expect_match "preflight: DigitalOcean unreachable, named" \

@@ -53,15 +53,12 @@ ${2:-}"
 	    -e "s|^ecs_target_group_arn = .*|ecs_target_group_arn = $tg_ecs|" \
 	    "$T/plans/$1.ini"
 }
-reason_of() { ctl --json status "$1" | jget migrations.0.reason; }
 progress_of() { ctl --json status "$1" | jget migrations.0.progress; }
 
 # --- preflight: the tag against the target group ---
 plan shop
 start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-ctl start shop >/dev/null
-ok "preflight ends" wait_for 30 phase_is shop failed
+preflight shop
 r=$(reason_of shop)
 if printf '%s' "$r" | grep -q "DigitalOcean"; then
 	fail "the fleet is right, yet DigitalOcean is named: $r"

@@ -35,18 +35,7 @@ ECS_FPID=$FPID ECS_MOTO_PID=$MOTO_PID ECS_URL=$MOTO_URL ECS_FAKE=$FAKEAWS_URL
 rm -f "$T/aws.env"
 eval "moto_next_cleanup() $(declare -f cleanup_more | tail -n +2)"
 cleanup_more() {
-	if kill -0 "$ECS_FPID" 2>/dev/null; then
-		kill -TERM "$ECS_FPID" 2>/dev/null
-		for _ in $(seq 50); do
-			kill -0 "$ECS_FPID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$ECS_FPID" 2>/dev/null
-		wait "$ECS_FPID" 2>/dev/null
-	fi
-	if [ -n "$ECS_MOTO_PID" ] && kill -0 "$ECS_MOTO_PID" 2>/dev/null; then
-		kill -KILL -- "-$ECS_MOTO_PID" 2>/dev/null
-	fi
+	fake_stop "$ECS_FPID" "$ECS_MOTO_PID"
 	moto_next_cleanup
 }
 aws_start
@@ -57,61 +46,18 @@ write_config
 expect_match "the daemon's endpoints are moto's" \
     "^endpoint_elasticloadbalancing = $MOTO_URL\$" "$(cat "$T/migrated.conf")"
 
-# aws_at URL ARGS...: aws_moto's CLI, at that moto.
-aws_at() {
-	local url=$1; shift
-	AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 AWS_PAGER='' \
-	    aws --endpoint-url "$url" --output text "$@" 2>>"$T/aws-cli.err"
-}
 aws_ecs() { aws_at "$ECS_URL" "$@"; }
 # The fixture's service again, in the ECS moto (no network configuration:
 # that moto has no VPC, and moto does not ask for one).
-aws_ecs ecs create-cluster --cluster-name shop >/dev/null
-aws_ecs ecs register-task-definition --family web \
-    --requires-compatibilities FARGATE --network-mode awsvpc \
-    --cpu 256 --memory 512 --container-definitions \
-    '[{"name":"web","image":"nginx","portMappings":[{"containerPort":80}]}]' \
-    >/dev/null
-aws_ecs ecs create-service --cluster shop --service-name web \
-    --task-definition web --desired-count 1 --launch-type FARGATE \
-    --deployment-controller type=ECS \
-    --load-balancers "targetGroupArn=$tg_ecs,containerName=web,containerPort=80" \
-    >/dev/null
+aws_service aws_ecs >/dev/null
 expect_eq "ECS moto: the environment reached moto (COMPLETED at once)" \
     "COMPLETED	1" "$(aws_ecs ecs describe-services --cluster shop \
     --services web --query 'services[0].deployments[0].[rolloutState,runningCount]')"
 
 db_start
 aws_plan shop
-sed -i -e "s|^poll_interval = .*|poll_interval = 200ms\\
-steps = 10, 50\\
-bake = 2s\\
-soak = 2s\\
-ecs_desired = 2\\
-path_patterns = /api/*|" "$T/plans/shop.ini"
-cat >> "$T/plans/shop.ini" <<'PLAN'
-[gates]
-min_healthy = 2
-max_p99 = 500ms
-min_requests = 50
-alarms = shop-5xx
-PLAN
+aws_gates_plan "$T/plans/shop.ini" 200ms 2s 2s "/api/*"
 
-weights() {
-	local q="Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups"
-	printf '%s %s' \
-	    "$(aws_moto elbv2 describe-listeners --listener-arns "$listener" \
-	    --query "${q}[?TargetGroupArn=='$tg_do'].Weight | [0]")" \
-	    "$(aws_moto elbv2 describe-listeners --listener-arns "$listener" \
-	    --query "${q}[?TargetGroupArn=='$tg_ecs'].Weight | [0]")"
-}
-weights_are() { [ "$(weights)" = "$1" ]; }
-# rules: how many rules send /api/* to the ECS target group alone.
-rules() {
-	aws_moto elbv2 describe-rules --listener-arn "$listener" --query \
-	    "length(Rules[?Conditions[0].PathPatternConfig.Values[0]=='/api/*' && Actions[0].ForwardConfig.TargetGroups[0].TargetGroupArn=='$tg_ecs' && length(Actions[0].ForwardConfig.TargetGroups)==\`1\`])"
-}
-rules_are() { [ "$(rules)" = "$1" ]; }
 st() { ctl --json status shop | jget "migrations.0.$1"; }
 step_is() { [ "$(st step)" = "$1" ] && phase_is shop shifting; }
 # judged VERDICT DETAIL_REGEX: the gates' last judgment.
@@ -150,9 +96,7 @@ DO_ONLY="^DigitalOcean: ListDroplets: ConnectionError: .*; check decommission.do
 # Preflight's AWS part against moto: STS (credentials and clock), the
 # listener, the target groups, the ECS service, the alarm.
 start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-ctl start shop >/dev/null
-ok "preflight ends" wait_for 30 phase_is shop failed
+preflight shop
 expect_match "preflight against moto: only DigitalOcean is left" "$DO_ONLY" \
     "$(st reason)"
 ok "preflight: moto's identity" grep -q \

@@ -10,21 +10,11 @@
 . "$(dirname "$0")/db.sh"
 
 db_start
-src_sql "SET sql_log_bin = 0; USE shop;
-    CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(40),
-        price DECIMAL(8,2), note TEXT NULL);
-    INSERT INTO shop.items SELECT seq, CONCAT('item ', seq), seq / 7, NULL
-        FROM seq_1_to_5000;
-    CREATE TABLE shop.tags (item INT, tag VARCHAR(20), PRIMARY KEY (item, tag));
-    INSERT INTO shop.tags SELECT seq, 'red' FROM seq_1_to_300;"
+db_items
 db_plan shop "freeze_timeout = 3s" "approval = auto"
 writer_start 200
 
-start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-inject seeding
-start_daemon
-ok "seeded and in sync" wait_for 90 history_has 'replicating -> shadow'
+db_sync
 inject cutover
 start_daemon
 ok "writer switched" wait_for 30 history_has 'cutover -> full_traffic'

@@ -16,47 +16,8 @@ aws_start
 aws_fixture
 db_start
 aws_plan shop
-sed -i -e "s|^poll_interval = .*|poll_interval = 200ms\\
-steps = 10, 50\\
-bake = 60s\\
-soak = 2s\\
-ecs_desired = 2\\
-path_patterns = /api/*|" "$T/plans/shop.ini"
-cat >> "$T/plans/shop.ini" <<'PLAN'
-[gates]
-min_healthy = 2
-max_p99 = 500ms
-min_requests = 50
-alarms = shop-5xx
-PLAN
+aws_gates_plan "$T/plans/shop.ini" 200ms 60s 2s "/api/*"
 
-# metrics E5XX E_P99 D5XX D_P99: one datapoint per target group, newest,
-# with 1000 requests each (p99 in seconds).
-metrics() {
-	fake POST /_fake/metrics "{\"values\": {
-	    \"RequestCount\": {\"$tg_ecs_dim\": [1000], \"$tg_do_dim\": [1000]},
-	    \"HTTPCode_Target_5XX_Count\": {\"$tg_ecs_dim\": [$1], \"$tg_do_dim\": [$3]},
-	    \"TargetResponseTime\": {\"$tg_ecs_dim\": {\"p99\": [$2]},
-	        \"$tg_do_dim\": {\"p99\": [$4]}}}}"
-}
-# Reads that check the daemon's work go to moto itself: the fake may be
-# throttling, and the CLI here does not retry.
-# weights: the listener's forward as "DROPLETS ECS" (None: not in it).
-weights() {
-	local q="Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups"
-	printf '%s %s' \
-	    "$(aws_moto elbv2 describe-listeners --listener-arns "$listener" \
-	    --query "$q[?TargetGroupArn=='$tg_do'].Weight | [0]")" \
-	    "$(aws_moto elbv2 describe-listeners --listener-arns "$listener" \
-	    --query "$q[?TargetGroupArn=='$tg_ecs'].Weight | [0]")"
-}
-weights_are() { [ "$(weights)" = "$1" ]; }
-# rules: how many rules send /api/* to the ECS target group alone.
-rules() {
-	aws_moto elbv2 describe-rules --listener-arn "$listener" --query \
-	    "length(Rules[?Conditions[0].PathPatternConfig.Values[0]=='/api/*' && Actions[0].ForwardConfig.TargetGroups[0].TargetGroupArn=='$tg_ecs' && length(Actions[0].ForwardConfig.TargetGroups)==\`1\`])"
-}
-rules_are() { [ "$(rules)" = "$1" ]; }
 gates_are() {
 	[ "$(ctl --json status shop | jget migrations.0.judgment.verdict)" = "$1" ]
 }
@@ -64,20 +25,11 @@ step_is() {
 	[ "$(ctl --json status shop | jget migrations.0.step)" = "$1" ] &&
 	    phase_is shop shifting
 }
-reason_of() { ctl --json status shop | jget migrations.0.reason; }
 fact_exists() { [ -n "$(fact "$1")" ]; }
 # mods: how many ModifyListener calls the fake has seen.
 mods() {
 	curl -sf "$FAKEAWS_URL/_fake/log?operation=ModifyListener" |
 	    /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
-}
-unhealthy() {
-	fake POST /_fake/target-health "{\"target_group_arn\":\"$tg_ecs\",
-	    \"merge\":true,\"targets\":[{\"id\":\"10.0.1.20\",\"port\":80,
-	    \"state\":\"unhealthy\",\"reason\":\"Target.FailedHealthChecks\"}]}"
-}
-healthy() {
-	fake POST /_fake/target-health "{\"target_group_arn\":\"$tg_ecs\",\"targets\":null}"
 }
 
 metrics 0 0.2 0 0.2

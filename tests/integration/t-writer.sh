@@ -159,11 +159,7 @@ undone() { history_has 'cutover -> shifting' "$1"; }
 follow dns "$zone" "$RECORD"
 writer_start 200
 ok "the application follows the record" wait_for 10 writer_at "$SOURCE_PORT"
-start_daemon
-ctl create "$T/plans/shop.ini" >/dev/null
-inject seeding
-start_daemon
-ok "seeded and in sync" wait_for 90 history_has 'replicating -> shadow'
+db_sync
 
 # --- a zone that does not exist: undone with Route 53's words ---
 stop_daemon
