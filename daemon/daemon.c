@@ -1,9 +1,11 @@
 /*
- * daemon: the shared services of the one process. struct daemon holds the
- * event base, the configuration, the store, the control socket, the HTTP
- * client and the remote clients made from it, and the migrations; it is
- * made and torn down here, and every daemon/ module is handed a pointer
- * to it. main() and the signals live in migrated.c, which nothing else
+ * daemon: the shared services of the one process: the store and the
+ * migrations in it, the HTTP client and the AWS and DigitalOcean clients
+ * made on it (by region, by token), "something changed" (systemd's STATUS=
+ * and whoever main plugged in), and the work a clean stop waits for. Every
+ * daemon/ module is handed a pointer to struct daemon; this file includes
+ * none of them. main(), the signals and the wiring of the runner, the
+ * webhook and the control socket live in migrated.c, which nothing else
  * includes.
  */
 #include <sys/types.h>

@@ -1,8 +1,10 @@
 /*
  * daemon: the daemon's shared services. One struct daemon per process holds
- * the event base, the configuration, the store, the control socket, the
- * HTTP client and the migrations; every daemon/ module is handed a pointer
- * to it.
+ * the event base, the configuration, the store, the HTTP client and the
+ * remote clients made on it, and the migrations; every daemon/ module is
+ * handed a pointer to it. The parts main wires in (control socket,
+ * webhook, /metrics, the runner) hang here too, as pointers and plug
+ * points, so that daemon.c needs no module above it.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
