@@ -6,7 +6,7 @@
 make_plan bad "[hooks]
 before_preflight = echo 'db not ready' >&2; exit 3"
 make_plan slow "[hooks]
-before_preflight = sleep 30 & sleep 30
+before_preflight = sleep 29.9 & sleep 29.9
 timeout = 1s"
 sed -i 's/^port = 3306/port = 3307/' "$T/plans/slow.ini"
 sed -i 's#^listener_arn = .*#listener_arn = arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/slow/50dc6c495c0c9188/f2f7dc8efc522ab3#' "$T/plans/slow.ini"
@@ -28,7 +28,7 @@ ctl start slow >/dev/null
 ok "timed-out hook pauses" wait_for 10 phase_is slow paused
 expect_match "timeout named" "timed out" \
     "$(ctl --json status slow | jget migrations.0.reason)"
-ok "no sleep left behind" wait_for 5 sh -c "! pgrep -f 'slee[p] 30' >/dev/null"
+ok "no sleep left behind" wait_for 5 sh -c "! pgrep -f '^slee[p] 29[.]9$' >/dev/null"
 
 ctl start term >/dev/null
 term_hook_running() { ctl --json status term | grep -q '"effect": *"hook'; }
