@@ -1,6 +1,8 @@
 /*
  * cmd-status: one migration's status, or all of them; with "watch" the
- * client stays subscribed and gets a status event on every change.
+ * client stays subscribed and gets a status event on every change. A
+ * watched name that does not exist yet is waited for: the reply says
+ * "waiting_for" and the events begin once it is created.
  */
 #include "cmd.h"
 #include "control.h"
@@ -20,11 +22,19 @@ cmd_status_exec(struct cmd_ctx *ctx)
 	if (watch != NULL && !json_is_boolean(watch))
 		return cmd_error(ctx, PROTO_E_USAGE, "\"watch\" must be true "
 		    "or false");
-	if ((ctx->data = view_status(ctx->d, name)) == NULL)
+	ctx->data = view_status(ctx->d, name);
+	if (json_is_true(watch) && ctx->client != NULL) {
+		/* A name not created yet is waited for (`make demo`). */
+		if (ctx->data == NULL)
+			ctx->data = json_pack("{s:[], s:s}", "migrations",
+			    "waiting_for", name);
+		control_watch(ctx->client, ctx->id, name,
+		    json_object_get(ctx->data, "waiting_for") == NULL);
+		return 0;
+	}
+	if (ctx->data == NULL)
 		return cmd_error(ctx, PROTO_E_NOT_FOUND, "no migration named "
 		    "%s; `migratectl list` shows them", name);
-	if (json_is_true(watch) && ctx->client != NULL)
-		control_watch(ctx->client, ctx->id, name);
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct ctl_client {
 	pid_t			 pid;
 	int			 closing;	/* flush, then close */
 	int			 watching;
+	int			 watch_seen;	/* the watched one existed */
 	int64_t			 watch_id;
 	char			*watch_name;	/* NULL: all */
 	TAILQ_ENTRY(ctl_client)	 entry;
@@ -260,9 +261,10 @@ control_accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 void
-control_watch(struct ctl_client *c, int64_t id, const char *name)
+control_watch(struct ctl_client *c, int64_t id, const char *name, int exists)
 {
 	c->watch_id = id;
+	c->watch_seen = exists;
 	free(c->watch_name);
 	c->watch_name = NULL;
 	if (name != NULL && (c->watch_name = strdup(name)) == NULL)
@@ -287,7 +289,10 @@ control_broadcast_cb(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(c, entry);
 		if (!c->watching || c->closing)
 			continue;
-		if ((data = view_status(ctl->d, c->watch_name)) == NULL) {
+		if ((data = view_status(ctl->d, c->watch_name)) == NULL &&
+		    !c->watch_seen)
+			continue;	/* not created yet: still waiting */
+		if (data == NULL) {
 			/* The watched migration was deleted. */
 			control_send(c, proto_reply_error(c->watch_id,
 			    PROTO_E_NOT_FOUND, "migration %s was deleted",
@@ -295,6 +300,7 @@ control_broadcast_cb(evutil_socket_t fd, short what, void *arg)
 			client_finish(c);
 			continue;
 		}
+		c->watch_seen = 1;
 		control_send(c, proto_event_new(c->watch_id, "status", data));
 		if (client_stuck(c))
 			client_close(c);

@@ -24,9 +24,12 @@ void	control_send(struct ctl_client *, json_t *msg);
 
 /*
  * Make the client a watcher of name (NULL: every migration) for request
- * id: it gets a "status" event whenever something changes.
+ * id: it gets a "status" event whenever something changes. A name that
+ * does not exist yet (exists 0) is waited for: its first event comes once
+ * it is created; one that existed and goes away ends the watch.
  */
-void	control_watch(struct ctl_client *, int64_t id, const char *name);
+void	control_watch(struct ctl_client *, int64_t id, const char *name,
+	    int exists);
 /* Wake watchers; the update goes out once per loop turn. */
 void	control_changed(struct control *);
 

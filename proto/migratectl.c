@@ -926,7 +926,10 @@ show_live(json_t *data)
 		strftime(b1, sizeof(b1), "%Y-%m-%d %H:%M:%S", &tm);
 		printf("--- %s\n", b1);
 	}
-	if (json_array_size(migrations) == 0)
+	if (jstr(data, "waiting_for") != NULL)
+		printf("%s: no such migration yet; waiting for it to be "
+		    "created\n", vis(jstr(data, "waiting_for")));
+	else if (json_array_size(migrations) == 0)
 		printf("no migrations\n");
 	json_array_foreach(migrations, i, m) {
 		if (i > 0)
