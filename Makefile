@@ -14,6 +14,8 @@ BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 
 VERSION	:= 0.1.0
 
@@ -21,7 +23,7 @@ DEB_PACKAGES := build-essential pkg-config libevent-dev libjansson-dev \
 	libsqlite3-dev libssl-dev libcurl4-openssl-dev libmariadb-dev \
 	libinih-dev libsystemd-dev check libsubunit-dev mandoc sqlite3 \
 	mariadb-server mariadb-client libxml2-dev procps openssl awscli \
-	prometheus
+	prometheus zsh
 
 ifeq ($(SANITIZE),1)
 B	:= build/san
@@ -191,11 +193,14 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/migrated/plans
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/migrated/plans \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(B)/migrated $(DESTDIR)$(SBINDIR)/migrated
 	install -m 755 $(B)/migratectl $(DESTDIR)$(BINDIR)/migratectl
 	install -m 644 daemon/migrated.8 proto/migratectl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 state/migrated.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 proto/migratectl.bash $(DESTDIR)$(BASHCOMPDIR)/migratectl
+	install -m 644 proto/_migratectl $(DESTDIR)$(ZSHCOMPDIR)/_migratectl
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/migrated.service > \
 		$(DESTDIR)$(UNITDIR)/migrated.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/migrated.service

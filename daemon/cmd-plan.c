@@ -1,7 +1,8 @@
 /*
  * cmd-plan: what can happen next to a migration and why it does or does
  * not, read straight from the transition table and its guards, and the
- * plan's traffic steps with where the migration stands.
+ * plan's traffic steps with where the migration stands, and the keys
+ * `set` may change.
  */
 #include "cmd.h"
 #include "daemon.h"
@@ -62,6 +63,18 @@ cmd_plan_steps(const struct migration *m)
 	return a;
 }
 
+/* The keys `set` takes, for the operator and for shell completion. */
+static json_t *
+cmd_plan_tunables(void)
+{
+	const char *const	*k;
+	json_t			*a = json_array();
+
+	for (k = plan_tunables(); *k != NULL; k++)
+		json_array_append_new(a, json_string(*k));
+	return a;
+}
+
 static int
 cmd_plan_exec(struct cmd_ctx *ctx)
 {
@@ -69,9 +82,9 @@ cmd_plan_exec(struct cmd_ctx *ctx)
 
 	if ((m = cmd_migration(ctx)) == NULL)
 		return -1;
-	ctx->data = json_pack("{s:s, s:s, s:o, s:o}", "name", m->name,
+	ctx->data = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", m->name,
 	    "phase", phase_name(m->phase), "next", cmd_plan_next(m),
-	    "steps", cmd_plan_steps(m));
+	    "steps", cmd_plan_steps(m), "tunables", cmd_plan_tunables());
 	return 0;
 }
 

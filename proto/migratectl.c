@@ -1074,6 +1074,14 @@ show_plan(struct ctl_ctx *ctx)
 			printf(" (%s)", vis(why));
 		printf("\n");
 	}
+	/* One line, so that shell completion can read it too. */
+	if (json_array_size(json_object_get(ctx->data, "tunables")) > 0) {
+		printf("\nset keys:");
+		json_array_foreach(json_object_get(ctx->data, "tunables"), i, n)
+			if (json_is_string(n))
+				printf(" %s", vis(json_string_value(n)));
+		printf("\n");
+	}
 }
 
 static void
