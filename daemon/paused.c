@@ -51,8 +51,8 @@ paused_enter(struct job *j, enum phase from)
 	struct daemon		*d = j->d;
 	struct migration	*m = j->m;
 	struct cool		*c;
-	struct timeval	 tv;
-	int64_t		 at, left;
+	struct timeval		 tv;
+	int64_t			 at, left;
 
 	if (m->plan == NULL || m->resume_to != PH_SHIFTING ||
 	    m->plan->traffic.on_breach != BREACH_RETRY ||
