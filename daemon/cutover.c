@@ -1068,6 +1068,7 @@ enum undo_step {
 	UNDO_REVERSE_STOP,
 	UNDO_FORWARD_READ,
 	UNDO_FORWARD_RESTORE,
+	UNDO_FORWARD_START,
 	UNDO_DONE,
 };
 
@@ -1140,12 +1141,29 @@ undo_forward_cb(void *arg, struct mydb_result *res)
 {
 	struct cut	*c = arg;
 
+	const char	*io, *sql;
+
 	c->pending--;
 	if (res->err != 0) {
 		undo_later(c, UNDO_FORWARD_READ);
 		return;
 	}
-	cut_undo_step(c, res->nrows > 0 ? UNDO_DONE : UNDO_FORWARD_RESTORE);
+	if (res->nrows == 0) {
+		cut_undo_step(c, UNDO_FORWARD_RESTORE);
+		return;
+	}
+	/*
+	 * Configured, but a kill between the reset's STOP and RESET leaves
+	 * the threads stopped: start them, or the next cutover's precheck
+	 * waits for them in vain.
+	 */
+	io = mydialect_status(res, 0, "Replica_IO_Running");
+	sql = mydialect_status(res, 0, "Replica_SQL_Running");
+	if ((io != NULL && strcmp(io, "No") == 0) ||
+	    (sql != NULL && strcmp(sql, "No") == 0))
+		cut_undo_step(c, UNDO_FORWARD_START);
+	else
+		cut_undo_step(c, UNDO_DONE);
 }
 
 static void
@@ -1202,13 +1220,61 @@ undo_finish(struct cut *c)
 	cut_fire(c, MEV_CUTOVER_ABORTED, detail);
 }
 
+/* The target does not replicate: configure it again at the final position. */
+static void
+undo_restore(struct cut *c)
+{
+	const struct plan	*p = c->m->plan;
+	const struct mydialect	*t = &c->db->td;
+	char			*host, *user, *file, sql[1024], start[96];
+	int			 rc;
+
+	if (c->final_file[0] == '\0') {
+		snprintf(c->why + strlen(c->why), sizeof(c->why) -
+		    strlen(c->why), "; the target does not replicate "
+		    "and no final position is recorded: configure "
+		    "replication by hand");
+		undo_finish(c);
+		return;
+	}
+	host = mydb_quote(p->source.db.host);
+	user = mydb_quote(p->source.repl_user);
+	file = mydb_quote(c->final_file);
+	if (p->target.kind == TARGET_RDS) {
+		rc = mydialect_rds_set_external_sql(t, sql, sizeof(sql),
+		    host, p->source.db.port, user, "{repl_password}",
+		    file, c->final_pos, NULL,
+		    p->source.db.ca_file != NULL);
+		snprintf(start, sizeof(start), "CALL %s", t->rds_start);
+	} else {
+		rc = mydialect_change_source_sql(t, sql, sizeof(sql),
+		    host, p->source.db.port, user, "{repl_password}",
+		    file, c->final_pos, NULL,
+		    p->source.db.ca_file != NULL);
+		snprintf(start, sizeof(start), "%s", t->start_replica);
+	}
+	free(host);
+	free(user);
+	free(file);
+	if (rc == -1) {
+		snprintf(c->why + strlen(c->why), sizeof(c->why) -
+		    strlen(c->why), "; the statement that restores "
+		    "replication does not fit: configure it by hand");
+		undo_finish(c);
+		return;
+	}
+	job_progress(c->job, "cutover: restoring replication from "
+	    "%s:%" PRIu64, c->final_file, c->final_pos);
+	cut_fx(c, "restore replication", "target", sqlfx_stmts(sql, start,
+	    NULL), dbpair_status_sql(c->db, p), SQLFX_ROWS, UNDO_DONE);
+}
+
 static void
 cut_undo_step(struct cut *c, int step)
 {
 	const struct plan	*p = c->m->plan;
 	const struct mydialect	*s = &c->db->sd, *t = &c->db->td;
-	char			*host, *user, *file, sql[1024], start[96];
-	int			 rc;
+	char			 start[96];
 
 	if (step < 0)
 		step = 0;
@@ -1249,43 +1315,16 @@ cut_undo_step(struct cut *c, int step)
 		    undo_forward_cb);
 		return;
 	case UNDO_FORWARD_RESTORE:
-		if (c->final_file[0] == '\0') {
-			snprintf(c->why + strlen(c->why), sizeof(c->why) -
-			    strlen(c->why), "; the target does not replicate "
-			    "and no final position is recorded: configure "
-			    "replication by hand");
-			undo_finish(c);
-			return;
-		}
-		host = mydb_quote(p->source.db.host);
-		user = mydb_quote(p->source.repl_user);
-		file = mydb_quote(c->final_file);
-		if (p->target.kind == TARGET_RDS) {
-			rc = mydialect_rds_set_external_sql(t, sql, sizeof(sql),
-			    host, p->source.db.port, user, "{repl_password}",
-			    file, c->final_pos, NULL,
-			    p->source.db.ca_file != NULL);
+		undo_restore(c);
+		return;
+	case UNDO_FORWARD_START:
+		if (p->target.kind == TARGET_RDS)
 			snprintf(start, sizeof(start), "CALL %s", t->rds_start);
-		} else {
-			rc = mydialect_change_source_sql(t, sql, sizeof(sql),
-			    host, p->source.db.port, user, "{repl_password}",
-			    file, c->final_pos, NULL,
-			    p->source.db.ca_file != NULL);
+		else
 			snprintf(start, sizeof(start), "%s", t->start_replica);
-		}
-		free(host);
-		free(user);
-		free(file);
-		if (rc == -1) {
-			snprintf(c->why + strlen(c->why), sizeof(c->why) -
-			    strlen(c->why), "; the statement that restores "
-			    "replication does not fit: configure it by hand");
-			undo_finish(c);
-			return;
-		}
-		job_progress(c->job, "cutover: restoring replication from "
-		    "%s:%" PRIu64, c->final_file, c->final_pos);
-		cut_fx(c, "restore replication", "target", sqlfx_stmts(sql, start,
+		job_progress(c->job, "cutover: starting replication from the "
+		    "source again");
+		cut_fx(c, "restart replication", "target", sqlfx_stmts(start,
 		    NULL), dbpair_status_sql(c->db, p), SQLFX_ROWS, UNDO_DONE);
 		return;
 	default:

@@ -5,7 +5,8 @@
 #   the source connection killed mid-poll: reconnect, no false transition;
 #   a slow drain (the target's apply blocked during the freeze): the source
 #     is unfrozen within the freeze timeout, replication kept;
-#   SIGKILL of the daemon during the freeze: the restart unfreezes;
+#   SIGKILL of the daemon during the freeze: the restart unfreezes, and
+#     starts the target's replication again if the kill left it stopped;
 #   the target unreachable at the cutover: no freeze at all.
 # At the end the writer, which never left the source, lost nothing, and
 # the target has every acknowledged row.
@@ -72,10 +73,19 @@ kill9_daemon
 expect_eq "still frozen while the daemon is down" 1 \
     "$(src_sql 'SELECT @@global.read_only')"
 release_lock replica
+# As if the kill fell between the promotion's STOP and its RESET: the
+# target still has its source, but its threads are stopped.
+tgt_sql "STOP SLAVE"
 start_daemon
 ok "the restart unfreezes" wait_for 15 sql_is source 'SELECT @@global.read_only' 0
 ok "and returns to shifting" wait_for 15 history_has 'cutover -> shifting' 2
 expect_match "the journal says why" "stopped during the freeze" "$(journal)"
+replica_running() {
+	[ "$(mdb_root "$T/db" replica -e 'SHOW SLAVE STATUS\G' |
+	    grep -c '_Running: Yes')" = 2 ]
+}
+ok "the undo starts the target's replication again" wait_for 15 \
+    replica_running
 
 # --- the writer switch fails after the target was promoted ---
 touch "$T/switch.fail"
