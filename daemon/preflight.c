@@ -48,10 +48,11 @@
 #define PF_MAX_SKEW_S	300
 /*
  * AWS's messages can be long: a signature mismatch's carries the canonical
- * request, over several lines. Its first line, at most 300 bytes.
+ * request, over several lines. Its first line, at most 300 bytes, trimmed
+ * by the one helper the writer methods quote AWS with.
  */
 #define PF_AWS_MSG	"%.*s"
-#define PF_AWS_ARG(s)	msg_len(s), (s)
+#define PF_AWS_ARG(s)	WRITER_AWS_ARG(s)
 
 struct pf {
 	struct job		*job;
@@ -112,17 +113,6 @@ pf_fail(struct pf *pf, const char *fmt, ...)
 		len += 2;
 	}
 	snprintf(pf->text + len, sizeof(pf->text) - len, "%s", msg);
-}
-
-static int
-msg_len(const char *s)
-{
-	size_t	n = strcspn(s, "\r\n");
-
-	/* A message ending "...: " before its lines: drop the colon. */
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == ':'))
-		n--;
-	return n > 300 ? 300 : (int)n;
 }
 
 /* Local checks. */
