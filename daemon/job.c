@@ -10,10 +10,12 @@
 #include "daemon.h"
 #include "dbpair.h"
 #include "driver.h"
+#include "files.h"
 #include "job.h"
 #include "lag.h"
 #include "log.h"
 #include "migration.h"
+#include "plan.h"
 #include "store.h"
 #include "traffic.h"
 #include "watch.h"
@@ -36,6 +38,7 @@ job_free(struct job *j)
 	if (j == NULL)
 		return;
 	job_cancel(j);
+	files_free(j->files);
 	traffic_free(j->traffic);
 	lag_free(j->lag);
 	dbpair_free(j->db);
@@ -158,6 +161,21 @@ job_sync(struct job *j)
 		lag_free(j->lag);
 		j->lag = NULL;
 	}
+	/* Not while paused: a failed sync paused it, and resume retries. */
+	want = m->plan != NULL && m->plan->files.sync != NULL &&
+	    phase_has(m->phase, PHF_FILES_SYNC);
+	if (want && j->files == NULL)
+		j->files = files_new(j);
+	else if (!want && j->files != NULL) {
+		files_free(j->files);
+		j->files = NULL;
+	}
+}
+
+struct files *
+job_files(const struct job *j)
+{
+	return j != NULL ? j->files : NULL;
 }
 
 struct traffic *
