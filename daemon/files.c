@@ -10,7 +10,8 @@
  * finds its credentials there) and MIGRATED_NAME, MIGRATED_PHASE and
  * MIGRATED_FILES_RUN (sync, final or verify).
  *
- * A failing run pauses the migration through the job; a failing final run
+ * A failing run pauses the migration through the owner's halt callback
+ * (the job's, which fires MEV_HALT); a failing final run
  * is handed to decommission, which pauses with it. Either way the event
  * is fired last: it frees this object (the phase changes), so nothing
  * here is touched after it.
@@ -26,7 +27,6 @@
 #include "daemon.h"
 #include "facts.h"
 #include "files.h"
-#include "job.h"
 #include "log.h"
 #include "migration.h"
 #include "now.h"
@@ -47,7 +47,6 @@ static const char *const run_names[] = {
 };
 
 struct files {
-	struct job		*job;
 	struct daemon		*d;
 	struct migration	*m;
 	struct event		*ev;		/* the next periodic run */
@@ -56,6 +55,8 @@ struct files {
 	int64_t			 started;	/* unix ms */
 	int64_t			 next;		/* unix ms; 0: none due */
 	int			 final;		/* the final run was asked for */
+	files_halt_cb		 halt;
+	void			*halt_arg;
 	files_cb		 cb;
 	void			*arg;
 };
@@ -74,7 +75,7 @@ files_tick(evutil_socket_t fd, short what, void *arg)
 	snprintf(detail, sizeof(detail), "files: the sync command could not "
 	    "be started (see the log)");
 	store_journal(f->d->store, f->m->id, "error", detail);
-	job_fire(f->job, MEV_HALT, detail);
+	f->halt(f->halt_arg, detail);
 }
 
 /* Arm the next periodic run, unless the final one is asked for or done. */
@@ -99,15 +100,17 @@ files_schedule(struct files *f)
 }
 
 struct files *
-files_new(struct job *j)
+files_new(struct daemon *d, struct migration *m, files_halt_cb halt,
+    void *arg)
 {
 	struct files	*f;
 
 	f = xcalloc(1, sizeof(*f));
-	f->job = j;
-	f->d = j->d;
-	f->m = j->m;
-	if ((f->ev = evtimer_new(j->d->base, files_tick, f)) == NULL)
+	f->d = d;
+	f->m = m;
+	f->halt = halt;
+	f->halt_arg = arg;
+	if ((f->ev = evtimer_new(d->base, files_tick, f)) == NULL)
 		fatalx("evtimer_new");
 	files_schedule(f);
 	return f;
@@ -277,7 +280,7 @@ files_done(void *arg, int status, int timed_out, const char *output)
 	daemon_changed(f->d, f->m);
 
 	if (run == FR_SYNC && !ok) {
-		job_fire(f->job, MEV_HALT, line);
+		f->halt(f->halt_arg, line);
 		return;
 	}
 	if (run == FR_SYNC && !f->final) {

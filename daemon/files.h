@@ -19,15 +19,21 @@
 #include <jansson.h>
 
 struct daemon;
-struct job;
 struct migration;
 struct files;
 
 /* ok 1: the final sync and verify passed; else why, with the output. */
 typedef void (*files_cb)(void *arg, int ok, const char *why);
 
-/* Start the schedule for the job's migration (its plan has files.sync). */
-struct files	*files_new(struct job *);
+/* A periodic run failed: the migration should pause with why. */
+typedef void (*files_halt_cb)(void *arg, const char *why);
+
+/*
+ * Start the schedule for m (its plan has files.sync). halt is called
+ * last, from the loop, and may free the files (by a phase change).
+ */
+struct files	*files_new(struct daemon *, struct migration *,
+		    files_halt_cb halt, void *arg);
 /* Stop: a run in flight is killed (its process group). NULL: no-op. */
 void		 files_free(struct files *);
 

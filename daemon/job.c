@@ -132,6 +132,8 @@ job_db_reset(struct job *j)
 	j->db = NULL;
 }
 
+static void	job_files_halt(void *, const char *);
+
 struct lag *
 job_lag(const struct job *j)
 {
@@ -165,11 +167,18 @@ job_sync(struct job *j)
 	want = m->plan != NULL && m->plan->files.sync != NULL &&
 	    phase_has(m->phase, PHF_FILES_SYNC);
 	if (want && j->files == NULL)
-		j->files = files_new(j);
+		j->files = files_new(j->d, m, job_files_halt, j);
 	else if (!want && j->files != NULL) {
 		files_free(j->files);
 		j->files = NULL;
 	}
+}
+
+/* A periodic file sync failed: pause with its text. */
+static void
+job_files_halt(void *arg, const char *why)
+{
+	job_fire(arg, MEV_HALT, why);
 }
 
 struct files *
