@@ -463,6 +463,11 @@ dc_files(struct decom *c)
 		dc_next(c);
 		return;
 	}
+	/* [files] came with a plan reloaded in this phase. */
+	if (f == NULL) {
+		job_sync(c->job);
+		f = job_files(c->job);
+	}
 	if (f == NULL) {
 		dc_halt(c, "decommission: the [files] sync is not running");
 		return;

@@ -70,6 +70,9 @@ files_tick(evutil_socket_t fd, short what, void *arg)
 	char		 detail[256];
 
 	f->next = 0;
+	/* The plan reloaded without [files]: nothing more to run. */
+	if (f->m->plan == NULL || f->m->plan->files.sync == NULL)
+		return;
 	if (files_start(f, FR_SYNC) == 0)
 		return;
 	snprintf(detail, sizeof(detail), "files: the sync command could not "
