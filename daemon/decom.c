@@ -5,6 +5,9 @@
  *	DC_CHECK	approval, cutover, proof and soak, re-read
  *	DC_FLEET	the tagged droplets, recorded once (decom.fleet)
  *	DC_DEREGISTER	the droplet target group's targets out, drained
+ *	DC_FILES	the [files] final sync and its verify, once the
+ *			droplets take no more uploads (files.final); a
+ *			failure pauses, and nothing is stopped or deleted
  *	DC_STOP		per droplet: shutdown, power_off after the timeout,
  *			snapshot when asked (decom.d.ID: off, ready)
  *	DC_GRACE	until decom.delete_at
@@ -32,6 +35,7 @@
 #include "driver.h"
 #include "elbv2.h"
 #include "facts.h"
+#include "files.h"
 #include "job.h"
 #include "log.h"
 #include "migration.h"
@@ -49,6 +53,7 @@ enum dc_step {
 	DC_CHECK,
 	DC_FLEET,
 	DC_DEREGISTER,
+	DC_FILES,
 	DC_STOP,
 	DC_GRACE,
 	DC_DELETE,
@@ -106,7 +111,11 @@ dc_free(struct decom *c)
 static void
 dc_cancel(void *arg)
 {
-	dc_free(arg);
+	struct decom	*c = arg;
+
+	if (c != NULL && c->step == DC_FILES)
+		files_final_cancel(job_files(c->job));
+	dc_free(c);
 }
 
 static void
@@ -365,7 +374,7 @@ dereg_health_cb(void *arg, const struct elbv2_target_healths *th,
 
 	c->ecall = NULL;
 	if (err != NULL && strcmp(err->code, "TargetGroupNotFound") == 0) {
-		c->step = DC_STOP;
+		c->step = DC_FILES;
 		dc_next(c);
 		return;
 	}
@@ -402,7 +411,7 @@ dereg_health_cb(void *arg, const struct elbv2_target_healths *th,
 		return;
 	}
 	store_fact_set(c->d->store, c->m->id, DECOM_FACT_DRAINED, "1");
-	c->step = DC_STOP;
+	c->step = DC_FILES;
 	dc_next(c);
 }
 
@@ -412,13 +421,64 @@ dc_deregister(struct decom *c)
 	const struct plan	*p = c->m->plan;
 
 	if (store_fact_i64(c->d->store, c->m->id, DECOM_FACT_DRAINED) == 1) {
-		c->step = DC_STOP;
+		c->step = DC_FILES;
 		dc_next(c);
 		return;
 	}
 	if ((c->ecall = elbv2_describe_target_health(c->aws,
 	    p->traffic.droplet_tg_arn, NULL, 0, dereg_health_cb, c)) == NULL)
 		dc_halt(c, "decommission: DescribeTargetHealth could not start");
+}
+
+/* --- DC_FILES: the final sync, after the drain --- */
+
+static void
+files_final_cb(void *arg, int ok, const char *why)
+{
+	struct decom	*c = arg;
+
+	if (!ok) {
+		dc_halt(c, "decommission refused: the final file sync did not "
+		    "pass, no droplet was stopped or deleted; %s", why);
+		return;
+	}
+	dc_note(c, "decommission: the final file sync passed");
+	c->step = DC_STOP;
+	dc_next(c);
+}
+
+/*
+ * The droplets take no more uploads: the final sync and its verify run
+ * now, and the droplets stay up until they pass.
+ */
+static void
+dc_files(struct decom *c)
+{
+	const struct plan	*p = c->m->plan;
+	struct files		*f = job_files(c->job);
+
+	if (p->files.sync == NULL ||
+	    store_fact_exists(c->d->store, c->m->id, FILES_FACT_FINAL)) {
+		c->step = DC_STOP;
+		dc_next(c);
+		return;
+	}
+	/* [files] came with a plan reloaded in this phase. */
+	if (f == NULL) {
+		job_sync(c->job);
+		f = job_files(c->job);
+	}
+	if (f == NULL) {
+		dc_halt(c, "decommission: the [files] sync is not running");
+		return;
+	}
+	job_progress(c->job, "decommission waits for the final file sync%s "
+	    "(the droplets are drained)", p->files.verify != NULL ?
+	    " and its verify" : "");
+	daemon_changed(c->d, c->m);
+	if (files_final(f, files_final_cb, c) == -1)
+		dc_halt(c, "decommission: the final file sync could not be "
+		    "started (see the log)");
 }
 
 /* --- DC_STOP: shut down (power off), snapshot --- */
@@ -827,6 +887,9 @@ dc_next(struct decom *c)
 		return;
 	case DC_DEREGISTER:
 		dc_deregister(c);
+		return;
+	case DC_FILES:
+		dc_files(c);
 		return;
 	case DC_STOP:
 		/* An action started before: poll it, else the droplet. */

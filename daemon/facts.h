@@ -25,6 +25,9 @@
 #define TRAFFIC_FACT_SET	"traffic.set"
 #define TRAFFIC_FACT_SETTING	"traffic.setting"
 #define TRAFFIC_FACT_RULE	"traffic.rule_arn"
+/* The operator's forward stickiness before traffic.stickiness changed it:
+ * "enabled:seconds" ("0:0": off), restored when the shift ends. */
+#define TRAFFIC_FACT_STICKY	"traffic.sticky_orig"
 
 /* cutover. */
 #define CUT_FACT_ATTEMPT	"cutover.attempt"	/* freeze began (unix us) */
@@ -40,6 +43,13 @@
 #define PROOF_FACT_DETAIL	"proof.detail"
 /* A re-proof holds reverse replication paused while it finds its point. */
 #define REPROOF_FACT_PAUSED	"reproof.paused"
+
+/* [files]: the last run (unix ms, "1"/"0", its journal line), and when
+ * the final sync and its verify passed (unix ms). */
+#define FILES_FACT_LAST		"files.last"
+#define FILES_FACT_OK		"files.last_ok"
+#define FILES_FACT_TEXT		"files.last_text"
+#define FILES_FACT_FINAL	"files.final"
 
 /* decommission. */
 #define DECOM_FACT_FLEET	"decom.fleet"

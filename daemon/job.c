@@ -10,10 +10,12 @@
 #include "daemon.h"
 #include "dbpair.h"
 #include "driver.h"
+#include "files.h"
 #include "job.h"
 #include "lag.h"
 #include "log.h"
 #include "migration.h"
+#include "plan.h"
 #include "store.h"
 #include "traffic.h"
 #include "watch.h"
@@ -36,6 +38,7 @@ job_free(struct job *j)
 	if (j == NULL)
 		return;
 	job_cancel(j);
+	files_free(j->files);
 	traffic_free(j->traffic);
 	lag_free(j->lag);
 	dbpair_free(j->db);
@@ -129,6 +132,8 @@ job_db_reset(struct job *j)
 	j->db = NULL;
 }
 
+static void	job_files_halt(void *, const char *);
+
 struct lag *
 job_lag(const struct job *j)
 {
@@ -158,6 +163,28 @@ job_sync(struct job *j)
 		lag_free(j->lag);
 		j->lag = NULL;
 	}
+	/* Not while paused: a failed sync paused it, and resume retries. */
+	want = m->plan != NULL && m->plan->files.sync != NULL &&
+	    phase_has(m->phase, PHF_FILES_SYNC);
+	if (want && j->files == NULL)
+		j->files = files_new(j->d, m, job_files_halt, j);
+	else if (!want && j->files != NULL) {
+		files_free(j->files);
+		j->files = NULL;
+	}
+}
+
+/* A periodic file sync failed: pause with its text. */
+static void
+job_files_halt(void *arg, const char *why)
+{
+	job_fire(arg, MEV_HALT, why);
+}
+
+struct files *
+job_files(const struct job *j)
+{
+	return j != NULL ? j->files : NULL;
 }
 
 struct traffic *

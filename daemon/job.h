@@ -7,7 +7,8 @@
  *
  * The job also hands the driver the migration's resources, made on first
  * use and kept across phases: the database pair, the lag watcher (while
- * replication matters), the listener, the gate watcher status shows, the
+ * replication matters), the listener, the [files] sync (while the
+ * droplets may take uploads), the gate watcher status shows, the
  * checksum proof's runner, and a progress line.
  */
 #ifndef JOB_H
@@ -28,6 +29,7 @@ struct lag;
 struct traffic;
 struct watch;
 struct proofrun;
+struct files;
 
 struct job {
 	struct daemon			*d;
@@ -40,6 +42,7 @@ struct job {
 	struct traffic			*traffic;
 	struct watch			*watch;
 	struct proofrun			*proof;		/* set by the runner */
+	struct files			*files;		/* [files] sync, or NULL */
 	char				 progress[160];
 };
 
@@ -81,8 +84,14 @@ void		 job_db_reset(struct job *);
 
 /* The lag watcher: running while replication matters, else NULL. */
 struct lag	*job_lag(const struct job *);
-/* Start or stop the lag watcher as the migration's phase wants it. */
+/*
+ * Start or stop the lag watcher and the [files] sync as the migration's
+ * phase wants them.
+ */
 void		 job_sync(struct job *);
+
+/* The [files] sync: running in a FILES_SYNC phase, else NULL. */
+struct files	*job_files(const struct job *);
 
 /* The listener, made on first use; _peek does not make it. */
 struct traffic	*job_traffic(struct job *);

@@ -708,6 +708,28 @@ private_ipv4(const char *s)
 	    (ip >> 16) == (192 << 8 | 168) || (ip >> 22) == (100 << 2 | 1);
 }
 
+/*
+ * A warning: preflight still passes. Sessions kept in the droplets' memory
+ * would be split between the fleets while both take users, unless the
+ * forward's target group stickiness holds each user on one.
+ */
+static void
+pf_sticky(struct pf *pf, const struct elbv2_listener *l)
+{
+	char	msg[512];
+
+	if (pf->m->plan->traffic.stickiness > 0 || l->forward.stickiness.enabled)
+		return;
+	snprintf(msg, sizeof(msg), "preflight: warning: the listener's "
+	    "forward has target group stickiness off and the plan does not "
+	    "set traffic.stickiness: while both fleets take users, a user's "
+	    "requests alternate between them and sessions kept in a droplet's "
+	    "memory are lost; set traffic.stickiness (e.g. 1h) or keep "
+	    "sessions in a shared store");
+	store_journal(pf->d->store, pf->m->id, "warning", msg);
+	log_warnx("%s: %s", pf->m->name, msg);
+}
+
 static void
 pf_listener_cb(void *arg, const struct elbv2_listener *l,
     const struct api_err *err)
@@ -744,6 +766,7 @@ pf_listener_cb(void *arg, const struct elbv2_listener *l,
 		    "groups; with the ECS one it would have more than %d, "
 		    "AWS's limit; remove the others", l->forward.ntgs,
 		    ELBV2_MAX_FORWARD_TGS);
+	pf_sticky(pf, l);
 done:
 	pf_aws_done(pf);
 }

@@ -11,8 +11,11 @@
  * a minute of ALB metrics from before the step says nothing about it.
  *
  * Every judgment is acted on at once: a breach sends the weights back to
- * the droplets with the last read's stickiness and without reading the
- * listener first, then journals the values that broke and pauses. Between
+ * the droplets, with the operator's own stickiness (no cookie keeps a
+ * user on ECS), without reading the listener first, then journals the
+ * values that broke and pauses. traffic.stickiness is on for the weighted
+ * steps and for 0/100, and put back as the operator had it once the
+ * listener forwards to ECS alone. Between
  * judgments the listener is read once per poll interval; weights that
  * someone else changed pause the migration, untouched.
  */
@@ -82,6 +85,8 @@ step_want(const struct migration *m, int k, struct traffic_want *want)
 	memset(want, 0, sizeof(*want));
 	want->ecs_pct = shift_step_pct(m, k);
 	want->rule = p->traffic.steps[0] == PLAN_STEP_RULE;
+	/* Sessions stay on their fleet while both take users. */
+	want->sticky = want->ecs_pct > 0;
 }
 
 static void
@@ -490,7 +495,8 @@ full_enter(struct job *j, enum phase from)
 	struct daemon		*d = j->d;
 	struct migration	*m = j->m;
 	struct shift		*s;
-	struct traffic_want	 want = { .ecs_pct = 100, .rule = 1 };
+	struct traffic_want	 want = { .ecs_pct = 100, .rule = 1,
+				    .sticky = 1 };
 	char			*set;
 
 	s = sh_new(j, SH_FULL);
@@ -504,6 +510,7 @@ full_enter(struct job *j, enum phase from)
 	if (s->full_stage == 1) {
 		want.ecs_only = 1;
 		want.rule = 0;
+		want.sticky = 0;
 	}
 	if (traffic_set(s->tr, &want, 0, full_cb, s) == -1)
 		sh_fire(s, MEV_FAIL, "the listener cannot be set");

@@ -2,8 +2,8 @@
  * traffic: the listener's forward and the Method B rule, set and read
  * back.
  *
- * An operation is a short chain of calls: read the listener (its
- * stickiness is kept, and it is compared with the facts for drift),
+ * An operation is a short chain of calls: read the listener (it is
+ * compared with the facts for drift),
  * change the forward when it differs, put the Method B rule in place or
  * remove it, and read the listener again. The forward goes first: it
  * moves most users, and a breach's rollback can send it without the read
@@ -15,6 +15,12 @@
  * use plus one), so their rules keep winning for the requests they name,
  * and it is found again by its conditions and target when its ARN was not
  * recorded (a crash right after CreateRule).
+ *
+ * The forward's stickiness rides on the same ModifyListener as the
+ * weights and is read back with them. The operator's own is recorded as a
+ * fact before the first ModifyListener that would change it, so whatever
+ * ends the shift (full traffic, a breach, a rollback, after a restart
+ * too) puts it back exactly: enabled or not, and its duration.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +128,74 @@ seen_text(const struct traffic *t, char *buf, size_t len)
 	else
 		snprintf(buf, len, "droplets:%d,ecs:%d", t->seen_do,
 		    t->seen_ecs);
+}
+
+/*
+ * The stickiness an operation ends with: the plan's for a sticky want,
+ * else the operator's as recorded: 1. Else the last read's, kept: 0; -1
+ * when nothing was read either (none is sent).
+ */
+static int
+want_sticky(struct traffic *t, struct elbv2_stickiness *st)
+{
+	const struct plan	*p = t->m->plan;
+	char			*v;
+	int			 e, s, n = 0;
+
+	if (t->want.sticky && p->traffic.stickiness > 0) {
+		st->enabled = 1;
+		st->duration_seconds = (int)(p->traffic.stickiness / 1000);
+		return 1;
+	}
+	if ((v = store_fact_get(t->d->store, t->m->id,
+	    TRAFFIC_FACT_STICKY)) != NULL) {
+		n = sscanf(v, "%d:%d", &e, &s);
+		free(v);
+	}
+	if (n == 2) {
+		st->enabled = e != 0;
+		st->duration_seconds = s;
+		return 1;
+	}
+	if (!t->sticky_known)
+		return -1;
+	*st = t->sticky;
+	return 0;
+}
+
+/*
+ * Before the first change of the stickiness: the operator's, as the last
+ * read showed it, becomes a fact.
+ */
+static void
+sticky_record(struct traffic *t)
+{
+	char	*v;
+
+	if (t->m->plan->traffic.stickiness == 0 || !t->sticky_known)
+		return;
+	if ((v = store_fact_get(t->d->store, t->m->id,
+	    TRAFFIC_FACT_STICKY)) != NULL) {
+		free(v);
+		return;
+	}
+	store_fact_setf(t->d->store, t->m->id, TRAFFIC_FACT_STICKY, "%d:%d",
+	    t->sticky.enabled, t->sticky.duration_seconds);
+	store_journal(t->d->store, t->m->id, "info", t->sticky.enabled ?
+	    "traffic: the listener's own target group stickiness is on; it "
+	    "is put back when the shift ends" : "traffic: the listener's own "
+	    "target group stickiness is off; it is put back when the shift "
+	    "ends");
+}
+
+/* ", stickiness 3600 s" or ", stickiness off", for the journal. */
+static void
+sticky_text(const struct elbv2_stickiness *st, char *buf, size_t len)
+{
+	if (st->enabled)
+		snprintf(buf, len, ", stickiness %d s", st->duration_seconds);
+	else
+		snprintf(buf, len, ", stickiness off");
 }
 
 /* The weights of want, for ModifyListener and the comparison. */
@@ -446,8 +520,10 @@ readback_cb(void *arg, const struct elbv2_listener *l,
 	struct traffic		*t = arg;
 	struct store		*st = t->d->store;
 	struct elbv2_weight	 w[2];
-	char			 why[512], text[64], note[256];
+	struct elbv2_stickiness	 sk;
+	char			 why[512], text[64], note[256], sticky[64];
 	size_t			 n;
+	int			 ours;
 
 	t->call = NULL;
 	if (err != NULL) {
@@ -455,8 +531,10 @@ readback_cb(void *arg, const struct elbv2_listener *l,
 		return;
 	}
 	n = want_weights(t, w);
+	ours = want_sticky(t, &sk) == 1;
 	if (tr_seen(t, l, why, sizeof(why)) == -1 ||
-	    !elbv2_forward_equal(&l->forward, w, n, NULL, why, sizeof(why))) {
+	    !elbv2_forward_equal(&l->forward, w, n, ours ? &sk : NULL, why,
+	    sizeof(why))) {
 		char	msg[600];
 
 		snprintf(msg, sizeof(msg), "the listener read back is not what "
@@ -467,13 +545,16 @@ readback_cb(void *arg, const struct elbv2_listener *l,
 	traffic_want_text(&t->want, text, sizeof(text));
 	store_fact_set(st, t->m->id, TRAFFIC_FACT_SET, text);
 	store_fact_set(st, t->m->id, TRAFFIC_FACT_SETTING, NULL);
+	sticky[0] = '\0';
+	if (ours)
+		sticky_text(&sk, sticky, sizeof(sticky));
 	if (t->want.ecs_only)
 		snprintf(note, sizeof(note), "traffic: the listener forwards "
-		    "to ECS alone (read back)");
+		    "to ECS alone%s (read back)", sticky);
 	else
 		snprintf(note, sizeof(note), "traffic: weights droplets %d / "
-		    "ECS %d (read back)", 100 - t->want.ecs_pct,
-		    t->want.ecs_pct);
+		    "ECS %d%s (read back)", 100 - t->want.ecs_pct,
+		    t->want.ecs_pct, sticky);
 	store_sample(st, t->m->id, "weight_ecs", t->want.ecs_only ? 100 :
 	    t->want.ecs_pct);
 	tr_end(t, TRAFFIC_OK, note);
@@ -483,9 +564,14 @@ readback_cb(void *arg, const struct elbv2_listener *l,
 static int
 tr_in_place(struct traffic *t)
 {
-	char	now[64], want[64];
+	struct elbv2_stickiness	 st;
+	char			 now[64], want[64];
 
 	if (!t->seen)
+		return 0;
+	if (want_sticky(t, &st) == 1 && (!t->sticky_known ||
+	    st.enabled != t->sticky.enabled || (st.enabled &&
+	    st.duration_seconds != t->sticky.duration_seconds)))
 		return 0;
 	seen_text(t, now, sizeof(now));
 	traffic_want_text(&t->want, want, sizeof(want));
@@ -497,6 +583,7 @@ tr_next(struct traffic *t)
 {
 	const struct plan	*p = t->m->plan;
 	struct elbv2_weight	 w[2];
+	struct elbv2_stickiness	 st;
 	struct aws		*aws;
 	char			 why[512], text[64];
 	size_t			 n;
@@ -536,9 +623,10 @@ tr_next(struct traffic *t)
 		traffic_want_text(&t->want, text, sizeof(text));
 		store_fact_set(t->d->store, t->m->id, TRAFFIC_FACT_SETTING,
 		    text);
+		sticky_record(t);
 		n = want_weights(t, w);
 		t->call = elbv2_set_weights(aws, p->traffic.listener_arn, w, n,
-		    t->sticky_known ? &t->sticky : NULL, modify_cb, t);
+		    want_sticky(t, &st) == -1 ? NULL : &st, modify_cb, t);
 		break;
 	case TR_READBACK:
 		t->call = elbv2_describe_listener(aws, p->traffic.listener_arn,

@@ -1,13 +1,19 @@
 /*
  * traffic: where the ALB listener sends users. It sets the default
- * action's weighted forward (stickiness kept as read) and the Method B
- * listener rule, then reads the listener back: a change counts only once
+ * action's weighted forward and the Method B listener rule, then reads
+ * the listener back: a change counts only once
  * AWS shows it. What the daemon last set is a fact (traffic.set), and
  * what it is setting another (traffic.setting), so after a crash the
  * listener can be told apart from a change by someone else.
  *
  * One operation at a time per migration; starting one cancels the one in
  * flight (its callback is not called).
+ *
+ * Stickiness: with the plan's traffic.stickiness, a want marked sticky
+ * turns the forward's target group stickiness on for that long; any other
+ * want puts back what the operator had, recorded (traffic.sticky_orig)
+ * before the daemon first changed it. Without traffic.stickiness and with
+ * nothing recorded, the stickiness is kept as read.
  */
 #ifndef TRAFFIC_H
 #define TRAFFIC_H
@@ -23,6 +29,7 @@ struct traffic_want {
 	int	 ecs_pct;	/* 0..100: droplets get the rest */
 	int	 ecs_only;	/* forward to ECS alone (ecs_pct ignored) */
 	int	 rule;		/* the Method B rule in place (or removed) */
+	int	 sticky;	/* traffic.stickiness on (else the operator's) */
 };
 
 enum traffic_result {

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "driver.h"
 #include "facts.h"
+#include "files.h"
 #include "fsm.h"
 #include "job.h"
 #include "lag.h"
@@ -313,6 +314,8 @@ view_migration(struct daemon *d, const struct migration *m)
 	    "accepts", view_accepts(m)));
 	json_object_set_new(o, "cutover", view_cutover(d, m));
 	json_object_set_new(o, "traffic", view_traffic(m));
+	json_object_set_new(o, "files", json_or_null(files_json(d, m,
+	    job_files(runner_job(m)))));
 	view_phases(d, m, o);
 	/* The gates' last judgment with every value read, or null. */
 	json_object_set_new(o, "judgment", json_or_null(job_watch_json(runner_job(m))));

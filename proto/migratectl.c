@@ -875,6 +875,36 @@ show_one_record(json_t *m)
 	    b3, sizeof(b3)));
 }
 
+/* The [files] sync: the last run and its result, the next, the final. */
+static void
+show_one_files(json_t *m)
+{
+	json_t	*f = json_object_get(m, "files"), *ok, *next;
+	char	 b1[64];
+
+	if (!json_is_object(f))
+		return;
+	ok = json_object_get(f, "last_ok");
+	if (json_is_integer(json_object_get(f, "last_at")))
+		printf("files:      last run %s, %s ago", json_is_true(ok) ?
+		    "ok" : "FAILED", fmt_age(json_object_get(f, "last_at"),
+		    b1, sizeof(b1)));
+	else
+		printf("files:      no sync yet");
+	if (jstr(f, "running") != NULL)
+		printf(", %s running", vis(jstr(f, "running")));
+	next = json_object_get(f, "next_at");
+	if (json_is_integer(next))
+		printf(", next in %s", fmt_secs((json_integer_value(next) -
+		    now_ms()) / 1000, b1, sizeof(b1)));
+	if (json_is_integer(json_object_get(f, "final_passed_at")))
+		printf(", final sync passed %s ago", fmt_age(json_object_get(f,
+		    "final_passed_at"), b1, sizeof(b1)));
+	printf("\n");
+	if (json_is_false(ok) && jstr(f, "last") != NULL)
+		printf("            %s\n", vis(jstr(f, "last")));
+}
+
 /* One migration as "key: value" lines. */
 static void
 show_one(json_t *m)
@@ -882,6 +912,7 @@ show_one(json_t *m)
 	show_one_phase(m);
 	show_one_traffic(m);
 	show_one_work(m);
+	show_one_files(m);
 	show_one_gates(m);
 	show_one_record(m);
 }

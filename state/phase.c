@@ -22,6 +22,7 @@
 #define BEGUN	PHF_CUTOVER_BEGUN
 #define SWITCH	PHF_WRITER_SWITCHED
 #define REV	PHF_REVERSE_REPL
+#define FILES	PHF_FILES_SYNC
 
 /* Each phase: its name (as the store keeps it) and what it means. */
 static const struct {
@@ -30,18 +31,21 @@ static const struct {
 } phases[PH__COUNT] = {
 	[PH_PLANNED] =		{ "planned",	  REST | FRESH | DROP },
 	[PH_PREFLIGHT] =	{ "preflight",	  RUN | FRESH | DROP },
-	[PH_SEEDING] =		{ "seeding",	  RUN | PLAN | DROP },
-	[PH_REPLICATING] =	{ "replicating",  RUN | PLAN | DROP | LAG },
-	[PH_SHADOW] =		{ "shadow",	  RUN | PLAN | DROP | LAG },
-	[PH_SHIFTING] =		{ "shifting",	  RUN | PLAN | LAG | STEP },
+	[PH_SEEDING] =		{ "seeding",	  RUN | PLAN | DROP | FILES },
+	[PH_REPLICATING] =	{ "replicating",  RUN | PLAN | DROP | LAG |
+						  FILES },
+	[PH_SHADOW] =		{ "shadow",	  RUN | PLAN | DROP | LAG |
+						  FILES },
+	[PH_SHIFTING] =		{ "shifting",	  RUN | PLAN | LAG | STEP |
+						  FILES },
 	[PH_CUTOVER] =		{ "cutover",	  RUN | PLAN | LAG | STEP |
 						  BEGUN },
 	[PH_FULL_TRAFFIC] =	{ "full_traffic", RUN | PLAN | ECS | BEGUN |
-						  SWITCH | REV },
+						  SWITCH | REV | FILES },
 	[PH_SOAK] =		{ "soak",	  RUN | PLAN | ECS | BEGUN |
-						  SWITCH | REV },
+						  SWITCH | REV | FILES },
 	[PH_DECOMMISSION] =	{ "decommission", RUN | PLAN | ECS | BEGUN |
-						  SWITCH | REV },
+						  SWITCH | REV | FILES },
 	[PH_DONE] =		{ "done",	  FINAL | REST | ECS | BEGUN |
 						  SWITCH },
 	[PH_PAUSED] =		{ "paused",	  HOLD | INTR | PLAN },
@@ -65,6 +69,7 @@ static const struct {
 #undef BEGUN
 #undef SWITCH
 #undef REV
+#undef FILES
 
 static const char *const mev_names[MEV__COUNT] = {
 	[MEV_START] = "start",

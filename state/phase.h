@@ -74,6 +74,8 @@ enum mev {
  * WRITER_SWITCHED	the application writes to the target
  * REVERSE_REPL		target -> source replication runs: a rollback
  *			loses no write
+ * FILES_SYNC		the droplets may still take uploads: the plan's
+ *			[files] sync runs every files.interval
  */
 #define PHF_RUNNING		0x0001
 #define PHF_FINAL		0x0002
@@ -90,6 +92,7 @@ enum mev {
 #define PHF_CUTOVER_BEGUN	0x1000
 #define PHF_WRITER_SWITCHED	0x2000
 #define PHF_REVERSE_REPL	0x4000
+#define PHF_FILES_SYNC		0x8000
 
 const char	*phase_name(enum phase);
 /* PH_NONE when unknown. */

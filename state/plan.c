@@ -167,6 +167,8 @@ static const struct popt popts[] = {
 	O("traffic", "header_name", PT_STR, traffic.header_name, 0,
 	    .check = check_header),
 	O("traffic", "header_value", PT_STR, traffic.header_value, 0),
+	DUR("traffic", "stickiness", traffic.stickiness, 0, NULL, SEC(1),
+	    DAY(7)),
 
 	O("gates", "min_healthy", PT_INT, gates.min_healthy, T, .def = "1",
 	    .lo = 1, .hi = 10000),
@@ -222,6 +224,11 @@ static const struct popt popts[] = {
 	O("hooks", "on_done", PT_STR, hooks.on_done, 0),
 	DUR("hooks", "timeout", hooks.timeout, 0, "60s", MS(1), SEC(3600)),
 
+	O("files", "sync", PT_STR, files.sync, 0),
+	O("files", "verify", PT_STR, files.verify, 0),
+	DUR("files", "interval", files.interval, T, "5m", SEC(1), DAY(1)),
+	DUR("files", "timeout", files.timeout, T, "1h", SEC(1), DAY(1)),
+
 	O("notify", "webhook_url", PT_STR, notify.webhook_url, 0,
 	    .check = check_url),
 	DUR("notify", "timeout", notify.timeout, 0, "5s", MS(1), SEC(600)),
@@ -236,7 +243,7 @@ static const struct popt popts[] = {
 /* Sections in the order a plan usually has them; "" is the top. */
 static const char *const sections[] = {
 	"", "source", "target", "traffic", "gates", "cutover",
-	"decommission", "hooks", "notify",
+	"decommission", "hooks", "files", "notify",
 };
 
 #define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
@@ -1199,6 +1206,19 @@ pc_timing(const struct plan *p, struct pcheck *pc)
 	}
 }
 
+/* ELBv2 takes the stickiness duration in seconds; verify needs a sync. */
+static void
+pc_sessions_files(const struct plan *p, struct pcheck *pc)
+{
+	if (p->traffic.stickiness % 1000 != 0)
+		pc_error(pc, "traffic", "stickiness", "stickiness must be whole "
+		    "seconds (ELBv2 counts it in seconds), got %" PRId64 "ms",
+		    p->traffic.stickiness);
+	if (p->files.verify != NULL && p->files.sync == NULL)
+		pc_error(pc, "files", "verify", "verify checks what sync "
+		    "copied: set sync too");
+}
+
 static void (*const plan_checks[])(const struct plan *, struct pcheck *) = {
 	pc_writer,
 	pc_seed,
@@ -1206,6 +1226,7 @@ static void (*const plan_checks[])(const struct plan *, struct pcheck *) = {
 	pc_arns,
 	pc_rule,
 	pc_timing,
+	pc_sessions_files,
 };
 
 static int

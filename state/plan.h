@@ -1,6 +1,6 @@
 /*
  * plan: one migration's plan, parsed from an INI file (sections source,
- * target, traffic, gates, cutover, decommission, hooks, notify) and
+ * target, traffic, gates, cutover, decommission, hooks, files, notify) and
  * validated as a whole. Errors say file:line. A plan is immutable once
  * parsed; run-time changes (`migratectl set`) go through plan_set().
  */
@@ -79,6 +79,7 @@ struct plan {
 		char	**path_patterns;	/* method B: rule by path, or NULL */
 		char	*header_name;		/* method B: rule by header */
 		char	*header_value;
+		int64_t	 stickiness;		/* ms, whole seconds; 0: left as is */
 	} traffic;
 
 	struct {
@@ -125,6 +126,13 @@ struct plan {
 		char	*on_done;
 		int64_t	 timeout;		/* ms, 60s */
 	} hooks;
+
+	struct {
+		char	*sync;			/* command; NULL: no [files] */
+		char	*verify;		/* command printing two counts */
+		int64_t	 interval;		/* ms between syncs, 5m */
+		int64_t	 timeout;		/* ms per run, 1h */
+	} files;
 
 	struct {
 		char	*webhook_url;

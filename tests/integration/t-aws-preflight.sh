@@ -6,6 +6,8 @@
 # is the DigitalOcean checks; then one thing at a time is broken and must
 # be named: the secret key, a target off the private ranges, an alarm in
 # ALARM, the clock, the listener, the TTL of the `dns` writer's record.
+# Warnings do not fail it: the `ecs-env` writer's write gap, and a listener
+# without target group stickiness when the plan sets none.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/db.sh"
 . "$(dirname "$0")/aws.sh"
@@ -30,6 +32,11 @@ start_daemon
 preflight shop
 expect_match "everything right: only DigitalOcean is left" "$DO_ONLY" \
     "$(reason_of shop)"
+# The fixture's forward has no target group stickiness and the plan sets
+# no traffic.stickiness: a warning, not a failure.
+expect_match "sessions: stickiness off warned of" \
+    "warning: the listener's forward has target group stickiness off and the plan does not set traffic.stickiness" \
+    "$(ctl history shop)"
 ok "preflight asked STS" grep -q "AWS account 123456789012" "$LOG"
 
 # A wrong secret key: the credentials are named.
@@ -126,6 +133,14 @@ expect_match "ecs-env: no failure of its own" "$DO_ONLY" "$(reason_of env)"
 expect_match "ecs-env: the write gap warned of" \
     "warning: with cutover.writer = ecs-env the application's writes fail" \
     "$(ctl history env)"
+# With traffic.stickiness in the plan, no stickiness warning.
+n=$(ctl history env | grep -c "stickiness off")
+sed -i '/^\[traffic\]/a stickiness = 1h' "$T/plans/env.ini"
+kill -HUP "$DPID"
+ok "stickiness: plan reloaded" wait_for 5 grep -q "env: plan reloaded" "$LOG"
+again env
+expect_eq "stickiness set: no warning" "$n" \
+    "$(ctl history env | grep -c "stickiness off")"
 
 stop_daemon; expect_eq "clean exit" 0 $?
 finish

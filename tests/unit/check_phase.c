@@ -48,6 +48,10 @@ static const struct {
 	    PH_DECOMMISSION, PH_DONE, NOPH } },
 	{ PHF_REVERSE_REPL, "reverse replication", { PH_FULL_TRAFFIC,
 	    PH_SOAK, PH_DECOMMISSION, NOPH } },
+	/* Not the cutover: a failed sync's pause must not cut a freeze. */
+	{ PHF_FILES_SYNC, "files sync", { PH_SEEDING, PH_REPLICATING,
+	    PH_SHADOW, PH_SHIFTING, PH_FULL_TRAFFIC, PH_SOAK,
+	    PH_DECOMMISSION, NOPH } },
 };
 
 #define NCOLUMNS	(sizeof(columns) / sizeof(columns[0]))

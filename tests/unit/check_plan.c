@@ -261,6 +261,11 @@ START_TEST(test_defaults)
 		ck_assert_ptr_null(p->hooks.after[i]);
 	}
 	ck_assert_int_eq(p->hooks.timeout, 60000);
+	ck_assert_int_eq(p->traffic.stickiness, 0);
+	ck_assert_ptr_null(p->files.sync);
+	ck_assert_ptr_null(p->files.verify);
+	ck_assert_int_eq(p->files.interval, 5 * 60 * 1000);
+	ck_assert_int_eq(p->files.timeout, 3600 * 1000);
 	ck_assert_ptr_null(p->notify.webhook_url);
 	ck_assert_int_eq(p->notify.timeout, 5000);
 	plan_free(p);
@@ -370,6 +375,11 @@ START_TEST(test_full)
 	    "rollback");
 	ck_assert_str_eq(p->hooks.on_done, "/usr/local/bin/announce done");
 	ck_assert_int_eq(p->hooks.timeout, 120000);
+	ck_assert_int_eq(p->traffic.stickiness, 2 * 3600 * 1000);
+	ck_assert_str_eq(p->files.sync, "/usr/local/bin/sync-uploads");
+	ck_assert_str_eq(p->files.verify, "/usr/local/bin/count-uploads");
+	ck_assert_int_eq(p->files.interval, 120000);
+	ck_assert_int_eq(p->files.timeout, 1800000);
 	ck_assert_str_eq(p->notify.webhook_url,
 	    "https://hooks.example.com/migrated");
 	ck_assert_int_eq(p->notify.timeout, 3000);
@@ -627,10 +637,11 @@ START_TEST(test_tunables)
 		"gates.max_5xx_rate", "gates.max_5xx_ratio", "gates.max_p99",
 		"gates.max_p99_ratio", "gates.max_lag", "gates.min_requests",
 		"gates.alarms", "cutover.freeze_timeout", "cutover.max_lag",
+		"files.interval", "files.timeout",
 	};
 	static const char *const values[] = {
 		"6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
-		"10s", "100", "alarm-1", "4s", "300ms",
+		"10s", "100", "alarm-1", "4s", "300ms", "10m", "2h",
 	};
 	const char *const	*t = plan_tunables();
 	struct plan		*p;
