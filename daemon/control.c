@@ -90,6 +90,8 @@ client_close(struct ctl_client *c)
 		struct ctl_defer	*df = c->defer;
 
 		c->defer = NULL;
+		if (df->changed != NULL)
+			ctl->nwatchers--;
 		df->gone(df->arg);
 		free(df);
 	}
