@@ -117,6 +117,33 @@ expect_eq "fixed: every DBA check passes" "pass pass pass pass pass pass" \
 expect_match "RDS retention shown" "RDS keeps binary logs 48 hours" \
     "$(row target.reverse_binlog detail)"
 
+# --- a client that leaves mid-check; two on one connection ---
+python3 - "$SOCK" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"id":1,"cmd":"check","args":{"name":"shop"}}\n')
+s.close()
+PY
+sleep 0.5
+ok "the daemon outlives a client gone mid-check" wait_for 2 ctl list
+out=$(python3 - "$SOCK" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"id":1,"cmd":"check","args":{"name":"shop"}}\n'
+    b'{"v":1,"id":2,"cmd":"check","args":{"name":"shop"}}\n')
+f = s.makefile()
+got = {}
+while len(got) < 2:
+    m = json.loads(f.readline())
+    got[m["id"]] = m
+print(got[2]["error"]["code"], "checks" in got[1]["data"])
+PY
+)
+expect_eq "a second check on one connection: busy; the first answers" \
+    "busy True" "$out"
+
 # --- not once the cutover began (here: done); not an unknown name ---
 inject done shop
 start_daemon
