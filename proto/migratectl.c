@@ -154,8 +154,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  .min = 2, .max = 2, .build = build_set, .show = show_set },
 	{ .name = "wait",
 	  .usage = "wait NAME --phase PHASE | --done [--timeout DURATION]",
-	  .help = "until the phase is reached (exit 0) or the migration "
-	  "stops (1)",
+	  .help = "for CI: 0 once reached, 1 stopped, 4 timed out",
 	  .min = 1, .max = 1, .flags = CTL_F_WAIT, .build = build_wait },
 	{ .name = "history", .usage = "history NAME [-n COUNT]",
 	  .help = "the journal: transitions and effects",
