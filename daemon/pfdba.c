@@ -236,8 +236,9 @@ pfdba_seed_judge(struct pf *pf)
 	est = (pf->data_bytes + PFDBA_SEED_BPS - 1) / PFDBA_SEED_BPS;
 	if (pf->src_keep_s > 0 && est * 2 > pf->src_keep_s) {
 		snprintf(fix, sizeof(fix), "keep the source's binary logs at "
-		    "least twice as long: SET GLOBAL binlog_expire_logs_seconds "
-		    "= %lld (and in my.cnf)", est * 2);
+		    "least twice as long: SET GLOBAL "
+		    "binlog_expire_logs_seconds = %lld (and in my.cnf)",
+		    est * 2);
 		pf_note(pf, PFC_SEED_TIME, PF_WARN, fix, "source: %.1f MiB in "
 		    "%lld tables: the seed should take about %s (at %lld "
 		    "MiB/s), and the source keeps binary logs only %s",
@@ -338,8 +339,8 @@ static void
 pfdba_judge_app_users(struct pf *pf)
 {
 	char *const	*u = pf->m->plan->source.app_users;
-	char		 user[128], host[256], missing[1024] = "", fix[1400];
-	char		 want[400], first[400] = "";
+	char		 user[128], host[256], missing[1024] = "";
+	char		 fix[1400], want[400], first[400] = "";
 	size_t		 n = 0;
 
 	if (u == NULL || !pf->have_accounts)
@@ -362,8 +363,8 @@ pfdba_judge_app_users(struct pf *pf)
 			    want);
 	}
 	if (n == 0) {
-		pf_info(pf, PFC_APP_USERS, "every account of [source] app_users "
-		    "is on the target");
+		pf_info(pf, PFC_APP_USERS, "every account of [source] "
+		    "app_users is on the target");
 		return;
 	}
 	snprintf(fix, sizeof(fix), "CREATE USER %s on the target and GRANT "
@@ -512,10 +513,10 @@ reverse_vars_cb(void *arg, struct mydb_result *res)
 	v = var(res, "binlog_format");
 	if (v == NULL || strcasecmp(v, "ROW") != 0)
 		pf_note(pf, PFC_REVERSE, PF_WARN, p->target.kind == TARGET_RDS ?
-		    "set binlog_format = ROW in the instance's parameter group" :
-		    "SET GLOBAL binlog_format = ROW (and in my.cnf)",
-		    "target: binlog_format is %s; reverse replication is safest "
-		    "in ROW", v ? v : "absent");
+		    "set binlog_format = ROW in the instance's parameter "
+		    "group" : "SET GLOBAL binlog_format = ROW (and in my.cnf)",
+		    "target: binlog_format is %s; reverse replication is "
+		    "safest in ROW", v ? v : "absent");
 	if ((v = var(res, "binlog_expire_logs_seconds")) != NULL &&
 	    atoll(v) > 0)
 		keep_s = atoll(v);

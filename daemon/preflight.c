@@ -1,17 +1,20 @@
 /*
- * preflight: the checks before anything moves. Every check runs, and every
- * failure is reported with what to fix, so an operator fixes all of them in
- * one round. Nothing here writes to a database.
+ * preflight: the checks before anything moves, as one list (pf_checks
+ * below) that the preflight phase and `migratectl check` both run. Every
+ * check runs, and every failure is reported with what to fix, so an
+ * operator fixes all of them in one round. Nothing here writes anywhere.
  *
  * Local checks (the plan, its secret files, conflicts with other
  * migrations) run first; the database checks are queries on the source,
  * the target and a connection as the replication user, all in flight at
- * once. The AWS checks run alongside them: STS first (credentials and
- * clock), then, if it answered, the listener, the target groups, the ECS
- * service, the gates' alarms and the writer method's check, all at once.
- * When STS fails every other call would fail the same way, so only that
- * failure is reported. DigitalOcean is asked for the droplets by tag, and
- * they are matched against the droplet target group's targets. The
+ * once (the DBA's among them live in pfdba.c). The AWS checks run
+ * alongside them: STS first (credentials and clock), then, if it
+ * answered, every row marked PF_AFTER_STS (the listener, the target
+ * groups, the ECS service, the gates' alarms and the writer method's
+ * check), all at once. When STS fails every other call would fail the
+ * same way, so only that failure is reported and those rows are skipped.
+ * DigitalOcean is asked for the droplets by tag, and they are matched
+ * against the droplet target group's targets. The judges run and the
  * verdict is given when the last answer is in.
  */
 #include <arpa/inet.h>
@@ -264,7 +267,8 @@ static void
 check_readable(struct pf *pf, const char *what, const char *path)
 {
 	if (path != NULL && access(path, R_OK) == -1)
-		pf_fail(pf, PFC_FILES, "%s %s is not readable by migrated", what, path);
+		pf_fail(pf, PFC_FILES,
+		    "%s %s is not readable by migrated", what, path);
 }
 
 static int
@@ -290,14 +294,17 @@ check_conflicts(struct pf *pf)
 			continue;
 		if (strcmp(p->traffic.listener_arn, q->traffic.listener_arn) ==
 		    0)
-			pf_fail(pf, PFC_CONFLICTS, "migration %s (%s) already shifts this "
+			pf_fail(pf, PFC_CONFLICTS,
+			    "migration %s (%s) already shifts this "
 			    "listener", o->name, phase_name(o->phase));
 		if (same_db(&p->source.db, &q->source.db))
-			pf_fail(pf, PFC_CONFLICTS, "migration %s (%s) already replicates "
+			pf_fail(pf, PFC_CONFLICTS,
+			    "migration %s (%s) already replicates "
 			    "from %s:%d", o->name, phase_name(o->phase),
 			    p->source.db.host, p->source.db.port);
 		if (same_db(&p->target.db, &q->target.db))
-			pf_fail(pf, PFC_CONFLICTS, "migration %s (%s) already writes to "
+			pf_fail(pf, PFC_CONFLICTS,
+			    "migration %s (%s) already writes to "
 			    "target %s:%d", o->name, phase_name(o->phase),
 			    p->target.db.host, p->target.db.port);
 	}
@@ -405,7 +412,8 @@ src_version_cb(void *arg, struct mydb_result *res)
 		pf->src_server_id = id ? atoll(id) : 0;
 		if (mydialect_from_version(pf->src_version,
 		    &pf->db->sd) == -1)
-			pf_fail(pf, PFC_SRC_SERVER, "source: version %s is not supported "
+			pf_fail(pf, PFC_SRC_SERVER,
+			    "source: version %s is not supported "
 			    "(MySQL 5.7 or later, MariaDB 10.3 or later)",
 			    pf->src_version);
 		else {
@@ -413,7 +421,8 @@ src_version_cb(void *arg, struct mydb_result *res)
 			pf->src_ok = 1;
 		}
 		if (pf->src_server_id == 0)
-			pf_fail(pf, PFC_SRC_SERVER, "source: server_id is 0; set a unique "
+			pf_fail(pf, PFC_SRC_SERVER,
+			    "source: server_id is 0; set a unique "
 			    "server_id in its my.cnf and restart it");
 	}
 	pf_done(pf);
@@ -442,17 +451,20 @@ src_vars_cb(void *arg, struct mydb_result *res)
 	if (pf_answer(pf, PFC_SRC_BINLOG, res, "source") == 0) {
 		v = var(res, "log_bin");
 		if (v == NULL || strcasecmp(v, "ON") != 0)
-			pf_fail(pf, PFC_SRC_BINLOG, "source: log_bin is %s; enable the binary "
+			pf_fail(pf, PFC_SRC_BINLOG,
+			    "source: log_bin is %s; enable the binary "
 			    "log (log_bin in my.cnf) and restart it",
 			    v ? v : "absent");
 		v = var(res, "binlog_format");
 		if (v == NULL || strcasecmp(v, "ROW") != 0)
-			pf_fail(pf, PFC_SRC_BINLOG, "source: binlog_format is %s; set "
+			pf_fail(pf, PFC_SRC_BINLOG,
+			    "source: binlog_format is %s; set "
 			    "binlog_format=ROW (SET GLOBAL and my.cnf)",
 			    v ? v : "absent");
 		v = var(res, "binlog_row_image");
 		if (v != NULL && strcasecmp(v, "FULL") != 0)
-			pf_fail(pf, PFC_SRC_BINLOG, "source: binlog_row_image is %s; set "
+			pf_fail(pf, PFC_SRC_BINLOG,
+			    "source: binlog_row_image is %s; set "
 			    "binlog_row_image=FULL", v);
 		if ((v = var(res, "binlog_expire_logs_seconds")) != NULL &&
 		    atoll(v) > 0)
@@ -464,7 +476,8 @@ src_vars_cb(void *arg, struct mydb_result *res)
 		pf->src_keep_s = keep_s > 0 ? keep_s : 0;
 		if (keep_s > 0 && keep_s * 1000 <
 		    p->source.binlog_retention_min)
-			pf_fail(pf, PFC_SRC_BINLOG, "source: binary logs are kept %llds, less "
+			pf_fail(pf, PFC_SRC_BINLOG,
+			    "source: binary logs are kept %llds, less "
 			    "than source.binlog_retention_min (%llds); raise "
 			    "binlog_expire_logs_seconds", keep_s,
 			    (long long)(p->source.binlog_retention_min / 1000));
@@ -481,16 +494,19 @@ src_grants_cb(void *arg, struct mydb_result *res)
 		if (!grants_have(res, "SUPER") &&
 		    !grants_have(res, "READ_ONLY ADMIN") &&
 		    !grants_have(res, "SYSTEM_VARIABLES_ADMIN"))
-			pf_fail(pf, PFC_SRC_GRANTS, "source: %s cannot set read_only for the "
+			pf_fail(pf, PFC_SRC_GRANTS,
+			    "source: %s cannot set read_only for the "
 			    "freeze; GRANT READ ONLY ADMIN (MariaDB) or "
 			    "SYSTEM_VARIABLES_ADMIN (MySQL) ON *.*",
 			    pf->m->plan->source.db.user);
 		if (!grants_have(res, "RELOAD") ||
 		    (!grants_have(res, "REPLICATION CLIENT") &&
 		    !grants_have(res, "BINLOG MONITOR")))
-			pf_fail(pf, PFC_SRC_GRANTS, "source: %s needs RELOAD and REPLICATION "
+			pf_fail(pf, PFC_SRC_GRANTS,
+			    "source: %s needs RELOAD and REPLICATION "
 			    "CLIENT (BINLOG MONITOR) ON *.* for a consistent "
-			    "dump with coordinates", pf->m->plan->source.db.user);
+			    "dump with coordinates",
+			    pf->m->plan->source.db.user);
 	}
 	pf_done(pf);
 }
@@ -543,7 +559,8 @@ src_writers_cb(void *arg, struct mydb_result *res)
 			    (pf->db->sd.read_only_priv_alt == NULL ||
 			    strcmp(priv, pf->db->sd.read_only_priv_alt) != 0))
 				continue;
-			pf_fail(pf, PFC_SRC_WRITERS, "source: account %s has %s and could "
+			pf_fail(pf, PFC_SRC_WRITERS,
+			    "source: account %s has %s and could "
 			    "write through read_only during the freeze (its "
 			    "writes would be lost); REVOKE %s from it, or "
 			    "have the application use another account", who,
@@ -559,12 +576,14 @@ repl_grants_cb(void *arg, struct mydb_result *res)
 
 	if (pf_answer(pf, PFC_REPL_USER, res, "replication user") == 0) {
 		if (!grants_have(res, "REPLICATION SLAVE"))
-			pf_fail(pf, PFC_REPL_USER, "source: %s lacks REPLICATION SLAVE ON *.*",
+			pf_fail(pf, PFC_REPL_USER,
+			    "source: %s lacks REPLICATION SLAVE ON *.*",
 			    pf->m->plan->source.repl_user);
 		if (!grants_have(res, "REPLICATION CLIENT") &&
 		    !grants_have(res, "BINLOG MONITOR") &&
 		    !grants_have(res, "SLAVE MONITOR"))
-			pf_fail(pf, PFC_REPL_USER, "source: %s lacks REPLICATION CLIENT ON *.*",
+			pf_fail(pf, PFC_REPL_USER,
+			    "source: %s lacks REPLICATION CLIENT ON *.*",
 			    pf->m->plan->source.repl_user);
 	}
 	/* The replication user's connection is done: close it from the loop. */
@@ -586,14 +605,16 @@ tgt_version_cb(void *arg, struct mydb_result *res)
 		pf->tgt_server_id = id ? atoll(id) : 0;
 		if (mydialect_from_version(pf->tgt_version,
 		    &pf->db->td) == -1)
-			pf_fail(pf, PFC_TGT_SERVER, "target: version %s is not supported",
+			pf_fail(pf, PFC_TGT_SERVER,
+			    "target: version %s is not supported",
 			    pf->tgt_version);
 		else {
 			pf->db->td_known = 1;
 			pf->tgt_ok = 1;
 		}
 		if (ro != NULL && strcmp(ro, "0") != 0)
-			pf_fail(pf, PFC_TGT_SERVER, "target: read_only is on; the import and "
+			pf_fail(pf, PFC_TGT_SERVER,
+			    "target: read_only is on; the import and "
 			    "the writer switch need a writable target");
 		/* MySQL 8.4 has no SHOW SLAVE STATUS: ask in its words. */
 		if (pf->tgt_ok)
@@ -611,7 +632,8 @@ tgt_grants_cb(void *arg, struct mydb_result *res)
 
 	if (pf_answer(pf, PFC_TGT_GRANTS, res, "target") == 0 &&
 	    (!grants_have(res, "INSERT") || !grants_have(res, "CREATE")))
-		pf_fail(pf, PFC_TGT_GRANTS, "target: %s cannot create and write tables "
+		pf_fail(pf, PFC_TGT_GRANTS,
+		    "target: %s cannot create and write tables "
 		    "ON *.*; the import needs it",
 		    pf->m->plan->target.db.user);
 	pf_done(pf);
@@ -624,11 +646,13 @@ tgt_replica_cb(void *arg, struct mydb_result *res)
 	const struct plan	*p = pf->m->plan;
 	const char		*host;
 
-	if (pf_answer(pf, PFC_TGT_REPLICA, res, "target") == 0 && res->nrows > 0) {
+	if (pf_answer(pf, PFC_TGT_REPLICA, res, "target") == 0 &&
+	    res->nrows > 0) {
 		host = mydialect_status(res, 0, "Source_Host");
 		if (host != NULL && *host != '\0' &&
 		    strcmp(host, p->source.db.host) != 0)
-			pf_fail(pf, PFC_TGT_REPLICA, "target: already replicates from %s; "
+			pf_fail(pf, PFC_TGT_REPLICA,
+			    "target: already replicates from %s; "
 			    "reset its replication or choose another target",
 			    host);
 	}
@@ -666,7 +690,8 @@ need_routine(struct pf *pf, const char *qualified)
 	name = name ? name + 1 : qualified;
 	snprintf(pat, sizeof(pat), ",%s,", name);
 	if (pf->rds_have == NULL || strstr(pf->rds_have, pat) == NULL)
-		pf_fail(pf, PFC_TGT_RDS, "target: procedure %s is missing; is target.kind "
+		pf_fail(pf, PFC_TGT_RDS,
+		    "target: procedure %s is missing; is target.kind "
 		    "= rds right for this server?", qualified);
 }
 
@@ -682,15 +707,18 @@ pf_cross(struct pf *pf)
 	t = &pf->db->td;
 	pf_ran(pf, PFC_PAIR);
 	if (pf->src_server_id == pf->tgt_server_id)
-		pf_fail(pf, PFC_PAIR, "source and target share server_id %lld; give "
+		pf_fail(pf, PFC_PAIR,
+		    "source and target share server_id %lld; give "
 		    "the target another", pf->src_server_id);
 	if (s->flavor == t->flavor && (t->major < s->major ||
 	    (t->major == s->major && t->minor < s->minor)))
-		pf_fail(pf, PFC_PAIR, "target %s is older than source %s; replication "
+		pf_fail(pf, PFC_PAIR,
+		    "target %s is older than source %s; replication "
 		    "to an older server is not supported", pf->tgt_version,
 		    pf->src_version);
 	if (s->flavor == MYDB_MARIADB && t->flavor == MYDB_MYSQL)
-		pf_fail(pf, PFC_PAIR, "a MariaDB source cannot replicate into a MySQL "
+		pf_fail(pf, PFC_PAIR,
+		    "a MariaDB source cannot replicate into a MySQL "
 		    "target");
 }
 
@@ -946,24 +974,28 @@ pf_listener_cb(void *arg, const struct elbv2_listener *l,
 		goto done;
 	}
 	if (l->nactions > 1)
-		pf_fail(pf, PFC_LISTENER, "listener: it has %zu default actions (%s among "
+		pf_fail(pf, PFC_LISTENER,
+		    "listener: it has %zu default actions (%s among "
 		    "them); setting weights replaces them all, so make its "
 		    "default action a single forward (move authentication to "
 		    "a listener rule)", l->nactions, l->action_type ?
 		    l->action_type : "?");
 	else if (!l->is_forward)
-		pf_fail(pf, PFC_LISTENER, "listener: its default action is %s, not forward; "
+		pf_fail(pf, PFC_LISTENER,
+		    "listener: its default action is %s, not forward; "
 		    "make it forward to traffic.droplet_target_group_arn",
 		    l->action_type ? l->action_type : "unknown");
 	if (!l->is_forward)
 		goto done;
 	if (elbv2_forward_weight(&l->forward, p->traffic.droplet_tg_arn) < 0)
-		pf_fail(pf, PFC_LISTENER, "listener: its forward action does not send to "
+		pf_fail(pf, PFC_LISTENER,
+		    "listener: its forward action does not send to "
 		    "traffic.droplet_target_group_arn; point it at the "
 		    "droplets' target group (or fix the plan)");
 	in = elbv2_forward_weight(&l->forward, p->traffic.ecs_tg_arn) >= 0;
 	if (l->forward.ntgs + !in > ELBV2_MAX_FORWARD_TGS)
-		pf_fail(pf, PFC_LISTENER, "listener: its forward action has %zu target "
+		pf_fail(pf, PFC_LISTENER,
+		    "listener: its forward action has %zu target "
 		    "groups; with the ECS one it would have more than %d, "
 		    "AWS's limit; remove the others", l->forward.ntgs,
 		    ELBV2_MAX_FORWARD_TGS);
@@ -983,7 +1015,8 @@ pf_health_cb(void *arg, const struct elbv2_target_healths *th,
 		pf_fail(pf, PFC_TGS, "droplet target group: " PF_AWS_MSG,
 		    PF_AWS_ARG(err->text));
 	else if (th->n == 0)
-		pf_fail(pf, PFC_TGS, "droplet target group: no targets registered; "
+		pf_fail(pf, PFC_TGS,
+		    "droplet target group: no targets registered; "
 		    "register the droplets' private IP addresses");
 	else {
 		pf->have_tg = 1;
@@ -991,7 +1024,8 @@ pf_health_cb(void *arg, const struct elbv2_target_healths *th,
 		for (i = 0; i < th->n; i++) {
 			pf->tg_ips[pf->ntg_ips++] = xstrdup(th->v[i].id);
 			if (!private_ipv4(th->v[i].id))
-				pf_fail(pf, PFC_TGS, "droplet target group: target %s "
+				pf_fail(pf, PFC_TGS,
+				    "droplet target group: target %s "
 				    "is not on a private range (10/8, "
 				    "172.16/12, 192.168/16, 100.64/10); "
 				    "register the droplets' private addresses, "
@@ -1036,14 +1070,16 @@ pf_tgs_cb(void *arg, const struct elbv2_target_groups *tgs,
 		    "traffic.ecs_target_group_arn");
 	if (dt != NULL && et != NULL && (dt->vpc_id == NULL ||
 	    et->vpc_id == NULL || strcmp(dt->vpc_id, et->vpc_id) != 0))
-		pf_fail(pf, PFC_TGS, "the target groups are in different VPCs (%s, %s); "
+		pf_fail(pf, PFC_TGS,
+		    "the target groups are in different VPCs (%s, %s); "
 		    "one listener forwards to target groups of its own VPC",
 		    dt->vpc_id ? dt->vpc_id : "none",
 		    et->vpc_id ? et->vpc_id : "none");
 	if (dt == NULL)
 		goto done;
 	if (dt->target_type == NULL || strcmp(dt->target_type, "ip") != 0) {
-		pf_fail(pf, PFC_TGS, "droplet target group: its target type is %s; "
+		pf_fail(pf, PFC_TGS,
+		    "droplet target group: its target type is %s; "
 		    "droplets can only be ip targets: create one with "
 		    "--target-type ip", dt->target_type ? dt->target_type :
 		    "unknown");
@@ -1053,7 +1089,8 @@ pf_tgs_cb(void *arg, const struct elbv2_target_groups *tgs,
 	if ((pf->th = elbv2_describe_target_health(pf->aws,
 	    p->traffic.droplet_tg_arn, NULL, 0, pf_health_cb, pf)) == NULL) {
 		pf->pending--;
-		pf_fail(pf, PFC_TGS, "droplet target group: cannot ask for its targets "
+		pf_fail(pf, PFC_TGS,
+		    "droplet target group: cannot ask for its targets "
 		    "(see the log)");
 	}
 done:
@@ -1079,11 +1116,13 @@ pf_service_cb(void *arg, const struct ecs_service *s,
 		goto done;
 	}
 	if (s->status == NULL || strcmp(s->status, "ACTIVE") != 0)
-		pf_fail(pf, PFC_ECS, "ECS service %s/%s is %s, not ACTIVE; create it "
+		pf_fail(pf, PFC_ECS,
+		    "ECS service %s/%s is %s, not ACTIVE; create it "
 		    "again or fix traffic.ecs_service", p->traffic.ecs_cluster,
 		    p->traffic.ecs_service, s->status ? s->status : "unknown");
 	if (!ecs_rolling_controller(s, why, sizeof(why)))
-		pf_fail(pf, PFC_ECS, "ECS service %s/%s: %s; use the rolling deployment "
+		pf_fail(pf, PFC_ECS,
+		    "ECS service %s/%s: %s; use the rolling deployment "
 		    "controller (ECS, strategy ROLLING)",
 		    p->traffic.ecs_cluster, p->traffic.ecs_service, why);
 	for (i = 0; i < s->nlbs; i++)
@@ -1092,7 +1131,8 @@ pf_service_cb(void *arg, const struct ecs_service *s,
 		    p->traffic.ecs_tg_arn) == 0)
 			found = 1;
 	if (!found)
-		pf_fail(pf, PFC_ECS, "ECS service %s/%s does not register its tasks in "
+		pf_fail(pf, PFC_ECS,
+		    "ECS service %s/%s does not register its tasks in "
 		    "traffic.ecs_target_group_arn; add it to the service's "
 		    "load balancers", p->traffic.ecs_cluster,
 		    p->traffic.ecs_service);
@@ -1109,20 +1149,23 @@ pf_alarms_cb(void *arg, const struct cw_alarms *al, const struct api_err *err)
 
 	pf->alarms = NULL;
 	if (err != NULL) {
-		pf_fail(pf, PFC_ALARMS, "CloudWatch alarms: " PF_AWS_MSG "; check "
+		pf_fail(pf, PFC_ALARMS,
+		    "CloudWatch alarms: " PF_AWS_MSG "; check "
 		    "gates.alarms", PF_AWS_ARG(err->text));
 		goto done;
 	}
 	for (i = 0; i < al->n; i++) {
 		if (al->v[i].st == CW_AL_NOT_FOUND)
-			pf_fail(pf, PFC_ALARMS, "CloudWatch alarm %s does not exist; fix "
+			pf_fail(pf, PFC_ALARMS,
+			    "CloudWatch alarm %s does not exist; fix "
 			    "gates.alarms", al->v[i].name);
 		else if (al->v[i].st == CW_AL_ALARM && len < sizeof(firing))
 			len += snprintf(firing + len, sizeof(firing) - len,
 			    "%s%s", len ? ", " : "", al->v[i].name);
 	}
 	if (len > 0)
-		pf_fail(pf, PFC_ALARMS, "CloudWatch alarms already in ALARM: %s; the gates "
+		pf_fail(pf, PFC_ALARMS,
+		    "CloudWatch alarms already in ALARM: %s; the gates "
 		    "would stop the first step: resolve them first", firing);
 done:
 	pf_aws_done(pf, PFC_ALARMS);
@@ -1135,7 +1178,8 @@ pf_listener(struct pf *pf)
 	if ((pf->lst = elbv2_describe_listener(pf->aws,
 	    pf->m->plan->traffic.listener_arn, pf_listener_cb, pf)) == NULL) {
 		pf->pending--;
-		pf_fail(pf, PFC_LISTENER, "listener: cannot ask for it (see the "
+		pf_fail(pf, PFC_LISTENER,
+		    "listener: cannot ask for it (see the "
 		    "log); check traffic.listener_arn");
 	}
 }
@@ -1240,11 +1284,13 @@ pf_sts_cb(void *arg, const struct sts_identity *id, const char *err)
 	pf->sts = NULL;
 	if (err != NULL) {
 		if (strstr(err, "ConnectionError") != NULL)
-			pf_fail(pf, PFC_AWS, "AWS: cannot reach STS: " PF_AWS_MSG "; "
+			pf_fail(pf, PFC_AWS,
+			    "AWS: cannot reach STS: " PF_AWS_MSG "; "
 			    "check the network, and endpoint_sts in [aws] of "
 			    "%s", PF_AWS_ARG(err), pf->d->conf_path);
 		else
-			pf_fail(pf, PFC_AWS, "AWS credentials: " PF_AWS_MSG "; give "
+			pf_fail(pf, PFC_AWS,
+			    "AWS credentials: " PF_AWS_MSG "; give "
 			    "migrated valid credentials (environment, [aws] "
 			    "profile, instance or task role)", PF_AWS_ARG(err));
 		pf_after_sts(pf, 0);
@@ -1252,7 +1298,8 @@ pf_sts_cb(void *arg, const struct sts_identity *id, const char *err)
 	}
 	skew = id->skew_s < 0 ? -id->skew_s : id->skew_s;
 	if (id->server_time != 0 && skew >= PF_MAX_SKEW_S)
-		pf_fail(pf, PFC_AWS, "AWS: this machine's clock is %lld s %s AWS's; "
+		pf_fail(pf, PFC_AWS,
+		    "AWS: this machine's clock is %lld s %s AWS's; "
 		    "requests are refused past %d s: fix its time "
 		    "synchronisation (chrony, systemd-timesyncd)",
 		    (long long)skew, id->skew_s > 0 ? "behind" : "ahead of",
@@ -1293,7 +1340,8 @@ pf_aws(struct pf *pf)
 		return;
 	}
 	if (!arn_in_region(p->traffic.listener_arn, region))
-		pf_fail(pf, PFC_AWS, "traffic.listener_arn is not in region %s, where "
+		pf_fail(pf, PFC_AWS,
+		    "traffic.listener_arn is not in region %s, where "
 		    "the AWS calls go; set traffic.region in the plan",
 		    region);
 	pf->pending++;
@@ -1322,7 +1370,8 @@ pf_droplets_cb(void *arg, const struct do_droplets *ds,
 		    "decommission.do_token_file and traffic.droplet_tag",
 		    PF_AWS_ARG(err->text));
 	else if (ds->n == 0)
-		pf_fail(pf, PFC_DROPLETS, "DigitalOcean: no droplet has the tag %s; check "
+		pf_fail(pf, PFC_DROPLETS,
+		    "DigitalOcean: no droplet has the tag %s; check "
 		    "traffic.droplet_tag", p->traffic.droplet_tag);
 	else {
 		pf->have_do = 1;
@@ -1366,26 +1415,30 @@ pf_fleet(struct pf *pf)
 		return;
 	for (i = 0; i < pf->ndo; i++) {
 		if (pf->do_ips[i] == NULL)
-			pf_fail(pf, PFC_DROPLETS, "DigitalOcean: droplet %s has tag %s but no "
+			pf_fail(pf, PFC_DROPLETS,
+			    "DigitalOcean: droplet %s has tag %s but no "
 			    "private address, so it cannot be an ALB target; "
 			    "remove the tag or enable VPC networking",
 			    pf->do_names[i], tag);
 		else if (pf->have_tg && !strv_has(pf->tg_ips, pf->ntg_ips,
 		    pf->do_ips[i]))
-			pf_fail(pf, PFC_DROPLETS, "DigitalOcean: droplet %s (%s) has tag %s "
+			pf_fail(pf, PFC_DROPLETS,
+			    "DigitalOcean: droplet %s (%s) has tag %s "
 			    "but is not a target of the droplet target group: "
 			    "decommission would delete it; remove the tag or "
 			    "register it", pf->do_names[i], pf->do_ips[i], tag);
 		if (strv_has(&pf->do_ips[i], 1, p->source.db.host) ||
 		    strv_has(&pf->do_public[i], 1, p->source.db.host))
-			pf_fail(pf, PFC_DROPLETS, "DigitalOcean: droplet %s has tag %s and is "
+			pf_fail(pf, PFC_DROPLETS,
+			    "DigitalOcean: droplet %s has tag %s and is "
 			    "the source database (%s): decommission would "
 			    "delete it; remove the tag", pf->do_names[i], tag,
 			    p->source.db.host);
 	}
 	for (i = 0; pf->have_tg && i < pf->ntg_ips; i++)
 		if (!strv_has(pf->do_ips, pf->ndo, pf->tg_ips[i]))
-			pf_fail(pf, PFC_DROPLETS, "droplet target group: target %s is no "
+			pf_fail(pf, PFC_DROPLETS,
+			    "droplet target group: target %s is no "
 			    "droplet with tag %s, so decommission would leave "
 			    "it running; tag it or deregister it",
 			    pf->tg_ips[i], tag);
@@ -1412,7 +1465,8 @@ pf_do(struct pf *pf)
 	if ((pf->dol = do_droplets_by_tag(c, p->traffic.droplet_tag,
 	    pf_droplets_cb, pf)) == NULL) {
 		pf->pending--;
-		pf_fail(pf, PFC_DROPLETS, "DigitalOcean: cannot list the droplets (see the "
+		pf_fail(pf, PFC_DROPLETS,
+		    "DigitalOcean: cannot list the droplets (see the "
 		    "log)");
 	}
 }
