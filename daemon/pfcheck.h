@@ -66,9 +66,10 @@ enum pf_status {
 struct pf_row {
 	enum pf_status	 status;
 	int		 ran;		/* an answer was judged */
-	char		 detail[2048];	/* the findings, "; " between */
-	char		 fix[1024];	/* their fixes, "; " between */
-	char		 info[512];	/* what a pass says */
+	/* Bounded so that every row fits check's one reply line. */
+	char		 detail[1200];	/* the findings, "; " between */
+	char		 fix[600];	/* their fixes, "; " between */
+	char		 info[300];	/* what a pass says */
 };
 
 struct pf {

@@ -39,6 +39,7 @@
 #include "job.h"
 #include "pfcheck.h"
 #include "preflight.h"
+#include "proto.h"
 #include "log.h"
 #include "migration.h"
 #include "mydb.h"
@@ -160,6 +161,11 @@ static const struct pf_check {
 	    "make traffic.droplet_tag name exactly the droplet target "
 	    "group's targets" },
 };
+
+/* check's reply is one line: every row's detail, fix and keys fit it. */
+_Static_assert(PFC__COUNT * (sizeof(((struct pf_row *)0)->detail) +
+    sizeof(((struct pf_row *)0)->fix) + 128) < PROTO_LINE_MAX - 1024,
+    "preflight: a check's reply would not fit one protocol line");
 
 static const char *const pf_status_names[] = {
 	[PF_PASS] = "pass", [PF_SKIP] = "skip", [PF_WARN] = "warn",
