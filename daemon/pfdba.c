@@ -15,6 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <errmsg.h>
+#include <mysqld_error.h>
+
 #include "dbpair.h"
 #include "daemon.h"
 #include "log.h"
@@ -80,6 +83,17 @@ pfdba_schemas_in(const struct pf *pf, char *buf, size_t len)
 	}
 	snprintf(buf + off, len - off, ")");
 	return buf;
+}
+
+/*
+ * The server was not reached, or refused the account: pf_answer() says
+ * so; any other error is the query's own (a privilege, a procedure).
+ */
+static int
+pfdba_unreached(const struct mydb_result *res)
+{
+	return res->err == ER_ACCESS_DENIED_ERROR ||
+	    (res->err >= CR_MIN_ERROR && res->err <= CR_MAX_ERROR);
 }
 
 static struct mydb *
@@ -404,6 +418,16 @@ accounts_cb(void *arg, struct mydb_result *res)
 	unsigned long long	 r;
 	char			 line[400];
 
+	if (pfdba_unreached(res)) {
+		pf_answer(pf, PFC_DEFINERS, res, "target");
+		if (pf->m->plan->source.app_users != NULL)
+			pf_note(pf, PFC_APP_USERS, PF_FAIL, "check its host, "
+			    "port, user and password file", "target: %s "
+			    "(error %u)", res->error ? res->error : "failed",
+			    res->err);
+		pf_done(pf);
+		return;
+	}
 	/* Without SELECT on mysql.user the two checks cannot tell. */
 	if (res->err != 0) {
 		pf->pending--;
@@ -552,6 +576,10 @@ reverse_rds_cb(void *arg, struct mydb_result *res)
 	long long		 need_h;
 	char			 fix[256];
 
+	if (pfdba_unreached(res)) {
+		pf_answer(pf, PFC_REVERSE, res, "target");
+		goto done;
+	}
 	pf->pending--;
 	pf_ran(pf, PFC_REVERSE);
 	need_h = (p->source.binlog_retention_min / 1000 + 3599) / 3600;

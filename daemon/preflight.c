@@ -353,9 +353,9 @@ pf_answer(struct pf *pf, enum pf_id id, struct mydb_result *res,
 	pf_ran(pf, id);
 	if (res->err == 0)
 		return 0;
-	pf_fail(pf, id, "%s: %s (error %u); check its host, port, user and "
-	    "password file", who, res->error ? res->error : "failed",
-	    res->err);
+	pf_note(pf, id, PF_FAIL, "check its host, port, user and password "
+	    "file", "%s: %s (error %u)", who, res->error ? res->error :
+	    "failed", res->err);
 	return -1;
 }
 
