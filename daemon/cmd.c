@@ -16,6 +16,7 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_abort_entry,
 	&cmd_approve_entry,
+	&cmd_check_entry,
 	&cmd_create_entry,
 	&cmd_delete_entry,
 	&cmd_history_entry,
@@ -29,6 +30,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_start_entry,
 	&cmd_stats_entry,
 	&cmd_status_entry,
+	&cmd_wait_entry,
 };
 
 int
@@ -159,6 +161,10 @@ cmd_dispatch(struct daemon *d, struct ctl_client *client, uid_t uid,
 	if (ce->exec(&ctx) == -1) {
 		json_decref(ctx.data);
 		return proto_reply_error(req->id, ctx.err, "%s", ctx.msg);
+	}
+	if (ctx.deferred) {
+		json_decref(ctx.data);
+		return NULL;
 	}
 	return proto_reply_ok(req->id, ctx.data != NULL ? ctx.data :
 	    json_object());

@@ -34,6 +34,8 @@ struct cmd_ctx {
 	json_t			*data;		/* reply data, set by exec */
 	enum proto_err		 err;
 	char			 msg[2048];
+	int			 deferred;	/* reply sent later, through a
+						   control_defer() handle */
 };
 
 struct cmd_entry {
@@ -43,7 +45,11 @@ struct cmd_entry {
 	int		 (*exec)(struct cmd_ctx *);
 };
 
-/* Run one request from a client; returns the reply envelope. */
+/*
+ * Run one request from a client; returns the reply envelope, or NULL when
+ * the command set ctx->deferred (it took a control_defer() handle and
+ * will send the reply itself).
+ */
 json_t	*cmd_dispatch(struct daemon *, struct ctl_client *, uid_t, pid_t,
 	    const struct proto_request *);
 
@@ -62,6 +68,7 @@ int	cmd_fire(struct cmd_ctx *, enum mev);
 
 extern const struct cmd_entry	cmd_abort_entry;
 extern const struct cmd_entry	cmd_approve_entry;
+extern const struct cmd_entry	cmd_check_entry;
 extern const struct cmd_entry	cmd_create_entry;
 extern const struct cmd_entry	cmd_delete_entry;
 extern const struct cmd_entry	cmd_history_entry;
@@ -75,5 +82,6 @@ extern const struct cmd_entry	cmd_set_entry;
 extern const struct cmd_entry	cmd_start_entry;
 extern const struct cmd_entry	cmd_stats_entry;
 extern const struct cmd_entry	cmd_status_entry;
+extern const struct cmd_entry	cmd_wait_entry;
 
 #endif

@@ -47,7 +47,21 @@ struct ctl_client {
 	int			 watch_seen;	/* the watched one existed */
 	int64_t			 watch_id;
 	char			*watch_name;	/* NULL: all */
+	struct ctl_defer	*defer;		/* a reply still to come */
 	TAILQ_ENTRY(ctl_client)	 entry;
+};
+
+/*
+ * A reply that comes later (check's answers, wait's phase): the command
+ * keeps this handle and sends through it; the client's teardown calls
+ * gone(arg) so the command stops and never sends to a freed client.
+ */
+struct ctl_defer {
+	struct ctl_client	*client;
+	int64_t			 id;
+	void			(*changed)(void *);
+	void			(*gone)(void *);
+	void			*arg;
 };
 
 struct control {
@@ -72,6 +86,15 @@ client_close(struct ctl_client *c)
 
 	TAILQ_REMOVE(&ctl->clients, c, entry);
 	ctl->nclients--;
+	if (c->defer != NULL) {
+		struct ctl_defer	*df = c->defer;
+
+		c->defer = NULL;
+		if (df->changed != NULL)
+			ctl->nwatchers--;
+		df->gone(df->arg);
+		free(df);
+	}
 	if (c->watching)
 		ctl->nwatchers--;
 	bufferevent_free(c->bev);
@@ -172,6 +195,8 @@ client_read_cb(struct bufferevent *bev, void *arg)
 			reply = cmd_dispatch(ctl->d, c, c->uid, c->pid, &req);
 		proto_request_clear(&req);
 		free(line);
+		if (reply == NULL)
+			continue;	/* deferred: control_defer_send() */
 		control_send(c, reply);
 		if (client_stuck(c)) {
 			client_close(c);
@@ -276,6 +301,78 @@ control_watch(struct ctl_client *c, int64_t id, const char *name, int exists)
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 }
 
+struct ctl_defer *
+control_defer(struct ctl_client *c, int64_t id, void (*changed)(void *),
+    void (*gone)(void *), void *arg)
+{
+	struct ctl_defer	*df;
+
+	if (c->defer != NULL)
+		return NULL;
+	if ((df = calloc(1, sizeof(*df))) == NULL)
+		fatal("calloc");
+	df->client = c;
+	df->id = id;
+	df->changed = changed;
+	df->gone = gone;
+	df->arg = arg;
+	c->defer = df;
+	if (changed != NULL)
+		c->ctl->nwatchers++;
+	/* The answer may take longer than the idle timeout. */
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	return df;
+}
+
+struct ctl_defer *
+control_defer_cmd(struct cmd_ctx *ctx, void (*changed)(void *),
+    void (*gone)(void *), void *arg)
+{
+	struct ctl_defer	*df;
+
+	if (ctx->client == NULL) {
+		cmd_error(ctx, PROTO_E_INTERNAL, "%s needs a client to reply "
+		    "to later", ctx->cmd);
+		return NULL;
+	}
+	if ((df = control_defer(ctx->client, ctx->id, changed, gone,
+	    arg)) == NULL) {
+		cmd_error(ctx, PROTO_E_BUSY, "this connection already waits "
+		    "for a reply (check or wait); open another");
+		return NULL;
+	}
+	ctx->deferred = 1;
+	return df;
+}
+
+int64_t
+control_defer_id(const struct ctl_defer *df)
+{
+	return df->id;
+}
+
+void
+control_defer_send(struct ctl_defer *df, json_t *reply)
+{
+	struct ctl_client	*c = df->client;
+	struct timeval		 idle = { CTL_IDLE_TIMEOUT, 0 };
+
+	c->defer = NULL;
+	if (df->changed != NULL)
+		c->ctl->nwatchers--;
+	free(df);
+	if (!c->watching && !c->closing)
+		bufferevent_set_timeouts(c->bev, &idle, NULL);
+	if (c->closing) {
+		json_decref(reply);
+		return;
+	}
+	control_send(c, reply);
+	/* Sent from a callback: a client that does not read goes later. */
+	if (client_stuck(c))
+		client_finish(c);
+}
+
 static void
 control_broadcast_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -287,6 +384,10 @@ control_broadcast_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	for (c = TAILQ_FIRST(&ctl->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
+		/* changed() may send the reply, never close the client. */
+		if (c->defer != NULL && c->defer->changed != NULL &&
+		    !c->closing)
+			c->defer->changed(c->defer->arg);
 		if (!c->watching || c->closing)
 			continue;
 		if ((data = view_status(ctl->d, c->watch_name)) == NULL &&
@@ -446,7 +547,7 @@ control_shutdown(struct control *ctl)
 	evconnlistener_disable(ctl->listener);
 	for (c = TAILQ_FIRST(&ctl->clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->watching && !c->closing)
+		if ((c->watching || c->defer != NULL) && !c->closing)
 			client_finish(c);
 	}
 }

@@ -30,6 +30,28 @@ void	control_send(struct ctl_client *, json_t *msg);
  */
 void	control_watch(struct ctl_client *, int64_t id, const char *name,
 	    int exists);
+/*
+ * Defer the reply to request id: the command sends it later with
+ * control_defer_send(). changed(arg), when not NULL, runs whenever watchers
+ * are woken (a migration changed); gone(arg) runs if the client leaves
+ * first, and the handle is then freed. One per client: NULL when the
+ * client already waits for one.
+ */
+struct ctl_defer;
+struct ctl_defer *control_defer(struct ctl_client *, int64_t id,
+		    void (*changed)(void *), void (*gone)(void *), void *arg);
+/*
+ * For a command: control_defer() for its request, and ctx->deferred set;
+ * NULL with an error recorded when it cannot (no client, or one that
+ * waits for another reply already).
+ */
+struct cmd_ctx;
+struct ctl_defer *control_defer_cmd(struct cmd_ctx *,
+		    void (*changed)(void *), void (*gone)(void *), void *arg);
+int64_t	control_defer_id(const struct ctl_defer *);
+/* Send reply (stolen; a whole envelope) and free the handle. */
+void	control_defer_send(struct ctl_defer *, json_t *reply);
+
 /* Wake watchers; the update goes out once per loop turn. */
 void	control_changed(struct control *);
 

@@ -1,7 +1,13 @@
 # bash completion for migratectl(8): the commands (from migratectl --help),
 # migration names (from the daemon, through the same socket as the command
 # line's -s), the keys `set` takes (from `migratectl plan NAME`), plan
-# files for `create`, and each command's options.
+# files for `create`, the phases `wait --phase` takes, and each command's
+# options.
+
+# The forward path, in order: the daemon's phase table lists the same in
+# wait's usage error (t-completion compares the two).
+_migratectl_phases="planned preflight seeding replicating shadow shifting
+cutover full_traffic soak decommission done"
 
 _migratectl_ctl()
 {
@@ -20,6 +26,7 @@ _migratectl()
 			_migratectl_sock=(-s "${COMP_WORDS[i + 1]}")
 			((i++))
 			;;
+		--phase | --timeout | -n) ((i++)) ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd ]]; then
@@ -40,7 +47,7 @@ _migratectl()
 		else
 			words=$(command migratectl --help 2>/dev/null |
 			    awk '/^commands:/ { f = 1; next } /^$/ { f = 0 }
-			    f { print $1 }')
+			    f && /^  [a-z]/ { print $1 }')
 		fi
 		COMPREPLY=($(compgen -W "$words" -- "$cur"))
 		return
@@ -58,12 +65,18 @@ _migratectl()
 		case $cmd in
 		status) words="-w --watch" ;;
 		history) words="-n" ;;
+		wait) words="--phase --done --timeout" ;;
 		*) words= ;;
 		esac
 		COMPREPLY=($(compgen -W "$words" -- "$cur"))
 		return
 	fi
 	[[ $cmd == history && $prev == -n ]] && return
+	if [[ $cmd == wait && $prev == --phase ]]; then
+		COMPREPLY=($(compgen -W "$_migratectl_phases" -- "$cur"))
+		return
+	fi
+	[[ $cmd == wait && $prev == --timeout ]] && return
 	if [[ -z $name ]]; then
 		words=$(_migratectl_ctl list |
 		    awk 'NR > 1 && $0 != "no migrations" { print $1 }')

@@ -39,10 +39,13 @@
 #define EXIT_REFUSED		1	/* migrated said ok:false */
 #define EXIT_USAGE		2	/* bad invocation or local problem */
 #define EXIT_UNREACHABLE	3	/* no socket, no reply, or it hung up */
+#define EXIT_TIMEOUT		4	/* wait: the phase did not come in time */
 
 #define CTL_ID			1	/* the one request's id */
 #define CTL_PLAN_MAX		(60 * 1024)
 #define CTL_REPLY_TIMEOUT	30	/* seconds to wait for the reply */
+#define CTL_CHECK_TIMEOUT	300	/* check: every check's answer */
+#define CTL_RECONNECT_MS	1000	/* wait: between tries to reconnect */
 #define CTL_READ_CHUNK		16384
 
 /* One run of a verb: its arguments, the request it builds, the reply. */
@@ -52,6 +55,9 @@ struct ctl_ctx {
 	char			**argv;		/* positional arguments */
 	int			  watch;	/* -w, --watch */
 	long long		  limit;	/* -n COUNT; 0 when not given */
+	const char		 *phase;	/* wait --phase */
+	int			  done;		/* wait --done */
+	long long		  timeout_ms;	/* wait --timeout; -1: none */
 	json_t			 *args;		/* the request's args */
 	json_t			 *data;		/* the reply's data */
 };
@@ -65,6 +71,8 @@ struct ctl_cmd {
 	int		 flags;
 #define CTL_F_WATCH	0x01		/* takes -w, --watch */
 #define CTL_F_LIMIT	0x02		/* takes -n COUNT */
+#define CTL_F_WAIT	0x04		/* takes --phase, --done, --timeout */
+#define CTL_F_VERDICT	0x08		/* exit 1 when data.failed > 0 */
 	/* Fill ctx->args (NULL: none); -1 after saying why (exit 2). */
 	int		(*build)(struct ctl_ctx *);
 	/* Print ctx->data, a successful reply's, for humans. */
@@ -75,6 +83,11 @@ struct ctl_conn {
 	const char	*path;
 	int		 fd;
 	struct evbuffer	*in;
+	int		 reply_timeout;	/* seconds; 0: none */
+	int		 quiet;		/* a timeout or hang-up is the
+					   caller's to tell */
+	int		 retrying;	/* wait: reconnecting, quietly */
+	int		 timed_out;
 };
 
 static int	 build_status(struct ctl_ctx *);
@@ -83,6 +96,7 @@ static int	 build_name(struct ctl_ctx *);
 static int	 build_reason(struct ctl_ctx *);
 static int	 build_set(struct ctl_ctx *);
 static int	 build_history(struct ctl_ctx *);
+static int	 build_wait(struct ctl_ctx *);
 
 static void	 show_list(struct ctl_ctx *);
 static void	 show_status(struct ctl_ctx *);
@@ -93,6 +107,7 @@ static void	 show_history(struct ctl_ctx *);
 static void	 show_plan(struct ctl_ctx *);
 static void	 show_deleted(struct ctl_ctx *);
 static void	 show_stats(struct ctl_ctx *);
+static void	 show_check(struct ctl_ctx *);
 
 /*
  * The verbs. The order is the order of --help. Requests carry the names
@@ -109,6 +124,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "create", .usage = "create PLANFILE",
 	  .help = "validate a plan and store it as a new migration",
 	  .min = 1, .max = 1, .build = build_create, .show = show_created },
+	{ .name = "check", .usage = "check NAME",
+	  .help = "run every preflight check now, change nothing",
+	  .min = 1, .max = 1, .flags = CTL_F_VERDICT,
+	  .build = build_name, .show = show_check },
 	{ .name = "start", .usage = "start NAME",
 	  .help = "begin a planned migration (preflight first)",
 	  .min = 1, .max = 1, .build = build_name, .show = show_phase },
@@ -133,6 +152,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "set", .usage = "set NAME KEY=VALUE",
 	  .help = "tune a plan value (a gate) at run time",
 	  .min = 2, .max = 2, .build = build_set, .show = show_set },
+	{ .name = "wait",
+	  .usage = "wait NAME --phase PHASE | --done [--timeout DURATION]",
+	  .help = "for CI: 0 once reached, 1 stopped, 4 timed out",
+	  .min = 1, .max = 1, .flags = CTL_F_WAIT, .build = build_wait },
 	{ .name = "history", .usage = "history NAME [-n COUNT]",
 	  .help = "the journal: transitions and effects",
 	  .min = 1, .max = 1, .flags = CTL_F_LIMIT,
@@ -166,6 +189,9 @@ static int	 ctl_watch(struct ctl_conn *);
 static void	 ctl_conn_close(struct ctl_conn *);
 static int	 ctl_options(int *, char ***, const char **);
 static int	 ctl_run(struct ctl_ctx *, const char *);
+static int	 ctl_wait(struct ctl_ctx *, const char *);
+static int	 parse_duration(const char *, long long *);
+static int	 wait_opt(struct ctl_ctx *, int, char **, int *);
 static int	 ctl_refused(json_t *);
 static void	 print_json(json_t *);
 static void	 on_signal(int);
@@ -201,7 +227,12 @@ usage(FILE *f)
 	fprintf(f, "usage: migratectl [-s PATH] [--json] COMMAND [ARG ...]\n"
 	    "       migratectl -h | --help | --version\n\ncommands:\n");
 	for (i = 0; i < CTL_NCMDS; i++)
-		fprintf(f, "  %-26s %s\n", ctl_cmds[i].usage, ctl_cmds[i].help);
+		if (strlen(ctl_cmds[i].usage) > 26)
+			fprintf(f, "  %s\n  %-26s %s\n", ctl_cmds[i].usage, "",
+			    ctl_cmds[i].help);
+		else
+			fprintf(f, "  %-26s %s\n", ctl_cmds[i].usage,
+			    ctl_cmds[i].help);
 	fprintf(f, "\noptions:\n"
 	    "  -s, --socket PATH          control socket (default: "
 	    "$MIGRATED_SOCKET,\n"
@@ -210,8 +241,9 @@ usage(FILE *f)
 	    "per line\n"
 	    "  -h, --help                 this help\n"
 	    "  --version                  print the version\n"
-	    "\nexit status: 0 done, 1 refused by migrated, 2 usage, "
-	    "3 migrated unreachable\n", PROTO_SOCKET);
+	    "\nexit status: 0 done, 1 refused by migrated (check: a check "
+	    "failed;\n  wait: the migration stopped), 2 usage, 3 migrated "
+	    "unreachable,\n  4 wait timed out\n", PROTO_SOCKET);
 }
 
 static void
@@ -277,6 +309,12 @@ ctl_parse_args(struct ctl_ctx *a, int argc, char **argv)
 		} else if ((cmd->flags & CTL_F_WATCH) &&
 		    (strcmp(s, "-w") == 0 || strcmp(s, "--watch") == 0)) {
 			a->watch = 1;
+		} else if ((cmd->flags & CTL_F_WAIT) &&
+		    (strncmp(s, "--phase", 7) == 0 ||
+		    strcmp(s, "--done") == 0 ||
+		    strncmp(s, "--timeout", 9) == 0)) {
+			if (wait_opt(a, argc, argv, &i) == -1)
+				return -1;
 		} else if ((cmd->flags & CTL_F_LIMIT) &&
 		    (strncmp(s, "-n", 2) == 0 || strcmp(s, "--limit") == 0 ||
 		    strncmp(s, "--limit=", 8) == 0)) {
@@ -308,9 +346,78 @@ ctl_parse_args(struct ctl_ctx *a, int argc, char **argv)
 	}
 	a->argc = n;
 	a->argv = argv;
+	if ((cmd->flags & CTL_F_WAIT) && (a->phase == NULL) == !a->done) {
+		warnx_("%s: give --phase PHASE or --done%s", cmd->name,
+		    a->done ? ", not both" : "");
+		return -1;
+	}
 	if (n < cmd->min || (cmd->max != -1 && n > cmd->max)) {
 		warnx_("%s: %s arguments", cmd->name,
 		    n < cmd->min ? "missing" : "too many");
+		return -1;
+	}
+	return 0;
+}
+
+/* "90", "90s", "5m", "2h", "1500ms": a wait's timeout in ms. */
+static int
+parse_duration(const char *s, long long *ms)
+{
+	char		*end;
+	long long	 n, mul = 1000;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || n < 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600 * 1000;
+	else
+		return -1;
+	if (n > LLONG_MAX / mul / 2)
+		return -1;
+	*ms = n * mul;
+	return 0;
+}
+
+/* One of wait's options at argv[*i] ("--phase X" or "--phase=X"). */
+static int
+wait_opt(struct ctl_ctx *a, int argc, char **argv, int *i)
+{
+	const char	*s = argv[*i], *eq = strchr(s, '='), *v = NULL;
+	size_t		 len = eq ? (size_t)(eq - s) : strlen(s);
+
+	if (len == 6 && strncmp(s, "--done", 6) == 0 && eq == NULL) {
+		a->done = 1;
+		return 0;
+	}
+	if (!(len == 7 && strncmp(s, "--phase", 7) == 0) &&
+	    !(len == 9 && strncmp(s, "--timeout", 9) == 0)) {
+		warnx_("%s: unknown option \"%s\"", a->cmd->name, vis(s));
+		return -1;
+	}
+	if (eq != NULL)
+		v = eq + 1;
+	else if (*i + 1 < argc)
+		v = argv[++*i];
+	if (v == NULL || *v == '\0') {
+		warnx_("%s: %.*s needs a %s", a->cmd->name, (int)len, s,
+		    len == 7 ? "PHASE" : "DURATION");
+		return -1;
+	}
+	if (len == 7) {
+		a->phase = v;
+		return 0;
+	}
+	if (parse_duration(v, &a->timeout_ms) == -1) {
+		warnx_("%s: --timeout takes a duration like 90s, 30m or 2h, "
+		    "not \"%s\"", a->cmd->name, vis(v));
 		return -1;
 	}
 	return 0;
@@ -391,6 +498,22 @@ build_set(struct ctl_ctx *ctx)
 		warnx_("set: KEY=VALUE must be UTF-8 text");
 		return -1;
 	}
+	return 0;
+}
+
+static int
+build_wait(struct ctl_ctx *ctx)
+{
+	if (build_name(ctx) == -1)
+		return -1;
+	if (ctx->phase != NULL && json_object_set_new(ctx->args, "phase",
+	    json_string(ctx->phase)) == -1) {
+		warnx_("wait: PHASE must be UTF-8 text");
+		return -1;
+	}
+	if (ctx->done &&
+	    json_object_set_new(ctx->args, "done", json_true()) == -1)
+		return -1;
 	return 0;
 }
 
@@ -1130,6 +1253,35 @@ show_stats(struct ctl_ctx *ctx)
 	    fmt_num(json_object_get(l, "ticks"), b4, sizeof(b4)));
 }
 
+/* One line per check: its verdict, its name, the detail, then the fix. */
+static void
+show_check(struct ctl_ctx *ctx)
+{
+	json_t		*checks = json_object_get(ctx->data, "checks"), *c;
+	const char	*st, *fix;
+	long long	 failed = 0, warned = 0;
+	size_t		 i;
+
+	printf("%-5s %-26s %s\n", "", "CHECK", "DETAIL");
+	json_array_foreach(checks, i, c) {
+		st = jstr(c, "status");
+		printf("%-5s %-26s ", st != NULL ? st : "?",
+		    vis(jstr(c, "name")));
+		putvis(stdout, jstr(c, "detail") ? jstr(c, "detail") : "");
+		fputc('\n', stdout);
+		if ((fix = jstr(c, "fix")) != NULL) {
+			printf("%-5s %-26s fix: ", "", "");
+			putvis(stdout, fix);
+			fputc('\n', stdout);
+		}
+	}
+	jint(ctx->data, "failed", &failed);
+	jint(ctx->data, "warned", &warned);
+	printf("%s (%s): %lld failed, %lld warning%s, of %zu checks\n",
+	    vis(jstr(ctx->data, "name")), vis(jstr(ctx->data, "phase")),
+	    failed, warned, warned == 1 ? "" : "s", json_array_size(checks));
+}
+
 static void
 show_deleted(struct ctl_ctx *ctx)
 {
@@ -1167,6 +1319,8 @@ ctl_connect(struct ctl_conn *c)
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		int	saved = errno;
 
+		if (c->retrying)
+			return -1;
 		warnx_("cannot connect to %s: %s (%s)", vis(c->path),
 		    strerror(saved), saved == EACCES || saved == EPERM ?
 		    "the socket is for root and the migrated group: use sudo "
@@ -1175,6 +1329,8 @@ ctl_connect(struct ctl_conn *c)
 		return -1;
 	}
 	/* The daemon never blocks, so a reply that does not come is a hang. */
+	if (c->reply_timeout > 0)
+		tv.tv_sec = c->reply_timeout;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return 0;
 }
@@ -1248,9 +1404,12 @@ ctl_recv(struct ctl_conn *c, json_t **msg)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			warnx_("no reply from migrated on %s within %ds; see "
-			    "journalctl -u migrated", vis(c->path),
-			    CTL_REPLY_TIMEOUT);
+			c->timed_out = 1;
+			if (!c->quiet)
+				warnx_("no reply from migrated on %s within "
+				    "%ds; see journalctl -u migrated",
+				    vis(c->path), c->reply_timeout > 0 ?
+				    c->reply_timeout : CTL_REPLY_TIMEOUT);
 			return -1;
 		}
 		if (n == -1) {
@@ -1278,9 +1437,10 @@ ctl_reply(struct ctl_conn *c, json_t **reply)
 		if ((rc = ctl_recv(c, &msg)) == -1)
 			return EXIT_UNREACHABLE;
 		if (rc == 0) {
-			warnx_("migrated closed the connection on %s without "
-			    "replying; see journalctl -u migrated",
-			    vis(c->path));
+			if (!c->quiet)
+				warnx_("migrated closed the connection on %s "
+				    "without replying; see journalctl -u "
+				    "migrated", vis(c->path));
 			return EXIT_UNREACHABLE;
 		}
 		if (!jint(msg, "v", &v) || v != PROTO_VERSION) {
@@ -1462,6 +1622,12 @@ ctl_run(struct ctl_ctx *ctx, const char *path)
 	struct ctl_conn	 c = { .path = path, .fd = -1 };
 	json_t		*req = NULL, *reply = NULL;
 	int		 rc = EXIT_USAGE;
+	long long	 failed;
+
+	if (ctx->cmd->flags & CTL_F_WAIT)
+		return ctl_wait(ctx, path);
+	if (ctx->cmd->flags & CTL_F_VERDICT)
+		c.reply_timeout = CTL_CHECK_TIMEOUT;
 
 	if ((ctx->args = json_object()) == NULL ||
 	    (ctx->cmd->build != NULL && ctx->cmd->build(ctx) == -1))
@@ -1497,6 +1663,9 @@ ctl_run(struct ctl_ctx *ctx, const char *path)
 	else
 		ctx->cmd->show(ctx);
 	rc = EXIT_OK;
+	if ((ctx->cmd->flags & CTL_F_VERDICT) &&
+	    jint(ctx->data, "failed", &failed) && failed > 0)
+		rc = EXIT_REFUSED;
 	if (ctx->watch)
 		rc = ctl_watch(&c);
 
@@ -1509,10 +1678,144 @@ done:
 	return rc;
 }
 
+/* wait's answer: 0 reached, 1 stopped (with the reason). */
+static int
+wait_outcome(json_t *data)
+{
+	const char	*outcome = jstr(data, "outcome");
+	const char	*reason = jstr(data, "reason");
+
+	if (json_out)
+		print_json(data);
+	if (outcome != NULL && strcmp(outcome, "reached") == 0) {
+		if (!json_out)
+			printf("%s reached %s (now %s)\n",
+			    vis(jstr(data, "name")),
+			    vis(jstr(data, "waited_for")),
+			    vis(jstr(data, "phase")));
+		return EXIT_OK;
+	}
+	if (!json_out) {
+		fprintf(stderr, "migratectl: %s is %s, short of %s: ",
+		    vis(jstr(data, "name")), vis(jstr(data, "phase")),
+		    vis(jstr(data, "waited_for")));
+		putvis(stderr, reason != NULL ? reason : "(no reason "
+		    "recorded)");
+		fputc('\n', stderr);
+	}
+	return EXIT_REFUSED;
+}
+
+/*
+ * One try: connect, ask, wait for the answer until deadline_ms (0: no
+ * deadline). Returns the exit status, or -1 when migrated went away (the
+ * caller reconnects); *connected says whether it answered at all.
+ */
+static int
+wait_once(struct ctl_conn *c, json_t *req, int64_t deadline_ms,
+    int *connected)
+{
+	json_t	*reply = NULL;
+	int64_t	 left;
+	int	 rc;
+
+	*connected = 0;
+	c->quiet = 1;
+	c->timed_out = 0;
+	c->reply_timeout = 0;
+	if (deadline_ms > 0) {
+		left = deadline_ms - now_ms();
+		if (left <= 0)
+			return EXIT_TIMEOUT;
+		c->reply_timeout = (int)((left + 999) / 1000);
+	}
+	if (ctl_connect(c) == -1)
+		return -1;
+	*connected = 1;
+	if ((c->in = evbuffer_new()) == NULL) {
+		warnx_("out of memory");
+		return EXIT_UNREACHABLE;
+	}
+	if ((rc = ctl_send(c, req)) == EXIT_USAGE)
+		return rc;
+	if (rc == 0)
+		rc = ctl_reply(c, &reply);
+	if (rc != EXIT_OK) {
+		json_decref(reply);
+		return c->timed_out ? EXIT_TIMEOUT : -1;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		const char *code = jstr(json_object_get(reply, "error"),
+		    "code");
+
+		rc = ctl_refused(reply);
+		/* A phase that is none: a mistake in the invocation. */
+		if (code != NULL && strcmp(code, "usage") == 0)
+			rc = EXIT_USAGE;
+		json_decref(reply);
+		return rc;
+	}
+	rc = wait_outcome(json_object_get(reply, "data"));
+	json_decref(reply);
+	return rc;
+}
+
+/*
+ * wait: the daemon answers once the phase is reached or the migration
+ * stops. When it goes away (a restart), reconnect and ask again until the
+ * timeout; a daemon still away then is exit 3, a phase not reached 4.
+ */
+static int
+ctl_wait(struct ctl_ctx *ctx, const char *path)
+{
+	struct ctl_conn	 c = { .path = path, .fd = -1 };
+	json_t		*req;
+	int64_t		 deadline = 0;
+	int		 rc, connected, ever = 0, told = 0;
+
+	if ((ctx->args = json_object()) == NULL || build_wait(ctx) == -1)
+		return EXIT_USAGE;
+	req = proto_request_new(CTL_ID, ctx->cmd->name, ctx->args);
+	ctx->args = NULL;
+	if (req == NULL)
+		return EXIT_USAGE;
+	if (ctx->timeout_ms >= 0)
+		deadline = now_ms() + (ctx->timeout_ms > 0 ? ctx->timeout_ms :
+		    1);
+	for (;;) {
+		rc = wait_once(&c, req, deadline, &connected);
+		ctl_conn_close(&c);
+		ever |= connected;
+		if (rc != -1)
+			break;
+		if (!ever) {
+			/* Not there at all: the usual unreachable. */
+			rc = EXIT_UNREACHABLE;
+			break;
+		}
+		c.retrying = 1;
+		if (!told++)
+			warnx_("migrated on %s went away; waiting for it to "
+			    "come back", vis(path));
+		if (deadline > 0 && now_ms() + CTL_RECONNECT_MS >= deadline) {
+			warnx_("migrated on %s is still away after the "
+			    "timeout", vis(path));
+			rc = EXIT_UNREACHABLE;
+			break;
+		}
+		usleep(CTL_RECONNECT_MS * 1000);
+	}
+	if (rc == EXIT_TIMEOUT)
+		warnx_("%s has not reached %s in the time given",
+		    vis(ctx->argv[0]), ctx->phase ? vis(ctx->phase) : "done");
+	json_decref(req);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct ctl_ctx	 ctx = { .cmd = NULL };
+	struct ctl_ctx	 ctx = { .cmd = NULL, .timeout_ms = -1 };
 	const char	*path;
 	int		 rc;
 

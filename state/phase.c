@@ -24,34 +24,39 @@
 #define REV	PHF_REVERSE_REPL
 #define FILES	PHF_FILES_SYNC
 
-/* Each phase: its name (as the store keeps it) and what it means. */
+/*
+ * Each phase: its name (as the store keeps it), what it means, and its
+ * place on the forward path (1 planned .. 11 done; 0: a side state, off
+ * the path), which `wait --phase` reads for "reached or passed".
+ */
 static const struct {
 	const char	*name;
 	unsigned int	 flags;
+	int		 order;
 } phases[PH__COUNT] = {
-	[PH_PLANNED] =		{ "planned",	  REST | FRESH | DROP },
-	[PH_PREFLIGHT] =	{ "preflight",	  RUN | FRESH | DROP },
-	[PH_SEEDING] =		{ "seeding",	  RUN | PLAN | DROP | FILES },
+	[PH_PLANNED] =		{ "planned",	  REST | FRESH | DROP, 1 },
+	[PH_PREFLIGHT] =	{ "preflight",	  RUN | FRESH | DROP, 2 },
+	[PH_SEEDING] =		{ "seeding",	  RUN | PLAN | DROP | FILES, 3 },
 	[PH_REPLICATING] =	{ "replicating",  RUN | PLAN | DROP | LAG |
-						  FILES },
+						  FILES, 4 },
 	[PH_SHADOW] =		{ "shadow",	  RUN | PLAN | DROP | LAG |
-						  FILES },
+						  FILES, 5 },
 	[PH_SHIFTING] =		{ "shifting",	  RUN | PLAN | LAG | STEP |
-						  FILES },
+						  FILES, 6 },
 	[PH_CUTOVER] =		{ "cutover",	  RUN | PLAN | LAG | STEP |
-						  BEGUN },
+						  BEGUN, 7 },
 	[PH_FULL_TRAFFIC] =	{ "full_traffic", RUN | PLAN | ECS | BEGUN |
-						  SWITCH | REV | FILES },
+						  SWITCH | REV | FILES, 8 },
 	[PH_SOAK] =		{ "soak",	  RUN | PLAN | ECS | BEGUN |
-						  SWITCH | REV | FILES },
+						  SWITCH | REV | FILES, 9 },
 	[PH_DECOMMISSION] =	{ "decommission", RUN | PLAN | ECS | BEGUN |
-						  SWITCH | REV | FILES },
+						  SWITCH | REV | FILES, 10 },
 	[PH_DONE] =		{ "done",	  FINAL | REST | ECS | BEGUN |
-						  SWITCH },
-	[PH_PAUSED] =		{ "paused",	  HOLD | INTR | PLAN },
-	[PH_ROLLING_BACK] =	{ "rolling_back", RUN | INTR | BACK },
-	[PH_ROLLED_BACK] =	{ "rolled_back",  FINAL | REST | BACK | DROP },
-	[PH_FAILED] =		{ "failed",	  HOLD | INTR },
+						  SWITCH, 11 },
+	[PH_PAUSED] =		{ "paused",	  HOLD | INTR | PLAN, 0 },
+	[PH_ROLLING_BACK] =	{ "rolling_back", RUN | INTR | BACK, 0 },
+	[PH_ROLLED_BACK] =	{ "rolled_back",  FINAL | REST | BACK | DROP, 0 },
+	[PH_FAILED] =		{ "failed",	  HOLD | INTR, 0 },
 };
 
 #undef RUN
@@ -160,4 +165,33 @@ int
 phase_is_final(enum phase ph)
 {
 	return phase_has(ph, PHF_FINAL);
+}
+
+int
+phase_order(enum phase ph)
+{
+	if (ph < 0 || ph >= PH__COUNT)
+		return 0;
+	return phases[ph].order;
+}
+
+/*
+ * Reached or passed: the phase the migration is in, or for one held
+ * (paused, failed) the phase it stopped in, is at or past want on the
+ * forward path. A rollback undoes what was passed, so it never reaches.
+ */
+enum phase_wait
+phase_wait_judge(enum phase ph, enum phase resume_to, enum phase want)
+{
+	enum phase	where = phase_where(ph, resume_to);
+
+	if (phase_order(want) == 0)
+		return PW_BAD;
+	if (phase_has(ph, PHF_ROLLBACK))
+		return PW_STOPPED;
+	if (phase_order(where) >= phase_order(want))
+		return PW_REACHED;
+	if (phase_has(ph, PHF_HOLD))
+		return PW_STOPPED;
+	return PW_PENDING;
 }

@@ -109,6 +109,25 @@ int		 phase_has(enum phase, unsigned int);
  * resume_to knows it; else the phase itself.
  */
 enum phase	 phase_where(enum phase, enum phase resume_to);
+/*
+ * The phase's place on the forward path, planned (1) to done (a column of
+ * the phase table); 0 for a side state (paused, failed, rolling back...).
+ */
+int		 phase_order(enum phase);
+
+enum phase_wait {
+	PW_PENDING,	/* not there yet: keep waiting */
+	PW_REACHED,	/* at or past the phase waited for */
+	PW_STOPPED,	/* paused, failed or rolled back before it */
+	PW_BAD		/* want is not on the forward path */
+};
+/*
+ * Has a migration in ph (resume_to for a held one) reached or passed want
+ * on the forward path? A held one that has not is PW_STOPPED: it needs an
+ * operator. A rollback is PW_STOPPED whatever it had passed.
+ */
+enum phase_wait	 phase_wait_judge(enum phase, enum phase resume_to,
+		    enum phase want);
 /* phase_has(ph, PHF_RUNNING): at work (not planned, paused or final). */
 int		 phase_is_running(enum phase);
 /* phase_has(ph, PHF_FINAL): done, rolled_back. */

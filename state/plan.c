@@ -65,6 +65,7 @@ static int	check_name(const char *, char *, size_t);
 static int	check_listener_arn(const char *, char *, size_t);
 static int	check_tg_arn(const char *, char *, size_t);
 static int	check_schema(const char *, char *, size_t);
+static int	check_account(const char *, char *, size_t);
 static int	check_region(const char *, char *, size_t);
 static int	check_ip(const char *, char *, size_t);
 static int	check_url(const char *, char *, size_t);
@@ -120,6 +121,8 @@ static const struct popt popts[] = {
 	    "100ms", MS(10), SEC(60)),
 	DUR("source", "binlog_retention_min", source.binlog_retention_min, 0,
 	    "24h", 0, DAY(365)),
+	O("source", "app_users", PT_LIST, source.app_users, 0,
+	    .check = check_account),
 
 	O("target", "kind", PT_ENUM, target.kind, I, .def = "rds",
 	    .names = kind_names),
@@ -812,6 +815,45 @@ check_schema(const char *s, char *why, size_t len)
 	if (strlen(s) > 64 || strchr(s, '`') != NULL) {
 		snprintf(why, len, "'%s' is not a schema name (at most 64 "
 		    "characters, no '`')", s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+plan_account(const char *s, char *user, size_t ulen, char *host,
+    size_t hlen)
+{
+	const char	*at = strrchr(s, '@');
+	size_t		 n;
+
+	n = at != NULL ? (size_t)(at - s) : strlen(s);
+	if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'')
+		snprintf(user, ulen, "%.*s", (int)(n - 2), s + 1);
+	else
+		snprintf(user, ulen, "%.*s", (int)n, s);
+	host[0] = '\0';
+	if (at == NULL)
+		return;
+	n = strlen(at + 1);
+	if (n >= 2 && at[1] == '\'' && at[n] == '\'')
+		snprintf(host, hlen, "%.*s", (int)(n - 2), at + 2);
+	else
+		snprintf(host, hlen, "%s", at + 1);
+}
+
+/* 'user'@'host', user@host or user: an account as MySQL names it. */
+static int
+check_account(const char *s, char *why, size_t len)
+{
+	char	user[128], host[256];
+
+	plan_account(s, user, sizeof(user), host, sizeof(host));
+	if (user[0] == '\0' || strlen(user) > 80 || strlen(host) > 255 ||
+	    strpbrk(user, "'`\\") != NULL || strpbrk(host, "'`\\@") != NULL ||
+	    (strchr(s, '@') != NULL && host[0] == '\0')) {
+		snprintf(why, len, "'%s' is not an account: write user, "
+		    "user@host or 'user'@'host'", s);
 		return -1;
 	}
 	return 0;

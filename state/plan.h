@@ -44,6 +44,7 @@ struct plan {
 		char		*repl_password_file;
 		int64_t		 heartbeat_interval;	/* ms, 100ms */
 		int64_t		 binlog_retention_min;	/* ms, 24h */
+		char		**app_users;	/* accounts, or NULL */
 	} source;
 
 	struct {
@@ -166,6 +167,12 @@ const char *const *plan_tunables(void);
  * or NULL.
  */
 const char	*plan_identity_diff(const struct plan *, const struct plan *);
+
+/*
+ * An account as [source] app_users lists it ('user'@'host', user@host or
+ * user) into user and host (host "" when the item names none).
+ */
+void	plan_account(const char *, char *user, size_t, char *host, size_t);
 
 /* The plan's name is valid: [a-z0-9][a-z0-9_-]{0,62}. */
 int	plan_name_ok(const char *);

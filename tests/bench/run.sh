@@ -14,7 +14,9 @@
 #                           (poll_interval 1s; worst of 10 <= 1100)
 #   poll_lateness_p99_ms, poll_lateness_max_ms  200 migrations polling
 #                           every second: how late the timers fired (<= 50)
-# and the rehearsal's, in rehearsal.sh: demo_total_s, chaos_runs_done.
+# and the rehearsal's, in rehearsal.sh: demo_total_s, chaos_runs_done;
+# and the seed's, in seedrate.sh: seed_rate_mib_s (what `check` estimates
+# the seed's duration with).
 . "$(dirname "$0")/../integration/lib.sh"
 
 write_config
@@ -52,4 +54,5 @@ stop_daemon
 bash "$(dirname "$0")/cutover.sh" || exit 1
 bash "$(dirname "$0")/traffic.sh" || exit 1
 bash "$(dirname "$0")/rehearsal.sh" || exit 1
+bash "$(dirname "$0")/seedrate.sh" || exit 1
 "$BIN/bench/bench_sigv4" || exit 1

@@ -35,7 +35,7 @@ expect_match "everything right: only DigitalOcean is left" "$DO_ONLY" \
 # The fixture's forward has no target group stickiness and the plan sets
 # no traffic.stickiness: a warning, not a failure.
 expect_match "sessions: stickiness off warned of" \
-    "warning: the listener's forward has target group stickiness off and the plan does not set traffic.stickiness" \
+    "the listener's forward has target group stickiness off and the plan does not set traffic.stickiness" \
     "$(ctl history shop)"
 ok "preflight asked STS" grep -q "AWS account 123456789012" "$LOG"
 

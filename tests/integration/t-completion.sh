@@ -37,6 +37,23 @@ expect_eq "status options" "--watch -w" \
     sed 's/ $//')"
 expect_eq "plan files for create" "$T/plans/shed.ini" \
     "$(complete_bash migratectl create "$T/plans/she")"
+expect_eq "commands after a long usage line" "wait" \
+    "$(complete_bash migratectl wa)"
+expect_eq "wait's options" "--done --phase --timeout" \
+    "$(complete_bash migratectl -s "$SOCK" wait shop -- | tr '\n' ' ' |
+    sed 's/ $//')"
+expect_eq "wait --phase: phases" "shadow shifting" \
+    "$(complete_bash migratectl -s "$SOCK" wait shop --phase sh | tr '\n' ' ' |
+    sed 's/ $//')"
+expect_eq "a name after --phase PHASE" "shed shop" \
+    "$(complete_bash migratectl -s "$SOCK" wait --phase done sh | tr '\n' ' ' |
+    sed 's/ $//')"
+# The completion's phases are the daemon's forward path, in its order.
+ctl wait shop --phase nosuch 2>"$T/err"
+daemon_phases=$(sed -n 's/.*forward path; one of: //p' "$T/err" | tr -d ',')
+expect_eq "the phases are the daemon's" "$daemon_phases" \
+    "$(PATH="$BIN:$PATH" bash -c 'source "$0"; echo $_migratectl_phases' \
+    "$ROOT/proto/migratectl.bash")"
 expect_eq "no daemon: no names, no error" "" \
     "$(complete_bash migratectl -s "$T/none.sock" status sh 2>&1)"
 
@@ -60,6 +77,12 @@ if command -v zsh >/dev/null 2>&1; then
 	expect_eq "zsh: names" "shed shop" \
 	    "$(complete_zsh migratectl -s "$SOCK" status sh | tr '\n' ' ' |
 	    sed 's/ $//')"
+	expect_eq "zsh: wait --phase" "shadow shifting" \
+	    "$(complete_zsh migratectl -s "$SOCK" wait shop --phase sh | tr '\n' ' ' |
+	    sed 's/ $//')"
+	expect_eq "zsh: the phases are the daemon's" "$daemon_phases" \
+	    "$(zsh -f -c 'source "$0" 2>/dev/null; print -r -- $_migratectl_phases' \
+	    "$ROOT/proto/_migratectl" 2>/dev/null)"
 	expect_eq "zsh: set keys" "gates.max_p99= gates.max_p99_ratio=" \
 	    "$(complete_zsh migratectl -s "$SOCK" set shop gates.max_p9 | tr '\n' ' ' |
 	    sed 's/ $//')"

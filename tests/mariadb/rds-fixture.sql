@@ -33,13 +33,30 @@
 --
 -- What RDS has and this does not: the mysql.rds_history and
 -- mysql.rds_replication_status bookkeeping tables, the other rds_*
--- procedures (delays, skip_repl_error, next_master_log, kill, ...).
+-- procedures (skip_repl_error, next_master_log, ...); of the
+-- configuration, only the values rds_show_configuration lists, kept in
+-- mysql.fixture_rds_configuration.
 -- Helpers are named mysql.fixture_*, never rds_*.
 --
 -- Kept out of the binary log: nothing here may replay on another server.
 
 SET SESSION sql_log_bin = 0;
 SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
+-- RDS's configuration values (rds_show_configuration's rows), with RDS's
+-- defaults: binary logs purged as soon as RDS can (retention hours NULL).
+CREATE TABLE IF NOT EXISTS mysql.fixture_rds_configuration (
+    name        VARCHAR(64) PRIMARY KEY,
+    value       VARCHAR(64) NULL,
+    description VARCHAR(255) NOT NULL
+) ENGINE=InnoDB;
+INSERT IGNORE INTO mysql.fixture_rds_configuration VALUES
+    ('binlog retention hours', NULL, 'binlog retention hours specifies '
+     'the duration in hours before binary logs are automatically deleted.'),
+    ('source delay', '0', 'source delay specifies how long to delay '
+     'replication from the source, in seconds.'),
+    ('target delay', '0', 'target delay specifies how long to delay '
+     'replication to the target, in seconds.');
 
 DELIMITER //
 
@@ -269,6 +286,32 @@ PROCEDURE mysql.rds_replica_status()
     COMMENT 'test fixture after RDS for MariaDB: SHOW REPLICA STATUS'
 BEGIN
     SHOW SLAVE STATUS;
+END //
+
+-- RDS's configuration: name, value, description, one row each.
+DROP PROCEDURE IF EXISTS mysql.rds_show_configuration //
+CREATE DEFINER = `root`@`localhost`
+PROCEDURE mysql.rds_show_configuration()
+    READS SQL DATA SQL SECURITY DEFINER
+    COMMENT 'test fixture after RDS: the configuration values'
+BEGIN
+    SELECT name, value, description FROM mysql.fixture_rds_configuration
+        ORDER BY name;
+END //
+
+DROP PROCEDURE IF EXISTS mysql.rds_set_configuration //
+CREATE DEFINER = `root`@`localhost`
+PROCEDURE mysql.rds_set_configuration(IN name VARCHAR(64), IN value INT)
+    MODIFIES SQL DATA SQL SECURITY DEFINER
+    COMMENT 'test fixture after RDS: set a configuration value'
+BEGIN
+    IF (SELECT COUNT(*) FROM mysql.fixture_rds_configuration c
+        WHERE c.name = name) = 0 THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+            'rds_set_configuration: unknown name';
+    END IF;
+    UPDATE mysql.fixture_rds_configuration c SET c.value = value
+        WHERE c.name = name;
 END //
 
 -- RDS's way for the master user to end another user's session.

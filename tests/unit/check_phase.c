@@ -224,6 +224,80 @@ START_TEST(where_a_hold_stopped)
 }
 END_TEST
 
+/*
+ * The forward path's order: one place each, 1 to the count of path
+ * phases; the side states (held or rolling back) are off it; and every
+ * rule between two path phases moves one place on, except the cutover's
+ * abort, which goes back to shifting untouched.
+ */
+START_TEST(order_follows_the_fsm)
+{
+	const struct rule	*r;
+	size_t			 n, i;
+	unsigned int		 seen = 0;
+	int			 ph, on = 0;
+
+	for (ph = 0; ph < PH__COUNT; ph++) {
+		ck_assert_int_eq(phase_order(ph) == 0,
+		    phase_has(ph, PHF_HOLD | PHF_ROLLBACK));
+		if (phase_order(ph) == 0)
+			continue;
+		on++;
+		ck_assert(!(seen & (1u << phase_order(ph))));
+		seen |= 1u << phase_order(ph);
+	}
+	ck_assert_uint_eq(seen, ((1u << on) - 1) << 1);
+	ck_assert_int_eq(phase_order(PH_PLANNED), 1);
+	ck_assert_int_eq(phase_order(PH_DONE), on);
+	ck_assert_int_eq(phase_order(PH_NONE), 0);
+	r = fsm_rules(&n);
+	for (i = 0; i < n; i++) {
+		if (r[i].from == r[i].to || r[i].to >= PH__COUNT ||
+		    phase_order(r[i].from) == 0 || phase_order(r[i].to) == 0)
+			continue;
+		if (r[i].ev == MEV_CUTOVER_ABORTED)
+			ck_assert_int_lt(phase_order(r[i].to),
+			    phase_order(r[i].from));
+		else
+			ck_assert_int_eq(phase_order(r[i].to),
+			    phase_order(r[i].from) + 1);
+	}
+}
+END_TEST
+
+START_TEST(wait_reached_or_passed)
+{
+	/* On the path: at it, past it, before it. */
+	ck_assert_int_eq(phase_wait_judge(PH_SHIFTING, PH_NONE, PH_SHIFTING),
+	    PW_REACHED);
+	ck_assert_int_eq(phase_wait_judge(PH_SOAK, PH_NONE, PH_SEEDING),
+	    PW_REACHED);
+	ck_assert_int_eq(phase_wait_judge(PH_PLANNED, PH_NONE, PH_PREFLIGHT),
+	    PW_PENDING);
+	ck_assert_int_eq(phase_wait_judge(PH_REPLICATING, PH_NONE,
+	    PH_DONE), PW_PENDING);
+	ck_assert_int_eq(phase_wait_judge(PH_DONE, PH_NONE, PH_DONE),
+	    PW_REACHED);
+	/* Held: counts where it stopped; short of want, it needs someone. */
+	ck_assert_int_eq(phase_wait_judge(PH_PAUSED, PH_CUTOVER, PH_SHIFTING),
+	    PW_REACHED);
+	ck_assert_int_eq(phase_wait_judge(PH_PAUSED, PH_SHIFTING, PH_DONE),
+	    PW_STOPPED);
+	ck_assert_int_eq(phase_wait_judge(PH_FAILED, PH_PREFLIGHT,
+	    PH_SEEDING), PW_STOPPED);
+	/* A rollback undoes what was passed. */
+	ck_assert_int_eq(phase_wait_judge(PH_ROLLING_BACK, PH_SOAK,
+	    PH_SEEDING), PW_STOPPED);
+	ck_assert_int_eq(phase_wait_judge(PH_ROLLED_BACK, PH_NONE,
+	    PH_PLANNED), PW_STOPPED);
+	/* Side states cannot be waited for. */
+	ck_assert_int_eq(phase_wait_judge(PH_PAUSED, PH_SHIFTING, PH_PAUSED),
+	    PW_BAD);
+	ck_assert_int_eq(phase_wait_judge(PH_PLANNED, PH_NONE, PH_NONE),
+	    PW_BAD);
+}
+END_TEST
+
 static Suite *
 phase_suite(void)
 {
@@ -238,6 +312,8 @@ phase_suite(void)
 	tcase_add_test(tc, any_of_the_flags);
 	tcase_add_test(tc, wrappers_read_the_table);
 	tcase_add_test(tc, where_a_hold_stopped);
+	tcase_add_test(tc, order_follows_the_fsm);
+	tcase_add_test(tc, wait_reached_or_passed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -199,6 +199,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(p->source.nschemas, 1);
 	ck_assert_str_eq(p->source.schemas[0], "shop");
 	ck_assert_ptr_null(p->source.schemas[1]);
+	ck_assert_ptr_null(p->source.app_users);
 	ck_assert_str_eq(p->source.repl_user, "repl");
 	ck_assert_int_eq(p->source.heartbeat_interval, 100);
 	ck_assert_int_eq(p->source.binlog_retention_min, 24 * 3600 * 1000);
@@ -444,6 +445,9 @@ START_TEST(test_example)
 	ck_assert_str_eq(p->name, "example");
 	ck_assert_int_eq(p->traffic.ecs_desired, 4);
 	ck_assert_int_eq(p->source.nschemas, 2);
+	ck_assert_str_eq(p->source.app_users[0], "shop_app");
+	ck_assert_str_eq(p->source.app_users[1], "'shop_batch'@'10.%'");
+	ck_assert_ptr_null(p->source.app_users[2]);
 	free(e);
 	conf_errors_clear(&errs);
 	plan_free(p);
@@ -486,6 +490,29 @@ START_TEST(test_parse_text)
 	    "or directory");
 	free(e);
 	plan_free(NULL);
+}
+END_TEST
+
+/* An app_users item into user and host, quoted or not. */
+START_TEST(test_account)
+{
+	static const struct {
+		const char	*in, *user, *host;
+	} t[] = {
+		{ "app", "app", "" },
+		{ "app@%", "app", "%" },
+		{ "'app'@'10.0.%'", "app", "10.0.%" },
+		{ "'a@b'@'localhost'", "a@b", "localhost" },
+		{ "'app'", "app", "" },
+	};
+	char	user[128], host[256];
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		plan_account(t[i].in, user, sizeof(user), host, sizeof(host));
+		ck_assert_str_eq(user, t[i].user);
+		ck_assert_str_eq(host, t[i].host);
+	}
 }
 END_TEST
 
@@ -770,6 +797,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_example);
 	tcase_add_test(tc, test_parse_text);
 	tcase_add_test(tc, test_name_ok);
+	tcase_add_test(tc, test_account);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("set");
