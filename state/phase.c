@@ -34,6 +34,7 @@ static const struct {
 	[PH_REPLICATING] =	{ "replicating",  RUN | PLAN | DROP | LAG },
 	[PH_SHADOW] =		{ "shadow",	  RUN | PLAN | DROP | LAG },
 	[PH_SHIFTING] =		{ "shifting",	  RUN | PLAN | LAG | STEP },
+	[PH_READY] =		{ "ready",	  RUN | PLAN | LAG | STEP },
 	[PH_CUTOVER] =		{ "cutover",	  RUN | PLAN | LAG | STEP |
 						  BEGUN },
 	[PH_FULL_TRAFFIC] =	{ "full_traffic", RUN | PLAN | ECS | BEGUN |
@@ -74,6 +75,7 @@ static const char *const mev_names[MEV__COUNT] = {
 	[MEV_IN_SYNC] = "in_sync",
 	[MEV_SHADOW_READY] = "shadow_ready",
 	[MEV_BAKED] = "baked",
+	[MEV_CLEARED] = "cleared",
 	[MEV_PROMOTE] = "promote",
 	[MEV_BREACH] = "breach",
 	[MEV_WRITER_SWITCHED] = "writer_switched",

@@ -103,6 +103,8 @@ struct plan {
 		int64_t	 kill_grace;		/* ms, 500ms */
 		int	 reverse_replication;	/* yes */
 		int	 checksum;		/* yes */
+		enum plan_approval approval;	/* auto: approve before the freeze */
+		char	*window;		/* when it may start; NULL: any time */
 	} cutover;
 
 	struct {

@@ -244,6 +244,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(p->cutover.writer_hook, "/usr/local/bin/switch-writer");
 	ck_assert_int_eq(p->cutover.freeze_timeout, 3000);
 	ck_assert_int_eq(p->cutover.max_lag, 200);
+	ck_assert_int_eq(p->cutover.approval, APPROVAL_AUTO);
+	ck_assert_ptr_null(p->cutover.window);
 	ck_assert_int_eq(p->cutover.kill_grace, 500);
 	ck_assert_int_eq(p->cutover.reverse_replication, 1);
 	ck_assert_int_eq(p->cutover.checksum, 1);
@@ -627,10 +629,12 @@ START_TEST(test_tunables)
 		"gates.max_5xx_rate", "gates.max_5xx_ratio", "gates.max_p99",
 		"gates.max_p99_ratio", "gates.max_lag", "gates.min_requests",
 		"gates.alarms", "cutover.freeze_timeout", "cutover.max_lag",
+		"cutover.window",
 	};
 	static const char *const values[] = {
 		"6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
 		"10s", "100", "alarm-1", "4s", "300ms",
+		"Mon-Fri 02:00-05:00 Europe/Berlin",
 	};
 	const char *const	*t = plan_tunables();
 	struct plan		*p;
