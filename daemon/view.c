@@ -50,8 +50,8 @@ ecs_weight(const struct migration *m)
 	/* Shifting, paused after a breach, mid-cutover: as last read. */
 	if (traffic_seen(job_traffic_peek(runner_job(m)), &dw, &ew, &rule) == 0)
 		return json_integer(ew < 0 ? 0 : dw < 0 ? 100 : ew);
-	if (ph == PH_SHIFTING && m->phase == PH_SHIFTING && p != NULL &&
-	    m->step >= 0 && m->step < p->traffic.nsteps)
+	if ((ph == PH_SHIFTING || ph == PH_READY) && ph == m->phase &&
+	    p != NULL && m->step >= 0 && m->step < p->traffic.nsteps)
 		return json_integer(p->traffic.steps[m->step]);
 	return json_null();
 }

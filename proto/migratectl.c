@@ -796,6 +796,34 @@ show_one_traffic(json_t *m)
 	printf("\n");
 }
 
+/* Ready: what the cutover waits for; the window's next edge. */
+static void
+show_one_ready(json_t *m)
+{
+	json_t	*r = json_object_get(m, "ready"), *v, *t;
+	size_t	 i;
+
+	if (!json_is_object(r))
+		return;
+	printf("ready:      approval %s%s, window %s",
+	    vis(jstr(r, "approval")), json_is_true(json_object_get(r,
+	    "approved")) ? " (approved)" : "", jstr(r, "window") != NULL ?
+	    vis(jstr(r, "window")) : "any time");
+	if ((t = json_object_get(r, "window_opens")) != NULL)
+		printf(", opens %s (%s)", vis(jstr(t, "local")),
+		    vis(jstr(t, "utc")));
+	else if ((t = json_object_get(r, "window_closes")) != NULL)
+		printf(", open until %s (%s)", vis(jstr(t, "local")),
+		    vis(jstr(t, "utc")));
+	printf("\n");
+	if (json_array_size(json_object_get(r, "waiting_for")) == 0)
+		return;
+	printf("waiting:   ");
+	json_array_foreach(json_object_get(r, "waiting_for"), i, v)
+		printf(" %s", vis(json_string_value(v)));
+	printf(" (both must hold)\n");
+}
+
 /* Bake, lag, progress and, once there is one, the cutover. */
 static void
 show_one_work(json_t *m)
@@ -817,6 +845,7 @@ show_one_work(json_t *m)
 	    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2, sizeof(b2)));
 	if (jstr(m, "progress") != NULL)
 		printf("progress:   %s\n", vis(jstr(m, "progress")));
+	show_one_ready(m);
 	cut = json_object_get(m, "cutover");
 	if (!json_is_object(cut))
 		return;
