@@ -28,6 +28,7 @@ struct lag;
 struct traffic;
 struct watch;
 struct proofrun;
+struct verify;
 
 struct job {
 	struct daemon			*d;
@@ -40,6 +41,7 @@ struct job {
 	struct traffic			*traffic;
 	struct watch			*watch;
 	struct proofrun			*proof;		/* set by the runner */
+	struct verify			*verify;	/* set by the runner */
 	char				 progress[160];
 };
 

@@ -33,8 +33,16 @@ ready_approved(const struct migration *m)
 	return m->plan->cutover.approval == APPROVAL_AUTO || m->approved;
 }
 
+/* The comparison the plan wants before the cutover has not passed. */
+static int
+ready_unverified(const struct migration *m)
+{
+	return m->plan->cutover.verify_before && !m->obs.verified;
+}
+
 int
-ready_wait(struct migration *m, time_t now, char *text, size_t len)
+ready_wait(struct migration *m, time_t now, const char *verifying,
+    char *text, size_t len)
 {
 	const struct plan	*p = m->plan;
 	struct window		 w;
@@ -49,10 +57,17 @@ ready_wait(struct migration *m, time_t now, char *text, size_t len)
 	open = ready_window(p, now, &w, &t, why, sizeof(why));
 	approved = ready_approved(m);
 	m->obs.window_open = open == 1;
-	if (open == 1 && approved) {
+	if (open == 1 && approved && !ready_unverified(m) &&
+	    !m->obs.verifying) {
 		snprintf(text, len, "ready: the window is open and the "
 		    "cutover is approved");
 		return 1;
+	}
+	if (open == 1 && approved) {
+		snprintf(text, len, "ready: waiting for the data comparison%s%s",
+		    verifying != NULL ? ": " : "", verifying != NULL ?
+		    verifying : "");
+		return 0;
 	}
 	n = snprintf(text, len, "ready: waiting for");
 	if (open == -1)
@@ -68,9 +83,12 @@ ready_wait(struct migration *m, time_t now, char *text, size_t len)
 		    "cutover window (opens %s, %s)", local, utc);
 	}
 	if (!approved)
-		snprintf(text + n, len > (size_t)n ? len - n : 0, "%s approval "
-		    "(migratectl approve %s)", open != 1 ? " and for" : "",
-		    m->name);
+		n += snprintf(text + n, len > (size_t)n ? len - n : 0, "%s "
+		    "approval (migratectl approve %s)", open != 1 ? " and for" :
+		    "", m->name);
+	if (verifying != NULL)
+		snprintf(text + n, len > (size_t)n ? len - n : 0, "; %s",
+		    verifying);
 	return 0;
 }
 
@@ -103,13 +121,16 @@ ready_status(struct daemon *d, const struct migration *m)
 		json_array_append_new(waiting, json_string("window"));
 	if (!ready_approved(m))
 		json_array_append_new(waiting, json_string("approval"));
-	j = json_pack("{s:s, s:b, s:o, s:b, s:o}",
+	if (ready_unverified(m) || m->obs.verifying)
+		json_array_append_new(waiting, json_string("verify"));
+	j = json_pack("{s:s, s:b, s:o, s:b, s:b, s:o}",
 	    "approval", p->cutover.approval == APPROVAL_AUTO ? "auto" :
 		"required",
 	    "approved", m->approved != 0,
 	    "window", p->cutover.window != NULL ?
 		json_string(p->cutover.window) : json_null(),
 	    "window_open", open == 1,
+	    "verify_before", p->cutover.verify_before,
 	    "waiting_for", waiting);
 	if (open == 1 && t != 0)
 		json_object_set_new(j, "window_closes", ready_time(&w, t));

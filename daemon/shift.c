@@ -36,6 +36,7 @@
 #include "shift.h"
 #include "store.h"
 #include "traffic.h"
+#include "verify.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -361,7 +362,8 @@ ready_tick(struct shift *s)
 {
 	char	text[512];
 
-	if (ready_wait(s->m, time(NULL), text, sizeof(text))) {
+	if (ready_wait(s->m, time(NULL), verify_text(s->job->verify), text,
+	    sizeof(text))) {
 		sh_fire(s, MEV_CLEARED, "the cutover window is open and the "
 		    "cutover approved");
 		return 1;
@@ -526,9 +528,21 @@ ready_enter(struct job *j, enum phase from)
 		    "steps (was the plan reloaded with fewer?)");
 		return;
 	}
+	/*
+	 * The comparison runs first, so an approver sees its verdict; once
+	 * per stay in ready (an approve re-enters the phase, a restart does
+	 * not remember the verdict and compares again).
+	 */
+	if (from != PH_READY)
+		m->obs.verified = 0;
+	if (m->plan->cutover.verify_before && !m->obs.verified &&
+	    verify_start(j->verify, 1, text, sizeof(text)) == -1) {
+		sh_fire(s, MEV_HALT, text);
+		return;
+	}
 	/* The one message when the wait begins: journal, log, webhook. */
-	if (from != PH_READY && !ready_wait(m, time(NULL), text,
-	    sizeof(text))) {
+	if (from != PH_READY && !ready_wait(m, time(NULL),
+	    verify_text(j->verify), text, sizeof(text))) {
 		store_journal(j->d->store, m->id, "info", text);
 		log_info("%s: %s", m->name, text);
 	}

@@ -18,6 +18,7 @@
 #include "runner.h"
 #include "store.h"
 #include "traffic.h"
+#include "verify.h"
 #include "view.h"
 
 static json_t *
@@ -319,6 +320,9 @@ view_migration(struct daemon *d, const struct migration *m)
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(job_progress_text(runner_job(m))));
+	if (runner_job(m) != NULL && runner_job(m)->verify != NULL)
+		json_object_set_new(o, "verify",
+		    json_or_null(verify_json(runner_job(m)->verify)));
 	return o;
 }
 

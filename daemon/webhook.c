@@ -180,7 +180,7 @@ webhook_what(struct migration *m, enum phase from, enum mev ev,
 	if (from == m->phase)
 		return NULL;
 	/* The one message when the cutover starts waiting. */
-	if (m->phase == PH_READY && !ready_wait(m, time(NULL), wait,
+	if (m->phase == PH_READY && !ready_wait(m, time(NULL), NULL, wait,
 	    sizeof(wait))) {
 		snprintf(buf, len, "%s -> ready: %s", phase_name(from),
 		    wait + strlen("ready: "));

@@ -101,7 +101,7 @@ cutover_approvable(const struct migration *m)
 	return NULL;
 }
 
-/* The window and the approval both hold. */
+/* The window and the approval both hold; the data compared equal. */
 static const char *
 cutover_cleared(const struct migration *m)
 {
@@ -111,6 +111,10 @@ cutover_cleared(const struct migration *m)
 		return "the cutover window is closed";
 	if (m->plan->cutover.approval != APPROVAL_AUTO && !m->approved)
 		return "the cutover needs `migratectl approve`";
+	if (m->obs.verifying)
+		return "a data comparison (verify) is running";
+	if (m->plan->cutover.verify_before && !m->obs.verified)
+		return "the data comparison before the cutover has not passed";
 	return NULL;
 }
 

@@ -27,6 +27,9 @@ struct mig_obs {
 	int	 soak_ok;		/* soak: gates held for the soak time */
 	int	 droplets_final;	/* decommission: every droplet final */
 	int	 window_open;		/* ready: cutover.window is open now */
+	int	 verifying;		/* a data comparison (verify) runs */
+	int	 verified;		/* ready: the comparison before the
+					   cutover passed (or cannot run) */
 };
 
 struct migration {

@@ -202,6 +202,8 @@ static const struct popt popts[] = {
 	    .def = "auto", .names = approval_names),
 	O("cutover", "window", PT_STR, cutover.window, T,
 	    .check = check_window),
+	O("cutover", "verify_before", PT_BOOL, cutover.verify_before, T,
+	    .def = "yes"),
 
 	O("decommission", "approval", PT_ENUM, decommission.approval, 0,
 	    .def = "required", .names = approval_names),

@@ -105,6 +105,7 @@ struct plan {
 		int	 checksum;		/* yes */
 		enum plan_approval approval;	/* auto: approve before the freeze */
 		char	*window;		/* when it may start; NULL: any time */
+		int	 verify_before;		/* yes: compare the data first */
 	} cutover;
 
 	struct {

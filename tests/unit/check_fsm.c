@@ -334,6 +334,25 @@ START_TEST(cutover_approval)
 	ck_assert_int_eq(m->approved, 0);
 	migration_free(m);
 
+	/* cutover.verify_before: the comparison must have passed, and none
+	 * may run (its pause of the target's replication would meet the
+	 * freeze). */
+	m = mig_new("verify-before", PH_READY);
+	m->plan->cutover.verify_before = 1;
+	m->obs.window_open = 1;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_GUARD);
+	ck_assert_ptr_nonnull(strstr(why, "data comparison"));
+	m->obs.verified = 1;
+	m->obs.verifying = 1;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_GUARD);
+	ck_assert_ptr_nonnull(strstr(why, "verify) is running"));
+	m->obs.verifying = 0;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_OK);
+	migration_free(m);
+
 	m = mig_new("approve-abort", PH_READY);
 	m->plan->cutover.approval = APPROVAL_REQUIRED;
 	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_APPROVE, NULL, why,

@@ -246,6 +246,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(p->cutover.max_lag, 200);
 	ck_assert_int_eq(p->cutover.approval, APPROVAL_AUTO);
 	ck_assert_ptr_null(p->cutover.window);
+	ck_assert_int_eq(p->cutover.verify_before, 1);
 	ck_assert_int_eq(p->cutover.kill_grace, 500);
 	ck_assert_int_eq(p->cutover.reverse_replication, 1);
 	ck_assert_int_eq(p->cutover.checksum, 1);
@@ -629,12 +630,12 @@ START_TEST(test_tunables)
 		"gates.max_5xx_rate", "gates.max_5xx_ratio", "gates.max_p99",
 		"gates.max_p99_ratio", "gates.max_lag", "gates.min_requests",
 		"gates.alarms", "cutover.freeze_timeout", "cutover.max_lag",
-		"cutover.window",
+		"cutover.window", "cutover.verify_before",
 	};
 	static const char *const values[] = {
 		"6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
 		"10s", "100", "alarm-1", "4s", "300ms",
-		"Mon-Fri 02:00-05:00 Europe/Berlin",
+		"Mon-Fri 02:00-05:00 Europe/Berlin", "no",
 	};
 	const char *const	*t = plan_tunables();
 	struct plan		*p;
