@@ -18,6 +18,7 @@
 aws_start
 aws_fixture
 db_start
+db_items
 # A self-managed target's administrator: everything, replication too.
 echo dba-test-pw > "$T/dba.pw"
 chmod 600 "$T/dba.pw"
@@ -42,8 +43,10 @@ start_daemon
 vjson() { ctl --json status shop | jget "migrations.0.verify.$1"; }
 verdict_is() { [ "$(vjson state)" = "$1" ]; }
 target_replicates() {
-	tgt_sql 'SHOW SLAVE STATUS\G' | grep -q 'Slave_SQL_Running: Yes' &&
-	    tgt_sql 'SHOW SLAVE STATUS\G' | grep -q 'Until_Condition: None'
+	local st
+	st=$(mdb_root "$T/db" replica -e 'SHOW SLAVE STATUS\G')
+	echo "$st" | grep -q 'Slave_SQL_Running: Yes' &&
+	    echo "$st" | grep -q 'Until_Condition: None'
 }
 # tamper ID: a row of shop.items changed on the target alone.
 tamper() {
