@@ -8,6 +8,8 @@
 #    status, and the target's replication running again after it;
 #  - a row changed on the target by hand: `verify` finds it, names the
 #    table and the key range, and pauses the migration;
+#  - a kill -9 while the target waits for the point: the restart starts
+#    its replication again;
 #  - cutover.verify_before (the default) finds another such row when the
 #    last step has baked, and pauses in ready; fixed, resumed, the
 #    comparison passes and the cutover goes on, with no write lost.
@@ -92,6 +94,29 @@ ok "tampered: the target replicates again" wait_for 10 target_replicates
 ctl verify shop >/dev/null 2>&1
 expect_eq "verify while paused after shifting: accepted" 0 $?
 ok "verify while paused: mismatch again" wait_for 60 verdict_is mismatch
+
+# A kill -9 while the target's replication waits for the point (it
+# applies the source's writes 15 s late): the restart starts it again.
+mdb_root "$T/db" replica -e "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 15;
+    START SLAVE"
+ctl verify shop >/dev/null
+waiting() {
+	[ "$(fact verify.paused)" = 1 ] &&
+	    mdb_root "$T/db" replica -e 'SHOW SLAVE STATUS\G' |
+	    grep -q 'Until_Condition: Master'
+}
+ok "slow: the target waits for the point" wait_for 30 waiting
+expect_match "slow: status shows where it is" "^verify: .*replicates up to" \
+    "$(vjson progress)"
+kill9_daemon
+start_daemon
+ok "slow: after the restart the target replicates again" wait_for 20 \
+    target_replicates
+ok "slow: the paused mark is cleared" wait_for 10 fact_is verify.paused ""
+ok "slow: the interrupted pause was found" history_has \
+    'replication on the target was left paused by an interrupted verify'
+mdb_root "$T/db" replica -e "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0;
+    START SLAVE"
 untamper 4242
 ctl resume shop >/dev/null
 ok "resumed: shifting" wait_for 10 phase_is shop shifting
