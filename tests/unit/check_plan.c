@@ -622,6 +622,30 @@ START_TEST(test_set_not_tunable)
 }
 END_TEST
 
+/* cutover.window at run time: checked like the file's, blank clears it. */
+START_TEST(test_set_window)
+{
+	struct plan	*p;
+	char		 why[1024];
+
+	p = load_ok("good/minimal.ini");
+	ck_assert_int_eq(plan_set(p, "cutover.window", "Mon 25:00-26:00",
+	    why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "not a time range") != NULL, "%s", why);
+	ck_assert_ptr_null(p->cutover.window);
+	ck_assert_int_eq(plan_set(p, "cutover.window",
+	    "Sat,Sun 01:00-04:00 America/New_York", why, sizeof(why)), 0);
+	ck_assert_str_eq(p->cutover.window,
+	    "Sat,Sun 01:00-04:00 America/New_York");
+	ck_assert_int_eq(plan_set(p, "cutover.window", "", why, sizeof(why)),
+	    0);
+	ck_assert_ptr_null(p->cutover.window);
+	ck_assert_int_eq(plan_set(p, "cutover.approval", "auto", why,
+	    sizeof(why)), -1);
+	plan_free(p);
+}
+END_TEST
+
 START_TEST(test_tunables)
 {
 	static const char *const want[] = {
@@ -771,6 +795,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_set_refuses);
 	tcase_add_test(tc, test_set_not_tunable);
 	tcase_add_test(tc, test_tunables);
+	tcase_add_test(tc, test_set_window);
 	tcase_add_test(tc, test_identity_diff);
 	suite_add_tcase(s, tc);
 	return s;
