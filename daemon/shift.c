@@ -357,11 +357,27 @@ sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
  * at each judgment, and at once when the watch starts, the window and the
  * approval are asked.
  */
+/*
+ * Start the comparison the cutover waits for, unless it passed or runs.
+ * In ready it is always allowed; the one refusal (the last comparison
+ * still closing) is tried again at the next judgment.
+ */
+static void
+ready_verify(struct job *j)
+{
+	char	why[256];
+
+	if (j->m->plan->cutover.verify_before && !j->m->obs.verified &&
+	    !verify_running(j->verify))
+		(void)verify_start(j->verify, 1, why, sizeof(why));
+}
+
 static int
 ready_tick(struct shift *s)
 {
 	char	text[512];
 
+	ready_verify(s->job);
 	if (ready_wait(s->m, time(NULL), verify_text(s->job->verify), text,
 	    sizeof(text))) {
 		sh_fire(s, MEV_CLEARED, "the cutover window is open and the "
@@ -535,11 +551,7 @@ ready_enter(struct job *j, enum phase from)
 	 */
 	if (from != PH_READY)
 		m->obs.verified = 0;
-	if (m->plan->cutover.verify_before && !m->obs.verified &&
-	    verify_start(j->verify, 1, text, sizeof(text)) == -1) {
-		sh_fire(s, MEV_HALT, text);
-		return;
-	}
+	ready_verify(j);
 	/* The one message when the wait begins: journal, log, webhook. */
 	if (from != PH_READY && !ready_wait(m, time(NULL),
 	    verify_text(j->verify), text, sizeof(text))) {
