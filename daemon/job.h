@@ -41,7 +41,7 @@ struct job {
 	struct traffic			*traffic;
 	struct watch			*watch;
 	struct proofrun			*proof;		/* set by the runner */
-	struct verify			*verify;	/* set by the runner */
+	struct verify			*verify;	/* the runner's */
 	char				 progress[160];
 };
 

@@ -64,9 +64,9 @@ ready_wait(struct migration *m, time_t now, const char *verifying,
 		return 1;
 	}
 	if (open == 1 && approved) {
-		snprintf(text, len, "ready: waiting for the data comparison%s%s",
-		    verifying != NULL ? ": " : "", verifying != NULL ?
-		    verifying : "");
+		snprintf(text, len, "ready: waiting for the data "
+		    "comparison%s%s", verifying != NULL ? ": " : "",
+		    verifying != NULL ? verifying : "");
 		return 0;
 	}
 	n = snprintf(text, len, "ready: waiting for");

@@ -77,13 +77,13 @@ struct reproof {
 	struct migration	*m;
 	enum reproof_mode	 mode;
 	enum reproof_way	 way;
-	const char		*label;		/* "re-proof", "verify" */
+	const char		*label;		/* "re-proof" */
 	const char		*rs, *ps;	/* "the source": paused side,
 						   primary side */
-	const char		*repl;		/* "reverse replication" */
+	const char		*repl;		/* "replication" */
 	const char		*fact;		/* the paused fact */
-	char			 status_sql[128];	/* the paused side's */
-	int			 rds;		/* paused side: RDS procedures */
+	char			 status_sql[128];	/* paused side */
+	int			 rds;		/* RDS procedures */
 	int			 unsupported;
 	reproof_cb		 cb;
 	void			*arg;

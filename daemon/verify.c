@@ -38,22 +38,22 @@
 #include "xmalloc.h"
 
 #define VERIFY_CHUNK_ROWS	1000	/* proof.c's default */
-#define VERIFY_LISTED		3	/* mismatches named in the reason */
+#define VERIFY_LISTED		3	/* differences in the reason */
 
 struct verify {
 	struct job		*job;
 	struct reproof		*rp;
-	struct event		*ev_rp_end;	/* free it from the loop */
+	struct event		*ev_rp_end;	/* frees it next turn */
 	struct proof		*proof;
 	struct mydb		*src, *tgt;	/* the snapshots */
 	struct event		*ev_proof_end;
 	int			 running;
-	int			 before;	/* the cutover waits for it */
+	int			 before;	/* the cutover's */
 	int64_t			 started, ended;	/* unix ms */
 	char			 point[192];
 	uint64_t		 est_rows, est_bytes;
 	int			 est_known;
-	json_t			*report;	/* the last one, for status */
+	json_t			*report;	/* the last one */
 	char			 text[256];
 };
 
@@ -420,9 +420,9 @@ verify_json(const struct verify *v)
 	if (c != NULL)
 		json_object_update_new(j, json_pack("{s:I, s:I, s:I, s:I, "
 		    "s:I}", "tables", (json_int_t)c->tables, "tables_total",
-		    (json_int_t)c->tables_total, "chunks", (json_int_t)c->chunks,
-		    "rows", (json_int_t)c->rows, "mismatches",
-		    (json_int_t)c->nmismatches));
+		    (json_int_t)c->tables_total, "chunks",
+		    (json_int_t)c->chunks, "rows", (json_int_t)c->rows,
+		    "mismatches", (json_int_t)c->nmismatches));
 	else if (v->report != NULL)
 		json_object_set(j, "report", v->report);
 	if (v->est_known)

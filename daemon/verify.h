@@ -32,7 +32,8 @@ void		 verify_free(struct verify *);
  * the phase has no replication to compare through). A comparison already
  * running is not restarted: it becomes the cutover's too.
  */
-int		 verify_start(struct verify *, int before, char *why, size_t);
+int		 verify_start(struct verify *, int before, char *why,
+		    size_t);
 /* One runs now. */
 int		 verify_running(const struct verify *);
 /* For status: state, point, progress, size, verdict; NULL if never run. */

@@ -95,7 +95,8 @@ static const char *
 cutover_approvable(const struct migration *m)
 {
 	if (m->plan == NULL || m->plan->cutover.approval == APPROVAL_AUTO)
-		return "the cutover needs no approval (cutover.approval = auto)";
+		return "the cutover needs no approval (cutover.approval = "
+		    "auto)";
 	if (m->approved)
 		return "the cutover is already approved";
 	return NULL;
