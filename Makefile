@@ -91,6 +91,7 @@ SUITE_LAYER_check_gate		:= state
 SUITE_LAYER_check_phase		:= state
 SUITE_LAYER_check_plan		:= state
 SUITE_LAYER_check_store		:= state
+SUITE_LAYER_check_window	:= state
 SUITE_LAYER_check_config	:= daemon
 SUITE_LAYER_check_proc		:= daemon
 SUITE_LAYER_check_proof		:= daemon

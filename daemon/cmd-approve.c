@@ -1,6 +1,8 @@
 /*
- * cmd-approve: allow the irreversible step (decommission), once the checksum
- * proof and the soak have passed.
+ * cmd-approve: let go on what waits for the operator, as the transition
+ * table says for the phase: in ready, the cutover (cutover.approval =
+ * required); in decommission, the irreversible step, once the checksum
+ * proof and the soak have passed. Journaled as the transition it is.
  */
 #include "cmd.h"
 

@@ -30,6 +30,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_start_entry,
 	&cmd_stats_entry,
 	&cmd_status_entry,
+	&cmd_verify_entry,
 	&cmd_wait_entry,
 };
 

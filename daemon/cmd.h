@@ -82,6 +82,7 @@ extern const struct cmd_entry	cmd_set_entry;
 extern const struct cmd_entry	cmd_start_entry;
 extern const struct cmd_entry	cmd_stats_entry;
 extern const struct cmd_entry	cmd_status_entry;
+extern const struct cmd_entry	cmd_verify_entry;
 extern const struct cmd_entry	cmd_wait_entry;
 
 #endif

@@ -12,6 +12,7 @@ const struct phase_driver *const driver_table[] = {
 	&repl_driver,
 	&shadow_driver,
 	&shift_driver,
+	&ready_driver,
 	&cutover_driver,
 	&full_driver,
 	&soak_driver,

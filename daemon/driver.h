@@ -41,6 +41,7 @@ extern const struct phase_driver	seed_driver;
 extern const struct phase_driver	repl_driver;
 extern const struct phase_driver	shadow_driver;
 extern const struct phase_driver	shift_driver;
+extern const struct phase_driver	ready_driver;
 extern const struct phase_driver	cutover_driver;
 extern const struct phase_driver	full_driver;
 extern const struct phase_driver	soak_driver;

@@ -43,6 +43,11 @@
 #define PROOF_FACT_DETAIL	"proof.detail"
 /* A re-proof holds reverse replication paused while it finds its point. */
 #define REPROOF_FACT_PAUSED	"reproof.paused"
+/* verify holds the target's replication paused while it finds its point;
+ * its last verdict ("ok", "mismatch", "error", "unsupported") and sentence. */
+#define VERIFY_FACT_PAUSED	"verify.paused"
+#define VERIFY_FACT_VERDICT	"verify.verdict"
+#define VERIFY_FACT_DETAIL	"verify.detail"
 
 /* [files]: the last run (unix ms, "1"/"0", its journal line), and when
  * the final sync and its verify passed (unix ms). */

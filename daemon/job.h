@@ -30,6 +30,7 @@ struct traffic;
 struct watch;
 struct proofrun;
 struct files;
+struct verify;
 
 struct job {
 	struct daemon			*d;
@@ -43,6 +44,7 @@ struct job {
 	struct watch			*watch;
 	struct proofrun			*proof;		/* set by the runner */
 	struct files			*files;		/* [files] sync, or NULL */
+	struct verify			*verify;	/* the runner's */
 	char				 progress[160];
 };
 

@@ -1367,6 +1367,12 @@ proof_progress(struct proof *p)
 }
 
 const struct proof_report *
+proof_counts(const struct proof *p)
+{
+	return &p->rep;
+}
+
+const struct proof_report *
 proof_report(const struct proof *p)
 {
 	return p->finished ? &p->rep : NULL;

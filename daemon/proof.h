@@ -92,6 +92,9 @@ void		 proof_free(struct proof *);
 /* For status: "12/40 tables, 3400 chunks, 3400000 rows, 0 mismatches",
  * prefixed with the verdict once done. Valid until the next call. */
 const char	*proof_progress(struct proof *);
+/* The counts so far, while it runs too (the verdict means nothing
+ * before done). */
+const struct proof_report *proof_counts(const struct proof *);
 /* The report, or NULL until done has been called. */
 const struct proof_report *proof_report(const struct proof *);
 /* A new JSON object for the journal and status. */

@@ -249,7 +249,8 @@ proofrun_reproof_start(struct proofrun *pr)
 		log_info("%s: the checksum proof was lost with the daemon's "
 		    "restart; looking for a new consistent point", m->name);
 	}
-	pr->reproof = reproof_new(pr->job, mode, proofrun_reproof_done, pr);
+	pr->reproof = reproof_new(pr->job, mode, REPROOF_REVERSE,
+	    proofrun_reproof_done, pr);
 }
 
 /*

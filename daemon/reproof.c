@@ -76,6 +76,15 @@ struct reproof {
 	struct daemon		*d;
 	struct migration	*m;
 	enum reproof_mode	 mode;
+	enum reproof_way	 way;
+	const char		*label;		/* "re-proof" */
+	const char		*rs, *ps;	/* "the source": paused side,
+						   primary side */
+	const char		*repl;		/* "replication" */
+	const char		*fact;		/* the paused fact */
+	char			 status_sql[128];	/* paused side */
+	int			 rds;		/* RDS procedures */
+	int			 unsupported;
 	reproof_cb		 cb;
 	void			*arg;
 	struct mydb		*ctl, *ssnap, *tsnap;
@@ -99,6 +108,7 @@ struct reproof {
 };
 
 static void	rp_step(struct reproof *, enum rp_step);
+static void	rp_paused_side(struct reproof *);
 static void	rp_fail(struct reproof *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -110,9 +120,11 @@ static void
 rp_progress(struct reproof *rp, const char *fmt, ...)
 {
 	va_list	ap;
+	int	n;
 
+	n = snprintf(rp->progress, sizeof(rp->progress), "%s: ", rp->label);
 	va_start(ap, fmt);
-	vsnprintf(rp->progress, sizeof(rp->progress), fmt, ap);
+	vsnprintf(rp->progress + n, sizeof(rp->progress) - n, fmt, ap);
 	va_end(ap);
 }
 
@@ -126,6 +138,9 @@ rp_tick_cb(evutil_socket_t fd, short what, void *arg)
 		rp->finished = 1;
 		if (rp->mode == REPROOF_REPAIR)
 			rp->cb(rp->arg, !rp->failed, NULL, NULL, NULL, rp->why);
+		else if (rp->way == REPROOF_FORWARD)
+			rp->cb(rp->arg, !rp->failed && rp->snapped, rp->tsnap,
+			    rp->ssnap, rp->point, rp->why);
 		else
 			rp->cb(rp->arg, !rp->failed && rp->snapped, rp->ssnap,
 			    rp->tsnap, rp->point, rp->why);
@@ -143,6 +158,22 @@ rp_after(struct reproof *rp, enum rp_step step, int64_t ms)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(rp->ev, &tv);
+}
+
+static void
+store_journal_f(struct reproof *rp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+store_journal_f(struct reproof *rp, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[512];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	store_journal(rp->d->store, rp->m->id, "info", buf);
 }
 
 /* --- queries on our own connections --- */
@@ -193,7 +224,7 @@ rp_prep_cb(void *arg, struct mydb_result *res)
 		    res->error : "query failed");
 }
 
-/* --- effects on the source --- */
+/* --- effects on the paused side --- */
 
 static struct rp_ref *
 rp_ref(struct reproof *rp)
@@ -219,8 +250,9 @@ static int
 rp_fx(struct reproof *rp, const char *what, json_t *sql,
     void (*done)(struct effect *, int, const char *, void *))
 {
-	if (sqlfx_start(rp->job, what, "source", sql,
-	    rp->sd.show_replica_status, SQLFX_ROWS, done, rp_ref(rp)) == -1) {
+	if (sqlfx_start(rp->job, what, rp->way == REPROOF_FORWARD ? "target" :
+	    "source", sql, rp->status_sql, SQLFX_ROWS, done, rp_ref(rp)) ==
+	    -1) {
 		rp_deref(rp->ref);
 		return -1;
 	}
@@ -250,8 +282,8 @@ rp_fail(struct reproof *rp, const char *fmt, ...)
 		rp->failed = 1;
 		snprintf(rp->why, sizeof(rp->why), "%s", buf);
 	}
-	log_warnx("%s: re-proof: %s", rp->m->name, buf);
-	/* Reverse replication is the way back: never leave it paused. */
+	log_warnx("%s: %s: %s", rp->m->name, rp->label, buf);
+	/* Replication is the way back (or forward): never leave it paused. */
 	if (rp->paused && rp->step != RP_RESUME)
 		rp_step(rp, RP_RESUME);
 	else if (rp->step != RP_RESUME)
@@ -268,23 +300,22 @@ rp_resumed(struct effect *e, int ok, const char *result, void *arg)
 		return;
 	if (ok) {
 		rp->paused = 0;
-		store_fact_set(rp->d->store, rp->m->id, REPROOF_FACT_PAUSED,
-		    NULL);
+		store_fact_set(rp->d->store, rp->m->id, rp->fact, NULL);
 		rp_finish(rp);
 		return;
 	}
 	if (++rp->resume_tries < RP_RESUME_TRIES) {
-		rp_progress(rp, "re-proof: starting reverse replication on "
-		    "the source again (try %d failed: %s)", rp->resume_tries,
-		    result);
+		rp_progress(rp, "starting %s on %s again (try %d failed: %s)",
+		    rp->repl, rp->rs, rp->resume_tries, result);
 		rp_after(rp, RP_RESUME, RP_RESUME_RETRY_MS);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "reverse replication on the source could "
-	    "not be started again (%s): it is stopped; start it by hand "
-	    "(%s) or restart the daemon", result, rp->sd.start_replica);
+	snprintf(buf, sizeof(buf), "%s on %s could not be started again "
+	    "(%s): it is stopped; start it by hand (%s%s) or restart the "
+	    "daemon", rp->repl, rp->rs, result, rp->rds ? "CALL " : "",
+	    rp->rds ? rp->sd.rds_start : rp->sd.start_replica);
 	store_journal(rp->d->store, rp->m->id, "error", buf);
-	log_warnx("%s: re-proof: %s", rp->m->name, buf);
+	log_warnx("%s: %s: %s", rp->m->name, rp->label, buf);
 	if (!rp->failed || rp->mode == REPROOF_REPAIR) {
 		rp->failed = 1;
 		snprintf(rp->why, sizeof(rp->why), "%s", buf);
@@ -313,14 +344,50 @@ rp_versions_cb(void *arg, struct mydb_result *res)
 		return;
 	}
 	if (rp->mode == REPROOF_PROVE && rp->td.flavor != MYDB_MARIADB) {
-		rp_fail(rp, "the target is MySQL (%s), which has no binlog "
+		rp->unsupported = 1;
+		rp_fail(rp, "%s is MySQL (%s), which has no binlog "
 		    "position consistent with a snapshot (MariaDB's "
 		    "Binlog_snapshot_file), so no new consistent point can be "
-		    "found", mydb_server_version(rp->tsnap) != NULL ?
+		    "found", rp->ps, mydb_server_version(rp->tsnap) != NULL ?
 		    mydb_server_version(rp->tsnap) : "?");
 		return;
 	}
+	rp_paused_side(rp);
+	if (rp->rds && rp->sd.flavor == MYDB_MARIADB &&
+	    rp->mode == REPROOF_PROVE) {
+		rp->unsupported = 1;
+		rp_fail(rp, "%s is RDS for MariaDB, which cannot stop its "
+		    "replication at a chosen position (RDS has no "
+		    "mysql.rds_start_replication_until for MariaDB), so no "
+		    "consistent point can be reached without a freeze", rp->rs);
+		return;
+	}
 	rp_step(rp, RP_STATUS);
+}
+
+/*
+ * The paused side's statements: RDS's procedures for an RDS target (its
+ * master user may not STOP SLAVE), else the plain ones.
+ */
+static void
+rp_paused_side(struct reproof *rp)
+{
+	rp->rds = rp->way == REPROOF_FORWARD &&
+	    rp->m->plan->target.kind == TARGET_RDS;
+	snprintf(rp->status_sql, sizeof(rp->status_sql), "%s",
+	    rp->rds && rp->sd.flavor == MYDB_MARIADB ?
+	    "CALL mysql.rds_replica_status" : rp->sd.show_replica_status);
+}
+
+static void
+rp_stmt(struct reproof *rp, char *buf, size_t len, int start)
+{
+	if (rp->rds)
+		snprintf(buf, len, "CALL %s", start ? rp->sd.rds_start :
+		    rp->sd.rds_stop);
+	else
+		snprintf(buf, len, "%s", start ? rp->sd.start_replica :
+		    rp->sd.stop_replica);
 }
 
 static int
@@ -340,21 +407,21 @@ rp_status_cb(void *arg, struct mydb_result *res)
 
 	if (res->err == 0 && res->nrows == 0) {
 		rp->pending--;
-		rp_fail(rp, "the source does not replicate from the target "
-		    "(no replica status), so it cannot be stopped at a "
-		    "point of the target's");
+		rp_fail(rp, "%s does not replicate from %s (no replica "
+		    "status), so it cannot be stopped at a point of %s",
+		    rp->rs, rp->ps, rp->ps);
 		return;
 	}
 	left = res->err == 0 && rp_until_set(res);
 	if (!rp_answer(rp, res))
 		return;
-	fact = store_fact_get(rp->d->store, rp->m->id, REPROOF_FACT_PAUSED);
+	fact = store_fact_get(rp->d->store, rp->m->id, rp->fact);
 	if (fact != NULL || left) {
-		/* Ours: the daemon stopped while the source was paused. */
+		/* Ours: the daemon stopped while the side was paused. */
 		rp->paused = 1;
-		store_journal(rp->d->store, rp->m->id, "info", "reverse "
-		    "replication on the source was left paused by an "
-		    "interrupted re-proof; starting it again");
+		store_journal_f(rp, "%s on %s was left paused by an "
+		    "interrupted %s; starting it again", rp->repl, rp->rs,
+		    rp->label);
 	}
 	free(fact);
 	if (rp->mode == REPROOF_REPAIR) {
@@ -379,8 +446,8 @@ rp_stopped(struct effect *e, int ok, const char *result, void *arg)
 		return;
 	}
 	if (!ok) {
-		rp_fail(rp, "stopping reverse replication on the source "
-		    "failed: %s", result);
+		rp_fail(rp, "stopping %s on %s failed: %s", rp->repl, rp->rs,
+		    result);
 		return;
 	}
 	rp_step(rp, RP_TSNAP);
@@ -411,8 +478,8 @@ rp_tsnap_cb(void *arg, struct mydb_result *res)
 	if (!rp_answer(rp, res))
 		return;
 	if (rp->file[0] == '\0') {
-		rp_fail(rp, "the target shows no binlog position for its "
-		    "snapshot (Binlog_snapshot_file: binary log off?)");
+		rp_fail(rp, "%s shows no binlog position for its "
+		    "snapshot (Binlog_snapshot_file: binary log off?)", rp->ps);
 		return;
 	}
 	snprintf(rp->point, sizeof(rp->point), "%s:%" PRIu64, rp->file,
@@ -432,7 +499,7 @@ rp_until_done(struct effect *e, int ok, const char *result, void *arg)
 		return;
 	}
 	if (!ok) {
-		rp_fail(rp, "starting reverse replication until %s failed: %s",
+		rp_fail(rp, "starting %s until %s failed: %s", rp->repl,
 		    rp->point, result);
 		return;
 	}
@@ -478,8 +545,8 @@ rp_check_cb(void *arg, struct mydb_result *res)
 		if (err != NULL && *err != '\0')
 			snprintf(sqlerr, sizeof(sqlerr), ": %s", err);
 	} else if (res->err == 0)
-		snprintf(rp->qerr, sizeof(rp->qerr), "the source's replica "
-		    "status is gone");
+		snprintf(rp->qerr, sizeof(rp->qerr), "%s's replica "
+		    "status is gone", rp->rs);
 	if (!rp_answer(rp, res))
 		return;
 	if (stopped && there) {
@@ -487,31 +554,31 @@ rp_check_cb(void *arg, struct mydb_result *res)
 		return;
 	}
 	if (stopped && sqlerr[0] != '\0') {
-		rp_fail(rp, "the source's replication stopped at %s before "
-		    "%s%s", at, rp->point, sqlerr);
+		rp_fail(rp, "%s's replication stopped at %s before "
+		    "%s%s", rp->rs, at, rp->point, sqlerr);
 		return;
 	}
 	if (stopped) {
 		/* Not a transaction boundary, or past it: a new point. */
 		if (++rp->attempt < RP_ATTEMPTS) {
-			log_info("%s: re-proof: the source stopped at %s, not "
-			    "%s; trying a new point", rp->m->name, at,
+			log_info("%s: %s: %s stopped at %s, not %s; trying a "
+			    "new point", rp->m->name, rp->label, rp->rs, at,
 			    rp->point);
 			mydb_reset(rp->tsnap);
 			rp_step(rp, RP_STOP);
 			return;
 		}
-		rp_fail(rp, "the source's replication stopped at %s, not at "
-		    "the target's snapshot position %s", at, rp->point);
+		rp_fail(rp, "%s's replication stopped at %s, not at "
+		    "%s's snapshot position %s", rp->rs, at, rp->ps, rp->point);
 		return;
 	}
 	if (now_ms() >= rp->deadline_ms) {
-		rp_fail(rp, "the source did not reach the target's position "
-		    "%s within %d s (it is at %s)", rp->point,
+		rp_fail(rp, "%s did not reach %s's position "
+		    "%s within %d s (it is at %s)", rp->rs, rp->ps, rp->point,
 		    RP_WAIT_MS / 1000, at);
 		return;
 	}
-	rp_progress(rp, "re-proof: the source replicates up to %s (at %s)",
+	rp_progress(rp, "%s replicates up to %s (at %s)", rp->rs,
 	    rp->point, at);
 	rp_after(rp, RP_WAIT, RP_POLL_MS);
 }
@@ -527,11 +594,36 @@ rp_ssnap_cb(void *arg, struct mydb_result *res)
 	rp_step(rp, RP_RESUME);
 }
 
+/* Start the paused side's replication until the primary's point. */
+static void
+rp_until(struct reproof *rp)
+{
+	const struct mydialect	*s = &rp->sd;
+	char			*qf, sql[512], what[128];
+
+	rp_progress(rp, "%s replicates up to %s", rp->rs, rp->point);
+	qf = mydb_quote(rp->file);
+	if (rp->rds)
+		snprintf(sql, sizeof(sql), "CALL mysql."
+		    "rds_start_replication_until(%s, %" PRIu64 ")", qf,
+		    rp->pos);
+	else
+		snprintf(sql, sizeof(sql), "%s UNTIL %s_LOG_FILE = %s, "
+		    "%s_LOG_POS = %" PRIu64, s->start_replica, s->source_kw, qf,
+		    s->source_kw, rp->pos);
+	free(qf);
+	snprintf(what, sizeof(what), "%s until the %s's point", rp->repl,
+	    rp->label);
+	if (rp_fx(rp, what, sqlfx_stmts(sql, NULL), rp_until_done) == -1)
+		rp_fail(rp, "starting %s until %s could not be journaled",
+		    rp->repl, rp->point);
+}
+
 static void
 rp_step(struct reproof *rp, enum rp_step step)
 {
 	const struct mydialect	*s = &rp->sd;
-	char			*qf, sql[512];
+	char			*qf, sql[512], stop[128], start[128];
 	int64_t			 left;
 
 	rp->step = step;
@@ -542,7 +634,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 	}
 	switch (step) {
 	case RP_VERSIONS:
-		rp_progress(rp, "re-proof: asking both servers");
+		rp_progress(rp, "asking both servers");
 		rp_query(rp, rp->ctl, "SELECT VERSION() AS v, 1 AS src",
 		    rp_versions_cb);
 		if (rp->mode == REPROOF_PROVE)
@@ -550,22 +642,22 @@ rp_step(struct reproof *rp, enum rp_step step)
 			    rp_versions_cb);
 		break;
 	case RP_STATUS:
-		rp_query(rp, rp->ctl, s->show_replica_status, rp_status_cb);
+		rp_query(rp, rp->ctl, rp->status_sql, rp_status_cb);
 		break;
 	case RP_STOP:
-		rp_progress(rp, "re-proof: pausing reverse replication on the "
-		    "source");
-		store_fact_set(rp->d->store, rp->m->id, REPROOF_FACT_PAUSED,
-		    "1");
+		rp_progress(rp, "pausing %s on %s", rp->repl, rp->rs);
+		store_fact_set(rp->d->store, rp->m->id, rp->fact, "1");
 		/* Counted as paused from the intent on: undo it whatever. */
 		rp->paused = 1;
-		if (rp_fx(rp, "pause reverse replication for the re-proof",
-		    sqlfx_stmts(s->stop_replica, NULL), rp_stopped) == -1)
-			rp_fail(rp, "pausing reverse replication could not be "
-			    "journaled");
+		rp_stmt(rp, stop, sizeof(stop), 0);
+		snprintf(sql, sizeof(sql), "pause %s for the %s", rp->repl,
+		    rp->label);
+		if (rp_fx(rp, sql, sqlfx_stmts(stop, NULL), rp_stopped) == -1)
+			rp_fail(rp, "pausing %s could not be journaled",
+			    rp->repl);
 		return;
 	case RP_TSNAP:
-		rp_progress(rp, "re-proof: opening the target's snapshot");
+		rp_progress(rp, "opening %s's snapshot", rp->ps);
 		rp_query(rp, rp->tsnap, "SET SESSION TRANSACTION ISOLATION "
 		    "LEVEL REPEATABLE READ", rp_prep_cb);
 		rp_query(rp, rp->tsnap, "START TRANSACTION WITH CONSISTENT "
@@ -574,17 +666,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 		    rp_tsnap_cb);
 		break;
 	case RP_UNTIL:
-		rp_progress(rp, "re-proof: the source replicates up to %s",
-		    rp->point);
-		qf = mydb_quote(rp->file);
-		snprintf(sql, sizeof(sql), "%s UNTIL %s_LOG_FILE = %s, "
-		    "%s_LOG_POS = %" PRIu64, s->start_replica, s->source_kw, qf,
-		    s->source_kw, rp->pos);
-		free(qf);
-		if (rp_fx(rp, "reverse replication until the re-proof's point",
-		    sqlfx_stmts(sql, NULL), rp_until_done) == -1)
-			rp_fail(rp, "starting reverse replication until %s "
-			    "could not be journaled", rp->point);
+		rp_until(rp);
 		return;
 	case RP_WAIT:
 		left = (rp->deadline_ms - now_ms()) / 1000 + 1;
@@ -597,23 +679,24 @@ rp_step(struct reproof *rp, enum rp_step step)
 		rp_query(rp, rp->ctl, sql, rp_wait_cb);
 		break;
 	case RP_CHECK:
-		rp_query(rp, rp->ctl, s->show_replica_status, rp_check_cb);
+		rp_query(rp, rp->ctl, rp->status_sql, rp_check_cb);
 		break;
 	case RP_SSNAP:
-		rp_progress(rp, "re-proof: opening the source's snapshot at "
-		    "%s", rp->point);
+		rp_progress(rp, "opening %s's snapshot at %s", rp->rs,
+		    rp->point);
 		rp_query(rp, rp->ssnap, "SET SESSION TRANSACTION ISOLATION "
 		    "LEVEL REPEATABLE READ", rp_prep_cb);
 		rp_query(rp, rp->ssnap, "START TRANSACTION WITH CONSISTENT "
 		    "SNAPSHOT, READ ONLY", rp_ssnap_cb);
 		break;
 	case RP_RESUME:
-		rp_progress(rp, "re-proof: starting reverse replication on the "
-		    "source again");
+		rp_progress(rp, "starting %s on %s again", rp->repl, rp->rs);
 		/* STOP first: a pending UNTIL survives a plain START. */
-		if (rp_fx(rp, "resume reverse replication", sqlfx_stmts(
-		    s->stop_replica, s->start_replica, NULL), rp_resumed) ==
-		    -1) {
+		rp_stmt(rp, stop, sizeof(stop), 0);
+		rp_stmt(rp, start, sizeof(start), 1);
+		snprintf(sql, sizeof(sql), "resume %s", rp->repl);
+		if (rp_fx(rp, sql, sqlfx_stmts(stop, start, NULL),
+		    rp_resumed) == -1) {
 			rp->resume_tries = RP_RESUME_TRIES - 1;
 			rp_resumed(NULL, 0, "it could not be journaled",
 			    rp_ref(rp));
@@ -628,19 +711,35 @@ rp_step(struct reproof *rp, enum rp_step step)
 }
 
 struct reproof *
-reproof_new(struct job *j, enum reproof_mode mode, reproof_cb cb, void *arg)
+reproof_new(struct job *j, enum reproof_mode mode, enum reproof_way way,
+    reproof_cb cb, void *arg)
 {
 	struct daemon		*d = j->d;
 	struct migration	*m = j->m;
 	struct reproof		*rp;
 	struct dbpair	*db;
 	char		 why[256];
+	int		 fwd;
 
 	rp = xcalloc(1, sizeof(*rp));
 	rp->job = j;
 	rp->d = d;
 	rp->m = m;
 	rp->mode = mode;
+	rp->way = way;
+	if (way == REPROOF_FORWARD) {
+		rp->label = "verify";
+		rp->rs = "the target";
+		rp->ps = "the source";
+		rp->repl = "replication";
+		rp->fact = VERIFY_FACT_PAUSED;
+	} else {
+		rp->label = "re-proof";
+		rp->rs = "the source";
+		rp->ps = "the target";
+		rp->repl = "reverse replication";
+		rp->fact = REPROOF_FACT_PAUSED;
+	}
 	rp->cb = cb;
 	rp->arg = arg;
 	if ((rp->ev = evtimer_new(d->base, rp_tick_cb, rp)) == NULL)
@@ -649,14 +748,20 @@ reproof_new(struct job *j, enum reproof_mode mode, reproof_cb cb, void *arg)
 		rp_fail(rp, "%s", why);
 		return rp;
 	}
-	rp->ctl = dbpair_open(d, m, db, 0, "re-proof source");
+	/* ctl and ssnap on the paused side, tsnap on the primary. */
+	fwd = way == REPROOF_FORWARD;
+	rp->ctl = dbpair_open(d, m, db, fwd, fwd ? "verify target" :
+	    "re-proof source");
 	if (mode == REPROOF_PROVE) {
-		rp->ssnap = dbpair_open(d, m, db, 0, "re-proof source snapshot");
-		rp->tsnap = dbpair_open(d, m, db, 1, "re-proof target");
+		rp->ssnap = dbpair_open(d, m, db, fwd, fwd ?
+		    "verify target snapshot" : "re-proof source snapshot");
+		rp->tsnap = dbpair_open(d, m, db, !fwd, fwd ?
+		    "verify source snapshot" : "re-proof target");
 	}
 	if (rp->ctl == NULL || (mode == REPROOF_PROVE && (rp->ssnap == NULL ||
 	    rp->tsnap == NULL))) {
-		rp_fail(rp, "the re-proof's connections could not be made");
+		rp_fail(rp, "the %s's connections could not be made",
+		    rp->label);
 		return rp;
 	}
 	rp_step(rp, RP_VERSIONS);
@@ -712,5 +817,12 @@ reproof_progress(const struct reproof *rp)
 {
 	if (rp == NULL || rp->mode == REPROOF_REPAIR || rp->step == RP_DONE)
 		return NULL;
-	return rp->progress[0] != '\0' ? rp->progress : "re-proof: starting";
+	return rp->progress[0] != '\0' ? rp->progress : rp->way ==
+	    REPROOF_FORWARD ? "verify: starting" : "re-proof: starting";
+}
+
+int
+reproof_unsupported(const struct reproof *rp)
+{
+	return rp != NULL && rp->unsupported;
 }

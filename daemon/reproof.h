@@ -24,6 +24,19 @@ enum reproof_mode {
 };
 
 /*
+ * Which way replication runs, so which side is paused at the other's
+ * point: after the cutover the source replicates from the target
+ * (REPROOF_REVERSE, the re-proof); before it the target replicates from
+ * the source (REPROOF_FORWARD, `verify` and cutover.verify_before), and
+ * the target's replication is paused at the source's snapshot position.
+ * Each way has its own paused fact.
+ */
+enum reproof_way {
+	REPROOF_REVERSE,
+	REPROOF_FORWARD,
+};
+
+/*
  * Called once, from the loop, unless the reproof is freed first. ok 1:
  * src and tgt each hold a snapshot at the same point, named in point
  * ("mysql-bin.000004:81234"); the callee owns them (NULL in repair mode).
@@ -38,8 +51,15 @@ typedef void (*reproof_cb)(void *arg, int ok, struct mydb *src,
  * Start at once on connections of the migration's own (see dbpair_open),
  * opened from the job's pair; its SQL effects run in the job.
  */
-struct reproof	*reproof_new(struct job *, enum reproof_mode, reproof_cb,
-		    void *arg);
+struct reproof	*reproof_new(struct job *, enum reproof_mode,
+		    enum reproof_way, reproof_cb, void *arg);
+/*
+ * After a failed callback: the failure is that this pair cannot reach a
+ * consistent point at all (a MySQL primary without a snapshot position,
+ * RDS for MariaDB that cannot stop replication at a position), not a
+ * passing fault.
+ */
+int		 reproof_unsupported(const struct reproof *);
 /*
  * Give up (the migration is rolling back, say): a wait in flight is cut
  * off, replication is started again if it was paused, then cb(ok 0).

@@ -32,6 +32,7 @@
 #include "proofrun.h"
 #include "runner.h"
 #include "store.h"
+#include "verify.h"
 #include "webhook.h"
 #include "xmalloc.h"
 
@@ -85,6 +86,7 @@ runner_attach(struct daemon *d, struct migration *m)
 	rt->job = job_new(d, m);
 	rt->proof = proofrun_new(rt->job);
 	rt->job->proof = rt->proof;
+	rt->job->verify = verify_new(rt->job);
 	if ((rt->ev_kick = event_new(d->base, -1, 0, runner_kick_cb, rt)) ==
 	    NULL)
 		fatalx("event_new");
@@ -101,6 +103,7 @@ runner_detach(struct migration *m)
 	/* The driver first: it may hold the proof's or the pair's queries. */
 	job_cancel(rt->job);
 	proofrun_free(rt->proof);
+	verify_free(rt->job->verify);
 	job_free(rt->job);
 	event_free(rt->ev_kick);
 	free(rt);
@@ -244,6 +247,7 @@ runner_entered(void *arg, struct migration *m, enum phase from, enum mev ev,
 	rt->job->progress[0] = '\0';
 	job_sync(rt->job);
 	proofrun_entered(rt->proof, from);
+	verify_entered(rt->job->verify);
 	if (d->stopping)
 		return;
 	if (rt->busy) {
@@ -264,6 +268,7 @@ runner_reconciled(struct job *j, int ok, const char *why)
 
 	/* Effects reconciled: the re-proof may touch the source now. */
 	proofrun_reconciled(rt->proof);
+	verify_reconciled(j->verify);
 	if (!ok) {
 		if (fsm_apply(d->store, &d->ops, m, MEV_FAIL, why, NULL, 0) ==
 		    FSM_OK)

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -34,13 +35,15 @@
 #include "log.h"
 #include "migration.h"
 #include "plan.h"
+#include "ready.h"
 #include "shift.h"
 #include "store.h"
 #include "traffic.h"
+#include "verify.h"
 #include "watch.h"
 #include "xmalloc.h"
 
-enum sh_kind { SH_STEP, SH_FULL, SH_SOAK };
+enum sh_kind { SH_STEP, SH_FULL, SH_SOAK, SH_READY };
 
 enum sh_state {
 	SH_SETTING,		/* the step's weights going on */
@@ -285,6 +288,8 @@ check_cb(void *arg, enum traffic_result r, const char *why)
 	sh_fire(s, MEV_HALT, detail);
 }
 
+static int	ready_tick(struct shift *);
+
 static void
 sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
     const char *error)
@@ -297,9 +302,10 @@ sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
 	if (s->state != SH_BAKING)
 		return;
 	s->m->obs.gates_ok = r->verdict == GATE_PASS;
-	if (s->kind == SH_STEP)
+	if (s->kind != SH_SOAK)
 		s->m->obs.ecs_healthy = in->healthy;
-	sh_progress(s, r);
+	if (s->kind != SH_READY)
+		sh_progress(s, r);
 	daemon_changed(s->d, s->m);
 	if (r->verdict == GATE_BREACH) {
 		sh_breach(s, r);
@@ -314,8 +320,12 @@ sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
 			sh_back(s, MEV_FAIL);
 		return;
 	}
+	/* s is gone when the cutover began. */
+	if (s->kind == SH_READY && ready_tick(s))
+		return;
 	total = s->kind == SH_SOAK ? p->traffic.soak : p->traffic.bake;
-	if (r->verdict == GATE_PASS && now - s->since >= total &&
+	if (s->kind != SH_READY && r->verdict == GATE_PASS &&
+	    now - s->since >= total &&
 	    watch_point_end(s->w) > s->since) {
 		if (s->kind == SH_SOAK) {
 			s->m->obs.soak_ok = 1;
@@ -346,14 +356,53 @@ sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
 	}
 }
 
+/*
+ * Ready: the last step's weights stay and its gates are watched (a breach
+ * sends the weights back and pauses, and resuming bakes the step again);
+ * at each judgment, and at once when the watch starts, the window and the
+ * approval are asked.
+ */
+/*
+ * Start the comparison the cutover waits for, unless it passed or runs.
+ * In ready it is always allowed; the one refusal (the last comparison
+ * still closing) is tried again at the next judgment.
+ */
+static void
+ready_verify(struct job *j)
+{
+	char	why[256];
+
+	if (j->m->plan->cutover.verify_before && !j->m->obs.verified &&
+	    !verify_running(j->verify))
+		(void)verify_start(j->verify, 1, why, sizeof(why));
+}
+
+static int
+ready_tick(struct shift *s)
+{
+	char	text[512];
+
+	ready_verify(s->job);
+	if (ready_wait(s->m, time(NULL), verify_text(s->job->verify), text,
+	    sizeof(text))) {
+		sh_fire(s, MEV_CLEARED, "the cutover window is open and the "
+		    "cutover approved");
+		return 1;
+	}
+	job_progress(s->job, "%s", text);
+	return 0;
+}
+
 static void
 sh_watch(struct shift *s)
 {
 	s->state = SH_BAKING;
 	s->checked = now_ms();
-	s->w = watch_new(s->d, s->m, s->kind == SH_STEP, s->kind == SH_STEP ?
+	s->w = watch_new(s->d, s->m, s->kind != SH_SOAK, s->kind != SH_SOAK ?
 	    job_lag(s->job) : NULL, sh_watch_cb, s);
 	job_set_watch(s->job, s->w);
+	if (s->kind == SH_READY)
+		ready_tick(s);
 }
 
 /* --- a step --- */
@@ -458,6 +507,66 @@ shift_enter(struct job *j, enum phase from)
 	job_progress(j, "step %d of %d: setting the listener", m->step + 1,
 	    m->plan->traffic.nsteps);
 	if (traffic_set(s->tr, &want, 0, step_set_cb, s) == -1)
+		sh_fire(s, MEV_FAIL, "the listener cannot be set: no plan");
+}
+
+/* --- ready: the last step held while the cutover waits --- */
+
+static void
+ready_set_cb(void *arg, enum traffic_result r, const char *why)
+{
+	struct shift	*s = arg;
+	char		 detail[768];
+
+	if (r == TRAFFIC_DRIFT) {
+		snprintf(detail, sizeof(detail), "alert: %s; paused before the "
+		    "cutover, the listener is left as found", why);
+		store_journal(s->d->store, s->m->id, "alert", detail);
+		sh_fire(s, MEV_HALT, detail);
+		return;
+	}
+	if (r == TRAFFIC_ERROR) {
+		snprintf(s->why, sizeof(s->why), "ready: %s", why);
+		sh_back(s, MEV_FAIL);
+		return;
+	}
+	sh_watch(s);
+	/* s may be gone (the cutover began). */
+}
+
+static void
+ready_enter(struct job *j, enum phase from)
+{
+	struct migration	*m = j->m;
+	struct shift		*s;
+	struct traffic_want	 want;
+	char			 text[512];
+
+	m->obs.gates_ok = 0;
+	s = sh_new(j, SH_READY);
+	if (m->step < 0 || m->step >= m->plan->traffic.nsteps) {
+		sh_fire(s, MEV_FAIL, "the step index is outside the plan's "
+		    "steps (was the plan reloaded with fewer?)");
+		return;
+	}
+	/*
+	 * The comparison runs first, so an approver sees its verdict; once
+	 * per stay in ready (an approve re-enters the phase, a restart does
+	 * not remember the verdict and compares again).
+	 */
+	if (from != PH_READY)
+		m->obs.verified = 0;
+	ready_verify(j);
+	/* The one message when the wait begins: journal, log, webhook. */
+	if (from != PH_READY && !ready_wait(m, time(NULL),
+	    verify_text(j->verify), text, sizeof(text))) {
+		store_journal(j->d->store, m->id, "info", text);
+		log_info("%s: %s", m->name, text);
+	}
+	step_want(m, m->step, &want);
+	s->state = SH_SETTING;
+	job_progress(j, "ready: reading the listener");
+	if (traffic_set(s->tr, &want, 0, ready_set_cb, s) == -1)
 		sh_fire(s, MEV_FAIL, "the listener cannot be set: no plan");
 }
 
@@ -638,6 +747,13 @@ const struct phase_driver shift_driver = {
 	.phase = PH_SHIFTING,
 	.enter = shift_enter,
 	.cancel = sh_cancel,
+};
+
+const struct phase_driver ready_driver = {
+	.phase = PH_READY,
+	.enter = ready_enter,
+	.cancel = sh_cancel,
+	.status = ready_status,
 };
 
 const struct phase_driver full_driver = {

@@ -19,6 +19,7 @@
 #include "runner.h"
 #include "store.h"
 #include "traffic.h"
+#include "verify.h"
 #include "view.h"
 
 static json_t *
@@ -51,8 +52,8 @@ ecs_weight(const struct migration *m)
 	/* Shifting, paused after a breach, mid-cutover: as last read. */
 	if (traffic_seen(job_traffic_peek(runner_job(m)), &dw, &ew, &rule) == 0)
 		return json_integer(ew < 0 ? 0 : dw < 0 ? 100 : ew);
-	if (ph == PH_SHIFTING && m->phase == PH_SHIFTING && p != NULL &&
-	    m->step >= 0 && m->step < p->traffic.nsteps)
+	if ((ph == PH_SHIFTING || ph == PH_READY) && ph == m->phase &&
+	    p != NULL && m->step >= 0 && m->step < p->traffic.nsteps)
 		return json_integer(p->traffic.steps[m->step]);
 	return json_null();
 }
@@ -322,6 +323,9 @@ view_migration(struct daemon *d, const struct migration *m)
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(job_progress_text(runner_job(m))));
+	if (runner_job(m) != NULL && runner_job(m)->verify != NULL)
+		json_object_set_new(o, "verify",
+		    json_or_null(verify_json(runner_job(m)->verify)));
 	return o;
 }
 

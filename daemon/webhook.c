@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "migration.h"
 #include "plan.h"
+#include "ready.h"
 #include "store.h"
 #include "webhook.h"
 #include "xmalloc.h"
@@ -161,10 +163,11 @@ webhook_send(struct webhook *w)
 
 /* What happened, in a few words; NULL: not an event people hear of. */
 static const char *
-webhook_what(const struct migration *m, enum phase from, enum mev ev,
+webhook_what(struct migration *m, enum phase from, enum mev ev,
     char *buf, size_t len)
 {
 	const struct plan	*p = m->plan;
+	char			 wait[384];
 
 	if (ev == MEV_BREACH) {
 		snprintf(buf, len, "BREACH, %s -> %s", phase_name(from),
@@ -172,9 +175,17 @@ webhook_what(const struct migration *m, enum phase from, enum mev ev,
 		return buf;
 	}
 	if (ev == MEV_APPROVE)
-		return "decommission approved";
+		return m->phase == PH_READY ? "cutover approved" :
+		    "decommission approved";
 	if (from == m->phase)
 		return NULL;
+	/* The one message when the cutover starts waiting. */
+	if (m->phase == PH_READY && !ready_wait(m, time(NULL), NULL, wait,
+	    sizeof(wait))) {
+		snprintf(buf, len, "%s -> ready: %s", phase_name(from),
+		    wait + strlen("ready: "));
+		return buf;
+	}
 	if (m->phase == PH_DECOMMISSION && !m->approved && p != NULL &&
 	    p->decommission.approval == APPROVAL_REQUIRED) {
 		snprintf(buf, len, "%s -> decommission: waiting for approval "
@@ -211,7 +222,7 @@ webhook_transition(struct webhook *w, struct migration *m, enum phase from,
 	struct msg		*x;
 	json_t			*j;
 	const char		*what;
-	char			 buf[256], text[WEBHOOK_MAX_TEXT];
+	char			 buf[512], text[WEBHOOK_MAX_TEXT];
 
 	if (w == NULL || p == NULL || p->notify.webhook_url == NULL ||
 	    (what = webhook_what(m, from, ev, buf, sizeof(buf))) == NULL)

@@ -6,7 +6,7 @@
 
 # The forward path, in order: the daemon's phase table lists the same in
 # wait's usage error (t-completion compares the two).
-_migratectl_phases="planned preflight seeding replicating shadow shifting
+_migratectl_phases="planned preflight seeding replicating shadow shifting ready
 cutover full_traffic soak decommission done"
 
 _migratectl_ctl()

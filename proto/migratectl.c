@@ -108,6 +108,7 @@ static void	 show_plan(struct ctl_ctx *);
 static void	 show_deleted(struct ctl_ctx *);
 static void	 show_stats(struct ctl_ctx *);
 static void	 show_check(struct ctl_ctx *);
+static void	 show_verify(struct ctl_ctx *);
 
 /*
  * The verbs. The order is the order of --help. Requests carry the names
@@ -144,8 +145,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  .help = "roll back to the droplets",
 	  .min = 1, .max = -1, .build = build_reason, .show = show_phase },
 	{ .name = "approve", .usage = "approve NAME",
-	  .help = "allow decommissioning the droplets",
+	  .help = "let the cutover begin (ready), or allow decommissioning",
 	  .min = 1, .max = 1, .build = build_name, .show = show_phase },
+	{ .name = "verify", .usage = "verify NAME",
+	  .help = "compare source and target data now (status shows it)",
+	  .min = 1, .max = 1, .build = build_name, .show = show_verify },
 	{ .name = "retry", .usage = "retry NAME",
 	  .help = "try a failed migration's phase again",
 	  .min = 1, .max = 1, .build = build_name, .show = show_phase },
@@ -919,6 +923,61 @@ show_one_traffic(json_t *m)
 	printf("\n");
 }
 
+static void
+show_verify(struct ctl_ctx *ctx)
+{
+	printf("%s: data comparison %s; `migratectl status %s` shows its "
+	    "progress and verdict\n", vis(jstr(ctx->data, "name")),
+	    json_is_true(json_object_get(ctx->data, "already_running")) ?
+	    "already running" : "started", vis(jstr(ctx->data, "name")));
+}
+
+/* The data comparison: running, or its last verdict. */
+static void
+show_one_verify(json_t *m)
+{
+	json_t	*v = json_object_get(m, "verify");
+	char	 b1[64];
+
+	if (!json_is_object(v))
+		return;
+	if (jstr(v, "progress") != NULL)
+		printf("verify:     running %s: %s\n", fmt_ms(
+		    json_object_get(v, "elapsed_ms"), b1, sizeof(b1)),
+		    vis(jstr(v, "progress")));
+	else
+		printf("verify:     %s: %s\n", vis(jstr(v, "state")),
+		    jstr(v, "detail") != NULL ? vis(jstr(v, "detail")) : "-");
+}
+
+/* Ready: what the cutover waits for; the window's next edge. */
+static void
+show_one_ready(json_t *m)
+{
+	json_t	*r = json_object_get(m, "ready"), *v, *t;
+	size_t	 i;
+
+	if (!json_is_object(r))
+		return;
+	printf("ready:      approval %s%s, window %s",
+	    vis(jstr(r, "approval")), json_is_true(json_object_get(r,
+	    "approved")) ? " (approved)" : "", jstr(r, "window") != NULL ?
+	    vis(jstr(r, "window")) : "any time");
+	if ((t = json_object_get(r, "window_opens")) != NULL)
+		printf(", opens %s (%s)", vis(jstr(t, "local")),
+		    vis(jstr(t, "utc")));
+	else if ((t = json_object_get(r, "window_closes")) != NULL)
+		printf(", open until %s (%s)", vis(jstr(t, "local")),
+		    vis(jstr(t, "utc")));
+	printf("\n");
+	if (json_array_size(json_object_get(r, "waiting_for")) == 0)
+		return;
+	printf("waiting:   ");
+	json_array_foreach(json_object_get(r, "waiting_for"), i, v)
+		printf(" %s", vis(json_string_value(v)));
+	printf(" (both must hold)\n");
+}
+
 /* Bake, lag, progress and, once there is one, the cutover. */
 static void
 show_one_work(json_t *m)
@@ -940,6 +999,8 @@ show_one_work(json_t *m)
 	    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2, sizeof(b2)));
 	if (jstr(m, "progress") != NULL)
 		printf("progress:   %s\n", vis(jstr(m, "progress")));
+	show_one_ready(m);
+	show_one_verify(m);
 	cut = json_object_get(m, "cutover");
 	if (!json_is_object(cut))
 		return;

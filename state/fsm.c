@@ -92,6 +92,34 @@ gates_held_last_step(const struct migration *m)
 }
 
 static const char *
+cutover_approvable(const struct migration *m)
+{
+	if (m->plan == NULL || m->plan->cutover.approval == APPROVAL_AUTO)
+		return "the cutover needs no approval (cutover.approval = "
+		    "auto)";
+	if (m->approved)
+		return "the cutover is already approved";
+	return NULL;
+}
+
+/* The window and the approval both hold; the data compared equal. */
+static const char *
+cutover_cleared(const struct migration *m)
+{
+	if (m->plan == NULL)
+		return "the plan does not parse";
+	if (!m->obs.window_open)
+		return "the cutover window is closed";
+	if (m->plan->cutover.approval != APPROVAL_AUTO && !m->approved)
+		return "the cutover needs `migratectl approve`";
+	if (m->obs.verifying)
+		return "a data comparison (verify) is running";
+	if (m->plan->cutover.verify_before && !m->obs.verified)
+		return "the data comparison before the cutover has not passed";
+	return NULL;
+}
+
+static const char *
 writer_on_target(const struct migration *m)
 {
 	if (!m->obs.writer_switched)
@@ -136,7 +164,9 @@ fleet_final(const struct migration *m)
 static const char *
 not_approved(const struct migration *m)
 {
-	if (m->approved)
+	/* Approved after the writer switched: decommission. */
+	if (m->approved && phase_has(phase_where(m->phase, m->resume_to),
+	    PHF_WRITER_SWITCHED))
 		return "decommission was approved and droplets may be gone; "
 		    "there is nothing to roll back to";
 	return NULL;
@@ -196,6 +226,21 @@ act_rollback(struct migration *m, enum phase from, const char *detail)
 }
 
 static void
+act_hold_step(struct migration *m, enum phase from, const char *detail)
+{
+	/* A breach while ready sent the weights back: the step bakes again. */
+	m->resume_to = PH_SHIFTING;
+	migration_set_reason(m, detail);
+}
+
+static void
+act_unapproved(struct migration *m, enum phase from, const char *detail)
+{
+	/* Each cutover and the decommission are approved on their own. */
+	m->approved = 0;
+}
+
+static void
 act_approve(struct migration *m, enum phase from, const char *detail)
 {
 	m->approved = 1;
@@ -214,10 +259,13 @@ static const struct rule rules[] = {
 	{ PH_REPLICATING,	MEV_IN_SYNC,		G(lag_settled),			NONE,			PH_SHADOW },
 	{ PH_SHADOW,		MEV_SHADOW_READY,	G(shadow_healthy),		A(act_first_step),	PH_SHIFTING },
 	{ PH_SHIFTING,		MEV_BAKED,		G(gates_held_more_steps),	A(act_next_step),	PH_SHIFTING },
-	{ PH_SHIFTING,		MEV_BAKED,		G(gates_held_last_step),	NONE,			PH_CUTOVER },
+	{ PH_SHIFTING,		MEV_BAKED,		G(gates_held_last_step),	A(act_unapproved),	PH_READY },
 	{ PH_SHIFTING,		MEV_PROMOTE,		G(gates_held_more_steps),	A(act_next_step),	PH_SHIFTING },
-	{ PH_SHIFTING,		MEV_PROMOTE,		G(gates_held_last_step),	NONE,			PH_CUTOVER },
+	{ PH_SHIFTING,		MEV_PROMOTE,		G(gates_held_last_step),	A(act_unapproved),	PH_READY },
 	{ PH_SHIFTING,		MEV_BREACH,		NONE,				A(act_hold),		PH_PAUSED },
+	{ PH_READY,		MEV_APPROVE,		G(cutover_approvable),		A(act_approve),		PH_READY },
+	{ PH_READY,		MEV_CLEARED,		G(cutover_cleared),		A(act_unapproved),	PH_CUTOVER },
+	{ PH_READY,		MEV_BREACH,		NONE,				A(act_hold_step),	PH_PAUSED },
 	{ PH_CUTOVER,		MEV_WRITER_SWITCHED,	G(writer_on_target),		NONE,			PH_FULL_TRAFFIC },
 	{ PH_CUTOVER,		MEV_CUTOVER_ABORTED,	NONE,				A(act_note),		PH_SHIFTING },
 	{ PH_FULL_TRAFFIC,	MEV_LISTENER_SET,	NONE,				NONE,			PH_SOAK },
@@ -233,6 +281,7 @@ static const struct rule rules[] = {
 	{ PH_REPLICATING,	MEV_PAUSE,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_SHADOW,		MEV_PAUSE,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_SHIFTING,		MEV_PAUSE,		NONE,				A(act_hold),		PH_PAUSED },
+	{ PH_READY,		MEV_PAUSE,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_FULL_TRAFFIC,	MEV_PAUSE,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_SOAK,		MEV_PAUSE,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_DECOMMISSION,	MEV_PAUSE,		NONE,				A(act_hold),		PH_PAUSED },
@@ -244,6 +293,7 @@ static const struct rule rules[] = {
 	{ PH_REPLICATING,	MEV_HALT,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_SHADOW,		MEV_HALT,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_SHIFTING,		MEV_HALT,		NONE,				A(act_hold),		PH_PAUSED },
+	{ PH_READY,		MEV_HALT,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_FULL_TRAFFIC,	MEV_HALT,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_SOAK,		MEV_HALT,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_DECOMMISSION,	MEV_HALT,		NONE,				A(act_hold),		PH_PAUSED },
@@ -254,6 +304,7 @@ static const struct rule rules[] = {
 	{ PH_REPLICATING,	MEV_FAIL,		NONE,				A(act_hold),		PH_FAILED },
 	{ PH_SHADOW,		MEV_FAIL,		NONE,				A(act_hold),		PH_FAILED },
 	{ PH_SHIFTING,		MEV_FAIL,		NONE,				A(act_hold),		PH_FAILED },
+	{ PH_READY,		MEV_FAIL,		NONE,				A(act_hold),		PH_FAILED },
 	{ PH_CUTOVER,		MEV_FAIL,		NONE,				A(act_hold),		PH_FAILED },
 	{ PH_FULL_TRAFFIC,	MEV_FAIL,		NONE,				A(act_hold),		PH_FAILED },
 	{ PH_SOAK,		MEV_FAIL,		NONE,				A(act_hold),		PH_FAILED },
@@ -267,6 +318,7 @@ static const struct rule rules[] = {
 	{ PH_REPLICATING,	MEV_ABORT,		NONE,				A(act_rollback),	PH_ROLLING_BACK },
 	{ PH_SHADOW,		MEV_ABORT,		NONE,				A(act_rollback),	PH_ROLLING_BACK },
 	{ PH_SHIFTING,		MEV_ABORT,		NONE,				A(act_rollback),	PH_ROLLING_BACK },
+	{ PH_READY,		MEV_ABORT,		NONE,				A(act_rollback),	PH_ROLLING_BACK },
 	{ PH_CUTOVER,		MEV_ABORT,		NONE,				A(act_rollback),	PH_ROLLING_BACK },
 	{ PH_FULL_TRAFFIC,	MEV_ABORT,		NONE,				A(act_rollback),	PH_ROLLING_BACK },
 	{ PH_SOAK,		MEV_ABORT,		NONE,				A(act_rollback),	PH_ROLLING_BACK },

@@ -26,6 +26,10 @@ struct mig_obs {
 	int	 proof_ok;		/* cutover: the checksum proof passed */
 	int	 soak_ok;		/* soak: gates held for the soak time */
 	int	 droplets_final;	/* decommission: every droplet final */
+	int	 window_open;		/* ready: cutover.window is open now */
+	int	 verifying;		/* a data comparison (verify) runs */
+	int	 verified;		/* ready: the comparison before the
+					   cutover passed (or cannot run) */
 };
 
 struct migration {
@@ -38,7 +42,8 @@ struct migration {
 	enum phase	 phase;
 	enum phase	 resume_to;	/* paused/failed: phase to return to */
 	int		 step;		/* shifting: step index, -1 before */
-	int		 approved;	/* decommission approved */
+	int		 approved;	/* what the phase waits for is approved:
+				   the cutover (ready), decommission */
 	char		*reason;	/* why paused, failed or rolled back */
 	int64_t		 phase_since;	/* unix ms */
 	int64_t		 created;	/* unix ms */

@@ -26,7 +26,7 @@
 
 /*
  * Each phase: its name (as the store keeps it), what it means, and its
- * place on the forward path (1 planned .. 11 done; 0: a side state, off
+ * place on the forward path (1 planned .. 12 done; 0: a side state, off
  * the path), which `wait --phase` reads for "reached or passed".
  */
 static const struct {
@@ -43,16 +43,18 @@ static const struct {
 						  FILES, 5 },
 	[PH_SHIFTING] =		{ "shifting",	  RUN | PLAN | LAG | STEP |
 						  FILES, 6 },
+	[PH_READY] =		{ "ready",	  RUN | PLAN | LAG | STEP |
+						  FILES, 7 },
 	[PH_CUTOVER] =		{ "cutover",	  RUN | PLAN | LAG | STEP |
-						  BEGUN, 7 },
+						  BEGUN, 8 },
 	[PH_FULL_TRAFFIC] =	{ "full_traffic", RUN | PLAN | ECS | BEGUN |
-						  SWITCH | REV | FILES, 8 },
-	[PH_SOAK] =		{ "soak",	  RUN | PLAN | ECS | BEGUN |
 						  SWITCH | REV | FILES, 9 },
-	[PH_DECOMMISSION] =	{ "decommission", RUN | PLAN | ECS | BEGUN |
+	[PH_SOAK] =		{ "soak",	  RUN | PLAN | ECS | BEGUN |
 						  SWITCH | REV | FILES, 10 },
+	[PH_DECOMMISSION] =	{ "decommission", RUN | PLAN | ECS | BEGUN |
+						  SWITCH | REV | FILES, 11 },
 	[PH_DONE] =		{ "done",	  FINAL | REST | ECS | BEGUN |
-						  SWITCH, 11 },
+						  SWITCH, 12 },
 	[PH_PAUSED] =		{ "paused",	  HOLD | INTR | PLAN, 0 },
 	[PH_ROLLING_BACK] =	{ "rolling_back", RUN | INTR | BACK, 0 },
 	[PH_ROLLED_BACK] =	{ "rolled_back",  FINAL | REST | BACK | DROP, 0 },
@@ -84,6 +86,7 @@ static const char *const mev_names[MEV__COUNT] = {
 	[MEV_IN_SYNC] = "in_sync",
 	[MEV_SHADOW_READY] = "shadow_ready",
 	[MEV_BAKED] = "baked",
+	[MEV_CLEARED] = "cleared",
 	[MEV_PROMOTE] = "promote",
 	[MEV_BREACH] = "breach",
 	[MEV_WRITER_SWITCHED] = "writer_switched",

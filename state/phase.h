@@ -15,6 +15,7 @@ enum phase {
 	PH_REPLICATING,
 	PH_SHADOW,
 	PH_SHIFTING,
+	PH_READY,
 	PH_CUTOVER,
 	PH_FULL_TRAFFIC,
 	PH_SOAK,
@@ -36,13 +37,15 @@ enum mev {
 	MEV_IN_SYNC,		/* replicating: lag <= max for the settle time */
 	MEV_SHADOW_READY,	/* shadow: ECS deployment done, targets healthy */
 	MEV_BAKED,		/* shifting: the step's bake time is over */
+	MEV_CLEARED,		/* ready: the window is open and approved */
 	MEV_PROMOTE,		/* operator: end the current bake now */
 	MEV_BREACH,		/* a gate broke */
 	MEV_WRITER_SWITCHED,	/* cutover: writer on the target, first write seen */
 	MEV_CUTOVER_ABORTED,	/* cutover: freeze timed out or failed, unfrozen */
 	MEV_LISTENER_SET,	/* full_traffic: listener forwards to ECS alone */
 	MEV_SOAKED,		/* soak: the soak period passed */
-	MEV_APPROVE,		/* operator: approve the irreversible step */
+	MEV_APPROVE,		/* operator: approve what waits for it (the
+				   cutover in ready, decommission) */
 	MEV_DECOMMISSIONED,	/* decommission: every droplet in its final state */
 	MEV_PAUSE,		/* operator: pause */
 	MEV_RESUME,		/* operator or cool-down: resume */

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "phase.h"
 #include "plan.h"
+#include "window.h"
 
 #define PLAN_FILE_MAX	(1024 * 1024)
 
@@ -70,6 +71,7 @@ static int	check_region(const char *, char *, size_t);
 static int	check_ip(const char *, char *, size_t);
 static int	check_url(const char *, char *, size_t);
 static int	check_header(const char *, char *, size_t);
+static int	check_window(const char *, char *, size_t);
 
 static const char *const kind_names[] = {
 	[TARGET_RDS] = "rds", [TARGET_MYSQL] = "mysql", NULL
@@ -201,6 +203,12 @@ static const struct popt popts[] = {
 	O("cutover", "reverse_replication", PT_BOOL,
 	    cutover.reverse_replication, 0, .def = "yes"),
 	O("cutover", "checksum", PT_BOOL, cutover.checksum, 0, .def = "yes"),
+	O("cutover", "approval", PT_ENUM, cutover.approval, 0,
+	    .def = "auto", .names = approval_names),
+	O("cutover", "window", PT_STR, cutover.window, T,
+	    .check = check_window),
+	O("cutover", "verify_before", PT_BOOL, cutover.verify_before, T,
+	    .def = "yes"),
 
 	O("decommission", "approval", PT_ENUM, decommission.approval, 0,
 	    .def = "required", .names = approval_names),
@@ -884,6 +892,14 @@ check_ip(const char *s, char *why, size_t len)
 		return 0;
 	snprintf(why, len, "expected IP addresses, got '%s'", s);
 	return -1;
+}
+
+static int
+check_window(const char *s, char *why, size_t len)
+{
+	struct window	w;
+
+	return window_parse(s, &w, why, len);
 }
 
 static int

@@ -105,6 +105,9 @@ struct plan {
 		int64_t	 kill_grace;		/* ms, 500ms */
 		int	 reverse_replication;	/* yes */
 		int	 checksum;		/* yes */
+		enum plan_approval approval;	/* auto: approve before the freeze */
+		char	*window;		/* when it may start; NULL: any time */
+		int	 verify_before;		/* yes: compare the data first */
 	} cutover;
 
 	struct {

@@ -14,7 +14,7 @@ ok "the live screen was drawn" grep -q "migratectl status --watch" \
     "$T/screen"
 # The first line each phase was shown on, in the order of the phases.
 last=0 order=ok
-for ph in planned preflight seeding replicating shadow shifting cutover \
+for ph in planned preflight seeding replicating shadow shifting ready cutover \
     full_traffic soak decommission done; do
 	n=$(grep -n -m1 "^shop: $ph," "$T/screen" | cut -d: -f1)
 	if [ -z "$n" ]; then order="phase $ph never shown"; break; fi

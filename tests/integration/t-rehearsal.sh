@@ -42,7 +42,7 @@ rh_summary > "$T/summary.txt"
 cat "$T/summary.txt" >&2
 
 expect_eq "phases in order" \
-    "planned->preflight preflight->seeding seeding->replicating replicating->shadow shadow->shifting shifting->shifting shifting->shifting shifting->cutover cutover->full_traffic full_traffic->soak soak->decommission decommission->decommission decommission->done" \
+    "planned->preflight preflight->seeding seeding->replicating replicating->shadow shadow->shifting shifting->shifting shifting->shifting shifting->ready ready->cutover cutover->full_traffic full_traffic->soak soak->decommission decommission->decommission decommission->done" \
     "$(sqlite3 "$STATE" "SELECT from_phase || '->' || to_phase FROM journal
     WHERE kind = 'transition' ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "no write lost" 0 "$(writer_lost "$REPLICA_PORT")"
@@ -63,7 +63,7 @@ expect_eq "source read-only after the cutover" 1 \
 # One message per event: the phase changes, approval awaited, approved.
 sed -e 's/^migrated: shop: //' -e 's/:.*//' "$T/hook.out" > "$T/events"
 expect_eq "webhook: exactly the events" \
-    "planned -> preflight|preflight -> seeding|seeding -> replicating|replicating -> shadow|shadow -> shifting|shifting -> cutover|cutover -> full_traffic|full_traffic -> soak|soak -> decommission|decommission approved|DONE" \
+    "planned -> preflight|preflight -> seeding|seeding -> replicating|replicating -> shadow|shadow -> shifting|shifting -> ready|ready -> cutover|cutover -> full_traffic|full_traffic -> soak|soak -> decommission|decommission approved|DONE" \
     "$(tr '\n' '|' < "$T/events" | sed 's/|$//')"
 expect_match "webhook: approval awaited named" \
     "waiting for approval \(migratectl approve shop\)" "$(cat "$T/hook.out")"

@@ -70,6 +70,7 @@ mig_new(const char *name, enum phase ph)
 	p->target.settle = 30000;
 	p->gates.min_healthy = 2;
 	p->decommission.approval = APPROVAL_REQUIRED;
+	p->cutover.approval = APPROVAL_AUTO;
 	m->plan = p;
 	m->plan_text = strdup("# test\n");
 	m->obs.checks_ok = 1;
@@ -115,6 +116,12 @@ arrange(struct migration *m, const struct rule *r)
 		m->step = m->plan->traffic.nsteps - 1;
 	if (strcmp(r->guard_name, "fleet_final") == 0)
 		m->approved = 1;
+	if (strcmp(r->guard_name, "cutover_cleared") == 0)
+		m->obs.window_open = 1;
+	if (strcmp(r->guard_name, "cutover_approvable") == 0)
+		m->plan->cutover.approval = APPROVAL_REQUIRED;
+	if (strcmp(r->guard_name, "not_approved") == 0)
+		m->resume_to = PH_DECOMMISSION;
 }
 
 /* Make rule r's guard fail. */
@@ -144,6 +151,10 @@ spoil(struct migration *m, const struct rule *r)
 		m->obs.droplets_final = 0;
 	else if (strcmp(g, "not_approved") == 0)
 		m->approved = 1;
+	else if (strcmp(g, "cutover_approvable") == 0)
+		m->approved = 1;
+	else if (strcmp(g, "cutover_cleared") == 0)
+		m->obs.window_open = 0;
 	else if (strcmp(g, "can_return") == 0)
 		m->resume_to = PH_NONE;
 	else
@@ -269,7 +280,95 @@ START_TEST(steps_walk_to_cutover)
 	}
 	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_PROMOTE, NULL, why,
 	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(m->phase, PH_READY);
+	/* Ready waits for the window (the daemon observes it). */
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_GUARD);
+	ck_assert_ptr_nonnull(strstr(why, "window is closed"));
+	m->obs.window_open = 1;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_OK);
 	ck_assert_int_eq(m->phase, PH_CUTOVER);
+	migration_free(m);
+}
+END_TEST
+
+/*
+ * cutover.approval = required: ready waits for approve, which is
+ * journaled, used up by the cutover, and asked again for decommission;
+ * an approved cutover that pauses can still be rolled back.
+ */
+START_TEST(cutover_approval)
+{
+	struct migration	*m;
+	char			 why[256];
+	int			 rows;
+
+	m = mig_new("approve", PH_READY);
+	m->step = m->plan->traffic.nsteps - 1;
+	m->plan->cutover.approval = APPROVAL_REQUIRED;
+	m->obs.window_open = 1;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_GUARD);
+	ck_assert_ptr_nonnull(strstr(why, "migratectl approve"));
+	rows = journal_rows(m);
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_APPROVE, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(m->phase, PH_READY);
+	ck_assert_int_eq(m->approved, 1);
+	ck_assert_int_eq(journal_rows(m), rows + 1);
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_APPROVE, NULL, why,
+	    sizeof(why)), FSM_GUARD);
+	ck_assert_ptr_nonnull(strstr(why, "already approved"));
+	/* Paused while approved: abort is still possible. */
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_PAUSE, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(m->resume_to, PH_READY);
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_RESUME, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(m->phase, PH_READY);
+	ck_assert_int_eq(m->approved, 1);
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(m->phase, PH_CUTOVER);
+	ck_assert_int_eq(m->approved, 0);
+	migration_free(m);
+
+	/* cutover.verify_before: the comparison must have passed, and none
+	 * may run (its pause of the target's replication would meet the
+	 * freeze). */
+	m = mig_new("verify-before", PH_READY);
+	m->plan->cutover.verify_before = 1;
+	m->obs.window_open = 1;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_GUARD);
+	ck_assert_ptr_nonnull(strstr(why, "data comparison"));
+	m->obs.verified = 1;
+	m->obs.verifying = 1;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_GUARD);
+	ck_assert_ptr_nonnull(strstr(why, "verify) is running"));
+	m->obs.verifying = 0;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_CLEARED, NULL, why,
+	    sizeof(why)), FSM_OK);
+	migration_free(m);
+
+	m = mig_new("approve-abort", PH_READY);
+	m->plan->cutover.approval = APPROVAL_REQUIRED;
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_APPROVE, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_PAUSE, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_ABORT, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(m->phase, PH_ROLLING_BACK);
+	migration_free(m);
+
+	/* A breach while ready: the step bakes again on resume. */
+	m = mig_new("ready-breach", PH_READY);
+	ck_assert_int_eq(fsm_apply(st, &ops, m, MEV_BREACH, NULL, why,
+	    sizeof(why)), FSM_OK);
+	ck_assert_int_eq(m->resume_to, PH_SHIFTING);
 	migration_free(m);
 }
 END_TEST
@@ -361,6 +460,7 @@ fsm_suite(void)
 	tcase_add_test(tc, unlisted_pairs_refused);
 	tcase_add_test(tc, final_phases_accept_nothing);
 	tcase_add_test(tc, steps_walk_to_cutover);
+	tcase_add_test(tc, cutover_approval);
 	tcase_add_test(tc, pause_resume_returns);
 	tcase_add_test(tc, abort_from_failed_keeps_phase);
 	tcase_add_test(tc, store_refusal_changes_nothing);

@@ -245,6 +245,9 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(p->cutover.writer_hook, "/usr/local/bin/switch-writer");
 	ck_assert_int_eq(p->cutover.freeze_timeout, 3000);
 	ck_assert_int_eq(p->cutover.max_lag, 200);
+	ck_assert_int_eq(p->cutover.approval, APPROVAL_AUTO);
+	ck_assert_ptr_null(p->cutover.window);
+	ck_assert_int_eq(p->cutover.verify_before, 1);
 	ck_assert_int_eq(p->cutover.kill_grace, 500);
 	ck_assert_int_eq(p->cutover.reverse_replication, 1);
 	ck_assert_int_eq(p->cutover.checksum, 1);
@@ -656,6 +659,30 @@ START_TEST(test_set_not_tunable)
 }
 END_TEST
 
+/* cutover.window at run time: checked like the file's, blank clears it. */
+START_TEST(test_set_window)
+{
+	struct plan	*p;
+	char		 why[1024];
+
+	p = load_ok("good/minimal.ini");
+	ck_assert_int_eq(plan_set(p, "cutover.window", "Mon 25:00-26:00",
+	    why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "not a time range") != NULL, "%s", why);
+	ck_assert_ptr_null(p->cutover.window);
+	ck_assert_int_eq(plan_set(p, "cutover.window",
+	    "Sat,Sun 01:00-04:00 America/New_York", why, sizeof(why)), 0);
+	ck_assert_str_eq(p->cutover.window,
+	    "Sat,Sun 01:00-04:00 America/New_York");
+	ck_assert_int_eq(plan_set(p, "cutover.window", "", why, sizeof(why)),
+	    0);
+	ck_assert_ptr_null(p->cutover.window);
+	ck_assert_int_eq(plan_set(p, "cutover.approval", "auto", why,
+	    sizeof(why)), -1);
+	plan_free(p);
+}
+END_TEST
+
 START_TEST(test_tunables)
 {
 	static const char *const want[] = {
@@ -664,11 +691,13 @@ START_TEST(test_tunables)
 		"gates.max_5xx_rate", "gates.max_5xx_ratio", "gates.max_p99",
 		"gates.max_p99_ratio", "gates.max_lag", "gates.min_requests",
 		"gates.alarms", "cutover.freeze_timeout", "cutover.max_lag",
+		"cutover.window", "cutover.verify_before",
 		"files.interval", "files.timeout",
 	};
 	static const char *const values[] = {
 		"6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
-		"10s", "100", "alarm-1", "4s", "300ms", "10m", "2h",
+		"10s", "100", "alarm-1", "4s", "300ms",
+		"Mon-Fri 02:00-05:00 Europe/Berlin", "no", "10m", "2h",
 	};
 	const char *const	*t = plan_tunables();
 	struct plan		*p;
@@ -805,6 +834,7 @@ plan_suite(void)
 	tcase_add_test(tc, test_set_refuses);
 	tcase_add_test(tc, test_set_not_tunable);
 	tcase_add_test(tc, test_tunables);
+	tcase_add_test(tc, test_set_window);
 	tcase_add_test(tc, test_identity_diff);
 	suite_add_tcase(s, tc);
 	return s;
