@@ -20,7 +20,7 @@ expect_match "names it" "--timeout takes a duration like 90s" "$(cat "$T/err")"
 ctl wait shop --phase shiftng --timeout 5s >/dev/null 2>"$T/err"
 expect_eq "a phase that is none" 2 $?
 expect_match "lists the phases in their order" \
-    '"shiftng" is not a phase of the forward path; one of: planned, preflight, seeding, replicating, shadow, shifting, cutover, full_traffic, soak, decommission, done' \
+    '"shiftng" is not a phase of the forward path; one of: planned, preflight, seeding, replicating, shadow, shifting, ready, cutover, full_traffic, soak, decommission, done' \
     "$(cat "$T/err")"
 ctl wait shop --phase paused --timeout 5s >/dev/null 2>&1
 expect_eq "a side state cannot be waited for" 2 $?
