@@ -76,6 +76,11 @@ static const struct family families[] = {
 	    "How late the gates' polls fired against their schedule." },
 	{ "migrated_poll_lateness_max_seconds", "gauge",
 	    "The latest any of the gates' polls fired." },
+	{ "migrated_gates_held_seconds", "gauge",
+	    "How long the gates have held on missing data (absent: not "
+	    "held)." },
+	{ "migrated_gates_hold_alert", "gauge",
+	    "1 when the gates held on missing data past gates.max_hold." },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -198,6 +203,17 @@ family_samples(struct evbuffer *b, int fam, json_t *all)
 				out(b, "migrated_cutover_write_gap_seconds{"
 				    "migration=\"%s\"} %g\n", name, x);
 			break;
+		case 16:
+			if (num(json_object_get(m, "hold"), "held_ms", 0.001,
+			    &x))
+				out(b, "migrated_gates_held_seconds{migration="
+				    "\"%s\"} %g\n", name, x);
+			break;
+		case 17:
+			out(b, "migrated_gates_hold_alert{migration=\"%s\"} "
+			    "%d\n", name, json_is_true(json_object_get(
+			    json_object_get(m, "hold"), "alert")));
+			break;
 		}
 	}
 }
@@ -264,10 +280,11 @@ metrics_cb(struct evhttp_request *req, void *arg)
 			    l.p50_ms / 1000, families[f].name, l.p99_ms / 1000,
 			    families[f].name, l.sum_ms / 1000,
 			    families[f].name, (unsigned long long)l.ticks);
-		} else {
+		} else if (f == 15) {
 			watch_lateness(&l);
 			out(b, "%s %g\n", families[f].name, l.max_ms / 1000);
-		}
+		} else
+			family_samples(b, (int)f, all);
 	}
 	json_decref(all);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
