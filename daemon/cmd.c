@@ -156,9 +156,12 @@ cmd_dispatch(struct daemon *d, struct ctl_client *client, uid_t uid,
 	ctx.args = req->args;
 	/* cmd_arg_string's usage hint reads the usage from msg. */
 	snprintf(ctx.msg, sizeof(ctx.msg), "%s", ce->usage);
-	if (ce->exec(&ctx) == -1) {
+	switch (ce->exec(&ctx)) {
+	case -1:
 		json_decref(ctx.data);
 		return proto_reply_error(req->id, ctx.err, "%s", ctx.msg);
+	case CMD_DEFERRED:
+		return NULL;
 	}
 	return proto_reply_ok(req->id, ctx.data != NULL ? ctx.data :
 	    json_object());

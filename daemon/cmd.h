@@ -23,6 +23,9 @@ struct proto_request;
 
 #define CMD_MUTATES	0x1	/* needs root or the daemon's uid */
 
+/* exec's return when it called control_defer(): the reply comes later. */
+#define CMD_DEFERRED	1
+
 struct cmd_ctx {
 	struct daemon		*d;
 	struct ctl_client	*client;
@@ -43,7 +46,8 @@ struct cmd_entry {
 	int		 (*exec)(struct cmd_ctx *);
 };
 
-/* Run one request from a client; returns the reply envelope. */
+/* Run one request from a client; returns the reply envelope, or NULL
+ * when the command deferred it (CMD_DEFERRED). */
 json_t	*cmd_dispatch(struct daemon *, struct ctl_client *, uid_t, pid_t,
 	    const struct proto_request *);
 

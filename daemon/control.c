@@ -47,7 +47,15 @@ struct ctl_client {
 	int			 watch_seen;	/* the watched one existed */
 	int64_t			 watch_id;
 	char			*watch_name;	/* NULL: all */
+	struct ctl_pending	*pending;	/* a reply to come; reads wait */
 	TAILQ_ENTRY(ctl_client)	 entry;
+};
+
+struct ctl_pending {
+	struct ctl_client	*c;
+	int64_t			 id;
+	void			(*cancel)(void *);
+	void			*arg;
 };
 
 struct control {
@@ -70,6 +78,11 @@ client_close(struct ctl_client *c)
 {
 	struct control	*ctl = c->ctl;
 
+	/* The work behind a reply to come has no one to answer. */
+	if (c->pending != NULL) {
+		c->pending->cancel(c->pending->arg);
+		free(c->pending);
+	}
 	TAILQ_REMOVE(&ctl->clients, c, entry);
 	ctl->nclients--;
 	if (c->watching)
@@ -172,12 +185,59 @@ client_read_cb(struct bufferevent *bev, void *arg)
 			reply = cmd_dispatch(ctl->d, c, c->uid, c->pid, &req);
 		proto_request_clear(&req);
 		free(line);
+		if (reply == NULL) {
+			/* Deferred: the next request waits for its reply. */
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		control_send(c, reply);
 		if (client_stuck(c)) {
 			client_close(c);
 			return;
 		}
 	}
+}
+
+struct ctl_pending *
+control_defer(struct ctl_client *c, int64_t id, void (*cancel)(void *),
+    void *arg)
+{
+	struct ctl_pending	*pd;
+
+	if (c->pending != NULL)
+		fatalx("control_defer: a reply is already pending");
+	if ((pd = calloc(1, sizeof(*pd))) == NULL)
+		fatal("calloc");
+	pd->c = c;
+	pd->id = id;
+	pd->cancel = cancel;
+	pd->arg = arg;
+	c->pending = pd;
+	return pd;
+}
+
+int64_t
+control_pending_id(const struct ctl_pending *pd)
+{
+	return pd->id;
+}
+
+void
+control_resolve(struct ctl_pending *pd, json_t *reply)
+{
+	struct ctl_client	*c = pd->c;
+
+	c->pending = NULL;
+	free(pd);
+	control_send(c, reply);
+	if (client_stuck(c)) {
+		client_close(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	/* Requests that came meanwhile are in the buffer already. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		client_read_cb(c->bev, c);
 }
 
 static void

@@ -6,6 +6,7 @@
 #ifndef CONTROL_H
 #define CONTROL_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -30,6 +31,19 @@ void	control_send(struct ctl_client *, json_t *msg);
  */
 void	control_watch(struct ctl_client *, int64_t id, const char *name,
 	    int exists);
+/*
+ * A reply that comes later (a command waiting on AWS): the command
+ * returns CMD_DEFERRED after control_defer(), and answers with
+ * control_resolve(pd, reply) (reply stolen; pd is freed). Meanwhile the
+ * client's next requests wait. If the client goes first, cancel(arg) is
+ * called and pd is gone: the command must not resolve it then.
+ */
+struct ctl_pending;
+struct ctl_pending	*control_defer(struct ctl_client *, int64_t id,
+			    void (*cancel)(void *), void *arg);
+int64_t			 control_pending_id(const struct ctl_pending *);
+void			 control_resolve(struct ctl_pending *, json_t *reply);
+
 /* Wake watchers; the update goes out once per loop turn. */
 void	control_changed(struct control *);
 

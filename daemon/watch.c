@@ -135,6 +135,18 @@ tg_dimension(const char *arn)
 	return (s = strstr(arn, ":targetgroup/")) != NULL ? s + 1 : NULL;
 }
 
+void
+watch_query(const struct plan *p, int droplets, char *lb, size_t len,
+    struct cw_alb_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->load_balancer = lb_dimension(p->traffic.listener_arn, lb, len);
+	q->tg[CW_TG_ECS] = tg_dimension(p->traffic.ecs_tg_arn);
+	q->tg[CW_TG_DROPLET] = droplets ?
+	    tg_dimension(p->traffic.droplet_tg_arn) : NULL;
+	q->period = WATCH_PERIOD_S;
+}
+
 static struct aws *
 watch_aws(struct watch *w)
 {
@@ -299,13 +311,7 @@ watch_metrics(struct watch *w, struct aws *aws)
 	char			 lb[256], why[256];
 	size_t			 n = 0;
 
-	memset(&q, 0, sizeof(q));
-	q.load_balancer = lb_dimension(p->traffic.listener_arn, lb,
-	    sizeof(lb));
-	q.tg[CW_TG_ECS] = tg_dimension(p->traffic.ecs_tg_arn);
-	q.tg[CW_TG_DROPLET] = w->relative ?
-	    tg_dimension(p->traffic.droplet_tg_arn) : NULL;
-	q.period = WATCH_PERIOD_S;
+	watch_query(p, w->relative, lb, sizeof(lb), &q);
 	/* The whole bake, from the period it began in, a day at most. */
 	q.end = (int64_t)time(NULL);
 	q.start = w->since / 1000 / WATCH_PERIOD_S * WATCH_PERIOD_S -

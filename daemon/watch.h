@@ -8,6 +8,7 @@
 #ifndef WATCH_H
 #define WATCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -42,6 +43,17 @@ struct lag;
 struct watch	*watch_new(struct daemon *, struct migration *, int64_t since,
 		    int relative, const struct lag *lag, watch_cb, void *arg);
 void		 watch_free(struct watch *);
+
+/*
+ * The CloudWatch dimensions of p's load balancer and target groups (the
+ * droplets' too when droplets), period WATCH_PERIOD_S, no times; lb is
+ * the buffer of the load balancer's. A NULL field: the ARN does not give
+ * one.
+ */
+struct cw_alb_query;
+struct plan;
+void		 watch_query(const struct plan *, int droplets, char *lb,
+		    size_t len, struct cw_alb_query *);
 
 /* The last judgment and its values, for status; NULL before the first. */
 json_t		*watch_json(const struct watch *);

@@ -965,8 +965,33 @@ show_live(json_t *data)
 static void
 show_created(struct ctl_ctx *ctx)
 {
+	json_t		*e = json_object_get(ctx->data, "estimate"), *st;
+	json_t		*r;
+	size_t		 i;
+
 	printf("created %s (%s)\n", vis(jstr(ctx->data, "name")),
 	    vis(jstr(ctx->data, "phase")));
+	if (!json_is_object(e))
+		return;
+	/* The traffic estimate: what one bake of each step should bring. */
+	r = json_object_get(e, "rate_per_min");
+	if (!json_is_number(r)) {
+		printf("warning: %s\n", vis(jstr(e, "text")));
+		return;
+	}
+	printf("traffic: %.1f requests a minute (last %lld h); requests to "
+	    "ECS per bake:", json_number_value(r), (long long)
+	    (json_integer_value(json_object_get(e, "span_s")) + 1800) / 3600);
+	json_array_foreach(json_object_get(e, "steps"), i, st) {
+		r = json_object_get(st, "requests_per_bake");
+		if (json_is_number(r))
+			printf(" %lld%%: %.0f", (long long)json_integer_value(
+			    json_object_get(st, "ecs_percent")),
+			    json_number_value(r));
+		else
+			printf(" rule: ?");
+	}
+	printf("\n");
 }
 
 static void
