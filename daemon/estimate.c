@@ -1,7 +1,8 @@
 /*
  * estimate: one GetMetricData over the last day, per minute (the
  * periods the gates judge), for both target groups; the rate is the sum
- * of RequestCount over the time since the oldest datapoint (an app
+ * of RequestCount over the time from the oldest datapoint to now (or to
+ * the end of the newest period, if later) (an app
  * younger than a day is measured over its life, not diluted by the hours
  * before it existed). ALB publishes no datapoint for a minute without
  * requests, so the quiet minutes inside that time count as zero, as they
@@ -40,7 +41,7 @@ round_bake(double s)
 {
 	int64_t	u = s < 120 ? 1 : s < 7200 ? 60 : 3600;
 
-	return (int64_t)ceil(s / (double)u - 1e-9) * u * 1000;
+	return (int64_t)ceil(s / (double)u - 1e-6) * u * 1000;
 }
 
 static void
@@ -86,7 +87,8 @@ estimate_judge(const struct plan *p, int have, double requests,
 			continue;
 		}
 		e->steps[k].requests = e->rate * e->steps[k].pct / 100 * bake_s;
-		e->steps[k].ok = e->steps[k].requests >=
+		/* Within rounding: 0.5/s * 30 % * 20 s is 3. */
+		e->steps[k].ok = e->steps[k].requests + 1e-6 >=
 		    p->gates.min_requests;
 		if (!e->steps[k].ok && bad == NULL)
 			bad = &e->steps[k];
@@ -96,8 +98,14 @@ estimate_judge(const struct plan *p, int have, double requests,
 	e->verdict = EST_SHORT;
 	per = e->rate * bad->pct / 100;
 	e->bake_needed = round_bake(p->gates.min_requests / per);
+	/* The plan's own first step that would do, else the least one. */
 	e->start_pct = (int)ceil(p->gates.min_requests * 100.0 /
-	    (e->rate * bake_s) - 1e-9);
+	    (e->rate * bake_s) - 1e-6);
+	for (k = 0; k < e->nsteps; k++)
+		if (e->steps[k].ok && e->steps[k].pct > 0) {
+			e->start_pct = e->steps[k].pct;
+			break;
+		}
 	if (e->start_pct > 99)
 		e->start_pct = 0;
 	fmt_requests(bad->requests, n, sizeof(n));
@@ -174,6 +182,7 @@ est_metrics_cb(void *arg, const struct cw_alb_metrics *mx,
 	struct estimate_call	*c = arg;
 	const struct cw_series	*s;
 	int64_t			 end = (int64_t)time(NULL), oldest = end;
+	int64_t			 newest = 0;
 	double			 sum = 0;
 	size_t			 i;
 	int			 tg, have = 0;
@@ -189,8 +198,13 @@ est_metrics_cb(void *arg, const struct cw_alb_metrics *mx,
 				sum += s->v[i].value;
 				if (s->v[i].ts < oldest)
 					oldest = s->v[i].ts;
+				if (s->v[i].ts > newest)
+					newest = s->v[i].ts;
 			}
 		}
+		/* To the end of the newest period, or now if later. */
+		if (newest + WATCH_PERIOD_S > end)
+			end = newest + WATCH_PERIOD_S;
 		estimate_judge(c->p, have, sum, end - oldest, NULL, &c->est);
 	}
 	event_del(c->ev);

@@ -47,7 +47,8 @@ struct estimate {
 	int		 nsteps;
 	struct est_step	 steps[PLAN_STEPS_MAX];
 	int64_t		 bake_needed;	/* ms, EST_SHORT: the bake that works */
-	int		 start_pct;	/* EST_SHORT: first step that works, 0 */
+	int		 start_pct;	/* EST_SHORT: the plan's first step that
+					   works, else the least percent; 0 */
 	char		 text[512];	/* the refusal or warning; "" when ok */
 };
 
