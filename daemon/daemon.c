@@ -25,7 +25,6 @@
 #include "daemon.h"
 #include "digitalocean.h"
 #include "http.h"
-#include "loadhook.h"
 #include "log.h"
 #include "migration.h"
 #include "plan.h"
@@ -173,8 +172,6 @@ daemon_load_one(void *arg, struct migration *m)
 	if (m->plan == NULL)
 		log_warnx("%s: stored plan does not parse; the migration "
 		    "holds until it is fixed", m->name);
-	/* A load generator a crash left behind has no bake to serve. */
-	loadhook_reap_leftover(d, m);
 	daemon_add(d, m);
 }
 
@@ -499,8 +496,6 @@ daemon_free(struct daemon *d)
 		migration_free(d->migs[i]);
 	}
 	free(d->migs);
-	/* Their jobs stopped the load hooks; none outlives the daemon. */
-	loadhook_end_all();
 	/* After the migrations: their jobs cancelled their AWS calls. */
 	daemon_aws_free(d);
 	daemon_do_free(d);

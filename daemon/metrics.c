@@ -110,6 +110,20 @@ num(json_t *o, const char *key, double scale, double *v)
 	return 1;
 }
 
+/* The gates held on missing data: for how long, and alerted or not. */
+static void
+hold_sample(struct evbuffer *b, int fam, const char *name, json_t *hold)
+{
+	double	x;
+
+	if (fam == 16 && num(hold, "held_ms", 0.001, &x))
+		out(b, "migrated_gates_held_seconds{migration=\"%s\"} %g\n",
+		    name, x);
+	if (fam == 17)
+		out(b, "migrated_gates_hold_alert{migration=\"%s\"} %d\n",
+		    name, json_is_true(json_object_get(hold, "alert")));
+}
+
 /* Samples of one family for every migration (names are [a-z0-9_-]). */
 static void
 family_samples(struct evbuffer *b, int fam, json_t *all)
@@ -204,15 +218,8 @@ family_samples(struct evbuffer *b, int fam, json_t *all)
 				    "migration=\"%s\"} %g\n", name, x);
 			break;
 		case 16:
-			if (num(json_object_get(m, "hold"), "held_ms", 0.001,
-			    &x))
-				out(b, "migrated_gates_held_seconds{migration="
-				    "\"%s\"} %g\n", name, x);
-			break;
 		case 17:
-			out(b, "migrated_gates_hold_alert{migration=\"%s\"} "
-			    "%d\n", name, json_is_true(json_object_get(
-			    json_object_get(m, "hold"), "alert")));
+			hold_sample(b, fam, name, json_object_get(m, "hold"));
 			break;
 		}
 	}
