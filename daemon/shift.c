@@ -320,10 +320,13 @@ sh_hold(struct shift *s, const struct gate_result *r, int64_t now,
 	m->obs.hold_alert = 1;
 	if (s->kind == SH_SOAK)
 		snprintf(what, sizeof(what), "the soak");
+	else if (shift_step_pct(m, s->step) == 0)
+		snprintf(what, sizeof(what), "step %d (Method B rule)",
+		    s->step + 1);
 	else
 		snprintf(what, sizeof(what), "step %d (ECS %d%%)", s->step + 1,
 		    shift_step_pct(m, s->step));
-	conf_duration_str(now - from, a, sizeof(a));
+	conf_duration_str((now - from) / 1000 * 1000, a, sizeof(a));
 	conf_duration_str(p->gates.max_hold, b, sizeof(b));
 	snprintf(detail, sizeof(detail), "alert: %s held on missing data %s "
 	    "past its %s, over gates.max_hold %s: %s; %s", what, a,
