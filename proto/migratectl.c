@@ -834,6 +834,21 @@ show_one_work(json_t *m)
 		printf("proof:      -\n");
 }
 
+/* The gates held on missing data: how long, and the alert past max_hold. */
+static void
+show_hold(json_t *h)
+{
+	char	b1[64], b2[64];
+
+	if (!json_is_object(h))
+		return;
+	printf("  held on missing data for %s (max_hold %s, then %s)%s\n",
+	    fmt_ms(json_object_get(h, "held_ms"), b1, sizeof(b1)),
+	    fmt_ms(json_object_get(h, "max_hold_ms"), b2, sizeof(b2)),
+	    vis(jstr(h, "on_hold")), json_is_true(json_object_get(h,
+	    "alert")) ? ": ALERT" : "");
+}
+
 static void
 show_one_gates(json_t *m)
 {
@@ -845,6 +860,7 @@ show_one_gates(json_t *m)
 	}
 	printf("gates:\n");
 	show_gate_rows(g);
+	show_hold(json_object_get(m, "hold"));
 }
 
 /* The judgment, the approval, what it accepts, and where it came from. */
@@ -958,6 +974,7 @@ show_live(json_t *data)
 			    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2,
 			    sizeof(b2)));
 		show_gate_rows(json_object_get(m, "gates"));
+		show_hold(json_object_get(m, "hold"));
 	}
 	fflush(stdout);
 }

@@ -122,6 +122,9 @@ expect_match "the alert names the missing data and gates.max_hold" \
     "held on missing data [0-9]+s past its bake, over gates.max_hold 2s: no ALB datapoint for the ECS target group since the step began" \
     "$(reason_of)"
 expect_eq "status: hold alert" True "$(st hold.alert)"
+expect_match "status, for people: the hold and its alert" \
+    "held on missing data for [0-9.]+ ?s \(max_hold 2 ?s, then pause\): ALERT" \
+    "$(ctl status shop)"
 expect_match "metrics: the hold alert" \
     'migrated_gates_hold_alert\{migration="shop"\} 1' "$(metric migrated_gates_hold_alert)"
 expect_match "metrics: held seconds" \
