@@ -114,8 +114,7 @@ judge_metrics(const struct plan *p, const struct gate_input *in,
 	double			 er, dr;
 
 	if (!e->have) {
-		gate_add(a, 0, "no ALB datapoint for the ECS target group "
-		    "since the step began");
+		gate_add(a, 0, "no ALB datapoint for the ECS target group");
 		return;
 	}
 	if (e->requests < p->gates.min_requests) {

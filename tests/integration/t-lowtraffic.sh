@@ -119,7 +119,7 @@ ok "no datapoints: the gates hold" wait_for 45 history_has \
     'alert: step 1 (Method B rule) held on missing data'
 ok "after max_hold: paused" wait_for 10 phase_is shop paused
 expect_match "the alert names the missing data and gates.max_hold" \
-    "held on missing data [0-9]+s past its bake, over gates.max_hold 2s: no ALB datapoint for the ECS target group since the step began" \
+    "held on missing data [0-9]+s past its bake, over gates.max_hold 2s: no ALB datapoint for the ECS target group" \
     "$(reason_of)"
 expect_eq "status: hold alert" True "$(st hold.alert)"
 expect_match "status, for people: the hold and its alert" \
@@ -147,6 +147,18 @@ start_daemon
 ok "the next start kills the one left over" wait_for 10 gone "$p2"
 ok "journaled" history_has 'load_hook left running by an earlier daemon was killed'
 ok "the bake goes on with a new load hook" wait_for 20 load_started 3
+
+# on_hold = wait: the alert, and the step waits on for its data.
+ctl set shop gates.on_hold=wait >/dev/null
+low_metrics
+ok "wait: alerted" wait_for 45 history_has \
+    'held on missing data .*waiting on (gates.on_hold = wait)'
+ok "wait: the webhook's ALERT" wait_for 10 grep -q \
+    "^migrated: shop: ALERT: alert: step 1 (Method B rule) held" "$T/hook.out"
+ok "wait: still shifting" phase_is shop shifting
+low_metrics ecs
+ok "wait: data again, journaled" wait_for 30 history_has \
+    'the gates have data again after the hold alert'
 
 ok "the suggested plan reaches done" rh_drive 240
 expect_eq "a load hook for each step, told its weight" "1 0|2 30|3 50" \
