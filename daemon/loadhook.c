@@ -85,16 +85,15 @@ static void
 loadhook_done(void *arg, int status, int timed_out, const char *output)
 {
 	struct loadhook	*lh = arg;
-	char		 text[PROC_OUTPUT_MAX + 128], *c;
+	char		 how[64], text[PROC_OUTPUT_MAX + 128], *c;
 
+	if (status > 128)
+		snprintf(how, sizeof(how), "killed by signal %d", status - 128);
+	else
+		snprintf(how, sizeof(how), "exit %d", status);
 	snprintf(text, sizeof(text), "load_hook %s (%s): %s", lh->stopped ?
-	    "stopped" : "exited during the bake", status >= 128 ?
-	    strsignal(status - 128) : status == 0 ? "exit 0" : "exit code",
-	    output[0] != '\0' ? output : "no output");
-	if (status > 0 && status < 128)
-		snprintf(text, sizeof(text), "load_hook %s (exit %d): %s",
-		    lh->stopped ? "stopped" : "exited during the bake",
-		    status, output[0] != '\0' ? output : "no output");
+	    "stopped" : "exited during the bake", how, output[0] != '\0' ?
+	    output : "no output");
 	for (c = text; *c != '\0'; c++)
 		if (*c == '\n')
 			*c = ' ';
