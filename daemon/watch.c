@@ -209,17 +209,20 @@ health_cb(void *arg, const struct elbv2_target_healths *th,
 	watch_judge(w);
 }
 
-/* The value of series s at ts: 0, or -1 when it has none then. */
+/*
+ * The value of series s at ts: 0, or -1 when it has none then. Series are
+ * newest first and asked with falling ts, so *j only moves forward: a
+ * day-long bake is one pass, not a square.
+ */
 static int
-series_at(const struct cw_series *s, int64_t ts, double *v)
+series_at(const struct cw_series *s, size_t *j, int64_t ts, double *v)
 {
-	size_t	i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].ts == ts) {
-			*v = s->v[i].value;
-			return 0;
-		}
+	while (*j < s->n && s->v[*j].ts > ts)
+		(*j)++;
+	if (*j < s->n && s->v[*j].ts == ts) {
+		*v = s->v[*j].value;
+		return 0;
+	}
 	return -1;
 }
 
@@ -230,7 +233,7 @@ point_of(const struct cw_alb_metrics *mx, enum cw_tg tg, int64_t since,
 {
 	const struct cw_series	*req;
 	struct gate_sample	 sm;
-	size_t			 i;
+	size_t			 i, j5 = 0, jp = 0;
 	int			 complete;
 
 	memset(gp, 0, sizeof(*gp));
@@ -245,9 +248,9 @@ point_of(const struct cw_alb_metrics *mx, enum cw_tg tg, int64_t since,
 		memset(&sm, 0, sizeof(sm));
 		sm.ts = req->v[i].ts;
 		sm.requests = req->v[i].value;
-		sm.have_5xx = series_at(&mx->s[tg][CW_M_5XX], sm.ts,
+		sm.have_5xx = series_at(&mx->s[tg][CW_M_5XX], &j5, sm.ts,
 		    &sm.n5xx) == 0 || complete;
-		sm.have_p99 = series_at(&mx->s[tg][CW_M_P99], sm.ts,
+		sm.have_p99 = series_at(&mx->s[tg][CW_M_P99], &jp, sm.ts,
 		    &sm.p99_ms) == 0;
 		sm.p99_ms *= 1000.0;
 		gate_point_add(gp, &sm);
