@@ -106,6 +106,23 @@ expect_match "create shows the estimate per step" \
     "traffic: 30\.0 requests a minute \(last 24 h\); requests to ECS per bake: rule: \? 30%: 3 50%: 5" \
     "$out"
 
+# check holds the steps against the traffic too, as create does.
+row() { printf '%s' "$1" | /usr/bin/python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(" ".join(c["status"] + ": " + c["detail"] + " | " + (c["fix"] or "")
+    for c in d["checks"] if c["name"] == sys.argv[1]))' "$2"; }
+out=$(ctl --json check shop 2>&1)
+expect_match "check: the steps reach min_requests" \
+    "^pass: 30\.0 requests a minute: about 3 in a bake at 30 %, min_requests 3 " \
+    "$(row "$out" aws.traffic)"
+ctl set shop gates.min_requests=50 >/dev/null
+out=$(ctl --json check shop 2>&1)
+expect_match "check: a step short of min_requests fails, with the fix" \
+    "^fail: at 30\.0 requests a minute over the last 24 h, step 30 %: about 3\.0 requests in 20s, under gates\.min_requests 50; use bake >= 6m \| use a longer traffic\.bake" \
+    "$(row "$out" aws.traffic)"
+ctl set shop gates.min_requests=3 >/dev/null
+expect_eq "check changed nothing" planned "$(phase_of shop)"
+
 # Step 1 (the rule) bakes with its load hook; then ECS's datapoints go.
 ctl set shop gates.max_hold=2s >/dev/null
 ctl start shop >/dev/null
