@@ -545,8 +545,12 @@ pos_wait_cb(void *arg, struct mydb_result *res)
 		return;
 	}
 	if (strcmp(w, "-1") == 0) {
-		cut_abort(c, "the target did not reach %s:%" PRIu64 " within "
-		    "the freeze budget", c->final_file, c->final_pos);
+		/* MASTER_POS_WAIT's timeout is the budget's rest: it may
+		 * end a little before the budget's own timer. */
+		cut_abort(c, "the freeze exceeded its %lld ms budget: the "
+		    "target did not reach %s:%" PRIu64,
+		    (long long)c->m->plan->cutover.freeze_timeout,
+		    c->final_file, c->final_pos);
 		return;
 	}
 	/* The target now holds exactly the frozen source: snapshot it. */
