@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "mydb.h"
+#include "mydialect.h"
 #include "now.h"
 #include "proof.h"
 #include "xmalloc.h"
@@ -33,7 +34,8 @@
 #define PROOF_SRC		0
 #define PROOF_TGT		1
 #define PROOF_POLL_MS		250	/* the target's checksums, again */
-#define PROOF_STALL_MS		120000	/* none applied for so long: fail */
+#define PROOF_CHECK_MS		5000	/* none applied: its replica status */
+#define PROOF_STALL_MS		600000	/* none applied, replicating: fail */
 
 /* How a key column's values are written back into SQL. */
 enum proof_kind {
@@ -118,6 +120,8 @@ struct proof {
 	int			 waiting;	/* for the target */
 	uint64_t		 applied;	/* chunks there */
 	int64_t			 stall_us;	/* last progress there */
+	int64_t			 check_us;	/* last replica status read */
+	char			*status_sql;	/* the target's replica status */
 
 	struct proof_report	 rep;
 	char			 progress[224];
@@ -1508,7 +1512,7 @@ proof_rwait(struct proof *p)
 	char	*sql;
 
 	p->waiting = 1;
-	p->stall_us = now_mono_us();
+	p->stall_us = p->check_us = now_mono_us();
 	sql = xasprintf("INSERT INTO " PROOF_RTABLE " (run, chunk, db, tbl) "
 	    "VALUES (%llu, 0, '', '')", (unsigned long long)p->run);
 	if (proof_query(p, PROOF_SRC, sql, proof_rdone_cb) == 0)
@@ -1526,7 +1530,19 @@ proof_rdone_cb(void *arg, struct mydb_result *res)
 }
 
 static void	proof_rpoll_cb(void *, struct mydb_result *);
+static void	proof_rstatus_cb(void *, struct mydb_result *);
 static void	proof_rcompare_cb(void *, struct mydb_result *);
+
+/* Poll again shortly. */
+static void
+proof_rlater(struct proof *p)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = 0;
+	tv.tv_usec = PROOF_POLL_MS * 1000;
+	evtimer_add(p->ev, &tv);
+}
 
 static void
 proof_rpoll(struct proof *p)
@@ -1553,7 +1569,6 @@ static void
 proof_rpoll_cb(void *arg, struct mydb_result *res)
 {
 	struct proof	*p = arg;
-	struct timeval	 tv;
 	const char	*n = NULL, *d = NULL;
 	uint64_t	 got;
 	char		*sql;
@@ -1585,15 +1600,58 @@ proof_rpoll_cb(void *arg, struct mydb_result *res)
 	}
 	if (now_mono_us() - p->stall_us > (int64_t)PROOF_STALL_MS * 1000) {
 		proof_fail(p, "target: no replicated checksum applied for %d s "
-		    "(%llu of %llu chunks there): is its replication running? "
-		    "(see its replica status)", PROOF_STALL_MS / 1000,
-		    (unsigned long long)p->applied,
+		    "(%llu of %llu chunks there) although it replicates",
+		    PROOF_STALL_MS / 1000, (unsigned long long)p->applied,
 		    (unsigned long long)p->rchunk);
 		return;
 	}
-	tv.tv_sec = 0;
-	tv.tv_usec = PROOF_POLL_MS * 1000;
-	evtimer_add(p->ev, &tv);
+	/* Nothing new for a while: is its replication running at all? */
+	if (now_mono_us() - p->stall_us > (int64_t)PROOF_CHECK_MS * 1000 &&
+	    now_mono_us() - p->check_us > (int64_t)PROOF_CHECK_MS * 1000) {
+		p->check_us = now_mono_us();
+		(void)proof_query(p, PROOF_TGT, p->status_sql,
+		    proof_rstatus_cb);
+		return;
+	}
+	proof_rlater(p);
+}
+
+/*
+ * The target's replica status, read the way lag.c reads it: a stopped
+ * thread ends the run with its error rather than a long wait.
+ */
+static void
+proof_rstatus_cb(void *arg, struct mydb_result *res)
+{
+	struct proof	*p = arg;
+	const char	*io = NULL, *sql = NULL, *ioerr = NULL, *sqlerr = NULL;
+
+	if (res->err == 0 && res->nrows > 0) {
+		io = mydialect_status(res, 0, "Replica_IO_Running");
+		sql = mydialect_status(res, 0, "Replica_SQL_Running");
+		ioerr = mydialect_status(res, 0, "Last_IO_Error");
+		sqlerr = mydialect_status(res, 0, "Last_SQL_Error");
+	}
+	if (p->finished || proof_answer(p, PROOF_TGT, res, "reading its "
+	    "replica status") == -1)
+		return;
+	if (res->nrows == 0) {
+		proof_fail(p, "target: it does not replicate (no replica "
+		    "status), so the checksums cannot reach it");
+		return;
+	}
+	if (sql == NULL || strcasecmp(sql, "Yes") != 0 || io == NULL ||
+	    strcasecmp(io, "Yes") != 0) {
+		proof_fail(p, "target: its replication is not running (IO "
+		    "thread %s%s%s, SQL thread %s%s%s): %llu of %llu "
+		    "replicated checksums applied", io ? io : "?",
+		    ioerr && *ioerr ? ": " : "", ioerr ? ioerr : "",
+		    sql ? sql : "?", sqlerr && *sqlerr ? ": " : "",
+		    sqlerr ? sqlerr : "", (unsigned long long)p->applied,
+		    (unsigned long long)p->rchunk);
+		return;
+	}
+	proof_rlater(p);
 }
 
 /* Every chunk as the target computed it, against the source's result. */
@@ -1645,7 +1703,8 @@ proof_rcompare_cb(void *arg, struct mydb_result *res)
 /* --- the interface --- */
 
 static struct proof *
-proof_make(struct event_base *base, uint64_t run, struct mydb *src,
+proof_make(struct event_base *base, uint64_t run, const char *status_sql,
+    struct mydb *src,
     struct mydb *tgt, const char *const *schemas, size_t nschemas,
     int chunk_rows, proof_cb done, void *arg)
 {
@@ -1659,6 +1718,7 @@ proof_make(struct event_base *base, uint64_t run, struct mydb *src,
 	if (base != NULL) {
 		p->repl = 1;
 		p->run = run;
+		p->status_sql = xstrdup(status_sql);
 		if ((p->ev = evtimer_new(base, proof_rtick_cb, p)) == NULL)
 			fatalx("evtimer_new");
 	}
@@ -1704,16 +1764,17 @@ struct proof *
 proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
     size_t nschemas, int chunk_rows, proof_cb done, void *arg)
 {
-	return proof_make(NULL, 0, src, tgt, schemas, nschemas, chunk_rows,
+	return proof_make(NULL, 0, NULL, src, tgt, schemas, nschemas, chunk_rows,
 	    done, arg);
 }
 
 struct proof *
-proof_new_repl(struct event_base *base, uint64_t run, struct mydb *src,
-    struct mydb *tgt, const char *const *schemas, size_t nschemas,
-    int chunk_rows, proof_cb done, void *arg)
+proof_new_repl(struct event_base *base, uint64_t run,
+    const char *status_sql, struct mydb *src, struct mydb *tgt,
+    const char *const *schemas, size_t nschemas, int chunk_rows,
+    proof_cb done, void *arg)
 {
-	return proof_make(base, run, src, tgt, schemas, nschemas, chunk_rows,
+	return proof_make(base, run, status_sql, src, tgt, schemas, nschemas, chunk_rows,
 	    done, arg);
 }
 
@@ -1732,6 +1793,7 @@ proof_free(struct proof *p)
 	proof_table_clear(p);
 	if (p->ev != NULL)
 		event_free(p->ev);
+	free(p->status_sql);
 	for (s = 0; s < 2; s++) {
 		for (i = 0; i < p->side[s].ntabs; i++)
 			proof_tab_clear(&p->side[s].tabs[i]);

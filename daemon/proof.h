@@ -98,12 +98,14 @@ struct proof	*proof_new(struct mydb *src, struct mydb *tgt,
  * INSERT ... SELECT, is run again by the target's SQL thread at the same
  * point of the stream, over the target's rows; the source's own result is
  * stored beside it by literal values. Once the end mark of run has been
- * applied on tgt, the target's rows say which chunks differ. The chunks,
+ * applied on tgt, the target's rows say which chunks differ; while none
+ * arrive, status_sql (its replica status) tells whether it replicates at
+ * all, and a stopped thread ends the run with its error. The chunks,
  * keys and checksum are the ones of proof_new(); the target must
  * replicate from the source, unfiltered for migrated.* and the schemas.
  */
 struct proof	*proof_new_repl(struct event_base *, uint64_t run,
-		    struct mydb *src, struct mydb *tgt,
+		    const char *status_sql, struct mydb *src, struct mydb *tgt,
 		    const char *const *schemas, size_t nschemas, int chunk_rows,
 		    proof_cb done, void *arg);
 /* Cancel (forget pending callbacks) and free; proof_free(NULL) is a no-op. */

@@ -287,6 +287,7 @@ verify_replicated(struct verify *v, const char *why)
 	struct migration	*m = v->job->m;
 	const struct plan	*p = m->plan;
 	struct dbpair		*db;
+	const char		*status;
 	char			 err[256], msg[1024];
 	uint64_t		 run = (uint64_t)now_ms();
 
@@ -311,7 +312,13 @@ verify_replicated(struct verify *v, const char *why)
 		return;
 	}
 	verify_estimate(v);
-	v->proof = proof_new_repl(d->base, run, v->src, v->tgt,
+	/* As lag.c reads it, once the target's version is known. */
+	if (db->td_known)
+		status = dbpair_status_sql(db, p);
+	else
+		status = p->target.kind == TARGET_RDS ?
+		    "CALL mysql.rds_replica_status" : "SHOW SLAVE STATUS";
+	v->proof = proof_new_repl(d->base, run, status, v->src, v->tgt,
 	    (const char *const *)p->source.schemas,
 	    (size_t)p->source.nschemas, VERIFY_CHUNK_ROWS, verify_proof_done,
 	    v);

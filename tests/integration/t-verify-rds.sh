@@ -7,6 +7,7 @@
 # target. With the writer load throughout.
 #  - `migratectl verify` while shifting: identical, the method named in
 #    status and the journal, every chunk's row on the target;
+#  - the target's SQL thread stopped: the comparison fails saying so;
 #  - a row changed on the target by hand: found with its table and key
 #    range, and the migration pauses;
 #  - a kill -9 while the target applies the checksums late: nothing was
@@ -40,6 +41,11 @@ verdict_is() { [ "$(vjson state)" = "$1" ]; }
 target_replicates() {
 	mdb_root "$T/db" replica -e 'SHOW SLAVE STATUS\G' |
 	    grep -q 'Slave_SQL_Running: Yes'
+}
+lag_below() {
+	local l
+	l=$(ctl --json status shop | jget migrations.0.lag.heartbeat_ms)
+	[ -n "$l" ] && [ "$l" != null ] && [ "$l" -lt "$1" ]
 }
 tamper() {
 	tgt_sql "SET sql_log_bin = 0; UPDATE shop.items SET name = 'by hand'
@@ -78,6 +84,24 @@ ok "verify: the target replicates" target_replicates
 expect_eq "verify: still shifting" shifting "$(phase_of shop)"
 expect_match "verify: human status" "^verify: +ok: 3 tables" \
     "$(ctl status shop | grep '^verify:')"
+
+# The target's SQL thread stopped: the checksums cannot arrive, and the
+# comparison says why instead of waiting (its replica status read as
+# lag.c reads it, through mysql.rds_replica_status). The lag gate is
+# widened meanwhile: a stopped SQL thread is lag too.
+ctl set shop gates.max_lag=5m >/dev/null
+mdb_root "$T/db" replica -e "STOP SLAVE SQL_THREAD"
+ctl verify shop >/dev/null
+ok "stopped: the comparison fails" wait_for 60 verdict_is error
+expect_match "stopped: it says the target's replication is not running" \
+    "its replication is not running \(IO thread Yes, SQL thread No\)" \
+    "$(vjson detail)"
+expect_eq "stopped: migratectl verify does not pause for it" shifting \
+    "$(phase_of shop)"
+mdb_root "$T/db" replica -e "START SLAVE SQL_THREAD"
+ok "stopped: the target replicates again" wait_for 10 target_replicates
+ok "stopped: the lag is gone" wait_for 30 lag_below 1000
+ctl set shop gates.max_lag=5s >/dev/null
 
 # 2. A row changed on the target by hand: found, named, paused.
 tamper 4242
