@@ -121,7 +121,8 @@ struct proof {
 	uint64_t		 applied;	/* chunks there */
 	int64_t			 stall_us;	/* last progress there */
 	int64_t			 check_us;	/* last replica status read */
-	char			*status_sql;	/* the target's replica status */
+	char			*status_sql;	/* the target's replica
+						   status */
 
 	struct proof_report	 rep;
 	char			 progress[224];
@@ -1421,8 +1422,8 @@ proof_rchunk(struct proof *p)
 	p->sums = 1;
 	if (proof_query(p, PROOF_SRC, sql, proof_rwrote_cb) == 0) {
 		free(sql);
-		sql = xasprintf("SELECT this_cnt AS n, this_a AS a, this_b AS b "
-		    "FROM " PROOF_RTABLE " WHERE run = %llu AND chunk = %llu",
+		sql = xasprintf("SELECT this_cnt AS n, this_a AS a, this_b AS "
+		    "b FROM " PROOF_RTABLE " WHERE run = %llu AND chunk = %llu",
 		    (unsigned long long)p->run, (unsigned long long)p->rchunk);
 		(void)proof_query(p, PROOF_SRC, sql, proof_rread_cb);
 	}
@@ -1498,8 +1499,8 @@ proof_rset_cb(void *arg, struct mydb_result *res)
 		proof_table_next(p);
 		return;
 	}
-	if (proof_bound(p, p->hi) == 0)
-		proof_advance(p);
+	/* Its answer starts the next chunk (proof_advance()). */
+	(void)proof_bound(p, p->hi);
 }
 
 static void	proof_rpoll(struct proof *);
@@ -1764,8 +1765,8 @@ struct proof *
 proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
     size_t nschemas, int chunk_rows, proof_cb done, void *arg)
 {
-	return proof_make(NULL, 0, NULL, src, tgt, schemas, nschemas, chunk_rows,
-	    done, arg);
+	return proof_make(NULL, 0, NULL, src, tgt, schemas, nschemas,
+	    chunk_rows, done, arg);
 }
 
 struct proof *
@@ -1774,8 +1775,8 @@ proof_new_repl(struct event_base *base, uint64_t run,
     const char *const *schemas, size_t nschemas, int chunk_rows,
     proof_cb done, void *arg)
 {
-	return proof_make(base, run, status_sql, src, tgt, schemas, nschemas, chunk_rows,
-	    done, arg);
+	return proof_make(base, run, status_sql, src, tgt, schemas, nschemas,
+	    chunk_rows, done, arg);
 }
 
 void
