@@ -96,6 +96,7 @@ SUITE_LAYER_check_config	:= daemon
 SUITE_LAYER_check_proc		:= daemon
 SUITE_LAYER_check_proof		:= daemon
 SUITE_LAYER_check_job		:= daemon
+SUITE_LAYER_check_estimate	:= daemon
 SUITE_LAYER_check_files		:= daemon
 SUITE_LAYER_check_writer	:= daemon
 layer_inc = $(INC_$(or $(SUITE_LAYER_$(notdir $(basename $(1)))),lib))

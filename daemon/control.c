@@ -338,7 +338,7 @@ control_defer_cmd(struct cmd_ctx *ctx, void (*changed)(void *),
 	if ((df = control_defer(ctx->client, ctx->id, changed, gone,
 	    arg)) == NULL) {
 		cmd_error(ctx, PROTO_E_BUSY, "this connection already waits "
-		    "for a reply (check or wait); open another");
+		    "for a reply (create, check or wait); open another");
 		return NULL;
 	}
 	ctx->deferred = 1;

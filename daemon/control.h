@@ -6,6 +6,7 @@
 #ifndef CONTROL_H
 #define CONTROL_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>

@@ -76,6 +76,11 @@ static const struct family families[] = {
 	    "How late the gates' polls fired against their schedule." },
 	{ "migrated_poll_lateness_max_seconds", "gauge",
 	    "The latest any of the gates' polls fired." },
+	{ "migrated_gates_held_seconds", "gauge",
+	    "How long the gates have held on missing data (absent: not "
+	    "held)." },
+	{ "migrated_gates_hold_alert", "gauge",
+	    "1 when the gates held on missing data past gates.max_hold." },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -103,6 +108,20 @@ num(json_t *o, const char *key, double scale, double *v)
 		return 0;
 	*v = json_number_value(x) * scale;
 	return 1;
+}
+
+/* The gates held on missing data: for how long, and alerted or not. */
+static void
+hold_sample(struct evbuffer *b, int fam, const char *name, json_t *hold)
+{
+	double	x;
+
+	if (fam == 16 && num(hold, "held_ms", 0.001, &x))
+		out(b, "migrated_gates_held_seconds{migration=\"%s\"} %g\n",
+		    name, x);
+	if (fam == 17)
+		out(b, "migrated_gates_hold_alert{migration=\"%s\"} %d\n",
+		    name, json_is_true(json_object_get(hold, "alert")));
 }
 
 /* Samples of one family for every migration (names are [a-z0-9_-]). */
@@ -198,6 +217,10 @@ family_samples(struct evbuffer *b, int fam, json_t *all)
 				out(b, "migrated_cutover_write_gap_seconds{"
 				    "migration=\"%s\"} %g\n", name, x);
 			break;
+		case 16:
+		case 17:
+			hold_sample(b, fam, name, json_object_get(m, "hold"));
+			break;
 		}
 	}
 }
@@ -264,10 +287,11 @@ metrics_cb(struct evhttp_request *req, void *arg)
 			    l.p50_ms / 1000, families[f].name, l.p99_ms / 1000,
 			    families[f].name, l.sum_ms / 1000,
 			    families[f].name, (unsigned long long)l.ticks);
-		} else {
+		} else if (f == 15) {
 			watch_lateness(&l);
 			out(b, "%s %g\n", families[f].name, l.max_ms / 1000);
-		}
+		} else
+			family_samples(b, (int)f, all);
 	}
 	json_decref(all);
 	evhttp_add_header(evhttp_request_get_output_headers(req),

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "loadhook.h"
 #include "log.h"
 #include "metrics.h"
 #include "migration.h"
@@ -438,5 +439,7 @@ main(int argc, char *argv[])
 			    "start");
 	log_notice("exiting");
 	stop(&d);
+	/* The jobs stopped their load hooks: none outlives the daemon. */
+	loadhook_end_all();
 	return 0;
 }

@@ -51,6 +51,7 @@ enum pf_id {
 	PFC_TGS,		/* AWS: the target groups and their targets */
 	PFC_ECS,		/* AWS: the ECS service */
 	PFC_ALARMS,		/* AWS: the gates' alarms */
+	PFC_TRAFFIC,		/* AWS: the steps against the app's traffic */
 	PFC_WRITER_AWS,		/* AWS: the writer method's resources */
 	PFC_DROPLETS,		/* DigitalOcean: the droplets by tag */
 	PFC__COUNT
@@ -108,6 +109,7 @@ struct pf {
 	struct elbv2_call	*lst, *tgs, *th;
 	struct ecs_call		*svc;
 	struct cw_call		*alarms;
+	struct estimate_call	*est;
 	struct writer_check	 writer;	/* the writer method's */
 	enum pf_id		 writer_row;	/* where its findings go */
 

@@ -36,6 +36,7 @@
 #include "driver.h"
 #include "ecs.h"
 #include "elbv2.h"
+#include "estimate.h"
 #include "job.h"
 #include "pfcheck.h"
 #include "preflight.h"
@@ -86,6 +87,7 @@ static void	pf_listener(struct pf *);
 static void	pf_tgs(struct pf *);
 static void	pf_service(struct pf *);
 static void	pf_alarms(struct pf *);
+static void	pf_traffic(struct pf *);
 static void	pf_writer_aws(struct pf *);
 static void	pf_do(struct pf *);
 static void	pf_fleet(struct pf *);
@@ -155,6 +157,9 @@ static const struct pf_check {
 	    "check traffic.ecs_cluster and traffic.ecs_service" },
 	[PFC_ALARMS] = { "aws.alarms", PF_AFTER_STS, pf_alarms, NULL,
 	    "check gates.alarms" },
+	[PFC_TRAFFIC] = { "aws.traffic", PF_AFTER_STS, pf_traffic, NULL,
+	    "use a longer traffic.bake or a larger first step, or lower "
+	    "gates.min_requests" },
 	[PFC_WRITER_AWS] = { "aws.writer", PF_AFTER_STS, pf_writer_aws, NULL,
 	    "fix the [writer] section of the plan" },
 	[PFC_DROPLETS] = { "digitalocean.droplets", PF_NOW, pf_do, pf_fleet,
@@ -811,6 +816,7 @@ preflight_free(struct pf *pf)
 	elbv2_cancel(pf->th);
 	ecs_cancel(pf->svc);
 	cw_cancel(pf->alarms);
+	estimate_cancel(pf->est);
 	writer_preflight_cancel(&pf->writer);
 	do_cancel(pf->dol);
 
@@ -1272,6 +1278,49 @@ pf_service(struct pf *pf)
 		pf_fail(pf, PFC_ECS, "ECS service: cannot ask for it (see the "
 		    "log)");
 	}
+}
+
+/*
+ * The steps against the app's traffic, as at create: a step that cannot
+ * gather gates.min_requests in one bake fails (it would hold until
+ * gates.max_hold), unknown traffic is a warning.
+ */
+static void
+pf_traffic_cb(void *arg, const struct estimate *e)
+{
+	struct pf	*pf = arg;
+	int		 i;
+
+	pf->est = NULL;
+	switch (e->verdict) {
+	case EST_SHORT:
+		pf_fail(pf, PFC_TRAFFIC, "at %.1f requests a minute over the "
+		    "last %lld h, %s", e->rate * 60,
+		    (long long)(e->span_s + 1800) / 3600, e->text);
+		break;
+	case EST_UNKNOWN:
+		pf_note(pf, PFC_TRAFFIC, PF_WARN, "make sure the app has "
+		    "traffic through the droplets' target group, or use "
+		    "traffic.load_hook", "%s", e->text);
+		break;
+	case EST_OK:
+		for (i = 0; i < e->nsteps && e->steps[i].pct == 0; i++)
+			;
+		if (i < e->nsteps)
+			pf_info(pf, PFC_TRAFFIC, "%.1f requests a minute: "
+			    "about %.0f in a bake at %d %%, min_requests %d",
+			    e->rate * 60, e->steps[i].requests,
+			    e->steps[i].pct, pf->m->plan->gates.min_requests);
+		break;
+	}
+	pf_aws_done(pf, PFC_TRAFFIC);
+}
+
+static void
+pf_traffic(struct pf *pf)
+{
+	pf->pending++;
+	pf->est = estimate_start(pf->d, pf->m->plan, pf_traffic_cb, pf);
 }
 
 static void

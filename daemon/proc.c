@@ -21,7 +21,6 @@
 #include "log.h"
 #include "proc.h"
 
-#define PROC_KILL_GRACE	2	/* seconds between SIGTERM and SIGKILL */
 
 struct proc {
 	pid_t			 pid;
@@ -34,6 +33,7 @@ struct proc {
 	int			 status;
 	int			 timed_out;
 	int			 killed;	/* SIGKILL sent */
+	int			 stopping;	/* proc_stop(): SIGTERM sent */
 	proc_done_cb		 cb;
 	void			*arg;
 	LIST_ENTRY(proc)	 entry;
@@ -127,7 +127,7 @@ proc_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		proc_maybe_done(p);
 		return;
 	}
-	if (!p->timed_out) {
+	if (!p->timed_out && !p->stopping) {
 		p->timed_out = 1;
 		log_warnx("proc: pid %d timed out, terminating its group",
 		    (int)p->pid);
@@ -231,6 +231,18 @@ proc_kill(struct proc *p)
 {
 	if (!p->exited)
 		kill(-p->pid, SIGTERM);
+}
+
+void
+proc_stop(struct proc *p)
+{
+	struct timeval	 grace = { PROC_KILL_GRACE, 0 };
+
+	if (p->exited || p->stopping)
+		return;
+	p->stopping = 1;
+	kill(-p->pid, SIGTERM);
+	event_add(p->ev_timeout, &grace);
 }
 
 void

@@ -16,6 +16,7 @@ struct event_base;
 struct proc;
 
 #define PROC_OUTPUT_MAX	8192	/* bytes of output kept: the tail */
+#define PROC_KILL_GRACE	2	/* seconds between SIGTERM and SIGKILL */
 
 /*
  * status: the exit code, or 128 + signal number when killed. timed_out is
@@ -41,6 +42,12 @@ pid_t		 proc_pid(const struct proc *);
 void		 proc_orphan(struct proc *);
 /* SIGTERM the child's process group now (its callback still comes). */
 void		 proc_kill(struct proc *);
+/*
+ * Stop the child: SIGTERM its process group now and SIGKILL it
+ * PROC_KILL_GRACE seconds later if it has not exited (its callback
+ * still comes, with timed_out 0).
+ */
+void		 proc_stop(struct proc *);
 /* Reap exited children; call on SIGCHLD. */
 void		 proc_reap(void);
 /* Children still running. */

@@ -26,6 +26,7 @@
 #include "effect.h"
 #include "hook.h"
 #include "job.h"
+#include "loadhook.h"
 #include "log.h"
 #include "migration.h"
 #include "plan.h"
@@ -296,6 +297,8 @@ runner_resume(struct daemon *d, struct migration *m)
 {
 	struct runner	*rt = m->runtime;
 
+	/* A load generator a crash left behind has no bake to serve. */
+	loadhook_reap_leftover(d, m);
 	proofrun_resume(rt->proof);
 	effect_reconcile_open(rt->job, runner_reconciled);
 }

@@ -28,10 +28,12 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "conf.h"
 #include "daemon.h"
 #include "driver.h"
 #include "facts.h"
 #include "job.h"
+#include "loadhook.h"
 #include "log.h"
 #include "migration.h"
 #include "plan.h"
@@ -41,6 +43,7 @@
 #include "traffic.h"
 #include "verify.h"
 #include "watch.h"
+#include "webhook.h"
 #include "xmalloc.h"
 
 enum sh_kind { SH_STEP, SH_FULL, SH_SOAK, SH_READY };
@@ -60,6 +63,7 @@ struct shift {
 	enum sh_state		 state;
 	struct traffic		*tr;
 	struct watch		*w;
+	struct loadhook		*lh;		/* traffic.load_hook, baking */
 	int			 step;
 	int64_t			 since;		/* bake or soak start, unix ms */
 	int64_t			 checked;	/* listener last read, unix ms */
@@ -98,6 +102,7 @@ sh_free(struct shift *s)
 	if (s == NULL)
 		return;
 	watch_free(s->w);
+	loadhook_stop(s->lh);
 	traffic_cancel(s->tr);
 	free(s);
 }
@@ -213,6 +218,8 @@ sh_back(struct shift *s, enum mev ev)
 	job_set_watch(s->job, NULL);
 	watch_free(s->w);
 	s->w = NULL;
+	loadhook_stop(s->lh);
+	s->lh = NULL;
 	if (traffic_set(s->tr, &want, TRAFFIC_FORCE | TRAFFIC_FAST, back_cb,
 	    s) == -1)
 		back_cb(s, TRAFFIC_ERROR, "no plan");
@@ -289,6 +296,63 @@ check_cb(void *arg, enum traffic_result r, const char *why)
 }
 
 static int	ready_tick(struct shift *);
+/*
+ * Held on missing data (every hold is: state/gate.h) past gates.max_hold:
+ * an alert, then gates.on_hold. The bake must run its time anyway, so the
+ * hold is counted from the later of the bake's end and the first
+ * judgment that held since the last one that did not. 1: the step was
+ * left (paused).
+ */
+static int
+sh_hold(struct shift *s, const struct gate_result *r, int64_t now,
+    int64_t total)
+{
+	const struct plan	*p = s->m->plan;
+	struct migration	*m = s->m;
+	int64_t			 from;
+	char			 what[64], a[32], b[32], detail[1024];
+
+	if (r->verdict != GATE_HOLD) {
+		if (m->obs.hold_alert)
+			store_journal(s->d->store, m->id, "info", "the gates "
+			    "have data again after the hold alert");
+		m->obs.held_since = 0;
+		m->obs.hold_alert = 0;
+		return 0;
+	}
+	if (m->obs.held_since == 0)
+		m->obs.held_since = now;
+	from = m->obs.held_since > s->since + total ? m->obs.held_since :
+	    s->since + total;
+	if (m->obs.hold_alert || now - from <= p->gates.max_hold)
+		return 0;
+	m->obs.hold_alert = 1;
+	if (s->kind == SH_SOAK)
+		snprintf(what, sizeof(what), "the soak");
+	else if (shift_step_pct(m, s->step) == 0)
+		snprintf(what, sizeof(what), "step %d (Method B rule)",
+		    s->step + 1);
+	else
+		snprintf(what, sizeof(what), "step %d (ECS %d%%)", s->step + 1,
+		    shift_step_pct(m, s->step));
+	conf_duration_str((now - from) / 1000 * 1000, a, sizeof(a));
+	conf_duration_str(p->gates.max_hold, b, sizeof(b));
+	snprintf(detail, sizeof(detail), "alert: %s held on missing data %s "
+	    "past its %s, over gates.max_hold %s: %s; %s", what, a,
+	    s->kind == SH_SOAK ? "soak time" : "bake", b, r->text,
+	    p->gates.on_hold == HOLD_PAUSE ? "paused (gates.on_hold = pause), "
+	    "the listener is left as found: resume to bake again, abort to "
+	    "roll back" : "waiting on (gates.on_hold = wait)");
+	store_journal(s->d->store, m->id, "alert", detail);
+	log_warnx("%s: %s", m->name, detail);
+	if (p->gates.on_hold == HOLD_PAUSE) {
+		/* The pause's transition is the webhook's message. */
+		sh_fire(s, MEV_HALT, detail);
+		return 1;
+	}
+	webhook_alert(s->d->webhook, m, detail);
+	return 0;
+}
 
 static void
 sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
@@ -324,6 +388,9 @@ sh_watch_cb(void *arg, const struct gate_result *r, const struct gate_input *in,
 	if (s->kind == SH_READY && ready_tick(s))
 		return;
 	total = s->kind == SH_SOAK ? p->traffic.soak : p->traffic.bake;
+	if (s->kind != SH_READY && sh_hold(s, r, now, total))
+		return;
+	/* No data is never a pass: the sums need a datapoint of the bake. */
 	if (s->kind != SH_READY && r->verdict == GATE_PASS &&
 	    now - s->since >= total &&
 	    watch_point_end(s->w) > s->since) {
@@ -398,9 +465,14 @@ sh_watch(struct shift *s)
 {
 	s->state = SH_BAKING;
 	s->checked = now_ms();
-	s->w = watch_new(s->d, s->m, s->kind != SH_SOAK, s->kind != SH_SOAK ?
+	s->m->obs.held_since = 0;
+	s->m->obs.hold_alert = 0;
+	s->w = watch_new(s->d, s->m, s->since, s->kind == SH_STEP ||
+	    s->kind == SH_READY, s->kind == SH_STEP || s->kind == SH_READY ?
 	    job_lag(s->job) : NULL, sh_watch_cb, s);
 	job_set_watch(s->job, s->w);
+	if (s->kind == SH_STEP && s->lh == NULL)
+		s->lh = loadhook_start(s->d, s->m);
 	if (s->kind == SH_READY)
 		ready_tick(s);
 }

@@ -131,6 +131,25 @@ view_bake(struct daemon *d, const struct migration *m)
 	    "remaining_ms", (json_int_t)left);
 }
 
+/*
+ * The gates held on missing data: since when, for how long, and whether
+ * gates.max_hold was passed (the alert); null while they are not held.
+ */
+static json_t *
+view_hold(const struct migration *m)
+{
+	const struct plan	*p = m->plan;
+
+	if (p == NULL || m->obs.held_since == 0)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:s, s:b}",
+	    "since", (json_int_t)m->obs.held_since,
+	    "held_ms", (json_int_t)(now_ms() - m->obs.held_since),
+	    "max_hold_ms", (json_int_t)p->gates.max_hold,
+	    "on_hold", p->gates.on_hold == HOLD_WAIT ? "wait" : "pause",
+	    "alert", m->obs.hold_alert);
+}
+
 /* The listener as last read: weights (null: not in the forward), rule. */
 static json_t *
 view_traffic(const struct migration *m)
@@ -317,6 +336,7 @@ view_migration(struct daemon *d, const struct migration *m)
 	json_object_set_new(o, "traffic", view_traffic(m));
 	json_object_set_new(o, "files", json_or_null(files_json(d, m,
 	    job_files(runner_job(m)))));
+	json_object_set_new(o, "hold", view_hold(m));
 	view_phases(d, m, o);
 	/* The gates' last judgment with every value read, or null. */
 	json_object_set_new(o, "judgment", json_or_null(job_watch_json(runner_job(m))));

@@ -1,6 +1,10 @@
 /*
  * watch: reads what the gates judge, on a timer, and judges it.
  *
+ * The ALB metrics are read from the period the bake began in to now (a
+ * day at most), and each target group's datapoints of the bake are
+ * summed: the gates judge the bake, not a minute (state/gate.h).
+ *
  * Every poll interval (read from the plan each time: `set` tunes it) the
  * ECS target group's health is read; each answer is judged at once with
  * the newest metrics, so a target going unhealthy is acted on within one
@@ -41,6 +45,7 @@ struct watch {
 	struct cw_call		*cw, *al;
 	int64_t			 next_metrics;	/* unix ms */
 	int64_t			 due_us;	/* when the tick should fire */
+	int64_t			 since;		/* the bake's start, unix ms */
 
 	struct gate_input	 in;
 	char			 alarm_name[128];
@@ -130,6 +135,18 @@ tg_dimension(const char *arn)
 	return (s = strstr(arn, ":targetgroup/")) != NULL ? s + 1 : NULL;
 }
 
+void
+watch_query(const struct plan *p, int droplets, char *lb, size_t len,
+    struct cw_alb_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->load_balancer = lb_dimension(p->traffic.listener_arn, lb, len);
+	q->tg[CW_TG_ECS] = tg_dimension(p->traffic.ecs_tg_arn);
+	q->tg[CW_TG_DROPLET] = droplets ?
+	    tg_dimension(p->traffic.droplet_tg_arn) : NULL;
+	q->period = WATCH_PERIOD_S;
+}
+
 static struct aws *
 watch_aws(struct watch *w)
 {
@@ -192,35 +209,52 @@ health_cb(void *arg, const struct elbv2_target_healths *th,
 	watch_judge(w);
 }
 
-/* The newest datapoint of a target group, its other series at that time. */
-static void
-point_of(const struct cw_alb_metrics *mx, enum cw_tg tg, struct gate_point *gp)
+/*
+ * The value of series s at ts: 0, or -1 when it has none then. Series are
+ * newest first and asked with falling ts, so *j only moves forward: a
+ * day-long bake is one pass, not a square.
+ */
+static int
+series_at(const struct cw_series *s, size_t *j, int64_t ts, double *v)
 {
-	const struct cw_series	*s;
-	struct cw_point		 req;
-	size_t			 i;
+	while (*j < s->n && s->v[*j].ts > ts)
+		(*j)++;
+	if (*j < s->n && s->v[*j].ts == ts) {
+		*v = s->v[*j].value;
+		return 0;
+	}
+	return -1;
+}
+
+/* A target group's datapoints since the bake began, summed (state/gate.h). */
+static void
+point_of(const struct cw_alb_metrics *mx, enum cw_tg tg, int64_t since,
+    struct gate_point *gp)
+{
+	const struct cw_series	*req;
+	struct gate_sample	 sm;
+	size_t			 i, j5 = 0, jp = 0;
+	int			 complete;
 
 	memset(gp, 0, sizeof(*gp));
-	if (!mx->asked[tg] ||
-	    cw_series_latest(&mx->s[tg][CW_M_REQUESTS], &req) == -1)
+	if (!mx->asked[tg])
 		return;
-	gp->have = 1;
-	gp->ts = req.ts;
-	gp->requests = req.value;
-	s = &mx->s[tg][CW_M_5XX];
+	req = &mx->s[tg][CW_M_REQUESTS];
 	/* Asked and complete, with no point at that time: no 5xx. */
-	gp->have_5xx = s->st == CW_ST_COMPLETE;
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].ts == req.ts) {
-			gp->have_5xx = 1;
-			gp->n5xx = s->v[i].value;
-		}
-	s = &mx->s[tg][CW_M_P99];
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].ts == req.ts) {
-			gp->have_p99 = 1;
-			gp->p99_ms = s->v[i].value * 1000.0;
-		}
+	complete = mx->s[tg][CW_M_5XX].st == CW_ST_COMPLETE;
+	for (i = 0; i < req->n; i++) {
+		if (!gate_in_bake(req->v[i].ts, WATCH_PERIOD_S, since))
+			continue;
+		memset(&sm, 0, sizeof(sm));
+		sm.ts = req->v[i].ts;
+		sm.requests = req->v[i].value;
+		sm.have_5xx = series_at(&mx->s[tg][CW_M_5XX], &j5, sm.ts,
+		    &sm.n5xx) == 0 || complete;
+		sm.have_p99 = series_at(&mx->s[tg][CW_M_P99], &jp, sm.ts,
+		    &sm.p99_ms) == 0;
+		sm.p99_ms *= 1000.0;
+		gate_point_add(gp, &sm);
+	}
 }
 
 static void
@@ -238,8 +272,8 @@ metrics_cb(void *arg, const struct cw_alb_metrics *mx, const struct api_err *err
 		return;
 	}
 	w->metrics_failed = 0;
-	point_of(mx, CW_TG_ECS, &w->in.ecs);
-	point_of(mx, CW_TG_DROPLET, &w->in.droplets);
+	point_of(mx, CW_TG_ECS, w->since, &w->in.ecs);
+	point_of(mx, CW_TG_DROPLET, w->since, &w->in.droplets);
 	watch_judge(w);
 }
 
@@ -280,15 +314,13 @@ watch_metrics(struct watch *w, struct aws *aws)
 	char			 lb[256], why[256];
 	size_t			 n = 0;
 
-	memset(&q, 0, sizeof(q));
-	q.load_balancer = lb_dimension(p->traffic.listener_arn, lb,
-	    sizeof(lb));
-	q.tg[CW_TG_ECS] = tg_dimension(p->traffic.ecs_tg_arn);
-	q.tg[CW_TG_DROPLET] = w->relative ?
-	    tg_dimension(p->traffic.droplet_tg_arn) : NULL;
-	q.period = WATCH_PERIOD_S;
+	watch_query(p, w->relative, lb, sizeof(lb), &q);
+	/* The whole bake, from the period it began in, a day at most. */
 	q.end = (int64_t)time(NULL);
-	q.start = q.end - 5 * WATCH_PERIOD_S;
+	q.start = w->since / 1000 / WATCH_PERIOD_S * WATCH_PERIOD_S -
+	    WATCH_PERIOD_S;
+	if (q.start < q.end - WATCH_SPAN_MAX_S)
+		q.start = q.end - WATCH_SPAN_MAX_S;
 	if (q.load_balancer == NULL || q.tg[CW_TG_ECS] == NULL ||
 	    cw_alb_query_check(&q, why, sizeof(why)) == -1) {
 		snprintf(w->error, sizeof(w->error), "GetMetricData: the plan's "
@@ -369,7 +401,7 @@ watch_judge(struct watch *w)
 }
 
 struct watch *
-watch_new(struct daemon *d, struct migration *m, int relative,
+watch_new(struct daemon *d, struct migration *m, int64_t since, int relative,
     const struct lag *lag, watch_cb cb, void *arg)
 {
 	struct watch	*w;
@@ -377,6 +409,7 @@ watch_new(struct daemon *d, struct migration *m, int relative,
 	w = xcalloc(1, sizeof(*w));
 	w->d = d;
 	w->m = m;
+	w->since = since;
 	w->relative = relative;
 	w->check_lag = lag != NULL;
 	w->lag = lag;
@@ -426,7 +459,7 @@ watch_json(const struct watch *w)
 		return NULL;
 	in = &w->in;
 	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o}",
+	    "s:o, s:o, s:o}",
 	    "verdict", gate_verdict_name(w->res.verdict),
 	    "detail", w->res.text,
 	    "at", (json_int_t)w->judged_at,
@@ -436,6 +469,7 @@ watch_json(const struct watch *w)
 	    json_null(),
 	    "ecs_requests", in->ecs.have ? json_real(in->ecs.requests) :
 	    json_null(),
+	    "ecs_datapoints", json_integer(in->ecs.npoints),
 	    "ecs_5xx_rate", rate_json(&in->ecs),
 	    "ecs_p99_ms", in->ecs.have_p99 ? json_real(in->ecs.p99_ms) :
 	    json_null(),

@@ -214,18 +214,17 @@ webhook_what(struct migration *m, enum phase from, enum mev ev,
 	}
 }
 
-void
-webhook_transition(struct webhook *w, struct migration *m, enum phase from,
-    enum mev ev, const char *detail)
+/* Queue "migrated: NAME: what: detail" for m's webhook, if it has one. */
+static void
+webhook_queue(struct webhook *w, struct migration *m, const char *what,
+    const char *detail)
 {
 	const struct plan	*p = m->plan;
 	struct msg		*x;
 	json_t			*j;
-	const char		*what;
-	char			 buf[512], text[WEBHOOK_MAX_TEXT];
+	char			 text[WEBHOOK_MAX_TEXT];
 
-	if (w == NULL || p == NULL || p->notify.webhook_url == NULL ||
-	    (what = webhook_what(m, from, ev, buf, sizeof(buf))) == NULL)
+	if (w == NULL || p == NULL || p->notify.webhook_url == NULL)
 		return;
 	snprintf(text, sizeof(text), "migrated: %s: %s%s%s", m->name, what,
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
@@ -241,4 +240,23 @@ webhook_transition(struct webhook *w, struct migration *m, enum phase from,
 	w->n++;
 	daemon_hold(w->d);
 	webhook_send(w);
+}
+
+void
+webhook_transition(struct webhook *w, struct migration *m, enum phase from,
+    enum mev ev, const char *detail)
+{
+	const char	*what;
+	char		 buf[512];
+
+	if (w == NULL || m->plan == NULL ||
+	    (what = webhook_what(m, from, ev, buf, sizeof(buf))) == NULL)
+		return;
+	webhook_queue(w, m, what, detail);
+}
+
+void
+webhook_alert(struct webhook *w, struct migration *m, const char *detail)
+{
+	webhook_queue(w, m, "ALERT", detail);
 }

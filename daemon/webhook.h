@@ -2,7 +2,9 @@
  * webhook: tells people what a migration is doing, one message per event,
  * as Slack-compatible JSON ({"text": ...}) POSTed to the plan's
  * notify.webhook_url. The events: a phase change, a breach, a rollback
- * begun and ended, decommission waiting for approval, the approval, done.
+ * begun and ended, decommission waiting for approval, the approval, done,
+ * and alerts that need no transition (a step held on missing data past
+ * gates.max_hold).
  * Steps within shifting and polls are not events.
  *
  * Messages go out in order, one at a time, each retried three times with
@@ -25,5 +27,9 @@ void		 webhook_free(struct webhook *);
 /* A committed transition of m (fsm_ops.entered's view of it). */
 void		 webhook_transition(struct webhook *, struct migration *,
 		    enum phase from, enum mev, const char *detail);
+
+/* An alert for m that is not a transition: "NAME: ALERT: detail". */
+void		 webhook_alert(struct webhook *, struct migration *,
+		    const char *detail);
 
 #endif

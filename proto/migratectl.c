@@ -1018,6 +1018,21 @@ show_one_work(json_t *m)
 		printf("proof:      -\n");
 }
 
+/* The gates held on missing data: how long, and the alert past max_hold. */
+static void
+show_hold(json_t *h)
+{
+	char	b1[64], b2[64];
+
+	if (!json_is_object(h))
+		return;
+	printf("  held on missing data for %s (max_hold %s, then %s)%s\n",
+	    fmt_ms(json_object_get(h, "held_ms"), b1, sizeof(b1)),
+	    fmt_ms(json_object_get(h, "max_hold_ms"), b2, sizeof(b2)),
+	    vis(jstr(h, "on_hold")), json_is_true(json_object_get(h,
+	    "alert")) ? ": ALERT" : "");
+}
+
 static void
 show_one_gates(json_t *m)
 {
@@ -1029,6 +1044,7 @@ show_one_gates(json_t *m)
 	}
 	printf("gates:\n");
 	show_gate_rows(g);
+	show_hold(json_object_get(m, "hold"));
 }
 
 /* The judgment, the approval, what it accepts, and where it came from. */
@@ -1173,6 +1189,7 @@ show_live(json_t *data)
 			    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2,
 			    sizeof(b2)));
 		show_gate_rows(json_object_get(m, "gates"));
+		show_hold(json_object_get(m, "hold"));
 	}
 	fflush(stdout);
 }
@@ -1180,8 +1197,33 @@ show_live(json_t *data)
 static void
 show_created(struct ctl_ctx *ctx)
 {
+	json_t		*e = json_object_get(ctx->data, "estimate"), *st;
+	json_t		*r;
+	size_t		 i;
+
 	printf("created %s (%s)\n", vis(jstr(ctx->data, "name")),
 	    vis(jstr(ctx->data, "phase")));
+	if (!json_is_object(e))
+		return;
+	/* The traffic estimate: what one bake of each step should bring. */
+	r = json_object_get(e, "rate_per_min");
+	if (!json_is_number(r)) {
+		printf("warning: %s\n", vis(jstr(e, "text")));
+		return;
+	}
+	printf("traffic: %.1f requests a minute (last %lld h); requests to "
+	    "ECS per bake:", json_number_value(r), (long long)
+	    (json_integer_value(json_object_get(e, "span_s")) + 1800) / 3600);
+	json_array_foreach(json_object_get(e, "steps"), i, st) {
+		r = json_object_get(st, "requests_per_bake");
+		if (json_is_number(r))
+			printf(" %lld%%: %.0f", (long long)json_integer_value(
+			    json_object_get(st, "ecs_percent")),
+			    json_number_value(r));
+		else
+			printf(" rule: ?");
+	}
+	printf("\n");
 }
 
 static void

@@ -2,6 +2,9 @@
  * gate: pass, hold or breach, from what the watcher last read. Pure: the
  * plan and the input in, a verdict and its reasons out.
  *
+ * Requests and 5xx are the bake's sums (gate_point_add); p99 the newest
+ * datapoint's.
+ *
  * The 5xx count: an ALB publishes HTTPCode_Target_5XX_Count only for
  * periods that had such answers, so a period with requests and no 5xx
  * datapoint had none. The requests themselves must be there: without
@@ -61,6 +64,31 @@ rate(const struct gate_point *p)
 	return p->have_5xx && p->requests > 0 ? p->n5xx / p->requests : 0;
 }
 
+int
+gate_in_bake(int64_t ts, int period, int64_t since_ms)
+{
+	return (ts + period) * 1000 > since_ms;
+}
+
+void
+gate_point_add(struct gate_point *gp, const struct gate_sample *s)
+{
+	int	newest = !gp->have || s->ts >= gp->ts;
+
+	gp->have = 1;
+	gp->npoints++;
+	gp->requests += s->requests;
+	if (s->have_5xx) {
+		gp->have_5xx = 1;
+		gp->n5xx += s->n5xx;
+	}
+	if (newest) {
+		gp->ts = s->ts;
+		gp->have_p99 = s->have_p99;
+		gp->p99_ms = s->have_p99 ? s->p99_ms : 0;
+	}
+}
+
 static void
 judge_health(const struct plan *p, const struct gate_input *in,
     struct gate_acc *a)
@@ -90,8 +118,9 @@ judge_metrics(const struct plan *p, const struct gate_input *in,
 		return;
 	}
 	if (e->requests < p->gates.min_requests) {
-		gate_add(a, 0, "%.0f requests to ECS in the last datapoint, "
-		    "fewer than gates.min_requests (%d)", e->requests,
+		gate_add(a, 0, "%.0f requests to ECS over the bake (%d "
+		    "datapoint%s), fewer than gates.min_requests (%d)",
+		    e->requests, e->npoints, e->npoints == 1 ? "" : "s",
 		    p->gates.min_requests);
 		return;
 	}
@@ -108,8 +137,8 @@ judge_metrics(const struct plan *p, const struct gate_input *in,
 	if (!in->relative)
 		return;
 	if (!d->have || d->requests < p->gates.min_requests) {
-		gate_add(a, 0, "no droplet datapoint with gates.min_requests "
-		    "to compare with");
+		gate_add(a, 0, "no droplet datapoints over the bake with "
+		    "gates.min_requests to compare with");
 		return;
 	}
 	dr = rate(d);

@@ -21,6 +21,8 @@ struct mig_obs {
 	int	 ecs_healthy;		/* healthy ECS targets */
 	int	 ecs_unhealthy;		/* unhealthy or draining ECS targets */
 	int	 gates_ok;		/* every gate held for the whole bake */
+	int64_t	 held_since;		/* gates held on missing data since, ms */
+	int	 hold_alert;		/* held past gates.max_hold: alerted */
 	int	 writer_switched;	/* cutover: writer points at the target */
 	int	 first_write;		/* cutover: a write committed on the target */
 	int	 proof_ok;		/* cutover: the checksum proof passed */

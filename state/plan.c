@@ -86,6 +86,9 @@ static const char *const writer_names[] = {
 static const char *const breach_names[] = {
 	[BREACH_PAUSE] = "pause", [BREACH_RETRY] = "retry", NULL
 };
+static const char *const hold_names[] = {
+	[HOLD_PAUSE] = "pause", [HOLD_WAIT] = "wait", NULL
+};
 static const char *const approval_names[] = {
 	[APPROVAL_REQUIRED] = "required", [APPROVAL_AUTO] = "auto", NULL
 };
@@ -174,6 +177,7 @@ static const struct popt popts[] = {
 	O("traffic", "header_value", PT_STR, traffic.header_value, 0),
 	DUR("traffic", "stickiness", traffic.stickiness, 0, NULL, SEC(1),
 	    DAY(7)),
+	O("traffic", "load_hook", PT_STR, traffic.load_hook, 0),
 
 	O("gates", "min_healthy", PT_INT, gates.min_healthy, T, .def = "1",
 	    .lo = 1, .hi = 10000),
@@ -187,6 +191,9 @@ static const struct popt popts[] = {
 	DUR("gates", "max_lag", gates.max_lag, T, "5s", 0, DAY(1)),
 	O("gates", "min_requests", PT_INT, gates.min_requests, T,
 	    .def = "50", .lo = 1, .hi = 1000000000),
+	DUR("gates", "max_hold", gates.max_hold, T, "30m", SEC(1), DAY(7)),
+	O("gates", "on_hold", PT_ENUM, gates.on_hold, T, .def = "pause",
+	    .names = hold_names),
 	O("gates", "alarms", PT_LIST, gates.alarms, T),
 
 	O("cutover", "writer", PT_ENUM, cutover.writer, 0, .def = "hook",

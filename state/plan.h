@@ -21,6 +21,7 @@ enum plan_target_kind { TARGET_RDS, TARGET_MYSQL };
 enum plan_seed { SEED_DUMP, SEED_EXTERNAL };
 enum plan_writer { WRITER_HOOK, WRITER_DNS, WRITER_ECS_ENV };
 enum plan_on_breach { BREACH_PAUSE, BREACH_RETRY };
+enum plan_on_hold { HOLD_PAUSE, HOLD_WAIT };
 enum plan_approval { APPROVAL_REQUIRED, APPROVAL_AUTO };
 
 struct plan_db {
@@ -81,6 +82,7 @@ struct plan {
 		char	*header_name;		/* method B: rule by header */
 		char	*header_value;
 		int64_t	 stickiness;		/* ms, whole seconds; 0: left as is */
+		char	*load_hook;		/* run during each bake, or NULL */
 	} traffic;
 
 	struct {
@@ -90,7 +92,9 @@ struct plan {
 		int64_t	 max_p99;		/* ms, 1s */
 		double	 max_p99_ratio;		/* vs droplets, 1.5 */
 		int64_t	 max_lag;		/* ms, 5s */
-		int	 min_requests;		/* per datapoint, else hold, 50 */
+		int	 min_requests;		/* to ECS over a bake, else hold, 50 */
+		int64_t	 max_hold;		/* ms held on missing data, 30m */
+		enum plan_on_hold on_hold;	/* then: pause */
 		char	**alarms;		/* CloudWatch alarm names, or NULL */
 	} gates;
 

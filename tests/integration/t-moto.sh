@@ -144,10 +144,15 @@ ok "no metrics: hold" wait_for 10 judged hold \
 promote_refused
 
 # Requests and 5xx in moto: read, but moto has no p99 to give.
-put_alb "$tg_ecs_dim" RequestCount --value 1000
-put_alb "$tg_ecs_dim" HTTPCode_Target_5XX_Count --value 0
-put_alb "$tg_do_dim" RequestCount --value 1000
-put_alb "$tg_do_dim" HTTPCode_Target_5XX_Count --value 0
+# put_traffic: a minute of requests and 5xx for both target groups, now
+# (the gates sum the datapoints of the bake: older ones do not count).
+put_traffic() {
+	put_alb "$tg_ecs_dim" RequestCount --value 1000
+	put_alb "$tg_ecs_dim" HTTPCode_Target_5XX_Count --value 0
+	put_alb "$tg_do_dim" RequestCount --value 1000
+	put_alb "$tg_do_dim" HTTPCode_Target_5XX_Count --value 0
+}
+put_traffic
 ok "requests read from moto" wait_for 15 judged hold \
     'no p99 response time for ECS'
 expect_eq "the ECS requests, from moto" 1000 "$(st judgment.ecs_requests | cut -d. -f1)"
@@ -191,6 +196,7 @@ ok "step 2: weights 90/10 in moto" wait_for 10 weights_are "90 10"
 ok "step 2: read back" wait_for 5 history_has \
     'step 2 of 3: traffic: weights droplets 90 / ECS 10 (read back)'
 expect_eq "step 2: the rule stays" 1 "$(rules)"
+put_traffic
 ok "step 2: hold, no p99" wait_for 15 judged hold \
     'no p99 response time for ECS'
 promote_refused
@@ -215,6 +221,7 @@ expect_eq "full traffic: one target group left" 1 \
     --query 'length(Listeners[0].DefaultActions[0].ForwardConfig.TargetGroups)')"
 expect_eq "full traffic: the rule removed" 0 "$(rules)"
 # The soak holds: moto has the requests but no p99.
+put_traffic
 ok "soak: hold, no p99" wait_for 15 judged hold \
     '^no p99 response time for ECS$'
 ok "soak: time over, still holding" wait_for 5 progress_has \

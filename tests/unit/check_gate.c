@@ -86,8 +86,9 @@ START_TEST(no_data_holds)
 	judge(GATE_HOLD, "no ALB datapoint for the ECS target group");
 	setup();
 	in.ecs.requests = 49;
-	judge(GATE_HOLD, "49 requests to ECS in the last datapoint, fewer "
-	    "than gates.min_requests (50)");
+	in.ecs.npoints = 3;
+	judge(GATE_HOLD, "49 requests to ECS over the bake (3 datapoints), "
+	    "fewer than gates.min_requests (50)");
 	setup();
 	in.ecs.have_p99 = 0;
 	judge(GATE_HOLD, "no p99 response time for ECS");
@@ -136,6 +137,54 @@ START_TEST(relative_bounds)
 	/* Not relative (the soak: the droplets are gone): not needed. */
 	in.relative = 0;
 	judge(GATE_PASS, NULL);
+}
+END_TEST
+
+/* 30 requests a minute at 1 %: no minute has 50, the bake does. */
+START_TEST(bake_sums)
+{
+	struct gate_sample	 sm = { .requests = 17, .have_5xx = 0,
+				    .have_p99 = 1, .p99_ms = 300 };
+	int			 i;
+
+	memset(&in.ecs, 0, sizeof(in.ecs));
+	for (i = 0; i < 2; i++) {
+		sm.ts = 600 + 60 * i;
+		gate_point_add(&in.ecs, &sm);
+	}
+	judge(GATE_HOLD, "34 requests to ECS over the bake (2 datapoints), "
+	    "fewer than gates.min_requests (50)");
+	/* Out of order: the newest gives the p99, the counts add up. */
+	sm.ts = 540;
+	sm.have_5xx = 1;
+	sm.n5xx = 1;
+	sm.p99_ms = 5000;
+	gate_point_add(&in.ecs, &sm);
+	ck_assert_int_eq(in.ecs.npoints, 3);
+	ck_assert_int_eq((int)in.ecs.ts, 660);
+	ck_assert_int_eq((int)in.ecs.p99_ms, 300);
+	/* 1 in 51 is 1.96%: over the absolute 1%, judged on the sum. */
+	judge(GATE_BREACH, "ECS 5xx rate 1.96% above gates.max_5xx_rate "
+	    "1.00% (1 of 51 requests)");
+	plan.gates.max_5xx_rate = 0.05;
+	in.droplets.n5xx = 20;
+	judge(GATE_PASS, NULL);
+	/* A newer datapoint without p99 leaves p99 unknown: hold. */
+	sm.ts = 720;
+	sm.have_p99 = 0;
+	sm.have_5xx = 0;
+	gate_point_add(&in.ecs, &sm);
+	judge(GATE_HOLD, "no p99 response time for ECS");
+}
+END_TEST
+
+START_TEST(in_bake)
+{
+	/* The step began at 10:00:30 (unix 630 s). */
+	ck_assert_int_eq(gate_in_bake(540, 60, 630000), 0);	/* 9:59 */
+	ck_assert_int_eq(gate_in_bake(600, 60, 630000), 1);	/* straddles */
+	ck_assert_int_eq(gate_in_bake(660, 60, 630000), 1);
+	ck_assert_int_eq(gate_in_bake(570, 60, 630000), 0);	/* ends at it */
 }
 END_TEST
 
@@ -190,7 +239,7 @@ main(void)
 	const TTest		*judging[] = {
 		all_hold, health, no_data_holds, no_5xx_datapoint_is_none,
 		absolute_bounds, relative_bounds, lag, alarms_gate,
-		breach_leads, read_error_holds, NULL
+		breach_leads, read_error_holds, bake_sums, in_bake, NULL
 	};
 	const struct suite_case	 cases[] = {
 		{ "judge", NULL, NULL, setup, teardown, 0, judging },

@@ -239,6 +239,9 @@ START_TEST(test_defaults)
 	ck_assert_double_eq(p->gates.max_p99_ratio, 1.5);
 	ck_assert_int_eq(p->gates.max_lag, 5000);
 	ck_assert_int_eq(p->gates.min_requests, 50);
+	ck_assert_int_eq(p->gates.max_hold, 30 * 60 * 1000);
+	ck_assert_int_eq(p->gates.on_hold, HOLD_PAUSE);
+	ck_assert_ptr_null(p->traffic.load_hook);
 	ck_assert_ptr_null(p->gates.alarms);
 
 	ck_assert_int_eq(p->cutover.writer, WRITER_HOOK);
@@ -342,6 +345,10 @@ START_TEST(test_full)
 	ck_assert_double_eq(p->gates.max_p99_ratio, 1.25);
 	ck_assert_int_eq(p->gates.max_lag, 10000);
 	ck_assert_int_eq(p->gates.min_requests, 100);
+	ck_assert_int_eq(p->gates.max_hold, 60 * 60 * 1000);
+	ck_assert_int_eq(p->gates.on_hold, HOLD_WAIT);
+	ck_assert_str_eq(p->traffic.load_hook, "/usr/local/bin/hey -z 10m "
+	    "https://shop.example.com/api/health");
 	ck_assert_str_eq(p->gates.alarms[0], "shop-5xx");
 	ck_assert_str_eq(p->gates.alarms[1], "shop-latency");
 	ck_assert_ptr_null(p->gates.alarms[2]);
@@ -599,6 +606,10 @@ START_TEST(test_set_refuses)
 		    "integer from 1 to 10000, got '0'" },
 		{ "traffic.on_breach", "panic", "traffic.on_breach: expected "
 		    "pause or retry, got 'panic'" },
+		{ "gates.on_hold", "promote", "gates.on_hold: expected "
+		    "pause or wait, got 'promote'" },
+		{ "gates.max_hold", "0s", "gates.max_hold: must be from 1s to "
+		    "7d, got '0s'" },
 		{ "gates.alarms", "a,,b", "gates.alarms: expected a "
 		    "comma-separated list without empty items, got 'a,,b'" },
 		{ "gates.max_p9", "1s", "unknown key 'gates.max_p9'; did you "
@@ -690,13 +701,14 @@ START_TEST(test_tunables)
 		"traffic.on_breach", "traffic.cooldown", "gates.min_healthy",
 		"gates.max_5xx_rate", "gates.max_5xx_ratio", "gates.max_p99",
 		"gates.max_p99_ratio", "gates.max_lag", "gates.min_requests",
+		"gates.max_hold", "gates.on_hold",
 		"gates.alarms", "cutover.freeze_timeout", "cutover.max_lag",
 		"cutover.window", "cutover.verify_before",
 		"files.interval", "files.timeout",
 	};
 	static const char *const values[] = {
 		"6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
-		"10s", "100", "alarm-1", "4s", "300ms",
+		"10s", "100", "10m", "wait", "alarm-1", "4s", "300ms",
 		"Mon-Fri 02:00-05:00 Europe/Berlin", "no", "10m", "2h",
 	};
 	const char *const	*t = plan_tunables();

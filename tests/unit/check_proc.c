@@ -151,6 +151,55 @@ START_TEST(grandchild_holding_the_pipe)
 }
 END_TEST
 
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	proc_stop(arg);
+}
+
+/* proc_stop at 200 ms of cmd; the result and the seconds it took. */
+static double
+run_stopped(const char *cmd, struct result *r)
+{
+	char		*env[] = { "PATH=/usr/bin:/bin", NULL };
+	struct timeval	 tv = { 0, 200 * 1000 };
+	struct timespec	 t0, t1;
+	struct proc	*p;
+	struct event	*ev;
+
+	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	p = proc_spawn(base, cmd, env, 60000, done_cb, r);
+	ck_assert_ptr_nonnull(p);
+	ev = evtimer_new(base, stop_cb, p);
+	evtimer_add(ev, &tv);
+	while (!r->done)
+		event_base_dispatch(base);
+	event_free(ev);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* The load hook's stop: SIGTERM, and what ignores it gets SIGKILL. */
+START_TEST(stop_term_then_kill)
+{
+	struct result	r;
+	double		secs;
+
+	run_stopped("trap 'echo term; exit 3' TERM; sleep 20 & wait", &r);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_int_eq(r.timed_out, 0);
+	ck_assert_str_eq(r.out, "term\n");
+	secs = run_stopped("trap '' TERM; sleep 20", &r);
+	ck_assert_int_eq(r.status, 128 + SIGKILL);
+	ck_assert_int_eq(r.timed_out, 0);
+	/* Not before the grace. */
+	ck_assert(secs >= PROC_KILL_GRACE);
+	ck_assert_int_ne(system("pgrep -f 'slee[p] 20' >/dev/null"), 0);
+}
+END_TEST
+
 START_TEST(missing_command)
 {
 	struct result	r;
@@ -167,7 +216,7 @@ main(void)
 		exit_status_and_output, environment_is_given,
 		output_tail_is_kept, timeout_kills_the_group,
 		term_ignored_then_killed, grandchild_holding_the_pipe,
-		missing_command, NULL
+		missing_command, stop_term_then_kill, NULL
 	};
 	const struct suite_case	 cases[] = {
 		{ "children", NULL, NULL, setup, teardown, 30, children },
