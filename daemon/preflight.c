@@ -496,6 +496,39 @@ src_vars_cb(void *arg, struct mydb_result *res)
 	pf_done(pf);
 }
 
+/*
+ * Verify's replicated checksums (an RDS for MariaDB target, a MySQL side)
+ * log their statements by STATEMENT on the daemon's session: SET SESSION
+ * binlog_format. Without it the comparison before the cutover would fail
+ * in ready, at the moment the operator wants to cut over: refused now
+ * where that comparison runs that way (cutover.verify_before on an RDS
+ * target), a warning elsewhere (migratectl verify may need it).
+ */
+static void
+src_grants_binlog(struct pf *pf, const struct mydb_result *res)
+{
+	const struct plan	*p = pf->m->plan;
+
+	if (grants_have(res, "SUPER") || grants_have(res, "BINLOG ADMIN") ||
+	    grants_have(res, "SYSTEM_VARIABLES_ADMIN") ||
+	    grants_have(res, "SESSION_VARIABLES_ADMIN"))
+		return;
+	if (p->cutover.verify_before && p->target.kind == TARGET_RDS)
+		pf_fail(pf, PFC_SRC_GRANTS, "source: %s cannot SET SESSION "
+		    "binlog_format, which the data comparison before the "
+		    "cutover (cutover.verify_before) needs on an RDS target "
+		    "(replicated checksums); GRANT BINLOG ADMIN (MariaDB) or "
+		    "SESSION_VARIABLES_ADMIN (MySQL) ON *.*, or set "
+		    "cutover.verify_before = no", p->source.db.user);
+	else
+		pf_note(pf, PFC_SRC_GRANTS, PF_WARN, "GRANT BINLOG ADMIN "
+		    "(MariaDB) or SESSION_VARIABLES_ADMIN (MySQL) ON *.*",
+		    "source: %s cannot SET SESSION binlog_format: migratectl "
+		    "verify fails where it compares by replicated checksums "
+		    "(an RDS for MariaDB target, a MySQL side)",
+		    p->source.db.user);
+}
+
 static void
 src_grants_cb(void *arg, struct mydb_result *res)
 {
@@ -518,6 +551,7 @@ src_grants_cb(void *arg, struct mydb_result *res)
 			    "CLIENT (BINLOG MONITOR) ON *.* for a consistent "
 			    "dump with coordinates",
 			    pf->m->plan->source.db.user);
+		src_grants_binlog(pf, res);
 	}
 	pf_done(pf);
 }

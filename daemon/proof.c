@@ -19,11 +19,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <mysqld_error.h>
 
 #include "log.h"
 #include "mydb.h"
+#include "mydialect.h"
 #include "now.h"
 #include "proof.h"
 #include "xmalloc.h"
@@ -31,6 +33,9 @@
 #define PROOF_CHUNK_ROWS	1000
 #define PROOF_SRC		0
 #define PROOF_TGT		1
+#define PROOF_POLL_MS		250	/* the target's checksums, again */
+#define PROOF_CHECK_MS		5000	/* none applied: its replica status */
+#define PROOF_STALL_MS		600000	/* none applied, replicating: fail */
 
 /* How a key column's values are written back into SQL. */
 enum proof_kind {
@@ -107,8 +112,20 @@ struct proof {
 	int			 next_ready;
 	int			 sums;		/* checksums in flight */
 
+	/* Replicated checksums (proof_new_repl): the run, the chunks. */
+	int			 repl;
+	uint64_t		 run;
+	uint64_t		 rchunk;	/* chunks written so far */
+	struct event		*ev;		/* the target's poll */
+	int			 waiting;	/* for the target */
+	uint64_t		 applied;	/* chunks there */
+	int64_t			 stall_us;	/* last progress there */
+	int64_t			 check_us;	/* last replica status read */
+	char			*status_sql;	/* the target's replica
+						   status */
+
 	struct proof_report	 rep;
-	char			 progress[160];
+	char			 progress[224];
 };
 
 static void	proof_table_next(struct proof *);
@@ -254,9 +271,11 @@ proof_is_long(const char *type)
 
 /* --- the report --- */
 
+/* A difference in table full, along key keytext (NULL: no key). */
 static void
-proof_mismatch(struct proof *p, enum proof_what what, char *lo, char *hi,
-    uint64_t src_rows, uint64_t tgt_rows, char *detail)
+proof_mismatch_in(struct proof *p, const char *full, const char *keytext,
+    enum proof_what what, char *lo, char *hi, uint64_t src_rows,
+    uint64_t tgt_rows, char *detail)
 {
 	struct proof_report	*r = &p->rep;
 	struct proof_mismatch	*m;
@@ -273,24 +292,32 @@ proof_mismatch(struct proof *p, enum proof_what what, char *lo, char *hi,
 	}
 	if (chunk)
 		snprintf(range, sizeof(range), " in %s (%s, %s], source %llu "
-		    "rows, target %llu", p->keytext != NULL ? p->keytext :
+		    "rows, target %llu", keytext != NULL ? keytext :
 		    "the whole table", lo != NULL ? lo : "-inf",
 		    hi != NULL ? hi : "+inf", (unsigned long long)src_rows,
 		    (unsigned long long)tgt_rows);
-	log_warnx("proof: %s: %s%s%s%s", p->full, proof_what_name(what), range,
+	log_warnx("proof: %s: %s%s%s%s", full, proof_what_name(what), range,
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	if (r->mismatches == NULL)
 		r->mismatches = xcalloc(PROOF_MISMATCH_MAX,
 		    sizeof(*r->mismatches));
 	m = &r->mismatches[r->nlisted++];
 	m->what = what;
-	m->table = xstrdup(p->full);
-	m->key = chunk ? xstrdup(p->keytext) : NULL;
+	m->table = xstrdup(full);
+	m->key = chunk && keytext != NULL ? xstrdup(keytext) : NULL;
 	m->lo = lo;
 	m->hi = hi;
 	m->src_rows = src_rows;
 	m->tgt_rows = tgt_rows;
 	m->detail = detail;
+}
+
+static void
+proof_mismatch(struct proof *p, enum proof_what what, char *lo, char *hi,
+    uint64_t src_rows, uint64_t tgt_rows, char *detail)
+{
+	proof_mismatch_in(p, p->full, p->keytext, what, lo, hi, src_rows,
+	    tgt_rows, detail);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -323,6 +350,8 @@ proof_finish(struct proof *p)
 	struct proof_report	*r = &p->rep;
 
 	p->finished = 1;
+	if (p->ev != NULL)
+		evtimer_del(p->ev);
 	mydb_forget(p->side[PROOF_SRC].db, p);
 	mydb_forget(p->side[PROOF_TGT].db, p);
 	r->elapsed_ms = (now_mono_us() - p->t0_us) / 1000;
@@ -360,6 +389,14 @@ proof_answer(struct proof *p, int s, struct mydb_result *res,
 	struct proof_side	*side = &p->side[s];
 	unsigned long		 tid = mydb_thread_id(side->db);
 
+	/*
+	 * Replicated checksums hold no snapshot, but their session's
+	 * binlog_format must hold from the first statement to the last: the
+	 * first answer's session is the one, and a reconnection still ends
+	 * the run.
+	 */
+	if (p->repl && side->tid == 0 && res->err == 0)
+		side->tid = tid;
 	if (res->err == 0 && side->tid != 0 && tid == side->tid)
 		return 0;
 	if (res->err != 0)
@@ -634,6 +671,9 @@ proof_meta_next(struct proof *p, int s)
 
 	if (s == PROOF_TGT && side->step == PROOF_M_KEYS)
 		side->step = PROOF_M_DONE;
+	/* Replicated checksums read outside any transaction. */
+	if (p->repl && side->step == PROOF_M_TRX)
+		side->step++;
 	if (side->step != PROOF_M_DONE) {
 		buf = xcalloc(1, len);
 		(void)proof_query(p, s, proof_meta_sql(p, side->step, buf, len),
@@ -1037,16 +1077,10 @@ proof_bound(struct proof *p, char **from)
 	return rc;
 }
 
-/* Checksum (lo, hi] on both sides at once. */
+/* The chunk (lo, hi], as a WHERE clause (none for the whole table). */
 static void
-proof_chunk(struct proof *p)
+proof_where(struct proof *p, FILE *f)
 {
-	FILE	*f;
-	char	*sql = NULL;
-	size_t	 len;
-
-	f = proof_sb(&sql, &len);
-	fputs(p->sum_head, f);
 	if (p->lo != NULL || p->hi != NULL)
 		fputs(" WHERE ", f);
 	if (p->lo != NULL)
@@ -1055,6 +1089,26 @@ proof_chunk(struct proof *p)
 		fputs(" AND ", f);
 	if (p->hi != NULL)
 		proof_cmp(p, f, p->hi, 0);
+}
+
+static void	proof_rchunk(struct proof *);
+static void	proof_rwait(struct proof *);
+
+/* Checksum (lo, hi] on both sides at once. */
+static void
+proof_chunk(struct proof *p)
+{
+	FILE	*f;
+	char	*sql = NULL;
+	size_t	 len;
+
+	if (p->repl) {
+		proof_rchunk(p);
+		return;
+	}
+	f = proof_sb(&sql, &len);
+	fputs(p->sum_head, f);
+	proof_where(p, f);
 	sql = proof_sb_end(f, &sql);
 	p->sums = 2;
 	if (proof_query(p, PROOF_SRC, sql, proof_sum_src_cb) == 0)
@@ -1127,7 +1181,10 @@ proof_table_next(struct proof *p)
 		p->rep.tables++;
 	}
 	proof_table_clear(p);
-	proof_finish(p);
+	if (p->repl)
+		proof_rwait(p);
+	else
+		proof_finish(p);
 }
 
 static int
@@ -1260,11 +1317,397 @@ proof_sum_tgt_cb(void *arg, struct mydb_result *res)
 	proof_sum(arg, PROOF_TGT, res);
 }
 
+/* --- replicated checksums --- */
+
+/*
+ * The checksums table: one row per chunk of a run, written on the source
+ * by statement (this_*: the statement's own result, on whichever server
+ * runs it) and completed with the source's result as literals (master_*),
+ * as pt-table-checksum's percona.checksums is. Row 0 of a run says every
+ * chunk before it was written.
+ */
+#define PROOF_RTABLE	"migrated.checksums"
+
+static const char *const proof_rprep[] = {
+	/* STATEMENT logging of InnoDB writes needs REPEATABLE READ. */
+	"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+	"SET SESSION binlog_format = 'STATEMENT'",
+	"CREATE TABLE IF NOT EXISTS " PROOF_RTABLE " ("
+	    "run BIGINT UNSIGNED NOT NULL, chunk BIGINT UNSIGNED NOT NULL, "
+	    "db VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL, "
+	    "tbl VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL, "
+	    "kname BLOB, lo BLOB, hi BLOB, this_cnt BIGINT UNSIGNED, "
+	    "this_a DECIMAL(65, 0), this_b DECIMAL(65, 0), "
+	    "master_cnt BIGINT UNSIGNED, master_a DECIMAL(65, 0), "
+	    "master_b DECIMAL(65, 0), "
+	    "at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+	    "PRIMARY KEY (run, chunk)) ENGINE = InnoDB",
+	/* Earlier runs, an interrupted one too: on both sides. */
+	"DELETE FROM " PROOF_RTABLE,
+	NULL
+};
+
+static void
+proof_rprep_cb(void *arg, struct mydb_result *res)
+{
+	struct proof	*p = arg;
+
+	if (p->finished)
+		return;
+	(void)proof_answer(p, PROOF_SRC, res, "preparing the replicated "
+	    "checksums (SET SESSION binlog_format needs BINLOG ADMIN)");
+}
+
+/* NULL or a quoted string. */
+static void
+proof_rquote(FILE *f, const char *v)
+{
+	char	*q;
+
+	if (v == NULL) {
+		fputs("NULL", f);
+		return;
+	}
+	q = mydb_quote(v);
+	fputs(q, f);
+	free(q);
+}
+
+/* NULL or a number as it was read. */
+static void
+proof_rnum(FILE *f, const char *v)
+{
+	fputs(v != NULL && proof_is_number(v) ? v : "NULL", f);
+}
+
+static void	proof_rwrote_cb(void *, struct mydb_result *);
+static void	proof_rread_cb(void *, struct mydb_result *);
+static void	proof_rset_cb(void *, struct mydb_result *);
+
+/*
+ * Checksum (lo, hi] by a statement that the source logs as itself, so
+ * that the target's SQL thread runs it at the same point of the stream;
+ * then read the source's result back.
+ */
+static void
+proof_rchunk(struct proof *p)
+{
+	FILE	*f;
+	char	*sql = NULL, *lo, *hi;
+	size_t	 len;
+
+	p->rchunk++;
+	lo = proof_range_text(p, p->lo);
+	hi = proof_range_text(p, p->hi);
+	f = proof_sb(&sql, &len);
+	fprintf(f, "INSERT INTO " PROOF_RTABLE " (run, chunk, db, tbl, kname, "
+	    "lo, hi, this_cnt, this_a, this_b) SELECT %llu, %llu, ",
+	    (unsigned long long)p->run, (unsigned long long)p->rchunk);
+	proof_rquote(f, p->tab->schema);
+	fputs(", ", f);
+	proof_rquote(f, p->tab->name);
+	fputs(", ", f);
+	proof_rquote(f, p->keytext);
+	fputs(", ", f);
+	proof_rquote(f, lo);
+	fputs(", ", f);
+	proof_rquote(f, hi);
+	fputs(", ", f);
+	/* The checksum's own SELECT list and FROM, without "SELECT ". */
+	fputs(p->sum_head + strlen("SELECT "), f);
+	proof_where(p, f);
+	sql = proof_sb_end(f, &sql);
+	free(lo);
+	free(hi);
+	p->sums = 1;
+	if (proof_query(p, PROOF_SRC, sql, proof_rwrote_cb) == 0) {
+		free(sql);
+		sql = xasprintf("SELECT this_cnt AS n, this_a AS a, this_b AS "
+		    "b FROM " PROOF_RTABLE " WHERE run = %llu AND chunk = %llu",
+		    (unsigned long long)p->run, (unsigned long long)p->rchunk);
+		(void)proof_query(p, PROOF_SRC, sql, proof_rread_cb);
+	}
+	free(sql);
+}
+
+static void
+proof_rwrote_cb(void *arg, struct mydb_result *res)
+{
+	struct proof	*p = arg;
+	char		 doing[512];
+
+	snprintf(doing, sizeof(doing), "checksumming a chunk of %s", p->full);
+	if (!p->finished)
+		(void)proof_answer(p, PROOF_SRC, res, doing);
+}
+
+/* The source's result, stored as literals: the same on both sides. */
+static void
+proof_rread_cb(void *arg, struct mydb_result *res)
+{
+	struct proof		*p = arg;
+	struct proof_side	*side = &p->side[PROOF_SRC];
+	FILE			*f;
+	char			*sql = NULL;
+	size_t			 len, i;
+
+	if (p->finished || proof_answer(p, PROOF_SRC, res, "reading a "
+	    "chunk's checksum") == -1)
+		return;
+	if (res->nrows == 0 || res->ncols != 3) {
+		proof_fail(p, "source: the checksum of chunk %llu of %s was "
+		    "not written", (unsigned long long)p->rchunk, p->full);
+		return;
+	}
+	for (i = 0; i < 3; i++)
+		side->sum[i] = xstrdup(res->rows[0][i]);
+	f = proof_sb(&sql, &len);
+	fputs("UPDATE " PROOF_RTABLE " SET master_cnt = ", f);
+	proof_rnum(f, side->sum[0]);
+	fputs(", master_a = ", f);
+	proof_rnum(f, side->sum[1]);
+	fputs(", master_b = ", f);
+	proof_rnum(f, side->sum[2]);
+	fprintf(f, " WHERE run = %llu AND chunk = %llu",
+	    (unsigned long long)p->run, (unsigned long long)p->rchunk);
+	sql = proof_sb_end(f, &sql);
+	(void)proof_query(p, PROOF_SRC, sql, proof_rset_cb);
+	free(sql);
+}
+
+static void
+proof_rset_cb(void *arg, struct mydb_result *res)
+{
+	struct proof		*p = arg;
+	struct proof_side	*side = &p->side[PROOF_SRC];
+	size_t			 i;
+
+	if (p->finished || proof_answer(p, PROOF_SRC, res, "storing a "
+	    "chunk's checksum") == -1)
+		return;
+	p->rep.chunks++;
+	p->rep.rows += side->sum[0] != NULL ?
+	    strtoull(side->sum[0], NULL, 10) : 0;
+	for (i = 0; i < 3; i++) {
+		free(side->sum[i]);
+		side->sum[i] = NULL;
+	}
+	p->sums = 0;
+	if (p->hi == NULL) {
+		p->rep.tables++;
+		p->cur++;
+		proof_table_next(p);
+		return;
+	}
+	/* Its answer starts the next chunk (proof_advance()). */
+	(void)proof_bound(p, p->hi);
+}
+
+static void	proof_rpoll(struct proof *);
+static void	proof_rdone_cb(void *, struct mydb_result *);
+
+/* Every chunk is written: the end mark, then wait for the target. */
+static void
+proof_rwait(struct proof *p)
+{
+	char	*sql;
+
+	p->waiting = 1;
+	p->stall_us = p->check_us = now_mono_us();
+	sql = xasprintf("INSERT INTO " PROOF_RTABLE " (run, chunk, db, tbl) "
+	    "VALUES (%llu, 0, '', '')", (unsigned long long)p->run);
+	if (proof_query(p, PROOF_SRC, sql, proof_rdone_cb) == 0)
+		proof_rpoll(p);
+	free(sql);
+}
+
+static void
+proof_rdone_cb(void *arg, struct mydb_result *res)
+{
+	struct proof	*p = arg;
+
+	if (!p->finished)
+		(void)proof_answer(p, PROOF_SRC, res, "writing the end mark");
+}
+
+static void	proof_rpoll_cb(void *, struct mydb_result *);
+static void	proof_rstatus_cb(void *, struct mydb_result *);
+static void	proof_rcompare_cb(void *, struct mydb_result *);
+
+/* Poll again shortly. */
+static void
+proof_rlater(struct proof *p)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = 0;
+	tv.tv_usec = PROOF_POLL_MS * 1000;
+	evtimer_add(p->ev, &tv);
+}
+
+static void
+proof_rpoll(struct proof *p)
+{
+	char	*sql;
+
+	sql = xasprintf("SELECT COUNT(*) AS n, COALESCE(SUM(chunk = 0), 0) AS "
+	    "d FROM " PROOF_RTABLE " WHERE run = %llu",
+	    (unsigned long long)p->run);
+	(void)proof_query(p, PROOF_TGT, sql, proof_rpoll_cb);
+	free(sql);
+}
+
+static void
+proof_rtick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proof	*p = arg;
+
+	if (!p->finished)
+		proof_rpoll(p);
+}
+
+static void
+proof_rpoll_cb(void *arg, struct mydb_result *res)
+{
+	struct proof	*p = arg;
+	const char	*n = NULL, *d = NULL;
+	uint64_t	 got;
+	char		*sql;
+
+	/* Not there yet: its CREATE TABLE has not been applied. */
+	if (res->err == ER_NO_SUCH_TABLE)
+		res->err = 0;
+	else if (res->err == 0) {
+		n = mydb_get(res, 0, "n");
+		d = mydb_get(res, 0, "d");
+	}
+	if (p->finished || proof_answer(p, PROOF_TGT, res, "reading the "
+	    "replicated checksums") == -1)
+		return;
+	if (d != NULL && strtoull(d, NULL, 10) > 0) {
+		sql = xasprintf("SELECT chunk AS c, db, tbl, kname, lo, hi, "
+		    "this_cnt AS n, this_a AS a, this_b AS b, master_cnt AS "
+		    "mn, master_a AS ma, master_b AS mb FROM " PROOF_RTABLE
+		    " WHERE run = %llu AND chunk > 0 ORDER BY chunk",
+		    (unsigned long long)p->run);
+		(void)proof_query(p, PROOF_TGT, sql, proof_rcompare_cb);
+		free(sql);
+		return;
+	}
+	got = n != NULL ? strtoull(n, NULL, 10) : 0;
+	if (got > p->applied) {
+		p->applied = got;
+		p->stall_us = now_mono_us();
+	}
+	if (now_mono_us() - p->stall_us > (int64_t)PROOF_STALL_MS * 1000) {
+		proof_fail(p, "target: no replicated checksum applied for %d s "
+		    "(%llu of %llu chunks there) although it replicates",
+		    PROOF_STALL_MS / 1000, (unsigned long long)p->applied,
+		    (unsigned long long)p->rchunk);
+		return;
+	}
+	/* Nothing new for a while: is its replication running at all? */
+	if (now_mono_us() - p->stall_us > (int64_t)PROOF_CHECK_MS * 1000 &&
+	    now_mono_us() - p->check_us > (int64_t)PROOF_CHECK_MS * 1000) {
+		p->check_us = now_mono_us();
+		(void)proof_query(p, PROOF_TGT, p->status_sql,
+		    proof_rstatus_cb);
+		return;
+	}
+	proof_rlater(p);
+}
+
+/*
+ * The target's replica status, read the way lag.c reads it: a stopped
+ * thread ends the run with its error rather than a long wait.
+ */
+static void
+proof_rstatus_cb(void *arg, struct mydb_result *res)
+{
+	struct proof	*p = arg;
+	const char	*io = NULL, *sql = NULL, *ioerr = NULL, *sqlerr = NULL;
+
+	if (res->err == 0 && res->nrows > 0) {
+		io = mydialect_status(res, 0, "Replica_IO_Running");
+		sql = mydialect_status(res, 0, "Replica_SQL_Running");
+		ioerr = mydialect_status(res, 0, "Last_IO_Error");
+		sqlerr = mydialect_status(res, 0, "Last_SQL_Error");
+	}
+	if (p->finished || proof_answer(p, PROOF_TGT, res, "reading its "
+	    "replica status") == -1)
+		return;
+	if (res->nrows == 0) {
+		proof_fail(p, "target: it does not replicate (no replica "
+		    "status), so the checksums cannot reach it");
+		return;
+	}
+	if (sql == NULL || strcasecmp(sql, "Yes") != 0 || io == NULL ||
+	    strcasecmp(io, "Yes") != 0) {
+		proof_fail(p, "target: its replication is not running (IO "
+		    "thread %s%s%s, SQL thread %s%s%s): %llu of %llu "
+		    "replicated checksums applied", io ? io : "?",
+		    ioerr && *ioerr ? ": " : "", ioerr ? ioerr : "",
+		    sql ? sql : "?", sqlerr && *sqlerr ? ": " : "",
+		    sqlerr ? sqlerr : "", (unsigned long long)p->applied,
+		    (unsigned long long)p->rchunk);
+		return;
+	}
+	proof_rlater(p);
+}
+
+/* Every chunk as the target computed it, against the source's result. */
+static void
+proof_rcompare_cb(void *arg, struct mydb_result *res)
+{
+	struct proof		*p = arg;
+	const char		*db, *tbl, *key, *a, *b, *ma, *mb;
+	char			*full;
+	uint64_t		 nt, ns;
+	unsigned long long	 r;
+
+	if (p->finished || proof_answer(p, PROOF_TGT, res, "reading the "
+	    "replicated checksums") == -1)
+		return;
+	p->applied = res->nrows;
+	if (res->nrows != p->rchunk) {
+		proof_fail(p, "target: %llu of %llu replicated checksums "
+		    "arrived: were rows of " PROOF_RTABLE " changed there?",
+		    (unsigned long long)res->nrows,
+		    (unsigned long long)p->rchunk);
+		return;
+	}
+	for (r = 0; r < res->nrows; r++) {
+		db = mydb_get(res, r, "db");
+		tbl = mydb_get(res, r, "tbl");
+		key = mydb_get(res, r, "kname");
+		a = mydb_get(res, r, "a");
+		b = mydb_get(res, r, "b");
+		ma = mydb_get(res, r, "ma");
+		mb = mydb_get(res, r, "mb");
+		nt = strtoull(mydb_get(res, r, "n") ? mydb_get(res, r,
+		    "n") : "0", NULL, 10);
+		ns = strtoull(mydb_get(res, r, "mn") ? mydb_get(res, r,
+		    "mn") : "0", NULL, 10);
+		if (ns == nt && proof_streq(a, ma) && proof_streq(b, mb))
+			continue;
+		full = xasprintf("%s.%s", db ? db : "?", tbl ? tbl : "?");
+		proof_mismatch_in(p, full, key, nt < ns ?
+		    PROOF_MISSING_ON_TARGET : nt > ns ? PROOF_EXTRA_ON_TARGET :
+		    PROOF_ROWS_DIFFER, xstrdup(mydb_get(res, r, "lo")),
+		    xstrdup(mydb_get(res, r, "hi")), ns, nt, NULL);
+		free(full);
+	}
+	p->waiting = 0;
+	proof_finish(p);
+}
+
 /* --- the interface --- */
 
-struct proof *
-proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
-    size_t nschemas, int chunk_rows, proof_cb done, void *arg)
+static struct proof *
+proof_make(struct event_base *base, uint64_t run, const char *status_sql,
+    struct mydb *src,
+    struct mydb *tgt, const char *const *schemas, size_t nschemas,
+    int chunk_rows, proof_cb done, void *arg)
 {
 	struct proof	*p;
 	FILE		*f;
@@ -1273,6 +1716,13 @@ proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
 	size_t		 len, i;
 
 	p = xcalloc(1, sizeof(*p));
+	if (base != NULL) {
+		p->repl = 1;
+		p->run = run;
+		p->status_sql = xstrdup(status_sql);
+		if ((p->ev = evtimer_new(base, proof_rtick_cb, p)) == NULL)
+			fatalx("evtimer_new");
+	}
 	p->side[PROOF_SRC].db = src;
 	p->side[PROOF_SRC].label = "source";
 	p->side[PROOF_TGT].db = tgt;
@@ -1294,9 +1744,13 @@ proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
 		free(q);
 	}
 	p->in = proof_sb_end(f, &p->in);
+	for (i = 0; p->repl && proof_rprep[i] != NULL; i++)
+		if (mydb_query(src, proof_rprep[i], proof_rprep_cb, p) == -1)
+			break;
 	/* The first answers tell whether these are the sessions given. */
 	sql = proof_meta_sql(p, PROOF_M_SESSION, NULL, 0);
-	if (mydb_query(src, sql, proof_meta_src_cb, p) == -1 ||
+	if ((p->repl && proof_rprep[i] != NULL) ||
+	    mydb_query(src, sql, proof_meta_src_cb, p) == -1 ||
 	    mydb_query(tgt, sql, proof_meta_tgt_cb, p) == -1) {
 		log_warnx("proof: a connection's query queue is full");
 		mydb_forget(src, p);
@@ -1305,6 +1759,24 @@ proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
 		return NULL;
 	}
 	return p;
+}
+
+struct proof *
+proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
+    size_t nschemas, int chunk_rows, proof_cb done, void *arg)
+{
+	return proof_make(NULL, 0, NULL, src, tgt, schemas, nschemas,
+	    chunk_rows, done, arg);
+}
+
+struct proof *
+proof_new_repl(struct event_base *base, uint64_t run,
+    const char *status_sql, struct mydb *src, struct mydb *tgt,
+    const char *const *schemas, size_t nschemas, int chunk_rows,
+    proof_cb done, void *arg)
+{
+	return proof_make(base, run, status_sql, src, tgt, schemas, nschemas,
+	    chunk_rows, done, arg);
 }
 
 void
@@ -1320,6 +1792,9 @@ proof_free(struct proof *p)
 		mydb_forget(p->side[PROOF_TGT].db, p);
 	}
 	proof_table_clear(p);
+	if (p->ev != NULL)
+		event_free(p->ev);
+	free(p->status_sql);
 	for (s = 0; s < 2; s++) {
 		for (i = 0; i < p->side[s].ntabs; i++)
 			proof_tab_clear(&p->side[s].tabs[i]);
@@ -1357,6 +1832,14 @@ proof_progress(struct proof *p)
 		    (unsigned long long)p->rep.nmismatches);
 	else if (p->listed < 2)
 		snprintf(p->progress, sizeof(p->progress), "listing tables");
+	else if (p->waiting)
+		snprintf(p->progress, sizeof(p->progress), "%zu/%zu tables, "
+		    "%llu chunks, %llu rows checksummed on the source; the "
+		    "target has applied %llu/%llu", p->rep.tables,
+		    p->rep.tables_total, (unsigned long long)p->rep.chunks,
+		    (unsigned long long)p->rep.rows,
+		    (unsigned long long)p->applied,
+		    (unsigned long long)p->rchunk);
 	else
 		snprintf(p->progress, sizeof(p->progress), "%zu/%zu tables, "
 		    "%llu chunks, %llu rows, %llu mismatches", p->rep.tables,

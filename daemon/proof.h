@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+struct event_base;
 struct mydb;
 struct proof;
 
@@ -85,6 +86,26 @@ typedef void (*proof_cb)(void *arg, const struct proof_report *);
  * NULL if a connection's query queue is full.
  */
 struct proof	*proof_new(struct mydb *src, struct mydb *tgt,
+		    const char *const *schemas, size_t nschemas, int chunk_rows,
+		    proof_cb done, void *arg);
+/*
+ * The same comparison without snapshots, through replication, as
+ * pt-table-checksum does it: for where the target's replication cannot be
+ * stopped at a position (RDS for MariaDB). src is the daemon's own
+ * connection to the source: its session logs by STATEMENT (SET SESSION
+ * binlog_format: SUPER or BINLOG ADMIN), so each chunk's checksum, written
+ * into migrated.checksums (created if missing, emptied at the start) by
+ * INSERT ... SELECT, is run again by the target's SQL thread at the same
+ * point of the stream, over the target's rows; the source's own result is
+ * stored beside it by literal values. Once the end mark of run has been
+ * applied on tgt, the target's rows say which chunks differ; while none
+ * arrive, status_sql (its replica status) tells whether it replicates at
+ * all, and a stopped thread ends the run with its error. The chunks,
+ * keys and checksum are the ones of proof_new(); the target must
+ * replicate from the source, unfiltered for migrated.* and the schemas.
+ */
+struct proof	*proof_new_repl(struct event_base *, uint64_t run,
+		    const char *status_sql, struct mydb *src, struct mydb *tgt,
 		    const char *const *schemas, size_t nschemas, int chunk_rows,
 		    proof_cb done, void *arg);
 /* Cancel (forget pending callbacks) and free; proof_free(NULL) is a no-op. */

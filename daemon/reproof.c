@@ -282,7 +282,11 @@ rp_fail(struct reproof *rp, const char *fmt, ...)
 		rp->failed = 1;
 		snprintf(rp->why, sizeof(rp->why), "%s", buf);
 	}
-	log_warnx("%s: %s: %s", rp->m->name, rp->label, buf);
+	/* verify then compares by replicated checksums: not a fault. */
+	if (rp->unsupported && rp->way == REPROOF_FORWARD)
+		log_info("%s: %s: %s", rp->m->name, rp->label, buf);
+	else
+		log_warnx("%s: %s: %s", rp->m->name, rp->label, buf);
 	/* Replication is the way back (or forward): never leave it paused. */
 	if (rp->paused && rp->step != RP_RESUME)
 		rp_step(rp, RP_RESUME);

@@ -10,10 +10,12 @@
  * and chunks done against the estimate.
  *
  * A difference pauses the migration (HALT) with the tables and key
- * ranges; so does a comparison the cutover waits for that fails. Where no
- * consistent point can be reached at all (a MySQL source, an RDS for
- * MariaDB target), the cutover's comparison is skipped with a warning:
- * the checksum proof at the freeze point still runs.
+ * ranges; so does a comparison the cutover waits for that fails. Where
+ * the target's replication cannot be stopped at a position (RDS for
+ * MariaDB, which has no mysql.rds_start_replication_until; a MySQL side,
+ * which has no snapshot position), the method is replicated checksums
+ * (proof_new_repl()): the same chunks, checksummed by statements that the
+ * target's replication runs again. The method is journaled and in status.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include <jansson.h>
 
 #include "daemon.h"
+#include "dbpair.h"
 #include "facts.h"
 #include "fsm.h"
 #include "job.h"
@@ -39,6 +42,8 @@
 
 #define VERIFY_CHUNK_ROWS	1000	/* proof.c's default */
 #define VERIFY_LISTED		3	/* differences in the reason */
+#define VERIFY_M_SNAPSHOTS	"snapshots"
+#define VERIFY_M_REPLICATED	"replicated checksums"
 
 struct verify {
 	struct job		*job;
@@ -49,6 +54,7 @@ struct verify {
 	struct event		*ev_proof_end;
 	int			 running;
 	int			 before;	/* the cutover's */
+	const char		*method;	/* VERIFY_M_* */
 	int64_t			 started, ended;	/* unix ms */
 	char			 point[192];
 	uint64_t		 est_rows, est_bytes;
@@ -191,7 +197,6 @@ verify_end(struct verify *v, const char *verdict, const char *detail)
 	struct migration	*m = v->job->m;
 	char			*text, reason[1200];
 	int			 ok = strcmp(verdict, "ok") == 0;
-	int			 skip = strcmp(verdict, "unsupported") == 0;
 
 	v->running = 0;
 	v->ended = now_ms();
@@ -209,14 +214,8 @@ verify_end(struct verify *v, const char *verdict, const char *detail)
 		log_info("%s: %s", m->name, reason);
 	else
 		log_warnx("%s: %s", m->name, reason);
-	if (v->before && (ok || skip)) {
+	if (v->before && ok)
 		m->obs.verified = 1;
-		if (skip)
-			store_journal(d->store, m->id, "warning", "verify: the "
-			    "comparison before the cutover is skipped: no "
-			    "consistent point can be reached on this pair; the "
-			    "checksum proof at the freeze point still runs");
-	}
 	/* A difference: the target cannot be trusted. */
 	if ((strcmp(verdict, "mismatch") == 0 ||
 	    (strcmp(verdict, "error") == 0 && v->before)) &&
@@ -273,6 +272,63 @@ verify_estimate(struct verify *v)
 	mydb_query(v->src, sql, verify_est_cb, v);
 }
 
+/*
+ * Where the target's replication cannot be stopped at the source's
+ * snapshot position (RDS for MariaDB, a MySQL side), the comparison runs
+ * through replication instead: each chunk's checksum is a statement the
+ * source logs as itself and the target runs again (proof_new_repl()).
+ * Nothing is stopped, so a restart leaves nothing to repair: the next
+ * comparison is a new run.
+ */
+static void
+verify_replicated(struct verify *v, const char *why)
+{
+	struct daemon		*d = v->job->d;
+	struct migration	*m = v->job->m;
+	const struct plan	*p = m->plan;
+	struct dbpair		*db;
+	const char		*status;
+	char			 err[256], msg[1024];
+	uint64_t		 run = (uint64_t)now_ms();
+
+	v->method = VERIFY_M_REPLICATED;
+	snprintf(msg, sizeof(msg), "verify: method: replicated checksums, "
+	    "since %s: each chunk's checksum is logged by statement on the "
+	    "source and run again by the target's replication "
+	    "(pt-table-checksum's method), compared in migrated.checksums on "
+	    "the target", why);
+	store_journal(d->store, m->id, "info", msg);
+	log_info("%s: verify: replicated checksums (run %llu)", m->name,
+	    (unsigned long long)run);
+	snprintf(v->point, sizeof(v->point), "through replication "
+	    "(replicated checksums, run %llu)", (unsigned long long)run);
+	if ((db = job_db(v->job, err, sizeof(err))) == NULL ||
+	    (v->src = dbpair_open(d, m, db, 0, "verify source checksums")) ==
+	    NULL || (v->tgt = dbpair_open(d, m, db, 1,
+	    "verify target checksums")) == NULL) {
+		event_active(v->ev_proof_end, 0, 0);
+		verify_end(v, "error", db == NULL ? err : "the comparison's "
+		    "connections could not be made");
+		return;
+	}
+	verify_estimate(v);
+	/* As lag.c reads it, once the target's version is known. */
+	if (db->td_known)
+		status = dbpair_status_sql(db, p);
+	else
+		status = p->target.kind == TARGET_RDS ?
+		    "CALL mysql.rds_replica_status" : "SHOW SLAVE STATUS";
+	v->proof = proof_new_repl(d->base, run, status, v->src, v->tgt,
+	    (const char *const *)p->source.schemas,
+	    (size_t)p->source.nschemas, VERIFY_CHUNK_ROWS, verify_proof_done,
+	    v);
+	if (v->proof == NULL) {
+		event_active(v->ev_proof_end, 0, 0);
+		verify_end(v, "error", "the comparison could not start");
+	}
+	daemon_changed(d, m);
+}
+
 static void
 verify_point_cb(void *arg, int ok, struct mydb *src, struct mydb *tgt,
     const char *point, const char *why)
@@ -289,13 +345,18 @@ verify_point_cb(void *arg, int ok, struct mydb *src, struct mydb *tgt,
 			log_warnx("%s: verify: %s", m->name, why);
 		return;
 	}
+	if (!ok && unsupported) {
+		verify_replicated(v, why);
+		return;
+	}
 	if (!ok) {
-		verify_end(v, unsupported ? "unsupported" : "error", why);
+		verify_end(v, "error", why);
 		return;
 	}
 	snprintf(v->point, sizeof(v->point), "at source position %s", point);
-	store_journal(v->job->d->store, m->id, "info", "verify: both "
-	    "snapshots open at one point; the target replicates again");
+	store_journal(v->job->d->store, m->id, "info", "verify: method: "
+	    "snapshots: both snapshots open at one point; the target "
+	    "replicates again");
 	v->src = src;
 	v->tgt = tgt;
 	verify_estimate(v);
@@ -333,6 +394,7 @@ verify_start(struct verify *v, int before, char *why, size_t len)
 	}
 	v->running = 1;
 	v->before = before;
+	v->method = VERIFY_M_SNAPSHOTS;
 	v->started = now_ms();
 	v->ended = 0;
 	v->point[0] = '\0';
@@ -375,13 +437,14 @@ verify_text(const struct verify *v)
 		return "verify: starting";
 	c = proof_counts(v->proof);
 	if (v->est_known && v->est_rows > 0)
-		snprintf(w->text, sizeof(w->text), "verify: %s (about %llu%% "
-		    "of ~%" PRIu64 " rows)", proof_progress(v->proof),
+		snprintf(w->text, sizeof(w->text), "verify (%s): %s (about "
+		    "%llu%% of ~%" PRIu64 " rows)", v->method,
+		    proof_progress(v->proof),
 		    (unsigned long long)(c->rows * 100 / v->est_rows > 100 ?
 		    100 : c->rows * 100 / v->est_rows), v->est_rows);
 	else
-		snprintf(w->text, sizeof(w->text), "verify: %s",
-		    proof_progress(v->proof));
+		snprintf(w->text, sizeof(w->text), "verify (%s): %s",
+		    v->method, proof_progress(v->proof));
 	return w->text;
 }
 
@@ -401,9 +464,10 @@ verify_json(const struct verify *v)
 		free(detail);
 		return NULL;
 	}
-	j = json_pack("{s:s, s:b, s:s?, s:s?, s:s?}",
+	j = json_pack("{s:s, s:b, s:s?, s:s?, s:s?, s:s?}",
 	    "state", v->running ? "running" : verdict,
 	    "before_cutover", v->before,
+	    "method", v->method,
 	    "point", v->point[0] != '\0' ? v->point : NULL,
 	    "detail", detail,
 	    "progress", verify_text(v));

@@ -6,7 +6,10 @@
  * the target's replication is stopped at exactly that position (the
  * re-proof's machinery, reproof.c, run the other way), the target opens
  * its snapshot, and its replication is started again. The checksum
- * proof (proof.c) then compares both snapshots chunk by chunk. A
+ * proof (proof.c) then compares both snapshots chunk by chunk. Where the
+ * target cannot be stopped at a position (RDS for MariaDB), the same
+ * chunks are compared by replicated checksums instead, as
+ * pt-table-checksum does (proof_new_repl()). A
  * difference pauses the migration and names the tables and key ranges.
  * Its verdict is a fact, so status shows it after a restart too.
  */

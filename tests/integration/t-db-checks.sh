@@ -11,7 +11,8 @@ db_start
 src_sql "SET GLOBAL binlog_format = 'STATEMENT';
     SET sql_log_bin = 0; GRANT READ_ONLY ADMIN ON *.* TO 'app'@'%';
     REVOKE REPLICATION SLAVE ON *.* FROM 'repl'@'%';
-    GRANT REPLICATION SLAVE ADMIN ON *.* TO 'repl'@'%'"
+    GRANT REPLICATION SLAVE ADMIN ON *.* TO 'repl'@'%';
+    REVOKE BINLOG ADMIN ON *.* FROM 'migrate'@'%'"
 db_plan shop
 start_daemon
 preflight shop 20
@@ -22,10 +23,14 @@ expect_match "an application account that writes through read_only" \
     "account 'app'@'%' has READ_ONLY ADMIN.*REVOKE" "$reason"
 expect_match "a look-alike privilege is not the one needed" \
     "repl lacks REPLICATION SLAVE ON" "$reason"
+expect_match "verify_before on an RDS target needs SET SESSION binlog_format" \
+    "migrate cannot SET SESSION binlog_format, which the data comparison before the cutover .*GRANT BINLOG ADMIN" \
+    "$reason"
 src_sql "SET GLOBAL binlog_format = 'ROW';
     SET sql_log_bin = 0; REVOKE READ_ONLY ADMIN ON *.* FROM 'app'@'%';
     REVOKE REPLICATION SLAVE ADMIN ON *.* FROM 'repl'@'%';
-    GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'"
+    GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';
+    GRANT BINLOG ADMIN ON *.* TO 'migrate'@'%'"
 ctl retry shop >/dev/null
 ok "preflight again" wait_for 20 phase_is shop failed
 reason=$(reason_of)

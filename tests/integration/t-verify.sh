@@ -69,6 +69,8 @@ ok "verify: ok" wait_for 60 verdict_is ok
 expect_match "verify: the detail says what was compared, and where" \
     "3 tables, [0-9]+ chunks, [0-9]+ rows identical at source position mysql-bin\.[0-9]+:[0-9]+" \
     "$(vjson detail)"
+expect_eq "verify: status names the method" snapshots "$(vjson method)"
+ok "verify: so does the journal" history_has 'verify: method: snapshots'
 expect_match "verify: status has its size" '^[1-9][0-9]*$' \
     "$(vjson rows_estimated)"
 expect_match "verify: status has its time" '^[0-9]+$' "$(vjson elapsed_ms)"

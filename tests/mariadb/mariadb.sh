@@ -267,12 +267,20 @@ SET SESSION sql_log_bin = 0;
 --   REPLICATION SLAVE ADMIN, SLAVE MONITOR  reverse replication RDS -> source
 --                                           (CHANGE MASTER, START/STOP SLAVE,
 --                                           SHOW SLAVE STATUS)
---   all on migrated.*                       the heartbeat and marker tables
+--   BINLOG ADMIN                            SET SESSION binlog_format =
+--                                           'STATEMENT' on its own session:
+--                                           verify's replicated checksums
+--                                           (RDS for MariaDB targets, which
+--                                           cannot stop replication at a
+--                                           position), as pt-table-checksum
+--   all on migrated.*                       the heartbeat, marker and
+--                                           checksums tables
 -- No SUPER.
 CREATE USER 'migrate'@'%' IDENTIFIED BY $(mdb_sql_quote "$(mdb_pw migrate)");
 GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, RELOAD,
     REPLICATION CLIENT, PROCESS, READ_ONLY ADMIN, CONNECTION ADMIN,
-    REPLICATION SLAVE ADMIN, SLAVE MONITOR ON *.* TO 'migrate'@'%';
+    REPLICATION SLAVE ADMIN, SLAVE MONITOR, BINLOG ADMIN ON *.*
+    TO 'migrate'@'%';
 GRANT ALL ON migrated.* TO 'migrate'@'%';
 -- tests/bench/writer's table (the writer creates it only if missing: app
 -- has no CREATE).

@@ -8,6 +8,9 @@
  * a changed, a deleted and an extra row found in the right chunk only,
  * NULL against '', missing and extra tables and columns, writes after the
  * snapshot left unseen, and killed or unopened sessions giving "error".
+ * The replicated checksums (proof_new_repl) run with the replica
+ * replicating from the source: identical data, the same differences named
+ * as the snapshot proof names them, and a stopped SQL thread an error.
  * PROOF_BENCH=N adds a timing run over a table of N rows.
  */
 #include <sys/wait.h>
@@ -784,6 +787,189 @@ nosnap_setup(void)
 	snap[SRC] = mydb_new(base, &o);
 }
 
+/* --- replicated checksums: the target replicates from the source --- */
+
+#define RDS_STATUS	"CALL mysql.rds_replica_status"
+
+struct binpos {
+	int	done;
+	char	file[128], pos[32];
+};
+
+static void
+binpos_cb(void *arg, struct mydb_result *res)
+{
+	struct binpos	*b = arg;
+	const char	*f, *p;
+
+	b->done = 1;
+	f = res->err == 0 ? mydb_get(res, 0, "File") : NULL;
+	p = res->err == 0 ? mydb_get(res, 0, "Position") : NULL;
+	snprintf(b->file, sizeof(b->file), "%s", f ? f : "");
+	snprintf(b->pos, sizeof(b->pos), "%s", p ? p : "");
+}
+
+/* The replica replicates from the source's current position on. */
+static void
+repl_start(void)
+{
+	struct binpos	 b = { 0 };
+	char		 path[256], pw[128] = "";
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/db/secrets/repl", mdb.dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	ck_assert_ptr_nonnull(fgets(pw, sizeof(pw), f));
+	fclose(f);
+	pw[strcspn(pw, "\n")] = '\0';
+	sql_both("CREATE DATABASE IF NOT EXISTS migrated");
+	ck_assert_int_eq(mydb_query(root[SRC], "SHOW MASTER STATUS",
+	    binpos_cb, &b), 0);
+	loop_until(&b.done);
+	ck_assert_str_ne(b.file, "");
+	sql_on(TGT, "STOP SLAVE");
+	sql_on(TGT, "RESET SLAVE ALL");
+	sql_on(TGT, "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT "
+	    "= %d, MASTER_USER = 'repl', MASTER_PASSWORD = '%s', "
+	    "MASTER_LOG_FILE = '%s', MASTER_LOG_POS = %s, MASTER_USE_GTID = "
+	    "no", mdb.source_port, pw, b.file, b.pos);
+	sql_on(TGT, "START SLAVE");
+}
+
+static void
+repl_teardown(void)
+{
+	sql_on(TGT, "STOP SLAVE");
+	sql_on(TGT, "RESET SLAVE ALL");
+	teardown();
+}
+
+static struct proof *
+run_repl(const char *schema, uint64_t run, struct outcome *o)
+{
+	const char	*schemas[] = { schema };
+	struct proof	*p;
+
+	memset(o, 0, sizeof(*o));
+	p = proof_new_repl(base, run, RDS_STATUS, snap[SRC], snap[TGT],
+	    schemas, 1, 7, done_cb, o);
+	ck_assert_ptr_nonnull(p);
+	loop_until(&o->calls);
+	ck_assert_int_eq(o->calls, 1);
+	return p;
+}
+
+static void
+same_mismatch(const struct proof_mismatch *a, const struct proof_mismatch *b)
+{
+	ck_assert_int_eq(a->what, b->what);
+	ck_assert_str_eq(a->table, b->table);
+	ck_assert_pstr_eq(a->key, b->key);
+	ck_assert_pstr_eq(a->lo, b->lo);
+	ck_assert_pstr_eq(a->hi, b->hi);
+	ck_assert_uint_eq(a->src_rows, b->src_rows);
+	ck_assert_uint_eq(a->tgt_rows, b->tgt_rows);
+}
+
+START_TEST(replicated_identical_is_ok)
+{
+	struct outcome	 o;
+	struct proof	*p;
+	struct sqlres	 a = { 0 };
+
+	schema_std("pr_same");
+	repl_start();
+	p = run_repl("pr_same", 7, &o);
+	ck_assert_msg(o.rep->verdict == PROOF_OK, "verdict %s: %s",
+	    proof_verdict_name(o.rep->verdict), o.rep->error ? o.rep->error :
+	    o.rep->nlisted ? o.rep->mismatches[0].table : "");
+	ck_assert_uint_eq(o.rep->tables, STD_TABLES);
+	ck_assert_uint_eq(o.rep->chunks, STD_CHUNKS);
+	ck_assert_uint_eq(o.rep->rows, STD_ROWS);
+	ck_assert(has_note(o.rep, "pr_same.t_nopk: no primary key"));
+	proof_free(p);
+	/* Each chunk's row (and the end mark) computed on the target. */
+	ck_assert_int_eq(mydb_query(root[TGT], "SELECT COUNT(*) FROM "
+	    "migrated.checksums WHERE run = 7 AND this_cnt = master_cnt AND "
+	    "this_a <=> master_a AND this_b <=> master_b", sqlres_cb, &a), 0);
+	loop_until(&a.done);
+	ck_assert_str_eq(a.value, "18");
+	/* The source's own binary log format is untouched. */
+	memset(&a, 0, sizeof(a));
+	ck_assert_int_eq(mydb_query(root[SRC], "SELECT @@GLOBAL.binlog_format",
+	    sqlres_cb, &a), 0);
+	loop_until(&a.done);
+	ck_assert_str_eq(a.value, "ROW");
+
+	/* A second run replaces the first's rows. */
+	p = run_repl("pr_same", 8, &o);
+	ck_assert_int_eq(o.rep->verdict, PROOF_OK);
+	proof_free(p);
+	memset(&a, 0, sizeof(a));
+	ck_assert_int_eq(mydb_query(root[TGT], "SELECT COUNT(DISTINCT run) "
+	    "FROM migrated.checksums", sqlres_cb, &a), 0);
+	loop_until(&a.done);
+	ck_assert_str_eq(a.value, "1");
+}
+END_TEST
+
+/* The differences are the snapshot proof's, named alike. */
+START_TEST(replicated_names_like_the_proof)
+{
+	struct outcome	 o, so;
+	struct proof	*p, *sp;
+	size_t		 i;
+
+	schema_std("pr_diff");
+	sql_on(TGT, "UPDATE pr_diff.t_int SET v = 'changed' WHERE id = 20");
+	sql_on(TGT, "UPDATE pr_diff.t_comp SET d = d + 0.01 WHERE a = 5 AND "
+	    "b = 'k2'");
+	sql_on(TGT, "DELETE FROM pr_diff.t_uk WHERE v = 20");
+	sql_on(TGT, "UPDATE pr_diff.t_nopk SET y = '' WHERE y IS NULL LIMIT 1");
+	repl_start();
+	p = run_repl("pr_diff", 9, &o);
+	ck_assert_msg(o.rep->verdict == PROOF_MISMATCH, "verdict %s: %s",
+	    proof_verdict_name(o.rep->verdict), o.rep->error ? o.rep->error :
+	    "");
+	ck_assert_uint_eq(o.rep->nmismatches, 4);
+	ck_assert_uint_eq(o.rep->chunks, STD_CHUNKS);
+	ck_assert_str_eq(o.rep->mismatches[0].table, "pr_diff.t_comp");
+	ck_assert_str_eq(o.rep->mismatches[0].key, "(a, b)");
+	ck_assert_str_eq(o.rep->mismatches[0].lo, "(4, 'k2')");
+	ck_assert_str_eq(o.rep->mismatches[0].hi, "(7, 'k0')");
+	ck_assert_str_eq(o.rep->mismatches[1].table, "pr_diff.t_int");
+	ck_assert_str_eq(o.rep->mismatches[1].lo, "14");
+	ck_assert_str_eq(o.rep->mismatches[1].hi, "21");
+	ck_assert_str_eq(o.rep->mismatches[2].table, "pr_diff.t_nopk");
+	ck_assert_ptr_null(o.rep->mismatches[2].key);
+	ck_assert_int_eq(o.rep->mismatches[3].what, PROOF_MISSING_ON_TARGET);
+
+	snapshot_open();
+	sp = run_proof("pr_diff", 7, &so);
+	ck_assert_uint_eq(so.rep->nmismatches, o.rep->nmismatches);
+	for (i = 0; i < o.rep->nlisted; i++)
+		same_mismatch(&o.rep->mismatches[i], &so.rep->mismatches[i]);
+	proof_free(sp);
+	proof_free(p);
+}
+END_TEST
+
+START_TEST(replicated_stopped_target_is_an_error)
+{
+	struct outcome	 o;
+	struct proof	*p;
+
+	schema_std("pr_stop");
+	repl_start();
+	sql_on(TGT, "STOP SLAVE SQL_THREAD");
+	p = run_repl("pr_stop", 10, &o);
+	ck_assert_int_eq(o.rep->verdict, PROOF_ERROR);
+	ck_assert_msg(strstr(o.rep->error, "its replication is not running "
+	    "(IO thread Yes, SQL thread No)") != NULL, "%s", o.rep->error);
+	proof_free(p);
+}
+END_TEST
+
 static Suite *
 proof_suite(void)
 {
@@ -814,6 +1000,14 @@ proof_suite(void)
 	tcase_add_test(tc, cancelled_proof_is_silent);
 	tcase_add_test(tc, free_from_done);
 	tcase_add_test(tc, no_transaction_is_an_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("replicated");
+	tcase_add_checked_fixture(tc, setup, repl_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, replicated_identical_is_ok);
+	tcase_add_test(tc, replicated_names_like_the_proof);
+	tcase_add_test(tc, replicated_stopped_target_is_an_error);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unopened");
