@@ -123,6 +123,7 @@ struct proof {
 	int64_t			 check_us;	/* last replica status read */
 	char			*status_sql;	/* the target's replica
 						   status */
+	char			*owner;		/* whose rows (a name) */
 
 	struct proof_report	 rep;
 	char			 progress[224];
@@ -1324,7 +1325,9 @@ proof_sum_tgt_cb(void *arg, struct mydb_result *res)
  * by statement (this_*: the statement's own result, on whichever server
  * runs it) and completed with the source's result as literals (master_*),
  * as pt-table-checksum's percona.checksums is. Row 0 of a run says every
- * chunk before it was written.
+ * chunk before it was written. Rows are the owner's (a migration): a run
+ * clears its owner's earlier runs, an interrupted one too, and anyone's
+ * older than a day, never another migration's run in progress.
  */
 #define PROOF_RTABLE	"migrated.checksums"
 
@@ -1334,6 +1337,7 @@ static const char *const proof_rprep[] = {
 	"SET SESSION binlog_format = 'STATEMENT'",
 	"CREATE TABLE IF NOT EXISTS " PROOF_RTABLE " ("
 	    "run BIGINT UNSIGNED NOT NULL, chunk BIGINT UNSIGNED NOT NULL, "
+	    "owner VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL DEFAULT '', "
 	    "db VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL, "
 	    "tbl VARCHAR(64) CHARACTER SET utf8mb4 NOT NULL, "
 	    "kname BLOB, lo BLOB, hi BLOB, this_cnt BIGINT UNSIGNED, "
@@ -1342,8 +1346,6 @@ static const char *const proof_rprep[] = {
 	    "master_b DECIMAL(65, 0), "
 	    "at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, "
 	    "PRIMARY KEY (run, chunk)) ENGINE = InnoDB",
-	/* Earlier runs, an interrupted one too: on both sides. */
-	"DELETE FROM " PROOF_RTABLE,
 	NULL
 };
 
@@ -1356,6 +1358,30 @@ proof_rprep_cb(void *arg, struct mydb_result *res)
 		return;
 	(void)proof_answer(p, PROOF_SRC, res, "preparing the replicated "
 	    "checksums (SET SESSION binlog_format needs BINLOG ADMIN)");
+}
+
+/*
+ * The session's settings and the table, then the owner's earlier runs
+ * (an interrupted one too) and anyone's a day old, on both sides. -1: the
+ * query queue is full.
+ */
+static int
+proof_rprep_send(struct proof *p, struct mydb *src)
+{
+	char	*q, *sql;
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; proof_rprep[i] != NULL; i++)
+		if (mydb_query(src, proof_rprep[i], proof_rprep_cb, p) == -1)
+			return -1;
+	q = mydb_quote(p->owner);
+	sql = xasprintf("DELETE FROM " PROOF_RTABLE " WHERE owner = %s OR "
+	    "at < NOW() - INTERVAL 1 DAY", q);
+	rc = mydb_query(src, sql, proof_rprep_cb, p);
+	free(q);
+	free(sql);
+	return rc;
 }
 
 /* NULL or a quoted string. */
@@ -1400,9 +1426,11 @@ proof_rchunk(struct proof *p)
 	lo = proof_range_text(p, p->lo);
 	hi = proof_range_text(p, p->hi);
 	f = proof_sb(&sql, &len);
-	fprintf(f, "INSERT INTO " PROOF_RTABLE " (run, chunk, db, tbl, kname, "
-	    "lo, hi, this_cnt, this_a, this_b) SELECT %llu, %llu, ",
+	fprintf(f, "INSERT INTO " PROOF_RTABLE " (run, chunk, owner, db, tbl, "
+	    "kname, lo, hi, this_cnt, this_a, this_b) SELECT %llu, %llu, ",
 	    (unsigned long long)p->run, (unsigned long long)p->rchunk);
+	proof_rquote(f, p->owner);
+	fputs(", ", f);
 	proof_rquote(f, p->tab->schema);
 	fputs(", ", f);
 	proof_rquote(f, p->tab->name);
@@ -1510,12 +1538,14 @@ static void	proof_rdone_cb(void *, struct mydb_result *);
 static void
 proof_rwait(struct proof *p)
 {
-	char	*sql;
+	char	*sql, *q;
 
 	p->waiting = 1;
 	p->stall_us = p->check_us = now_mono_us();
-	sql = xasprintf("INSERT INTO " PROOF_RTABLE " (run, chunk, db, tbl) "
-	    "VALUES (%llu, 0, '', '')", (unsigned long long)p->run);
+	q = mydb_quote(p->owner);
+	sql = xasprintf("INSERT INTO " PROOF_RTABLE " (run, chunk, owner, db, "
+	    "tbl) VALUES (%llu, 0, %s, '', '')", (unsigned long long)p->run, q);
+	free(q);
 	if (proof_query(p, PROOF_SRC, sql, proof_rdone_cb) == 0)
 		proof_rpoll(p);
 	free(sql);
@@ -1704,7 +1734,8 @@ proof_rcompare_cb(void *arg, struct mydb_result *res)
 /* --- the interface --- */
 
 static struct proof *
-proof_make(struct event_base *base, uint64_t run, const char *status_sql,
+proof_make(struct event_base *base, uint64_t run, const char *owner,
+    const char *status_sql,
     struct mydb *src,
     struct mydb *tgt, const char *const *schemas, size_t nschemas,
     int chunk_rows, proof_cb done, void *arg)
@@ -1714,12 +1745,14 @@ proof_make(struct event_base *base, uint64_t run, const char *status_sql,
 	const char	*sql;
 	char		*q;
 	size_t		 len, i;
+	int		 full = 0;
 
 	p = xcalloc(1, sizeof(*p));
 	if (base != NULL) {
 		p->repl = 1;
 		p->run = run;
 		p->status_sql = xstrdup(status_sql);
+		p->owner = xstrdup(owner);
 		if ((p->ev = evtimer_new(base, proof_rtick_cb, p)) == NULL)
 			fatalx("evtimer_new");
 	}
@@ -1744,12 +1777,11 @@ proof_make(struct event_base *base, uint64_t run, const char *status_sql,
 		free(q);
 	}
 	p->in = proof_sb_end(f, &p->in);
-	for (i = 0; p->repl && proof_rprep[i] != NULL; i++)
-		if (mydb_query(src, proof_rprep[i], proof_rprep_cb, p) == -1)
-			break;
+	if (p->repl && proof_rprep_send(p, src) == -1)
+		full = 1;
 	/* The first answers tell whether these are the sessions given. */
 	sql = proof_meta_sql(p, PROOF_M_SESSION, NULL, 0);
-	if ((p->repl && proof_rprep[i] != NULL) ||
+	if (full ||
 	    mydb_query(src, sql, proof_meta_src_cb, p) == -1 ||
 	    mydb_query(tgt, sql, proof_meta_tgt_cb, p) == -1) {
 		log_warnx("proof: a connection's query queue is full");
@@ -1765,17 +1797,18 @@ struct proof *
 proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
     size_t nschemas, int chunk_rows, proof_cb done, void *arg)
 {
-	return proof_make(NULL, 0, NULL, src, tgt, schemas, nschemas,
+	return proof_make(NULL, 0, NULL, NULL, src, tgt, schemas, nschemas,
 	    chunk_rows, done, arg);
 }
 
 struct proof *
-proof_new_repl(struct event_base *base, uint64_t run,
+proof_new_repl(struct event_base *base, uint64_t run, const char *owner,
     const char *status_sql, struct mydb *src, struct mydb *tgt,
     const char *const *schemas, size_t nschemas, int chunk_rows,
     proof_cb done, void *arg)
 {
-	return proof_make(base, run, status_sql, src, tgt, schemas, nschemas,
+	return proof_make(base, run, owner, status_sql, src, tgt, schemas,
+	    nschemas,
 	    chunk_rows, done, arg);
 }
 
@@ -1795,6 +1828,7 @@ proof_free(struct proof *p)
 	if (p->ev != NULL)
 		event_free(p->ev);
 	free(p->status_sql);
+	free(p->owner);
 	for (s = 0; s < 2; s++) {
 		for (i = 0; i < p->side[s].ntabs; i++)
 			proof_tab_clear(&p->side[s].tabs[i]);

@@ -103,9 +103,12 @@ struct proof	*proof_new(struct mydb *src, struct mydb *tgt,
  * all, and a stopped thread ends the run with its error. The chunks,
  * keys and checksum are the ones of proof_new(); the target must
  * replicate from the source, unfiltered for migrated.* and the schemas.
+ * owner (the migration's name) marks the run's rows: a run clears its
+ * owner's earlier ones, and no other owner's younger than a day.
  */
 struct proof	*proof_new_repl(struct event_base *, uint64_t run,
-		    const char *status_sql, struct mydb *src, struct mydb *tgt,
+		    const char *owner, const char *status_sql,
+		    struct mydb *src, struct mydb *tgt,
 		    const char *const *schemas, size_t nschemas, int chunk_rows,
 		    proof_cb done, void *arg);
 /* Cancel (forget pending callbacks) and free; proof_free(NULL) is a no-op. */

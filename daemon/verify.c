@@ -318,8 +318,8 @@ verify_replicated(struct verify *v, const char *why)
 	else
 		status = p->target.kind == TARGET_RDS ?
 		    "CALL mysql.rds_replica_status" : "SHOW SLAVE STATUS";
-	v->proof = proof_new_repl(d->base, run, status, v->src, v->tgt,
-	    (const char *const *)p->source.schemas,
+	v->proof = proof_new_repl(d->base, run, v->job->m->name, status,
+	    v->src, v->tgt, (const char *const *)p->source.schemas,
 	    (size_t)p->source.nschemas, VERIFY_CHUNK_ROWS, verify_proof_done,
 	    v);
 	if (v->proof == NULL) {

@@ -127,10 +127,16 @@ mdb_root "$T/db" replica -e "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0;
     START SLAVE"
 ok "slow: after the restart the target replicates" wait_for 20 \
     target_replicates
+# Another migration's run on the same source, in progress: kept.
+src_sql "INSERT INTO migrated.checksums (run, chunk, owner, db, tbl)
+    VALUES (1, 0, 'other', '', '')"
 ctl verify shop >/dev/null 2>&1
 ok "slow: a new comparison passes" wait_for 90 verdict_is ok
-runs=$(tgt_sql 'SELECT COUNT(DISTINCT run) FROM migrated.checksums')
+runs=$(tgt_sql "SELECT COUNT(DISTINCT run) FROM migrated.checksums
+    WHERE owner = 'shop'")
 expect_eq "slow: the interrupted run's rows are gone" 1 "$runs"
+expect_eq "slow: another migration's rows are kept" 1 \
+    "$(tgt_sql "SELECT COUNT(*) FROM migrated.checksums WHERE owner = 'other'")"
 ctl resume shop >/dev/null
 ok "resumed: shifting" wait_for 10 phase_is shop shifting
 

@@ -851,7 +851,7 @@ run_repl(const char *schema, uint64_t run, struct outcome *o)
 	struct proof	*p;
 
 	memset(o, 0, sizeof(*o));
-	p = proof_new_repl(base, run, RDS_STATUS, snap[SRC], snap[TGT],
+	p = proof_new_repl(base, run, "shop", RDS_STATUS, snap[SRC], snap[TGT],
 	    schemas, 1, 7, done_cb, o);
 	ck_assert_ptr_nonnull(p);
 	loop_until(&o->calls);
