@@ -500,18 +500,6 @@ pfdba_app_users(struct pf *pf)
 
 /* --- the target's binary log, for reverse replication --- */
 
-static const char *
-var(const struct mydb_result *res, const char *name)
-{
-	unsigned long long	r;
-
-	for (r = 0; r < res->nrows; r++)
-		if (res->rows[r][0] != NULL &&
-		    strcasecmp(res->rows[r][0], name) == 0)
-			return res->rows[r][1];
-	return NULL;
-}
-
 static void
 reverse_vars_cb(void *arg, struct mydb_result *res)
 {
@@ -523,7 +511,7 @@ reverse_vars_cb(void *arg, struct mydb_result *res)
 
 	if (pf_answer(pf, PFC_REVERSE, res, "target") != 0)
 		goto done;
-	v = var(res, "log_bin");
+	v = mydb_var(res, "log_bin");
 	if (v == NULL || strcasecmp(v, "ON") != 0) {
 		pf_note(pf, PFC_REVERSE, PF_FAIL, p->target.kind == TARGET_RDS ?
 		    "turn on the instance's automated backups (a backup "
@@ -534,17 +522,17 @@ reverse_vars_cb(void *arg, struct mydb_result *res)
 		    v ? v : "absent");
 		goto done;
 	}
-	v = var(res, "binlog_format");
+	v = mydb_var(res, "binlog_format");
 	if (v == NULL || strcasecmp(v, "ROW") != 0)
 		pf_note(pf, PFC_REVERSE, PF_WARN, p->target.kind == TARGET_RDS ?
 		    "set binlog_format = ROW in the instance's parameter "
 		    "group" : "SET GLOBAL binlog_format = ROW (and in my.cnf)",
 		    "target: binlog_format is %s; reverse replication is "
 		    "safest in ROW", v ? v : "absent");
-	if ((v = var(res, "binlog_expire_logs_seconds")) != NULL &&
+	if ((v = mydb_var(res, "binlog_expire_logs_seconds")) != NULL &&
 	    atoll(v) > 0)
 		keep_s = atoll(v);
-	else if ((v = var(res, "expire_logs_days")) != NULL && atof(v) > 0)
+	else if ((v = mydb_var(res, "expire_logs_days")) != NULL && atof(v) > 0)
 		keep_s = (long long)(atof(v) * 86400);
 	/* RDS purges by its own setting, read from rds_show_configuration. */
 	if (p->target.kind != TARGET_RDS && keep_s > 0 && keep_s * 1000 <
@@ -560,7 +548,7 @@ reverse_vars_cb(void *arg, struct mydb_result *res)
 	}
 	if (p->target.kind != TARGET_RDS)
 		pf_info(pf, PFC_REVERSE, "log_bin ON, binlog_format %s, kept "
-		    "%s", var(res, "binlog_format"), keep_s > 0 ? "by "
+		    "%s", mydb_var(res, "binlog_format"), keep_s > 0 ? "by "
 		    "expiry" : "until purged");
 done:
 	pf_done(pf);

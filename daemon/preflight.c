@@ -439,18 +439,6 @@ src_version_cb(void *arg, struct mydb_result *res)
 	pf_done(pf);
 }
 
-static const char *
-var(const struct mydb_result *res, const char *name)
-{
-	unsigned long long	r;
-
-	for (r = 0; r < res->nrows; r++)
-		if (res->rows[r][0] != NULL &&
-		    strcasecmp(res->rows[r][0], name) == 0)
-			return res->rows[r][1];
-	return NULL;
-}
-
 static void
 src_vars_cb(void *arg, struct mydb_result *res)
 {
@@ -460,27 +448,27 @@ src_vars_cb(void *arg, struct mydb_result *res)
 	long long		 keep_s = -1;
 
 	if (pf_answer(pf, PFC_SRC_BINLOG, res, "source") == 0) {
-		v = var(res, "log_bin");
+		v = mydb_var(res, "log_bin");
 		if (v == NULL || strcasecmp(v, "ON") != 0)
 			pf_fail(pf, PFC_SRC_BINLOG,
 			    "source: log_bin is %s; enable the binary "
 			    "log (log_bin in my.cnf) and restart it",
 			    v ? v : "absent");
-		v = var(res, "binlog_format");
+		v = mydb_var(res, "binlog_format");
 		if (v == NULL || strcasecmp(v, "ROW") != 0)
 			pf_fail(pf, PFC_SRC_BINLOG,
 			    "source: binlog_format is %s; set "
 			    "binlog_format=ROW (SET GLOBAL and my.cnf)",
 			    v ? v : "absent");
-		v = var(res, "binlog_row_image");
+		v = mydb_var(res, "binlog_row_image");
 		if (v != NULL && strcasecmp(v, "FULL") != 0)
 			pf_fail(pf, PFC_SRC_BINLOG,
 			    "source: binlog_row_image is %s; set "
 			    "binlog_row_image=FULL", v);
-		if ((v = var(res, "binlog_expire_logs_seconds")) != NULL &&
+		if ((v = mydb_var(res, "binlog_expire_logs_seconds")) != NULL &&
 		    atoll(v) > 0)
 			keep_s = atoll(v);
-		else if ((v = var(res, "expire_logs_days")) != NULL &&
+		else if ((v = mydb_var(res, "expire_logs_days")) != NULL &&
 		    atof(v) > 0)
 			keep_s = (long long)(atof(v) * 86400);
 		/* 0 everywhere: binary logs are kept until purged by hand. */

@@ -1081,6 +1081,20 @@ mydb_get(const struct mydb_result *res, unsigned long long row,
 	return NULL;
 }
 
+const char *
+mydb_var(const struct mydb_result *res, const char *name)
+{
+	unsigned long long	r;
+
+	if (res == NULL || res->rows == NULL || res->ncols < 2)
+		return NULL;
+	for (r = 0; r < res->nrows; r++)
+		if (res->rows[r][0] != NULL &&
+		    strcasecmp(res->rows[r][0], name) == 0)
+			return res->rows[r][1];
+	return NULL;
+}
+
 int
 mydb_has(const struct mydb_result *res, const char *col)
 {

@@ -87,6 +87,11 @@ const char	*mydb_get(const struct mydb_result *, unsigned long long row,
 		    const char *col);
 /* The column exists in the result. */
 int		 mydb_has(const struct mydb_result *, const char *col);
+/*
+ * In a name/value result (SHOW VARIABLES, SHOW STATUS): the value in the
+ * row whose first column is name (case-insensitive); NULL if none.
+ */
+const char	*mydb_var(const struct mydb_result *, const char *name);
 
 /*
  * A string literal for s that reads the same with and without
