@@ -38,6 +38,9 @@ cleanup() {
 		echo "--- daemon log ($LOG) ---" >&2
 		tail -n 40 "$LOG" >&2 2>/dev/null
 	fi
+	if [ -n "${WEBHOOK_PID:-}" ]; then
+		kill "$WEBHOOK_PID" 2>/dev/null; wait "$WEBHOOK_PID" 2>/dev/null
+	fi
 	# Tests that start more (database servers, a writer) stop it here.
 	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
@@ -216,4 +219,26 @@ writer_hook = /bin/true
 do_token_file = $T/secrets/do
 $extra
 PLAN
+}
+
+# webhook_receiver: a Slack-compatible webhook endpoint on loopback that
+# writes each message's text, on one line, to $T/hook.out; its port is in
+# $T/hook.port. Stopped by cleanup.
+webhook_receiver() {
+	/usr/bin/python3 - "$T/hook.port" "$T/hook.out" <<'PY' &
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        b = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "a") as f:
+            f.write(json.loads(b)["text"].replace("\n", " ") + "\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+	WEBHOOK_PID=$!
+	wait_for 10 test -s "$T/hook.port"
 }

@@ -13,31 +13,14 @@
 . "$(dirname "$0")/aws.sh"
 . "$(dirname "$0")/rehearsal.sh"
 
-# The webhook receiver: one line per message.
-/usr/bin/python3 - "$T/hook.port" "$T/hook.out" <<'PY' &
-import http.server, json, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        b = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2], "a") as f:
-            f.write(json.loads(b)["text"].replace("\n", " ") + "\n")
-        self.send_response(200); self.end_headers()
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1], "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-HPID=$!
+webhook_receiver || { fail "receiver"; finish; }
 eval "rh_cleanup() $(declare -f cleanup_more | tail -n +2)"
 cleanup_more() {
-	kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null
 	# No load generator may outlive the test, whatever failed.
 	[ -f "$T/load.pids" ] && awk '$1 ~ /^[0-9]+$/ { print $1 }' \
 	    "$T/load.pids" | xargs -r kill -9 2>/dev/null
 	rh_cleanup
 }
-wait_for 10 test -s "$T/hook.port" || { fail "receiver"; finish; }
 mport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 # low_metrics [ECS]: 30 requests a minute; ECS's newest minute only
