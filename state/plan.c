@@ -147,6 +147,17 @@ static const struct popt popts[] = {
 	O("target", "seed_gtid", PT_STR, target.seed_gtid, 0),
 	DUR("target", "max_lag", target.max_lag, 0, "1s", 0, DAY(1)),
 	DUR("target", "settle", target.settle, 0, "30s", 0, DAY(1)),
+	O("target", "seed_threads", PT_INT, target.seed_threads, 0,
+	    .def = "4", .lo = 1, .hi = 64),
+	O("target", "seed_max_load", PT_INT, target.seed_max_load, T,
+	    .def = "50", .lo = 1, .hi = 100000),
+	DUR("target", "seed_max_lag", target.seed_max_lag, T, "10s", MS(100),
+	    DAY(1)),
+	DUR("target", "seed_stall_timeout", target.seed_stall_timeout, T,
+	    "10m", SEC(1), DAY(7)),
+
+	DUR("replicating", "max_catchup", replicating.max_catchup, T, "30m",
+	    SEC(1), DAY(30)),
 
 	O("traffic", "region", PT_STR, traffic.region, 0,
 	    .check = check_region),
@@ -216,6 +227,8 @@ static const struct popt popts[] = {
 	    .check = check_window),
 	O("cutover", "verify_before", PT_BOOL, cutover.verify_before, T,
 	    .def = "yes"),
+	DUR("cutover", "max_postpone", cutover.max_postpone, T, "10m", SEC(1),
+	    DAY(1)),
 
 	O("decommission", "approval", PT_ENUM, decommission.approval, 0,
 	    .def = "required", .names = approval_names),
@@ -260,7 +273,7 @@ static const struct popt popts[] = {
 
 /* Sections in the order a plan usually has them; "" is the top. */
 static const char *const sections[] = {
-	"", "source", "target", "traffic", "gates", "cutover",
+	"", "source", "target", "replicating", "traffic", "gates", "cutover",
 	"decommission", "hooks", "files", "notify",
 };
 

@@ -57,7 +57,15 @@ struct plan {
 		char			*seed_gtid;	/* external: or a GTID set */
 		int64_t			 max_lag;	/* ms, 1s: replicating guard */
 		int64_t			 settle;	/* ms, 30s */
+		int			 seed_threads;	/* copy and proof streams, 4 */
+		int			 seed_max_load;	/* source Threads_running, 50 */
+		int64_t			 seed_max_lag;	/* ms, 10s: pause the copy */
+		int64_t			 seed_stall_timeout;	/* ms, 10m */
 	} target;
+
+	struct {
+		int64_t	 max_catchup;		/* ms the lag may grow, 30m */
+	} replicating;
 
 	struct {
 		char	*region;		/* NULL: the daemon's */
@@ -112,6 +120,7 @@ struct plan {
 		enum plan_approval approval;	/* auto: approve before the freeze */
 		char	*window;		/* when it may start; NULL: any time */
 		int	 verify_before;		/* yes: compare the data first */
+		int64_t	 max_postpone;		/* ms a freeze may wait, 10m */
 	} cutover;
 
 	struct {

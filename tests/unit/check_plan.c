@@ -662,7 +662,7 @@ START_TEST(test_set_not_tunable)
 		ck_assert_int_eq(plan_set(p, keys[i], "1", why, sizeof(why)),
 		    -1);
 		snprintf(want, sizeof(want), "%s cannot be changed at run "
-		    "time; the tunable keys are traffic.bake, ", keys[i]);
+		    "time; the tunable keys are target.seed_max_load, ", keys[i]);
 		ck_assert_msg(strncmp(why, want, strlen(want)) == 0, "%s", why);
 		ck_assert(memcmp(&before, p, sizeof(before)) == 0);
 	}
@@ -697,6 +697,8 @@ END_TEST
 START_TEST(test_tunables)
 {
 	static const char *const want[] = {
+		"target.seed_max_load", "target.seed_max_lag",
+		"target.seed_stall_timeout", "replicating.max_catchup",
 		"traffic.bake", "traffic.poll_interval", "traffic.soak",
 		"traffic.on_breach", "traffic.cooldown", "gates.min_healthy",
 		"gates.max_5xx_rate", "gates.max_5xx_ratio", "gates.max_p99",
@@ -704,12 +706,12 @@ START_TEST(test_tunables)
 		"gates.max_hold", "gates.on_hold",
 		"gates.alarms", "cutover.freeze_timeout", "cutover.max_lag",
 		"cutover.window", "cutover.verify_before",
-		"files.interval", "files.timeout",
+		"cutover.max_postpone", "files.interval", "files.timeout",
 	};
 	static const char *const values[] = {
-		"6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
+		"20", "30s", "5m", "1h", "6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
 		"10s", "100", "10m", "wait", "alarm-1", "4s", "300ms",
-		"Mon-Fri 02:00-05:00 Europe/Berlin", "no", "10m", "2h",
+		"Mon-Fri 02:00-05:00 Europe/Berlin", "no", "20m", "10m", "2h",
 	};
 	const char *const	*t = plan_tunables();
 	struct plan		*p;
