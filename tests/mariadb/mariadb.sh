@@ -43,6 +43,8 @@
 #
 # Timing: MDB_START_TIMEOUT (30 s) per server to accept connections,
 # MDB_STOP_TIMEOUT (20 s) per server to exit before SIGKILL.
+# Size: MDB_BUFFER_POOL (32M) and MDB_LOG_FILE (16M) for InnoDB; the
+# benchmarks' gigabyte of sysbench tables wants more (tests/bench/sb.sh).
 #
 # TLS (opt-in, MDB_TLS=1): start makes a throwaway CA and a server
 # certificate for 127.0.0.1 and localhost (CN and subjectAltName) with
@@ -165,7 +167,8 @@ mdb_launch() {
 	    --gtid-strict-mode=OFF --sync-binlog=1 \
 	    --character-set-server=utf8mb4 \
 	    --collation-server=utf8mb4_general_ci \
-	    --innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
+	    --innodb-buffer-pool-size="${MDB_BUFFER_POOL:-32M}" \
+	    --innodb-log-file-size="${MDB_LOG_FILE:-16M}" \
 	    --performance-schema=OFF --max-connections=100 "${tls[@]}" \
 	    </dev/null >"$d/mariadbd.out" 2>&1 &
 	echo $! > "$d/launch.pid"
