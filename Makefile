@@ -22,6 +22,7 @@ VERSION	:= 0.1.0
 DEB_PACKAGES := build-essential pkg-config libevent-dev libjansson-dev \
 	libsqlite3-dev libssl-dev libcurl4-openssl-dev libmariadb-dev \
 	libinih-dev libsystemd-dev check libsubunit-dev mandoc sqlite3 \
+	mydumper sysbench percona-toolkit \
 	mariadb-server mariadb-client libxml2-dev procps openssl awscli \
 	prometheus zsh
 
