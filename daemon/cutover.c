@@ -35,6 +35,7 @@
 #include <event2/event.h>
 
 #include "cutover.h"
+#include "conf.h"
 #include "daemon.h"
 #include "dbpair.h"
 #include "driver.h"
@@ -55,7 +56,7 @@
 #include "writer.h"
 
 #define CUT_RETRY_MS		500	/* precheck postponed: ask again */
-#define CUT_POSTPONE_MAX_MS	60000	/* then give up this attempt */
+#define CUT_BACK_WAIT_MS	60000	/* rollback: the target's writes end */
 #define CUT_LONG_WRITER_S	1	/* a write trx this old postpones */
 #define CUT_FIRST_POLL_MS	5	/* first-write poll on the target */
 #define CUT_UNDO_RETRY_MS	1000
@@ -87,7 +88,7 @@ struct cut {
 	int			 killed;	/* source sessions ended */
 	int			 switch_again;	/* after a failed switch */
 	int			 next;		/* step after the effect */
-	int64_t			 t_start_ms;	/* precheck began */
+	int64_t			 t_start_ms;	/* the phase began */
 	int64_t			 freeze_us;	/* unix us, freeze began */
 	int64_t			 deadline_ms;	/* rollback: wait bound */
 	char			 final_file[128];
@@ -331,6 +332,30 @@ cut_budget_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- precheck: nothing is changed yet --- */
 
+/*
+ * The freeze was put off past cutover.max_postpone (counted from the
+ * phase's start, across a restart): nothing is frozen, so
+ * the migration pauses with the reason, and resume goes back to ready.
+ */
+static void
+cut_postponed(struct cut *c, int64_t held)
+{
+	const struct plan	*p = c->m->plan;
+	char			 a[32], b[32], detail[1024];
+
+	conf_duration_str(held / 1000 * 1000, a, sizeof(a));
+	conf_duration_str(p->cutover.max_postpone, b, sizeof(b));
+	snprintf(detail, sizeof(detail), "alert: the cutover was postponed "
+	    "for %s, over cutover.max_postpone %s: %s; nothing was frozen. "
+	    "Paused: `migratectl resume %s` returns to ready (to be approved "
+	    "again if cutover.approval = required), abort rolls back",
+	    a, b, c->postpone, c->m->name);
+	store_journal(c->d->store, c->m->id, "alert", detail);
+	log_warnx("%s: %s", c->m->name, detail);
+	/* The pause's transition is the webhook's message. */
+	cut_fire(c, MEV_POSTPONED, detail);
+}
+
 static void
 cut_precheck_done(struct cut *c)
 {
@@ -360,12 +385,13 @@ cut_precheck_done(struct cut *c)
 		cut_freeze(c);
 		return;
 	}
-	if (now - c->t_start_ms >= CUT_POSTPONE_MAX_MS) {
-		cut_abort(c, "postponed for %d s, giving up: %s",
-		    CUT_POSTPONE_MAX_MS / 1000, c->postpone);
+	if (now - c->t_start_ms >= p->cutover.max_postpone) {
+		cut_postponed(c, now - c->t_start_ms);
 		return;
 	}
-	job_progress(c->job, "cutover postponed: %s", c->postpone);
+	job_progress(c->job, "cutover postponed for %llds (pauses after "
+	    "%llds): %s", (long long)((now - c->t_start_ms) / 1000),
+	    (long long)(p->cutover.max_postpone / 1000), c->postpone);
 	cut_after(c, CUT_RETRY_MS, precheck_tick);
 }
 
@@ -1457,7 +1483,10 @@ cutover_enter(struct job *j, enum phase from)
 
 	if ((c = cut_new(j, CUT_FORWARD)) == NULL)
 		return;
-	c->t_start_ms = now_ms();
+	/* The phase's start, kept across a restart: what max_postpone
+	 * counts from. */
+	c->t_start_ms = m->phase_since > 0 && m->phase_since <= now_ms() ?
+	    m->phase_since : now_ms();
 	c->freeze_us = fact_i64(c, CUT_FACT_ATTEMPT);
 	if (c->freeze_us == 0) {
 		cut_precheck(c);
@@ -1635,7 +1664,7 @@ back_quiet_cb(void *arg, struct mydb_result *res)
 	else if (now_ms() > c->deadline_ms)
 		back_fail(c, "rollback: the target kept taking writes for %d s "
 		    "after the writer moved back; the writer is on the source, "
-		    "the source is still read-only", CUT_POSTPONE_MAX_MS / 1000);
+		    "the source is still read-only", CUT_BACK_WAIT_MS / 1000);
 	else
 		back_later(c, BACK_QUIET, 50);
 }
@@ -1698,7 +1727,7 @@ back_step(struct cut *c, int step)
 		}
 		return;
 	case BACK_KILL:
-		c->deadline_ms = now_ms() + CUT_POSTPONE_MAX_MS;
+		c->deadline_ms = now_ms() + CUT_BACK_WAIT_MS;
 		self = mydb_quote(p->target.db.user);
 		snprintf(sql, sizeof(sql), "SELECT ID FROM information_schema."
 		    "PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER NOT IN "
@@ -1790,7 +1819,7 @@ cutover_rollback(struct job *j, void (*done)(struct job *, int,
 	}
 	fact_filepos(c, CUT_FACT_REVERSE, c->rev_file, sizeof(c->rev_file),
 	    &c->rev_pos);
-	c->deadline_ms = now_ms() + CUT_POSTPONE_MAX_MS;
+	c->deadline_ms = now_ms() + CUT_BACK_WAIT_MS;
 	back_step(c, BACK_VERSIONS);
 }
 

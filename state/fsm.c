@@ -233,6 +233,18 @@ act_hold_step(struct migration *m, enum phase from, const char *detail)
 	migration_set_reason(m, detail);
 }
 
+/*
+ * The cutover put off its freeze past cutover.max_postpone: nothing was
+ * frozen, and resume returns to ready, where the window and the approval
+ * are judged again (the cutover used the approval up).
+ */
+static void
+act_hold_ready(struct migration *m, enum phase from, const char *detail)
+{
+	m->resume_to = PH_READY;
+	migration_set_reason(m, detail);
+}
+
 static void
 act_unapproved(struct migration *m, enum phase from, const char *detail)
 {
@@ -268,6 +280,7 @@ static const struct rule rules[] = {
 	{ PH_READY,		MEV_BREACH,		NONE,				A(act_hold_step),	PH_PAUSED },
 	{ PH_CUTOVER,		MEV_WRITER_SWITCHED,	G(writer_on_target),		NONE,			PH_FULL_TRAFFIC },
 	{ PH_CUTOVER,		MEV_CUTOVER_ABORTED,	NONE,				A(act_note),		PH_SHIFTING },
+	{ PH_CUTOVER,		MEV_POSTPONED,		NONE,				A(act_hold_ready),	PH_PAUSED },
 	{ PH_FULL_TRAFFIC,	MEV_LISTENER_SET,	NONE,				NONE,			PH_SOAK },
 	{ PH_FULL_TRAFFIC,	MEV_BREACH,		NONE,				A(act_hold),		PH_PAUSED },
 	{ PH_SOAK,		MEV_SOAKED,		G(soak_passed),			NONE,			PH_DECOMMISSION },

@@ -91,6 +91,7 @@ static const char *const mev_names[MEV__COUNT] = {
 	[MEV_BREACH] = "breach",
 	[MEV_WRITER_SWITCHED] = "writer_switched",
 	[MEV_CUTOVER_ABORTED] = "cutover_aborted",
+	[MEV_POSTPONED] = "postponed",
 	[MEV_LISTENER_SET] = "listener_set",
 	[MEV_SOAKED] = "soaked",
 	[MEV_APPROVE] = "approve",

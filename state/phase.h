@@ -42,6 +42,7 @@ enum mev {
 	MEV_BREACH,		/* a gate broke */
 	MEV_WRITER_SWITCHED,	/* cutover: writer on the target, first write seen */
 	MEV_CUTOVER_ABORTED,	/* cutover: freeze timed out or failed, unfrozen */
+	MEV_POSTPONED,		/* cutover: freeze put off past max_postpone */
 	MEV_LISTENER_SET,	/* full_traffic: listener forwards to ECS alone */
 	MEV_SOAKED,		/* soak: the soak period passed */
 	MEV_APPROVE,		/* operator: approve what waits for it (the

@@ -146,7 +146,8 @@ writer_lost() {
 inject() {
 	stop_daemon
 	sqlite3 "$STATE" "UPDATE migrations SET phase = '$1', resume_to = NULL,
-	    reason = NULL WHERE name = '${2:-shop}'"
+	    reason = NULL, phase_since = CAST(strftime('%s', 'now') AS INTEGER)
+	    * 1000 WHERE name = '${2:-shop}'"
 }
 
 # journal [NAME]: the migration's whole journal, one line per entry:
