@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# cutload.sh: the cutover under heavy writes. sysbench's oltp_write_only
+# at LOAD_RATE (300) transactions a second on LOAD_THREADS (8) threads, as
+# the app account (no SUPER, no READ ONLY ADMIN), against the source for
+# the whole migration, on LOAD_TABLES (4) tables of LOAD_ROWS (100,000) rows;
+# the writer load (tests/bench/writer.c, WRITER_RATE 100 commits/s) beside
+# it counts the gap and the lost writes. The migration is seeded for real
+# under the load, must catch up and settle, then is put into the cutover
+# (the phases between need AWS, which this build's benchmarks do not
+# start) with the plan's defaults (max_lag 200ms, max_postpone 10m).
+#   cutover_gap_under_load_ms     the writer's longest gap between two
+#                                 commits around the cutover (target 100)
+#   cutover_lost_under_load       acknowledged writer rows missing on the
+#                                 target (target 0)
+#   cutover_freeze_under_load_ms  source read-only -> writer switched
+#   cutover_sb_tables_differ      sysbench tables whose CHECKSUM TABLE
+#                                 differs between the frozen source and
+#                                 the target after the cutover (0)
+#   catchup_under_load_s          seeded -> in sync (replicating -> shadow)
+#   sb_tps_under_load             what sysbench reached, the mean of its
+#                                 10 s reports
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/db.sh"
+. "$(dirname "$0")/sb.sh"
+
+: "${LOAD_RATE:=300}" "${LOAD_THREADS:=8}" "${LOAD_TABLES:=4}"
+: "${LOAD_ROWS:=100000}" "${WRITER_RATE:=100}"
+
+cleanup_more_db() { :; }
+eval "cleanup_more_db() $(declare -f cleanup_more | tail -n +2)"
+cleanup_more() { sb_stop; cleanup_more_db; }
+
+db_start
+sb_tables "$LOAD_TABLES" "$LOAD_ROWS" >/dev/null || finish
+db_plan shop "freeze_timeout = 3s"
+write_config
+sed -i 's/^log_level = debug/log_level = info/' "$T/migrated.conf"
+start_daemon
+ctl create "$T/plans/shop.ini" >/dev/null || fail "create"
+sb_load "$LOAD_RATE" "$LOAD_THREADS" 3600
+writer_start "$WRITER_RATE"
+sleep 5
+inject seeding
+start_daemon
+wait_for 600 history_has 'replicating -> shadow' ||
+    { fail "not in sync under the load: $(ctl --json status shop |
+	jget migrations.0.progress)"; finish; }
+seeded=$(sqlite3 "$STATE" "SELECT MIN(ts) FROM journal WHERE to_phase =
+    'replicating'" 2>/dev/null)
+synced=$(sqlite3 "$STATE" "SELECT MAX(ts) FROM journal WHERE to_phase =
+    'shadow'" 2>/dev/null)
+if [ -n "$seeded" ] && [ -n "$synced" ]; then
+	awk -v a="$seeded" -v b="$synced" \
+	    'BEGIN { printf "BENCH catchup_under_load_s %.1f s\n", (b - a) / 1000 }'
+fi
+
+# The writer's gap is the cutover's: it starts again just before.
+writer_stop
+mv "$T/writer.json" "$T/writer-before.json"
+writer_start "$WRITER_RATE"
+sleep 2
+inject cutover
+start_daemon
+wait_for 700 history_has 'cutover -> \(full_traffic\|paused\)' ||
+    fail "the cutover did not end: $(journal | tail -3)"
+sleep 1
+writer_stop
+sb_stop
+if history_has 'cutover -> paused'; then
+	fail "the cutover paused: $(reason_of)"
+	finish
+fi
+echo "BENCH cutover_gap_under_load_ms $(jget max_gap_ms < "$T/writer.json") ms"
+echo "BENCH cutover_lost_under_load $(writer_lost "$REPLICA_PORT") writes"
+echo "BENCH cutover_freeze_under_load_ms $(fact cutover.freeze_ms) ms"
+differ=0
+for i in $(seq 1 "$LOAD_TABLES"); do
+	a=$(src_sql "CHECKSUM TABLE shop.sbtest$i" | awk '{ print $2 }')
+	b=$(tgt_sql "CHECKSUM TABLE shop.sbtest$i" | awk '{ print $2 }')
+	[ "$a" = "$b" ] || differ=$((differ + 1))
+done
+echo "BENCH cutover_sb_tables_differ $differ tables"
+# sysbench may die of the SIGINT before its summary: its reports count.
+awk '/\] thds: .* tps: / { for (i = 1; i < NF; i++) if ($i == "tps:")
+    { s += $(i + 1); n++ } } END { if (n) printf "BENCH sb_tps_under_load %.1f tx/s\n", s / n }' \
+    "$T/sysbench.log"
+stop_daemon
+finish
