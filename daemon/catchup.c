@@ -4,6 +4,8 @@
  * oldest and the newest reading kept, about half a minute at one reading
  * a second, so a burst of the application's writes moves them little.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catchup.h"
@@ -137,4 +139,58 @@ catchup_offset(const char *const *names, const uint64_t *sizes, size_t n,
 		sum += sizes[i];
 	}
 	return -1;
+}
+
+const char *
+catchup_bytes(double bps, char *buf, size_t len)
+{
+	if (bps < 0)
+		snprintf(buf, len, "?");
+	else if (bps >= 1e9)
+		snprintf(buf, len, "%.1f GB", bps / 1e9);
+	else if (bps >= 1e6)
+		snprintf(buf, len, "%.1f MB", bps / 1e6);
+	else
+		snprintf(buf, len, "%.0f kB", bps / 1e3);
+	return buf;
+}
+
+void
+catchup_advice(char *buf, size_t len, int mariadb, int rds,
+    const char *workers_var, const char *workers, const char *type_var,
+    const char *type)
+{
+	const char	*how;
+	long		 n = workers != NULL ? strtol(workers, NULL, 10) : -1;
+
+	how = rds ? "in the RDS instance's DB parameter group, then stop "
+	    "and start replication for it to apply (CALL "
+	    "mysql.rds_stop_replication, mysql.rds_start_replication)" :
+	    "with SET GLOBAL while replication is stopped (STOP SLAVE, "
+	    "START SLAVE), and in my.cnf";
+	if (n > 1) {
+		snprintf(buf, len, "the target applies on %ld threads already "
+		    "(%s = %s, %s = %s): %sa larger instance class for the "
+		    "target, or a cutover when the application writes less",
+		    n, workers_var, workers, type_var, type ? type : "?",
+		    mariadb && type != NULL && strcmp(type, "optimistic") != 0 &&
+		    strcmp(type, "aggressive") != 0 ? "slave_parallel_mode = "
+		    "optimistic (its transactions conflict rarely), " : "");
+		return;
+	}
+	if (mariadb)
+		snprintf(buf, len, "parallel apply on the target: it applies "
+		    "every transaction on one thread (%s = %s, %s = %s); set "
+		    "slave_parallel_threads = 4 (up to about the source's "
+		    "busy connections) and slave_parallel_mode = optimistic "
+		    "%s",
+		    workers_var, workers ? workers : "?", type_var,
+		    type ? type : "?", how);
+	else
+		snprintf(buf, len, "parallel apply on the target: it applies "
+		    "every transaction on one thread (%s = %s, %s = %s); set "
+		    "%s = 4 (up to about the source's busy connections), %s = "
+		    "LOGICAL_CLOCK and replica_preserve_commit_order = ON %s",
+		    workers_var, workers ? workers : "?", type_var,
+		    type ? type : "?", workers_var, type_var, how);
 }

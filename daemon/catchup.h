@@ -70,6 +70,19 @@ void	catchup_view(const struct catchup *, int64_t now,
 	    struct catchup_view *);
 
 /*
+ * What would help a target that does not keep up, into buf: parallel
+ * apply, named as the engine names it (mariadb: slave_parallel_threads
+ * and slave_parallel_mode; else MySQL's workers and type variables, as
+ * given), with the values the target has (NULL: not read), set in the
+ * RDS parameter group when rds, with SET GLOBAL otherwise.
+ */
+void	catchup_advice(char *buf, size_t len, int mariadb, int rds,
+	    const char *workers_var, const char *workers,
+	    const char *type_var, const char *type);
+/* A rate in bytes a second as "1.2 MB/s". */
+const char *catchup_bytes(double bps, char *buf, size_t len);
+
+/*
  * The offset of file:pos in a listing of n binary logs (names in order,
  * sizes): the sizes of the files before file, plus pos. -1 when file is
  * not listed.

@@ -3,6 +3,9 @@
  * poller of one migration, each a timer with at most one query in flight,
  * so a slow server delays readings but never piles up queries. A failed
  * query leaves the last reading's timestamp old; it never counts as good.
+ * With the replica status, at most once a second, the source's binary
+ * log listing and commit counter: the pace of the two (catchup.c). Not
+ * during the cutover, whose freeze wants the source's connection alone.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "catchup.h"
 #include "daemon.h"
 #include "dbpair.h"
 #include "lag.h"
@@ -22,8 +26,10 @@
 #include "now.h"
 #include "plan.h"
 #include "store.h"
+#include "xmalloc.h"
 
 #define LAG_RING	256	/* acknowledged heartbeats remembered */
+#define LAG_PACE_MS	1000	/* the source's pace read at most this often */
 
 struct lag {
 	struct daemon		*d;
@@ -38,6 +44,13 @@ struct lag {
 	unsigned int		 head, n;
 	int64_t			 last_sample;
 	struct lagstat		 st;
+	/* The pace: the readings, and the source's listing's first file. */
+	struct catchup		 cu;
+	int			 pace_busy;
+	int64_t			 pace_at;
+	uint64_t		 pace_src, pace_exec;
+	int			 pace_ok;
+	char			 first_log[128];
 };
 
 static void
@@ -75,6 +88,9 @@ lag_read_cb(void *arg, struct mydb_result *res)
 	l->st.known = 1;
 	l->st.heartbeat_ms = lag / 1000;
 	l->st.updated = now / 1000;
+	if (l->m->plan != NULL)
+		catchup_lag(&l->cu, now / 1000, lag / 1000,
+		    l->m->plan->target.max_lag);
 	if (now / 1000 - l->last_sample >= 1000) {
 		l->last_sample = now / 1000;
 		store_sample(l->d->store, l->m->id, "heartbeat_lag_ms",
@@ -153,11 +169,81 @@ lag_status_cb(void *arg, struct mydb_result *res)
 	daemon_changed(l->d, l->m);
 }
 
+/*
+ * SHOW BINARY LOGS: the source's head is the sum of the sizes, and the
+ * target's executed position (its last status) an offset in the same
+ * listing. A new first file (logs purged) moves the origin.
+ */
+static void
+lag_binlogs_cb(void *arg, struct mydb_result *res)
+{
+	struct lag		*l = arg;
+	const char		**names;
+	uint64_t		*sizes, head = 0;
+	unsigned long long	 r;
+	const char		*v;
+
+	l->pace_ok = 0;
+	if (res->err != 0 || res->nrows == 0)
+		return;
+	names = xcalloc(res->nrows, sizeof(*names));
+	sizes = xcalloc(res->nrows, sizeof(*sizes));
+	for (r = 0; r < res->nrows; r++) {
+		names[r] = (v = mydb_get(res, r, "Log_name")) ? v : "";
+		v = mydb_get(res, r, "File_size");
+		sizes[r] = v ? strtoull(v, NULL, 10) : 0;
+		head += sizes[r];
+	}
+	if (strcmp(names[0], l->first_log) != 0) {
+		catchup_reset_rates(&l->cu);
+		copy_text(l->first_log, sizeof(l->first_log), names[0]);
+	}
+	l->pace_src = head;
+	l->pace_ok = l->st.status_known && l->st.configured &&
+	    catchup_offset(names, sizes, res->nrows, l->st.exec_file,
+	    l->st.exec_pos, &l->pace_exec) == 0;
+	free(names);
+	free(sizes);
+}
+
+/* The commit counter (MariaDB's Binlog_commits), then the reading. */
+static void
+lag_commits_cb(void *arg, struct mydb_result *res)
+{
+	struct lag	*l = arg;
+	const char	*v = res->err == 0 ? mydb_var(res, "Binlog_commits") :
+			    NULL;
+
+	l->pace_busy = 0;
+	if (l->pace_ok)
+		catchup_sample(&l->cu, l->pace_at, l->pace_src, l->pace_exec,
+		    v != NULL ? strtoll(v, NULL, 10) : -1);
+}
+
+static void
+lag_pace_tick(struct lag *l)
+{
+	int64_t	now = now_ms();
+
+	if (l->pace_busy || l->hold || l->m->phase == PH_CUTOVER ||
+	    now - l->pace_at < LAG_PACE_MS)
+		return;
+	if (mydb_query(l->db->src, "SHOW BINARY LOGS", lag_binlogs_cb,
+	    l) == -1)
+		return;
+	l->pace_at = now;
+	l->pace_busy = 1;
+	if (mydb_query(l->db->src, "SHOW GLOBAL STATUS LIKE 'Binlog_commits'",
+	    lag_commits_cb, l) == -1)
+		l->pace_busy = 0;
+}
+
 static void
 lag_status_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct lag	*l = arg;
 
+	lag_pace_tick(l);
 	if (l->status_busy || !l->db->td_known)
 		return;
 	if (mydb_query(l->db->tgt, dbpair_status_sql(l->db, l->m->plan),
@@ -187,6 +273,7 @@ lag_new(struct daemon *d, struct migration *m, struct dbpair *db)
 	l->d = d;
 	l->m = m;
 	l->st.heartbeat_ms = l->st.replica_ms = -1;
+	catchup_init(&l->cu);
 	l->db = db;
 	if (!l->db->td_known)
 		mydb_query(l->db->tgt, "SELECT VERSION() AS v", lag_version_cb,
@@ -221,6 +308,12 @@ const struct lagstat *
 lag_stat(const struct lag *l)
 {
 	return &l->st;
+}
+
+struct catchup *
+lag_catchup(struct lag *l)
+{
+	return &l->cu;
 }
 
 void

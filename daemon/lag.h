@@ -38,6 +38,9 @@ struct dbpair;
 struct lag	*lag_new(struct daemon *, struct migration *, struct dbpair *);
 void		 lag_free(struct lag *);
 const struct lagstat *lag_stat(const struct lag *);
+struct catchup;
+/* The pace of the source and the target (catchup.h), and its alert. */
+struct catchup	*lag_catchup(struct lag *);
 /* Stop (1) or resume (0) the heartbeat writes: the freeze stops them. */
 void		 lag_hold_writes(struct lag *, int);
 

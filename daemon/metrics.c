@@ -81,6 +81,18 @@ static const struct family families[] = {
 	    "held)." },
 	{ "migrated_gates_hold_alert", "gauge",
 	    "1 when the gates held on missing data past gates.max_hold." },
+	{ "migrated_source_commits_per_second", "gauge",
+	    "The source's commits a second (MariaDB's Binlog_commits)." },
+	{ "migrated_binlog_bytes_per_second", "gauge",
+	    "Binary log bytes a second: written on the source, applied on "
+	    "the target." },
+	{ "migrated_replication_backlog_bytes", "gauge",
+	    "Source binary log bytes the target has not applied yet." },
+	{ "migrated_catchup_eta_seconds", "gauge",
+	    "When the target should have caught up (absent: not catching "
+	    "up, or unknown)." },
+	{ "migrated_catchup_alert", "gauge",
+	    "1 when the lag made no progress for replicating.max_catchup." },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -122,6 +134,38 @@ hold_sample(struct evbuffer *b, int fam, const char *name, json_t *hold)
 	if (fam == 17)
 		out(b, "migrated_gates_hold_alert{migration=\"%s\"} %d\n",
 		    name, json_is_true(json_object_get(hold, "alert")));
+}
+
+/* The pace of replication, from status' lag.catchup; by family name. */
+static void
+catchup_samples(struct evbuffer *b, const char *fam, const char *name,
+    json_t *lag)
+{
+	json_t	*cu = json_object_get(lag, "catchup");
+	double	 x;
+
+	if (!json_is_object(cu))
+		return;
+	if (strcmp(fam, "migrated_source_commits_per_second") == 0 &&
+	    num(cu, "source_commits_s", 1, &x))
+		out(b, "%s{migration=\"%s\"} %g\n", fam, name, x);
+	if (strcmp(fam, "migrated_binlog_bytes_per_second") == 0) {
+		if (num(cu, "source_bytes_s", 1, &x))
+			out(b, "%s{migration=\"%s\",side=\"source\"} %g\n",
+			    fam, name, x);
+		if (num(cu, "target_bytes_s", 1, &x))
+			out(b, "%s{migration=\"%s\",side=\"target\"} %g\n",
+			    fam, name, x);
+	}
+	if (strcmp(fam, "migrated_replication_backlog_bytes") == 0 &&
+	    num(cu, "backlog_bytes", 1, &x))
+		out(b, "%s{migration=\"%s\"} %g\n", fam, name, x);
+	if (strcmp(fam, "migrated_catchup_eta_seconds") == 0 &&
+	    num(cu, "eta_ms", 0.001, &x))
+		out(b, "%s{migration=\"%s\"} %g\n", fam, name, x);
+	if (strcmp(fam, "migrated_catchup_alert") == 0)
+		out(b, "%s{migration=\"%s\"} %d\n", fam, name,
+		    json_is_true(json_object_get(cu, "alert")));
 }
 
 /* Samples of one family for every migration (names are [a-z0-9_-]). */
@@ -217,9 +261,10 @@ family_samples(struct evbuffer *b, int fam, json_t *all)
 				out(b, "migrated_cutover_write_gap_seconds{"
 				    "migration=\"%s\"} %g\n", name, x);
 			break;
-		case 16:
-		case 17:
+		default:
+			/* Each takes its own families. */
 			hold_sample(b, fam, name, json_object_get(m, "hold"));
+			catchup_samples(b, families[fam].name, name, lag);
 			break;
 		}
 	}

@@ -6,6 +6,12 @@
  * replica status (its source host and port say whether it happened). The
  * password goes to the server in the statement, never into the journal:
  * the effect's arguments name the host, port and coordinates only.
+ *
+ * A target that does not catch up is named, not waited on in silence:
+ * status shows the pace (lag.c, catchup.c), and when the lag has made no
+ * progress for replicating.max_catchup the daemon alerts once (journal,
+ * webhook) with the rates and what would help, read from the target's
+ * parallel apply settings; it keeps waiting.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +20,8 @@
 
 #include <event2/event.h>
 
+#include "catchup.h"
+#include "conf.h"
 #include "daemon.h"
 #include "dbpair.h"
 #include "driver.h"
@@ -27,6 +35,7 @@
 #include "mydialect.h"
 #include "plan.h"
 #include "store.h"
+#include "webhook.h"
 
 struct repl {
 	struct job		*job;
@@ -38,6 +47,7 @@ struct repl {
 	int64_t			 since;		/* in sync since (unix ms) */
 	int			 started;	/* start issued this entry */
 	int64_t			 start_ms;	/* when: older readings are stale */
+	int			 asking;	/* the catch-up alert's query */
 };
 
 static int	repl_effect_run(struct effect *);
@@ -260,6 +270,137 @@ repl_effect_reconcile(struct effect *e)
 	    e);
 }
 
+/* The pace for the alert and the progress line: "source 300 commits/s
+ * (1.2 MB/s), target 0.9 MB/s, 3.1 GB behind, ...". */
+static void
+repl_pace(const struct catchup_view *v, char *buf, size_t len)
+{
+	char	a[32], b[32], c[32], eta[32];
+	int	n = 0;
+
+	if (v->src_bps < 0) {
+		snprintf(buf, len, "the pace is not known yet");
+		return;
+	}
+	if (v->commits_s >= 0)
+		n = snprintf(buf, len, "the source commits %.0f/s (%s/s of "
+		    "binary log)", v->commits_s,
+		    catchup_bytes(v->src_bps, a, sizeof(a)));
+	else
+		n = snprintf(buf, len, "the source writes %s/s of binary log",
+		    catchup_bytes(v->src_bps, a, sizeof(a)));
+	if (v->eta_ms > 0)
+		conf_duration_str(v->eta_ms / 1000 * 1000 + 1000, eta,
+		    sizeof(eta));
+	snprintf(buf + n, len > (size_t)n ? len - n : 0, ", the target "
+	    "applies %s/s, %s behind; %s%s", catchup_bytes(v->apply_bps, b,
+	    sizeof(b)), catchup_bytes((double)v->backlog, c, sizeof(c)),
+	    v->catching_up == 1 ? (v->eta_ms > 0 ? "caught up in about " :
+	    "caught up") : "not catching up",
+	    v->catching_up == 1 && v->eta_ms > 0 ? eta : "");
+}
+
+static void
+repl_advice_cb(void *arg, struct mydb_result *res)
+{
+	struct repl		*r = arg;
+	struct migration	*m = r->m;
+	struct lag		*l = job_lag(r->job);
+	struct catchup_view	 v;
+	const char		*wv, *tv;
+	char			 pace[256], help[640], a[32], b[32];
+	char			 detail[1200];
+	int			 maria = r->db->td.flavor == MYDB_MARIADB;
+
+	r->asking = 0;
+	if (l == NULL)
+		return;
+	if (maria) {
+		wv = "slave_parallel_threads";
+		tv = "slave_parallel_mode";
+	} else {
+		wv = res->err == 0 && mydb_var(res, "replica_parallel_workers") ?
+		    "replica_parallel_workers" : "slave_parallel_workers";
+		tv = res->err == 0 && mydb_var(res, "replica_parallel_type") ?
+		    "replica_parallel_type" : "slave_parallel_type";
+	}
+	catchup_advice(help, sizeof(help), maria, m->plan->target.kind ==
+	    TARGET_RDS, wv, res->err == 0 ? mydb_var(res, wv) : NULL, tv,
+	    res->err == 0 ? mydb_var(res, tv) : NULL);
+	catchup_view(lag_catchup(l), now_ms(), &v);
+	repl_pace(&v, pace, sizeof(pace));
+	conf_duration_str(v.stalled_ms / 1000 * 1000, a, sizeof(a));
+	conf_duration_str(m->plan->replicating.max_catchup, b, sizeof(b));
+	snprintf(detail, sizeof(detail), "alert: the target is not catching "
+	    "up: the replication lag (heartbeat %lld ms) has made no progress "
+	    "for %s, over replicating.max_catchup %s; %s. What would help: "
+	    "%s. Still waiting", (long long)lag_stat(l)->heartbeat_ms, a, b,
+	    pace, help);
+	lag_catchup(l)->alerted = 1;
+	store_journal(r->d->store, m->id, "alert", detail);
+	log_warnx("%s: %s", m->name, detail);
+	webhook_alert(r->d->webhook, m, detail);
+	daemon_changed(r->d, m);
+}
+
+/* The progress line: the threads, the lag, the settle, and the pace
+ * while the target is behind (status' lag.catchup has it all). */
+static void
+repl_progress(struct repl *r, const struct lagstat *st)
+{
+	const struct plan	*p = r->m->plan;
+	struct catchup_view	 v;
+	char			 lag[32], pace[64] = "", eta[32];
+
+	if (st->heartbeat_ms >= 0)
+		snprintf(lag, sizeof(lag), "%lld", (long long)st->heartbeat_ms);
+	else
+		snprintf(lag, sizeof(lag), "?");
+	catchup_view(lag_catchup(job_lag(r->job)), now_ms(), &v);
+	if (r->m->obs.in_sync_ms == 0 && v.catching_up == 0)
+		snprintf(pace, sizeof(pace), "; not catching up (applies %.0f%% "
+		    "of the source's rate)", v.src_bps > 0 ? 100 * v.apply_bps /
+		    v.src_bps : 0);
+	else if (r->m->obs.in_sync_ms == 0 && v.eta_ms > 0) {
+		conf_duration_str(v.eta_ms / 1000 * 1000 + 1000, eta,
+		    sizeof(eta));
+		snprintf(pace, sizeof(pace), "; catching up in about %s", eta);
+	}
+	job_progress(r->job, "io %s, sql %s, heartbeat lag %s ms, in sync "
+	    "%llds of %llds%s", st->io_running ? "running" : "stopped",
+	    st->sql_running ? "running" : "stopped", lag,
+	    (long long)(r->m->obs.in_sync_ms / 1000),
+	    (long long)(p->target.settle / 1000), pace);
+}
+
+/*
+ * The lag made no progress for replicating.max_catchup: alert once, and
+ * say so when it moves again.
+ */
+static void
+repl_catchup(struct repl *r, struct lag *l)
+{
+	struct catchup		*cu = lag_catchup(l);
+	struct catchup_view	 v;
+
+	catchup_view(cu, now_ms(), &v);
+	if (v.stalled_ms == 0 && cu->alerted) {
+		cu->alerted = 0;
+		store_journal(r->d->store, r->m->id, "info", "the replication "
+		    "lag makes progress again after the catch-up alert");
+		return;
+	}
+	if (cu->alerted || r->asking ||
+	    v.stalled_ms < r->m->plan->replicating.max_catchup)
+		return;
+	if (mydb_query(r->db->tgt, "SHOW GLOBAL VARIABLES WHERE Variable_name "
+	    "IN ('slave_parallel_threads', 'slave_parallel_mode', "
+	    "'slave_parallel_workers', 'slave_parallel_type', "
+	    "'replica_parallel_workers', 'replica_parallel_type')",
+	    repl_advice_cb, r) == 0)
+		r->asking = 1;
+}
+
 /* The lag monitor's readings, judged every heartbeat interval. */
 static void
 repl_watch_cb(evutil_socket_t fd, short what, void *arg)
@@ -294,6 +435,7 @@ repl_watch_cb(evutil_socket_t fd, short what, void *arg)
 		repl_fire(r, MEV_HALT, detail);
 		return;
 	}
+	repl_catchup(r, l);
 	fresh = 3 * p->source.heartbeat_interval + 1000;
 	if (st->io_running && st->sql_running && st->known &&
 	    now - st->updated <= fresh && st->heartbeat_ms >= 0 &&
@@ -303,19 +445,7 @@ repl_watch_cb(evutil_socket_t fd, short what, void *arg)
 	} else
 		r->since = 0;
 	m->obs.in_sync_ms = r->since ? now - r->since : 0;
-	job_progress(r->job, "io %s, sql %s, heartbeat lag %s ms, in sync "
-	    "%llds of %llds", st->io_running ? "running" : "stopped",
-	    st->sql_running ? "running" : "stopped",
-	    st->heartbeat_ms >= 0 ? "" : "?",
-	    (long long)(m->obs.in_sync_ms / 1000),
-	    (long long)(p->target.settle / 1000));
-	if (st->heartbeat_ms >= 0)
-		job_progress(r->job, "io %s, sql %s, heartbeat lag %lld ms, in "
-		    "sync %llds of %llds", st->io_running ? "running" :
-		    "stopped", st->sql_running ? "running" : "stopped",
-		    (long long)st->heartbeat_ms,
-		    (long long)(m->obs.in_sync_ms / 1000),
-		    (long long)(p->target.settle / 1000));
+	repl_progress(r, st);
 	if (m->obs.in_sync_ms >= p->target.settle) {
 		snprintf(detail, sizeof(detail), "heartbeat lag %lld ms, in "
 		    "sync for %llds", (long long)st->heartbeat_ms,

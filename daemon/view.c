@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catchup.h"
 #include "daemon.h"
 #include "driver.h"
 #include "facts.h"
@@ -165,15 +166,51 @@ view_traffic(const struct migration *m)
 }
 
 static json_t *
+num_or_null(double v)
+{
+	return v >= 0 ? json_real(v) : json_null();
+}
+
+/*
+ * The pace (catchup.c): the source's commits and binary log bytes a
+ * second, the target's applied bytes a second, the backlog, whether and
+ * when the target catches up, and for how long the lag has made no
+ * progress against replicating.max_catchup (the alert past it).
+ */
+static json_t *
+view_catchup(const struct migration *m, struct lag *l)
+{
+	struct catchup		*cu = lag_catchup(l);
+	struct catchup_view	 v;
+
+	catchup_view(cu, now_ms(), &v);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:b}",
+	    "source_commits_s", num_or_null(v.commits_s),
+	    "source_bytes_s", num_or_null(v.src_bps),
+	    "target_bytes_s", num_or_null(v.apply_bps),
+	    "backlog_bytes", v.backlog >= 0 ? json_integer(v.backlog) :
+		json_null(),
+	    "catching_up", v.catching_up >= 0 ?
+		json_boolean(v.catching_up) : json_null(),
+	    "eta_ms", v.eta_ms >= 0 ? json_integer(v.eta_ms) : json_null(),
+	    "stalled_ms", (json_int_t)v.stalled_ms,
+	    "max_catchup_ms", (json_int_t)(m->plan != NULL ?
+		m->plan->replicating.max_catchup : 0),
+	    "alert", cu->alerted);
+}
+
+static json_t *
 view_lag(const struct migration *m)
 {
 	const struct lagstat	*st;
 	struct lag		*l = job_lag(runner_job(m));
+	json_t			*o;
 
 	if (l == NULL)
-		return json_pack("{s:n, s:n}", "replica_ms", "heartbeat_ms");
+		return json_pack("{s:n, s:n, s:n}", "replica_ms",
+		    "heartbeat_ms", "catchup");
 	st = lag_stat(l);
-	return json_pack("{s:o, s:o, s:o, s:o}",
+	o = json_pack("{s:o, s:o, s:o, s:o}",
 	    "replica_ms", st->replica_ms >= 0 ? json_integer(st->replica_ms) :
 		json_null(),
 	    "heartbeat_ms", st->known && st->heartbeat_ms >= 0 ?
@@ -182,6 +219,8 @@ view_lag(const struct migration *m)
 		json_null(),
 	    "sql_running", st->status_known ? json_boolean(st->sql_running) :
 		json_null());
+	json_object_set_new(o, "catchup", view_catchup(m, l));
+	return o;
 }
 
 /* A fact as a number, or null. */

@@ -183,13 +183,46 @@ START_TEST(offsets_across_files)
 }
 END_TEST
 
+START_TEST(advice_names_the_settings)
+{
+	char	buf[640];
+
+	/* MariaDB on RDS, one thread: the parameter group's names. */
+	catchup_advice(buf, sizeof(buf), 1, 1, "slave_parallel_threads", "0",
+	    "slave_parallel_mode", "optimistic");
+	ck_assert_ptr_nonnull(strstr(buf, "(slave_parallel_threads = 0, "
+	    "slave_parallel_mode = optimistic)"));
+	ck_assert_ptr_nonnull(strstr(buf, "set slave_parallel_threads = 4"));
+	ck_assert_ptr_nonnull(strstr(buf, "DB parameter group"));
+	/* MySQL self-managed: its own names, SET GLOBAL. */
+	catchup_advice(buf, sizeof(buf), 0, 0, "replica_parallel_workers",
+	    "1", "replica_parallel_type", "DATABASE");
+	ck_assert_ptr_nonnull(strstr(buf, "replica_parallel_workers = 4"));
+	ck_assert_ptr_nonnull(strstr(buf, "replica_parallel_type = "
+	    "LOGICAL_CLOCK"));
+	ck_assert_ptr_nonnull(strstr(buf, "SET GLOBAL"));
+	/* Parallel already, conservative: optimistic, or a larger class. */
+	catchup_advice(buf, sizeof(buf), 1, 1, "slave_parallel_threads", "8",
+	    "slave_parallel_mode", "conservative");
+	ck_assert_ptr_nonnull(strstr(buf, "on 8 threads already"));
+	ck_assert_ptr_nonnull(strstr(buf, "slave_parallel_mode = optimistic"));
+	ck_assert_ptr_nonnull(strstr(buf, "larger instance class"));
+	/* Not read: said so, not guessed. */
+	catchup_advice(buf, sizeof(buf), 1, 0, "slave_parallel_threads", NULL,
+	    "slave_parallel_mode", NULL);
+	ck_assert_ptr_nonnull(strstr(buf, "slave_parallel_threads = ?"));
+	ck_assert_str_eq(catchup_bytes(1234567, buf, sizeof(buf)), "1.2 MB");
+	ck_assert_str_eq(catchup_bytes(-1, buf, sizeof(buf)), "?");
+}
+END_TEST
+
 int
 main(void)
 {
 	const TTest		*pace[] = {
 		rates_and_eta, not_catching_up, too_few_readings,
 		window_slides, lag_progress, in_sync_is_caught_up,
-		offsets_across_files, NULL
+		offsets_across_files, advice_names_the_settings, NULL
 	};
 	const struct suite_case	 cases[] = {
 		{ "pace", NULL, NULL, setup, teardown, 0, pace },
