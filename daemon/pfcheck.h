@@ -46,6 +46,7 @@ enum pf_id {
 	PFC_DEFINERS,		/* target: DEFINER accounts of the objects */
 	PFC_APP_USERS,		/* target: the application's accounts */
 	PFC_REVERSE,		/* target: binary log for reverse replication */
+	PFC_TGT_APPLY,		/* target: parallel apply against the source */
 	PFC_AWS,		/* AWS: credentials, clock, region */
 	PFC_LISTENER,		/* AWS: the listener */
 	PFC_TGS,		/* AWS: the target groups and their targets */
@@ -102,6 +103,11 @@ struct pf {
 	int			 have_accounts;
 	long long		 data_bytes;	/* -1 until answered */
 	long long		 ntables;
+	/* Parallel apply: the target's workers and mode (the names its
+	 * engine uses), the source's client connections (-1: unknown). */
+	int			 have_apply, apply_maria;
+	char			 apply_n[24], apply_mode[32];
+	long long		 src_conns;
 
 	/* AWS calls in flight, cancelled with the run. */
 	struct aws		*aws;
@@ -161,6 +167,8 @@ void	pfdba_seed_judge(struct pf *);
 void	pfdba_definers(struct pf *);
 void	pfdba_app_users(struct pf *);
 void	pfdba_reverse(struct pf *);
+void	pfdba_apply(struct pf *);
+void	pfdba_apply_judge(struct pf *);
 void	pfdba_free(struct pf *);
 
 /* " IN ('a', 'b')" for the plan's schemas, quoted, in buf. */

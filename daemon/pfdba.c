@@ -8,7 +8,9 @@
  * target: the accounts the source's views, routines, triggers and events
  * name as DEFINER, and the application's accounts ([source] app_users),
  * which must exist there before the writer moves; and, with reverse
- * replication, the target's binary log. Queries only read.
+ * replication, the target's binary log; and whether the target applies
+ * replication on one thread while the source serves many connections.
+ * Queries only read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "catchup.h"
 #include "dbpair.h"
 #include "daemon.h"
 #include "log.h"
@@ -38,6 +41,13 @@
  * and wide indexes rebuild slower than that table's.
  */
 #define PFDBA_SEED_BPS		(10LL * 1024 * 1024)
+/*
+ * The source's client connections, besides preflight's own two, from
+ * which a target applying on one thread is warned of: one applier
+ * thread replays in order what that many sessions commit side by side.
+ */
+#define PFDBA_APPLY_CONNS	4
+#define PFDBA_OWN_CONNS		2
 /* Tables named in a finding before "and N more". */
 #define PFDBA_LIST_MAX		12
 
@@ -619,6 +629,90 @@ pfdba_reverse(struct pf *pf)
 	if (pf->m->plan->target.kind == TARGET_RDS)
 		pf_query(pf, PFC_REVERSE, pfdba_tgt(pf), "CALL "
 		    "mysql.rds_show_configuration", reverse_rds_cb);
+}
+
+/* --- parallel apply on the target against the source's sessions --- */
+
+static void
+apply_vars_cb(void *arg, struct mydb_result *res)
+{
+	struct pf	*pf = arg;
+	const char	*n, *mode;
+
+	if (pf_answer(pf, PFC_TGT_APPLY, res, "target") != 0)
+		goto done;
+	pf->apply_maria = mydb_var(res, "slave_parallel_threads") != NULL;
+	if (pf->apply_maria) {
+		n = mydb_var(res, "slave_parallel_threads");
+		mode = mydb_var(res, "slave_parallel_mode");
+	} else {
+		if ((n = mydb_var(res, "replica_parallel_workers")) == NULL)
+			n = mydb_var(res, "slave_parallel_workers");
+		if ((mode = mydb_var(res, "replica_parallel_type")) == NULL)
+			mode = mydb_var(res, "slave_parallel_type");
+	}
+	snprintf(pf->apply_n, sizeof(pf->apply_n), "%s", n ? n : "0");
+	snprintf(pf->apply_mode, sizeof(pf->apply_mode), "%s",
+	    mode ? mode : "?");
+	pf->have_apply = 1;
+done:
+	pf_done(pf);
+}
+
+static void
+apply_conns_cb(void *arg, struct mydb_result *res)
+{
+	struct pf	*pf = arg;
+	const char	*v;
+
+	if (pf_answer(pf, PFC_TGT_APPLY, res, "source") == 0 &&
+	    (v = mydb_var(res, "Threads_connected")) != NULL)
+		pf->src_conns = atoll(v);
+	pf_done(pf);
+}
+
+void
+pfdba_apply(struct pf *pf)
+{
+	pf_query(pf, PFC_TGT_APPLY, pfdba_tgt(pf), "SHOW GLOBAL VARIABLES "
+	    "WHERE Variable_name IN ('slave_parallel_threads', "
+	    "'slave_parallel_mode', 'slave_parallel_workers', "
+	    "'slave_parallel_type', 'replica_parallel_workers', "
+	    "'replica_parallel_type')", apply_vars_cb);
+	pf_query(pf, PFC_TGT_APPLY, pfdba_src(pf), "SHOW GLOBAL STATUS LIKE "
+	    "'Threads_connected'", apply_conns_cb);
+}
+
+/*
+ * One applier thread replays in order what the source's sessions commit
+ * side by side: at a high commit rate the target falls behind for good.
+ */
+void
+pfdba_apply_judge(struct pf *pf)
+{
+	const char	*wv, *tv;
+	char		 fix[600];
+	long long	 others;
+
+	if (!pf->have_apply || pf->src_conns < 0)
+		return;
+	others = pf->src_conns - PFDBA_OWN_CONNS;
+	wv = pf->apply_maria ? "slave_parallel_threads" :
+	    "replica_parallel_workers";
+	tv = pf->apply_maria ? "slave_parallel_mode" : "replica_parallel_type";
+	if (atoll(pf->apply_n) <= 1 && others >= PFDBA_APPLY_CONNS) {
+		catchup_advice(fix, sizeof(fix), pf->apply_maria,
+		    pf->m->plan->target.kind == TARGET_RDS, wv, pf->apply_n,
+		    tv, pf->apply_mode);
+		pf_note(pf, PFC_TGT_APPLY, PF_WARN, fix, "target: applies "
+		    "replication on one thread (%s = %s) while the source "
+		    "has %lld other client connections (Threads_connected): "
+		    "at a high commit rate the target may never catch up",
+		    wv, pf->apply_n, others);
+		return;
+	}
+	pf_info(pf, PFC_TGT_APPLY, "%s = %s (%s); the source has %lld other "
+	    "client connections", wv, pf->apply_n, pf->apply_mode, others);
 }
 
 void

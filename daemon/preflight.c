@@ -146,6 +146,9 @@ static const struct pf_check {
 	[PFC_REVERSE] = { "target.reverse_binlog", PF_NOW, pfdba_reverse,
 	    NULL, "turn the target's binary log on, ROW format, kept long "
 	    "enough for the source to catch up" },
+	[PFC_TGT_APPLY] = { "target.parallel_apply", PF_NOW, pfdba_apply,
+	    pfdba_apply_judge, "apply replication on several threads on the "
+	    "target (slave_parallel_threads, replica_parallel_workers)" },
 	[PFC_AWS] = { "aws.credentials", PF_NOW, pf_aws, NULL,
 	    "give migrated valid credentials and a synchronised clock" },
 	[PFC_LISTENER] = { "aws.listener", PF_AFTER_STS, pf_listener, NULL,
@@ -1580,6 +1583,7 @@ preflight_new(struct daemon *d, struct migration *m,
 	pf->done_arg = arg;
 	pf->src_keep_s = -1;
 	pf->data_bytes = -1;
+	pf->src_conns = -1;
 	pf->writer.d = d;
 	pf->writer.m = m;
 	pf->writer.fail = pf_writer_fail;

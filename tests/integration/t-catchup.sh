@@ -6,7 +6,9 @@
 # (3s here) the daemon alerts once (journal, webhook, status, metrics)
 # with the rates and what would help: the target's parallel apply,
 # named with the values it has. Released, the lag makes progress again
-# (journaled) and the migration goes on.
+# (journaled) and the migration goes on. Before: `migratectl check` warns
+# that the target applies on one thread while the source has many
+# sessions.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/db.sh"
 
@@ -22,6 +24,34 @@ max_catchup = 3s
 webhook_url = http://127.0.0.1:$(cat "$T/hook.port")/hooks/T000/B000/XXXX"
 db_items
 writer_start 100
+
+# Preflight: one applier thread on the target, sessions on the source.
+start_daemon
+ctl create "$T/plans/shop.ini" >/dev/null
+for i in 1 2 3 4 5; do
+	mdb_as "$T/db" source app -e "SELECT SLEEP(20)" >/dev/null 2>&1 &
+done
+wait_for 10 sql_ge source "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+    WHERE INFO LIKE 'SELECT SLEEP(20)%'" 5
+json=$(ctl --json check shop)
+row() {	# row NAME FIELD: a check's field in $json
+	printf '%s' "$json" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["checks"]:
+    if c["name"] == sys.argv[1]:
+        print(c.get(sys.argv[2]))
+' "$1" "$2"
+}
+expect_eq "check: parallel apply warns" warn "$(row target.parallel_apply status)"
+expect_match "check: one thread, the source's sessions" \
+    'one thread \(slave_parallel_threads = 0\) while the source has [0-9]+ other client connections' \
+    "$(row target.parallel_apply detail)"
+expect_match "check: the fix names the setting" \
+    'set slave_parallel_threads = 4' "$(row target.parallel_apply fix)"
+mdb_root "$T/db" source -N -e "SELECT CONCAT('KILL ', ID, ';') FROM
+    information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'" |
+    mdb_root "$T/db" source 2>/dev/null
+stop_daemon
 db_sync
 
 st() { ctl --json status shop | jget "migrations.0.$1"; }
