@@ -4,7 +4,8 @@
  * notify.webhook_url. The events: a phase change, a breach, a rollback
  * begun and ended, decommission waiting for approval, the approval, done,
  * and alerts that need no transition (a step held on missing data past
- * gates.max_hold).
+ * gates.max_hold, a replica whose lag made no progress for
+ * replicating.max_catchup).
  * Steps within shifting and polls are not events.
  *
  * Messages go out in order, one at a time, each retried three times with
