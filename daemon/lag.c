@@ -41,6 +41,7 @@ struct lag {
 	int			 hold;
 	int64_t			 acked[LAG_RING];	/* values, rising */
 	int64_t			 writing;		/* value in flight */
+	int64_t			 gap_last;	/* newest acked, not remembered */
 	unsigned int		 head, n;
 	int64_t			 last_sample;
 	struct lagstat		 st;
@@ -63,6 +64,10 @@ lag_write_cb(void *arg, struct mydb_result *res)
 	if (res->err != 0)
 		return;
 	v = l->writing;
+	if (l->n == LAG_RING) {
+		l->gap_last = v;
+		return;
+	}
 	l->acked[(l->head + l->n) % LAG_RING] = v;
 	l->n++;
 }
@@ -85,6 +90,17 @@ lag_read_cb(void *arg, struct mydb_result *res)
 	}
 	if (l->n > 0)
 		lag = now - l->acked[l->head];
+	/*
+	 * Heartbeats not remembered (the ring was full) and not seen yet:
+	 * the first unseen one was written an interval after the one seen
+	 * at the earliest. An upper bound, within an interval of the truth
+	 * while the writes keep their pace.
+	 */
+	if (l->gap_last > seen && l->m->plan != NULL &&
+	    now - seen - l->m->plan->source.heartbeat_interval * 1000 > lag)
+		lag = now - seen - l->m->plan->source.heartbeat_interval * 1000;
+	else if (l->gap_last <= seen)
+		l->gap_last = 0;
 	l->st.known = 1;
 	l->st.heartbeat_ms = lag / 1000;
 	l->st.updated = now / 1000;
@@ -106,10 +122,12 @@ lag_beat_cb(evutil_socket_t fd, short what, void *arg)
 	int64_t		 v;
 
 	/*
-	 * A full ring stops the writes until the target catches up: a
-	 * heartbeat not remembered could make the lag read too small.
+	 * A full ring does not stop the writes (the lag would then read 0
+	 * once the target shows the last one remembered, however far behind
+	 * it is): the heartbeats past it are not remembered, and the lag is
+	 * bounded from the value seen until the target shows them.
 	 */
-	if (!l->write_busy && !l->hold && l->n < LAG_RING) {
+	if (!l->write_busy && !l->hold) {
 		v = now_us();
 		snprintf(sql, sizeof(sql), "UPDATE migrated.heartbeat SET "
 		    "ts_us = %" PRId64 " WHERE id = 1", v);

@@ -6,7 +6,9 @@
  * The heartbeat lag is the age of the oldest acknowledged heartbeat the
  * target does not show yet, 0 when it shows the newest: exact to one
  * interval, independent of both servers' clocks, and never fooled by
- * Seconds_Behind being 0 while the IO thread is behind.
+ * Seconds_Behind being 0 while the IO thread is behind. Past the 256
+ * heartbeats remembered (a lag of 25 s at 100 ms), the age of the value
+ * the target shows, less an interval: an upper bound within an interval.
  */
 #ifndef LAG_H
 #define LAG_H

@@ -22,6 +22,10 @@ max_catchup = 3s
 
 [notify]
 webhook_url = http://127.0.0.1:$(cat "$T/hook.port")/hooks/T000/B000/XXXX"
+# Heartbeats every 20 ms: the 256 the lag remembers span 5 s, which the
+# held lock outlasts (the lag read past the ring).
+sed -i 's/^heartbeat_interval = .*/heartbeat_interval = 20ms/' \
+    "$T/plans/shop.ini"
 db_items
 writer_start 100
 
@@ -83,6 +87,8 @@ expect_match "metrics: the rates" \
     'migrated_binlog_bytes_per_second\{migration="shop",side="source"\} [0-9.e+]+' \
     "$(grep '^migrated_binlog_bytes_per_second' "$T/metrics.txt")"
 expect_eq "one alert" 1 "$(journal | grep -c '^alert')"
+hb_over() { [ "$(st lag.heartbeat_ms)" -ge "$1" ] 2>/dev/null; }
+ok "the lag grows past the heartbeats remembered" wait_for 20 hb_over 7000
 
 release_lock replica
 ok "progress again, journaled" wait_for 20 history_has \
