@@ -19,6 +19,11 @@
 #   catchup_under_load_s          seeded -> in sync (replicating -> shadow)
 #   sb_tps_under_load             what sysbench reached, the mean of its
 #                                 10 s reports
+#   pace_source_commits_s         what status' lag.catchup said the source
+#                                 commits a second once in sync (sysbench,
+#                                 the writer and the heartbeat together)
+#   pace_apply_ratio              the target's applied binary log bytes a
+#                                 second over the source's, then
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/db.sh"
 . "$(dirname "$0")/sb.sh"
@@ -53,6 +58,17 @@ if [ -n "$seeded" ] && [ -n "$synced" ]; then
 	awk -v a="$seeded" -v b="$synced" \
 	    'BEGIN { printf "BENCH catchup_under_load_s %.1f s\n", (b - a) / 1000 }'
 fi
+
+sleep 5
+cu=$(ctl --json status shop | jget migrations.0.lag.catchup)
+printf '%s' "$cu" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+if c.get("source_commits_s") is not None:
+    print("BENCH pace_source_commits_s %.0f commits/s" % c["source_commits_s"])
+if c.get("source_bytes_s") and c.get("target_bytes_s") is not None:
+    print("BENCH pace_apply_ratio %.2f" % (c["target_bytes_s"] / c["source_bytes_s"]))
+'
 
 # The writer's gap is the cutover's: it starts again just before.
 writer_stop
