@@ -978,6 +978,55 @@ show_one_ready(json_t *m)
 	printf(" (both must hold)\n");
 }
 
+/* A rate in bytes a second, "670 kB/s"; "-" when not known. */
+static char *
+fmt_bps(json_t *v, char *buf, size_t len)
+{
+	double	x;
+
+	if (!json_is_number(v)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	x = json_number_value(v);
+	if (x >= 1e6)
+		snprintf(buf, len, "%.1f MB", x / 1e6);
+	else
+		snprintf(buf, len, "%.0f kB", x / 1e3);
+	return buf;
+}
+
+/* The replica's pace (lag.catchup): rates, backlog, catching up or not. */
+static void
+show_pace(json_t *lag)
+{
+	json_t	*c = json_object_get(lag, "catchup"), *v;
+	char	 b1[32], b2[32], b3[32], b4[64], b5[64];
+
+	if (!json_is_object(c) ||
+	    !json_is_number(json_object_get(c, "source_bytes_s")))
+		return;
+	v = json_object_get(c, "source_commits_s");
+	printf("pace:       source %s%.0f commits/s, %s/s; target %s/s; "
+	    "%s behind; ", json_is_number(v) ? "" : "? ", json_is_number(v) ?
+	    json_number_value(v) : 0,
+	    fmt_bps(json_object_get(c, "source_bytes_s"), b1, sizeof(b1)),
+	    fmt_bps(json_object_get(c, "target_bytes_s"), b2, sizeof(b2)),
+	    fmt_bps(json_object_get(c, "backlog_bytes"), b3, sizeof(b3)));
+	v = json_object_get(c, "catching_up");
+	if (json_is_false(v))
+		printf("not catching up, no progress for %s (max_catchup %s)"
+		    "%s\n", fmt_ms(json_object_get(c, "stalled_ms"), b4,
+		    sizeof(b4)), fmt_ms(json_object_get(c, "max_catchup_ms"), b5,
+		    sizeof(b5)), json_is_true(json_object_get(c, "alert")) ?
+		    ": ALERT" : "");
+	else if (json_is_true(v))
+		printf("catching up, done in %s\n",
+		    fmt_ms(json_object_get(c, "eta_ms"), b4, sizeof(b4)));
+	else
+		printf("catching up: not known yet\n");
+}
+
 /* Bake, lag, progress and, once there is one, the cutover. */
 static void
 show_one_work(json_t *m)
@@ -997,6 +1046,7 @@ show_one_work(json_t *m)
 	printf("lag:        replica %s, heartbeat %s\n",
 	    fmt_ms(json_object_get(lag, "replica_ms"), b1, sizeof(b1)),
 	    fmt_ms(json_object_get(lag, "heartbeat_ms"), b2, sizeof(b2)));
+	show_pace(lag);
 	if (jstr(m, "progress") != NULL)
 		printf("progress:   %s\n", vis(jstr(m, "progress")));
 	show_one_ready(m);

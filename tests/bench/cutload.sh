@@ -82,6 +82,11 @@ wait_for 700 history_has 'cutover -> \(full_traffic\|paused\)' ||
 sleep 1
 writer_stop
 sb_stop
+# Where the freeze's time went: each server step of the cutover, on stderr.
+sqlite3 "$STATE" "SELECT json_extract(args, '$.what'), finished - started
+    FROM effects WHERE id > (SELECT MAX(id) FROM effects WHERE
+    json_extract(args, '$.what') = 'freeze source') - 1 ORDER BY id" |
+    awk -F'|' '{ printf "cutload: %s %s ms\n", $1, $2 }' >&2
 if history_has 'cutover -> paused'; then
 	fail "the cutover paused: $(reason_of)"
 	finish

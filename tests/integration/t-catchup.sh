@@ -80,6 +80,9 @@ expect_match "status: the source's commits a second" '^[0-9.]+$' \
 expect_match "status: a backlog" '^[1-9][0-9]*$' \
     "$(st lag.catchup.backlog_bytes)"
 expect_match "the progress line says so" 'not catching up' "$(st progress)"
+expect_match "migratectl status: the pace line" \
+    'pace: +source [0-9]+ commits/s, [0-9.]+ [kM]B/s; target [0-9.]+ [kM]B/s; [0-9.]+ [kM]B behind; not catching up, no progress for .* \(max_catchup 3s\): ALERT' \
+    "$(ctl status shop)"
 curl -sf "http://127.0.0.1:$port/metrics" > "$T/metrics.txt"
 expect_eq "metrics: the alert" 'migrated_catchup_alert{migration="shop"} 1' \
     "$(grep '^migrated_catchup_alert' "$T/metrics.txt")"
