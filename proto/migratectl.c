@@ -1020,6 +1020,9 @@ show_pace(json_t *lag)
 		    sizeof(b4)), fmt_ms(json_object_get(c, "max_catchup_ms"), b5,
 		    sizeof(b5)), json_is_true(json_object_get(c, "alert")) ?
 		    ": ALERT" : "");
+	else if (json_is_true(v) &&
+	    json_integer_value(json_object_get(c, "eta_ms")) == 0)
+		printf("caught up\n");
 	else if (json_is_true(v))
 		printf("catching up, done in %s\n",
 		    fmt_ms(json_object_get(c, "eta_ms"), b4, sizeof(b4)));
