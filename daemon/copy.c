@@ -32,6 +32,7 @@ struct copy_job {
 	char		*owner, *src_cnf, *tgt_cnf;
 	char		**schemas;	/* NULL-terminated */
 	int		 threads;
+	int		 chunk_rows;	/* 0: by size */
 	volatile int	 max_load;
 };
 
@@ -89,8 +90,9 @@ copy_job_read(struct copy_job *j, char *why, size_t len)
 	o = json_loads(line, 0, &err);
 	free(line);
 	if (o == NULL || json_unpack_ex(o, &err, 0, "{s:s, s:s, s:s, s:i, "
-	    "s:i}", "owner", &j->owner, "src_cnf", &j->src_cnf, "tgt_cnf",
-	    &j->tgt_cnf, "threads", &j->threads, "max_load", &j->max_load)
+	    "s:i, s?i}", "owner", &j->owner, "src_cnf", &j->src_cnf, "tgt_cnf",
+	    &j->tgt_cnf, "threads", &j->threads, "max_load", &j->max_load,
+	    "chunk_rows", &j->chunk_rows)
 	    == -1 || !json_is_array(v = json_object_get(o, "schemas"))) {
 		snprintf(why, len, "bad job: %s", err.text);
 		json_decref(o);
@@ -302,8 +304,8 @@ copy_plan(struct copy *c, char *why, size_t len)
 		if (copy_chunks_load(c->ctl_tgt, c->job.owner, c->tabs,
 		    c->ntabs, &c->chunks, &c->nchunks, why, len) == -1)
 			return -1;
-	} else if (copy_chunks_plan(c->src[0], c->tabs, c->ntabs, &c->chunks,
-	    &c->nchunks, why, len) == -1 || copy_chunks_record(c->ctl_tgt,
+	} else if (copy_chunks_plan(c->src[0], c->tabs, c->ntabs,
+	    c->job.chunk_rows, &c->chunks, &c->nchunks, why, len) == -1 || copy_chunks_record(c->ctl_tgt,
 	    c->job.owner, c->tabs, c->chunks, c->nchunks, why, len) == -1)
 		return -1;
 	for (i = 0; i < c->nchunks; i++) {
@@ -460,6 +462,7 @@ copy_run(struct copy *c)
 	struct timespec		 tick = { 1, 0 };
 	int			 i, left;
 
+	copy_sample_load(c);		/* a busy source: not even one chunk */
 	for (i = 0; i < c->job.threads; i++) {
 		th[i].c = c;
 		th[i].i = i;

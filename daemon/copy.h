@@ -16,7 +16,8 @@
  *
  * Protocol. stdin, one JSON line first:
  *   {"owner": "shop", "src_cnf": PATH, "tgt_cnf": PATH,
- *    "schemas": ["migrated", "shop"], "threads": 4, "max_load": 50}
+ *    "schemas": ["migrated", "shop"], "threads": 4, "max_load": 50,
+ *    "chunk_rows": 0}
  * then lines "max_load N" to change the throttle while it runs.
  * stdout, one JSON object a line ("ev" names it):
  *   start     {"resume": bool}

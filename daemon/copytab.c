@@ -241,7 +241,7 @@ chunk_add(struct copy_chunk **v, int *n, int *cap, int tab)
  * boundary is the key COPY_CHUNK_BYTES / row size rows past the last.
  */
 static int
-chunks_walk(MYSQL *my, const struct copy_tab *t, int tab,
+chunks_walk(MYSQL *my, const struct copy_tab *t, int tab, uint64_t rows,
     struct copy_chunk **v, int *n, int *cap, char *why, size_t len)
 {
 	struct copy_chunk	*c;
@@ -256,6 +256,8 @@ chunks_walk(MYSQL *my, const struct copy_tab *t, int tab,
 	step = COPY_CHUNK_BYTES / (per > 0 ? per : 1);
 	if (step < 1000)
 		step = 1000;
+	if (rows > 0)
+		step = rows;
 	while (more) {
 		if (has_last)
 			sql = xasprintf("SELECT %s FROM %s WHERE %s > %lld ORDER "
@@ -287,15 +289,17 @@ chunks_walk(MYSQL *my, const struct copy_tab *t, int tab,
 
 int
 copy_chunks_plan(MYSQL *my, const struct copy_tab *tabs, int ntabs,
-    struct copy_chunk **out, int *nchunks, char *why, size_t len)
+    uint64_t rows, struct copy_chunk **out, int *nchunks, char *why,
+    size_t len)
 {
 	struct copy_chunk	*v = NULL, *c;
 	int			 n = 0, cap = 0, i;
 
 	for (i = 0; i < ntabs; i++) {
-		if (tabs[i].key != NULL && tabs[i].bytes > COPY_CHUNK_BYTES) {
-			if (chunks_walk(my, &tabs[i], i, &v, &n, &cap, why,
-			    len) == -1) {
+		if (tabs[i].key != NULL && (rows > 0 ? tabs[i].rows > rows :
+		    tabs[i].bytes > COPY_CHUNK_BYTES)) {
+			if (chunks_walk(my, &tabs[i], i, rows, &v, &n, &cap,
+			    why, len) == -1) {
 				free(v);
 				return -1;
 			}

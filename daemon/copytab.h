@@ -55,9 +55,13 @@ int	copy_tabs_list(MYSQL *, char *const *schemas, struct copy_tab **,
 	    int *ntabs, char *why, size_t);
 void	copy_tabs_free(struct copy_tab *, int ntabs);
 
-/* Cut every table into chunks along its key, in the snapshot. */
+/*
+ * Cut every table into chunks along its key, in the snapshot: chunk_rows
+ * rows each, or (0) about COPY_CHUNK_BYTES.
+ */
 int	copy_chunks_plan(MYSQL *, const struct copy_tab *, int ntabs,
-	    struct copy_chunk **, int *nchunks, char *why, size_t);
+	    uint64_t chunk_rows, struct copy_chunk **, int *nchunks,
+	    char *why, size_t);
 
 /*
  * The plan on the target: record a new one (one transaction), or load the

@@ -393,7 +393,7 @@ seed_tick_cb(evutil_socket_t fd, short what, void *arg)
 		log_warnx("%s: seeding: no progress for %" PRId64 " s; "
 		    "stopping the copy", s->m->name,
 		    p->target.seed_stall_timeout / 1000);
-		proc_kill(s->copy);
+		proc_stop(s->copy);
 	}
 }
 
@@ -422,10 +422,10 @@ seed_job_line(struct seed *s)
 	for (i = 0; i < p->source.nschemas; i++)
 		json_array_append_new(schemas, json_string(
 		    p->source.schemas[i]));
-	o = json_pack("{s:s, s:s, s:s, s:o, s:i, s:i}", "owner", s->m->name,
-	    "src_cnf", s->src_cnf, "tgt_cnf", s->tgt_cnf, "schemas", schemas,
-	    "threads", p->target.seed_threads, "max_load",
-	    p->target.seed_max_load);
+	o = json_pack("{s:s, s:s, s:s, s:o, s:i, s:i, s:i}", "owner",
+	    s->m->name, "src_cnf", s->src_cnf, "tgt_cnf", s->tgt_cnf,
+	    "schemas", schemas, "threads", p->target.seed_threads, "max_load",
+	    p->target.seed_max_load, "chunk_rows", p->target.seed_chunk_rows);
 	if (o == NULL || (line = json_dumps(o, JSON_COMPACT)) == NULL)
 		fatalx("seed: the job could not be written");
 	json_decref(o);
@@ -541,7 +541,7 @@ seed_cancel(void *arg)
 		return;
 	}
 	if (s->copy != NULL)
-		proc_kill(s->copy);
+		proc_stop(s->copy);
 	else if (s->exited || evtimer_pending(s->retry, NULL)) {
 		/* Between runs: nothing is left to wait for. */
 		evtimer_del(s->retry);

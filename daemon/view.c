@@ -150,6 +150,15 @@ view_hold(const struct migration *m)
 	    "alert", m->obs.hold_alert);
 }
 
+/* The phase's figures (the seed's bytes, rate, ETA), or null. */
+static json_t *
+view_stats(const struct migration *m)
+{
+	json_t	*st = job_stats(runner_job(m));
+
+	return st != NULL ? json_incref(st) : json_null();
+}
+
 /* The listener as last read: weights (null: not in the forward), rule. */
 static json_t *
 view_traffic(const struct migration *m)
@@ -343,6 +352,7 @@ view_migration(struct daemon *d, const struct migration *m)
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(job_progress_text(runner_job(m))));
+	json_object_set_new(o, "stats", view_stats(m));
 	if (runner_job(m) != NULL && runner_job(m)->verify != NULL)
 		json_object_set_new(o, "verify",
 		    json_or_null(verify_json(runner_job(m)->verify)));
@@ -361,6 +371,7 @@ view_brief(const struct migration *m)
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(job_progress_text(runner_job(m))));
+	json_object_set_new(o, "stats", view_stats(m));
 	return o;
 }
 
