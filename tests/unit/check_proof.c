@@ -149,7 +149,7 @@ run_proof(const char *schema, int chunk_rows, struct outcome *o)
 	struct proof	*p;
 
 	memset(o, 0, sizeof(*o));
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, chunk_rows, done_cb,
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, chunk_rows, done_cb,
 	    o);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_null(proof_report(p));
@@ -633,7 +633,7 @@ killed_mid_proof(int side)
 	schema_std("pf_killed");
 	snapshot_open();
 	memset(&o, 0, sizeof(o));
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, 1, done_cb, &o);
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, 1, done_cb, &o);
 	ck_assert_ptr_nonnull(p);
 	run_to_chunk(p, &o, 3);
 	ck_assert_int_eq(o.calls, 0);
@@ -711,7 +711,7 @@ START_TEST(cancelled_proof_is_silent)
 	schema_std("pf_cancel");
 	snapshot_open();
 	memset(&o, 0, sizeof(o));
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, 1, done_cb, &o);
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, 1, done_cb, &o);
 	run_to_chunk(p, &o, 2);
 	proof_free(p);
 	/* Queued behind the proof's last queries: they have run by then. */
@@ -741,7 +741,7 @@ START_TEST(free_from_done)
 
 	schema_std("pf_free");
 	snapshot_open();
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, 7, free_in_done_cb,
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, 7, free_in_done_cb,
 	    &p);
 	ck_assert_ptr_nonnull(p);
 	while (p != NULL)
