@@ -52,6 +52,9 @@
 #define PROOF_CHECK_MS		5000	/* none applied: its replica status */
 #define PROOF_STALL_MS		600000	/* none applied, replicating: fail */
 #define PROOF_SAVE_MS		1000	/* the state, at most this often */
+#define PROOF_CHUNK_MS		100	/* adaptive chunks: about this long */
+#define PROOF_CHUNK_GROW	4	/* at most this factor a chunk */
+#define PROOF_CHUNK_MAX		1000000	/* rows */
 
 /* How a key column's values are written back into SQL. */
 enum proof_kind {
@@ -108,6 +111,7 @@ struct proof_chunk {
 	uint64_t		 seq;		/* in its walk, from 0 */
 	uint64_t		 rows;		/* the source's, once compared */
 	int			 matched;
+	int64_t			 t0_us;		/* checksums sent */
 };
 
 /* One table being compared. */
@@ -121,7 +125,8 @@ struct proof_walk {
 	enum proof_kind		*kind;
 	char			*sum_head;	/* SELECT ... FROM t */
 	char			*bound_head;	/* SELECT key FROM t FORCE.. */
-	char			*bound_tail;	/* ORDER BY .. LIMIT 1 OFFSET */
+	char			*bound_tail;	/* ORDER BY .. */
+	int			 rows;		/* the next chunk's size */
 	char			**last;		/* hi of the last chunk queued */
 	int			 asking;	/* a bound in flight */
 	int			 ended;		/* the open-ended chunk queued */
@@ -163,7 +168,8 @@ struct proof {
 	struct proof_side	 side[2];
 	char			*in;		/* "'a', 'b'": the schemas */
 	size_t			 nschemas;
-	int			 chunk_rows;
+	int			 chunk_rows;	/* the first chunks' size */
+	int			 adaptive;	/* then sized by their time */
 	int			 crc;		/* CRC32 + CRC32C, else MD5 */
 	proof_cb		 done;
 	void			*arg;
@@ -1180,7 +1186,6 @@ proof_bound_sql(struct proof *p, struct proof_walk *w, struct proof_idx *x)
 		fputs(i ? ", " : "", f);
 		proof_ident(f, s->cols[w->key[i]].name);
 	}
-	fprintf(f, " LIMIT 1 OFFSET %d", p->chunk_rows - 1);
 	w->bound_tail = proof_sb_end(f, &buf);
 }
 
@@ -1471,6 +1476,7 @@ proof_walk_new(struct proof *p, size_t i)
 	w->full = full;
 	w->row_bytes = s->est_rows > 0 ? (double)s->est_bytes /
 	    (double)s->est_rows : 0;
+	w->rows = p->chunk_rows;
 	w->sum_head = proof_sum_head(p, s);
 	if ((x = proof_pick_key(p, full, s, t)) != NULL)
 		proof_walk_key(p, w, x);
@@ -1532,6 +1538,7 @@ proof_ask_bound(struct proof_stream *st, struct proof_walk *w)
 		proof_cmp(w, f, w->last, 1);
 	}
 	fputs(w->bound_tail, f);
+	fprintf(f, " LIMIT 1 OFFSET %d", w->rows - 1);
 	sql = proof_sb_end(f, &sql);
 	st->busy = PROOF_B_BOUND;
 	st->w = w;
@@ -1581,6 +1588,7 @@ proof_sum_start(struct proof_stream *st, struct proof_chunk *c)
 
 	st->busy = PROOF_B_SUM;
 	st->c = c;
+	c->t0_us = now_mono_us();
 	if (st->p->repl) {
 		proof_rchunk(st, c);
 		return;
@@ -1668,6 +1676,30 @@ proof_chunk_done(struct proof *p, struct proof_chunk *c)
 	proof_walk_free(w);
 }
 
+/*
+ * The next chunk's rows after one of rows took ms: about PROOF_CHUNK_MS
+ * long, like pt-table-checksum's --chunk-time (a query's own cost is then
+ * a small part of it), growing at most PROOF_CHUNK_GROW times a chunk,
+ * never below the first size nor above PROOF_CHUNK_MAX. Pure.
+ */
+int
+proof_chunk_size(int cur, int first, uint64_t rows, int64_t ms)
+{
+	double	want;
+
+	if (rows == 0)
+		return cur;
+	want = ms > 0 ? (double)rows * PROOF_CHUNK_MS / (double)ms :
+	    (double)cur * PROOF_CHUNK_GROW;
+	if (want > (double)cur * PROOF_CHUNK_GROW)
+		want = (double)cur * PROOF_CHUNK_GROW;
+	if (want > PROOF_CHUNK_MAX)
+		want = PROOF_CHUNK_MAX;
+	if (want < first)
+		want = first;
+	return (int)want;
+}
+
 /* Both sides' sums of st's chunk are in: the same, or a mismatch. */
 static void
 proof_compare(struct proof_stream *st)
@@ -1685,6 +1717,9 @@ proof_compare(struct proof_stream *st)
 	c->rows = ns;
 	c->matched = ns == nt && proof_streq(s[1], t[1]) &&
 	    proof_streq(s[2], t[2]);
+	if (p->adaptive && c->hi != NULL)
+		w->rows = proof_chunk_size(w->rows, p->chunk_rows, ns,
+		    (now_mono_us() - c->t0_us) / 1000);
 	if (!c->matched) {
 		what = nt < ns ? PROOF_MISSING_ON_TARGET : nt > ns ?
 		    PROOF_EXTRA_ON_TARGET : PROOF_ROWS_DIFFER;
@@ -2254,6 +2289,7 @@ proof_make(struct event_base *base, struct mydb *const *src,
 	}
 	p->qtail = &p->queue;
 	p->chunk_rows = chunk_rows > 0 ? chunk_rows : PROOF_CHUNK_ROWS;
+	p->adaptive = chunk_rows <= 0;
 	p->nschemas = nschemas;
 	p->done = done;
 	p->arg = arg;
@@ -2315,6 +2351,7 @@ proof_new_repl(struct event_base *base, uint64_t run, const char *owner,
 	p = proof_make(base, &src, &tgt, 1, schemas, nschemas, chunk_rows,
 	    done, arg);
 	p->repl = 1;
+	p->adaptive = 0;
 	p->run = run;
 	p->status_sql = xstrdup(status_sql);
 	p->owner = xstrdup(owner);

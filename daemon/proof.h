@@ -102,8 +102,9 @@ typedef void (*proof_save_cb)(void *arg, const json_t *state);
 
 /*
  * Start comparing the base tables of schemas on the n streams src[i],
- * tgt[i] (all inside snapshots of one point), chunk_rows (<= 0: 1000)
- * source rows per chunk. done is called once, from the loop, with a
+ * tgt[i] (all inside snapshots of one point), chunk_rows source rows per
+ * chunk; <= 0: 1000 at first, then as many as take about 100 ms (as
+ * pt-table-checksum's --chunk-time sizes its chunks). done is called once, from the loop, with a
  * report valid until proof_free(); it may call proof_free(). NULL if a
  * connection's query queue is full.
  */
@@ -166,6 +167,9 @@ int64_t		 proof_elapsed_ms(const struct proof *);
 /* The streams for a wanted count (target.seed_threads): 1 to
  * PROOF_STREAMS_MAX. */
 size_t		 proof_streams(int wanted);
+/* The next adaptive chunk's rows, after one of rows took ms. */
+int		 proof_chunk_size(int cur, int first, uint64_t rows,
+		    int64_t ms);
 /* Both servers' versions have CRC32C (MariaDB 10.8 and later). */
 int		 proof_has_crc32c(const char *version);
 /* "ok", "mismatch", "error"; "rows differ", "missing on target", ... */

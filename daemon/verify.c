@@ -40,7 +40,7 @@
 #include "verify.h"
 #include "xmalloc.h"
 
-#define VERIFY_CHUNK_ROWS	1000	/* proof.c's default */
+#define VERIFY_CHUNK_ROWS	1000	/* replicated checksums' chunks */
 #define VERIFY_LISTED		3	/* differences in the reason */
 #define VERIFY_M_SNAPSHOTS	"snapshots"
 #define VERIFY_M_REPLICATED	"replicated checksums"
@@ -370,10 +370,10 @@ verify_point_cb(void *arg, int ok, struct mydb **src, struct mydb **tgt,
 		v->tgt[v->n] = tgt[v->n];
 	}
 	verify_estimate(v);
+	/* Chunks sized by their time (proof.c), on n streams. */
 	v->proof = proof_new(v->job->d->base, v->src, v->tgt, v->n,
 	    (const char *const *)p->source.schemas,
-	    (size_t)p->source.nschemas, VERIFY_CHUNK_ROWS, verify_proof_done,
-	    v);
+	    (size_t)p->source.nschemas, 0, verify_proof_done, v);
 	if (v->proof == NULL) {
 		event_active(v->ev_proof_end, 0, 0);
 		verify_end(v, "error", "the comparison could not start");
@@ -501,11 +501,9 @@ verify_json(const struct verify *v)
 	else if (v->report != NULL)
 		json_object_set(j, "report", v->report);
 	if (v->est_known)
-		json_object_update_new(j, json_pack("{s:I, s:I, s:I}",
+		json_object_update_new(j, json_pack("{s:I, s:I}",
 		    "rows_estimated", (json_int_t)v->est_rows,
-		    "bytes_estimated", (json_int_t)v->est_bytes,
-		    "chunks_estimated", (json_int_t)(v->est_rows /
-		    VERIFY_CHUNK_ROWS + 1)));
+		    "bytes_estimated", (json_int_t)v->est_bytes));
 	return j;
 }
 
