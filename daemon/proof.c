@@ -2532,6 +2532,25 @@ proof_progress(struct proof *p)
 	return p->progress;
 }
 
+json_t *
+proof_pace_json(struct proof *p)
+{
+	const struct proof_report	*r = &p->rep;
+	struct proof_pace		 pc;
+
+	proof_pace(r, proof_elapsed_ms(p), &pc);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}",
+	    "streams", (json_int_t)p->nst,
+	    "tables", (json_int_t)r->tables,
+	    "chunks", (json_int_t)r->chunks,
+	    "rows", (json_int_t)r->rows,
+	    "bytes_done", (json_int_t)r->bytes_done,
+	    "bytes_total", (json_int_t)r->bytes_total,
+	    "bytes_per_s", pc.bytes_per_s,
+	    "eta_s", (json_int_t)pc.eta_s,
+	    "elapsed_ms", (json_int_t)proof_elapsed_ms(p));
+}
+
 const struct proof_report *
 proof_counts(const struct proof *p)
 {

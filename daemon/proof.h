@@ -164,6 +164,9 @@ json_t		*proof_report_json(const struct proof_report *);
 void		 proof_pace(const struct proof_report *, int64_t elapsed_ms,
 		    struct proof_pace *);
 int64_t		 proof_elapsed_ms(const struct proof *);
+/* {streams, tables, chunks, rows, bytes_done, bytes_total, bytes_per_s,
+ * eta_s (-1: not known yet), elapsed_ms}: a new object, for status. */
+json_t		*proof_pace_json(struct proof *);
 /* The streams for a wanted count (target.seed_threads): 1 to
  * PROOF_STREAMS_MAX. */
 size_t		 proof_streams(int wanted);

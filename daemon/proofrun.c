@@ -258,6 +258,14 @@ proofrun_text(const struct proofrun *pr)
 	    proof_progress(pr->proof) : NULL;
 }
 
+json_t *
+proofrun_json(const struct proofrun *pr)
+{
+	if (pr == NULL || pr->proof == NULL || proof_report(pr->proof) != NULL)
+		return NULL;
+	return proof_pace_json(pr->proof);
+}
+
 /* --- the re-proof: a new consistent point after a restart --- */
 
 static void

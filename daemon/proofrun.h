@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "phase.h"
 
 struct job;
@@ -28,6 +30,9 @@ void		 proofrun_start(struct proofrun *, struct mydb **src,
 
 /* The proof's progress ("12 of 40 tables"), or NULL when none runs. */
 const char	*proofrun_text(const struct proofrun *);
+
+/* Its pace while it runs (proof_pace_json()), or NULL: a new object. */
+json_t		*proofrun_json(const struct proofrun *);
 
 /* At restart, before reconciling: take the verdict back from the store. */
 void		 proofrun_resume(struct proofrun *);

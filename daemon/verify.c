@@ -490,6 +490,8 @@ verify_json(const struct verify *v)
 		json_object_set_new(j, "elapsed_ms",
 		    json_integer(until - v->started));
 	}
+	if (v->proof != NULL && v->running)
+		json_object_set_new(j, "pace", proof_pace_json(v->proof));
 	if (v->proof != NULL)
 		c = proof_counts(v->proof);
 	if (c != NULL)
