@@ -31,7 +31,7 @@ struct mydb;
 struct proof;
 
 #define PROOF_MISMATCH_MAX	100	/* listed; all are counted */
-#define PROOF_STREAMS_MAX	16
+#define PROOF_STREAMS_MAX	64	/* as target.seed_threads */
 #define PROOF_NOTE_MAX		100
 
 /*
