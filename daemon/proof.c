@@ -1578,6 +1578,18 @@ proof_bound_cb(void *arg, struct mydb_result *res)
 	proof_pump(st->p);
 }
 
+/* How many streams checksum at once, at most: the parallelism had. */
+static void
+proof_busy_count(struct proof *p)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < p->nst; i++)
+		n += p->st[i].busy == PROOF_B_SUM;
+	if (n > p->rep.streams_busy_max)
+		p->rep.streams_busy_max = n;
+}
+
 /* Checksum chunk c on both sessions of st at once. */
 static void
 proof_sum_start(struct proof_stream *st, struct proof_chunk *c)
@@ -1589,6 +1601,7 @@ proof_sum_start(struct proof_stream *st, struct proof_chunk *c)
 	st->busy = PROOF_B_SUM;
 	st->c = c;
 	c->t0_us = now_mono_us();
+	proof_busy_count(st->p);
 	if (st->p->repl) {
 		proof_rchunk(st, c);
 		return;
@@ -2652,8 +2665,9 @@ proof_report_json(const struct proof_report *r)
 	    "mismatches", (json_int_t)r->nmismatches,
 	    "mismatch_list", list,
 	    "notes", notes);
-	json_object_update_new(o, json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	json_object_update_new(o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "streams", (json_int_t)r->streams,
+	    "streams_busy_max", (json_int_t)r->streams_busy_max,
 	    "bytes_total", (json_int_t)r->bytes_total,
 	    "bytes_done", (json_int_t)r->bytes_done,
 	    "resumed_chunks", (json_int_t)r->resumed_chunks,

@@ -81,6 +81,7 @@ struct proof_report {
 	char			**notes;	/* "shop.log: no key: ..." */
 	size_t			 nnotes;
 	size_t			 streams;
+	size_t			 streams_busy_max;	/* at once */
 	uint64_t		 bytes_total;	/* the source's, estimated */
 	uint64_t		 bytes_done;	/* estimated from the rows */
 	uint64_t		 bytes_resumed;	/* of those, proven before */

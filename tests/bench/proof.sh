@@ -91,7 +91,7 @@ wait_for 900 verdict_is ok || fail "verify: $(vjson state): $(vjson detail)"
 # The daemon's own clock: the command's arrival to the verdict.
 ms=$(vjson elapsed_ms)
 echo "proof: $(vjson detail)" >&2
-echo "proof: streams $(vjson report.streams), proof alone" \
+echo "proof: streams $(vjson report.streams) (at once: $(vjson report.streams_busy_max)), proof alone" \
     "$(vjson report.elapsed_ms) ms" >&2
 
 # The peer, on the same pair: its replica found through a DSN table.

@@ -24,6 +24,8 @@ ok "the proof at the freeze point passed" wait_for 30 fact_is proof.verdict ok
 ok "it ran on 4 streams" grep -q 'checksum proof started on 4 streams' "$LOG"
 expect_match "its report says so" '"streams": *4' \
     "$(journal | grep '"verdict": *"ok"' | tail -1)"
+expect_match "and that more than one checksummed at once" \
+    '"streams_busy_max": *[2-4]' "$(journal | grep '"verdict": *"ok"' | tail -1)"
 ok "nothing kept once a verdict is in" test -z "$(fact proof.resume)"
 
 # resume_has TABLE: the kept state has TABLE proven whole.
