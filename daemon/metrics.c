@@ -149,10 +149,10 @@ pace_sample(struct evbuffer *b, int fam, const char *name, const char *proof,
 	if (strcmp(f, "migrated_proof_bytes") == 0) {
 		if (num(pace, "bytes_done", 1, &x))
 			out(b, "%s{migration=\"%s\",proof=\"%s\",kind=\"done\"} "
-			    "%g\n", f, name, proof, x);
+			    "%.15g\n", f, name, proof, x);
 		if (num(pace, "bytes_total", 1, &x))
 			out(b, "%s{migration=\"%s\",proof=\"%s\",kind=\"total\"} "
-			    "%g\n", f, name, proof, x);
+			    "%.15g\n", f, name, proof, x);
 		return;
 	}
 	if ((strcmp(f, "migrated_proof_chunks") == 0 && num(pace, "chunks", 1,
@@ -161,7 +161,7 @@ pace_sample(struct evbuffer *b, int fam, const char *name, const char *proof,
 	    "migrated_proof_eta_seconds") == 0 && num(pace, "eta_s", 1, &x) &&
 	    x >= 0) || (strcmp(f, "migrated_proof_streams") == 0 &&
 	    num(pace, "streams", 1, &x)))
-		out(b, "%s{migration=\"%s\",proof=\"%s\"} %g\n", f, name,
+		out(b, "%s{migration=\"%s\",proof=\"%s\"} %.15g\n", f, name,
 		    proof, x);
 }
 
