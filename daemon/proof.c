@@ -191,6 +191,7 @@ struct proof {
 	proof_save_cb		 save;
 	void			*save_arg;
 	int64_t			 saved_us;
+	struct event		*ev_save;	/* a save held back */
 
 	/* Replicated checksums (proof_new_repl): the run, the chunks. */
 	int			 repl;
@@ -427,6 +428,7 @@ proof_finish(struct proof *p)
 	p->finished = 1;
 	if (p->ev != NULL)
 		evtimer_del(p->ev);
+	evtimer_del(p->ev_save);
 	for (i = 0; i < p->nst; i++)
 		for (s = 0; s < 2; s++) {
 			mydb_forget(p->st[i].db[s], &p->st[i]);
@@ -1281,17 +1283,35 @@ proof_keys_equal(struct proof_walk *w, char **a, char **b)
 
 /* --- the state: what is proven, for a later proof --- */
 
+/*
+ * The state changed: saved now if the last save is a second old, else
+ * when it is (one save a second at most, whatever the number of tables).
+ */
 static void
-proof_save_now(struct proof *p, int now)
+proof_save_now(struct proof *p)
 {
-	int64_t	t = now_mono_us();
+	int64_t		t = now_mono_us(), wait;
+	struct timeval	tv;
 
 	if (p->save == NULL || p->repl || p->finished)
 		return;
-	if (!now && t - p->saved_us < (int64_t)PROOF_SAVE_MS * 1000)
+	wait = p->saved_us + (int64_t)PROOF_SAVE_MS * 1000 - t;
+	if (wait > 0) {
+		if (!evtimer_pending(p->ev_save, NULL)) {
+			tv.tv_sec = wait / 1000000;
+			tv.tv_usec = wait % 1000000;
+			evtimer_add(p->ev_save, &tv);
+		}
 		return;
+	}
 	p->saved_us = t;
 	p->save(p->save_arg, p->state);
+}
+
+static void
+proof_save_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	proof_save_now(arg);
 }
 
 /*
@@ -1327,7 +1347,7 @@ proof_state_mark(struct proof *p, struct proof_walk *w, int done)
 		json_object_set_new(e, "at", at);
 	}
 	json_object_set_new(json_object_get(p->state, "tables"), w->full, e);
-	proof_save_now(p, done);
+	proof_save_now(p);
 }
 
 /*
@@ -2284,7 +2304,8 @@ proof_make(struct event_base *base, struct mydb *const *src,
 	size_t		 len, i;
 
 	p = xcalloc(1, sizeof(*p));
-	if ((p->ev_done = event_new(base, -1, 0, proof_done_cb, p)) == NULL)
+	if ((p->ev_done = event_new(base, -1, 0, proof_done_cb, p)) == NULL ||
+	    (p->ev_save = evtimer_new(base, proof_save_tick_cb, p)) == NULL)
 		fatalx("event_new");
 	p->side[PROOF_SRC].label = "source";
 	p->side[PROOF_TGT].label = "target";
@@ -2447,6 +2468,7 @@ proof_free(struct proof *p)
 	if (p->ev != NULL)
 		event_free(p->ev);
 	event_free(p->ev_done);
+	event_free(p->ev_save);
 	free(p->status_sql);
 	free(p->owner);
 	for (s = 0; s < 2; s++) {

@@ -97,8 +97,8 @@ struct proof_pace {
 };
 
 typedef void (*proof_cb)(void *arg, const struct proof_report *);
-/* The proven state changed (see proof_state()); at most once a second,
- * when a table is proven whole, and at the end. */
+/* The proven state (see proof_state()), when it changed: at most once a
+ * second, and at the end. */
 typedef void (*proof_save_cb)(void *arg, const json_t *state);
 
 /*
