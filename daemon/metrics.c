@@ -81,6 +81,18 @@ static const struct family families[] = {
 	    "held)." },
 	{ "migrated_gates_hold_alert", "gauge",
 	    "1 when the gates held on missing data past gates.max_hold." },
+	{ "migrated_proof_bytes", "gauge",
+	    "A running checksum proof (proof: cutover, verify): bytes "
+	    "compared, and the estimated total (information_schema)." },
+	{ "migrated_proof_chunks", "gauge",
+	    "A running checksum proof: chunks compared." },
+	{ "migrated_proof_rate_bytes_per_second", "gauge",
+	    "A running checksum proof: bytes compared a second, this run." },
+	{ "migrated_proof_eta_seconds", "gauge",
+	    "A running checksum proof: time left at its rate (absent: not "
+	    "known yet)." },
+	{ "migrated_proof_streams", "gauge",
+	    "A running checksum proof: streams (pairs of snapshots)." },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -122,6 +134,52 @@ hold_sample(struct evbuffer *b, int fam, const char *name, json_t *hold)
 	if (fam == 17)
 		out(b, "migrated_gates_hold_alert{migration=\"%s\"} %d\n",
 		    name, json_is_true(json_object_get(hold, "alert")));
+}
+
+/* A running proof's pace (view: cutover.proof_pace, verify.pace). */
+static void
+pace_sample(struct evbuffer *b, int fam, const char *name, const char *proof,
+    json_t *pace)
+{
+	const char	*f = families[fam].name;
+	double		 x;
+
+	if (!json_is_object(pace))
+		return;
+	if (strcmp(f, "migrated_proof_bytes") == 0) {
+		if (num(pace, "bytes_done", 1, &x))
+			out(b, "%s{migration=\"%s\",proof=\"%s\",kind=\"done\"} "
+			    "%.15g\n", f, name, proof, x);
+		if (num(pace, "bytes_total", 1, &x))
+			out(b, "%s{migration=\"%s\",proof=\"%s\",kind=\"total\"} "
+			    "%.15g\n", f, name, proof, x);
+		return;
+	}
+	if ((strcmp(f, "migrated_proof_chunks") == 0 && num(pace, "chunks", 1,
+	    &x)) || (strcmp(f, "migrated_proof_rate_bytes_per_second") == 0 &&
+	    num(pace, "bytes_per_s", 1, &x)) || (strcmp(f,
+	    "migrated_proof_eta_seconds") == 0 && num(pace, "eta_s", 1, &x) &&
+	    x >= 0) || (strcmp(f, "migrated_proof_streams") == 0 &&
+	    num(pace, "streams", 1, &x)))
+		out(b, "%s{migration=\"%s\",proof=\"%s\"} %.15g\n", f, name,
+		    proof, x);
+}
+
+/* The proofs' families, for every migration with a proof running. */
+static void
+pace_samples(struct evbuffer *b, int fam, json_t *all)
+{
+	json_t		*m;
+	const char	*name;
+	size_t		 i;
+
+	json_array_foreach(all, i, m) {
+		name = json_string_value(json_object_get(m, "name"));
+		pace_sample(b, fam, name, "cutover", json_object_get(
+		    json_object_get(m, "cutover"), "proof_pace"));
+		pace_sample(b, fam, name, "verify", json_object_get(
+		    json_object_get(m, "verify"), "pace"));
+	}
 }
 
 /* Samples of one family for every migration (names are [a-z0-9_-]). */
@@ -290,7 +348,10 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		} else if (f == 15) {
 			watch_lateness(&l);
 			out(b, "%s %g\n", families[f].name, l.max_ms / 1000);
-		} else
+		} else if (strncmp(families[f].name, "migrated_proof_", 15) ==
+		    0)
+			pace_samples(b, (int)f, all);
+		else
 			family_samples(b, (int)f, all);
 	}
 	json_decref(all);

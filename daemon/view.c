@@ -224,13 +224,14 @@ view_cutover(struct daemon *d, const struct migration *m)
 	if (!phase_has(phase_where(m->phase, m->resume_to),
 	    PHF_CUTOVER_BEGUN | PHF_ROLLBACK))
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "final_position", fact_str(d, m, CUT_FACT_FINAL),
 	    "freeze_ms", fact_num(d, m, CUT_FACT_FREEZE_MS),
 	    "write_gap_ms", fact_num(d, m, CUT_FACT_GAP_MS),
 	    "proof", fact_str(d, m, PROOF_FACT_VERDICT),
 	    "proof_detail", fact_str(d, m, PROOF_FACT_DETAIL),
-	    "proof_progress", str_or_null(runner_proof_text(m)));
+	    "proof_progress", str_or_null(runner_proof_text(m)),
+	    "proof_pace", json_or_null(runner_proof_json(m)));
 }
 
 static json_t *

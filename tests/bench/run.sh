@@ -16,7 +16,8 @@
 #                           every second: how late the timers fired (<= 50)
 # and the rehearsal's, in rehearsal.sh: demo_total_s, chaos_runs_done;
 # and the seed's, in seedrate.sh: seed_rate_mib_s (what `check` estimates
-# the seed's duration with).
+# the seed's duration with); and the proof's against pt-table-checksum on
+# about 1 GB of sysbench tables, in proof.sh: proof_mb_s, proof_peer_mb_s.
 . "$(dirname "$0")/../integration/lib.sh"
 
 write_config
@@ -55,4 +56,5 @@ bash "$(dirname "$0")/cutover.sh" || exit 1
 bash "$(dirname "$0")/traffic.sh" || exit 1
 bash "$(dirname "$0")/rehearsal.sh" || exit 1
 bash "$(dirname "$0")/seedrate.sh" || exit 1
+bash "$(dirname "$0")/proof.sh" || exit 1
 "$BIN/bench/bench_sigv4" || exit 1
