@@ -93,6 +93,20 @@ static const struct family families[] = {
 	    "known yet)." },
 	{ "migrated_proof_streams", "gauge",
 	    "A running checksum proof: streams (pairs of snapshots)." },
+	{ "migrated_seed_bytes", "gauge",
+	    "The seed's copy: bytes of the chunks done (estimated from "
+	    "information_schema, as the total is)." },
+	{ "migrated_seed_rows", "gauge",
+	    "The seed's copy: rows copied by the current run." },
+	{ "migrated_seed_chunks", "gauge",
+	    "The seed's copy: chunks done, and in all." },
+	{ "migrated_seed_rate_bytes_per_second", "gauge",
+	    "The seed's copy: bytes a second over the last 10 seconds." },
+	{ "migrated_seed_eta_seconds", "gauge",
+	    "The seed's copy: time left at its rate (absent: not known)." },
+	{ "migrated_seed_throttled", "gauge",
+	    "1 while the copy waits for the source's load to drop "
+	    "(target.seed_max_load)." },
 };
 
 #define NFAMILIES	(sizeof(families) / sizeof(families[0]))
@@ -179,6 +193,47 @@ pace_samples(struct evbuffer *b, int fam, json_t *all)
 		    json_object_get(m, "cutover"), "proof_pace"));
 		pace_sample(b, fam, name, "verify", json_object_get(
 		    json_object_get(m, "verify"), "pace"));
+	}
+}
+
+/* The seed's figures (view: stats while seeding). */
+static void
+seed_sample(struct evbuffer *b, const char *f, const char *name, json_t *st)
+{
+	double	x, y;
+
+	if (strcmp(f, "migrated_seed_bytes") == 0 && num(st, "bytes_done", 1,
+	    &x) && num(st, "bytes_total", 1, &y))
+		out(b, "%s{migration=\"%s\",kind=\"done\"} %.15g\n%s{migration="
+		    "\"%s\",kind=\"total\"} %.15g\n", f, name, x, f, name, y);
+	else if (strcmp(f, "migrated_seed_chunks") == 0 && num(st,
+	    "chunks_done", 1, &x) && num(st, "chunks", 1, &y))
+		out(b, "%s{migration=\"%s\",kind=\"done\"} %.15g\n%s{migration="
+		    "\"%s\",kind=\"total\"} %.15g\n", f, name, x, f, name, y);
+	else if ((strcmp(f, "migrated_seed_rows") == 0 && num(st, "rows", 1,
+	    &x)) || (strcmp(f, "migrated_seed_rate_bytes_per_second") == 0 &&
+	    num(st, "rate_bytes_s", 1, &x)) || (strcmp(f,
+	    "migrated_seed_eta_seconds") == 0 && num(st, "eta_s", 1, &x)))
+		out(b, "%s{migration=\"%s\"} %.15g\n", f, name, x);
+	else if (strcmp(f, "migrated_seed_throttled") == 0)
+		out(b, "%s{migration=\"%s\"} %d\n", f, name,
+		    json_is_string(json_object_get(st, "throttle")));
+}
+
+static void
+seed_samples(struct evbuffer *b, int fam, json_t *all)
+{
+	json_t		*m, *st;
+	const char	*name, *phase;
+	size_t		 i;
+
+	json_array_foreach(all, i, m) {
+		name = json_string_value(json_object_get(m, "name"));
+		phase = json_string_value(json_object_get(m, "phase"));
+		st = json_object_get(m, "stats");
+		if (phase != NULL && strcmp(phase, "seeding") == 0 &&
+		    json_is_object(st))
+			seed_sample(b, families[fam].name, name, st);
 	}
 }
 
@@ -351,6 +406,8 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		} else if (strncmp(families[f].name, "migrated_proof_", 15) ==
 		    0)
 			pace_samples(b, (int)f, all);
+		else if (strncmp(families[f].name, "migrated_seed_", 14) == 0)
+			seed_samples(b, (int)f, all);
 		else
 			family_samples(b, (int)f, all);
 	}

@@ -8,12 +8,17 @@
 #    TABLE, the writer paused); after the last, the cutover's checksum
 #    proof passes;
 #  - a busy source (sessions running over seed_max_load) pauses the copy,
-#    status says why, and `set target.seed_max_load` lets it go on;
+#    status and /metrics say why, and `set target.seed_max_load` lets it
+#    go on;
 #  - a worker stopped with SIGSTOP is stopped after seed_stall_timeout
 #    and the seed is started again, keeping what it finished.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/db.sh"
 
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+write_config
+printf '\n[metrics]\nlisten = 127.0.0.1:%s\n' "$port" >> "$T/migrated.conf"
+scrape() { curl -sf "http://127.0.0.1:$port/metrics"; }
 db_start
 db_items
 src_sql "SET sql_log_bin = 0;
@@ -100,6 +105,16 @@ paused() { progress | grep -q "paused: source Threads_running"; }
 ok "a busy source pauses the copy" wait_for 15 paused
 expect_match "status names the throttle" "over seed_max_load 3" \
     "$(ctl --json status shop | jget migrations.0.stats.throttle)"
+scrape > "$T/metrics.txt"
+ok "/metrics: throttled" grep -q '^migrated_seed_throttled{migration="shop"} 1$' \
+    "$T/metrics.txt"
+ok "/metrics: the seed's bytes" grep -Eq \
+    '^migrated_seed_bytes\{migration="shop",kind="total"\} [1-9][0-9]+$' \
+    "$T/metrics.txt"
+if command -v promtool >/dev/null 2>&1; then
+	ok "promtool accepts the seed's families" \
+	    sh -c "promtool check metrics < '$T/metrics.txt' >/dev/null 2>&1"
+fi
 ctl set shop target.seed_max_load=50 >/dev/null
 ok "set lets it go on" wait_for 60 history_has 'seeding -> replicating' 11
 src_sql "SELECT CONCAT('KILL ', ID, ';') FROM information_schema.PROCESSLIST
