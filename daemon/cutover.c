@@ -24,6 +24,10 @@
  * touching the shared connection), and both then hold a consistent
  * snapshot at the freeze point for the checksum proof, opened while the
  * source is frozen and before any application write reaches the target.
+ * The proof runs on target.seed_threads streams: as many more pairs of
+ * connections are opened before the freeze, and their snapshots are
+ * opened beside the first two, at the same two moments (a few ms, in
+ * parallel: the freeze is not longer for them).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -50,6 +54,7 @@
 #include "mydialect.h"
 #include "now.h"
 #include "plan.h"
+#include "proof.h"
 #include "proofrun.h"
 #include "sqlfx.h"
 #include "store.h"
@@ -78,6 +83,9 @@ struct cut {
 	struct dbpair		*db;
 	enum cut_mode		 mode;
 	struct mydb		*wsrc, *wtgt;	/* snapshot / wait connections */
+	struct mydb		*xsrc[PROOF_STREAMS_MAX];	/* the proof's */
+	struct mydb		*xtgt[PROOF_STREAMS_MAX];	/* other streams */
+	size_t			 nx;
 	struct event		*ev_budget, *ev_tick, *ev_kill;
 	struct cut_ref		*ref;		/* effect or hook in flight */
 	int			 pending;	/* queries in flight */
@@ -185,6 +193,20 @@ cut_deref(void *arg)
 	return c;
 }
 
+/* Every other stream's connection through fn (mydb_free, mydb_reset). */
+static void
+cut_extra_each(struct cut *c, void (*fn)(struct mydb *))
+{
+	size_t	i;
+
+	for (i = 0; i < c->nx; i++) {
+		if (c->xsrc[i] != NULL)
+			fn(c->xsrc[i]);
+		if (c->xtgt[i] != NULL)
+			fn(c->xtgt[i]);
+	}
+}
+
 static void
 cut_free(struct cut *c)
 {
@@ -198,6 +220,7 @@ cut_free(struct cut *c)
 	mydb_forget(c->db->tgt, c);
 	mydb_free(c->wsrc);
 	mydb_free(c->wtgt);
+	cut_extra_each(c, mydb_free);
 	if (c->ev_budget != NULL)
 		event_free(c->ev_budget);
 	if (c->ev_tick != NULL)
@@ -293,6 +316,7 @@ cut_abort(struct cut *c, const char *fmt, ...)
 		mydb_reset(c->wtgt);
 	if (c->wsrc != NULL)
 		mydb_reset(c->wsrc);
+	cut_extra_each(c, mydb_reset);
 	if (c->ref == NULL && c->pending == 0 && !c->undoing)
 		cut_undo(c);
 }
@@ -493,6 +517,39 @@ cut_query(struct cut *c, struct mydb *db, const char *sql, mydb_cb cb)
 		    mydb_name(db));
 }
 
+/*
+ * The proof's other streams (target.seed_threads, the first being wsrc
+ * and wtgt): a pair of connections each, opened before the freeze.
+ */
+static void
+cut_extra_open(struct cut *c)
+{
+	size_t	n = proof_streams(c->m->plan->target.seed_threads);
+
+	for (c->nx = 0; c->nx + 1 < n; c->nx++) {
+		c->xsrc[c->nx] = dbpair_open(c->d, c->m, c->db, 0,
+		    "source snapshot");
+		c->xtgt[c->nx] = dbpair_open(c->d, c->m, c->db, 1,
+		    "target snapshot");
+	}
+}
+
+/* The same query on every other stream's source and target (NULL: not
+ * on that side). */
+static void
+cut_extra_query(struct cut *c, const char *src_sql, const char *tgt_sql,
+    mydb_cb cb)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nx; i++) {
+		if (src_sql != NULL && c->xsrc[i] != NULL)
+			cut_query(c, c->xsrc[i], src_sql, cb);
+		if (tgt_sql != NULL && c->xtgt[i] != NULL)
+			cut_query(c, c->xtgt[i], tgt_sql, cb);
+	}
+}
+
 static void
 cut_precheck(struct cut *c)
 {
@@ -505,6 +562,8 @@ cut_precheck(struct cut *c)
 		c->wsrc = dbpair_open(c->d, c->m, c->db, 0, "source snapshot");
 	if (c->wtgt == NULL)
 		c->wtgt = dbpair_open(c->d, c->m, c->db, 1, "target wait");
+	if (c->nx == 0 && p->cutover.checksum)
+		cut_extra_open(c);
 	c->pending++;		/* held until every query is queued */
 	cut_query(c, c->db->tgt, "SELECT VERSION() AS v", pre_target_cb);
 	cut_query(c, c->db->src, "SELECT VERSION() AS v, @@global.read_only "
@@ -524,6 +583,7 @@ cut_precheck(struct cut *c)
 	cut_query(c, c->wtgt, "SELECT 1", pre_conn_cb);
 	if (c->wsrc != NULL)
 		cut_query(c, c->wsrc, "SELECT 1", pre_conn_cb);
+	cut_extra_query(c, "SELECT 1", "SELECT 1", pre_conn_cb);
 	c->pending--;
 	cut_precheck_done(c);
 }
@@ -583,6 +643,8 @@ pos_wait_cb(void *arg, struct mydb_result *res)
 	if (c->wsrc != NULL)
 		cut_query(c, c->wtgt, "START TRANSACTION WITH CONSISTENT "
 		    "SNAPSHOT, READ ONLY", snap_cb);
+	cut_extra_query(c, NULL, "START TRANSACTION WITH CONSISTENT "
+	    "SNAPSHOT, READ ONLY", snap_cb);
 	cut_reset(c);
 }
 
@@ -618,6 +680,11 @@ final_pos_cb(void *arg, struct mydb_result *res)
 		    "SNAPSHOT, READ ONLY", snap_cb);
 		cut_query(c, c->wtgt, "SET SESSION TRANSACTION ISOLATION "
 		    "LEVEL REPEATABLE READ", snap_cb);
+		cut_extra_query(c, "SET SESSION TRANSACTION ISOLATION LEVEL "
+		    "REPEATABLE READ", "SET SESSION TRANSACTION ISOLATION "
+		    "LEVEL REPEATABLE READ", snap_cb);
+		cut_extra_query(c, "START TRANSACTION WITH CONSISTENT "
+		    "SNAPSHOT, READ ONLY", NULL, snap_cb);
 	}
 	/* An exact position, never "lag = 0"; bounded by the budget. */
 	/* Whole seconds: the budget timer cuts it off to the millisecond. */
@@ -935,11 +1002,20 @@ first_write_cb(void *arg, struct mydb_result *res)
 static void
 cut_finish(struct cut *c)
 {
-	char	*gap, *frz, detail[256];
+	struct mydb	*src[PROOF_STREAMS_MAX], *tgt[PROOF_STREAMS_MAX];
+	char		*gap, *frz, detail[256];
+	size_t		 i;
 
 	if (c->wsrc != NULL) {
-		proofrun_start(c->job->proof, c->wsrc, c->wtgt);
+		src[0] = c->wsrc;
+		tgt[0] = c->wtgt;
+		for (i = 0; i < c->nx; i++) {
+			src[i + 1] = c->xsrc[i];
+			tgt[i + 1] = c->xtgt[i];
+		}
+		proofrun_start(c->job->proof, src, tgt, c->nx + 1);
 		c->wsrc = c->wtgt = NULL;
+		c->nx = 0;
 	} else if (c->m->plan->cutover.checksum &&
 	    c->m->plan->cutover.reverse_replication) {
 		/* Resumed after a restart: the freeze point's snapshots

@@ -41,6 +41,9 @@
 /* The checksum proof: "ok", "mismatch" or "error", and a sentence. */
 #define PROOF_FACT_VERDICT	"proof.verdict"
 #define PROOF_FACT_DETAIL	"proof.detail"
+/* The checksum proof's proven ranges (proof_state()), kept across a
+ * restart: the re-proof does not compare them again. */
+#define PROOF_FACT_RESUME	"proof.resume"
 /* A re-proof holds reverse replication paused while it finds its point. */
 #define REPROOF_FACT_PAUSED	"reproof.paused"
 /* verify holds the target's replication paused while it finds its point;

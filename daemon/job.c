@@ -67,6 +67,7 @@ job_cancel(struct job *j)
 	void	*state = j->state;
 
 	j->watch = NULL;
+	job_set_stats(j, NULL);
 	if (state == NULL)
 		return;
 	j->state = NULL;
@@ -79,6 +80,7 @@ job_forget(struct job *j, const void *state)
 	if (job_owns(j, state)) {
 		j->state = NULL;
 		j->watch = NULL;
+		job_set_stats(j, NULL);
 	}
 }
 
@@ -227,4 +229,17 @@ const char *
 job_progress_text(const struct job *j)
 {
 	return j != NULL && j->progress[0] != '\0' ? j->progress : NULL;
+}
+
+void
+job_set_stats(struct job *j, json_t *stats)
+{
+	json_decref(j->stats);
+	j->stats = stats;
+}
+
+json_t *
+job_stats(const struct job *j)
+{
+	return j != NULL ? j->stats : NULL;
 }

@@ -46,6 +46,7 @@ struct job {
 	struct files			*files;		/* [files] sync, or NULL */
 	struct verify			*verify;	/* the runner's */
 	char				 progress[160];
+	json_t				*stats;		/* the phase's figures */
 };
 
 struct job	*job_new(struct daemon *, struct migration *);
@@ -107,5 +108,12 @@ json_t		*job_watch_json(const struct job *);
 void		 job_progress(struct job *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 const char	*job_progress_text(const struct job *);
+/*
+ * The phase's figures for status and /metrics ({"bytes_done": ...}), as
+ * one object the driver replaces (the job takes the reference); gone
+ * when the phase changes. NULL: none.
+ */
+void		 job_set_stats(struct job *, json_t *);
+json_t		*job_stats(const struct job *);
 
 #endif /* JOB_H */

@@ -81,6 +81,32 @@ static const struct family families[] = {
 	    "held)." },
 	{ "migrated_gates_hold_alert", "gauge",
 	    "1 when the gates held on missing data past gates.max_hold." },
+	{ "migrated_proof_bytes", "gauge",
+	    "A running checksum proof (proof: cutover, verify): bytes "
+	    "compared, and the estimated total (information_schema)." },
+	{ "migrated_proof_chunks", "gauge",
+	    "A running checksum proof: chunks compared." },
+	{ "migrated_proof_rate_bytes_per_second", "gauge",
+	    "A running checksum proof: bytes compared a second, this run." },
+	{ "migrated_proof_eta_seconds", "gauge",
+	    "A running checksum proof: time left at its rate (absent: not "
+	    "known yet)." },
+	{ "migrated_proof_streams", "gauge",
+	    "A running checksum proof: streams (pairs of snapshots)." },
+	{ "migrated_seed_bytes", "gauge",
+	    "The seed's copy: bytes of the chunks done (estimated from "
+	    "information_schema, as the total is)." },
+	{ "migrated_seed_rows", "gauge",
+	    "The seed's copy: rows copied by the current run." },
+	{ "migrated_seed_chunks", "gauge",
+	    "The seed's copy: chunks done, and in all." },
+	{ "migrated_seed_rate_bytes_per_second", "gauge",
+	    "The seed's copy: bytes a second over the last 10 seconds." },
+	{ "migrated_seed_eta_seconds", "gauge",
+	    "The seed's copy: time left at its rate (absent: not known)." },
+	{ "migrated_seed_throttled", "gauge",
+	    "1 while the copy waits for the source's load to drop "
+	    "(target.seed_max_load)." },
 	{ "migrated_source_commits_per_second", "gauge",
 	    "The source's commits a second (MariaDB's Binlog_commits)." },
 	{ "migrated_binlog_bytes_per_second", "gauge",
@@ -136,9 +162,96 @@ hold_sample(struct evbuffer *b, int fam, const char *name, json_t *hold)
 		    name, json_is_true(json_object_get(hold, "alert")));
 }
 
+/* A running proof's pace (view: cutover.proof_pace, verify.pace). */
+static void
+pace_sample(struct evbuffer *b, int fam, const char *name, const char *proof,
+    json_t *pace)
+{
+	const char	*f = families[fam].name;
+	double		 x;
+
+	if (!json_is_object(pace))
+		return;
+	if (strcmp(f, "migrated_proof_bytes") == 0) {
+		if (num(pace, "bytes_done", 1, &x))
+			out(b, "%s{migration=\"%s\",proof=\"%s\",kind=\"done\"} "
+			    "%.15g\n", f, name, proof, x);
+		if (num(pace, "bytes_total", 1, &x))
+			out(b, "%s{migration=\"%s\",proof=\"%s\",kind=\"total\"} "
+			    "%.15g\n", f, name, proof, x);
+		return;
+	}
+	if ((strcmp(f, "migrated_proof_chunks") == 0 && num(pace, "chunks", 1,
+	    &x)) || (strcmp(f, "migrated_proof_rate_bytes_per_second") == 0 &&
+	    num(pace, "bytes_per_s", 1, &x)) || (strcmp(f,
+	    "migrated_proof_eta_seconds") == 0 && num(pace, "eta_s", 1, &x) &&
+	    x >= 0) || (strcmp(f, "migrated_proof_streams") == 0 &&
+	    num(pace, "streams", 1, &x)))
+		out(b, "%s{migration=\"%s\",proof=\"%s\"} %.15g\n", f, name,
+		    proof, x);
+}
+
+/* The proofs' families, for every migration with a proof running. */
+static void
+pace_samples(struct evbuffer *b, int fam, json_t *all)
+{
+	json_t		*m;
+	const char	*name;
+	size_t		 i;
+
+	json_array_foreach(all, i, m) {
+		name = json_string_value(json_object_get(m, "name"));
+		pace_sample(b, fam, name, "cutover", json_object_get(
+		    json_object_get(m, "cutover"), "proof_pace"));
+		pace_sample(b, fam, name, "verify", json_object_get(
+		    json_object_get(m, "verify"), "pace"));
+	}
+}
+
+/* The seed's figures (view: stats while seeding). */
+static void
+seed_sample(struct evbuffer *b, const char *f, const char *name, json_t *st)
+{
+	double	x, y;
+
+	if (strcmp(f, "migrated_seed_bytes") == 0 && num(st, "bytes_done", 1,
+	    &x) && num(st, "bytes_total", 1, &y))
+		out(b, "%s{migration=\"%s\",kind=\"done\"} %.15g\n%s{migration="
+		    "\"%s\",kind=\"total\"} %.15g\n", f, name, x, f, name, y);
+	else if (strcmp(f, "migrated_seed_chunks") == 0 && num(st,
+	    "chunks_done", 1, &x) && num(st, "chunks", 1, &y))
+		out(b, "%s{migration=\"%s\",kind=\"done\"} %.15g\n%s{migration="
+		    "\"%s\",kind=\"total\"} %.15g\n", f, name, x, f, name, y);
+	else if ((strcmp(f, "migrated_seed_rows") == 0 && num(st, "rows", 1,
+	    &x)) || (strcmp(f, "migrated_seed_rate_bytes_per_second") == 0 &&
+	    num(st, "rate_bytes_s", 1, &x)) || (strcmp(f,
+	    "migrated_seed_eta_seconds") == 0 && num(st, "eta_s", 1, &x)))
+		out(b, "%s{migration=\"%s\"} %.15g\n", f, name, x);
+	else if (strcmp(f, "migrated_seed_throttled") == 0)
+		out(b, "%s{migration=\"%s\"} %d\n", f, name,
+		    json_is_string(json_object_get(st, "throttle")));
+}
+
+static void
+seed_samples(struct evbuffer *b, int fam, json_t *all)
+{
+	json_t		*m, *st;
+	const char	*name, *phase;
+	size_t		 i;
+
+	json_array_foreach(all, i, m) {
+		name = json_string_value(json_object_get(m, "name"));
+		phase = json_string_value(json_object_get(m, "phase"));
+		st = json_object_get(m, "stats");
+		if (phase != NULL && strcmp(phase, "seeding") == 0 &&
+		    json_is_object(st))
+			seed_sample(b, families[fam].name, name, st);
+	}
+}
+
 /* The pace of replication, from status' lag.catchup; by family name. */
 static void
-catchup_samples(struct evbuffer *b, const char *fam, const char *name,
+catchup_sample(struct evbuffer *b, const char *fam, const char *name,
     json_t *lag)
 {
 	json_t	*cu = json_object_get(lag, "catchup");
@@ -166,6 +279,19 @@ catchup_samples(struct evbuffer *b, const char *fam, const char *name,
 	if (strcmp(fam, "migrated_catchup_alert") == 0)
 		out(b, "%s{migration=\"%s\"} %d\n", fam, name,
 		    json_is_true(json_object_get(cu, "alert")));
+}
+
+/* Each migration's samples of a pace family (others print nothing). */
+static void
+catchup_samples(struct evbuffer *b, int fam, json_t *all)
+{
+	json_t	*m;
+	size_t	 i;
+
+	json_array_foreach(all, i, m)
+		catchup_sample(b, families[fam].name,
+		    json_string_value(json_object_get(m, "name")),
+		    json_object_get(m, "lag"));
 }
 
 /* Samples of one family for every migration (names are [a-z0-9_-]). */
@@ -261,10 +387,9 @@ family_samples(struct evbuffer *b, int fam, json_t *all)
 				out(b, "migrated_cutover_write_gap_seconds{"
 				    "migration=\"%s\"} %g\n", name, x);
 			break;
-		default:
-			/* Each takes its own families. */
+		case 16:
+		case 17:
 			hold_sample(b, fam, name, json_object_get(m, "hold"));
-			catchup_samples(b, families[fam].name, name, lag);
 			break;
 		}
 	}
@@ -335,8 +460,15 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		} else if (f == 15) {
 			watch_lateness(&l);
 			out(b, "%s %g\n", families[f].name, l.max_ms / 1000);
-		} else
+		} else if (strncmp(families[f].name, "migrated_proof_", 15) ==
+		    0)
+			pace_samples(b, (int)f, all);
+		else if (strncmp(families[f].name, "migrated_seed_", 14) == 0)
+			seed_samples(b, (int)f, all);
+		else {
 			family_samples(b, (int)f, all);
+			catchup_samples(b, (int)f, all);
+		}
 	}
 	json_decref(all);
 	evhttp_add_header(evhttp_request_get_output_headers(req),

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "config.h"
 #include "control.h"
+#include "copy.h"
 #include "daemon.h"
 #include "loadhook.h"
 #include "log.h"
@@ -392,6 +393,9 @@ main(int argc, char *argv[])
 	size_t			 i;
 	int			 rc;
 
+	/* The seed's copy worker, started by the daemon itself (copy.h). */
+	if (argc == 2 && strcmp(argv[1], "--seed-copy") == 0)
+		return copy_main();
 	memset(&d, 0, sizeof(d));
 	memset(&o, 0, sizeof(o));
 	if (parse_options(&argc, &argv, &d, &o, &rc) == -1)

@@ -1,15 +1,30 @@
 /*
  * proof: the chunked checksum comparison of the target with the frozen
- * source, on two connections that each hold a consistent snapshot taken
- * during the freeze. It owns the table metadata of both sides, the walk
- * along each table's key, and the report. Each side has at most one query
- * in flight: the source alternates between finding the next chunk's upper
- * bound and checksumming the current chunk, the target only checksums, so
- * the target's checksum of chunk k overlaps the source's search for the
- * bound of chunk k+1. The chunks of a table are (-inf, b1], (b1, b2], ...,
- * (bn, +inf) for bounds found on the source: whatever the bounds, they
- * partition each side's rows, so a row is never left out, and the last
- * chunk holds whatever the target has beyond the source's last key.
+ * source, on N pairs of connections (streams) whose every session holds a
+ * consistent snapshot of the same point. It owns the table metadata of
+ * both sides, the walks along the tables' keys, the queue of chunks, and
+ * the report.
+ *
+ * A table's chunks are (-inf, b1], (b1, b2], ..., (bn, +inf) for bounds
+ * found on the source: whatever the bounds, they partition each side's
+ * rows, so a row is never left out, and the last chunk holds whatever the
+ * target has beyond the source's last key. A walk finds its bounds one
+ * after the other (each from the last), so it asks one at a time, on
+ * whichever stream is idle; the chunks it finds go into one queue, and
+ * every idle stream takes the next chunk and checksums it on its source
+ * and its target session at once. Several tables are walked at a time, so
+ * N streams keep busy on one big table or on many small ones. Each session
+ * has at most one query in flight. A stream that is asked for a bound
+ * while the queue is short finds it first: the walks run ahead of the
+ * checksums by about one chunk per stream.
+ *
+ * Resumable: for each table, the chunks from its start that were compared
+ * and matched, without a gap, end at a mark (the upper bound of the last
+ * of them); the marks and the tables done are a small JSON state that the
+ * caller may keep (proof_state()) and give back to a later proof
+ * (proof_resume()), which then walks each table from its mark and skips
+ * the tables done. What the state says stays proven at the point where it
+ * was compared; the key ranges it covers are not read again.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -36,6 +51,10 @@
 #define PROOF_POLL_MS		250	/* the target's checksums, again */
 #define PROOF_CHECK_MS		5000	/* none applied: its replica status */
 #define PROOF_STALL_MS		600000	/* none applied, replicating: fail */
+#define PROOF_SAVE_MS		1000	/* the state, at most this often */
+#define PROOF_CHUNK_MS		100	/* adaptive chunks: about this long */
+#define PROOF_CHUNK_GROW	4	/* at most this factor a chunk */
+#define PROOF_CHUNK_MAX		1000000	/* rows */
 
 /* How a key column's values are written back into SQL. */
 enum proof_kind {
@@ -67,50 +86,112 @@ struct proof_tab {
 	size_t			 ncols;
 	struct proof_idx	*idx;		/* unique indexes (source) */
 	size_t			 nidx;
+	uint64_t		 est_rows;	/* information_schema's */
+	uint64_t		 est_bytes;	/* DATA_LENGTH */
 };
 
+/* One side's metadata, read on the first stream. */
 struct proof_side {
-	struct mydb		*db;
 	const char		*label;		/* "source", "target" */
-	unsigned long		 tid;		/* the snapshot's session */
-	int			 step;		/* enum proof_step */
 	struct proof_tab	*tabs;		/* sorted by schema, name */
 	size_t			 ntabs;
-	char			*sum[3];	/* count and sums of a chunk */
 };
 
 struct proof_pair {
 	struct proof_tab	*s, *t;		/* NULL: not on that side */
 };
 
-struct proof {
-	struct proof_side	 side[2];
-	char			*in;		/* "'a', 'b'": the schemas */
-	size_t			 nschemas;
-	int			 chunk_rows;
-	proof_cb		 done;
-	void			*arg;
-	int			 listed;	/* sides with metadata read */
-	int			 finished;
-	int64_t			 t0_us;
+struct proof_walk;
 
-	struct proof_pair	*pairs;
-	size_t			 npairs, cur;
+/* (lo, hi] of a walk's table; NULL: an open end. */
+struct proof_chunk {
+	struct proof_chunk	*next;		/* queue, or a walk's done */
+	struct proof_walk	*w;
+	char			**lo, **hi;
+	uint64_t		 seq;		/* in its walk, from 0 */
+	uint64_t		 rows;		/* the source's, once compared */
+	int			 matched;
+	int64_t			 t0_us;		/* checksums sent */
+};
 
-	/* The table being compared. */
+/* One table being compared. */
+struct proof_walk {
+	size_t			 pair;		/* in p->pairs */
 	struct proof_tab	*tab;		/* the source's */
 	char			*full;		/* "schema.table" */
-	char			*keytext;	/* "id", "(a, b)" */
+	char			*keytext;	/* "id", "(a, b)"; NULL: none */
 	size_t			 nkey;
 	size_t			*key;		/* into the source's cols */
 	enum proof_kind		*kind;
 	char			*sum_head;	/* SELECT ... FROM t */
 	char			*bound_head;	/* SELECT key FROM t FORCE.. */
-	char			*bound_tail;	/* ORDER BY .. LIMIT 1 OFFSET */
-	char			**lo, **hi, **next;	/* NULL: open end */
-	int			 started;	/* the first chunk has begun */
-	int			 next_ready;
-	int			 sums;		/* checksums in flight */
+	char			*bound_tail;	/* ORDER BY .. */
+	int			 rows;		/* the next chunk's size */
+	char			**last;		/* hi of the last chunk queued */
+	int			 asking;	/* a bound in flight */
+	int			 ended;		/* the open-ended chunk queued */
+	uint64_t		 seq;		/* chunks queued */
+	uint64_t		 inflight;	/* queued, not yet compared */
+	uint64_t		 next_mark;	/* first seq beyond the mark */
+	struct proof_chunk	*done;		/* compared beyond it, by seq */
+	char			**mark;		/* (-inf, mark] matched */
+	int			 broken;	/* a mismatch: the mark stays */
+	uint64_t		 mark_rows, mark_chunks;
+	uint64_t		 bytes;		/* counted in bytes_done */
+	double			 row_bytes;	/* estimated */
+};
+
+enum proof_busy {
+	PROOF_B_IDLE,
+	PROOF_B_META,		/* setting the sessions up */
+	PROOF_B_BOUND,		/* finding a walk's next bound */
+	PROOF_B_SUM,		/* checksumming a chunk */
+};
+
+/* One pair of sessions, each inside its snapshot. */
+struct proof_stream {
+	struct proof		*p;
+	size_t			 idx;
+	struct mydb		*db[2];
+	unsigned long		 tid[2];	/* the snapshots' sessions */
+	int			 step[2];	/* enum proof_step */
+	int			 busy;		/* enum proof_busy */
+	struct proof_walk	*w;		/* the bound asked for */
+	struct proof_chunk	*c;		/* the chunk checksummed */
+	int			 sums;		/* answers due */
+	char			*sum[2][3];	/* count and sums of a chunk */
+};
+
+struct proof {
+	struct proof_stream	*st;
+	size_t			 nst;
+	struct proof_side	 side[2];
+	char			*in;		/* "'a', 'b'": the schemas */
+	size_t			 nschemas;
+	int			 chunk_rows;	/* the first chunks' size */
+	int			 adaptive;	/* then sized by their time */
+	int			 crc;		/* CRC32 + CRC32C, else MD5 */
+	proof_cb		 done;
+	void			*arg;
+	struct event		*ev_done;	/* done, from the loop */
+	int			 listed;	/* sides with metadata read */
+	int			 finished;
+	int64_t			 t0_us;
+
+	struct proof_pair	*pairs;
+	size_t			 npairs, cur;	/* the next pair to start */
+	struct proof_walk	**walks;	/* by pair; NULL: not active */
+	size_t			 nwalks;
+	struct proof_chunk	*queue, **qtail;
+	size_t			 nqueue;
+
+	/* Resume: the state given and the state now. */
+	json_t			*resume;	/* "tables": {full: {...}} */
+	json_t			*state;
+	proof_save_cb		 save;
+	void			*save_arg;
+	int64_t			 saved_us;
+	struct event		*ev_save;	/* a save held back */
 
 	/* Replicated checksums (proof_new_repl): the run, the chunks. */
 	int			 repl;
@@ -126,11 +207,10 @@ struct proof {
 	char			*owner;		/* whose rows (a name) */
 
 	struct proof_report	 rep;
-	char			 progress[224];
+	char			 progress[320];
 };
 
-static void	proof_table_next(struct proof *);
-static void	proof_advance(struct proof *);
+static void	proof_pump(struct proof *);
 
 static char *
 proof_lower(const char *s)
@@ -313,14 +393,6 @@ proof_mismatch_in(struct proof *p, const char *full, const char *keytext,
 	m->detail = detail;
 }
 
-static void
-proof_mismatch(struct proof *p, enum proof_what what, char *lo, char *hi,
-    uint64_t src_rows, uint64_t tgt_rows, char *detail)
-{
-	proof_mismatch_in(p, p->full, p->keytext, what, lo, hi, src_rows,
-	    tgt_rows, detail);
-}
-
 static void __attribute__((format(printf, 2, 3)))
 proof_note(struct proof *p, const char *fmt, ...)
 {
@@ -341,20 +413,27 @@ proof_note(struct proof *p, const char *fmt, ...)
 }
 
 /*
- * The end, by success or failure: done is the last thing that touches p,
- * since it may free it. Late answers to queries still in flight are
- * forgotten.
+ * The end, by success or failure. Late answers to queries still in
+ * flight are forgotten; done is called from the loop's next turn, never
+ * from inside one of the proof's own calls, so it may free p.
  */
 static void
 proof_finish(struct proof *p)
 {
 	struct proof_report	*r = &p->rep;
+	size_t			 i, s;
 
+	if (p->finished)
+		return;
 	p->finished = 1;
 	if (p->ev != NULL)
 		evtimer_del(p->ev);
-	mydb_forget(p->side[PROOF_SRC].db, p);
-	mydb_forget(p->side[PROOF_TGT].db, p);
+	evtimer_del(p->ev_save);
+	for (i = 0; i < p->nst; i++)
+		for (s = 0; s < 2; s++) {
+			mydb_forget(p->st[i].db[s], &p->st[i]);
+			mydb_forget(p->st[i].db[s], p);
+		}
 	r->elapsed_ms = (now_mono_us() - p->t0_us) / 1000;
 	if (r->error != NULL)
 		r->verdict = PROOF_ERROR;
@@ -362,7 +441,17 @@ proof_finish(struct proof *p)
 		r->verdict = PROOF_MISMATCH;
 	else
 		r->verdict = PROOF_OK;
-	p->done(p->arg, r);
+	if (p->save != NULL && !p->repl && r->error == NULL)
+		p->save(p->save_arg, p->state);
+	event_active(p->ev_done, 0, 0);
+}
+
+static void
+proof_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proof	*p = arg;
+
+	p->done(p->arg, &p->rep);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -370,6 +459,8 @@ proof_fail(struct proof *p, const char *fmt, ...)
 {
 	va_list	ap;
 
+	if (p->finished)
+		return;
 	va_start(ap, fmt);
 	if (vasprintf(&p->rep.error, fmt, ap) == -1)
 		fatal("vasprintf");
@@ -381,48 +472,49 @@ proof_fail(struct proof *p, const char *fmt, ...)
 /*
  * Every answer goes through here. An error, or an answer from another
  * session than the one given (mydb reconnects silently, outside the
- * snapshot), ends the proof: returns -1 and p may be gone.
+ * snapshot), ends the proof: returns -1.
  */
 static int
-proof_answer(struct proof *p, int s, struct mydb_result *res,
+proof_answer(struct proof_stream *st, int s, struct mydb_result *res,
     const char *doing)
 {
-	struct proof_side	*side = &p->side[s];
-	unsigned long		 tid = mydb_thread_id(side->db);
+	struct proof	*p = st->p;
+	const char	*label = p->side[s].label;
+	unsigned long	 tid = mydb_thread_id(st->db[s]);
 
+	if (p->finished)
+		return -1;
 	/*
 	 * Replicated checksums hold no snapshot, but their session's
 	 * binlog_format must hold from the first statement to the last: the
 	 * first answer's session is the one, and a reconnection still ends
 	 * the run.
 	 */
-	if (p->repl && side->tid == 0 && res->err == 0)
-		side->tid = tid;
-	if (res->err == 0 && side->tid != 0 && tid == side->tid)
+	if (p->repl && st->tid[s] == 0 && res->err == 0)
+		st->tid[s] = tid;
+	if (res->err == 0 && st->tid[s] != 0 && tid == st->tid[s])
 		return 0;
 	if (res->err != 0)
-		proof_fail(p, "%s: %s failed: %s%s", side->label, doing,
-		    res->error, tid != side->tid ? " (connection lost: the "
+		proof_fail(p, "%s: %s failed: %s%s", label, doing,
+		    res->error, tid != st->tid[s] ? " (connection lost: the "
 		    "snapshot is gone)" : "");
-	else if (side->tid == 0)
+	else if (st->tid[s] == 0)
 		proof_fail(p, "%s: the connection was not open, so it held no "
-		    "snapshot", side->label);
+		    "snapshot", label);
 	else
 		proof_fail(p, "%s: the connection was lost and re-made while "
-		    "%s: the snapshot is gone", side->label, doing);
+		    "%s: the snapshot is gone", label, doing);
 	return -1;
 }
 
-/* Returns -1 when the proof has ended: p may be gone. */
+/* Returns -1 when the proof has ended. */
 static int
-proof_query(struct proof *p, int s, const char *sql, mydb_cb cb)
+proof_query(struct proof_stream *st, int s, const char *sql, mydb_cb cb)
 {
-	struct proof_side	*side = &p->side[s];
-
-	if (mydb_query(side->db, sql, cb, p) == 0)
+	if (mydb_query(st->db[s], sql, cb, st) == 0)
 		return 0;
-	proof_fail(p, "%s: the connection's query queue is full",
-	    side->label);
+	proof_fail(st->p, "%s: the connection's query queue is full",
+	    st->p->side[s].label);
 	return -1;
 }
 
@@ -509,6 +601,11 @@ proof_got_tables(struct proof_side *side, struct mydb_result *res)
 		t->schema = xstrdup(mydb_get(res, r, "s"));
 		t->name = xstrdup(mydb_get(res, r, "t"));
 		t->engine = xstrdup(mydb_get(res, r, "e"));
+		if (mydb_get(res, r, "r") != NULL)
+			t->est_rows = strtoull(mydb_get(res, r, "r"), NULL, 10);
+		if (mydb_get(res, r, "b") != NULL)
+			t->est_bytes = strtoull(mydb_get(res, r, "b"), NULL,
+			    10);
 	}
 	qsort(side->tabs, side->ntabs, sizeof(*side->tabs), proof_tab_cmp);
 }
@@ -589,6 +686,7 @@ proof_got_indexes(struct proof_side *side, struct mydb_result *res)
 }
 
 /* Source and target tables side by side, both lists being sorted. */
+/* Source and target tables side by side, both lists being sorted. */
 static void
 proof_pair_up(struct proof *p)
 {
@@ -610,6 +708,9 @@ proof_pair_up(struct proof *p)
 		p->npairs++;
 	}
 	p->rep.tables_total = p->npairs;
+	p->walks = xcalloc(p->npairs + 1, sizeof(*p->walks));
+	for (i = 0; i < s->ntabs; i++)
+		p->rep.bytes_total += s->tabs[i].est_bytes;
 }
 
 /* What each side reads before the tables are compared, in order. */
@@ -621,6 +722,7 @@ enum proof_step {
 	PROOF_M_KEYS,		/* the source's only */
 	PROOF_M_DONE,
 };
+
 
 static const char *
 proof_meta_sql(struct proof *p, enum proof_step step, char *buf, size_t len)
@@ -636,9 +738,9 @@ proof_meta_sql(struct proof *p, enum proof_step step, char *buf, size_t len)
 		return "SELECT @@in_transaction AS t";
 	case PROOF_M_TABLES:
 		snprintf(buf, len, "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, "
-		    "ENGINE AS e FROM information_schema.TABLES WHERE "
-		    "TABLE_SCHEMA IN (%s) AND TABLE_TYPE IN ('BASE TABLE', "
-		    "'SYSTEM VERSIONED')", p->in);
+		    "ENGINE AS e, TABLE_ROWS AS r, DATA_LENGTH AS b FROM "
+		    "information_schema.TABLES WHERE TABLE_SCHEMA IN (%s) AND "
+		    "TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')", p->in);
 		return buf;
 	case PROOF_M_COLUMNS:
 		snprintf(buf, len, "SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, "
@@ -659,61 +761,107 @@ proof_meta_sql(struct proof *p, enum proof_step step, char *buf, size_t len)
 	return NULL;
 }
 
+size_t
+proof_streams(int wanted)
+{
+	if (wanted < 1)
+		return 1;
+	return wanted > PROOF_STREAMS_MAX ? PROOF_STREAMS_MAX :
+	    (size_t)wanted;
+}
+
+/*
+ * CRC32C where both servers have it (MariaDB 10.8 and later): a row's
+ * CRC32 and CRC32C, 64 bits, cost a fifth of its MD5. Pure.
+ */
+int
+proof_has_crc32c(const char *version)
+{
+	int	major, minor;
+
+	if (version == NULL || strstr(version, "MariaDB") == NULL ||
+	    sscanf(version, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major > 10 || (major == 10 && minor >= 8);
+}
+
 static void	proof_meta_src_cb(void *, struct mydb_result *);
 static void	proof_meta_tgt_cb(void *, struct mydb_result *);
 
-/* The next metadata query of side s; the target needs no keys. */
+/* Both sides of the first stream are listed: the tables can start. */
 static void
-proof_meta_next(struct proof *p, int s)
+proof_listed(struct proof *p)
 {
-	struct proof_side	*side = &p->side[s];
-	char			*buf;
-	size_t			 len = strlen(p->in) + 512;
-
-	if (s == PROOF_TGT && side->step == PROOF_M_KEYS)
-		side->step = PROOF_M_DONE;
-	/* Replicated checksums read outside any transaction. */
-	if (p->repl && side->step == PROOF_M_TRX)
-		side->step++;
-	if (side->step != PROOF_M_DONE) {
-		buf = xcalloc(1, len);
-		(void)proof_query(p, s, proof_meta_sql(p, side->step, buf, len),
-		    s == PROOF_SRC ? proof_meta_src_cb : proof_meta_tgt_cb);
-		free(buf);
-		return;
-	}
-	/* This side is listed. */
-	if (++p->listed < 2)
-		return;
 	proof_pair_up(p);
 	if (p->nschemas == 0) {
 		proof_fail(p, "no schemas to compare");
 		return;
 	}
-	proof_table_next(p);
+	p->crc = proof_has_crc32c(mydb_server_version(p->st[0].db[PROOF_SRC]))
+	    && proof_has_crc32c(mydb_server_version(p->st[0].db[PROOF_TGT]));
+	p->rep.streams = p->nst;
+	log_info("proof: %zu tables on %zu stream%s, checksums by %s",
+	    p->npairs, p->nst, p->nst == 1 ? "" : "s", p->crc ?
+	    "CRC32 and CRC32C" : "MD5");
+}
+
+/*
+ * The next metadata query of side s of a stream: every session is set up
+ * and checked for its transaction; the first stream also lists the
+ * tables (the target needs no keys).
+ */
+static void
+proof_meta_next(struct proof_stream *st, int s)
+{
+	struct proof	*p = st->p;
+	char		*buf;
+	size_t		 len = strlen(p->in) + 512;
+
+	if (st->step[s] == PROOF_M_TABLES && st->idx > 0)
+		st->step[s] = PROOF_M_DONE;
+	if (s == PROOF_TGT && st->step[s] == PROOF_M_KEYS)
+		st->step[s] = PROOF_M_DONE;
+	/* Replicated checksums read outside any transaction. */
+	if (p->repl && st->step[s] == PROOF_M_TRX)
+		st->step[s]++;
+	if (st->step[s] != PROOF_M_DONE) {
+		buf = xcalloc(1, len);
+		(void)proof_query(st, s, proof_meta_sql(p, st->step[s], buf,
+		    len), s == PROOF_SRC ? proof_meta_src_cb :
+		    proof_meta_tgt_cb);
+		free(buf);
+		return;
+	}
+	if (st->step[!s] == PROOF_M_DONE)
+		st->busy = PROOF_B_IDLE;
+	/* This side is listed. */
+	if (st->idx == 0 && ++p->listed == 2)
+		proof_listed(p);
+	proof_pump(p);
 }
 
 static void
-proof_meta(struct proof *p, int s, struct mydb_result *res)
+proof_meta(struct proof_stream *st, int s, struct mydb_result *res)
 {
-	struct proof_side	*side = &p->side[s];
+	struct proof_side	*side = &st->p->side[s];
 	const char		*t;
 	static const char *const doing[] = { "setting the session up",
 	    "checking for a transaction", "listing the tables",
 	    "listing the columns", "listing the keys" };
 
-	if (p->finished)
+	if (st->p->finished)
 		return;
 	/* A server that cannot tell (MySQL) is trusted. */
-	if (side->step == PROOF_M_TRX && res->err == ER_UNKNOWN_SYSTEM_VARIABLE)
+	if (st->step[s] == PROOF_M_TRX &&
+	    res->err == ER_UNKNOWN_SYSTEM_VARIABLE)
 		res->err = 0;
-	if (proof_answer(p, s, res, doing[side->step]) == -1)
+	if (proof_answer(st, s, res, doing[st->step[s]]) == -1)
 		return;
-	switch (side->step) {
+	switch (st->step[s]) {
 	case PROOF_M_TRX:
 		t = mydb_get(res, 0, "t");
 		if (t != NULL && strcmp(t, "0") == 0) {
-			proof_fail(p, "%s: the connection is not inside a "
+			proof_fail(st->p, "%s: the connection is not inside a "
 			    "transaction, so it holds no snapshot",
 			    side->label);
 			return;
@@ -732,8 +880,8 @@ proof_meta(struct proof *p, int s, struct mydb_result *res)
 	case PROOF_M_DONE:
 		break;
 	}
-	side->step++;
-	proof_meta_next(p, s);
+	st->step[s]++;
+	proof_meta_next(st, s);
 }
 
 static void
@@ -751,38 +899,63 @@ proof_meta_tgt_cb(void *arg, struct mydb_result *res)
 /* --- one table --- */
 
 static void
-proof_keys_free(struct proof *p, char ***v)
+proof_keys_free(size_t nkey, char ***v)
 {
 	size_t	i;
 
 	if (*v == NULL)
 		return;
-	for (i = 0; i < p->nkey; i++)
+	for (i = 0; i < nkey; i++)
 		free((*v)[i]);
 	free(*v);
 	*v = NULL;
 }
 
-static void
-proof_table_clear(struct proof *p)
+static char **
+proof_keys_dup(size_t nkey, char **v)
 {
-	proof_keys_free(p, &p->lo);
-	proof_keys_free(p, &p->hi);
-	proof_keys_free(p, &p->next);
-	free(p->full);
-	free(p->keytext);
-	free(p->key);
-	free(p->kind);
-	free(p->sum_head);
-	free(p->bound_head);
-	free(p->bound_tail);
-	p->full = p->keytext = p->sum_head = p->bound_head =
-	    p->bound_tail = NULL;
-	p->key = NULL;
-	p->kind = NULL;
-	p->tab = NULL;
-	p->nkey = 0;
-	p->started = p->next_ready = p->sums = 0;
+	char	**c;
+	size_t	  i;
+
+	if (v == NULL)
+		return NULL;
+	c = xcalloc(nkey, sizeof(*c));
+	for (i = 0; i < nkey; i++)
+		c[i] = xstrdup(v[i]);
+	return c;
+}
+
+static void
+proof_chunk_free(struct proof_chunk *c)
+{
+	if (c == NULL)
+		return;
+	proof_keys_free(c->w->nkey, &c->lo);
+	proof_keys_free(c->w->nkey, &c->hi);
+	free(c);
+}
+
+static void
+proof_walk_free(struct proof_walk *w)
+{
+	struct proof_chunk	*c;
+
+	if (w == NULL)
+		return;
+	while ((c = w->done) != NULL) {
+		w->done = c->next;
+		proof_chunk_free(c);
+	}
+	proof_keys_free(w->nkey, &w->last);
+	proof_keys_free(w->nkey, &w->mark);
+	free(w->full);
+	free(w->keytext);
+	free(w->key);
+	free(w->kind);
+	free(w->sum_head);
+	free(w->bound_head);
+	free(w->bound_tail);
+	free(w);
 }
 
 /*
@@ -791,7 +964,8 @@ proof_table_clear(struct proof *p)
  * both); a different order alone is a note, since columns are named.
  */
 static int
-proof_columns_match(struct proof *p, struct proof_tab *s, struct proof_tab *t)
+proof_columns_match(struct proof *p, const char *full, struct proof_tab *s,
+    struct proof_tab *t)
 {
 	FILE	*f;
 	char	*buf = NULL;
@@ -818,14 +992,15 @@ proof_columns_match(struct proof *p, struct proof_tab *s, struct proof_tab *t)
 	}
 	buf = proof_sb_end(f, &buf);
 	if (nsrc > 0 || ntgt > 0 || s->ncols == 0) {
-		proof_mismatch(p, PROOF_COLUMNS_DIFFER, NULL, NULL, 0, 0, buf);
+		proof_mismatch_in(p, full, NULL, PROOF_COLUMNS_DIFFER, NULL, NULL,
+		    0, 0, buf);
 		return 0;
 	}
 	free(buf);
 	for (i = 0; i < s->ncols; i++)
 		if (strcasecmp(s->cols[i].name, t->cols[i].name) != 0) {
 			proof_note(p, "%s: the columns are in another order on "
-			    "the target (compared by name)", p->full);
+			    "the target (compared by name)", full);
 			break;
 		}
 	return 1;
@@ -879,7 +1054,8 @@ proof_key_col_unfit(struct proof_tab *s, struct proof_tab *t,
  * none: the table is one chunk.
  */
 static struct proof_idx *
-proof_pick_key(struct proof *p, struct proof_tab *s, struct proof_tab *t)
+proof_pick_key(struct proof *p, const char *full, struct proof_tab *s,
+    struct proof_tab *t)
 {
 	struct proof_idx	*x, *best = NULL;
 	const char		*why = NULL, *w;	/* why: a column */
@@ -911,11 +1087,11 @@ proof_pick_key(struct proof *p, struct proof_tab *s, struct proof_tab *t)
 		return best;
 	if (why != NULL)
 		proof_note(p, "%s: no usable key (column %s is %s): compared "
-		    "as one chunk", p->full, why,
+		    "as one chunk", full, why,
 		    proof_key_col_unfit(s, t, why));
 	else
 		proof_note(p, "%s: no primary key or unique NOT NULL key: "
-		    "compared as one chunk", p->full);
+		    "compared as one chunk", full);
 	return NULL;
 }
 
@@ -926,6 +1102,15 @@ proof_pick_key(struct proof *p, struct proof_tab *s, struct proof_tab *t)
  * halves are summed rather than XORed, so duplicate rows in a key-less
  * table cannot cancel out.
  */
+
+/*
+ * The per-chunk checksum: each row's columns joined with '#' and followed
+ * by their NULL flags (so NULL differs from ''), long values hashed on
+ * their own first (a short concatenation), then hashed: by CRC32 and
+ * CRC32C (64 bits a row) where both servers have CRC32C, else by MD5 (its
+ * two 64-bit halves). The hashes are summed rather than XORed, so
+ * duplicate rows in a key-less table cannot cancel out.
+ */
 static char *
 proof_sum_head(struct proof *p, struct proof_tab *s)
 {
@@ -934,7 +1119,7 @@ proof_sum_head(struct proof *p, struct proof_tab *s)
 	size_t	 len, rlen, i;
 
 	f = proof_sb(&row, &rlen);
-	fputs("MD5(CONCAT_WS('#'", f);
+	fputs("CONCAT_WS('#'", f);
 	for (i = 0; i < s->ncols; i++) {
 		fputs(", ", f);
 		if (proof_is_long(s->cols[i].type)) {
@@ -950,13 +1135,17 @@ proof_sum_head(struct proof *p, struct proof_tab *s)
 		proof_ident(f, s->cols[i].name);
 		fputc(')', f);
 	}
-	fputs(")))", f);
+	fputs("))", f);
 	row = proof_sb_end(f, &row);
 
 	f = proof_sb(&buf, &len);
-	fprintf(f, "SELECT COUNT(*) AS n, SUM(CAST(CONV(LEFT(%s, 16), 16, 10) "
-	    "AS UNSIGNED)) AS a, SUM(CAST(CONV(RIGHT(%s, 16), 16, 10) AS "
-	    "UNSIGNED)) AS b FROM ", row, row);
+	if (p->crc)
+		fprintf(f, "SELECT COUNT(*) AS n, SUM(CRC32(%s)) AS a, "
+		    "SUM(CRC32C(%s)) AS b FROM ", row, row);
+	else
+		fprintf(f, "SELECT COUNT(*) AS n, SUM(CAST(CONV(LEFT(MD5(%s), "
+		    "16), 16, 10) AS UNSIGNED)) AS a, SUM(CAST(CONV(RIGHT(MD5("
+		    "%s), 16), 16, 10) AS UNSIGNED)) AS b FROM ", row, row);
 	proof_ident(f, s->schema);
 	fputc('.', f);
 	proof_ident(f, s->name);
@@ -965,22 +1154,23 @@ proof_sum_head(struct proof *p, struct proof_tab *s)
 }
 
 static void
-proof_bound_sql(struct proof *p, struct proof_tab *s, struct proof_idx *x)
+proof_bound_sql(struct proof *p, struct proof_walk *w, struct proof_idx *x)
 {
-	FILE	*f;
-	char	*buf = NULL;
-	size_t	 len, i;
+	struct proof_tab	*s = w->tab;
+	FILE			*f;
+	char			*buf = NULL;
+	size_t			 len, i;
 
 	f = proof_sb(&buf, &len);
 	fputs("SELECT ", f);
-	for (i = 0; i < p->nkey; i++) {
+	for (i = 0; i < w->nkey; i++) {
 		fputs(i ? ", " : "", f);
-		if (p->kind[i] == PROOF_K_BIN) {
+		if (w->kind[i] == PROOF_K_BIN) {
 			fputs("HEX(", f);
-			proof_ident(f, s->cols[p->key[i]].name);
+			proof_ident(f, s->cols[w->key[i]].name);
 			fputc(')', f);
 		} else
-			proof_ident(f, s->cols[p->key[i]].name);
+			proof_ident(f, s->cols[w->key[i]].name);
 	}
 	fputs(" FROM ", f);
 	proof_ident(f, s->schema);
@@ -989,17 +1179,16 @@ proof_bound_sql(struct proof *p, struct proof_tab *s, struct proof_idx *x)
 	fputs(" FORCE INDEX (", f);
 	proof_ident(f, x->name);
 	fputc(')', f);
-	p->bound_head = proof_sb_end(f, &buf);
+	w->bound_head = proof_sb_end(f, &buf);
 
 	buf = NULL;
 	f = proof_sb(&buf, &len);
 	fputs(" ORDER BY ", f);
-	for (i = 0; i < p->nkey; i++) {
+	for (i = 0; i < w->nkey; i++) {
 		fputs(i ? ", " : "", f);
-		proof_ident(f, s->cols[p->key[i]].name);
+		proof_ident(f, s->cols[w->key[i]].name);
 	}
-	fprintf(f, " LIMIT 1 OFFSET %d", p->chunk_rows - 1);
-	p->bound_tail = proof_sb_end(f, &buf);
+	w->bound_tail = proof_sb_end(f, &buf);
 }
 
 /*
@@ -1009,29 +1198,29 @@ proof_bound_sql(struct proof *p, struct proof_tab *s, struct proof_idx *x)
  * other's negation, which is what makes the chunks a partition.
  */
 static void
-proof_cmp(struct proof *p, FILE *f, char **v, int above)
+proof_cmp(struct proof_walk *w, FILE *f, char **v, int above)
 {
 	size_t	i, j;
 
 	fputc('(', f);
-	for (i = 0; i < p->nkey; i++) {
+	for (i = 0; i < w->nkey; i++) {
 		fputs(i ? " OR (" : "(", f);
 		for (j = 0; j < i; j++) {
-			proof_ident(f, p->tab->cols[p->key[j]].name);
+			proof_ident(f, w->tab->cols[w->key[j]].name);
 			fputs(" = ", f);
-			proof_literal(f, p->kind[j], v[j]);
+			proof_literal(f, w->kind[j], v[j]);
 			fputs(" AND ", f);
 		}
-		proof_ident(f, p->tab->cols[p->key[i]].name);
-		fputs(above ? " > " : i + 1 < p->nkey ? " < " : " <= ", f);
-		proof_literal(f, p->kind[i], v[i]);
+		proof_ident(f, w->tab->cols[w->key[i]].name);
+		fputs(above ? " > " : i + 1 < w->nkey ? " < " : " <= ", f);
+		proof_literal(f, w->kind[i], v[i]);
 		fputc(')', f);
 	}
 	fputc(')', f);
 }
 
 static char *
-proof_range_text(struct proof *p, char **v)
+proof_range_text(struct proof_walk *w, char **v)
 {
 	FILE	*f;
 	char	*buf = NULL;
@@ -1040,208 +1229,38 @@ proof_range_text(struct proof *p, char **v)
 	if (v == NULL)
 		return NULL;
 	f = proof_sb(&buf, &len);
-	if (p->nkey > 1)
+	if (w->nkey > 1)
 		fputc('(', f);
-	for (i = 0; i < p->nkey; i++) {
+	for (i = 0; i < w->nkey; i++) {
 		fputs(i ? ", " : "", f);
-		proof_show(f, p->kind[i], v[i]);
+		proof_show(f, w->kind[i], v[i]);
 	}
-	if (p->nkey > 1)
+	if (w->nkey > 1)
 		fputc(')', f);
 	return proof_sb_end(f, &buf);
 }
 
+/* The chunk (lo, hi], as a WHERE clause (none for the whole table). */
+static void
+proof_where(struct proof_chunk *c, FILE *f)
+{
+	if (c->lo != NULL || c->hi != NULL)
+		fputs(" WHERE ", f);
+	if (c->lo != NULL)
+		proof_cmp(c->w, f, c->lo, 1);
+	if (c->lo != NULL && c->hi != NULL)
+		fputs(" AND ", f);
+	if (c->hi != NULL)
+		proof_cmp(c->w, f, c->hi, 0);
+}
+
+static struct proof_walk *proof_walk_resume(struct proof *,
+		    struct proof_walk *);
 static void	proof_bound_cb(void *, struct mydb_result *);
 static void	proof_sum_src_cb(void *, struct mydb_result *);
 static void	proof_sum_tgt_cb(void *, struct mydb_result *);
-
-/* Ask the source for the upper bound of the chunk after from. Returns -1
- * when the proof has ended. */
-static int
-proof_bound(struct proof *p, char **from)
-{
-	FILE	*f;
-	char	*sql = NULL;
-	size_t	 len;
-	int	 rc;
-
-	f = proof_sb(&sql, &len);
-	fputs(p->bound_head, f);
-	if (from != NULL) {
-		fputs(" WHERE ", f);
-		proof_cmp(p, f, from, 1);
-	}
-	fputs(p->bound_tail, f);
-	sql = proof_sb_end(f, &sql);
-	rc = proof_query(p, PROOF_SRC, sql, proof_bound_cb);
-	free(sql);
-	return rc;
-}
-
-/* The chunk (lo, hi], as a WHERE clause (none for the whole table). */
-static void
-proof_where(struct proof *p, FILE *f)
-{
-	if (p->lo != NULL || p->hi != NULL)
-		fputs(" WHERE ", f);
-	if (p->lo != NULL)
-		proof_cmp(p, f, p->lo, 1);
-	if (p->lo != NULL && p->hi != NULL)
-		fputs(" AND ", f);
-	if (p->hi != NULL)
-		proof_cmp(p, f, p->hi, 0);
-}
-
-static void	proof_rchunk(struct proof *);
+static void	proof_rchunk(struct proof_stream *, struct proof_chunk *);
 static void	proof_rwait(struct proof *);
-
-/* Checksum (lo, hi] on both sides at once. */
-static void
-proof_chunk(struct proof *p)
-{
-	FILE	*f;
-	char	*sql = NULL;
-	size_t	 len;
-
-	if (p->repl) {
-		proof_rchunk(p);
-		return;
-	}
-	f = proof_sb(&sql, &len);
-	fputs(p->sum_head, f);
-	proof_where(p, f);
-	sql = proof_sb_end(f, &sql);
-	p->sums = 2;
-	if (proof_query(p, PROOF_SRC, sql, proof_sum_src_cb) == 0)
-		proof_query(p, PROOF_TGT, sql, proof_sum_tgt_cb);
-	free(sql);
-}
-
-/* Set the table up and start on it. */
-static void
-proof_table_start(struct proof *p, struct proof_tab *s, struct proof_tab *t)
-{
-	struct proof_idx	*x;
-	FILE			*f;
-	char			*buf = NULL;
-	size_t			 len, i;
-
-	if (strcasecmp(s->engine ? s->engine : "", "InnoDB") != 0 ||
-	    strcasecmp(t->engine ? t->engine : "", "InnoDB") != 0)
-		proof_note(p, "%s: engine %s on the source, %s on the target: "
-		    "only InnoDB tables are inside the snapshot, so writes "
-		    "after the freeze can show as differences", p->full,
-		    s->engine ? s->engine : "?", t->engine ? t->engine : "?");
-	p->tab = s;
-	p->sum_head = proof_sum_head(p, s);
-	if ((x = proof_pick_key(p, s, t)) == NULL) {
-		p->started = 1;
-		proof_chunk(p);
-		return;
-	}
-	p->nkey = x->ncols;
-	p->key = xcalloc(p->nkey, sizeof(*p->key));
-	p->kind = xcalloc(p->nkey, sizeof(*p->kind));
-	f = proof_sb(&buf, &len);
-	if (p->nkey > 1)
-		fputc('(', f);
-	for (i = 0; i < p->nkey; i++) {
-		p->key[i] = proof_col_find(s, x->cols[i]) - s->cols;
-		p->kind[i] = proof_kind_of(s->cols[p->key[i]].type);
-		fprintf(f, "%s%s", i ? ", " : "", s->cols[p->key[i]].name);
-	}
-	if (p->nkey > 1)
-		fputc(')', f);
-	p->keytext = proof_sb_end(f, &buf);
-	proof_bound_sql(p, s, x);
-	(void)proof_bound(p, NULL);
-}
-
-/* The next table that needs queries, after recording those that do not. */
-static void
-proof_table_next(struct proof *p)
-{
-	struct proof_pair	*pr;
-
-	for (; p->cur < p->npairs; p->cur++) {
-		pr = &p->pairs[p->cur];
-		proof_table_clear(p);
-		p->full = pr->s != NULL ?
-		    xasprintf("%s.%s", pr->s->schema, pr->s->name) :
-		    xasprintf("%s.%s", pr->t->schema, pr->t->name);
-		if (pr->t == NULL)
-			proof_mismatch(p, PROOF_TABLE_MISSING, NULL, NULL, 0, 0,
-			    NULL);
-		else if (pr->s == NULL)
-			proof_mismatch(p, PROOF_TABLE_EXTRA, NULL, NULL, 0, 0,
-			    NULL);
-		else if (proof_columns_match(p, pr->s, pr->t)) {
-			proof_table_start(p, pr->s, pr->t);
-			return;
-		}
-		p->rep.tables++;
-	}
-	proof_table_clear(p);
-	if (p->repl)
-		proof_rwait(p);
-	else
-		proof_finish(p);
-}
-
-static int
-proof_keys_equal(struct proof *p, char **a, char **b)
-{
-	size_t	i;
-
-	for (i = 0; i < p->nkey; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 0;
-	return 1;
-}
-
-static void
-proof_bound_cb(void *arg, struct mydb_result *res)
-{
-	struct proof	*p = arg;
-	char		 doing[512];
-	size_t		 i;
-
-	snprintf(doing, sizeof(doing), "finding a chunk of %s", p->full);
-	if (p->finished || proof_answer(p, PROOF_SRC, res, doing) == -1)
-		return;
-	if (res->nrows > 0 && res->ncols == p->nkey) {
-		p->next = xcalloc(p->nkey, sizeof(*p->next));
-		for (i = 0; i < p->nkey; i++)
-			p->next[i] = xstrdup(res->rows[0][i] != NULL ?
-			    res->rows[0][i] : "");
-		/*
-		 * A bound that does not move (a value whose text does not
-		 * read back as itself): the rest is one last chunk, which
-		 * still covers every row.
-		 */
-		if (p->hi != NULL && proof_keys_equal(p, p->next, p->hi))
-			proof_keys_free(p, &p->next);
-	}
-	p->next_ready = 1;
-	proof_advance(p);
-}
-
-/* Start the next chunk once its bound is known and both sides are idle. */
-static void
-proof_advance(struct proof *p)
-{
-	if (p->sums > 0 || !p->next_ready)
-		return;
-	if (p->started) {
-		proof_keys_free(p, &p->lo);
-		p->lo = p->hi;
-	}
-	p->started = 1;
-	p->hi = p->next;
-	p->next = NULL;
-	p->next_ready = 0;
-	proof_chunk(p);
-}
 
 static int
 proof_streq(const char *a, const char *b)
@@ -1251,59 +1270,522 @@ proof_streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static void
-proof_chunk_done(struct proof *p)
+static int
+proof_keys_equal(struct proof_walk *w, char **a, char **b)
 {
-	struct proof_side	*s = &p->side[PROOF_SRC];
-	struct proof_side	*t = &p->side[PROOF_TGT];
+	size_t	i;
+
+	for (i = 0; i < w->nkey; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* --- the state: what is proven, for a later proof --- */
+
+/*
+ * The state changed: saved now if the last save is a second old, else
+ * when it is (one save a second at most, whatever the number of tables).
+ */
+static void
+proof_save_now(struct proof *p)
+{
+	int64_t		t = now_mono_us(), wait;
+	struct timeval	tv;
+
+	if (p->save == NULL || p->repl || p->finished)
+		return;
+	wait = p->saved_us + (int64_t)PROOF_SAVE_MS * 1000 - t;
+	if (wait > 0) {
+		if (!evtimer_pending(p->ev_save, NULL)) {
+			tv.tv_sec = wait / 1000000;
+			tv.tv_usec = wait % 1000000;
+			evtimer_add(p->ev_save, &tv);
+		}
+		return;
+	}
+	p->saved_us = t;
+	p->save(p->save_arg, p->state);
+}
+
+static void
+proof_save_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	proof_save_now(arg);
+}
+
+/*
+ * A walk's table in the state: {"k": key, "done": true} once every chunk
+ * matched, else {"k": key, "at": [mark values]} while (-inf, mark]
+ * matched; with the rows and chunks behind it. A mark that is not valid
+ * UTF-8 is not kept (the range is compared again).
+ */
+static void
+proof_state_mark(struct proof *p, struct proof_walk *w, int done)
+{
+	json_t	*e, *at, *v;
+	size_t	 i;
+
+	if (p->repl || (!done && w->mark == NULL))
+		return;
+	e = json_pack("{s:s?, s:I, s:I}", "k", w->keytext, "rows",
+	    (json_int_t)w->mark_rows, "chunks", (json_int_t)w->mark_chunks);
+	if (e == NULL)
+		return;
+	if (done)
+		json_object_set_new(e, "done", json_true());
+	else {
+		at = json_array();
+		for (i = 0; i < w->nkey; i++) {
+			if ((v = json_string(w->mark[i])) == NULL) {
+				json_decref(at);
+				json_decref(e);
+				return;
+			}
+			json_array_append_new(at, v);
+		}
+		json_object_set_new(e, "at", at);
+	}
+	json_object_set_new(json_object_get(p->state, "tables"), w->full, e);
+	proof_save_now(p);
+}
+
+/*
+ * What an earlier proof proved of w's table, if it walked the same key:
+ * 1 all of it (done); else 0, with the mark to go on from, if any.
+ */
+static int
+proof_resumed(struct proof *p, struct proof_walk *w)
+{
+	json_t		*e, *at;
+	const char	*v;
+	size_t		 i;
+
+	e = json_object_get(json_object_get(p->resume, "tables"), w->full);
+	if (!json_is_object(e) || !proof_streq(json_string_value(
+	    json_object_get(e, "k")), w->keytext))
+		return 0;
+	w->mark_rows = json_integer_value(json_object_get(e, "rows"));
+	w->mark_chunks = json_integer_value(json_object_get(e, "chunks"));
+	if (json_is_true(json_object_get(e, "done")))
+		return 1;
+	at = json_object_get(e, "at");
+	if (w->nkey == 0 || !json_is_array(at) ||
+	    json_array_size(at) != w->nkey)
+		goto none;
+	w->mark = xcalloc(w->nkey, sizeof(*w->mark));
+	for (i = 0; i < w->nkey; i++) {
+		if ((v = json_string_value(json_array_get(at, i))) == NULL)
+			goto none;
+		w->mark[i] = xstrdup(v);
+	}
+	w->last = proof_keys_dup(w->nkey, w->mark);
+	return 0;
+none:
+	proof_keys_free(w->nkey, &w->mark);
+	w->mark_rows = w->mark_chunks = 0;
+	return 0;
+}
+
+/* --- the walks and the queue --- */
+
+/* A table is done: counted, its estimated bytes all in. */
+static void
+proof_table_done(struct proof *p, uint64_t est_bytes, uint64_t counted)
+{
+	p->rep.tables++;
+	if (est_bytes > counted)
+		p->rep.bytes_done += est_bytes - counted;
+}
+
+/* Queue (last, hi] of w; hi (taken) NULL: the open-ended last chunk. */
+static void
+proof_enqueue(struct proof *p, struct proof_walk *w, char **hi)
+{
+	struct proof_chunk	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->w = w;
+	c->lo = proof_keys_dup(w->nkey, w->last);
+	c->hi = hi;
+	c->seq = w->seq++;
+	w->inflight++;
+	proof_keys_free(w->nkey, &w->last);
+	if (hi == NULL)
+		w->ended = 1;
+	else
+		w->last = proof_keys_dup(w->nkey, hi);
+	*p->qtail = c;
+	p->qtail = &c->next;
+	p->nqueue++;
+}
+
+static struct proof_chunk *
+proof_dequeue(struct proof *p)
+{
+	struct proof_chunk	*c = p->queue;
+
+	if (c == NULL)
+		return NULL;
+	if ((p->queue = c->next) == NULL)
+		p->qtail = &p->queue;
+	c->next = NULL;
+	p->nqueue--;
+	return c;
+}
+
+/* The walk's key, when the table has one to walk. */
+static void
+proof_walk_key(struct proof *p, struct proof_walk *w, struct proof_idx *x)
+{
+	struct proof_tab	*s = w->tab;
+	FILE			*f;
+	char			*buf = NULL;
+	size_t			 len, i;
+
+	w->nkey = x->ncols;
+	w->key = xcalloc(w->nkey, sizeof(*w->key));
+	w->kind = xcalloc(w->nkey, sizeof(*w->kind));
+	f = proof_sb(&buf, &len);
+	if (w->nkey > 1)
+		fputc('(', f);
+	for (i = 0; i < w->nkey; i++) {
+		w->key[i] = proof_col_find(s, x->cols[i]) - s->cols;
+		w->kind[i] = proof_kind_of(s->cols[w->key[i]].type);
+		fprintf(f, "%s%s", i ? ", " : "", s->cols[w->key[i]].name);
+	}
+	if (w->nkey > 1)
+		fputc(')', f);
+	w->keytext = proof_sb_end(f, &buf);
+	proof_bound_sql(p, w, x);
+}
+
+/*
+ * Start on pair i: a walk, or NULL when the table needs no queries (on
+ * one side only, other columns, or proven by an earlier proof).
+ */
+static struct proof_walk *
+proof_walk_new(struct proof *p, size_t i)
+{
+	struct proof_pair	*pr = &p->pairs[i];
+	struct proof_tab	*s = pr->s, *t = pr->t;
+	struct proof_walk	*w;
+	struct proof_idx	*x;
+	char			*full;
+
+	full = s != NULL ? xasprintf("%s.%s", s->schema, s->name) :
+	    xasprintf("%s.%s", t->schema, t->name);
+	if (s == NULL || t == NULL || !proof_columns_match(p, full, s, t)) {
+		if (s == NULL || t == NULL)
+			proof_mismatch_in(p, full, NULL, t == NULL ?
+			    PROOF_TABLE_MISSING : PROOF_TABLE_EXTRA, NULL,
+			    NULL, 0, 0, NULL);
+		proof_table_done(p, s != NULL ? s->est_bytes : 0, 0);
+		free(full);
+		return NULL;
+	}
+	if (strcasecmp(s->engine ? s->engine : "", "InnoDB") != 0 ||
+	    strcasecmp(t->engine ? t->engine : "", "InnoDB") != 0)
+		proof_note(p, "%s: engine %s on the source, %s on the target: "
+		    "only InnoDB tables are inside the snapshot, so writes "
+		    "after the freeze can show as differences", full,
+		    s->engine ? s->engine : "?", t->engine ? t->engine : "?");
+	w = xcalloc(1, sizeof(*w));
+	w->pair = i;
+	w->tab = s;
+	w->full = full;
+	w->row_bytes = s->est_rows > 0 ? (double)s->est_bytes /
+	    (double)s->est_rows : 0;
+	w->rows = p->chunk_rows;
+	w->sum_head = proof_sum_head(p, s);
+	if ((x = proof_pick_key(p, full, s, t)) != NULL)
+		proof_walk_key(p, w, x);
+	return proof_walk_resume(p, w);
+}
+
+/*
+ * What an earlier proof proved of the walk's table is counted and not
+ * read again: all of it (the walk ends here: NULL), or up to its mark,
+ * from which the walk goes on. A key-less table is one chunk.
+ */
+static struct proof_walk *
+proof_walk_resume(struct proof *p, struct proof_walk *w)
+{
+	struct proof_report	*r = &p->rep;
+	uint64_t		 b;
+	int			 done = proof_resumed(p, w);
+	json_t			*e;
+
+	r->chunks += w->mark_chunks;
+	r->rows += w->mark_rows;
+	r->resumed_chunks += w->mark_chunks;
+	b = (uint64_t)((double)w->mark_rows * w->row_bytes);
+	if (b > w->tab->est_bytes || done)
+		b = w->tab->est_bytes;
+	w->bytes = b;
+	r->bytes_done += b;
+	r->bytes_resumed += b;
+	if (done) {
+		e = json_object_get(json_object_get(p->resume, "tables"),
+		    w->full);
+		json_object_set(json_object_get(p->state, "tables"), w->full,
+		    e);
+		proof_table_done(p, w->tab->est_bytes, w->bytes);
+		proof_walk_free(w);
+		return NULL;
+	}
+	if (w->mark != NULL) {
+		r->resumed_tables++;
+		proof_state_mark(p, w, 0);
+	}
+	if (w->nkey == 0)
+		proof_enqueue(p, w, NULL);
+	return w;
+}
+
+/* Ask the source, on st, for the upper bound of w's next chunk. */
+static void
+proof_ask_bound(struct proof_stream *st, struct proof_walk *w)
+{
+	FILE	*f;
+	char	*sql = NULL;
+	size_t	 len;
+
+	f = proof_sb(&sql, &len);
+	fputs(w->bound_head, f);
+	if (w->last != NULL) {
+		fputs(" WHERE ", f);
+		proof_cmp(w, f, w->last, 1);
+	}
+	fputs(w->bound_tail, f);
+	fprintf(f, " LIMIT 1 OFFSET %d", w->rows - 1);
+	sql = proof_sb_end(f, &sql);
+	st->busy = PROOF_B_BOUND;
+	st->w = w;
+	w->asking = 1;
+	(void)proof_query(st, PROOF_SRC, sql, proof_bound_cb);
+	free(sql);
+}
+
+static void
+proof_bound_cb(void *arg, struct mydb_result *res)
+{
+	struct proof_stream	*st = arg;
+	struct proof_walk	*w = st->w;
+	char			 doing[512], **next = NULL;
+	size_t			 i;
+
+	snprintf(doing, sizeof(doing), "finding a chunk of %s", w->full);
+	if (proof_answer(st, PROOF_SRC, res, doing) == -1)
+		return;
+	st->busy = PROOF_B_IDLE;
+	st->w = NULL;
+	w->asking = 0;
+	if (res->nrows > 0 && res->ncols == w->nkey) {
+		next = xcalloc(w->nkey, sizeof(*next));
+		for (i = 0; i < w->nkey; i++)
+			next[i] = xstrdup(res->rows[0][i] != NULL ?
+			    res->rows[0][i] : "");
+		/*
+		 * A bound that does not move (a value whose text does not
+		 * read back as itself): the rest is one last chunk, which
+		 * still covers every row.
+		 */
+		if (w->last != NULL && proof_keys_equal(w, next, w->last))
+			proof_keys_free(w->nkey, &next);
+	}
+	proof_enqueue(st->p, w, next);
+	proof_pump(st->p);
+}
+
+/* How many streams checksum at once, at most: the parallelism had. */
+static void
+proof_busy_count(struct proof *p)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < p->nst; i++)
+		n += p->st[i].busy == PROOF_B_SUM;
+	if (n > p->rep.streams_busy_max)
+		p->rep.streams_busy_max = n;
+}
+
+/* Checksum chunk c on both sessions of st at once. */
+static void
+proof_sum_start(struct proof_stream *st, struct proof_chunk *c)
+{
+	FILE	*f;
+	char	*sql = NULL;
+	size_t	 len;
+
+	st->busy = PROOF_B_SUM;
+	st->c = c;
+	c->t0_us = now_mono_us();
+	proof_busy_count(st->p);
+	if (st->p->repl) {
+		proof_rchunk(st, c);
+		return;
+	}
+	f = proof_sb(&sql, &len);
+	fputs(c->w->sum_head, f);
+	proof_where(c, f);
+	sql = proof_sb_end(f, &sql);
+	st->sums = 2;
+	if (proof_query(st, PROOF_SRC, sql, proof_sum_src_cb) == 0)
+		(void)proof_query(st, PROOF_TGT, sql, proof_sum_tgt_cb);
+	free(sql);
+}
+
+/*
+ * c was compared: into the walk's list beyond the mark, and the mark
+ * moves over every chunk that now follows it without a gap, up to the
+ * first that did not match (which stops it for good).
+ */
+static void
+proof_mark(struct proof *p, struct proof_walk *w, struct proof_chunk *c)
+{
+	struct proof_chunk	**pp, *h;
+	int			  moved = 0;
+
+	for (pp = &w->done; *pp != NULL && (*pp)->seq < c->seq;
+	    pp = &(*pp)->next)
+		;
+	c->next = *pp;
+	*pp = c;
+	while (!w->broken && (h = w->done) != NULL &&
+	    h->seq == w->next_mark) {
+		w->done = h->next;
+		if (!h->matched)
+			w->broken = 1;
+		else {
+			w->next_mark++;
+			w->mark_rows += h->rows;
+			w->mark_chunks++;
+			if (h->hi != NULL) {
+				proof_keys_free(w->nkey, &w->mark);
+				w->mark = h->hi;
+				h->hi = NULL;
+				moved = 1;
+			}
+		}
+		proof_chunk_free(h);
+	}
+	while (w->broken && (h = w->done) != NULL) {
+		w->done = h->next;
+		proof_chunk_free(h);
+	}
+	if (moved && !w->broken)
+		proof_state_mark(p, w, 0);
+}
+
+/* Chunk c of st is compared (or, replicated, written): count it. */
+static void
+proof_chunk_done(struct proof *p, struct proof_chunk *c)
+{
+	struct proof_walk	*w = c->w;
+	uint64_t		 add;
+
+	p->rep.chunks++;
+	p->rep.rows += c->rows;
+	add = (uint64_t)((double)c->rows * w->row_bytes);
+	if (w->bytes + add > w->tab->est_bytes)
+		add = w->tab->est_bytes > w->bytes ?
+		    w->tab->est_bytes - w->bytes : 0;
+	w->bytes += add;
+	p->rep.bytes_done += add;
+	w->inflight--;
+	if (p->repl)
+		proof_chunk_free(c);
+	else
+		proof_mark(p, w, c);
+	if (!w->ended || w->inflight > 0 || w->asking)
+		return;
+	/* Every chunk compared: done, and proven if all matched. */
+	if (!w->broken && w->next_mark == w->seq)
+		proof_state_mark(p, w, 1);
+	proof_table_done(p, w->tab->est_bytes, w->bytes);
+	p->walks[w->pair] = NULL;
+	p->nwalks--;
+	proof_walk_free(w);
+}
+
+/*
+ * The next chunk's rows after one of rows took ms: about PROOF_CHUNK_MS
+ * long, like pt-table-checksum's --chunk-time (a query's own cost is then
+ * a small part of it), growing at most PROOF_CHUNK_GROW times a chunk,
+ * never below the first size nor above PROOF_CHUNK_MAX. Pure.
+ */
+int
+proof_chunk_size(int cur, int first, uint64_t rows, int64_t ms)
+{
+	double	want;
+
+	if (rows == 0)
+		return cur;
+	want = ms > 0 ? (double)rows * PROOF_CHUNK_MS / (double)ms :
+	    (double)cur * PROOF_CHUNK_GROW;
+	if (want > (double)cur * PROOF_CHUNK_GROW)
+		want = (double)cur * PROOF_CHUNK_GROW;
+	if (want > PROOF_CHUNK_MAX)
+		want = PROOF_CHUNK_MAX;
+	if (want < first)
+		want = first;
+	return (int)want;
+}
+
+/* Both sides' sums of st's chunk are in: the same, or a mismatch. */
+static void
+proof_compare(struct proof_stream *st)
+{
+	struct proof		*p = st->p;
+	struct proof_chunk	*c = st->c;
+	struct proof_walk	*w = c->w;
+	char			**s = st->sum[PROOF_SRC], **t = st->sum[PROOF_TGT];
 	uint64_t		 ns, nt;
 	enum proof_what		 what;
 	size_t			 i;
 
-	ns = s->sum[0] != NULL ? strtoull(s->sum[0], NULL, 10) : 0;
-	nt = t->sum[0] != NULL ? strtoull(t->sum[0], NULL, 10) : 0;
-	p->rep.chunks++;
-	p->rep.rows += ns;
-	if (ns != nt || !proof_streq(s->sum[1], t->sum[1]) ||
-	    !proof_streq(s->sum[2], t->sum[2])) {
+	ns = s[0] != NULL ? strtoull(s[0], NULL, 10) : 0;
+	nt = t[0] != NULL ? strtoull(t[0], NULL, 10) : 0;
+	c->rows = ns;
+	c->matched = ns == nt && proof_streq(s[1], t[1]) &&
+	    proof_streq(s[2], t[2]);
+	if (p->adaptive && c->hi != NULL)
+		w->rows = proof_chunk_size(w->rows, p->chunk_rows, ns,
+		    (now_mono_us() - c->t0_us) / 1000);
+	if (!c->matched) {
 		what = nt < ns ? PROOF_MISSING_ON_TARGET : nt > ns ?
 		    PROOF_EXTRA_ON_TARGET : PROOF_ROWS_DIFFER;
-		proof_mismatch(p, what, proof_range_text(p, p->lo),
-		    proof_range_text(p, p->hi), ns, nt, NULL);
+		proof_mismatch_in(p, w->full, w->keytext, what,
+		    proof_range_text(w, c->lo), proof_range_text(w, c->hi),
+		    ns, nt, NULL);
 	}
 	for (i = 0; i < 3; i++) {
-		free(s->sum[i]);
-		free(t->sum[i]);
-		s->sum[i] = t->sum[i] = NULL;
+		free(s[i]);
+		free(t[i]);
+		s[i] = t[i] = NULL;
 	}
-	if (p->hi != NULL) {
-		proof_advance(p);
-		return;
-	}
-	p->rep.tables++;
-	p->cur++;
-	proof_table_next(p);
+	st->busy = PROOF_B_IDLE;
+	st->c = NULL;
+	proof_chunk_done(p, c);
+	proof_pump(p);
 }
 
 static void
-proof_sum(struct proof *p, int s, struct mydb_result *res)
+proof_sum(struct proof_stream *st, int s, struct mydb_result *res)
 {
-	struct proof_side	*side = &p->side[s];
-	char			 doing[512];
-	size_t			 i;
+	char	doing[512];
+	size_t	i;
 
-	snprintf(doing, sizeof(doing), "checksumming a chunk of %s", p->full);
-	if (p->finished || proof_answer(p, s, res, doing) == -1)
+	snprintf(doing, sizeof(doing), "checksumming a chunk of %s",
+	    st->c->w->full);
+	if (proof_answer(st, s, res, doing) == -1)
 		return;
 	for (i = 0; i < 3; i++)
-		side->sum[i] = res->nrows > 0 && res->ncols == 3 ?
-		    xstrdup(res->rows[0][i]) : NULL;
-	p->sums--;
-	/* The source is free: look for the next bound meanwhile. */
-	if (s == PROOF_SRC && p->hi != NULL && proof_bound(p, p->hi) == -1)
-		return;
-	if (p->sums == 0)
-		proof_chunk_done(p);
+		st->sum[s][i] = res->nrows > 0 && res->ncols == 3 &&
+		    res->rows[0][i] != NULL ? xstrdup(res->rows[0][i]) : NULL;
+	if (--st->sums == 0)
+		proof_compare(st);
 }
 
 static void
@@ -1316,6 +1798,82 @@ static void
 proof_sum_tgt_cb(void *arg, struct mydb_result *res)
 {
 	proof_sum(arg, PROOF_TGT, res);
+}
+
+/*
+ * Give st a bound to find: the oldest walk that can ask, else the next
+ * table. 1 when st is now busy; chunks may have been queued either way.
+ */
+static int
+proof_walk_some(struct proof *p, struct proof_stream *st)
+{
+	struct proof_walk	*w;
+	size_t			 i;
+
+	for (i = 0; i < p->cur; i++) {
+		w = p->walks[i];
+		if (w != NULL && !w->asking && !w->ended) {
+			proof_ask_bound(st, w);
+			return 1;
+		}
+	}
+	while (p->cur < p->npairs && !p->finished) {
+		i = p->cur++;
+		if ((w = proof_walk_new(p, i)) == NULL)
+			continue;
+		p->walks[i] = w;
+		p->nwalks++;
+		if (w->ended)
+			return 0;
+		proof_ask_bound(st, w);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+proof_idle(const struct proof *p)
+{
+	size_t	i;
+
+	if (p->cur < p->npairs || p->nwalks > 0 || p->nqueue > 0 ||
+	    p->waiting)
+		return 0;
+	for (i = 0; i < p->nst; i++)
+		if (p->st[i].busy != PROOF_B_IDLE)
+			return 0;
+	return 1;
+}
+
+/*
+ * Put every idle stream to work: finding bounds while the queue is
+ * shorter than the streams, else checksumming the next chunk. Then, with
+ * nothing left, the end.
+ */
+static void
+proof_pump(struct proof *p)
+{
+	struct proof_stream	*st;
+	struct proof_chunk	*c;
+	size_t			 i;
+
+	if (p->finished || p->listed < 2)
+		return;
+	for (i = 0; i < p->nst && !p->finished; i++) {
+		st = &p->st[i];
+		if (st->busy != PROOF_B_IDLE)
+			continue;
+		if (p->nqueue < p->nst && proof_walk_some(p, st))
+			continue;
+		if (!p->finished && (c = proof_dequeue(p)) != NULL)
+			proof_sum_start(st, c);
+	}
+	if (p->finished || !proof_idle(p))
+		return;
+	if (p->repl)
+		proof_rwait(p);
+	else
+		proof_finish(p);
 }
 
 /* --- replicated checksums --- */
@@ -1356,7 +1914,7 @@ proof_rprep_cb(void *arg, struct mydb_result *res)
 
 	if (p->finished)
 		return;
-	(void)proof_answer(p, PROOF_SRC, res, "preparing the replicated "
+	(void)proof_answer(p->st, PROOF_SRC, res, "preparing the replicated "
 	    "checksums (SET SESSION binlog_format needs BINLOG ADMIN)");
 }
 
@@ -1416,44 +1974,45 @@ static void	proof_rset_cb(void *, struct mydb_result *);
  * then read the source's result back.
  */
 static void
-proof_rchunk(struct proof *p)
+proof_rchunk(struct proof_stream *st, struct proof_chunk *c)
 {
-	FILE	*f;
-	char	*sql = NULL, *lo, *hi;
-	size_t	 len;
+	struct proof		*p = st->p;
+	struct proof_walk	*w = c->w;
+	FILE			*f;
+	char			*sql = NULL, *lo, *hi;
+	size_t			 len;
 
 	p->rchunk++;
-	lo = proof_range_text(p, p->lo);
-	hi = proof_range_text(p, p->hi);
+	lo = proof_range_text(w, c->lo);
+	hi = proof_range_text(w, c->hi);
 	f = proof_sb(&sql, &len);
 	fprintf(f, "INSERT INTO " PROOF_RTABLE " (run, chunk, owner, db, tbl, "
 	    "kname, lo, hi, this_cnt, this_a, this_b) SELECT %llu, %llu, ",
 	    (unsigned long long)p->run, (unsigned long long)p->rchunk);
 	proof_rquote(f, p->owner);
 	fputs(", ", f);
-	proof_rquote(f, p->tab->schema);
+	proof_rquote(f, w->tab->schema);
 	fputs(", ", f);
-	proof_rquote(f, p->tab->name);
+	proof_rquote(f, w->tab->name);
 	fputs(", ", f);
-	proof_rquote(f, p->keytext);
+	proof_rquote(f, w->keytext);
 	fputs(", ", f);
 	proof_rquote(f, lo);
 	fputs(", ", f);
 	proof_rquote(f, hi);
 	fputs(", ", f);
 	/* The checksum's own SELECT list and FROM, without "SELECT ". */
-	fputs(p->sum_head + strlen("SELECT "), f);
-	proof_where(p, f);
+	fputs(w->sum_head + strlen("SELECT "), f);
+	proof_where(c, f);
 	sql = proof_sb_end(f, &sql);
 	free(lo);
 	free(hi);
-	p->sums = 1;
-	if (proof_query(p, PROOF_SRC, sql, proof_rwrote_cb) == 0) {
+	if (proof_query(st, PROOF_SRC, sql, proof_rwrote_cb) == 0) {
 		free(sql);
 		sql = xasprintf("SELECT this_cnt AS n, this_a AS a, this_b AS "
 		    "b FROM " PROOF_RTABLE " WHERE run = %llu AND chunk = %llu",
 		    (unsigned long long)p->run, (unsigned long long)p->rchunk);
-		(void)proof_query(p, PROOF_SRC, sql, proof_rread_cb);
+		(void)proof_query(st, PROOF_SRC, sql, proof_rread_cb);
 	}
 	free(sql);
 }
@@ -1461,74 +2020,71 @@ proof_rchunk(struct proof *p)
 static void
 proof_rwrote_cb(void *arg, struct mydb_result *res)
 {
-	struct proof	*p = arg;
-	char		 doing[512];
+	struct proof_stream	*st = arg;
+	char			 doing[512];
 
-	snprintf(doing, sizeof(doing), "checksumming a chunk of %s", p->full);
-	if (!p->finished)
-		(void)proof_answer(p, PROOF_SRC, res, doing);
+	snprintf(doing, sizeof(doing), "checksumming a chunk of %s",
+	    st->c->w->full);
+	(void)proof_answer(st, PROOF_SRC, res, doing);
 }
 
 /* The source's result, stored as literals: the same on both sides. */
 static void
 proof_rread_cb(void *arg, struct mydb_result *res)
 {
-	struct proof		*p = arg;
-	struct proof_side	*side = &p->side[PROOF_SRC];
+	struct proof_stream	*st = arg;
+	struct proof		*p = st->p;
+	char			**sum = st->sum[PROOF_SRC];
 	FILE			*f;
 	char			*sql = NULL;
 	size_t			 len, i;
 
-	if (p->finished || proof_answer(p, PROOF_SRC, res, "reading a "
-	    "chunk's checksum") == -1)
+	if (proof_answer(st, PROOF_SRC, res, "reading a chunk's checksum") ==
+	    -1)
 		return;
 	if (res->nrows == 0 || res->ncols != 3) {
 		proof_fail(p, "source: the checksum of chunk %llu of %s was "
-		    "not written", (unsigned long long)p->rchunk, p->full);
+		    "not written", (unsigned long long)p->rchunk,
+		    st->c->w->full);
 		return;
 	}
 	for (i = 0; i < 3; i++)
-		side->sum[i] = xstrdup(res->rows[0][i]);
+		sum[i] = res->rows[0][i] != NULL ? xstrdup(res->rows[0][i]) :
+		    NULL;
 	f = proof_sb(&sql, &len);
 	fputs("UPDATE " PROOF_RTABLE " SET master_cnt = ", f);
-	proof_rnum(f, side->sum[0]);
+	proof_rnum(f, sum[0]);
 	fputs(", master_a = ", f);
-	proof_rnum(f, side->sum[1]);
+	proof_rnum(f, sum[1]);
 	fputs(", master_b = ", f);
-	proof_rnum(f, side->sum[2]);
+	proof_rnum(f, sum[2]);
 	fprintf(f, " WHERE run = %llu AND chunk = %llu",
 	    (unsigned long long)p->run, (unsigned long long)p->rchunk);
 	sql = proof_sb_end(f, &sql);
-	(void)proof_query(p, PROOF_SRC, sql, proof_rset_cb);
+	(void)proof_query(st, PROOF_SRC, sql, proof_rset_cb);
 	free(sql);
 }
 
 static void
 proof_rset_cb(void *arg, struct mydb_result *res)
 {
-	struct proof		*p = arg;
-	struct proof_side	*side = &p->side[PROOF_SRC];
+	struct proof_stream	*st = arg;
+	struct proof_chunk	*c = st->c;
+	char			**sum = st->sum[PROOF_SRC];
 	size_t			 i;
 
-	if (p->finished || proof_answer(p, PROOF_SRC, res, "storing a "
-	    "chunk's checksum") == -1)
+	if (proof_answer(st, PROOF_SRC, res, "storing a chunk's checksum") ==
+	    -1)
 		return;
-	p->rep.chunks++;
-	p->rep.rows += side->sum[0] != NULL ?
-	    strtoull(side->sum[0], NULL, 10) : 0;
+	c->rows = sum[0] != NULL ? strtoull(sum[0], NULL, 10) : 0;
 	for (i = 0; i < 3; i++) {
-		free(side->sum[i]);
-		side->sum[i] = NULL;
+		free(sum[i]);
+		sum[i] = NULL;
 	}
-	p->sums = 0;
-	if (p->hi == NULL) {
-		p->rep.tables++;
-		p->cur++;
-		proof_table_next(p);
-		return;
-	}
-	/* Its answer starts the next chunk (proof_advance()). */
-	(void)proof_bound(p, p->hi);
+	st->busy = PROOF_B_IDLE;
+	st->c = NULL;
+	proof_chunk_done(st->p, c);
+	proof_pump(st->p);
 }
 
 static void	proof_rpoll(struct proof *);
@@ -1546,7 +2102,7 @@ proof_rwait(struct proof *p)
 	sql = xasprintf("INSERT INTO " PROOF_RTABLE " (run, chunk, owner, db, "
 	    "tbl) VALUES (%llu, 0, %s, '', '')", (unsigned long long)p->run, q);
 	free(q);
-	if (proof_query(p, PROOF_SRC, sql, proof_rdone_cb) == 0)
+	if (proof_query(p->st, PROOF_SRC, sql, proof_rdone_cb) == 0)
 		proof_rpoll(p);
 	free(sql);
 }
@@ -1554,10 +2110,11 @@ proof_rwait(struct proof *p)
 static void
 proof_rdone_cb(void *arg, struct mydb_result *res)
 {
-	struct proof	*p = arg;
+	struct proof_stream	*st = arg;
+	struct proof		*p = st->p;
 
 	if (!p->finished)
-		(void)proof_answer(p, PROOF_SRC, res, "writing the end mark");
+		(void)proof_answer(p->st, PROOF_SRC, res, "writing the end mark");
 }
 
 static void	proof_rpoll_cb(void *, struct mydb_result *);
@@ -1583,7 +2140,7 @@ proof_rpoll(struct proof *p)
 	sql = xasprintf("SELECT COUNT(*) AS n, COALESCE(SUM(chunk = 0), 0) AS "
 	    "d FROM " PROOF_RTABLE " WHERE run = %llu",
 	    (unsigned long long)p->run);
-	(void)proof_query(p, PROOF_TGT, sql, proof_rpoll_cb);
+	(void)proof_query(p->st, PROOF_TGT, sql, proof_rpoll_cb);
 	free(sql);
 }
 
@@ -1599,7 +2156,8 @@ proof_rtick_cb(evutil_socket_t fd, short what, void *arg)
 static void
 proof_rpoll_cb(void *arg, struct mydb_result *res)
 {
-	struct proof	*p = arg;
+	struct proof_stream	*st = arg;
+	struct proof		*p = st->p;
 	const char	*n = NULL, *d = NULL;
 	uint64_t	 got;
 	char		*sql;
@@ -1611,7 +2169,7 @@ proof_rpoll_cb(void *arg, struct mydb_result *res)
 		n = mydb_get(res, 0, "n");
 		d = mydb_get(res, 0, "d");
 	}
-	if (p->finished || proof_answer(p, PROOF_TGT, res, "reading the "
+	if (p->finished || proof_answer(p->st, PROOF_TGT, res, "reading the "
 	    "replicated checksums") == -1)
 		return;
 	if (d != NULL && strtoull(d, NULL, 10) > 0) {
@@ -1620,7 +2178,7 @@ proof_rpoll_cb(void *arg, struct mydb_result *res)
 		    "mn, master_a AS ma, master_b AS mb FROM " PROOF_RTABLE
 		    " WHERE run = %llu AND chunk > 0 ORDER BY chunk",
 		    (unsigned long long)p->run);
-		(void)proof_query(p, PROOF_TGT, sql, proof_rcompare_cb);
+		(void)proof_query(p->st, PROOF_TGT, sql, proof_rcompare_cb);
 		free(sql);
 		return;
 	}
@@ -1640,7 +2198,7 @@ proof_rpoll_cb(void *arg, struct mydb_result *res)
 	if (now_mono_us() - p->stall_us > (int64_t)PROOF_CHECK_MS * 1000 &&
 	    now_mono_us() - p->check_us > (int64_t)PROOF_CHECK_MS * 1000) {
 		p->check_us = now_mono_us();
-		(void)proof_query(p, PROOF_TGT, p->status_sql,
+		(void)proof_query(p->st, PROOF_TGT, p->status_sql,
 		    proof_rstatus_cb);
 		return;
 	}
@@ -1654,7 +2212,8 @@ proof_rpoll_cb(void *arg, struct mydb_result *res)
 static void
 proof_rstatus_cb(void *arg, struct mydb_result *res)
 {
-	struct proof	*p = arg;
+	struct proof_stream	*st = arg;
+	struct proof		*p = st->p;
 	const char	*io = NULL, *sql = NULL, *ioerr = NULL, *sqlerr = NULL;
 
 	if (res->err == 0 && res->nrows > 0) {
@@ -1663,7 +2222,7 @@ proof_rstatus_cb(void *arg, struct mydb_result *res)
 		ioerr = mydialect_status(res, 0, "Last_IO_Error");
 		sqlerr = mydialect_status(res, 0, "Last_SQL_Error");
 	}
-	if (p->finished || proof_answer(p, PROOF_TGT, res, "reading its "
+	if (p->finished || proof_answer(p->st, PROOF_TGT, res, "reading its "
 	    "replica status") == -1)
 		return;
 	if (res->nrows == 0) {
@@ -1689,13 +2248,14 @@ proof_rstatus_cb(void *arg, struct mydb_result *res)
 static void
 proof_rcompare_cb(void *arg, struct mydb_result *res)
 {
-	struct proof		*p = arg;
+	struct proof_stream	*st = arg;
+	struct proof		*p = st->p;
 	const char		*db, *tbl, *key, *a, *b, *ma, *mb;
 	char			*full;
 	uint64_t		 nt, ns;
 	unsigned long long	 r;
 
-	if (p->finished || proof_answer(p, PROOF_TGT, res, "reading the "
+	if (p->finished || proof_answer(p->st, PROOF_TGT, res, "reading the "
 	    "replicated checksums") == -1)
 		return;
 	p->applied = res->nrows;
@@ -1734,40 +2294,41 @@ proof_rcompare_cb(void *arg, struct mydb_result *res)
 /* --- the interface --- */
 
 static struct proof *
-proof_make(struct event_base *base, uint64_t run, const char *owner,
-    const char *status_sql,
-    struct mydb *src,
-    struct mydb *tgt, const char *const *schemas, size_t nschemas,
-    int chunk_rows, proof_cb done, void *arg)
+proof_make(struct event_base *base, struct mydb *const *src,
+    struct mydb *const *tgt, size_t n, const char *const *schemas,
+    size_t nschemas, int chunk_rows, proof_cb done, void *arg)
 {
 	struct proof	*p;
 	FILE		*f;
-	const char	*sql;
 	char		*q;
 	size_t		 len, i;
-	int		 full = 0;
 
 	p = xcalloc(1, sizeof(*p));
-	if (base != NULL) {
-		p->repl = 1;
-		p->run = run;
-		p->status_sql = xstrdup(status_sql);
-		p->owner = xstrdup(owner);
-		if ((p->ev = evtimer_new(base, proof_rtick_cb, p)) == NULL)
-			fatalx("evtimer_new");
-	}
-	p->side[PROOF_SRC].db = src;
+	if ((p->ev_done = event_new(base, -1, 0, proof_done_cb, p)) == NULL ||
+	    (p->ev_save = evtimer_new(base, proof_save_tick_cb, p)) == NULL)
+		fatalx("event_new");
 	p->side[PROOF_SRC].label = "source";
-	p->side[PROOF_TGT].db = tgt;
 	p->side[PROOF_TGT].label = "target";
-	/* The sessions given, each holding its snapshot. */
-	p->side[PROOF_SRC].tid = mydb_thread_id(src);
-	p->side[PROOF_TGT].tid = mydb_thread_id(tgt);
+	p->nst = n > 0 ? n : 1;
+	p->st = xcalloc(p->nst, sizeof(*p->st));
+	for (i = 0; i < p->nst; i++) {
+		p->st[i].p = p;
+		p->st[i].idx = i;
+		p->st[i].busy = PROOF_B_META;
+		p->st[i].db[PROOF_SRC] = src[i];
+		p->st[i].db[PROOF_TGT] = tgt[i];
+		/* The sessions given, each holding its snapshot. */
+		p->st[i].tid[PROOF_SRC] = mydb_thread_id(src[i]);
+		p->st[i].tid[PROOF_TGT] = mydb_thread_id(tgt[i]);
+	}
+	p->qtail = &p->queue;
 	p->chunk_rows = chunk_rows > 0 ? chunk_rows : PROOF_CHUNK_ROWS;
+	p->adaptive = chunk_rows <= 0;
 	p->nschemas = nschemas;
 	p->done = done;
 	p->arg = arg;
 	p->t0_us = now_mono_us();
+	p->state = json_pack("{s:{}}", "tables");
 	f = proof_sb(&p->in, &len);
 	if (nschemas == 0)
 		fputs("NULL", f);
@@ -1777,28 +2338,40 @@ proof_make(struct event_base *base, uint64_t run, const char *owner,
 		free(q);
 	}
 	p->in = proof_sb_end(f, &p->in);
-	if (p->repl && proof_rprep_send(p, src) == -1)
-		full = 1;
-	/* The first answers tell whether these are the sessions given. */
-	sql = proof_meta_sql(p, PROOF_M_SESSION, NULL, 0);
-	if (full ||
-	    mydb_query(src, sql, proof_meta_src_cb, p) == -1 ||
-	    mydb_query(tgt, sql, proof_meta_tgt_cb, p) == -1) {
-		log_warnx("proof: a connection's query queue is full");
-		mydb_forget(src, p);
-		p->finished = 1;
-		proof_free(p);
-		return NULL;
-	}
 	return p;
 }
 
+/* The first answers tell whether these are the sessions given. */
+static struct proof *
+proof_start(struct proof *p)
+{
+	const char	*sql = proof_meta_sql(p, PROOF_M_SESSION, NULL, 0);
+	size_t		 i;
+	int		 full = 0;
+
+	if (p->repl && proof_rprep_send(p, p->st[0].db[PROOF_SRC]) == -1)
+		full = 1;
+	for (i = 0; i < p->nst && !full; i++)
+		if (mydb_query(p->st[i].db[PROOF_SRC], sql, proof_meta_src_cb,
+		    &p->st[i]) == -1 || mydb_query(p->st[i].db[PROOF_TGT], sql,
+		    proof_meta_tgt_cb, &p->st[i]) == -1)
+			full = 1;
+	if (!full)
+		return p;
+	log_warnx("proof: a connection's query queue is full");
+	proof_finish(p);
+	event_del(p->ev_done);
+	proof_free(p);
+	return NULL;
+}
+
 struct proof *
-proof_new(struct mydb *src, struct mydb *tgt, const char *const *schemas,
+proof_new(struct event_base *base, struct mydb *const *src,
+    struct mydb *const *tgt, size_t n, const char *const *schemas,
     size_t nschemas, int chunk_rows, proof_cb done, void *arg)
 {
-	return proof_make(NULL, 0, NULL, NULL, src, tgt, schemas, nschemas,
-	    chunk_rows, done, arg);
+	return proof_start(proof_make(base, src, tgt, n, schemas, nschemas,
+	    chunk_rows, done, arg));
 }
 
 struct proof *
@@ -1807,38 +2380,56 @@ proof_new_repl(struct event_base *base, uint64_t run, const char *owner,
     const char *const *schemas, size_t nschemas, int chunk_rows,
     proof_cb done, void *arg)
 {
-	return proof_make(base, run, owner, status_sql, src, tgt, schemas,
-	    nschemas,
-	    chunk_rows, done, arg);
+	struct proof	*p;
+
+	p = proof_make(base, &src, &tgt, 1, schemas, nschemas, chunk_rows,
+	    done, arg);
+	p->repl = 1;
+	p->adaptive = 0;
+	p->run = run;
+	p->status_sql = xstrdup(status_sql);
+	p->owner = xstrdup(owner);
+	if ((p->ev = evtimer_new(base, proof_rtick_cb, p)) == NULL)
+		fatalx("evtimer_new");
+	return proof_start(p);
 }
 
 void
-proof_free(struct proof *p)
+proof_resume(struct proof *p, const json_t *state)
 {
-	struct proof_report	*r;
-	size_t			 i, s;
+	json_decref(p->resume);
+	p->resume = state != NULL ? json_deep_copy(state) : NULL;
+}
 
-	if (p == NULL)
-		return;
-	if (!p->finished) {
-		mydb_forget(p->side[PROOF_SRC].db, p);
-		mydb_forget(p->side[PROOF_TGT].db, p);
-	}
-	proof_table_clear(p);
-	if (p->ev != NULL)
-		event_free(p->ev);
-	free(p->status_sql);
-	free(p->owner);
-	for (s = 0; s < 2; s++) {
-		for (i = 0; i < p->side[s].ntabs; i++)
-			proof_tab_clear(&p->side[s].tabs[i]);
-		free(p->side[s].tabs);
+void
+proof_on_save(struct proof *p, proof_save_cb cb, void *arg)
+{
+	p->save = cb;
+	p->save_arg = arg;
+}
+
+const json_t *
+proof_state(const struct proof *p)
+{
+	return p->state;
+}
+
+static void
+proof_stream_clear(struct proof_stream *st)
+{
+	size_t	s, i;
+
+	for (s = 0; s < 2; s++)
 		for (i = 0; i < 3; i++)
-			free(p->side[s].sum[i]);
-	}
-	free(p->pairs);
-	free(p->in);
-	r = &p->rep;
+			free(st->sum[s][i]);
+	proof_chunk_free(st->c);
+}
+
+static void
+proof_report_clear(struct proof_report *r)
+{
+	size_t	i;
+
 	for (i = 0; i < r->nlisted; i++) {
 		free(r->mismatches[i].table);
 		free(r->mismatches[i].key);
@@ -1851,36 +2442,148 @@ proof_free(struct proof *p)
 		free(r->notes[i]);
 	free(r->notes);
 	free(r->error);
+}
+
+void
+proof_free(struct proof *p)
+{
+	struct proof_chunk	*c;
+	size_t			 i, s;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nst; i++)
+		for (s = 0; s < 2; s++) {
+			mydb_forget(p->st[i].db[s], &p->st[i]);
+			mydb_forget(p->st[i].db[s], p);
+		}
+	while ((c = proof_dequeue(p)) != NULL)
+		proof_chunk_free(c);
+	for (i = 0; i < p->nst; i++)
+		proof_stream_clear(&p->st[i]);
+	for (i = 0; p->walks != NULL && i < p->npairs; i++)
+		proof_walk_free(p->walks[i]);
+	free(p->walks);
+	free(p->st);
+	if (p->ev != NULL)
+		event_free(p->ev);
+	event_free(p->ev_done);
+	event_free(p->ev_save);
+	free(p->status_sql);
+	free(p->owner);
+	for (s = 0; s < 2; s++) {
+		for (i = 0; i < p->side[s].ntabs; i++)
+			proof_tab_clear(&p->side[s].tabs[i]);
+		free(p->side[s].tabs);
+	}
+	free(p->pairs);
+	free(p->in);
+	json_decref(p->resume);
+	json_decref(p->state);
+	proof_report_clear(&p->rep);
 	free(p);
+}
+
+/* Bytes done against the estimate, the rate, the time left. Pure. */
+void
+proof_pace(const struct proof_report *r, int64_t elapsed_ms,
+    struct proof_pace *pc)
+{
+	uint64_t	ran;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->eta_s = -1;
+	if (r->bytes_total > 0)
+		pc->pct = r->bytes_done >= r->bytes_total ? 100 :
+		    (int)(r->bytes_done * 100 / r->bytes_total);
+	ran = r->bytes_done > r->bytes_resumed ? r->bytes_done -
+	    r->bytes_resumed : 0;
+	if (elapsed_ms < 1000 || ran == 0)
+		return;
+	pc->bytes_per_s = (double)ran * 1000 / (double)elapsed_ms;
+	pc->eta_s = r->bytes_total > r->bytes_done ? (int64_t)((double)(
+	    r->bytes_total - r->bytes_done) / pc->bytes_per_s + 0.5) : 0;
+}
+
+int64_t
+proof_elapsed_ms(const struct proof *p)
+{
+	return p->finished ? p->rep.elapsed_ms : (now_mono_us() - p->t0_us) /
+	    1000;
+}
+
+/* "1h02m", "3m05s", "42s". */
+static void
+proof_dur(char *buf, size_t len, int64_t s)
+{
+	if (s < 0)
+		snprintf(buf, len, "?");
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60),
+		    (long long)(s % 60));
+	else
+		snprintf(buf, len, "%llds", (long long)s);
 }
 
 const char *
 proof_progress(struct proof *p)
 {
+	const struct proof_report	*r = &p->rep;
+	struct proof_pace		 pc;
+	char				 eta[32];
+
+	proof_pace(r, proof_elapsed_ms(p), &pc);
+	proof_dur(eta, sizeof(eta), pc.eta_s);
 	if (p->finished)
 		snprintf(p->progress, sizeof(p->progress), "%s: %zu/%zu "
 		    "tables, %llu chunks, %llu rows, %llu mismatches",
-		    proof_verdict_name(p->rep.verdict), p->rep.tables,
-		    p->rep.tables_total, (unsigned long long)p->rep.chunks,
-		    (unsigned long long)p->rep.rows,
-		    (unsigned long long)p->rep.nmismatches);
+		    proof_verdict_name(r->verdict), r->tables,
+		    r->tables_total, (unsigned long long)r->chunks,
+		    (unsigned long long)r->rows,
+		    (unsigned long long)r->nmismatches);
 	else if (p->listed < 2)
 		snprintf(p->progress, sizeof(p->progress), "listing tables");
 	else if (p->waiting)
 		snprintf(p->progress, sizeof(p->progress), "%zu/%zu tables, "
 		    "%llu chunks, %llu rows checksummed on the source; the "
-		    "target has applied %llu/%llu", p->rep.tables,
-		    p->rep.tables_total, (unsigned long long)p->rep.chunks,
-		    (unsigned long long)p->rep.rows,
+		    "target has applied %llu/%llu", r->tables,
+		    r->tables_total, (unsigned long long)r->chunks,
+		    (unsigned long long)r->rows,
 		    (unsigned long long)p->applied,
 		    (unsigned long long)p->rchunk);
 	else
 		snprintf(p->progress, sizeof(p->progress), "%zu/%zu tables, "
-		    "%llu chunks, %llu rows, %llu mismatches", p->rep.tables,
-		    p->rep.tables_total, (unsigned long long)p->rep.chunks,
-		    (unsigned long long)p->rep.rows,
-		    (unsigned long long)p->rep.nmismatches);
+		    "%llu chunks, %llu rows, %.0f of ~%.0f MB (%d%%), %.1f "
+		    "MB/s, %s left, %zu stream%s, %llu mismatches%s",
+		    r->tables, r->tables_total, (unsigned long long)r->chunks,
+		    (unsigned long long)r->rows, (double)r->bytes_done / 1e6,
+		    (double)r->bytes_total / 1e6, pc.pct, pc.bytes_per_s / 1e6,
+		    eta, p->nst, p->nst == 1 ? "" : "s",
+		    (unsigned long long)r->nmismatches, r->resumed_chunks > 0 ?
+		    " (resumed)" : "");
 	return p->progress;
+}
+
+json_t *
+proof_pace_json(struct proof *p)
+{
+	const struct proof_report	*r = &p->rep;
+	struct proof_pace		 pc;
+
+	proof_pace(r, proof_elapsed_ms(p), &pc);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}",
+	    "streams", (json_int_t)p->nst,
+	    "tables", (json_int_t)r->tables,
+	    "chunks", (json_int_t)r->chunks,
+	    "rows", (json_int_t)r->rows,
+	    "bytes_done", (json_int_t)r->bytes_done,
+	    "bytes_total", (json_int_t)r->bytes_total,
+	    "bytes_per_s", pc.bytes_per_s,
+	    "eta_s", (json_int_t)pc.eta_s,
+	    "elapsed_ms", (json_int_t)proof_elapsed_ms(p));
 }
 
 const struct proof_report *
@@ -1984,5 +2687,12 @@ proof_report_json(const struct proof_report *r)
 	    "mismatches", (json_int_t)r->nmismatches,
 	    "mismatch_list", list,
 	    "notes", notes);
+	json_object_update_new(o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "streams", (json_int_t)r->streams,
+	    "streams_busy_max", (json_int_t)r->streams_busy_max,
+	    "bytes_total", (json_int_t)r->bytes_total,
+	    "bytes_done", (json_int_t)r->bytes_done,
+	    "resumed_chunks", (json_int_t)r->resumed_chunks,
+	    "resumed_tables", (json_int_t)r->resumed_tables));
 	return o;
 }

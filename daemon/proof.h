@@ -1,18 +1,22 @@
 /*
  * proof: the checksum proof that the target holds exactly the frozen
- * source. Given two connections, each already inside a consistent snapshot
- * opened during the freeze (REPEATABLE READ, START TRANSACTION WITH
- * CONSISTENT SNAPSHOT), it lists the base tables of the schemas on both
- * sides and compares every table chunk by chunk along its primary key (or
- * a unique NOT NULL key), like pt-table-checksum: the source's key is
- * walked in chunks of chunk_rows, and the same query (row count and sums
- * of a 128-bit hash of every row) runs on the source and the target for
- * each key range, so a row that differs, is missing, or is extra on the
- * target is named by table and range. All reads stay inside the snapshots,
- * so the writes that follow the freeze are invisible and the freeze is not
- * lengthened. The proof does not own the connections (they must outlive
- * it): it sets their session's time_zone and sql_mode and leaves the
- * transactions open for the caller to close.
+ * source. Given N pairs of connections (streams), every one already inside
+ * a consistent snapshot of the same point (REPEATABLE READ, START
+ * TRANSACTION WITH CONSISTENT SNAPSHOT, opened while that point is held
+ * still: during the freeze, or with the paused side's replication stopped
+ * there), it lists the base tables of the schemas on both sides and
+ * compares every table chunk by chunk along its primary key (or a unique
+ * NOT NULL key), like pt-table-checksum: the source's key is walked in
+ * chunks of chunk_rows, and the same query (row count and sums of a hash
+ * of every row: CRC32 and CRC32C, 64 bits, where both servers have
+ * CRC32C, else the two halves of its MD5) runs on the source and the
+ * target for each key range, so a row that differs, is missing, or is
+ * extra on the target is named by table and range. The streams take
+ * chunks from one queue, so the tables and the chunks of one table are
+ * checksummed N at a time. All reads stay inside the snapshots, so the
+ * writes that follow the point are invisible. The proof does not own the
+ * connections (they must outlive it): it sets their session's time_zone
+ * and sql_mode and leaves the transactions open for the caller to close.
  */
 #ifndef PROOF_H
 #define PROOF_H
@@ -27,6 +31,7 @@ struct mydb;
 struct proof;
 
 #define PROOF_MISMATCH_MAX	100	/* listed; all are counted */
+#define PROOF_STREAMS_MAX	64	/* as target.seed_threads */
 #define PROOF_NOTE_MAX		100
 
 /*
@@ -75,19 +80,51 @@ struct proof_report {
 	size_t			 nlisted;
 	char			**notes;	/* "shop.log: no key: ..." */
 	size_t			 nnotes;
+	size_t			 streams;
+	size_t			 streams_busy_max;	/* at once */
+	uint64_t		 bytes_total;	/* the source's, estimated */
+	uint64_t		 bytes_done;	/* estimated from the rows */
+	uint64_t		 bytes_resumed;	/* of those, proven before */
+	uint64_t		 resumed_chunks;	/* proven before, kept */
+	uint64_t		 resumed_tables;	/* gone on from a mark */
+};
+
+/* The pace of a proof so far (proof_pace()). */
+struct proof_pace {
+	double		 bytes_per_s;	/* this run's; 0: not known yet */
+	int64_t		 eta_s;		/* -1: not known yet */
+	int		 pct;		/* of the estimated bytes */
 };
 
 typedef void (*proof_cb)(void *arg, const struct proof_report *);
+/* The proven state (see proof_state()), when it changed: at most once a
+ * second, and at the end. */
+typedef void (*proof_save_cb)(void *arg, const json_t *state);
 
 /*
- * Start comparing the base tables of schemas on src and tgt, chunk_rows
- * (<= 0: 1000) source rows per chunk. done is called once, from the loop,
- * with a report valid until proof_free(); it may call proof_free().
- * NULL if a connection's query queue is full.
+ * Start comparing the base tables of schemas on the n streams src[i],
+ * tgt[i] (all inside snapshots of one point), chunk_rows source rows per
+ * chunk; <= 0: 1000 at first, then as many as take about 100 ms (as
+ * pt-table-checksum's --chunk-time sizes its chunks). done is called once, from the loop, with a
+ * report valid until proof_free(); it may call proof_free(). NULL if a
+ * connection's query queue is full.
  */
-struct proof	*proof_new(struct mydb *src, struct mydb *tgt,
+struct proof	*proof_new(struct event_base *, struct mydb *const *src,
+		    struct mydb *const *tgt, size_t n,
 		    const char *const *schemas, size_t nschemas, int chunk_rows,
 		    proof_cb done, void *arg);
+/*
+ * Right after proof_new(): what an earlier proof of the same tables
+ * proved (its proof_state()) is not compared again, and stays in this
+ * proof's state. The caller answers for the earlier point: the ranges kept
+ * were proven there, the rest is proven here.
+ */
+void		 proof_resume(struct proof *, const json_t *state);
+void		 proof_on_save(struct proof *, proof_save_cb, void *arg);
+/* {"tables": {"shop.items": {"k": "id", "done": true, "rows": n,
+ * "chunks": n}, "shop.big": {"k": "id", "at": ["1000"], ...}}}: the
+ * tables proven whole, and those proven from their start to a mark. */
+const json_t	*proof_state(const struct proof *);
 /*
  * The same comparison without snapshots, through replication, as
  * pt-table-checksum does it: for where the target's replication cannot be
@@ -113,8 +150,9 @@ struct proof	*proof_new_repl(struct event_base *, uint64_t run,
 		    proof_cb done, void *arg);
 /* Cancel (forget pending callbacks) and free; proof_free(NULL) is a no-op. */
 void		 proof_free(struct proof *);
-/* For status: "12/40 tables, 3400 chunks, 3400000 rows, 0 mismatches",
- * prefixed with the verdict once done. Valid until the next call. */
+/* For status: "12/40 tables, 3400 chunks, 3400000 rows, 312 of ~929 MB
+ * (33%), 95.1 MB/s, 7s left, 4 streams, 0 mismatches", the verdict
+ * and the counts once done. Valid until the next call. */
 const char	*proof_progress(struct proof *);
 /* The counts so far, while it runs too (the verdict means nothing
  * before done). */
@@ -123,6 +161,21 @@ const struct proof_report *proof_counts(const struct proof *);
 const struct proof_report *proof_report(const struct proof *);
 /* A new JSON object for the journal and status. */
 json_t		*proof_report_json(const struct proof_report *);
+/* Bytes done of the estimate, rate and time left after elapsed_ms. */
+void		 proof_pace(const struct proof_report *, int64_t elapsed_ms,
+		    struct proof_pace *);
+int64_t		 proof_elapsed_ms(const struct proof *);
+/* {streams, tables, chunks, rows, bytes_done, bytes_total, bytes_per_s,
+ * eta_s (-1: not known yet), elapsed_ms}: a new object, for status. */
+json_t		*proof_pace_json(struct proof *);
+/* The streams for a wanted count (target.seed_threads): 1 to
+ * PROOF_STREAMS_MAX. */
+size_t		 proof_streams(int wanted);
+/* The next adaptive chunk's rows, after one of rows took ms. */
+int		 proof_chunk_size(int cur, int first, uint64_t rows,
+		    int64_t ms);
+/* Both servers' versions have CRC32C (MariaDB 10.8 and later). */
+int		 proof_has_crc32c(const char *version);
 /* "ok", "mismatch", "error"; "rows differ", "missing on target", ... */
 const char	*proof_verdict_name(enum proof_verdict);
 const char	*proof_what_name(enum proof_what);

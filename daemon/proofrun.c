@@ -7,6 +7,18 @@
  * snapshots are gone: after the cutover, with reverse replication, the
  * re-proof (reproof.c) finds a new consistent point and the proof runs
  * again there. Without one the tables are reported unproven.
+ *
+ * The proof runs on N streams (target.seed_threads), every session in a
+ * snapshot of the same point. What it has proven so far (the tables done,
+ * and each table's ranges from its start that matched) is kept in the
+ * fact proof.resume, written at most once a second, so a re-proof after a
+ * restart compares only the rest, at its new point. What is kept stays
+ * exact: each kept range was compared at a point where both sides held
+ * the same history (the freeze point, or an earlier re-proof's), and the
+ * chunks' key ranges partition the key space whatever the rows, so the
+ * ranges kept and the ranges compared again cover every row once. A
+ * range proven at the freeze point is proven as of the freeze, a stronger
+ * statement than a re-proof can make of it later.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +43,9 @@
 struct proofrun {
 	struct job		*job;
 	struct proof		*proof;		/* the checksum proof, running */
-	struct mydb		*proof_src, *proof_tgt;
+	struct mydb		*proof_src[PROOF_STREAMS_MAX];
+	struct mydb		*proof_tgt[PROOF_STREAMS_MAX];
+	size_t			 nstreams;
 	struct event		*ev_proof_end;	/* free it from the loop */
 	char			 proof_point[192];	/* "at the freeze point" */
 	struct reproof		*reproof;	/* a new point, being found */
@@ -62,11 +76,16 @@ proofrun_new(struct job *j)
 static void
 proofrun_stop(struct proofrun *pr)
 {
+	size_t	i;
+
 	proof_free(pr->proof);
 	pr->proof = NULL;
-	mydb_free(pr->proof_src);
-	mydb_free(pr->proof_tgt);
-	pr->proof_src = pr->proof_tgt = NULL;
+	for (i = 0; i < pr->nstreams; i++) {
+		mydb_free(pr->proof_src[i]);
+		mydb_free(pr->proof_tgt[i]);
+		pr->proof_src[i] = pr->proof_tgt[i] = NULL;
+	}
+	pr->nstreams = 0;
 }
 
 static void
@@ -111,6 +130,8 @@ proofrun_done(void *arg, const struct proof_report *r)
 		memcpy(detail + sizeof(detail) - 4, "...", 4);
 	store_fact_set(st, m->id, PROOF_FACT_VERDICT,
 	    proof_verdict_name(r->verdict));
+	/* A verdict is never proven again: what was kept is done with. */
+	store_fact_set(st, m->id, PROOF_FACT_RESUME, NULL);
 	store_fact_set(st, m->id, PROOF_FACT_DETAIL, detail);
 	store_journal(st, m->id, r->verdict == PROOF_OK ? "info" : "warning",
 	    text != NULL ? text : detail);
@@ -123,24 +144,90 @@ proofrun_done(void *arg, const struct proof_report *r)
 	daemon_changed(pr->job->d, m);
 }
 
-/* The proof on src and tgt, both at the point that point names. */
+/*
+ * What the proof has proven so far, for a restart; marked with the
+ * cutover it proves (the writer switch's time), since only that cutover's
+ * re-proof may go on from it.
+ */
 static void
-proofrun_begin(struct proofrun *pr, struct mydb *src, struct mydb *tgt,
-    const char *point)
+proofrun_save(void *arg, const json_t *state)
+{
+	struct proofrun	*pr = arg;
+	struct store	*st = pr->job->d->store;
+	json_t		*j;
+	char		*text, *cut;
+
+	cut = store_fact_get(st, pr->job->m->id, CUT_FACT_SWITCHED);
+	j = json_deep_copy(state);
+	json_object_set_new(j, "cutover", cut != NULL ? json_string(cut) :
+	    json_null());
+	if ((text = json_dumps(j, JSON_COMPACT)) != NULL)
+		store_fact_set(st, pr->job->m->id, PROOF_FACT_RESUME, text);
+	free(text);
+	free(cut);
+	json_decref(j);
+}
+
+/* What an earlier proof of this cutover proved, or NULL. */
+static json_t *
+proofrun_kept(struct proofrun *pr)
+{
+	struct store	*st = pr->job->d->store;
+	char		*text, *cut;
+	json_t		*j = NULL;
+
+	text = store_fact_get(st, pr->job->m->id, PROOF_FACT_RESUME);
+	cut = store_fact_get(st, pr->job->m->id, CUT_FACT_SWITCHED);
+	if (text != NULL)
+		j = json_loads(text, 0, NULL);
+	if (j != NULL && (cut == NULL || json_string_value(json_object_get(j,
+	    "cutover")) == NULL || strcmp(cut, json_string_value(
+	    json_object_get(j, "cutover"))) != 0)) {
+		json_decref(j);
+		j = NULL;
+	}
+	free(text);
+	free(cut);
+	return j;
+}
+
+/*
+ * The proof on the n streams src[i], tgt[i], all at the point that point
+ * names; resume: go on from what an earlier proof proved.
+ */
+static void
+proofrun_begin(struct proofrun *pr, struct mydb **src, struct mydb **tgt,
+    size_t n, const char *point, int resume)
 {
 	struct daemon		*d = pr->job->d;
 	struct migration	*m = pr->job->m;
 	const struct plan	*p = m->plan;
+	json_t			*kept;
+	size_t			 i;
+	int			 going_on;
 
 	proofrun_stop(pr);
 	snprintf(pr->proof_point, sizeof(pr->proof_point), "%s", point);
-	pr->proof_src = src;
-	pr->proof_tgt = tgt;
+	for (i = 0; i < n && i < PROOF_STREAMS_MAX; i++) {
+		pr->proof_src[i] = src[i];
+		pr->proof_tgt[i] = tgt[i];
+	}
+	pr->nstreams = i;
 	store_fact_set(d->store, m->id, PROOF_FACT_VERDICT, NULL);
 	store_fact_set(d->store, m->id, PROOF_FACT_DETAIL, NULL);
 	m->obs.proof_ok = 0;
-	pr->proof = proof_new(src, tgt, (const char *const *)p->source.schemas,
+	kept = resume ? proofrun_kept(pr) : NULL;
+	going_on = kept != NULL;
+	if (!resume)
+		store_fact_set(d->store, m->id, PROOF_FACT_RESUME, NULL);
+	pr->proof = proof_new(d->base, pr->proof_src, pr->proof_tgt,
+	    pr->nstreams, (const char *const *)p->source.schemas,
 	    (size_t)p->source.nschemas, 0, proofrun_done, pr);
+	if (pr->proof != NULL) {
+		proof_resume(pr->proof, kept);
+		proof_on_save(pr->proof, proofrun_save, pr);
+	}
+	json_decref(kept);
 	if (pr->proof == NULL) {
 		store_fact_set(d->store, m->id, PROOF_FACT_VERDICT, "error");
 		store_fact_set(d->store, m->id, PROOF_FACT_DETAIL, "the proof "
@@ -148,13 +235,16 @@ proofrun_begin(struct proofrun *pr, struct mydb *src, struct mydb *tgt,
 		proofrun_stop(pr);
 		return;
 	}
-	log_info("%s: checksum proof started", m->name);
+	log_info("%s: checksum proof started on %zu stream%s%s", m->name,
+	    pr->nstreams, pr->nstreams == 1 ? "" : "s", going_on ?
+	    ", going on from what the last one proved" : "");
 }
 
 void
-proofrun_start(struct proofrun *pr, struct mydb *src, struct mydb *tgt)
+proofrun_start(struct proofrun *pr, struct mydb **src, struct mydb **tgt,
+    size_t n)
 {
-	proofrun_begin(pr, src, tgt, "at the freeze point");
+	proofrun_begin(pr, src, tgt, n, "at the freeze point", 0);
 }
 
 const char *
@@ -166,6 +256,14 @@ proofrun_text(const struct proofrun *pr)
 		return reproof_progress(pr->reproof);
 	return pr->proof != NULL && proof_report(pr->proof) == NULL ?
 	    proof_progress(pr->proof) : NULL;
+}
+
+json_t *
+proofrun_json(const struct proofrun *pr)
+{
+	if (pr == NULL || pr->proof == NULL || proof_report(pr->proof) != NULL)
+		return NULL;
+	return proof_pace_json(pr->proof);
 }
 
 /* --- the re-proof: a new consistent point after a restart --- */
@@ -180,8 +278,8 @@ proofrun_reproof_end_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-proofrun_reproof_done(void *arg, int ok, struct mydb *src, struct mydb *tgt,
-    const char *point, const char *why)
+proofrun_reproof_done(void *arg, int ok, struct mydb **src,
+    struct mydb **tgt, size_t n, const char *point, const char *why)
 {
 	struct proofrun		*pr = arg;
 	struct migration	*m = pr->job->m;
@@ -204,7 +302,7 @@ proofrun_reproof_done(void *arg, int ok, struct mydb *src, struct mydb *tgt,
 		log_info("%s: %s", m->name, buf);
 		snprintf(buf, sizeof(buf), "at target position %s (re-proof "
 		    "after the daemon's restart)", point);
-		proofrun_begin(pr, src, tgt, buf);
+		proofrun_begin(pr, src, tgt, n, buf, 1);
 		daemon_changed(pr->job->d, m);
 		return;
 	}

@@ -40,6 +40,7 @@
 #include "mydb.h"
 #include "mydialect.h"
 #include "plan.h"
+#include "proof.h"
 #include "reproof.h"
 #include "sqlfx.h"
 #include "store.h"
@@ -52,6 +53,8 @@
 #define RP_ATTEMPTS		3	/* points tried */
 #define RP_RESUME_TRIES		30	/* START SLAVE, 2 s apart */
 #define RP_RESUME_RETRY_MS	2000
+#define RP_SAME_TRIES		10	/* snapshots opened again until they
+					   share one position */
 
 enum rp_step {
 	RP_VERSIONS,
@@ -64,6 +67,12 @@ enum rp_step {
 	RP_SSNAP,
 	RP_RESUME,
 	RP_DONE,
+};
+
+/* A snapshot connection of the primary side, for its answers. */
+struct rp_conn {
+	struct reproof	*rp;
+	size_t		 i;
 };
 
 /* An effect in flight points here; a freed reproof leaves it NULL. */
@@ -87,7 +96,13 @@ struct reproof {
 	int			 unsupported;
 	reproof_cb		 cb;
 	void			*arg;
-	struct mydb		*ctl, *ssnap, *tsnap;
+	struct mydb		*ctl;
+	struct mydb		*ssnap[PROOF_STREAMS_MAX];	/* paused */
+	struct mydb		*tsnap[PROOF_STREAMS_MAX];	/* primary */
+	struct rp_conn		 tconn[PROOF_STREAMS_MAX];
+	char			 tpos[PROOF_STREAMS_MAX][160];
+	size_t			 nsnap;		/* streams of the proof */
+	int			 same_tries;
 	struct mydialect	 sd, td;
 	int			 sd_known, td_known;
 	struct event		*ev;		/* next step, later */
@@ -137,13 +152,14 @@ rp_tick_cb(evutil_socket_t fd, short what, void *arg)
 		/* The callee may free rp from its next loop turn. */
 		rp->finished = 1;
 		if (rp->mode == REPROOF_REPAIR)
-			rp->cb(rp->arg, !rp->failed, NULL, NULL, NULL, rp->why);
+			rp->cb(rp->arg, !rp->failed, NULL, NULL, 0, NULL,
+			    rp->why);
 		else if (rp->way == REPROOF_FORWARD)
 			rp->cb(rp->arg, !rp->failed && rp->snapped, rp->tsnap,
-			    rp->ssnap, rp->point, rp->why);
+			    rp->ssnap, rp->nsnap, rp->point, rp->why);
 		else
 			rp->cb(rp->arg, !rp->failed && rp->snapped, rp->ssnap,
-			    rp->tsnap, rp->point, rp->why);
+			    rp->tsnap, rp->nsnap, rp->point, rp->why);
 		return;
 	}
 	rp_step(rp, rp->later);
@@ -352,8 +368,8 @@ rp_versions_cb(void *arg, struct mydb_result *res)
 		rp_fail(rp, "%s is MySQL (%s), which has no binlog "
 		    "position consistent with a snapshot (MariaDB's "
 		    "Binlog_snapshot_file), so no new consistent point can be "
-		    "found", rp->ps, mydb_server_version(rp->tsnap) != NULL ?
-		    mydb_server_version(rp->tsnap) : "?");
+		    "found", rp->ps, mydb_server_version(rp->tsnap[0]) != NULL ?
+		    mydb_server_version(rp->tsnap[0]) : "?");
 		return;
 	}
 	rp_paused_side(rp);
@@ -458,9 +474,98 @@ rp_stopped(struct effect *e, int ok, const char *result, void *arg)
 }
 
 static void
+rp_reset_all(struct mydb **dbs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (dbs[i] != NULL)
+			mydb_reset(dbs[i]);
+}
+
+static void	rp_tsnap_cb(void *, struct mydb_result *);
+
+/*
+ * The primary's snapshots, N at once, each then saying the binlog
+ * position it is consistent with (MariaDB's Binlog_snapshot_*): the
+ * primary keeps writing, so they may straddle a commit.
+ */
+static void
+rp_tsnap_open(struct reproof *rp)
+{
+	size_t	i;
+
+	rp_progress(rp, "opening %s's snapshot%s", rp->ps, rp->nsnap > 1 ?
+	    "s" : "");
+	for (i = 0; i < rp->nsnap; i++) {
+		rp->tpos[i][0] = '\0';
+		rp_query(rp, rp->tsnap[i], "SET SESSION TRANSACTION ISOLATION "
+		    "LEVEL REPEATABLE READ", rp_prep_cb);
+		rp_query(rp, rp->tsnap[i], "START TRANSACTION WITH CONSISTENT "
+		    "SNAPSHOT, READ ONLY", rp_prep_cb);
+	}
+	for (i = 0; i < rp->nsnap; i++) {
+		if (mydb_query(rp->tsnap[i], "SHOW STATUS LIKE "
+		    "'binlog_snapshot_%'", rp_tsnap_cb, &rp->tconn[i]) == 0)
+			rp->pending++;
+		else if (rp->qerr[0] == '\0')
+			snprintf(rp->qerr, sizeof(rp->qerr), "%s: query queue "
+			    "full", mydb_name(rp->tsnap[i]));
+	}
+}
+
+/*
+ * Snapshots at one position see the same commits. Those that straddled
+ * a commit are opened again, up to RP_SAME_TRIES times; then the largest
+ * group at one position is kept and the others closed, so the proof runs
+ * on fewer streams, still at one point.
+ */
+static void
+rp_tsnap_same(struct reproof *rp)
+{
+	size_t	i, j, n, best = 0, nbest = 0, k = 0;
+	char	*colon;
+
+	for (i = 0; i < rp->nsnap; i++) {
+		for (n = 0, j = 0; j < rp->nsnap; j++)
+			n += strcmp(rp->tpos[i], rp->tpos[j]) == 0;
+		if (n > nbest) {
+			best = i;
+			nbest = n;
+		}
+	}
+	if (nbest < rp->nsnap && ++rp->same_tries < RP_SAME_TRIES) {
+		rp_step(rp, RP_TSNAP);
+		return;
+	}
+	snprintf(rp->point, sizeof(rp->point), "%s", rp->tpos[best]);
+	if (nbest < rp->nsnap)
+		log_info("%s: %s: %zu of %zu snapshots of %s at one position "
+		    "after %d tries: the proof runs on %zu streams", rp->m->name,
+		    rp->label, nbest, rp->nsnap, rp->ps, rp->same_tries, nbest);
+	for (i = 0; i < rp->nsnap; i++) {
+		if (strcmp(rp->tpos[i], rp->point) != 0) {
+			mydb_free(rp->tsnap[i]);
+			mydb_free(rp->ssnap[i]);
+			continue;
+		}
+		rp->tsnap[k] = rp->tsnap[i];
+		rp->ssnap[k] = rp->ssnap[i];
+		k++;
+	}
+	rp->nsnap = k;
+	colon = strrchr(rp->point, ':');
+	snprintf(rp->file, sizeof(rp->file), "%.*s", (int)(colon - rp->point),
+	    rp->point);
+	rp->pos = strtoull(colon + 1, NULL, 10);
+	rp_step(rp, RP_UNTIL);
+}
+
+static void
 rp_tsnap_cb(void *arg, struct mydb_result *res)
 {
-	struct reproof		*rp = arg;
+	struct rp_conn		*cn = arg;
+	struct reproof		*rp = cn->rp;
 	const char		*name, *val, *file = NULL, *pos = NULL;
 	unsigned long long	 i;
 
@@ -474,21 +579,19 @@ rp_tsnap_cb(void *arg, struct mydb_result *res)
 		else if (strcasecmp(name, "Binlog_snapshot_position") == 0)
 			pos = val;
 	}
-	if (file != NULL && pos != NULL) {
-		snprintf(rp->file, sizeof(rp->file), "%s", file);
-		rp->pos = strtoull(pos, NULL, 10);
-	} else
-		rp->file[0] = '\0';
+	if (file != NULL && pos != NULL && *file != '\0')
+		snprintf(rp->tpos[cn->i], sizeof(rp->tpos[cn->i]), "%s:%s",
+		    file, pos);
 	if (!rp_answer(rp, res))
 		return;
-	if (rp->file[0] == '\0') {
-		rp_fail(rp, "%s shows no binlog position for its "
-		    "snapshot (Binlog_snapshot_file: binary log off?)", rp->ps);
-		return;
-	}
-	snprintf(rp->point, sizeof(rp->point), "%s:%" PRIu64, rp->file,
-	    rp->pos);
-	rp_step(rp, RP_UNTIL);
+	for (i = 0; i < rp->nsnap; i++)
+		if (rp->tpos[i][0] == '\0') {
+			rp_fail(rp, "%s shows no binlog position for its "
+			    "snapshot (Binlog_snapshot_file: binary log off?)",
+			    rp->ps);
+			return;
+		}
+	rp_tsnap_same(rp);
 }
 
 static void
@@ -568,7 +671,7 @@ rp_check_cb(void *arg, struct mydb_result *res)
 			log_info("%s: %s: %s stopped at %s, not %s; trying a "
 			    "new point", rp->m->name, rp->label, rp->rs, at,
 			    rp->point);
-			mydb_reset(rp->tsnap);
+			rp_reset_all(rp->tsnap, rp->nsnap);
 			rp_step(rp, RP_STOP);
 			return;
 		}
@@ -629,6 +732,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 	const struct mydialect	*s = &rp->sd;
 	char			*qf, sql[512], stop[128], start[128];
 	int64_t			 left;
+	size_t			 i;
 
 	rp->step = step;
 	rp->qerr[0] = '\0';
@@ -642,7 +746,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 		rp_query(rp, rp->ctl, "SELECT VERSION() AS v, 1 AS src",
 		    rp_versions_cb);
 		if (rp->mode == REPROOF_PROVE)
-			rp_query(rp, rp->tsnap, "SELECT VERSION() AS v",
+			rp_query(rp, rp->tsnap[0], "SELECT VERSION() AS v",
 			    rp_versions_cb);
 		break;
 	case RP_STATUS:
@@ -661,13 +765,7 @@ rp_step(struct reproof *rp, enum rp_step step)
 			    rp->repl);
 		return;
 	case RP_TSNAP:
-		rp_progress(rp, "opening %s's snapshot", rp->ps);
-		rp_query(rp, rp->tsnap, "SET SESSION TRANSACTION ISOLATION "
-		    "LEVEL REPEATABLE READ", rp_prep_cb);
-		rp_query(rp, rp->tsnap, "START TRANSACTION WITH CONSISTENT "
-		    "SNAPSHOT, READ ONLY", rp_prep_cb);
-		rp_query(rp, rp->tsnap, "SHOW STATUS LIKE 'binlog_snapshot_%'",
-		    rp_tsnap_cb);
+		rp_tsnap_open(rp);
 		break;
 	case RP_UNTIL:
 		rp_until(rp);
@@ -688,10 +786,13 @@ rp_step(struct reproof *rp, enum rp_step step)
 	case RP_SSNAP:
 		rp_progress(rp, "opening %s's snapshot at %s", rp->rs,
 		    rp->point);
-		rp_query(rp, rp->ssnap, "SET SESSION TRANSACTION ISOLATION "
-		    "LEVEL REPEATABLE READ", rp_prep_cb);
-		rp_query(rp, rp->ssnap, "START TRANSACTION WITH CONSISTENT "
-		    "SNAPSHOT, READ ONLY", rp_ssnap_cb);
+		/* Stopped at the point: every snapshot opens there. */
+		for (i = 0; i < rp->nsnap; i++) {
+			rp_query(rp, rp->ssnap[i], "SET SESSION TRANSACTION "
+			    "ISOLATION LEVEL REPEATABLE READ", rp_prep_cb);
+			rp_query(rp, rp->ssnap[i], "START TRANSACTION WITH "
+			    "CONSISTENT SNAPSHOT, READ ONLY", rp_ssnap_cb);
+		}
 		break;
 	case RP_RESUME:
 		rp_progress(rp, "starting %s on %s again", rp->repl, rp->rs);
@@ -723,7 +824,8 @@ reproof_new(struct job *j, enum reproof_mode mode, enum reproof_way way,
 	struct reproof		*rp;
 	struct dbpair	*db;
 	char		 why[256];
-	int		 fwd;
+	int		 fwd, bad = 0;
+	size_t		 i;
 
 	rp = xcalloc(1, sizeof(*rp));
 	rp->job = j;
@@ -756,14 +858,19 @@ reproof_new(struct job *j, enum reproof_mode mode, enum reproof_way way,
 	fwd = way == REPROOF_FORWARD;
 	rp->ctl = dbpair_open(d, m, db, fwd, fwd ? "verify target" :
 	    "re-proof source");
-	if (mode == REPROOF_PROVE) {
-		rp->ssnap = dbpair_open(d, m, db, fwd, fwd ?
+	rp->nsnap = mode == REPROOF_PROVE ? proof_streams(m->plan->
+	    target.seed_threads) : 0;
+	for (i = 0; i < rp->nsnap; i++) {
+		rp->ssnap[i] = dbpair_open(d, m, db, fwd, fwd ?
 		    "verify target snapshot" : "re-proof source snapshot");
-		rp->tsnap = dbpair_open(d, m, db, !fwd, fwd ?
+		rp->tsnap[i] = dbpair_open(d, m, db, !fwd, fwd ?
 		    "verify source snapshot" : "re-proof target");
+		rp->tconn[i].rp = rp;
+		rp->tconn[i].i = i;
+		if (rp->ssnap[i] == NULL || rp->tsnap[i] == NULL)
+			bad = 1;
 	}
-	if (rp->ctl == NULL || (mode == REPROOF_PROVE && (rp->ssnap == NULL ||
-	    rp->tsnap == NULL))) {
+	if (rp->ctl == NULL || bad) {
 		rp_fail(rp, "the %s's connections could not be made",
 		    rp->label);
 		return rp;
@@ -786,10 +893,8 @@ reproof_cancel(struct reproof *rp, const char *why)
 	if (rp->step != RP_RESUME) {
 		if (rp->ctl != NULL)
 			mydb_reset(rp->ctl);
-		if (rp->tsnap != NULL)
-			mydb_reset(rp->tsnap);
-		if (rp->ssnap != NULL)
-			mydb_reset(rp->ssnap);
+		rp_reset_all(rp->tsnap, rp->nsnap);
+		rp_reset_all(rp->ssnap, rp->nsnap);
 	}
 	/* Waiting on a timer (a poll): go on now. */
 	if (rp->ref == NULL && rp->pending == 0 && evtimer_pending(rp->ev,
@@ -802,6 +907,8 @@ reproof_cancel(struct reproof *rp, const char *why)
 void
 reproof_free(struct reproof *rp)
 {
+	size_t	i;
+
 	if (rp == NULL)
 		return;
 	if (rp->ref != NULL)
@@ -810,8 +917,10 @@ reproof_free(struct reproof *rp)
 	mydb_free(rp->ctl);
 	/* Handed over with a successful callback. */
 	if (!(rp->finished && !rp->failed && rp->snapped)) {
-		mydb_free(rp->ssnap);
-		mydb_free(rp->tsnap);
+		for (i = 0; i < rp->nsnap; i++) {
+			mydb_free(rp->ssnap[i]);
+			mydb_free(rp->tsnap[i]);
+		}
 	}
 	free(rp);
 }

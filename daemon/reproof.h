@@ -12,6 +12,8 @@
 #ifndef REPROOF_H
 #define REPROOF_H
 
+#include <stddef.h>
+
 struct job;
 struct migration;
 struct mydb;
@@ -38,14 +40,16 @@ enum reproof_way {
 
 /*
  * Called once, from the loop, unless the reproof is freed first. ok 1:
- * src and tgt each hold a snapshot at the same point, named in point
+ * the n connections of src and of tgt (n from the plan's
+ * target.seed_threads, fewer if the primary's snapshots would not share
+ * one position) each hold a snapshot at the same point, named in point
  * ("mysql-bin.000004:81234"); the callee owns them (NULL in repair mode).
  * ok 0: why says what failed. Either way reverse replication has been
  * started again, or why says it could not be. The callee may free the
  * reproof only from a later loop turn.
  */
-typedef void (*reproof_cb)(void *arg, int ok, struct mydb *src,
-    struct mydb *tgt, const char *point, const char *why);
+typedef void (*reproof_cb)(void *arg, int ok, struct mydb **src,
+    struct mydb **tgt, size_t n, const char *point, const char *why);
 
 /*
  * Start at once on connections of the migration's own (see dbpair_open),

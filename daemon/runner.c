@@ -127,6 +127,14 @@ runner_proof_text(const struct migration *m)
 	return rt != NULL ? proofrun_text(rt->proof) : NULL;
 }
 
+json_t *
+runner_proof_json(const struct migration *m)
+{
+	const struct runner	*rt = m->runtime;
+
+	return rt != NULL ? proofrun_json(rt->proof) : NULL;
+}
+
 const char *
 runner_activity(const struct migration *m)
 {

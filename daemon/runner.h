@@ -8,6 +8,8 @@
 #ifndef RUNNER_H
 #define RUNNER_H
 
+#include <jansson.h>
+
 #include "fsm.h"
 #include "phase.h"
 
@@ -30,6 +32,8 @@ const struct job	*runner_job(const struct migration *);
 
 /* The proof's progress ("12 of 40 tables"), or NULL when none runs. */
 const char	*runner_proof_text(const struct migration *);
+/* The running proof's pace (proofrun_json()), or NULL. */
+json_t		*runner_proof_json(const struct migration *);
 
 /* What m is doing right now ("hook before_preflight"), or NULL. */
 const char	*runner_activity(const struct migration *);

@@ -40,7 +40,7 @@
 #include "verify.h"
 #include "xmalloc.h"
 
-#define VERIFY_CHUNK_ROWS	1000	/* proof.c's default */
+#define VERIFY_CHUNK_ROWS	1000	/* replicated checksums' chunks */
 #define VERIFY_LISTED		3	/* differences in the reason */
 #define VERIFY_M_SNAPSHOTS	"snapshots"
 #define VERIFY_M_REPLICATED	"replicated checksums"
@@ -50,7 +50,9 @@ struct verify {
 	struct reproof		*rp;
 	struct event		*ev_rp_end;	/* frees it next turn */
 	struct proof		*proof;
-	struct mydb		*src, *tgt;	/* the snapshots */
+	struct mydb		*src[PROOF_STREAMS_MAX];	/* the */
+	struct mydb		*tgt[PROOF_STREAMS_MAX];	/* snapshots */
+	size_t			 n;
 	struct event		*ev_proof_end;
 	int			 running;
 	int			 before;	/* the cutover's */
@@ -88,11 +90,16 @@ verify_proof_end_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct verify	*v = arg;
 
+	size_t		 i;
+
 	proof_free(v->proof);
 	v->proof = NULL;
-	mydb_free(v->src);
-	mydb_free(v->tgt);
-	v->src = v->tgt = NULL;
+	for (i = 0; i < v->n; i++) {
+		mydb_free(v->src[i]);
+		mydb_free(v->tgt[i]);
+		v->src[i] = v->tgt[i] = NULL;
+	}
+	v->n = 0;
 }
 
 static void
@@ -269,7 +276,7 @@ verify_estimate(struct verify *v)
 	if ((size_t)n + 2 >= sizeof(sql))
 		return;
 	snprintf(sql + n, sizeof(sql) - n, ")");
-	mydb_query(v->src, sql, verify_est_cb, v);
+	mydb_query(v->src[0], sql, verify_est_cb, v);
 }
 
 /*
@@ -302,9 +309,10 @@ verify_replicated(struct verify *v, const char *why)
 	    (unsigned long long)run);
 	snprintf(v->point, sizeof(v->point), "through replication "
 	    "(replicated checksums, run %llu)", (unsigned long long)run);
+	v->n = 1;
 	if ((db = job_db(v->job, err, sizeof(err))) == NULL ||
-	    (v->src = dbpair_open(d, m, db, 0, "verify source checksums")) ==
-	    NULL || (v->tgt = dbpair_open(d, m, db, 1,
+	    (v->src[0] = dbpair_open(d, m, db, 0, "verify source checksums"))
+	    == NULL || (v->tgt[0] = dbpair_open(d, m, db, 1,
 	    "verify target checksums")) == NULL) {
 		event_active(v->ev_proof_end, 0, 0);
 		verify_end(v, "error", db == NULL ? err : "the comparison's "
@@ -319,7 +327,7 @@ verify_replicated(struct verify *v, const char *why)
 		status = p->target.kind == TARGET_RDS ?
 		    "CALL mysql.rds_replica_status" : "SHOW SLAVE STATUS";
 	v->proof = proof_new_repl(d->base, run, v->job->m->name, status,
-	    v->src, v->tgt, (const char *const *)p->source.schemas,
+	    v->src[0], v->tgt[0], (const char *const *)p->source.schemas,
 	    (size_t)p->source.nschemas, VERIFY_CHUNK_ROWS, verify_proof_done,
 	    v);
 	if (v->proof == NULL) {
@@ -330,8 +338,8 @@ verify_replicated(struct verify *v, const char *why)
 }
 
 static void
-verify_point_cb(void *arg, int ok, struct mydb *src, struct mydb *tgt,
-    const char *point, const char *why)
+verify_point_cb(void *arg, int ok, struct mydb **src, struct mydb **tgt,
+    size_t n, const char *point, const char *why)
 {
 	struct verify		*v = arg;
 	struct migration	*m = v->job->m;
@@ -357,12 +365,15 @@ verify_point_cb(void *arg, int ok, struct mydb *src, struct mydb *tgt,
 	store_journal(v->job->d->store, m->id, "info", "verify: method: "
 	    "snapshots: both snapshots open at one point; the target "
 	    "replicates again");
-	v->src = src;
-	v->tgt = tgt;
+	for (v->n = 0; v->n < n && v->n < PROOF_STREAMS_MAX; v->n++) {
+		v->src[v->n] = src[v->n];
+		v->tgt[v->n] = tgt[v->n];
+	}
 	verify_estimate(v);
-	v->proof = proof_new(src, tgt, (const char *const *)p->source.schemas,
-	    (size_t)p->source.nschemas, VERIFY_CHUNK_ROWS, verify_proof_done,
-	    v);
+	/* Chunks sized by their time (proof.c), on n streams. */
+	v->proof = proof_new(v->job->d->base, v->src, v->tgt, v->n,
+	    (const char *const *)p->source.schemas,
+	    (size_t)p->source.nschemas, 0, verify_proof_done, v);
 	if (v->proof == NULL) {
 		event_active(v->ev_proof_end, 0, 0);
 		verify_end(v, "error", "the comparison could not start");
@@ -479,6 +490,8 @@ verify_json(const struct verify *v)
 		json_object_set_new(j, "elapsed_ms",
 		    json_integer(until - v->started));
 	}
+	if (v->proof != NULL && v->running)
+		json_object_set_new(j, "pace", proof_pace_json(v->proof));
 	if (v->proof != NULL)
 		c = proof_counts(v->proof);
 	if (c != NULL)
@@ -490,11 +503,9 @@ verify_json(const struct verify *v)
 	else if (v->report != NULL)
 		json_object_set(j, "report", v->report);
 	if (v->est_known)
-		json_object_update_new(j, json_pack("{s:I, s:I, s:I}",
+		json_object_update_new(j, json_pack("{s:I, s:I}",
 		    "rows_estimated", (json_int_t)v->est_rows,
-		    "bytes_estimated", (json_int_t)v->est_bytes,
-		    "chunks_estimated", (json_int_t)(v->est_rows /
-		    VERIFY_CHUNK_ROWS + 1)));
+		    "bytes_estimated", (json_int_t)v->est_bytes));
 	return j;
 }
 

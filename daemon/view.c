@@ -151,6 +151,15 @@ view_hold(const struct migration *m)
 	    "alert", m->obs.hold_alert);
 }
 
+/* The phase's figures (the seed's bytes, rate, ETA), or null. */
+static json_t *
+view_stats(const struct migration *m)
+{
+	json_t	*st = job_stats(runner_job(m));
+
+	return st != NULL ? json_incref(st) : json_null();
+}
+
 /* The listener as last read: weights (null: not in the forward), rule. */
 static json_t *
 view_traffic(const struct migration *m)
@@ -254,13 +263,14 @@ view_cutover(struct daemon *d, const struct migration *m)
 	if (!phase_has(phase_where(m->phase, m->resume_to),
 	    PHF_CUTOVER_BEGUN | PHF_ROLLBACK))
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "final_position", fact_str(d, m, CUT_FACT_FINAL),
 	    "freeze_ms", fact_num(d, m, CUT_FACT_FREEZE_MS),
 	    "write_gap_ms", fact_num(d, m, CUT_FACT_GAP_MS),
 	    "proof", fact_str(d, m, PROOF_FACT_VERDICT),
 	    "proof_detail", fact_str(d, m, PROOF_FACT_DETAIL),
-	    "proof_progress", str_or_null(runner_proof_text(m)));
+	    "proof_progress", str_or_null(runner_proof_text(m)),
+	    "proof_pace", json_or_null(runner_proof_json(m)));
 }
 
 static json_t *
@@ -382,6 +392,7 @@ view_migration(struct daemon *d, const struct migration *m)
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(job_progress_text(runner_job(m))));
+	json_object_set_new(o, "stats", view_stats(m));
 	if (runner_job(m) != NULL && runner_job(m)->verify != NULL)
 		json_object_set_new(o, "verify",
 		    json_or_null(verify_json(runner_job(m)->verify)));
@@ -400,6 +411,7 @@ view_brief(const struct migration *m)
 	json_object_set_new(o, "effect", str_or_null(runner_activity(m)));
 	json_object_set_new(o, "progress",
 	    str_or_null(job_progress_text(runner_job(m))));
+	json_object_set_new(o, "stats", view_stats(m));
 	return o;
 }
 

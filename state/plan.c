@@ -149,6 +149,8 @@ static const struct popt popts[] = {
 	DUR("target", "settle", target.settle, 0, "30s", 0, DAY(1)),
 	O("target", "seed_threads", PT_INT, target.seed_threads, 0,
 	    .def = "4", .lo = 1, .hi = 64),
+	O("target", "seed_chunk_rows", PT_INT, target.seed_chunk_rows, 0,
+	    .def = "0", .lo = 0, .hi = 1000000000),
 	O("target", "seed_max_load", PT_INT, target.seed_max_load, T,
 	    .def = "50", .lo = 1, .hi = 100000),
 	DUR("target", "seed_max_lag", target.seed_max_lag, T, "10s", MS(100),

@@ -16,10 +16,11 @@
 #                           every second: how late the timers fired (<= 50)
 # and the rehearsal's, in rehearsal.sh: demo_total_s, chaos_runs_done;
 # and the seed's, in seedrate.sh: seed_rate_mib_s (what `check` estimates
-# the seed's duration with); and the cutover under sysbench's
-# oltp_write_only at 300 tx/s on 8 threads for the whole migration, in
-# cutload.sh: cutover_gap_under_load_ms (<= 100), cutover_lost_under_load
-# (0).
+# the seed's duration with); the proof's against pt-table-checksum on
+# about 1 GB of sysbench tables, in proof.sh: proof_mb_s, proof_peer_mb_s;
+# and the cutover under sysbench's oltp_write_only at 300 tx/s on 8
+# threads for the whole migration, in cutload.sh:
+# cutover_gap_under_load_ms (<= 100), cutover_lost_under_load (0).
 . "$(dirname "$0")/../integration/lib.sh"
 
 write_config
@@ -59,4 +60,5 @@ bash "$(dirname "$0")/cutload.sh" || exit 1
 bash "$(dirname "$0")/traffic.sh" || exit 1
 bash "$(dirname "$0")/rehearsal.sh" || exit 1
 bash "$(dirname "$0")/seedrate.sh" || exit 1
+bash "$(dirname "$0")/proof.sh" || exit 1
 "$BIN/bench/bench_sigv4" || exit 1

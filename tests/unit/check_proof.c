@@ -149,7 +149,7 @@ run_proof(const char *schema, int chunk_rows, struct outcome *o)
 	struct proof	*p;
 
 	memset(o, 0, sizeof(*o));
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, chunk_rows, done_cb,
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, chunk_rows, done_cb,
 	    o);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_null(proof_report(p));
@@ -633,7 +633,7 @@ killed_mid_proof(int side)
 	schema_std("pf_killed");
 	snapshot_open();
 	memset(&o, 0, sizeof(o));
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, 1, done_cb, &o);
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, 1, done_cb, &o);
 	ck_assert_ptr_nonnull(p);
 	run_to_chunk(p, &o, 3);
 	ck_assert_int_eq(o.calls, 0);
@@ -711,7 +711,7 @@ START_TEST(cancelled_proof_is_silent)
 	schema_std("pf_cancel");
 	snapshot_open();
 	memset(&o, 0, sizeof(o));
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, 1, done_cb, &o);
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, 1, done_cb, &o);
 	run_to_chunk(p, &o, 2);
 	proof_free(p);
 	/* Queued behind the proof's last queries: they have run by then. */
@@ -741,11 +741,258 @@ START_TEST(free_from_done)
 
 	schema_std("pf_free");
 	snapshot_open();
-	p = proof_new(snap[SRC], snap[TGT], schemas, 1, 7, free_in_done_cb,
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, 7, free_in_done_cb,
 	    &p);
 	ck_assert_ptr_nonnull(p);
 	while (p != NULL)
 		event_base_loop(base, EVLOOP_ONCE);
+}
+END_TEST
+
+/* --- streams and resume --- */
+
+#define XSTREAMS	3
+
+static struct mydb	*xs[XSTREAMS][2];	/* streams 1.. (0 is snap) */
+
+/* n - 1 more pairs of snapshot connections, opened at once. */
+static void
+streams_open(size_t n, struct mydb **src, struct mydb **tgt)
+{
+	struct mydb_opts	 o;
+	struct mydb		*keep[2];
+	size_t			 i;
+	int			 s;
+
+	src[0] = snap[SRC];
+	tgt[0] = snap[TGT];
+	for (i = 1; i < n; i++)
+		for (s = 0; s < 2; s++) {
+			memset(&o, 0, sizeof(o));
+			o.name = "test stream";
+			o.host = "127.0.0.1";
+			o.port = s == SRC ? mdb.source_port :
+			    mdb.replica_port;
+			o.user = s == SRC ? "migrate" : "admin";
+			o.password = s == SRC ? mdb.migrate_pw : mdb.admin_pw;
+			xs[i - 1][s] = mydb_new(base, &o);
+		}
+	/* snapshot_open_on() works on snap[]: borrow it for each pair. */
+	keep[SRC] = snap[SRC];
+	keep[TGT] = snap[TGT];
+	for (i = 0; i < n; i++) {
+		snap[SRC] = i == 0 ? keep[SRC] : xs[i - 1][SRC];
+		snap[TGT] = i == 0 ? keep[TGT] : xs[i - 1][TGT];
+		snapshot_open();
+		src[i] = snap[SRC];
+		tgt[i] = snap[TGT];
+	}
+	snap[SRC] = keep[SRC];
+	snap[TGT] = keep[TGT];
+}
+
+static void
+streams_close(size_t n)
+{
+	size_t	i;
+
+	for (i = 1; i < n; i++) {
+		mydb_free(xs[i - 1][SRC]);
+		mydb_free(xs[i - 1][TGT]);
+		xs[i - 1][SRC] = xs[i - 1][TGT] = NULL;
+	}
+}
+
+static struct proof *
+run_streams(const char *schema, int chunk_rows, size_t n, struct outcome *o,
+    const json_t *resume)
+{
+	struct mydb	*src[XSTREAMS + 1], *tgt[XSTREAMS + 1];
+	const char	*schemas[] = { schema };
+	struct proof	*p;
+
+	streams_open(n, src, tgt);
+	memset(o, 0, sizeof(*o));
+	p = proof_new(base, src, tgt, n, schemas, 1, chunk_rows, done_cb, o);
+	ck_assert_ptr_nonnull(p);
+	proof_resume(p, resume);
+	loop_until(&o->calls);
+	ck_assert_int_eq(o->calls, 1);
+	return p;
+}
+
+START_TEST(streams_identical_and_one_difference)
+{
+	struct outcome	 o;
+	struct proof	*p;
+
+	schema_std("pf_streams");
+	p = run_streams("pf_streams", 7, XSTREAMS + 1, &o, NULL);
+	ck_assert_msg(o.rep->verdict == PROOF_OK, "verdict %s: %s",
+	    proof_verdict_name(o.rep->verdict), o.rep->error ? o.rep->error :
+	    "");
+	ck_assert_uint_eq(o.rep->streams, XSTREAMS + 1);
+	/* Chunks of several tables were checksummed at once. */
+	ck_assert_uint_ge(o.rep->streams_busy_max, 2);
+	ck_assert_uint_eq(o.rep->tables, STD_TABLES);
+	ck_assert_uint_eq(o.rep->chunks, STD_CHUNKS);
+	ck_assert_uint_eq(o.rep->rows, STD_ROWS);
+	ck_assert_uint_eq(o.rep->bytes_done, o.rep->bytes_total);
+	proof_free(p);
+	streams_close(XSTREAMS + 1);
+
+	/* One row, found in its chunk whatever stream compared it. */
+	sql_on(TGT, "UPDATE pf_streams.t_int SET v = 'changed' WHERE id = 20");
+	p = run_streams("pf_streams", 7, XSTREAMS + 1, &o, NULL);
+	ck_assert_str_eq(only_mismatch(o.rep)->table, "pf_streams.t_int");
+	ck_assert_str_eq(only_mismatch(o.rep)->lo, "14");
+	ck_assert_str_eq(only_mismatch(o.rep)->hi, "21");
+	ck_assert_uint_eq(o.rep->chunks, STD_CHUNKS);
+	proof_free(p);
+	streams_close(XSTREAMS + 1);
+}
+END_TEST
+
+/*
+ * A proof stopped part way leaves a state: tables proven whole, and one
+ * proven up to a mark. The next proof, given it, compares only the rest:
+ * a row changed inside what was proven is not read again (it was proven
+ * at the earlier point), a row changed beyond the mark is found, and the
+ * counts add up to a whole proof's.
+ */
+START_TEST(resume_compares_only_the_rest)
+{
+	struct outcome	 o;
+	struct proof	*p;
+	const char	*schemas[] = { "pf_resume" };
+	json_t		*state, *t;
+	uint64_t	 whole;
+
+	schema_std("pf_resume");
+	p = run_streams("pf_resume", 1, 1, &o, NULL);
+	ck_assert_int_eq(o.rep->verdict, PROOF_OK);
+	whole = o.rep->chunks;
+	t = json_object_get(json_object_get(proof_state(p), "tables"),
+	    "pf_resume.t_int");
+	ck_assert(json_is_true(json_object_get(t, "done")));
+	proof_free(p);
+
+	/* Stopped after t_comp (31 chunks), t_empty (1), part of t_int. */
+	snapshot_open();
+	memset(&o, 0, sizeof(o));
+	p = proof_new(base, &snap[SRC], &snap[TGT], 1, schemas, 1, 1, done_cb,
+	    &o);
+	run_to_chunk(p, &o, 40);
+	ck_assert_int_eq(o.calls, 0);
+	state = json_deep_copy(proof_state(p));
+	proof_free(p);
+	t = json_object_get(json_object_get(state, "tables"),
+	    "pf_resume.t_comp");
+	ck_assert(json_is_true(json_object_get(t, "done")));
+	t = json_object_get(json_object_get(state, "tables"),
+	    "pf_resume.t_int");
+	ck_assert_str_eq(json_string_value(json_object_get(t, "k")), "id");
+	ck_assert_int_eq(json_array_size(json_object_get(t, "at")), 1);
+	ck_assert_int_lt(strtol(json_string_value(json_array_get(
+	    json_object_get(t, "at"), 0)), NULL, 10), 20);
+
+	sql_on(TGT, "UPDATE pf_resume.t_comp SET d = 0 WHERE a = 2");
+	sql_on(TGT, "UPDATE pf_resume.t_int SET v = 'changed' WHERE id = 45");
+	snapshot_open();
+	p = run_streams("pf_resume", 1, 1, &o, state);
+	ck_assert_str_eq(only_mismatch(o.rep)->table, "pf_resume.t_int");
+	ck_assert_str_eq(only_mismatch(o.rep)->hi, "45");
+	ck_assert_uint_eq(o.rep->chunks, whole);
+	ck_assert_uint_eq(o.rep->rows, STD_ROWS);
+	ck_assert_uint_eq(o.rep->tables, STD_TABLES);
+	ck_assert_uint_ge(o.rep->resumed_chunks, 33);
+	ck_assert_uint_eq(o.rep->resumed_tables, 1);
+	/* t_int stays at its old mark: the changed chunk stops it. */
+	t = json_object_get(json_object_get(proof_state(p), "tables"),
+	    "pf_resume.t_int");
+	ck_assert(!json_is_true(json_object_get(t, "done")));
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(t,
+	    "at"), 0)), "44");
+	json_decref(state);
+	proof_free(p);
+}
+END_TEST
+
+/* --- pure --- */
+
+START_TEST(chunk_sizes)
+{
+	/* 1000 rows in 5 ms: 4 times more at most, not 20. */
+	ck_assert_int_eq(proof_chunk_size(1000, 1000, 1000, 5), 4000);
+	/* 4000 rows in 80 ms: 5000 for 100 ms. */
+	ck_assert_int_eq(proof_chunk_size(4000, 1000, 4000, 80), 5000);
+	/* Slow: smaller, but never below the first size. */
+	ck_assert_int_eq(proof_chunk_size(8000, 1000, 8000, 400), 2000);
+	ck_assert_int_eq(proof_chunk_size(8000, 1000, 8000, 40000), 1000);
+	/* No time measured: grows; never past a million. */
+	ck_assert_int_eq(proof_chunk_size(1000, 1000, 1000, 0), 4000);
+	ck_assert_int_eq(proof_chunk_size(900000, 1000, 900000, 1),
+	    1000000);
+	/* An empty chunk says nothing. */
+	ck_assert_int_eq(proof_chunk_size(3000, 1000, 0, 0), 3000);
+}
+END_TEST
+
+START_TEST(crc32c_versions)
+{
+	ck_assert(proof_has_crc32c("10.11.19-MariaDB-0+deb12u1"));
+	ck_assert(proof_has_crc32c("10.8.1-MariaDB"));
+	ck_assert(proof_has_crc32c("11.4.2-MariaDB-log"));
+	ck_assert(!proof_has_crc32c("10.6.16-MariaDB-log"));
+	ck_assert(!proof_has_crc32c("10.4.33-MariaDB"));
+	ck_assert(!proof_has_crc32c("8.0.36"));
+	ck_assert(!proof_has_crc32c("8.4.0-RDS"));
+	ck_assert(!proof_has_crc32c(NULL));
+	ck_assert(!proof_has_crc32c("MariaDB"));
+}
+END_TEST
+
+START_TEST(streams_bounds)
+{
+	ck_assert_uint_eq(proof_streams(0), 1);
+	ck_assert_uint_eq(proof_streams(-3), 1);
+	ck_assert_uint_eq(proof_streams(4), 4);
+	ck_assert_uint_eq(proof_streams(PROOF_STREAMS_MAX), PROOF_STREAMS_MAX);
+	ck_assert_uint_eq(proof_streams(1000), PROOF_STREAMS_MAX);
+}
+END_TEST
+
+START_TEST(pace)
+{
+	struct proof_report	r;
+	struct proof_pace	pc;
+
+	memset(&r, 0, sizeof(r));
+	proof_pace(&r, 0, &pc);
+	ck_assert_int_eq(pc.eta_s, -1);
+	ck_assert_int_eq(pc.pct, 0);
+	ck_assert(pc.bytes_per_s == 0);
+	r.bytes_total = 1000000000;
+	r.bytes_done = 250000000;
+	/* Not yet a second: no rate. */
+	proof_pace(&r, 900, &pc);
+	ck_assert_int_eq(pc.eta_s, -1);
+	ck_assert_int_eq(pc.pct, 25);
+	/* 250 MB in 5 s: 50 MB/s, 750 MB left, 15 s. */
+	proof_pace(&r, 5000, &pc);
+	ck_assert(pc.bytes_per_s > 49.9e6 && pc.bytes_per_s < 50.1e6);
+	ck_assert_int_eq(pc.eta_s, 15);
+	/* What was proven before the restart is not this run's pace. */
+	r.bytes_resumed = 150000000;
+	proof_pace(&r, 5000, &pc);
+	ck_assert(pc.bytes_per_s > 19.9e6 && pc.bytes_per_s < 20.1e6);
+	ck_assert_int_eq(pc.eta_s, 38);
+	ck_assert_int_eq(pc.pct, 25);
+	/* Estimates are estimates: never past 100 %, never below 0 s. */
+	r.bytes_done = 1200000000;
+	proof_pace(&r, 5000, &pc);
+	ck_assert_int_eq(pc.pct, 100);
+	ck_assert_int_eq(pc.eta_s, 0);
 }
 END_TEST
 
@@ -990,6 +1237,20 @@ proof_suite(void)
 	tcase_add_test(tc, tables_and_columns_differ);
 	tcase_add_test(tc, key_choice);
 	tcase_add_test(tc, writes_after_the_snapshot_are_unseen);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("streams");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, streams_identical_and_one_difference);
+	tcase_add_test(tc, resume_compares_only_the_rest);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pure");
+	tcase_add_test(tc, crc32c_versions);
+	tcase_add_test(tc, chunk_sizes);
+	tcase_add_test(tc, streams_bounds);
+	tcase_add_test(tc, pace);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");
