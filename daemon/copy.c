@@ -281,6 +281,22 @@ copy_snapshot(struct copy *c, char *why, size_t len)
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * Chunks in the order the streams take them: the first of every table,
+ * then the second of every table, ... so that streams work on different
+ * tables (their inserts then do not meet on the same index pages) while
+ * there are several, and all on the one that is left at the end.
+ */
+static int
+chunk_cmp(const void *a, const void *b)
+{
+	const struct copy_chunk	*x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->tab < y->tab ? -1 : x->tab > y->tab;
+}
+
 static int
 copy_plan(struct copy *c, char *why, size_t len)
 {
@@ -308,6 +324,7 @@ copy_plan(struct copy *c, char *why, size_t len)
 	    c->job.chunk_rows, &c->chunks, &c->nchunks, why, len) == -1 || copy_chunks_record(c->ctl_tgt,
 	    c->job.owner, c->tabs, c->chunks, c->nchunks, why, len) == -1)
 		return -1;
+	qsort(c->chunks, c->nchunks, sizeof(*c->chunks), chunk_cmp);
 	for (i = 0; i < c->nchunks; i++) {
 		total += c->chunks[i].bytes;
 		if (c->chunks[i].state == CHUNK_KEPT)

@@ -153,8 +153,6 @@ static const struct popt popts[] = {
 	    .def = "0", .lo = 0, .hi = 1000000000),
 	O("target", "seed_max_load", PT_INT, target.seed_max_load, T,
 	    .def = "50", .lo = 1, .hi = 100000),
-	DUR("target", "seed_max_lag", target.seed_max_lag, T, "10s", MS(100),
-	    DAY(1)),
 	DUR("target", "seed_stall_timeout", target.seed_stall_timeout, T,
 	    "10m", SEC(1), DAY(7)),
 

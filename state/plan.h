@@ -60,7 +60,6 @@ struct plan {
 		int			 seed_threads;	/* copy and proof streams, 4 */
 		int			 seed_chunk_rows;	/* 0: ~4 MiB */
 		int			 seed_max_load;	/* source Threads_running, 50 */
-		int64_t			 seed_max_lag;	/* ms, 10s: pause the copy */
 		int64_t			 seed_stall_timeout;	/* ms, 10m */
 	} target;
 

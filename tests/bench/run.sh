@@ -15,8 +15,10 @@
 #   poll_lateness_p99_ms, poll_lateness_max_ms  200 migrations polling
 #                           every second: how late the timers fired (<= 50)
 # and the rehearsal's, in rehearsal.sh: demo_total_s, chaos_runs_done;
-# and the seed's, in seedrate.sh: seed_rate_mib_s (what `check` estimates
-# the seed's duration with); the proof's against pt-table-checksum on
+# and the seed's against mydumper/myloader on about 1 GB of sysbench
+# tables, in seed.sh: seed_mb_s, seed_peer_mb_s, seed_resume_redo_pct
+# (<= 10), seed_rate_mib_s (what `check` estimates the seed's duration
+# with); the proof's against pt-table-checksum on
 # about 1 GB of sysbench tables, in proof.sh: proof_mb_s, proof_peer_mb_s;
 # and the cutover under sysbench's oltp_write_only at 300 tx/s on 8
 # threads for the whole migration, in cutload.sh:
@@ -59,6 +61,6 @@ bash "$(dirname "$0")/cutover.sh" || exit 1
 bash "$(dirname "$0")/cutload.sh" || exit 1
 bash "$(dirname "$0")/traffic.sh" || exit 1
 bash "$(dirname "$0")/rehearsal.sh" || exit 1
-bash "$(dirname "$0")/seedrate.sh" || exit 1
+bash "$(dirname "$0")/seed.sh" || exit 1
 bash "$(dirname "$0")/proof.sh" || exit 1
 "$BIN/bench/bench_sigv4" || exit 1

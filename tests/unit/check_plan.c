@@ -697,8 +697,7 @@ END_TEST
 START_TEST(test_tunables)
 {
 	static const char *const want[] = {
-		"target.seed_max_load", "target.seed_max_lag",
-		"target.seed_stall_timeout", "replicating.max_catchup",
+		"target.seed_max_load", "target.seed_stall_timeout", "replicating.max_catchup",
 		"traffic.bake", "traffic.poll_interval", "traffic.soak",
 		"traffic.on_breach", "traffic.cooldown", "gates.min_healthy",
 		"gates.max_5xx_rate", "gates.max_5xx_ratio", "gates.max_p99",
@@ -709,7 +708,7 @@ START_TEST(test_tunables)
 		"cutover.max_postpone", "files.interval", "files.timeout",
 	};
 	static const char *const values[] = {
-		"20", "30s", "5m", "1h", "6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
+		"20", "5m", "1h", "6m", "2s", "1h", "retry", "20m", "2", "2%", "3", "2s", "2",
 		"10s", "100", "10m", "wait", "alarm-1", "4s", "300ms",
 		"Mon-Fri 02:00-05:00 Europe/Berlin", "no", "20m", "10m", "2h",
 	};
