@@ -297,32 +297,95 @@ chunk_cmp(const void *a, const void *b)
 	return x->tab < y->tab ? -1 : x->tab > y->tab;
 }
 
+/* One number from a query on the target's control connection. */
+static long long
+copy_count(struct copy *c, const char *sql, char *why, size_t len)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	long long	 n = -1;
+
+	if (copy_sql(c->ctl_tgt, sql, why, len) == -1 ||
+	    (res = mysql_store_result(c->ctl_tgt)) == NULL)
+		return -1;
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		n = atoll(row[0]);
+	mysql_free_result(res);
+	return n;
+}
+
+/*
+ * A plan kept on the target serves only while the target still has every
+ * table the source has: one dropped or emptied by hand since, and the
+ * plan is forgotten and the seed starts afresh. 1: keep it; 0: forgot.
+ */
+static int
+copy_plan_holds(struct copy *c, char *why, size_t len)
+{
+	char		*buf = NULL, *qs, *qt, *qo;
+	size_t		 blen;
+	FILE		*f;
+	long long	 n;
+	int		 i;
+
+	if ((f = open_memstream(&buf, &blen)) == NULL)
+		abort();
+	fputs("SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+	    "TABLE_TYPE = 'BASE TABLE' AND (TABLE_SCHEMA, TABLE_NAME) IN (", f);
+	for (i = 0; i < c->ntabs; i++) {
+		qs = mydb_quote(c->tabs[i].schema);
+		qt = mydb_quote(c->tabs[i].name);
+		fprintf(f, "%s(%s, %s)", i ? ", " : "", qs, qt);
+		free(qs);
+		free(qt);
+	}
+	fputs(i ? ")" : "('', ''))", f);
+	fclose(f);
+	n = copy_count(c, buf, why, len);
+	free(buf);
+	if (n == -1)
+		return -1;
+	if (n == c->ntabs)
+		return 1;
+	qo = mydb_quote(c->job.owner);
+	buf = xasprintf("DELETE FROM " COPY_CHUNKS_TABLE " WHERE owner = %s",
+	    qo);
+	free(qo);
+	i = copy_sql(c->ctl_tgt, buf, why, len);
+	free(buf);
+	return i == -1 ? -1 : 0;
+}
+
+/*
+ * The snapshot, then the plan: the one an earlier run kept on the
+ * target, or a new one (the schema first, then the chunks recorded).
+ */
 static int
 copy_plan(struct copy *c, char *why, size_t len)
 {
 	uint64_t	total = 0, kept = 0;
 	int		i, has;
 
-	if ((has = copy_has_plan(c, why, len)) == -1)
-		return -1;
-	c->resume = has;
-	copy_emit(json_pack("{s:s, s:b}", "ev", "start", "resume", has));
-	if (!has && copy_tool(c, "--no-data --skip-triggers", why, len) == -1)
-		return -1;
-	if (copy_snapshot(c, why, len) == -1)
+	if ((has = copy_has_plan(c, why, len)) == -1 ||
+	    copy_snapshot(c, why, len) == -1)
 		return -1;
 	copy_emit(json_pack("{s:s, s:s, s:I}", "ev", "snapshot", "file",
 	    c->file, "pos", (json_int_t)c->pos));
 	if (copy_tabs_list(c->src[0], c->job.schemas, &c->tabs, &c->ntabs,
-	    why, len) == -1)
+	    why, len) == -1 || (has && (has = copy_plan_holds(c, why,
+	    len)) == -1))
 		return -1;
+	c->resume = has;
+	copy_emit(json_pack("{s:s, s:b}", "ev", "start", "resume", has));
 	if (has) {
 		if (copy_chunks_load(c->ctl_tgt, c->job.owner, c->tabs,
 		    c->ntabs, &c->chunks, &c->nchunks, why, len) == -1)
 			return -1;
-	} else if (copy_chunks_plan(c->src[0], c->tabs, c->ntabs,
-	    c->job.chunk_rows, &c->chunks, &c->nchunks, why, len) == -1 || copy_chunks_record(c->ctl_tgt,
-	    c->job.owner, c->tabs, c->chunks, c->nchunks, why, len) == -1)
+	} else if (copy_tool(c, "--no-data --skip-triggers", why, len) == -1 ||
+	    copy_chunks_plan(c->src[0], c->tabs, c->ntabs, c->job.chunk_rows,
+	    &c->chunks, &c->nchunks, why, len) == -1 ||
+	    copy_chunks_record(c->ctl_tgt, c->job.owner, c->tabs, c->chunks,
+	    c->nchunks, why, len) == -1)
 		return -1;
 	qsort(c->chunks, c->nchunks, sizeof(*c->chunks), chunk_cmp);
 	for (i = 0; i < c->nchunks; i++) {

@@ -5,11 +5,12 @@
 #  - ten runs, each SIGKILLing the daemon (and with it the copy worker) at
 #    a random instant of the seed and starting it again: each ends with
 #    replication running and every table identical on both sides (CHECKSUM
-#    TABLE, the writer paused); after the last, the cutover's checksum
+#    TABLE, the writer paused); in one, a table is dropped on the target
+#    while the daemon is down; after the last, the cutover's checksum
 #    proof passes;
 #  - a busy source (sessions running over seed_max_load) pauses the copy,
 #    status and /metrics say why, and `set target.seed_max_load` lets it
-#    go on;
+#    go on; paused again, it goes on when the sessions end;
 #  - a worker stopped with SIGSTOP is stopped after seed_stall_timeout
 #    and the seed is started again, keeping what it finished.
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +70,9 @@ for run in 1 2 3 4 5 6 7 8 9 10; do
 	sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
 	[ "$(phase_of shop)" = seeding ] && mid=$((mid + 1))
 	kill9_daemon
+	# Once, a table is dropped on the target meanwhile: the kept plan
+	# no longer holds and the seed starts afresh.
+	[ "$run" = 5 ] && tgt_sql "DROP TABLE IF EXISTS shop.orders"
 	start_daemon
 	if ! wait_for 60 history_has 'seeding -> replicating' "$run"; then
 		fail "run $run: not seeded"
@@ -120,6 +124,18 @@ ok "set lets it go on" wait_for 60 history_has 'seeding -> replicating' 11
 src_sql "SELECT CONCAT('KILL ', ID, ';') FROM information_schema.PROCESSLIST
     WHERE INFO LIKE 'SELECT SLEEP(%'" | mdb_root "$T/db" source 2>/dev/null
 
+# The load falls under the limit by itself: the copy goes on.
+ctl set shop target.seed_max_load=3 >/dev/null
+reseed
+for i in 1 2 3 4 5 6; do
+	src_sql "SELECT SLEEP(6)" >/dev/null 2>&1 &
+done
+start_daemon
+ok "paused again" wait_for 5 paused
+ok "the sessions end, the copy goes on to the end" \
+    wait_for 60 history_has 'seeding -> replicating' 12
+ctl set shop target.seed_max_load=50 >/dev/null
+
 # Stall: the worker stopped; seed_stall_timeout is 3 s.
 reseed
 start_daemon
@@ -129,7 +145,7 @@ pid=$(worker)
 kill -STOP "$pid"
 ok "a stalled copy is stopped" wait_for 15 history_has "no progress for 3 s"
 ok "and started again to the end" \
-    wait_for 60 history_has 'seeding -> replicating' 12
+    wait_for 60 history_has 'seeding -> replicating' 13
 writer_stop
 ok "stalled run: caught up" wait_for 20 caught_up
 ok "stalled run: every table identical" wait_for 5 same_data
