@@ -95,6 +95,7 @@ copy_job_read(struct copy_job *j, char *why, size_t len)
 	    "chunk_rows", &j->chunk_rows)
 	    == -1 || !json_is_array(v = json_object_get(o, "schemas"))) {
 		snprintf(why, len, "bad job: %s", err.text);
+		j->owner = j->src_cnf = j->tgt_cnf = NULL;	/* were o's */
 		json_decref(o);
 		return -1;
 	}
