@@ -100,6 +100,7 @@ SUITE_LAYER_check_job		:= daemon
 SUITE_LAYER_check_estimate	:= daemon
 SUITE_LAYER_check_files		:= daemon
 SUITE_LAYER_check_writer	:= daemon
+SUITE_LAYER_check_copy		:= daemon
 SUITE_LAYER_check_catchup	:= daemon
 layer_inc = $(INC_$(or $(SUITE_LAYER_$(notdir $(basename $(1)))),lib))
 
