@@ -122,7 +122,23 @@ copy_tab_columns(MYSQL *my, struct copy_tab *t, char *why, size_t len)
 	return 0;
 }
 
-/* The key column when the primary key is one integer column. */
+/* An integer type whose values fit a long long: not BIGINT UNSIGNED. */
+static int
+key_fits(const char *data_type, const char *column_type)
+{
+	static const char *const ints[] = {
+		"tinyint", "smallint", "mediumint", "int", "bigint",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		if (strcmp(data_type, ints[i]) == 0)
+			return strcmp(data_type, "bigint") != 0 ||
+			    strstr(column_type, "unsigned") == NULL;
+	return 0;
+}
+
+/* The key column when the primary key is one such integer column. */
 static int
 copy_tab_key(MYSQL *my, struct copy_tab *t, char *why, size_t len)
 {
@@ -134,7 +150,7 @@ copy_tab_key(MYSQL *my, struct copy_tab *t, char *why, size_t len)
 
 	qs = mydb_quote(t->schema);
 	qt = mydb_quote(t->name);
-	sql = xasprintf("SELECT k.COLUMN_NAME, c.DATA_TYPE FROM "
+	sql = xasprintf("SELECT k.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE FROM "
 	    "information_schema.KEY_COLUMN_USAGE k JOIN information_schema."
 	    "COLUMNS c USING (TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME) WHERE "
 	    "k.TABLE_SCHEMA = %s AND k.TABLE_NAME = %s AND k.CONSTRAINT_NAME "
@@ -146,7 +162,7 @@ copy_tab_key(MYSQL *my, struct copy_tab *t, char *why, size_t len)
 	if (res == NULL)
 		return -1;
 	if (mysql_num_rows(res) == 1 && (row = mysql_fetch_row(res)) != NULL &&
-	    strstr(row[1], "int") != NULL) {
+	    key_fits(row[1], row[2])) {
 		if ((f = open_memstream(&t->key, &klen)) == NULL)
 			abort();
 		ident(f, row[0]);

@@ -170,15 +170,25 @@ seed_show(struct seed *s)
 		    r->chunks_done, r->chunks);
 }
 
-/* Rate over the last SEED_RATE_WINDOW seconds of done_bytes. */
+/*
+ * Rate over the last SEED_RATE_WINDOW seconds of done_bytes (over the
+ * seconds there are, at first). A new run counts from 0 again: its
+ * first window starts afresh.
+ */
 static void
 seed_rate(struct seed *s)
 {
-	int	n = s->ticks < SEED_RATE_WINDOW ? s->ticks : SEED_RATE_WINDOW;
-	uint64_t old;
+	int		i = s->ticks % SEED_RATE_WINDOW, n;
+	uint64_t	old;
 
-	old = s->window[s->ticks % SEED_RATE_WINDOW];
-	s->window[s->ticks % SEED_RATE_WINDOW] = s->run.done_bytes;
+	if (s->ticks >= SEED_RATE_WINDOW) {
+		old = s->window[i];
+		n = SEED_RATE_WINDOW;
+	} else {
+		old = s->window[0];
+		n = s->ticks;
+	}
+	s->window[i] = s->run.done_bytes;
 	s->ticks++;
 	if (n > 0 && s->run.done_bytes >= old)
 		s->rate = (double)(s->run.done_bytes - old) / n;
@@ -253,7 +263,7 @@ seed_record(struct seed *s, char *res, size_t len)
 	mydb_query(s->db->tgt, sql, NULL, NULL);
 	free(sql);
 	free(q);
-	snprintf(res, len, "copied %.1f MiB in %d chunk%s over %d run%s "
+	snprintf(res, len, "copied about %.1f MiB in %d chunk%s over %d run%s "
 	    "(%d compared and kept, %d copied again); source coordinates "
 	    "%s:%" PRIu64, s->run.total_bytes / 1048576.0, s->run.chunks,
 	    s->run.chunks == 1 ? "" : "s", s->runs, s->runs == 1 ? "" : "s",
@@ -452,6 +462,7 @@ seed_spawn(struct seed *s)
 	s->runs++;
 	s->moved_ms = now_ms();
 	s->moved_mark = 0;
+	s->ticks = 0;
 	s->max_load = s->m->plan->target.seed_max_load;
 	s->copy = proc_spawn_io(s->d->base, cmd, env, in[0], out[1],
 	    SEED_NO_LIMIT, seed_copy_done, s);

@@ -60,7 +60,10 @@ one(MYSQL *my, const char *q)
 	return v;
 }
 
-/* c1: 1000 rows on an integer key; c2: odd values, a composite key. */
+/*
+ * c1: 1000 rows on an integer key; c2: odd values, a composite key; c3:
+ * a BIGINT UNSIGNED key with its largest value.
+ */
 static void
 setup_tables(MYSQL *src, MYSQL *tgt)
 {
@@ -71,6 +74,7 @@ setup_tables(MYSQL *src, MYSQL *tgt)
 		"CREATE TABLE cp.c2 (a VARCHAR(10), b INT, c BLOB, d BIT(3), "
 		"e FLOAT, f DATETIME(3), g INT AS (b * 2) VIRTUAL, "
 		"PRIMARY KEY (a, b))",
+		"CREATE TABLE cp.c3 (id BIGINT UNSIGNED PRIMARY KEY)",
 	};
 	size_t	i;
 
@@ -84,13 +88,14 @@ setup_tables(MYSQL *src, MYSQL *tgt)
 	    "('x', 1, X'00FF275C', b'101', 1.5, '2020-01-01 00:00:00.123'), "
 	    "('it''s', 2, NULL, NULL, NULL, NULL), "
 	    "('b\\\\s', 3, '', b'0', -0.25, NULL)");
+	sql(src, "INSERT INTO cp.c3 VALUES (1), (18446744073709551615)");
 	sql(tgt, "CREATE DATABASE IF NOT EXISTS migrated");
 	sql(tgt, "DROP TABLE IF EXISTS " COPY_CHUNKS_TABLE);
 	sql(tgt, "CREATE TABLE " COPY_CHUNKS_TABLE " (owner VARCHAR(64) NOT "
 	    "NULL, tbl VARCHAR(200) NOT NULL, n INT NOT NULL, lo BIGINT NULL, "
 	    "hi BIGINT NULL, bytes BIGINT UNSIGNED NOT NULL, done TINYINT NOT "
 	    "NULL DEFAULT 0, PRIMARY KEY (owner, tbl, n))");
-	sql_drop(src, "ANALYZE TABLE cp.c1, cp.c2");
+	sql_drop(src, "ANALYZE TABLE cp.c1, cp.c2, cp.c3");
 }
 
 static struct copy_tab *
@@ -119,17 +124,19 @@ START_TEST(test_tables_chunks_copy)
 	setup_tables(src, tgt);
 	ck_assert_msg(copy_tabs_list(src, schemas, &tabs, &ntabs, why,
 	    sizeof(why)) == 0, "%s", why);
-	ck_assert_int_eq(ntabs, 2);
+	ck_assert_int_eq(ntabs, 3);
 	c1 = tab_named(tabs, ntabs, "c1");
 	c2 = tab_named(tabs, ntabs, "c2");
 	ck_assert_str_eq(c1->key, "`id`");
 	ck_assert_ptr_null(c2->key);		/* composite: one chunk */
+	/* BIGINT UNSIGNED: past a long long, so one chunk too. */
+	ck_assert_ptr_null(tab_named(tabs, ntabs, "c3")->key);
 	ck_assert_str_eq(c2->cols, "`a`, `b`, `c`, `d`, `e`, `f`");
 
 	/* 100 rows a chunk: (-inf, 100], (100, 200], ..., (1000, +inf). */
 	ck_assert_msg(copy_chunks_plan(src, tabs, ntabs, 100, &v, &n, why,
 	    sizeof(why)) == 0, "%s", why);
-	ck_assert_int_eq(n, 12);
+	ck_assert_int_eq(n, 13);
 	for (i = 0, kept = 0; i < n; i++) {
 		if (&tabs[v[i].tab] != c1)
 			continue;
@@ -146,7 +153,7 @@ START_TEST(test_tables_chunks_copy)
 	for (i = 0; i < n; i++)
 		ck_assert_msg(copy_chunk_copy(src, tgt, "t", &tabs[v[i].tab],
 		    &v[i], 0, &rows, &bytes, why, sizeof(why)) == 0, "%s", why);
-	ck_assert_int_eq(rows, 1003);
+	ck_assert_int_eq(rows, 1005);
 	a = one(src, "SELECT COUNT(*) FROM cp.c1");
 	b = one(tgt, "SELECT COUNT(*) FROM cp.c1");
 	ck_assert_str_eq(a, b);
