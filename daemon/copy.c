@@ -168,40 +168,48 @@ copy_connect_all(struct copy *c, char *why, size_t len)
 static int
 copy_tool(struct copy *c, const char *what, char *why, size_t len)
 {
-	char	*cmd, *list = NULL;
-	size_t	 llen;
-	FILE	*f;
-	int	 i, st;
+	char	*cmd, **argv;
+	int	 i, n, st;
 	pid_t	 pid;
 
-	if ((f = open_memstream(&list, &llen)) == NULL)
-		abort();
-	for (i = 0; c->job.schemas[i] != NULL; i++)
-		fprintf(f, " '%s'", c->job.schemas[i]);	/* checked names */
-	fclose(f);
 	/*
+	 * The option files and the schemas go in as the script's arguments
+	 * ($1, $2, then the schemas), never into its text: no quoting.
 	 * Definers go: the target's account (RDS's master user) may not
 	 * name another, so triggers, routines and events become its own.
 	 */
-	cmd = xasprintf("d=$(command -v mariadb-dump || command -v mysqldump) "
-	    "&& m=$(command -v mariadb || command -v mysql) && \"$d\" "
-	    "--defaults-extra-file='%s' %s --databases%s | sed -E "
-	    "'s/DEFINER=`[^`]*`@`[^`]*`//' | \"$m\" --defaults-extra-file='%s' "
-	    "--batch", c->job.src_cnf, what, list, c->job.tgt_cnf);
-	free(list);
+	cmd = xasprintf("src=$1 tgt=$2 && shift 2 && d=$(command -v "
+	    "mariadb-dump || command -v mysqldump) && m=$(command -v mariadb "
+	    "|| command -v mysql) && \"$d\" --defaults-extra-file=\"$src\" %s "
+	    "--databases \"$@\" | sed -E 's/DEFINER=`[^`]*`@`[^`]*`//' | "
+	    "\"$m\" --defaults-extra-file=\"$tgt\" --batch", what);
+	for (n = 0; c->job.schemas[n] != NULL; n++)
+		;
+	argv = xcalloc(n + 9, sizeof(*argv));
+	argv[0] = "bash";
+	argv[1] = "-o";
+	argv[2] = "pipefail";
+	argv[3] = "-c";
+	argv[4] = cmd;
+	argv[5] = "bash";
+	argv[6] = c->job.src_cnf;
+	argv[7] = c->job.tgt_cnf;
+	for (i = 0; i < n; i++)
+		argv[8 + i] = c->job.schemas[i];
 	fflush(stdout);
 	if ((pid = fork()) == -1) {
 		snprintf(why, len, "fork: %s", strerror(errno));
 		free(cmd);
+		free(argv);
 		return -1;
 	}
 	if (pid == 0) {
 		dup2(2, 1);	/* stdout is the protocol's */
-		execl("/bin/bash", "bash", "-o", "pipefail", "-c", cmd,
-		    (char *)NULL);
+		execv("/bin/bash", argv);
 		_exit(127);
 	}
 	free(cmd);
+	free(argv);
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
@@ -212,14 +220,29 @@ copy_tool(struct copy *c, const char *what, char *why, size_t len)
 	return -1;
 }
 
+/* One number from a query on the target's control connection. */
+static long long
+copy_count(struct copy *c, const char *sql, char *why, size_t len)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	long long	 n = -1;
+
+	if (copy_sql(c->ctl_tgt, sql, why, len) == -1 ||
+	    (res = mysql_store_result(c->ctl_tgt)) == NULL)
+		return -1;
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		n = atoll(row[0]);
+	mysql_free_result(res);
+	return n;
+}
+
 /* 1: a plan of this owner is on the target; 0: none; -1: error. */
 static int
 copy_has_plan(struct copy *c, char *why, size_t len)
 {
-	MYSQL_RES	*res;
-	MYSQL_ROW	 row;
 	char		*sql, *q;
-	int		 n;
+	long long	 n;
 
 	if (copy_sql(c->ctl_tgt, "CREATE DATABASE IF NOT EXISTS migrated",
 	    why, len) == -1 || copy_sql(c->ctl_tgt, "CREATE TABLE IF NOT "
@@ -233,14 +256,9 @@ copy_has_plan(struct copy *c, char *why, size_t len)
 	sql = xasprintf("SELECT COUNT(*) FROM " COPY_CHUNKS_TABLE " WHERE "
 	    "owner = %s", q);
 	free(q);
-	n = copy_sql(c->ctl_tgt, sql, why, len);
+	n = copy_count(c, sql, why, len);
 	free(sql);
-	if (n == -1 || (res = mysql_store_result(c->ctl_tgt)) == NULL)
-		return -1;
-	row = mysql_fetch_row(res);
-	n = row != NULL && atoi(row[0]) > 0;
-	mysql_free_result(res);
-	return n;
+	return n == -1 ? -1 : n > 0;
 }
 
 /*
@@ -298,22 +316,6 @@ chunk_cmp(const void *a, const void *b)
 	return x->tab < y->tab ? -1 : x->tab > y->tab;
 }
 
-/* One number from a query on the target's control connection. */
-static long long
-copy_count(struct copy *c, const char *sql, char *why, size_t len)
-{
-	MYSQL_RES	*res;
-	MYSQL_ROW	 row;
-	long long	 n = -1;
-
-	if (copy_sql(c->ctl_tgt, sql, why, len) == -1 ||
-	    (res = mysql_store_result(c->ctl_tgt)) == NULL)
-		return -1;
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		n = atoll(row[0]);
-	mysql_free_result(res);
-	return n;
-}
 
 /*
  * A plan kept on the target serves only while the target still has every

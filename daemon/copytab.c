@@ -69,6 +69,28 @@ copy_in_list(char *const *items)
 }
 
 /*
+ * "SELECT <head> WHERE <alias>TABLE_SCHEMA = .. AND <alias>TABLE_NAME =
+ * ..<tail>": a query about t from information_schema.
+ */
+static MYSQL_RES *
+tab_query(MYSQL *my, const struct copy_tab *t, const char *head,
+    const char *alias, const char *tail, char *why, size_t len)
+{
+	MYSQL_RES	*res;
+	char		*sql, *qs, *qt;
+
+	qs = mydb_quote(t->schema);
+	qt = mydb_quote(t->name);
+	sql = xasprintf("SELECT %s WHERE %sTABLE_SCHEMA = %s AND %sTABLE_NAME "
+	    "= %s%s", head, alias, qs, alias, qt, tail);
+	free(qs);
+	free(qt);
+	res = copy_rows(my, sql, why, len);
+	free(sql);
+	return res;
+}
+
+/*
  * The insertable columns of t and the row hash the chunk compare uses
  * (the proof's: columns joined with '#' and their NULL flags, MD5'd).
  */
@@ -78,20 +100,13 @@ copy_tab_columns(MYSQL *my, struct copy_tab *t, char *why, size_t len)
 	MYSQL_RES	*res;
 	MYSQL_ROW	 row;
 	FILE		*c, *h, *nulls;
-	char		*sql, *qs, *qt, *nb = NULL;
+	char		*nb = NULL;
 	size_t		 clen, hlen, nlen;
 	int		 n = 0;
 
-	qs = mydb_quote(t->schema);
-	qt = mydb_quote(t->name);
-	sql = xasprintf("SELECT COLUMN_NAME, DATA_TYPE FROM information_schema."
-	    "COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND "
-	    "IS_GENERATED = 'NEVER' ORDER BY ORDINAL_POSITION", qs, qt);
-	free(qs);
-	free(qt);
-	res = copy_rows(my, sql, why, len);
-	free(sql);
-	if (res == NULL)
+	if ((res = tab_query(my, t, "COLUMN_NAME FROM information_schema."
+	    "COLUMNS", "", " AND IS_GENERATED = 'NEVER' ORDER BY "
+	    "ORDINAL_POSITION", why, len)) == NULL)
 		return -1;
 	c = open_memstream(&t->cols, &clen);
 	h = open_memstream(&t->hash, &hlen);
@@ -144,22 +159,14 @@ copy_tab_key(MYSQL *my, struct copy_tab *t, char *why, size_t len)
 {
 	MYSQL_RES	*res;
 	MYSQL_ROW	 row;
-	char		*sql, *qs, *qt;
 	FILE		*f;
 	size_t		 klen;
 
-	qs = mydb_quote(t->schema);
-	qt = mydb_quote(t->name);
-	sql = xasprintf("SELECT k.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE FROM "
-	    "information_schema.KEY_COLUMN_USAGE k JOIN information_schema."
-	    "COLUMNS c USING (TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME) WHERE "
-	    "k.TABLE_SCHEMA = %s AND k.TABLE_NAME = %s AND k.CONSTRAINT_NAME "
-	    "= 'PRIMARY'", qs, qt);
-	free(qs);
-	free(qt);
-	res = copy_rows(my, sql, why, len);
-	free(sql);
-	if (res == NULL)
+	if ((res = tab_query(my, t, "k.COLUMN_NAME, c.DATA_TYPE, "
+	    "c.COLUMN_TYPE FROM information_schema.KEY_COLUMN_USAGE k JOIN "
+	    "information_schema.COLUMNS c USING (TABLE_SCHEMA, TABLE_NAME, "
+	    "COLUMN_NAME)", "k.", " AND k.CONSTRAINT_NAME = 'PRIMARY'", why,
+	    len)) == NULL)
 		return -1;
 	if (mysql_num_rows(res) == 1 && (row = mysql_fetch_row(res)) != NULL &&
 	    key_fits(row[1], row[2])) {
